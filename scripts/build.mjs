@@ -1,0 +1,45 @@
+// One esbuild build for the three bundles: extension host (Node/CJS), webview (browser), CLI (Node/CJS).
+import * as esbuild from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+
+const configs = [
+  {
+    ...common,
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // vscode is provided by the host; native modules are never bundled.
+    external: ['vscode', '*.node', 'onnxruntime-node'],
+  },
+  {
+    ...common,
+    entryPoints: ['src/webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['*.node', 'onnxruntime-node'],
+  },
+];
+
+if (watch) {
+  for (const c of configs) await (await esbuild.context(c)).watch();
+  console.log('watching…');
+} else {
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+  chmodSync('dist/cli.js', 0o755);
+}

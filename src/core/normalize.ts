@@ -1,0 +1,179 @@
+/**
+ * Shape detection and normalisation: any supported results line/element → one TraceRecord.
+ * The shape is guessed from its distinguishing keys and checked with its zod schema; when that
+ * fails every other shape is tried, and the error names each shape and why it failed.
+ */
+import type { z } from 'zod';
+import {
+  benchmarkSchema,
+  canonicalSchema,
+  categorySchema,
+  directionSchema,
+  harnessSchema,
+  stR1Schema,
+  type ShapeName,
+  type TraceRecord,
+} from './schemas';
+import { categoryFromWording, directionFromWording, normaliseOptionList, parseEmbeddedOptions } from './derive';
+
+/** Where a value came from, to make ids for records that carry none. */
+export interface RecordContext {
+  /** 1-based line (JSONL) or the line an element starts on (JSON). */
+  line: number;
+  /** The key of the element in a JSON object keyed by id. */
+  key?: string;
+}
+
+export type NormaliseResult = { ok: true; record: TraceRecord } | { ok: false; error: string };
+
+type Normaliser = (value: Record<string, unknown>, ctx: RecordContext) => TraceRecord | string;
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const path = issue.path.length ? issue.path.join('.') : '(record)';
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `missing "${path}"`;
+  return `${path}: ${issue.message}`;
+}
+
+function positionId(ctx: RecordContext): string {
+  return ctx.key ?? `line-${ctx.line}`;
+}
+
+function finish(
+  base: Omit<TraceRecord, 'options' | 'category' | 'categoryExplicit' | 'direction' | 'directionExplicit'> & {
+    optionList?: readonly string[];
+    category?: unknown;
+    direction?: unknown;
+  },
+): TraceRecord {
+  const { optionList, category, direction, ...rest } = base;
+  const options = optionList && optionList.length ? normaliseOptionList(optionList) : parseEmbeddedOptions(base.question);
+  const cat = categorySchema.safeParse(typeof category === 'string' ? category.toLowerCase() : category);
+  const dir = directionSchema.safeParse(typeof direction === 'string' ? direction.toLowerCase() : direction);
+  return {
+    ...rest,
+    options,
+    category: cat.success ? cat.data : categoryFromWording(base.question, options.length > 0),
+    categoryExplicit: cat.success,
+    direction: dir.success ? dir.data : directionFromWording(base.question),
+    directionExplicit: dir.success,
+  };
+}
+
+const normalisers: Record<ShapeName, Normaliser> = {
+  canonical(value) {
+    const r = canonicalSchema.safeParse(value);
+    if (!r.success) return firstIssue(r.error);
+    const v = r.data;
+    return finish({
+      id: v.id,
+      idFromPosition: false,
+      shape: 'canonical',
+      video: v.video,
+      question: v.question,
+      optionList: v.options,
+      gold: v.gold,
+      response: v.response,
+      category: v.category,
+      direction: v.direction,
+      model: v.model,
+      mode: v.mode,
+      frames: v.frames,
+      meta: v.meta,
+    });
+  },
+  'st-r1'(value, ctx) {
+    const r = stR1Schema.safeParse(value);
+    if (!r.success) return firstIssue(r.error);
+    const v = r.data;
+    return finish({
+      id: positionId(ctx),
+      idFromPosition: ctx.key === undefined,
+      shape: 'st-r1',
+      video: v.video,
+      question: v.problem,
+      gold: v.original_answer,
+      response: v.solution,
+    });
+  },
+  benchmark(value, ctx) {
+    const r = benchmarkSchema.safeParse(value);
+    if (!r.success) return firstIssue(r.error);
+    const v = r.data;
+    const block = v.forward_mcq ?? v.reverse_mcq;
+    if (block) {
+      return finish({
+        id: positionId(ctx),
+        idFromPosition: ctx.key === undefined,
+        shape: 'benchmark',
+        video: v.video,
+        question: block.question,
+        optionList: block.options,
+        gold: block.answer ?? v.answer,
+        response: v.predict ?? '',
+        direction: v.forward_mcq ? 'forward' : 'reverse',
+      });
+    }
+    return finish({
+      id: positionId(ctx),
+      idFromPosition: ctx.key === undefined,
+      shape: 'benchmark',
+      video: v.video,
+      question: v.question!,
+      gold: v.forward_answer ?? v.reverse_answer,
+      response: v.predict ?? '',
+      category: 'route',
+      direction: v.forward_answer !== undefined ? 'forward' : 'reverse',
+    });
+  },
+  harness(value) {
+    const r = harnessSchema.safeParse(value);
+    if (!r.success) return firstIssue(r.error);
+    const v = r.data;
+    const first = v.resps[0];
+    const response = Array.isArray(first) ? (first[0] ?? '') : (first ?? '');
+    const doc = v.doc;
+    return finish({
+      id: v.doc_id,
+      idFromPosition: false,
+      shape: 'harness',
+      video: (doc.video ?? doc.video_path ?? '').trim(),
+      question: (doc.question ?? doc.problem)!,
+      optionList: doc.options,
+      gold: v.target,
+      response,
+      category: doc.category,
+      direction: doc.direction,
+    });
+  },
+};
+
+/** The shape a value most likely has, from the keys only one shape uses. */
+export function guessShape(value: Record<string, unknown>): ShapeName {
+  if ('doc_id' in value || 'resps' in value) return 'harness';
+  if ('problem' in value || 'solution' in value) return 'st-r1';
+  if ('forward_mcq' in value || 'reverse_mcq' in value || 'forward_answer' in value || 'reverse_answer' in value) {
+    return 'benchmark';
+  }
+  return 'canonical';
+}
+
+const SHAPE_ORDER: readonly ShapeName[] = ['canonical', 'st-r1', 'benchmark', 'harness'];
+
+/** Normalise one parsed JSON value. `hint` (the shape of the previous line) is tried first. */
+export function normalise(value: unknown, ctx: RecordContext, hint?: ShapeName): NormaliseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    return { ok: false, error: `expected a JSON object, got ${kind}` };
+  }
+  const obj = value as Record<string, unknown>;
+  const guess = guessShape(obj);
+  const first = hint === guess ? hint : guess;
+  const tried: string[] = [];
+  for (const shape of [first, ...SHAPE_ORDER.filter((s) => s !== first)]) {
+    const out = normalisers[shape](obj, ctx);
+    if (typeof out !== 'string') return { ok: true, record: out };
+    tried.push(`${shape}: ${out}`);
+  }
+  return { ok: false, error: `no known shape (${tried.join('; ')})` };
+}

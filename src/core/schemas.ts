@@ -1,0 +1,151 @@
+/**
+ * The zod schemas of every results-file shape the inspector reads, and of the one record they are
+ * all normalised into. One place defines each contract; TypeScript types are inferred from here.
+ */
+import { z } from 'zod';
+
+export const CATEGORIES = ['route', 'direction', 'landmark', 'action', 'other'] as const;
+export type Category = (typeof CATEGORIES)[number];
+export const DIRECTIONS = ['forward', 'reverse'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+export const OUTCOMES = ['correct', 'incorrect', 'unanswered', 'unscored'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+export const RULES = ['mcq_infer', 'grpo_reward'] as const;
+export type ScoringRule = (typeof RULES)[number];
+export const SHAPES = ['canonical', 'st-r1', 'benchmark', 'harness'] as const;
+export type ShapeName = (typeof SHAPES)[number];
+
+/** A non-empty string after trimming: the "key fields" a record cannot do without. */
+const keyString = z.string().trim().min(1, 'must be a non-empty string');
+const idValue = z.union([keyString, z.number().finite()]).transform((v) => String(v));
+const optionList = z.array(z.string());
+
+export const categorySchema = z.enum(CATEGORIES);
+export const directionSchema = z.enum(DIRECTIONS);
+
+/** How the frames shown to the model were chosen (filled in by later issues; kept verbatim here). */
+export const framesSchema = z
+  .object({
+    sampler: z.string().optional(),
+    indices: z.array(z.number().int().nonnegative()).optional(),
+  })
+  .passthrough();
+
+/** 1. The project's own canonical record (also what re-runs write). */
+export const canonicalSchema = z.object({
+  id: idValue,
+  video: keyString,
+  question: keyString,
+  options: optionList.optional(),
+  gold: z.string().optional(),
+  response: z.string(),
+  category: categorySchema.optional(),
+  direction: directionSchema.optional(),
+  model: z.string().optional(),
+  mode: z.string().optional(),
+  frames: framesSchema.optional(),
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** 2. ST-R1 training / test rows: the reference chain of thought is the response. */
+export const stR1Schema = z.object({
+  problem: keyString,
+  solution: z.string(),
+  video: keyString,
+  original_answer: z.string().optional(),
+  original_question: z.string().optional(),
+});
+
+const mcqBlock = z.object({
+  question: keyString,
+  options: optionList,
+  answer: z.string().optional(),
+});
+
+/** 3. Ego-ST benchmark files and the upstream inference outputs (`predict` added). */
+export const benchmarkSchema = z
+  .object({
+    video: keyString,
+    forward_mcq: mcqBlock.optional(),
+    reverse_mcq: mcqBlock.optional(),
+    question: keyString.optional(),
+    forward_answer: z.string().optional(),
+    reverse_answer: z.string().optional(),
+    answer: z.string().optional(),
+    predict: z.string().optional(),
+  })
+  .superRefine((v, ctx) => {
+    const blocks = Number(v.forward_mcq !== undefined) + Number(v.reverse_mcq !== undefined);
+    const qa = v.forward_answer !== undefined || v.reverse_answer !== undefined;
+    if (blocks > 1) {
+      ctx.addIssue({ code: 'custom', message: 'has both forward_mcq and reverse_mcq' });
+    } else if (blocks === 0 && !(v.question !== undefined && qa)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs forward_mcq / reverse_mcq, or question with forward_answer / reverse_answer',
+      });
+    }
+  });
+
+/** 4. Evaluation-harness lines (lmms-eval, lm-evaluation-harness). */
+export const harnessSchema = z.object({
+  doc_id: z.union([z.number(), keyString]).transform((v) => String(v)),
+  doc: z
+    .object({
+      question: z.string().optional(),
+      problem: z.string().optional(),
+      options: optionList.optional(),
+      video: z.string().optional(),
+      video_path: z.string().optional(),
+      category: z.string().optional(),
+      direction: z.string().optional(),
+    })
+    .passthrough()
+    .refine((d) => !!(d.question ?? d.problem)?.trim(), 'doc needs a non-empty question or problem'),
+  target: z.union([z.string(), z.number()]).transform((v) => String(v)).optional(),
+  resps: z.union([z.array(z.array(z.string())), z.array(z.string())]),
+  filtered_resps: z.array(z.unknown()).optional(),
+});
+
+export type CanonicalInput = z.infer<typeof canonicalSchema>;
+
+/** One option of a multiple-choice question. */
+export interface OptionItem {
+  letter: string;
+  text: string;
+}
+
+/** Every shape normalises into this. Field sources say whether a value was explicit or derived. */
+export interface TraceRecord {
+  id: string;
+  /** true when the file carried no id and one was made from the position in the file */
+  idFromPosition: boolean;
+  shape: ShapeName;
+  video: string;
+  question: string;
+  options: OptionItem[];
+  gold?: string;
+  response: string;
+  category: Category;
+  categoryExplicit: boolean;
+  direction: Direction;
+  directionExplicit: boolean;
+  model?: string;
+  mode?: string;
+  frames?: z.infer<typeof framesSchema>;
+  meta?: Record<string, unknown>;
+}
+
+export interface RuleResult {
+  outcome: Outcome;
+  /** What the rule extracted as the prediction ('' when nothing). */
+  predicted: string;
+}
+
+export interface TraceAnalysis {
+  think?: string;
+  answer?: string;
+  formatValid: boolean;
+  mcq_infer: RuleResult;
+  grpo_reward: RuleResult;
+}
