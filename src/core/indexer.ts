@@ -110,9 +110,19 @@ export class ResultsIndex {
 
   /** Index a file from scratch. Throws NotResultsFileError or IndexCancelledError. */
   static async build(file: string, opts: IndexOptions = {}): Promise<ResultsIndex> {
-    const index = new ResultsIndex(path.resolve(file), opts);
-    await index.rebuild(opts);
+    const index = ResultsIndex.create(file, opts);
+    await index.load();
     return index;
+  }
+
+  /** An index not yet loaded: its entries fill in while `load` runs, for progressive display. */
+  static create(file: string, opts: IndexOptions = {}): ResultsIndex {
+    return new ResultsIndex(path.resolve(file), opts);
+  }
+
+  /** Index the whole file (again). Throws NotResultsFileError or IndexCancelledError. */
+  async load(): Promise<void> {
+    await this.rebuild(this.opts);
   }
 
   /**

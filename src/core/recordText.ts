@@ -1,0 +1,44 @@
+/**
+ * A plain-text rendering of one record for the read-only record view. Text only: trace text is
+ * untrusted and is never interpreted as Markdown or HTML.
+ */
+import type { TraceAnalysis, TraceRecord } from './schemas';
+
+export function renderRecordText(
+  record: TraceRecord,
+  analysis: TraceAnalysis,
+  where: { file: string; line: number },
+): string {
+  const out: string[] = [];
+  const rule = (name: string, r: TraceAnalysis['mcq_infer']) =>
+    `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}`;
+  out.push(`Record ${record.id}   (${record.shape} shape, ${where.file}:${where.line})`);
+  out.push(`Category ${record.category}${record.categoryExplicit ? '' : ' (from wording)'} · direction ${record.direction}${record.directionExplicit ? '' : ' (from wording)'}`);
+  out.push(`Video    ${record.video}`);
+  if (record.model || record.mode) out.push(`Model    ${record.model ?? '—'}${record.mode ? ` · mode ${record.mode}` : ''}`);
+  out.push('', '── Question ──', record.question.trim());
+  if (record.options.length) {
+    out.push('', '── Options ──');
+    for (const o of record.options) {
+      const marks = [
+        o.letter === goldOf(record) ? 'gold' : '',
+        o.letter === analysis.mcq_infer.predicted ? 'mcq_infer' : '',
+        o.letter === analysis.grpo_reward.predicted ? 'grpo_reward' : '',
+      ].filter(Boolean);
+      out.push(`${marks.length ? '▶' : ' '} ${o.letter}. ${o.text}${marks.length ? `   [${marks.join(', ')}]` : ''}`);
+    }
+  }
+  out.push('', '── Scoring ──', `gold         ${record.gold ?? '—'}`, rule('mcq_infer', analysis.mcq_infer), rule('grpo_reward', analysis.grpo_reward));
+  out.push(`format       ${analysis.formatValid ? 'valid' : 'invalid (expected <think>…</think><answer>…</answer> at the start)'}`);
+  if (analysis.think !== undefined) out.push('', '── Think ──', analysis.think.trim());
+  if (analysis.answer !== undefined) out.push('', '── Answer ──', analysis.answer.trim());
+  out.push('', '── Response (verbatim) ──', record.response);
+  if (record.frames) out.push('', '── Frames ──', JSON.stringify(record.frames));
+  if (record.meta) out.push('', '── Meta ──', JSON.stringify(record.meta, null, 2));
+  return out.join('\n') + '\n';
+}
+
+function goldOf(r: TraceRecord): string | undefined {
+  const m = r.gold ? /^\s*([A-Z])\b/.exec(r.gold) : null;
+  return m ? m[1] : undefined;
+}

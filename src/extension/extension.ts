@@ -1,0 +1,287 @@
+/**
+ * Activation: wires the core (src/core) to VS Code: the Results tree, commands, the record view,
+ * the status bar and diagnostics. Activation does no I/O; files are indexed when opened.
+ */
+import * as vscode from 'vscode';
+import { describeFilter, isEmptyFilter, type ResultsFilter } from '../core/filter';
+import type { IndexEntry } from '../core/indexer';
+import { renderRecordText } from '../core/recordText';
+import { CATEGORIES, DIRECTIONS, RULES, type Outcome, type ScoringRule } from '../core/schemas';
+import { bucketOf, formatAccuracy, outcomeOf } from '../core/summary';
+import { ResultsStore, type ResultsFile } from './store';
+import { SummaryPanel } from './summaryPanel';
+import { ResultsTreeProvider, recordUri, type RecordNode, type ResultsNode } from './tree';
+
+export interface StThinkApi {
+  store: ResultsStore;
+  tree: ResultsTreeProvider;
+  view: vscode.TreeView<ResultsNode>;
+}
+
+export function activate(context: vscode.ExtensionContext): StThinkApi {
+  const store = new ResultsStore();
+  const tree = new ResultsTreeProvider(store);
+  const view = vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
+  const records = new RecordDocuments(store);
+  const status = vscode.window.createStatusBarItem('stThink.accuracy', vscode.StatusBarAlignment.Left, 50);
+  status.name = 'ST-Think Accuracy';
+  status.command = 'stThink.showSummary';
+
+  const updateView = () => {
+    const f = store.filter;
+    view.message = isEmptyFilter(f) ? undefined : `Filter: ${describeFilter(f)}`;
+    view.description = store.rule;
+    const a = store.active;
+    if (a?.index && a.state.kind === 'ready') {
+      const b = bucketOf(a.visible, store.rule);
+      status.text = `$(checklist) ${formatAccuracy(b)}`;
+      status.tooltip = `ST-Think: ${a.uri.path.split('/').pop()}: ${b.correct}/${b.total} correct under ${store.rule}${isEmptyFilter(f) ? '' : ` (filter: ${describeFilter(f)})`}. Click for the summary.`;
+      status.show();
+    } else if (a?.state.kind === 'indexing') {
+      status.text = '$(loading~spin) ST-Think';
+      status.tooltip = 'ST-Think: indexing…';
+      status.show();
+    } else status.hide();
+  };
+
+  const fileOf = async (arg: unknown): Promise<ResultsFile | undefined> => {
+    if (arg && typeof arg === 'object' && 'file' in arg) return (arg as { file: ResultsFile }).file;
+    if (arg instanceof vscode.Uri) return store.get(arg);
+    const sel = view.selection[0];
+    if (sel && 'file' in sel) return sel.file;
+    const list = store.list;
+    if (list.length <= 1) return list[0] ?? store.active;
+    const pick = await vscode.window.showQuickPick(
+      list.map((f) => ({ label: f.uri.path.split('/').pop() ?? f.path, description: f.path, file: f })),
+      { placeHolder: 'Which results file?' },
+    );
+    return pick?.file;
+  };
+
+  const recordOf = (arg: unknown): RecordNode | undefined => {
+    if (arg && typeof arg === 'object' && (arg as ResultsNode).kind === 'record') return arg as RecordNode;
+    const sel = view.selection[0];
+    return sel?.kind === 'record' ? sel : records.lastShown;
+  };
+
+  const openUris = async (uris: vscode.Uri[]) => {
+    const opened: ResultsFile[] = [];
+    for (const uri of uris) opened.push(await store.open(uri));
+    const last = opened[opened.length - 1];
+    if (last) {
+      await vscode.commands.executeCommand('stThink.results.focus');
+      await view.reveal(tree.fileNode(last), { expand: true, select: false, focus: false }).then(undefined, () => undefined);
+    }
+    return opened;
+  };
+
+  const stepIncorrect = async (delta: 1 | -1) => {
+    const rule = store.rule;
+    const order: { file: ResultsFile; entry: IndexEntry }[] = [];
+    for (const file of store.list) {
+      // Tree order: category, direction, then file order within the Incorrect node.
+      for (const c of CATEGORIES)
+        for (const d of DIRECTIONS)
+          for (const entry of file.visible)
+            if (entry.category === c && entry.direction === d && outcomeOf(entry, rule) === 'incorrect') order.push({ file, entry });
+    }
+    if (!order.length) {
+      void vscode.window.showInformationMessage(`ST-Think: no incorrect records under ${rule}${isEmptyFilter(store.filter) ? '' : ' and the current filter'}.`);
+      return;
+    }
+    const cur = recordOf(undefined);
+    let at = cur ? order.findIndex((o) => o.file === cur.file && o.entry === cur.entry) : -1;
+    at = at < 0 ? (delta === 1 ? 0 : order.length - 1) : (at + delta + order.length) % order.length;
+    const target = order[at];
+    const node = tree.recordNode(target.file, target.entry);
+    if (node) {
+      await view.reveal(node, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
+      await records.show(node, true);
+    }
+  };
+
+  const filterCommand = async () => {
+    type Item = vscode.QuickPickItem & { apply?: (f: ResultsFilter) => void };
+    const cur = store.filter;
+    const items: Item[] = [{ label: 'Outcome', kind: vscode.QuickPickItemKind.Separator }];
+    const outcomes: Outcome[] = ['correct', 'incorrect', 'unanswered', 'unscored'];
+    for (const o of outcomes) items.push({ label: o, description: `under ${store.rule}`, picked: cur.outcomes?.includes(o), apply: (f) => (f.outcomes ??= []).push(o) });
+    items.push({ label: 'Category', kind: vscode.QuickPickItemKind.Separator });
+    for (const c of CATEGORIES) items.push({ label: c, description: 'category', picked: cur.categories?.includes(c), apply: (f) => (f.categories ??= []).push(c) });
+    items.push({ label: 'Direction', kind: vscode.QuickPickItemKind.Separator });
+    for (const d of DIRECTIONS) items.push({ label: d, description: 'direction', picked: cur.directions?.includes(d), apply: (f) => (f.directions ??= []).push(d) });
+    items.push({ label: 'Format', kind: vscode.QuickPickItemKind.Separator });
+    items.push({ label: 'format valid', picked: cur.format === 'valid', apply: (f) => (f.format = f.format ? undefined : 'valid') });
+    items.push({ label: 'format invalid', picked: cur.format === 'invalid', apply: (f) => (f.format = f.format ? undefined : 'invalid') });
+    const picked = await vscode.window.showQuickPick(items, {
+      canPickMany: true,
+      title: 'ST-Think: Filter Results (1/2)',
+      placeHolder: 'Pick outcomes, categories, directions, format (none = any); Enter to go on to the text',
+    });
+    if (!picked) return;
+    const text = await vscode.window.showInputBox({
+      title: 'ST-Think: Filter Results (2/2)',
+      prompt: 'Text to find in the question or the response (case-insensitive); empty for any',
+      value: cur.text ?? '',
+    });
+    if (text === undefined) return;
+    const next: ResultsFilter = {};
+    for (const p of picked) p.apply?.(next);
+    if (text.trim()) next.text = text.trim();
+    await store.setFilter(next);
+  };
+
+  const showSummary = async (arg: unknown) => {
+    const file = await fileOf(arg);
+    if (!file) return void vscode.window.showInformationMessage('ST-Think: open a results file first.');
+    if (!file.index || file.state.kind !== 'ready') return void vscode.window.showWarningMessage(`ST-Think: ${file.path} is not indexed.`);
+    SummaryPanel.show(context, store, file);
+  };
+
+  const goToSource = async (arg: unknown) => {
+    const n = arg && typeof arg === 'object' && (arg as ResultsNode).kind === 'problem' ? (arg as Extract<ResultsNode, { kind: 'problem' }>) : recordOf(arg);
+    if (!n) return;
+    const line = n.kind === 'problem' ? n.problem.line : n.entry.line;
+    const pos = new vscode.Position(line - 1, 0);
+    // Opened read-only in spirit: the extension never edits it; the user may, in their own editor.
+    await vscode.window.showTextDocument(n.file.uri, { selection: new vscode.Range(pos, pos), preview: true });
+  };
+
+  context.subscriptions.push(
+    store,
+    tree,
+    view,
+    status,
+    records,
+    vscode.workspace.registerTextDocumentContentProvider('st-think-record', records),
+    vscode.window.registerFileDecorationProvider(new FormatDecorations()),
+    store.onDidChange(updateView),
+    view.onDidChangeSelection((e) => {
+      const n = e.selection[0];
+      if (n && 'file' in n) {
+        store.active = n.file;
+        updateView();
+      }
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration('stThink.scoringRule')) await store.refilterAll();
+      else if (e.affectsConfiguration('stThink.recordsPerPage')) tree.refresh();
+    }),
+    vscode.commands.registerCommand('stThink.openResultsFile', async (uri?: vscode.Uri, all?: vscode.Uri[]) => {
+      let uris = all?.length ? all : uri instanceof vscode.Uri ? [uri] : undefined;
+      uris ??= await vscode.window.showOpenDialog({
+        canSelectMany: true,
+        openLabel: 'Open in ST-Think',
+        filters: { 'Results files': ['jsonl', 'json', 'ndjson'], 'All files': ['*'] },
+      });
+      if (uris?.length) await openUris(uris);
+    }),
+    vscode.commands.registerCommand('stThink.openInStThink', async (uri?: vscode.Uri, all?: vscode.Uri[]) => {
+      const uris = all?.length ? all : uri instanceof vscode.Uri ? [uri] : vscode.window.activeTextEditor ? [vscode.window.activeTextEditor.document.uri] : [];
+      if (uris.length) await openUris(uris);
+    }),
+    vscode.commands.registerCommand('stThink.closeResultsFile', async (arg: unknown) => {
+      const file = await fileOf(arg);
+      if (file) store.close(file);
+    }),
+    vscode.commands.registerCommand('stThink.reindexFile', async (arg: unknown) => {
+      const file = await fileOf(arg);
+      if (file) await store.reindex(file);
+    }),
+    vscode.commands.registerCommand('stThink.filterResults', filterCommand),
+    vscode.commands.registerCommand('stThink.setFilter', (f: ResultsFilter) => store.setFilter(f ?? {})),
+    vscode.commands.registerCommand('stThink.clearFilter', () => store.setFilter({})),
+    vscode.commands.registerCommand('stThink.nextIncorrect', () => stepIncorrect(1)),
+    vscode.commands.registerCommand('stThink.previousIncorrect', () => stepIncorrect(-1)),
+    vscode.commands.registerCommand('stThink.showSummary', showSummary),
+    vscode.commands.registerCommand('stThink.showRecord', (arg: unknown) => {
+      const n = recordOf(arg);
+      return n && records.show(n, true);
+    }),
+    vscode.commands.registerCommand('stThink.copyRecordAsJson', async (arg: unknown) => {
+      const n = recordOf(arg);
+      if (!n?.file.index) return;
+      const raw = await n.file.index.readRaw(n.entry);
+      let text = raw;
+      try {
+        text = JSON.stringify(JSON.parse(raw), null, 2);
+      } catch {
+        // changed on disk: copy what is there
+      }
+      await vscode.env.clipboard.writeText(text);
+      vscode.window.setStatusBarMessage(`ST-Think: copied record ${n.entry.id} as JSON`, 3000);
+    }),
+    vscode.commands.registerCommand('stThink.goToSource', goToSource),
+    vscode.commands.registerCommand('stThink.switchScoringRule', async () => {
+      const pick = await vscode.window.showQuickPick(
+        RULES.map((r) => ({ label: r, picked: r === store.rule, description: r === 'mcq_infer' ? 'inference scripts: letter extraction' : 'training reward: first character of <answer>' })),
+        { placeHolder: 'Scoring rule for the tree and the status bar' },
+      );
+      if (pick) await vscode.workspace.getConfiguration('stThink').update('scoringRule', pick.label as ScoringRule, vscode.ConfigurationTarget.Global);
+    }),
+  );
+  store.updateContext();
+  void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);
+  updateView();
+  return { store, tree, view };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
+
+/** The simple read-only record view: a virtual text document per record, reused as a preview tab. */
+class RecordDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.emitter.event;
+  lastShown: RecordNode | undefined;
+
+  constructor(private readonly store: ResultsStore) {}
+
+  async show(n: RecordNode, preserveFocus: boolean): Promise<void> {
+    this.lastShown = n;
+    this.store.active = n.file;
+    const doc = await vscode.workspace.openTextDocument(recordUri(n.file, n.entry));
+    await vscode.window.showTextDocument(doc, { preview: true, preserveFocus, viewColumn: vscode.ViewColumn.Active });
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const q = new URLSearchParams(uri.query);
+    const file = this.store.get(vscode.Uri.parse(q.get('file') ?? ''));
+    const line = Number(q.get('line'));
+    const entry = file?.index && entryAtLine(file.index.entries, line);
+    if (!file?.index || !entry) return `This record is no longer loaded (${q.get('file')}:${line}). Open the results file again.\n`;
+    try {
+      const { record, analysis } = await file.index.readRecord(entry);
+      return renderRecordText(record, analysis, { file: file.path, line });
+    } catch (e) {
+      return `${(e as Error).message}\n`;
+    }
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}
+
+/** Marks records whose response breaks the <think>/<answer> format (the record URI says so). */
+class FormatDecorations implements vscode.FileDecorationProvider {
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    if (uri.scheme !== 'st-think-record' || new URLSearchParams(uri.query).get('format') !== 'invalid') return undefined;
+    return new vscode.FileDecoration('F', 'invalid <think>/<answer> format', new vscode.ThemeColor('list.warningForeground'));
+  }
+}
+
+/** Entries are in file order, so a line is found by binary search. */
+function entryAtLine(entries: readonly IndexEntry[], line: number): IndexEntry | undefined {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const l = entries[mid].line;
+    if (l === line) return entries[mid];
+    if (l < line) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}

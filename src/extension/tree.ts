@@ -1,0 +1,370 @@
+/**
+ * The Results tree: file → category → direction → outcome → record, each level with its count and
+ * accuracy under the chosen rule; invalid lines under a "Problems" node. Nodes are cached per file
+ * version so `reveal` and `getParent` see stable objects.
+ */
+import * as vscode from 'vscode';
+import type { IndexEntry, IndexProblem } from '../core/indexer';
+import { CATEGORIES, DIRECTIONS, OUTCOMES, type Category, type Direction, type Outcome } from '../core/schemas';
+import { bucketOf, formatAccuracy, outcomeOf, predictedOf } from '../core/summary';
+import type { ResultsFile, ResultsStore } from './store';
+
+export type ResultsNode =
+  | { kind: 'file'; id: string; file: ResultsFile }
+  | { kind: 'category'; id: string; file: ResultsFile; category: Category; parent: ResultsNode }
+  | { kind: 'direction'; id: string; file: ResultsFile; category: Category; direction: Direction; parent: ResultsNode }
+  | { kind: 'outcome'; id: string; file: ResultsFile; outcome: Outcome; entries: IndexEntry[]; parent: ResultsNode }
+  | { kind: 'page'; id: string; file: ResultsFile; entries: IndexEntry[]; first: number; parent: ResultsNode }
+  | { kind: 'record'; id: string; file: ResultsFile; entry: IndexEntry; parent: ResultsNode }
+  | { kind: 'problems'; id: string; file: ResultsFile; parent: ResultsNode }
+  | { kind: 'problem'; id: string; file: ResultsFile; problem: IndexProblem; parent: ResultsNode }
+  | { kind: 'message'; id: string; text: string; parent?: ResultsNode };
+
+export type RecordNode = Extract<ResultsNode, { kind: 'record' }>;
+export type FileNode = Extract<ResultsNode, { kind: 'file' }>;
+
+const OUTCOME_LABEL: Record<Outcome, string> = {
+  correct: 'Correct',
+  incorrect: 'Incorrect',
+  unanswered: 'Unanswered',
+  unscored: 'Unscored',
+};
+
+export function outcomeIcon(outcome: Outcome): vscode.ThemeIcon {
+  switch (outcome) {
+    case 'correct':
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'incorrect':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    case 'unanswered':
+      return new vscode.ThemeIcon('question', new vscode.ThemeColor('editorWarning.foreground'));
+    case 'unscored':
+      return new vscode.ThemeIcon('circle-outline');
+  }
+}
+
+/** A record's URI, used for its tree item decoration and its read-only view. */
+export function recordUri(file: ResultsFile, entry: IndexEntry): vscode.Uri {
+  const base = file.uri.path.split('/').pop() ?? 'results';
+  return vscode.Uri.from({
+    scheme: 'st-think-record',
+    path: `/${base} line ${entry.line}.txt`,
+    query: new URLSearchParams({
+      file: file.uri.toString(),
+      line: String(entry.line),
+      format: entry.formatValid ? 'valid' : 'invalid',
+    }).toString(),
+  });
+}
+
+interface Grouping {
+  key: string;
+  /** category → direction → outcome → entries */
+  groups: Map<Category, Map<Direction, Map<Outcome, IndexEntry[]>>>;
+}
+
+export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<ResultsNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly nodes = new Map<string, ResultsNode>();
+  private readonly groupings = new WeakMap<ResultsFile, Grouping>();
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly store: ResultsStore) {
+    this.sub = store.onDidChange(() => {
+      this.nodes.clear();
+      this.emitter.fire(undefined);
+    });
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+
+  refresh(): void {
+    this.nodes.clear();
+    this.emitter.fire(undefined);
+  }
+
+  private pageSize(): number {
+    return Math.max(50, vscode.workspace.getConfiguration('stThink').get<number>('recordsPerPage', 1000));
+  }
+
+  /** The one node object for an id, so the tree sees the same element each time. */
+  private node<T extends ResultsNode>(make: T): T {
+    const hit = this.nodes.get(make.id) as T | undefined;
+    if (hit) return hit;
+    this.nodes.set(make.id, make);
+    return make;
+  }
+
+  fileNode(file: ResultsFile): FileNode {
+    return this.node({ kind: 'file', id: `f:${file.uri}`, file });
+  }
+
+  private grouping(file: ResultsFile): Grouping {
+    const rule = this.store.rule;
+    const key = `${file.version}:${rule}:${file.visible.length}`;
+    const cached = this.groupings.get(file);
+    if (cached && cached.key === key) return cached;
+    const groups: Grouping['groups'] = new Map();
+    for (const e of file.visible) {
+      let byDir = groups.get(e.category);
+      if (!byDir) groups.set(e.category, (byDir = new Map()));
+      let byOutcome = byDir.get(e.direction);
+      if (!byOutcome) byDir.set(e.direction, (byOutcome = new Map()));
+      const o = outcomeOf(e, rule);
+      let list = byOutcome.get(o);
+      if (!list) byOutcome.set(o, (list = []));
+      list.push(e);
+    }
+    const g = { key, groups };
+    this.groupings.set(file, g);
+    return g;
+  }
+
+  getChildren(element?: ResultsNode): ResultsNode[] {
+    if (!element) return this.store.list.map((f) => this.fileNode(f));
+    switch (element.kind) {
+      case 'file': {
+        const f = element.file;
+        if (!f.index) {
+          const text =
+            f.state.kind === 'failed' ? f.state.message : f.state.kind === 'cancelled' ? 'Indexing cancelled: select "Re-index File" to retry' : '';
+          return text ? [this.node({ kind: 'message', id: `m:${f.uri}`, text, parent: element })] : [];
+        }
+        const { groups } = this.grouping(f);
+        const out: ResultsNode[] = CATEGORIES.filter((c) => groups.has(c)).map((category) =>
+          this.node({ kind: 'category', id: `c:${f.uri}:${category}`, file: f, category, parent: element }),
+        );
+        if (f.index.problemCount) out.push(this.node({ kind: 'problems', id: `p:${f.uri}`, file: f, parent: element }));
+        if (!out.length && f.state.kind === 'ready') {
+          const text = f.index.entries.length ? 'No record matches the filter' : 'No records';
+          out.push(this.node({ kind: 'message', id: `m:${f.uri}`, text, parent: element }));
+        }
+        return out;
+      }
+      case 'category': {
+        const byDir = this.grouping(element.file).groups.get(element.category);
+        return DIRECTIONS.filter((d) => byDir?.has(d)).map((direction) =>
+          this.node({
+            kind: 'direction',
+            id: `d:${element.file.uri}:${element.category}:${direction}`,
+            file: element.file,
+            category: element.category,
+            direction,
+            parent: element,
+          }),
+        );
+      }
+      case 'direction': {
+        const byOutcome = this.grouping(element.file).groups.get(element.category)?.get(element.direction);
+        return OUTCOMES.filter((o) => byOutcome?.has(o)).map((outcome) =>
+          this.node({
+            kind: 'outcome',
+            id: `o:${element.file.uri}:${element.category}:${element.direction}:${outcome}`,
+            file: element.file,
+            outcome,
+            entries: byOutcome!.get(outcome)!,
+            parent: element,
+          }),
+        );
+      }
+      case 'outcome': {
+        const size = this.pageSize();
+        if (element.entries.length <= size) return this.records(element, element.entries);
+        const pages: ResultsNode[] = [];
+        for (let i = 0; i < element.entries.length; i += size) {
+          pages.push(
+            this.node({
+              kind: 'page',
+              id: `${element.id}:${i}`,
+              file: element.file,
+              entries: element.entries.slice(i, i + size),
+              first: i,
+              parent: element,
+            }),
+          );
+        }
+        return pages;
+      }
+      case 'page':
+        return this.records(element, element.entries);
+      case 'problems':
+        return element.file.index!.problems.map((problem) =>
+          this.node({ kind: 'problem', id: `q:${element.file.uri}:${problem.offset}`, file: element.file, problem, parent: element }),
+        );
+      default:
+        return [];
+    }
+  }
+
+  private records(parent: ResultsNode & { file: ResultsFile }, entries: IndexEntry[]): ResultsNode[] {
+    return entries.map((entry) =>
+      this.node({ kind: 'record', id: `r:${parent.file.uri}:${entry.offset}`, file: parent.file, entry, parent }),
+    );
+  }
+
+  getParent(element: ResultsNode): ResultsNode | undefined {
+    return element.kind === 'file' ? undefined : element.parent;
+  }
+
+  /** The record node of an entry, built through its ancestors so `reveal` can expand them. */
+  recordNode(file: ResultsFile, entry: IndexEntry): RecordNode | undefined {
+    const rule = this.store.rule;
+    const fileNode = this.fileNode(file);
+    const cat = this.getChildren(fileNode).find((n) => n.kind === 'category' && n.category === entry.category);
+    const dir = cat && this.getChildren(cat).find((n) => n.kind === 'direction' && n.direction === entry.direction);
+    const out = dir && this.getChildren(dir).find((n) => n.kind === 'outcome' && n.outcome === outcomeOf(entry, rule));
+    if (!out || out.kind !== 'outcome') return undefined;
+    let holder: ResultsNode = out;
+    if (out.entries.length > this.pageSize()) {
+      const pos = out.entries.indexOf(entry);
+      holder = this.getChildren(out)[Math.floor(pos / this.pageSize())];
+    }
+    return this.getChildren(holder).find((n): n is RecordNode => n.kind === 'record' && n.entry === entry);
+  }
+
+  getTreeItem(n: ResultsNode): vscode.TreeItem {
+    const rule = this.store.rule;
+    const C = vscode.TreeItemCollapsibleState;
+    switch (n.kind) {
+      case 'file': {
+        const f = n.file;
+        const item = new vscode.TreeItem(f.uri.path.split('/').pop() ?? f.path, C.Expanded);
+        item.id = n.id;
+        item.resourceUri = f.uri;
+        item.iconPath = new vscode.ThemeIcon('file-code');
+        item.contextValue = `stThink.file.${f.state.kind}`;
+        const idx = f.index;
+        if (f.state.kind === 'indexing') {
+          const pct = f.state.total ? Math.floor((f.state.done / f.state.total) * 100) : 0;
+          item.description = `indexing ${pct}% · ${idx?.entries.length.toLocaleString() ?? 0} records`;
+          item.iconPath = new vscode.ThemeIcon('loading~spin');
+        } else if (f.state.kind === 'failed') {
+          item.description = 'not loaded';
+          item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+          item.tooltip = f.state.message;
+        } else if (f.state.kind === 'cancelled') {
+          item.description = 'indexing cancelled';
+        } else if (idx) {
+          const b = bucketOf(f.visible, rule);
+          const shown = f.visible.length === idx.entries.length ? `${idx.entries.length.toLocaleString()}` : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
+          item.description = `${shown} records · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}`;
+          item.tooltip = `${f.path}\n${b.correct}/${b.total} correct under ${rule}`;
+        }
+        return item;
+      }
+      case 'category':
+      case 'direction': {
+        const g = this.grouping(n.file).groups.get(n.category);
+        const entries =
+          n.kind === 'category'
+            ? [...(g?.values() ?? [])].flatMap((m) => [...m.values()].flat())
+            : [...(g?.get(n.direction)?.values() ?? [])].flat();
+        const label = n.kind === 'category' ? cap(n.category) : cap(n.direction);
+        const item = new vscode.TreeItem(label, n.kind === 'category' ? C.Expanded : C.Collapsed);
+        item.id = n.id;
+        item.description = countAndAccuracy(entries, rule);
+        item.iconPath = new vscode.ThemeIcon(
+          n.kind === 'category' ? 'symbol-folder' : n.direction === 'forward' ? 'arrow-right' : 'arrow-left',
+        );
+        item.contextValue = `stThink.${n.kind}`;
+        return item;
+      }
+      case 'outcome': {
+        const item = new vscode.TreeItem(OUTCOME_LABEL[n.outcome], C.Collapsed);
+        item.id = n.id;
+        item.description = n.entries.length.toLocaleString();
+        item.iconPath = outcomeIcon(n.outcome);
+        item.contextValue = 'stThink.outcome';
+        return item;
+      }
+      case 'page': {
+        const item = new vscode.TreeItem(
+          `Records ${(n.first + 1).toLocaleString()}–${(n.first + n.entries.length).toLocaleString()}`,
+          C.Collapsed,
+        );
+        item.id = n.id;
+        return item;
+      }
+      case 'record': {
+        const e = n.entry;
+        const item = new vscode.TreeItem(e.label || `(record ${e.id})`, C.None);
+        item.id = n.id;
+        const outcome = outcomeOf(e, rule);
+        const pred = predictedOf(e, rule);
+        item.description = `${e.gold ? `gold ${e.gold}` : 'no gold'} · ${pred ? `pred ${pred}` : 'no answer'}${e.formatValid ? '' : ' · format ✗'}`;
+        item.iconPath = e.formatValid ? outcomeIcon(outcome) : new vscode.ThemeIcon('warning', outcomeColour(outcome));
+        item.resourceUri = recordUri(n.file, e);
+        item.contextValue = 'stThink.record';
+        item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
+        item.accessibilityInformation = {
+          label: `${e.label}. ${outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.formatValid ? '' : ', invalid format'}`,
+        };
+        return item;
+      }
+      case 'problems': {
+        const idx = n.file.index!;
+        const item = new vscode.TreeItem('Problems', C.Collapsed);
+        item.id = n.id;
+        item.description = `${idx.problemCount.toLocaleString()} invalid${idx.problemCount > idx.problems.length ? ` (first ${idx.problems.length.toLocaleString()} listed)` : ''}`;
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        return item;
+      }
+      case 'problem': {
+        const item = new vscode.TreeItem(`Line ${n.problem.line}`, C.None);
+        item.id = n.id;
+        item.description = n.problem.message;
+        item.tooltip = `${n.file.path}:${n.problem.line}\n${n.problem.message}`;
+        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+        item.contextValue = 'stThink.problem';
+        item.command = { command: 'stThink.goToSource', title: 'Go to Source', arguments: [n] };
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(n.text, C.None);
+        item.id = n.id;
+        item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+    }
+  }
+
+  /** Full question in the tooltip, read from the file only when the user hovers. */
+  async resolveTreeItem(item: vscode.TreeItem, n: ResultsNode, token: vscode.CancellationToken): Promise<vscode.TreeItem> {
+    if (n.kind !== 'record' || !n.file.index) return item;
+    try {
+      const { record, analysis } = await n.file.index.readRecord(n.entry);
+      if (token.isCancellationRequested) return item;
+      const rule = this.store.rule;
+      const lines = [
+        record.question,
+        '',
+        `id ${record.id} · line ${n.entry.line} · ${record.category} · ${record.direction}`,
+        `gold ${record.gold ?? '—'} · mcq_infer ${analysis.mcq_infer.predicted || '—'} (${analysis.mcq_infer.outcome}) · grpo_reward ${analysis.grpo_reward.predicted || '—'} (${analysis.grpo_reward.outcome})`,
+        analysis.formatValid ? 'format valid' : 'format invalid: not <think>…</think><answer>…</answer>',
+        `tree shows ${rule}`,
+      ];
+      // A plain string: trace text is untrusted and is never rendered as Markdown or HTML.
+      item.tooltip = lines.join('\n');
+    } catch (e) {
+      item.tooltip = (e as Error).message;
+    }
+    return item;
+  }
+}
+
+function cap(s: string): string {
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+function outcomeColour(o: Outcome): vscode.ThemeColor | undefined {
+  return outcomeIcon(o).color;
+}
+
+function countAndAccuracy(entries: readonly IndexEntry[], rule: Parameters<typeof bucketOf>[1]): string {
+  const b = bucketOf(entries, rule);
+  return b.total ? `${entries.length.toLocaleString()} · ${formatAccuracy(b)}` : `${entries.length.toLocaleString()} · unscored`;
+}

@@ -1,0 +1,100 @@
+/**
+ * Webview renderer. Every piece of text from a results file is inserted with textContent, never as
+ * HTML. Messages from the host are validated before use.
+ */
+import { hostMessageSchema, type HostMessage, type WebviewMessage } from '../core/protocol';
+
+declare function acquireVsCodeApi(): { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(s: unknown): void };
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+
+type Summary = Extract<HostMessage, { type: 'summary' }>;
+type Bucket = Summary['byRule']['mcq_infer']['overall'];
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function pct(b: Bucket | undefined): string {
+  if (!b || b.accuracy === null) return '—';
+  return `${(b.accuracy * 100).toFixed(1)}%`;
+}
+
+function cell(b: Bucket | undefined): HTMLTableCellElement {
+  const td = el('td', undefined, 'num');
+  if (!b || !b.total) {
+    td.textContent = '—';
+    td.title = b ? `${b.unscored} unscored` : '';
+    return td;
+  }
+  td.append(el('span', pct(b), 'acc'), el('span', ` ${b.correct}/${b.total}`, 'frac'));
+  const bar = el('div', undefined, 'bar');
+  bar.style.width = `${Math.round((b.accuracy ?? 0) * 100)}%`;
+  td.append(bar);
+  td.title = `${b.correct} correct, ${b.incorrect} incorrect, ${b.unanswered} unanswered, ${b.unscored} unscored`;
+  return td;
+}
+
+function renderSummary(m: Summary): void {
+  const a = m.byRule.mcq_infer;
+  const g = m.byRule.grpo_reward;
+  app.replaceChildren();
+  app.append(el('h1', 'Summary'), el('p', m.title, 'path'));
+  const facts = el('p', `${a.records.toLocaleString()} records · ${a.invalid.toLocaleString()} invalid lines · ${a.formatValid.toLocaleString()} with valid <think>/<answer> format`);
+  app.append(facts);
+  if (m.filter) app.append(el('p', `Filter: ${m.filter}`, 'filter'));
+
+  const table = el('table');
+  const caption = el('caption', 'Accuracy per category and direction (correct / scored; unanswered counts as wrong, route questions are unscored)');
+  const head = el('tr');
+  for (const h of ['Category', 'Direction', 'Records', 'mcq_infer', 'grpo_reward']) {
+    const th = el('th', h);
+    th.scope = 'col';
+    if (h === m.activeRule) th.className = 'active';
+    head.append(th);
+  }
+  table.append(caption, el('thead'), el('tbody'));
+  table.tHead!.append(head);
+  const body = table.tBodies[0];
+  const row = (cat: string, dir: string, records: number, x?: Bucket, y?: Bucket, cls?: string) => {
+    const tr = el('tr', undefined, cls);
+    const th = el('th', cat);
+    th.scope = 'row';
+    tr.append(th, el('td', dir), el('td', records.toLocaleString(), 'num'), cell(x), cell(y));
+    body.append(tr);
+  };
+  for (const [cat, dirs] of Object.entries(a.byCategoryDirection)) {
+    for (const [dir, b] of Object.entries(dirs)) row(cat, dir, b.records, b, g.byCategoryDirection[cat]?.[dir]);
+    row(cat, 'both', a.byCategory[cat].records, a.byCategory[cat], g.byCategory[cat], 'subtotal');
+  }
+  for (const [dir, b] of Object.entries(a.byDirection)) row('all', dir, b.records, b, g.byDirection[dir], 'subtotal');
+  row('all', 'both', a.overall.records, a.overall, g.overall, 'total');
+  app.append(table);
+
+  const rules = el('p', 'Tree and status bar use: ', 'rules');
+  for (const r of ['mcq_infer', 'grpo_reward'] as const) {
+    const b = el('button', r);
+    b.disabled = r === m.activeRule;
+    b.addEventListener('click', () => vscode.postMessage({ type: 'setRule', rule: r }));
+    rules.append(b, document.createTextNode(' '));
+  }
+  app.append(rules);
+  const note = el('p', 'mcq_infer: the inference scripts\u2019 letter extraction (answer tag, else the whole text; a leading A–D, else the first A–D anywhere). grpo_reward: the training reward (first character of the answer tag equals the gold\u2019s).', 'note');
+  app.append(note);
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const parsed = hostMessageSchema.safeParse(event.data);
+  if (!parsed.success) {
+    console.warn('ST-Think webview: dropped an invalid message', parsed.error.issues[0]);
+    return;
+  }
+  if (parsed.data.type === 'summary') renderSummary(parsed.data);
+});
+
+app.append(el('p', 'Loading…'));
+vscode.postMessage({ type: 'ready' });
