@@ -83,9 +83,6 @@ export function directionFromWording(question: string): Direction {
 }
 
 const THINK = /<think>([\s\S]*?)<\/think>/;
-const ANSWER = /<answer>([\s\S]*?)<\/answer>/;
-/** The format reward: anchored at the start, dot matching newline (re.match with DOTALL). */
-const FORMAT = /^<think>[\s\S]*?<\/think>\s*<answer>[\s\S]*?<\/answer>/;
 /** Python's `^([A-D])\b` on a str: the letter must not be followed by a Unicode word character. */
 const LEADING_LETTER = /^([A-D])(?![\p{L}\p{N}_])/u;
 
@@ -98,8 +95,12 @@ export function goldLetter(gold: string | undefined): string | undefined {
 
 /** `mcq_infer`: the upstream inference scripts' extract_choice after taking the answer tag. */
 export function scoreMcqInfer(response: string, gold: string | undefined, scorable: boolean): RuleResult {
-  const m = ANSWER.exec(response);
-  const text = pyStrip(m ? m[1] : response);
+  return mcqInferOn(response, answerTag(response), gold, scorable);
+}
+
+/** `answer`: the first <answer> tag's content, when there is one (found once, used by both rules). */
+function mcqInferOn(response: string, answer: string | undefined, gold: string | undefined, scorable: boolean): RuleResult {
+  const text = pyStrip(answer !== undefined ? answer : response);
   let predicted = text;
   const lead = LEADING_LETTER.exec(text);
   if (lead) predicted = lead[1];
@@ -120,8 +121,11 @@ export function scoreMcqInfer(response: string, gold: string | undefined, scorab
 
 /** `grpo_reward`: the training accuracy reward: first character of the answer tag vs first of the gold. */
 export function scoreGrpoReward(response: string, gold: string | undefined, scorable: boolean): RuleResult {
-  const m = ANSWER.exec(response);
-  const content = m ? pyStrip(m[1]) : '';
+  return grpoRewardOn(answerTag(response), gold, scorable);
+}
+
+function grpoRewardOn(answer: string | undefined, gold: string | undefined, scorable: boolean): RuleResult {
+  const content = answer !== undefined ? pyStrip(answer) : '';
   const first = content.length ? String.fromCodePoint(content.codePointAt(0)!) : '';
   const goldText = gold === undefined ? undefined : pyStrip(gold);
   if (!scorable || goldText === undefined || goldText === '') return { outcome: 'unscored', predicted: first };
@@ -137,15 +141,88 @@ function pyStrip(s: string): string {
 
 /** Segments, format and both rules. Route questions (open-ended) are never scored by letter. */
 export function analyse(record: Pick<TraceRecord, 'response' | 'gold' | 'category'>): TraceAnalysis {
+  const think = THINK.exec(record.response);
+  return { think: think ? think[1] : undefined, ...score(record) };
+}
+
+/** Format and both rules, finding the answer tag once: what the index keeps of every record. */
+export function score(record: Pick<TraceRecord, 'response' | 'gold' | 'category'>): Omit<TraceAnalysis, 'think'> {
   const { response, gold } = record;
   const scorable = record.category !== 'route';
-  const think = THINK.exec(response);
-  const answer = ANSWER.exec(response);
+  const answer = answerTag(response);
   return {
-    think: think ? think[1] : undefined,
-    answer: answer ? answer[1] : undefined,
-    formatValid: FORMAT.test(response),
-    mcq_infer: scoreMcqInfer(response, gold, scorable),
-    grpo_reward: scoreGrpoReward(response, gold, scorable),
+    answer,
+    formatValid: answer !== undefined && formatValid(response),
+    mcq_infer: mcqInferOn(response, answer, gold, scorable),
+    grpo_reward: grpoRewardOn(answer, gold, scorable),
   };
+}
+
+/**
+ * The first <answer>…</answer>'s content: what `re.search(r'<answer>(.*?)</answer>', s, re.DOTALL)`
+ * finds, with string searches instead of a regular expression (this runs on every record).
+ */
+export function answerTag(response: string): string | undefined {
+  const open = response.indexOf('<answer>');
+  if (open < 0) return undefined;
+  const close = response.indexOf('</answer>', open + 8);
+  return close < 0 ? undefined : response.slice(open + 8, close);
+}
+
+/**
+ * The format reward, `re.match(r'<think>.*?</think>\s*<answer>.*?</answer>', s, re.DOTALL)`, with
+ * string searches: some `</think>` followed by whitespace, `<answer>`, and later an `</answer>`.
+ */
+export function formatValid(response: string): boolean {
+  if (!response.startsWith('<think>')) return false;
+  for (let k = response.indexOf('</think>', 7); k >= 0; k = response.indexOf('</think>', k + 1)) {
+    let i = k + 8;
+    while (i < response.length && WHITESPACE.test(response[i])) i++;
+    if (response.startsWith('<answer>', i)) return response.indexOf('</answer>', i + 8) >= 0;
+  }
+  return false;
+}
+
+const WHITESPACE = /\s/;
+
+/** True when the question embeds its options ("Options: A. …"). */
+export function hasEmbeddedOptions(question: string): boolean {
+  return OPTIONS_MARKER.test(question);
+}
+
+export interface Wording {
+  label: string;
+  /** Category from the wording, for a question with and without options. */
+  category: Category;
+  categoryWithoutOptions: Category;
+  direction: Direction;
+}
+
+/**
+ * What the wording of a question says, cached by its stem: a results file asks a handful of
+ * distinct stems thousands of times, so each is analysed once.
+ */
+export class WordingCache {
+  private readonly byStem = new Map<string, Wording>();
+
+  get(question: string): Wording {
+    const stem = questionStem(question);
+    let w = this.byStem.get(stem);
+    if (!w) {
+      w = {
+        label: shortQuestion(stem),
+        category: categoryFromWording(stem, true),
+        categoryWithoutOptions: categoryFromWording(stem, false),
+        direction: directionFromWording(stem),
+      };
+      // Keep only flat copies: a slice of one record's text must not keep that record alive.
+      this.byStem.set(flat(stem), w);
+      w.label = flat(w.label);
+    }
+    return w;
+  }
+}
+
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }

@@ -12,7 +12,7 @@ import { promises as fsp } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { analyse, goldLetter, shortQuestion } from './derive';
+import { analyse, goldLetter, score, WordingCache } from './derive';
 import { normalise } from './normalize';
 import type { Category, Direction, Outcome, ShapeName, TraceAnalysis, TraceRecord } from './schemas';
 
@@ -98,6 +98,7 @@ export class ResultsIndex {
   /** A JSON document whose top level is an object keyed by id. */
   private keyedById = false;
   private readonly interned = new Map<string, string>();
+  private wording = new WordingCache();
 
   private constructor(
     readonly file: string,
@@ -179,6 +180,8 @@ export class ResultsIndex {
     this.problemCount = 0;
     this.lastShape = undefined;
     this.keyedById = false;
+    this.interned.clear();
+    this.wording = new WordingCache();
     this.resumeOffset = 0;
     this.resumeLine = 1;
     const st = await fsp.stat(this.file);
@@ -252,14 +255,14 @@ export class ResultsIndex {
       this.addProblem(line, offset, `invalid JSON: ${(e as Error).message}`);
       return false;
     }
-    const res = normalise(value, { line, key }, this.lastShape);
+    const res = normalise(value, { line, key }, this.lastShape, { light: true, wording: this.wording });
     if (!res.ok) {
       this.addProblem(line, offset, res.error);
       return false;
     }
     const r = res.record;
     this.lastShape = r.shape;
-    const a = analyse(r);
+    const a = score(r);
     this.entries.push({
       line,
       offset,
@@ -267,7 +270,7 @@ export class ResultsIndex {
       id: r.id,
       shape: r.shape,
       video: this.intern(r.video),
-      label: this.intern(shortQuestion(r.question)),
+      label: this.wording.get(r.question).label,
       category: r.category,
       direction: r.direction,
       gold: goldLetter(r.gold) ?? '',
@@ -593,6 +596,7 @@ export class JsonDocumentScanner {
             if (c === 0x2c || c === 0x5d || c === 0x7d || isJsonSpace(c)) {
               this.endValue(chunk, i);
               i--; // the delimiter is read again as what follows the value
+              continue; // …and a line break counted then, not twice
             }
           } else if (c === 0x22) {
             this.inString = true;

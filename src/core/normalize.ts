@@ -7,14 +7,24 @@ import type { z } from 'zod';
 import {
   benchmarkSchema,
   canonicalSchema,
-  categorySchema,
-  directionSchema,
+  CATEGORIES,
+  DIRECTIONS,
   harnessSchema,
+  type Category,
+  type Direction,
   stR1Schema,
   type ShapeName,
   type TraceRecord,
 } from './schemas';
-import { categoryFromWording, directionFromWording, normaliseOptionList, parseEmbeddedOptions } from './derive';
+import {
+  categoryFromWording,
+  directionFromWording,
+  hasEmbeddedOptions,
+  normaliseOptionList,
+  parseEmbeddedOptions,
+  type Wording,
+  type WordingCache,
+} from './derive';
 
 /** Where a value came from, to make ids for records that carry none. */
 export interface RecordContext {
@@ -26,7 +36,7 @@ export interface RecordContext {
 
 export type NormaliseResult = { ok: true; record: TraceRecord } | { ok: false; error: string };
 
-type Normaliser = (value: Record<string, unknown>, ctx: RecordContext) => TraceRecord | string;
+type Normaliser = (value: Record<string, unknown>, ctx: RecordContext, opts: NormaliseOptions) => TraceRecord | string;
 
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
@@ -39,29 +49,69 @@ function positionId(ctx: RecordContext): string {
   return ctx.key ?? `line-${ctx.line}`;
 }
 
+/** How much to derive: the index needs no option list, and shares one wording cache per file. */
+export interface NormaliseOptions {
+  /** Skip parsing the options out of the question text (the index does not keep them). */
+  light?: boolean;
+  wording?: WordingCache;
+}
+
+const CATEGORY_SET: ReadonlySet<string> = new Set(CATEGORIES);
+const DIRECTION_SET: ReadonlySet<string> = new Set(DIRECTIONS);
+
+function explicit<T extends string>(v: unknown, allowed: ReadonlySet<string>): T | undefined {
+  if (typeof v !== 'string') return undefined;
+  const lower = v.toLowerCase();
+  return allowed.has(lower) ? (lower as T) : undefined;
+}
+
 function finish(
   base: Omit<TraceRecord, 'options' | 'category' | 'categoryExplicit' | 'direction' | 'directionExplicit'> & {
     optionList?: readonly string[];
     category?: unknown;
     direction?: unknown;
   },
+  opts: NormaliseOptions,
 ): TraceRecord {
-  const { optionList, category, direction, ...rest } = base;
-  const options = optionList && optionList.length ? normaliseOptionList(optionList) : parseEmbeddedOptions(base.question);
-  const cat = categorySchema.safeParse(typeof category === 'string' ? category.toLowerCase() : category);
-  const dir = directionSchema.safeParse(typeof direction === 'string' ? direction.toLowerCase() : direction);
+  const { optionList, category, direction } = base;
+  const listed = optionList !== undefined && optionList.length > 0;
+  const options = listed ? normaliseOptionList(optionList) : opts.light ? [] : parseEmbeddedOptions(base.question);
+  const hasOptions = listed || (opts.light ? hasEmbeddedOptions(base.question) : options.length > 0);
+  const cat = explicit<Category>(category, CATEGORY_SET);
+  const dir = explicit<Direction>(direction, DIRECTION_SET);
+  let wording: Pick<Wording, 'category' | 'categoryWithoutOptions' | 'direction'> | undefined;
+  if (!cat || !dir) {
+    wording = opts.wording
+      ? opts.wording.get(base.question)
+      : {
+          category: categoryFromWording(base.question, true),
+          categoryWithoutOptions: categoryFromWording(base.question, false),
+          direction: directionFromWording(base.question),
+        };
+  }
+  // Built field by field (no rest/spread): this runs once per record of a file.
   return {
-    ...rest,
+    id: base.id,
+    idFromPosition: base.idFromPosition,
+    shape: base.shape,
+    video: base.video,
+    question: base.question,
     options,
-    category: cat.success ? cat.data : categoryFromWording(base.question, options.length > 0),
-    categoryExplicit: cat.success,
-    direction: dir.success ? dir.data : directionFromWording(base.question),
-    directionExplicit: dir.success,
+    gold: base.gold,
+    response: base.response,
+    category: cat ?? (hasOptions ? wording!.category : wording!.categoryWithoutOptions),
+    categoryExplicit: cat !== undefined,
+    direction: dir ?? wording!.direction,
+    directionExplicit: dir !== undefined,
+    model: base.model,
+    mode: base.mode,
+    frames: base.frames,
+    meta: base.meta,
   };
 }
 
 const normalisers: Record<ShapeName, Normaliser> = {
-  canonical(value) {
+  canonical(value, _ctx, opts) {
     const r = canonicalSchema.safeParse(value);
     if (!r.success) return firstIssue(r.error);
     const v = r.data;
@@ -80,9 +130,9 @@ const normalisers: Record<ShapeName, Normaliser> = {
       mode: v.mode,
       frames: v.frames,
       meta: v.meta,
-    });
+    }, opts);
   },
-  'st-r1'(value, ctx) {
+  'st-r1'(value, ctx, opts) {
     const r = stR1Schema.safeParse(value);
     if (!r.success) return firstIssue(r.error);
     const v = r.data;
@@ -94,9 +144,9 @@ const normalisers: Record<ShapeName, Normaliser> = {
       question: v.problem,
       gold: v.original_answer,
       response: v.solution,
-    });
+    }, opts);
   },
-  benchmark(value, ctx) {
+  benchmark(value, ctx, opts) {
     const r = benchmarkSchema.safeParse(value);
     if (!r.success) return firstIssue(r.error);
     const v = r.data;
@@ -112,7 +162,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
         gold: block.answer ?? v.answer,
         response: v.predict ?? '',
         direction: v.forward_mcq ? 'forward' : 'reverse',
-      });
+      }, opts);
     }
     return finish({
       id: positionId(ctx),
@@ -124,9 +174,9 @@ const normalisers: Record<ShapeName, Normaliser> = {
       response: v.predict ?? '',
       category: 'route',
       direction: v.forward_answer !== undefined ? 'forward' : 'reverse',
-    });
+    }, opts);
   },
-  harness(value) {
+  harness(value, _ctx, opts) {
     const r = harnessSchema.safeParse(value);
     if (!r.success) return firstIssue(r.error);
     const v = r.data;
@@ -144,7 +194,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
       response,
       category: doc.category,
       direction: doc.direction,
-    });
+    }, opts);
   },
 };
 
@@ -161,7 +211,7 @@ export function guessShape(value: Record<string, unknown>): ShapeName {
 const SHAPE_ORDER: readonly ShapeName[] = ['canonical', 'st-r1', 'benchmark', 'harness'];
 
 /** Normalise one parsed JSON value. `hint` (the shape of the previous line) is tried first. */
-export function normalise(value: unknown, ctx: RecordContext, hint?: ShapeName): NormaliseResult {
+export function normalise(value: unknown, ctx: RecordContext, hint?: ShapeName, opts: NormaliseOptions = {}): NormaliseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     return { ok: false, error: `expected a JSON object, got ${kind}` };
@@ -171,7 +221,7 @@ export function normalise(value: unknown, ctx: RecordContext, hint?: ShapeName):
   const first = hint === guess ? hint : guess;
   const tried: string[] = [];
   for (const shape of [first, ...SHAPE_ORDER.filter((s) => s !== first)]) {
-    const out = normalisers[shape](obj, ctx);
+    const out = normalisers[shape](obj, ctx, opts);
     if (typeof out !== 'string') return { ok: true, record: out };
     tried.push(`${shape}: ${out}`);
   }

@@ -223,7 +223,16 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   store.updateContext();
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);
   updateView();
+  void openAutoOpen(openUris);
   return { store, tree, view };
+}
+
+/** The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample). */
+async function openAutoOpen(open: (uris: vscode.Uri[]) => Promise<unknown>): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const paths = vscode.workspace.getConfiguration('stThink', folder).get<string[]>('autoOpen', []);
+  const uris = paths.map((p) => (p.startsWith('/') || !folder ? vscode.Uri.file(p) : vscode.Uri.joinPath(folder.uri, p)));
+  if (uris.length) await open(uris);
 }
 
 export function deactivate(): void {

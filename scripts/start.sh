@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# npm start: open VS Code with this extension and a sample results file loaded in the ST-Think view.
+# A desktop VS Code (`code` on PATH) when there is one; else the code-server this project installs,
+# served on http://127.0.0.1:${PORT:-8080}/ (open it in a browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build
+ws="$PWD/.tools/demo-workspace"
+mkdir -p "$ws/.vscode"
+cp samples/st-r1-demo-run.jsonl "$ws/"
+cat > "$ws/.vscode/settings.json" <<'JSON'
+{
+  "stThink.autoOpen": ["st-r1-demo-run.jsonl"],
+  "workbench.startupEditor": "none"
+}
+JSON
+if command -v code >/dev/null 2>&1 && [ -z "${ST_THINK_USE_CODE_SERVER:-}" ]; then
+  exec code --extensionDevelopmentPath="$PWD" "$ws"
+fi
+bash scripts/install-test-deps.sh
+exec node test/harness/vscode-host.mjs open --extension "$PWD" --workspace "$ws" --port "${PORT:-8080}"

@@ -1,0 +1,203 @@
+/**
+ * Integration tests in a real VS Code extension host: the extension is loaded from this repository
+ * (extensionDevelopmentPath) and driven through its commands and the real vscode API.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { StThinkApi } from '../../src/extension/extension';
+import type { ResultsNode } from '../../src/extension/tree';
+
+const repo = path.resolve(__dirname, '../../..');
+const sample = path.join(repo, 'samples/st-r1-demo-run.jsonl');
+
+async function api(): Promise<StThinkApi> {
+  const ext = vscode.extensions.getExtension<StThinkApi>('st-think.st-think-inspector');
+  assert.ok(ext, 'the extension is installed in this host');
+  return ext.isActive ? ext.exports : ext.activate();
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function labelOf(api: StThinkApi, n: ResultsNode): string {
+  const item = api.tree.getTreeItem(n);
+  return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+}
+
+function tmpCopy(src: string, name: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-it-'));
+  const dst = path.join(dir, name);
+  fs.copyFileSync(src, dst);
+  return dst;
+}
+
+describe('Results tree in a real extension host', function () {
+  let a: StThinkApi;
+  const before0 = fs.readFileSync(sample);
+  const mtime0 = fs.statSync(sample).mtimeMs;
+
+  before(async () => {
+    a = await api();
+  });
+
+  afterEach(async () => {
+    await vscode.commands.executeCommand('stThink.clearFilter');
+    for (const f of a.store.list) await vscode.commands.executeCommand('stThink.closeResultsFile', { file: f });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  after(() => {
+    assert.deepEqual(fs.readFileSync(sample), before0, 'the results file is never written');
+    assert.equal(fs.statSync(sample).mtimeMs, mtime0);
+  });
+
+  it('registers every ST-Think command', async () => {
+    const all = new Set(await vscode.commands.getCommands(true));
+    for (const c of [
+      'stThink.openResultsFile', 'stThink.closeResultsFile', 'stThink.filterResults', 'stThink.clearFilter',
+      'stThink.nextIncorrect', 'stThink.previousIncorrect', 'stThink.showSummary', 'stThink.copyRecordAsJson',
+      'stThink.goToSource', 'stThink.openInStThink',
+    ]) {
+      assert.ok(all.has(c), `${c} is registered`);
+    }
+  });
+
+  it('opens a results file into file → category → direction → outcome → record', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    assert.equal(file.state.kind, 'ready');
+    assert.equal(file.index!.entries.length, 126);
+    const roots = a.tree.getChildren();
+    assert.equal(roots.length, 1);
+    assert.equal(labelOf(a, roots[0]), 'st-r1-demo-run.jsonl');
+    assert.match(String(a.tree.getTreeItem(roots[0]).description), /^126 records · 75\.4% · 2 invalid$/);
+    const cats = a.tree.getChildren(roots[0]);
+    assert.deepEqual(cats.map((n) => labelOf(a, n)), ['Direction', 'Landmark', 'Action', 'Problems']);
+    assert.match(String(a.tree.getTreeItem(cats[0]).description), /^53 · 69\.8%$/);
+    const dirs = a.tree.getChildren(cats[0]);
+    assert.deepEqual(dirs.map((n) => labelOf(a, n)), ['Forward', 'Reverse']);
+    const outcomes = a.tree.getChildren(dirs[0]);
+    assert.deepEqual(outcomes.map((n) => labelOf(a, n)).slice(0, 2), ['Correct', 'Incorrect']);
+    const recs = a.tree.getChildren(outcomes[1]);
+    assert.ok(recs.length > 0);
+    const r = recs[0];
+    assert.equal(r.kind, 'record');
+    const item = a.tree.getTreeItem(r);
+    assert.match(String(item.description), /^gold [A-D] · pred [A-D]/);
+    assert.equal((item.iconPath as vscode.ThemeIcon).id, 'error');
+    // The tooltip (full question) is read lazily from the file.
+    const resolved = await a.tree.resolveTreeItem!(item, r, new vscode.CancellationTokenSource().token);
+    assert.match(String(resolved.tooltip), /Please take an? egocentric view/);
+  });
+
+  it('lists invalid lines in the Problems panel and in the tree', async () => {
+    const uri = vscode.Uri.file(sample);
+    await vscode.commands.executeCommand('stThink.openResultsFile', uri);
+    const diags = await waitFor('diagnostics', () => {
+      const d = vscode.languages.getDiagnostics(uri);
+      return d.length ? d : undefined;
+    });
+    assert.deepEqual(diags.map((d) => d.range.start.line + 1), [41, 91]);
+    assert.match(diags[0].message, /invalid JSON/);
+    assert.match(diags[1].message, /no known shape \(canonical: missing "question"; st-r1: .*; benchmark: .*; harness: /);
+    const fileNode = a.tree.getChildren()[0];
+    const problems = a.tree.getChildren(fileNode).find((n) => n.kind === 'problems')!;
+    assert.deepEqual(a.tree.getChildren(problems).map((n) => labelOf(a, n)), ['Line 41', 'Line 91']);
+  });
+
+  it('filters by direction and outcome, and by free text over the response', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    await vscode.commands.executeCommand('stThink.setFilter', { directions: ['reverse'], outcomes: ['incorrect'] });
+    assert.ok(file.visible.length > 0);
+    assert.ok(file.visible.every((e) => e.direction === 'reverse' && e.mcq === 'incorrect'));
+    await vscode.commands.executeCommand('stThink.setFilter', { text: 'CANNOT TELL' });
+    const expected = fs.readFileSync(sample, 'utf8').split('\n').filter((l) => l.toLowerCase().includes('cannot tell')).length;
+    assert.ok(expected > 0);
+    assert.equal(file.visible.length, expected, 'the altered "cannot tell" responses are found, case-insensitively');
+    await vscode.commands.executeCommand('stThink.clearFilter');
+    assert.equal(file.visible.length, 126);
+  });
+
+  it('steps through incorrect records and shows each one read-only', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    await vscode.commands.executeCommand('stThink.nextIncorrect');
+    const first = await waitFor('a record editor', () => {
+      const ed = vscode.window.activeTextEditor;
+      return ed?.document.uri.scheme === 'st-think-record' ? ed : undefined;
+    });
+    const text1 = first.document.getText();
+    assert.match(text1, /→ incorrect/);
+    assert.match(text1, /── Question ──/);
+    const sel1 = a.view.selection[0];
+    assert.equal(sel1?.kind, 'record');
+    await vscode.commands.executeCommand('stThink.nextIncorrect');
+    const sel2 = await waitFor('selection to move', () => (a.view.selection[0] !== sel1 ? a.view.selection[0] : undefined));
+    assert.equal(sel2.kind, 'record');
+    await vscode.commands.executeCommand('stThink.previousIncorrect');
+    await waitFor('selection to come back', () => a.view.selection[0] === sel1);
+  });
+
+  it('copies a record as JSON and goes to its line in the source', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    const entry = file.index!.entries[50];
+    const node = a.tree.recordNode(file, entry)!;
+    await vscode.commands.executeCommand('stThink.copyRecordAsJson', node);
+    const copied = JSON.parse(await vscode.env.clipboard.readText());
+    assert.equal(copied.id, entry.id);
+    await vscode.commands.executeCommand('stThink.goToSource', node);
+    const ed = await waitFor('the source editor', () => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.uri.fsPath === sample ? e : undefined;
+    });
+    assert.equal(ed.selection.active.line, entry.line - 1);
+    assert.equal(JSON.parse(ed.document.lineAt(entry.line - 1).text).id, entry.id);
+  });
+
+  it('opens the summary webview', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    await vscode.commands.executeCommand('stThink.showSummary');
+    const tab = await waitFor('the summary tab', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('stThink.summary')),
+    );
+    assert.match(tab.label, /^Summary: st-r1-demo-run\.jsonl$/);
+  });
+
+  it('picks up appended lines and re-indexes a rewritten file', async () => {
+    const copy = tmpCopy(sample, 'growing.jsonl');
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(copy));
+    const file = a.store.list[0];
+    assert.equal(file.index!.entries.length, 126);
+    const extra = { id: 'appended-1', video: '/v.mp4', question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. x, B. y', gold: 'A', response: '<think>t</think><answer>A</answer>' };
+    fs.appendFileSync(copy, JSON.stringify(extra) + '\n');
+    await waitFor('the appended record', () => file.index!.entries.length === 127, 10_000);
+    assert.equal(file.index!.entries[126].id, 'appended-1');
+    assert.equal(file.index!.entries[126].line, 129);
+    fs.writeFileSync(copy, JSON.stringify(extra) + '\n');
+    await waitFor('the re-index', () => file.index?.entries.length === 1, 10_000);
+    assert.equal(vscode.languages.getDiagnostics(vscode.Uri.file(copy)).length, 0);
+  });
+
+  it('says clearly when a file is not a results file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-it-'));
+    const bin = path.join(dir, 'image.json');
+    fs.writeFileSync(bin, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(bin));
+    const file = a.store.list[0];
+    assert.equal(file.state.kind, 'failed');
+    assert.match((file.state as { message: string }).message, /image\.json: not a results file: binary content/);
+    const msg = a.tree.getChildren(a.tree.getChildren()[0]);
+    assert.match(labelOf(a, msg[0]), /not a results file/);
+  });
+});
