@@ -7,10 +7,21 @@ import type { Category, Direction, OptionItem, RuleResult, TraceAnalysis, TraceR
 const OPTIONS_MARKER = /Options\s*:/i;
 const INSTRUCTIONS = /\n\s*\n|\bInstructions\s*:/;
 
+/** Where "Options:" starts, or -1. The exact, common spelling is found without a regex. */
+function optionsMarkerAt(question: string): number {
+  const i = question.indexOf('Options:');
+  if (i >= 0) {
+    // A case-insensitive match ("options :") earlier in the text would win over this one.
+    const m = OPTIONS_MARKER.exec(question.slice(0, i));
+    return m ? m.index : i;
+  }
+  return OPTIONS_MARKER.exec(question)?.index ?? -1;
+}
+
 /** The question without its options and instructions: the part that says what is asked. */
 export function questionStem(question: string): string {
-  const m = OPTIONS_MARKER.exec(question);
-  const head = m ? question.slice(0, m.index) : question;
+  const at = optionsMarkerAt(question);
+  const head = at >= 0 ? question.slice(0, at) : question;
   const cut = INSTRUCTIONS.exec(head);
   return (cut ? head.slice(0, cut.index) : head).trim();
 }
@@ -185,9 +196,24 @@ export function formatValid(response: string): boolean {
 
 const WHITESPACE = /\s/;
 
-/** True when the question embeds its options ("Options: A. …"). */
+/**
+ * True when the question embeds its options ("Options: A. …"): exactly when parseEmbeddedOptions
+ * finds any, i.e. when its marker loop meets an "A" (a bare "Options:" with no "A." is not enough,
+ * or the index and the record view would disagree on a route question's category).
+ */
 export function hasEmbeddedOptions(question: string): boolean {
-  return OPTIONS_MARKER.test(question);
+  const at = optionsMarkerAt(question);
+  if (at < 0) return false;
+  const sticky = /Options\s*:[ \t]*(A[.)])?/iy;
+  sticky.lastIndex = at;
+  const m = sticky.exec(question)!;
+  if (m[1]) return true; // the usual " A. …": no line break, so nothing is cut before it
+  let body = question.slice(at + m[0].length);
+  const end = INSTRUCTIONS.exec(body);
+  if (end) body = body.slice(0, end.index);
+  const marker = /(^|[,\n;])\s*([A-Z])[.)]\s*/g;
+  for (let hit = marker.exec(body); hit; hit = marker.exec(body)) if (hit[2] === 'A') return true;
+  return false;
 }
 
 export interface Wording {
@@ -204,8 +230,19 @@ export interface Wording {
  */
 export class WordingCache {
   private readonly byStem = new Map<string, Wording>();
+  private lastQuestion: string | undefined;
+  private lastWording: Wording | undefined;
 
   get(question: string): Wording {
+    // The indexer asks twice per record (category, then label): the second ask is free.
+    if (question === this.lastQuestion) return this.lastWording!;
+    const w = this.lookUp(question);
+    this.lastQuestion = question;
+    this.lastWording = w;
+    return w;
+  }
+
+  private lookUp(question: string): Wording {
     const stem = questionStem(question);
     let w = this.byStem.get(stem);
     if (!w) {

@@ -97,7 +97,7 @@ export async function searchText(
       if (!r.ok) continue;
       if (
         r.record.question.toLocaleLowerCase().includes(needle) ||
-        raw.toLocaleLowerCase().includes(needle)
+        r.record.response.toLocaleLowerCase().includes(needle)
       ) {
         hits.add(e);
       }

@@ -48,7 +48,7 @@ export function recordUri(file: ResultsFile, entry: IndexEntry): vscode.Uri {
   const base = file.uri.path.split('/').pop() ?? 'results';
   return vscode.Uri.from({
     scheme: 'st-think-record',
-    path: `/${base} line ${entry.line}.txt`,
+    path: `/${base}:${entry.line}`,
     query: new URLSearchParams({
       file: file.uri.toString(),
       line: String(entry.line),
@@ -291,17 +291,19 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
       }
       case 'record': {
         const e = n.entry;
-        const item = new vscode.TreeItem(e.label || `(record ${e.id})`, C.None);
-        item.id = n.id;
         const outcome = outcomeOf(e, rule);
         const pred = predictedOf(e, rule);
-        item.description = `${e.gold ? `gold ${e.gold}` : 'no gold'} · ${pred ? `pred ${pred}` : 'no answer'}${e.formatValid ? '' : ' · format ✗'}`;
+        // Gold and prediction lead the label: the stems of one group are often alike, and a narrow
+        // sidebar cuts the end of the row first.
+        const item = new vscode.TreeItem(`${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`, C.None);
+        item.id = n.id;
+        item.description = `${videoName(e.video)} · line ${e.line}${e.formatValid ? '' : ' · format ✗'}`;
         item.iconPath = e.formatValid ? outcomeIcon(outcome) : new vscode.ThemeIcon('warning', outcomeColour(outcome));
         item.resourceUri = recordUri(n.file, e);
         item.contextValue = 'stThink.record';
         item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
         item.accessibilityInformation = {
-          label: `${e.label}. ${outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.formatValid ? '' : ', invalid format'}`,
+          label: `${e.label}. ${outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.formatValid ? '' : ', invalid format'}. Line ${e.line}.`,
         };
         return item;
       }
@@ -354,6 +356,11 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     }
     return item;
   }
+}
+
+function videoName(video: string): string {
+  const base = video.split(/[\\/]/).pop() ?? video;
+  return base.replace(/\.[A-Za-z0-9]{2,4}$/, '');
 }
 
 function cap(s: string): string {

@@ -93,7 +93,10 @@ describe('Results tree in a real extension host', function () {
     const r = recs[0];
     assert.equal(r.kind, 'record');
     const item = a.tree.getTreeItem(r);
-    assert.match(String(item.description), /^gold [A-D] · pred [A-D]/);
+    const entry = (r as Extract<ResultsNode, { kind: 'record' }>).entry;
+    assert.equal(labelOf(a, r), `${entry.gold} → ${entry.mcqPred}  What directions do you need to go through to get to your destination?`);
+    assert.notEqual(entry.gold, entry.mcqPred);
+    assert.match(String(item.description), new RegExp(`^ADT_\\S+ · line ${entry.line}$`));
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'error');
     // The tooltip (full question) is read lazily from the file.
     const resolved = await a.tree.resolveTreeItem!(item, r, new vscode.CancellationTokenSource().token);
@@ -137,7 +140,7 @@ describe('Results tree in a real extension host', function () {
       return ed?.document.uri.scheme === 'st-think-record' ? ed : undefined;
     });
     const text1 = first.document.getText();
-    assert.match(text1, /→ incorrect/);
+    assert.match(text1, /mcq_infer +predicted [A-D] +→ +incorrect/);
     assert.match(text1, /── Question ──/);
     const sel1 = a.view.selection[0];
     assert.equal(sel1?.kind, 'record');

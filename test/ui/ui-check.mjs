@@ -57,17 +57,18 @@ try {
     await treeRow('Forward').click();
     await treeRow('Incorrect').waitFor({ state: 'visible', timeout: 10_000 });
     await treeRow('Incorrect').click();
-    await page.locator('.pane-body .monaco-list-row', { hasText: /gold [A-D] · pred [A-D]/ }).first().waitFor({ timeout: 10_000 });
+    await page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D]\s+What/ }).first().waitFor({ timeout: 10_000 });
     await shot('2-expanded');
   });
 
   await step('selecting a record opens its read-only view', async () => {
-    const rec = page.locator('.pane-body .monaco-list-row', { hasText: /gold [A-D] · pred [A-D]/ }).first();
+    const rec = page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D]\s+What/ }).first();
     await rec.click();
     const editor = page.locator('.editor-instance .view-lines');
-    await page.waitForFunction(() => /── Question ──/.test(document.querySelector('.editor-instance .view-lines')?.textContent ?? ''), null, { timeout: 15_000 });
-    const text = await editor.innerText();
-    if (!/incorrect/.test(text)) throw new Error('the record view does not show the outcome');
+    // Monaco renders spaces as no-break spaces: \s matches both.
+    await page.waitForFunction(() => [...document.querySelectorAll('.editor-instance .view-lines')].some((e) => /──\sQuestion\s──/.test(e.textContent ?? '')), null, { timeout: 15_000 });
+    const texts = await editor.allInnerTexts();
+    if (!texts.some((t) => /mcq_infer\s+predicted\s[A-D]\s+→\s+incorrect/.test(t))) throw new Error('the record view does not show the outcome');
     await shot('3-record');
   });
 
