@@ -38,11 +38,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # de-duplicate
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   log "apt: installing ${missing[*]}"
+  apt_start=$(date +%s)
   SUDO=""
   if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  log "apt: done in $(( $(date +%s) - apt_start ))s"
 else
   log "apt: all present (${APT_PACKAGES[*]})"
 fi
@@ -74,6 +76,7 @@ if [ "$(installed_version "$CS_PKG_DIR/package.json")" = "$CODE_SERVER_VERSION" 
   log "code-server $CODE_SERVER_VERSION already installed in $CS_PREFIX"
 else
   log "code-server: installing $CODE_SERVER_VERSION into $CS_PREFIX"
+  cs_start=$(date +%s)
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
 
@@ -144,7 +147,7 @@ else
     exit 1
   fi
   touch "$CS_OK_MARK"
-  log "code-server: installed $("$CS_PREFIX/node_modules/.bin/code-server" --version | head -n1)"
+  log "code-server: installed $(installed_version "$CS_PKG_DIR/package.json") in $(( $(date +%s) - cs_start ))s"
 fi
 
 # -------------------------------------------------------------- playwright-core

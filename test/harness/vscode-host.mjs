@@ -51,10 +51,13 @@ const DEFAULT_USER_SETTINGS = {
   'extensions.autoUpdate': false,
   'extensions.autoCheckUpdates': false,
   'security.workspace.trust.enabled': false,
+  // No slide-in animations, so screenshots taken right after an element appears are stable.
+  'workbench.reduceMotion': 'on',
 };
 
 // Resources to release if the process is interrupted.
 const live = new Set();
+let interrupted = false;
 
 function log(...args) {
   process.stdout.write(`[vscode-host] ${format(...args)}\n`);
@@ -131,19 +134,30 @@ export async function startCodeServer({
   // --enable-smoke-test-driver in its CLI), although the VS Code server inside it reads
   // args["enable-smoke-test-driver"]. The parent process parses the CLI and hands the parsed
   // args to the forked server, so declaring the option before entry.js runs is enough.
+  // The preload also drops itself from execArgv, so the processes code-server forks (server,
+  // extension host, file watcher) do not inherit it.
   const preload = path.join(tmp, 'enable-smoke-test-driver.cjs');
   await fsp.writeFile(
     preload,
-    `require(${JSON.stringify(path.join(CODE_SERVER_DIR, 'out', 'node', 'cli.js'))})` +
-      `.options['enable-smoke-test-driver'] = { type: 'boolean', description: 'Enable the smoke test driver.' };\n`,
+    [
+      `const i = process.execArgv.indexOf(${JSON.stringify(preload)});`,
+      `if (i > 0 && process.execArgv[i - 1] === '-r') process.execArgv.splice(i - 1, 2);`,
+      `require(${JSON.stringify(path.join(CODE_SERVER_DIR, 'out', 'node', 'cli.js'))})` +
+        `.options['enable-smoke-test-driver'] = { type: 'boolean', description: 'Enable the smoke test driver.' };`,
+      '',
+    ].join('\n'),
   );
 
-  const env = { ...process.env, XDG_DATA_HOME: path.join(tmp, 'xdg-data'), XDG_CONFIG_HOME: path.join(tmp, 'xdg-config') };
+  // code-server keeps its own logs under $XDG_DATA_HOME/code-server: keep them in the temp folder.
+  const env = { ...process.env, XDG_DATA_HOME: path.join(tmp, 'xdg-data') };
   // Started from a VS Code terminal, code-server would hand the folder to that instance instead.
   for (const key of Object.keys(env)) if (key.startsWith('VSCODE_')) delete env[key];
   delete env.ELECTRON_RUN_AS_NODE;
   delete env.PASSWORD;
   delete env.HASHED_PASSWORD;
+  // No extension marketplace (offline machines): an empty gallery config disables it, so the
+  // workbench does not log failed lookups of open-vsx.org. Set EXTENSIONS_GALLERY to override.
+  if (env.EXTENSIONS_GALLERY === undefined) env.EXTENSIONS_GALLERY = '{}';
 
   const fixedPort = port != null;
   for (let attempt = 1; ; attempt++) {
@@ -174,21 +188,22 @@ export async function startCodeServer({
     let exited = null;
     const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(); }));
 
-    let stopped = false;
-    const stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      live.delete(server);
+    const killProcessGroup = async () => {
+      if (exited) return;
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      await Promise.race([exitPromise, sleep(5000)]);
       if (!exited) {
-        try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-        await Promise.race([exitPromise, sleep(5000)]);
-        if (!exited) {
-          try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-          await Promise.race([exitPromise, sleep(2000)]);
-        }
+        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+        await Promise.race([exitPromise, sleep(2000)]);
       }
-      await fsp.rm(tmp, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
     };
+    let stopping;
+    // Idempotent: every caller waits for the same shutdown (process group, then temp folders).
+    const stop = () => (stopping ??= (async () => {
+      await killProcessGroup();
+      await fsp.rm(tmp, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+      live.delete(server);
+    })());
     const url = `http://127.0.0.1:${usePort}/`;
     const server = { port: usePort, url, userDataDir, extensionsDir: extDir, process: child, stop, output: () => output };
     live.add(server);
@@ -202,8 +217,13 @@ export async function startCodeServer({
     }
     if (ready) return server;
     const inUse = /EADDRINUSE/.test(output);
+    if (inUse && !fixedPort && attempt < 5) {
+      // Another process took the port between getFreePort() and listen(): try another one.
+      await killProcessGroup();
+      live.delete(server);
+      continue;
+    }
     await stop();
-    if (inUse && !fixedPort && attempt < 5) continue;
     throw new Error(
       exited
         ? `code-server exited (${exited.code ?? exited.signal}) before answering HTTP:\n${output}`
@@ -245,9 +265,9 @@ function attachPageDiagnostics(page, verbose) {
   page.on('pageerror', (err) => process.stdout.write(`[browser:pageerror] ${err.message}\n`));
 }
 
+// The workbench passes console-style arguments (mocha's reporter uses printf-style '%s'/'%d').
 function formatAutomationArgs(args) {
-  if (!Array.isArray(args)) return format(args);
-  return args.map((a) => (typeof a === 'string' ? a : format('%o', a))).join(' ');
+  return Array.isArray(args) ? format(...args) : format(args);
 }
 
 /**
@@ -308,8 +328,11 @@ export async function runExtensionTests({
     return 2;
   } finally {
     clearTimeout(timer);
+    const t0 = Date.now();
     if (browser) await browser.close().catch(() => {});
+    const t1 = Date.now();
     if (server) await server.stop();
+    if (verbose) log(`cleanup: browser ${t1 - t0} ms, code-server ${Date.now() - t1} ms`);
   }
 }
 
@@ -337,6 +360,11 @@ export async function openWorkbench({
     // The smoke-test driver (enabled by startCodeServer) knows when the workbench is restored.
     await page.waitForFunction(() => !!window.driver, null, { timeout: timeoutMs }).catch(() => {});
     await page.evaluate(() => window.driver?.whenWorkbenchRestored?.()).catch(() => {});
+    // Extension contributions (commands in the palette, views) appear only once the remote
+    // extension host is up; "restored" can come several seconds earlier on a slow machine.
+    const deadline = Date.now() + timeoutMs;
+    while (!/Launched Extension Host Process/.test(server.output()) && Date.now() < deadline) await sleep(200);
+    await sleep(500);
     let closed = false;
     const close = async () => {
       if (closed) return;
@@ -349,6 +377,30 @@ export async function openWorkbench({
     if (browser) await browser.close().catch(() => {});
     await server.stop();
     throw err;
+  }
+}
+
+/**
+ * Opens the command palette with F1 (Ctrl+Shift+P may be taken by the browser), types `label`
+ * and runs the first entry whose text contains it. Retries while the entry is missing, since the
+ * palette lists extension commands only once the extension host has registered them.
+ */
+export async function runCommand(page, label, { timeoutMs = 30_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  const input = page.locator('.quick-input-widget input');
+  for (;;) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`>${label}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    try {
+      await row.waitFor({ state: 'visible', timeout: 3_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (err) {
+      await page.keyboard.press('Escape');
+      if (Date.now() > deadline) throw new Error(`command "${label}" not found in the command palette within ${timeoutMs} ms`);
+    }
   }
 }
 
@@ -394,6 +446,8 @@ async function main(argv) {
     strict: true,
   });
   const onSignal = (sig) => {
+    if (interrupted) return;
+    interrupted = true;
     log(`${sig}: stopping`);
     cleanupAll().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
@@ -426,7 +480,8 @@ async function main(argv) {
     log(`(as an extension in development instead: ${workbenchUrl(server, { extensionPath })})`);
     log('Ctrl-C to stop');
     await new Promise((resolve) => server.process.on('exit', resolve));
-    log('code-server exited');
+    if (interrupted) return new Promise(() => {}); // the signal handler finishes and exits
+    log('code-server exited unexpectedly');
     await cleanupAll();
     return 1;
   }
