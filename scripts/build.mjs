@@ -28,6 +28,15 @@ const configs = [
     target: 'es2022',
   },
   {
+    // The worker thread of two-halves indexing, used by both the extension host and the CLI.
+    ...common,
+    entryPoints: ['src/core/indexWorker.ts'],
+    outfile: 'dist/index-worker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',

@@ -4,6 +4,8 @@
  *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
  *   st-think validate FILE
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../core/indexer';
 import { RULES, type ScoringRule } from '../core/schemas';
 import { formatAccuracy, summarise, summaryTable } from '../core/summary';
@@ -17,6 +19,12 @@ const USAGE = `usage:
   st-think help`;
 
 class UsageError extends Error {}
+
+/** The bundled worker beside this file splits large files across two threads. */
+function indexOptions(): { workerScript?: string } {
+  const worker = path.join(__dirname, 'index-worker.js');
+  return fs.existsSync(worker) ? { workerScript: worker } : {};
+}
 
 interface Parsed {
   positional: string[];
@@ -56,7 +64,7 @@ async function summary(argv: string[]): Promise<number> {
   if (p.positional.length !== 1) throw new UsageError('summary needs exactly one FILE');
   const rule = (p.flags.get('rule') ?? 'mcq_infer') as string;
   if (!(RULES as readonly string[]).includes(rule)) throw new UsageError(`--rule must be one of ${RULES.join(', ')}`);
-  const index = await ResultsIndex.build(p.positional[0]);
+  const index = await ResultsIndex.build(p.positional[0], indexOptions());
   if (p.flags.has('json')) {
     const s = summarise(index.file, index.entries, index.problemCount, rule as ScoringRule);
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -80,7 +88,7 @@ async function validate(argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
   checkFlags(p, []);
   if (p.positional.length !== 1) throw new UsageError('validate needs exactly one FILE');
-  const index = await ResultsIndex.build(p.positional[0]);
+  const index = await ResultsIndex.build(p.positional[0], indexOptions());
   for (const pr of index.problems) process.stdout.write(`${index.file}:${pr.line}: ${pr.message}\n`);
   if (index.problemCount > index.problems.length) {
     process.stdout.write(`${index.file}: ${index.problemCount - index.problems.length} more invalid records not listed\n`);

@@ -11,8 +11,10 @@ const INSTRUCTIONS = /\n\s*\n|\bInstructions\s*:/;
 function optionsMarkerAt(question: string): number {
   const i = question.indexOf('Options:');
   if (i >= 0) {
-    // A case-insensitive match ("options :") earlier in the text would win over this one.
-    const m = OPTIONS_MARKER.exec(question.slice(0, i));
+    // A case-insensitive match ("options :") earlier in the text would win over this one; it
+    // can only be there if "ptions" or "PTIONS" is.
+    const before = question.lastIndexOf('ptions', i - 1) >= 0 || question.lastIndexOf('PTIONS', i - 1) >= 0;
+    const m = before ? OPTIONS_MARKER.exec(question.slice(0, i)) : null;
     return m ? m.index : i;
   }
   return OPTIONS_MARKER.exec(question)?.index ?? -1;
@@ -100,6 +102,7 @@ const LEADING_LETTER = /^([A-D])(?![\p{L}\p{N}_])/u;
 /** The letter a gold answer stands for: "D", "D.", "D. Walk straight" → "D". */
 export function goldLetter(gold: string | undefined): string | undefined {
   if (gold === undefined) return undefined;
+  if (gold.length === 1) return gold >= 'A' && gold <= 'Z' ? gold : undefined;
   const m = /^\s*([A-Z])(?![\p{L}\p{N}_])/u.exec(gold);
   return m ? m[1] : undefined;
 }
@@ -234,16 +237,15 @@ export class WordingCache {
   private lastWording: Wording | undefined;
 
   get(question: string): Wording {
-    // The indexer asks twice per record (category, then label): the second ask is free.
-    if (question === this.lastQuestion) return this.lastWording!;
-    const w = this.lookUp(question);
-    this.lastQuestion = question;
-    this.lastWording = w;
-    return w;
+    // The indexer asks twice per record (category, then label): one analysis.
+    if (question !== this.lastQuestion) {
+      this.lastQuestion = question;
+      this.lastWording = this.lookUp(questionStem(question));
+    }
+    return this.lastWording!;
   }
 
-  private lookUp(question: string): Wording {
-    const stem = questionStem(question);
+  private lookUp(stem: string): Wording {
     let w = this.byStem.get(stem);
     if (!w) {
       w = {

@@ -54,6 +54,23 @@ export interface IndexOptions {
   chunkSize?: number;
   /** Force the format instead of detecting it from the extension and the first bytes. */
   format?: FileFormat;
+  /**
+   * A script that runs `runIndexWorker` (src/core/indexWorker.ts). With it, a large JSONL file is
+   * indexed in two halves at once: this thread reads the first, a worker thread the second.
+   */
+  workerScript?: string;
+  /** JSONL files at least this large are split when a worker script is given. Default 16 MiB. */
+  parallelMinBytes?: number;
+}
+
+/** What a worker sends back for its part of a file (line numbers counted from its first line). */
+export interface RangeResult {
+  entries: IndexEntry[];
+  problems: IndexProblem[];
+  problemCount: number;
+  resumeOffset: number;
+  resumeLine: number;
+  lastShape: ShapeName | undefined;
 }
 
 /** The file is not a results file at all: one clear message instead of thousands of problems. */
@@ -97,7 +114,10 @@ export class ResultsIndex {
   private lastShape: ShapeName | undefined;
   /** A JSON document whose top level is an object keyed by id. */
   private keyedById = false;
+  /** Indexing a part of a file that does not start at its beginning (a worker's half). */
+  private partOfFile = false;
   private readonly interned = new Map<string, string>();
+  private lastInterned = '';
   private wording = new WordingCache();
 
   private constructor(
@@ -181,6 +201,7 @@ export class ResultsIndex {
     this.lastShape = undefined;
     this.keyedById = false;
     this.interned.clear();
+    this.lastInterned = '';
     this.wording = new WordingCache();
     this.resumeOffset = 0;
     this.resumeLine = 1;
@@ -190,8 +211,9 @@ export class ResultsIndex {
     const nul = head.indexOf(0);
     if (nul >= 0) throw new NotResultsFileError(this.file, `binary content (NUL byte at offset ${nul})`);
     this.format = merged.format ?? detectFormat(this.file, head);
-    if (this.format === 'jsonl') await this.indexJsonl(merged, 0, 1);
-    else await this.indexJsonDocument(merged);
+    if (this.format === 'json') await this.indexJsonDocument(merged);
+    else if (merged.workerScript && st.size >= (merged.parallelMinBytes ?? 16 << 20)) await this.indexJsonlInTwo(merged);
+    else await this.indexJsonl(merged, 0, 1);
   }
 
   private async readHead(n: number): Promise<Buffer> {
@@ -224,16 +246,18 @@ export class ResultsIndex {
   }
 
   private intern(s: string): string {
+    // Neighbouring records usually share a video: a string compare is cheaper than a hash.
+    if (s === this.lastInterned) return this.lastInterned;
     const hit = this.interned.get(s);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return (this.lastInterned = hit);
     this.interned.set(s, s);
-    return s;
+    return (this.lastInterned = s);
   }
 
   private addProblem(line: number, offset: number, message: string): void {
     this.problemCount++;
     if (this.problems.length < MAX_PROBLEMS) this.problems.push({ line, offset, message });
-    if (this.entries.length === 0 && this.problemCount >= GIVE_UP_AFTER) {
+    if (!this.partOfFile && this.entries.length === 0 && this.problemCount >= GIVE_UP_AFTER) {
       const first = this.problems[0];
       throw new NotResultsFileError(
         this.file,
@@ -287,13 +311,14 @@ export class ResultsIndex {
     if (opts.signal?.aborted) throw new IndexCancelledError(this.file);
   }
 
-  private async indexJsonl(opts: IndexOptions, start: number, startLine: number): Promise<void> {
+  /** Index lines from `start` (a line start) up to `end` (a line start, or the end of the file). */
+  private async indexJsonl(opts: IndexOptions, start: number, startLine: number, end = Infinity): Promise<void> {
     const chunkSize = opts.chunkSize ?? 1 << 20;
     const maxBytes = opts.maxRecordBytes ?? 16 << 20;
     const fh = await fsp.open(this.file, 'r');
     try {
       const st = await fh.stat();
-      const total = st.size;
+      const total = Math.min(st.size, end);
       const buf = Buffer.allocUnsafe(chunkSize);
       let pos = start;
       let line = startLine;
@@ -308,7 +333,7 @@ export class ResultsIndex {
         if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) pos = lineStart = 3;
       }
       const tooLong = () => {
-        if (line === 1 && this.entries.length === 0) {
+        if (line === 1 && !this.partOfFile && this.entries.length === 0) {
           throw new NotResultsFileError(
             this.file,
             `line 1 is longer than ${formatBytes(maxBytes)} with no line break: not a JSONL results file`,
@@ -367,12 +392,114 @@ export class ResultsIndex {
       } else if (skipping) {
         this.resumeOffset = total;
       }
-      this.size = total;
-      this.mtimeMs = st.mtimeMs;
-      this.fingerprint = await this.computeFingerprint();
+      if (end === Infinity && !this.partOfFile) {
+        this.size = total;
+        this.mtimeMs = st.mtimeMs;
+        this.fingerprint = await this.computeFingerprint();
+      }
     } finally {
       await fh.close();
     }
+  }
+
+  /**
+   * Two halves at once: a worker thread indexes from the first line start after the middle of the
+   * file, this thread the part before it; the worker's lines are then renumbered and appended.
+   */
+  private async indexJsonlInTwo(opts: IndexOptions): Promise<void> {
+    const st = await fsp.stat(this.file);
+    const mid = await this.lineStartAfter(Math.floor(st.size / 2));
+    if (mid <= 0 || mid >= st.size) return this.indexJsonl(opts, 0, 1);
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(opts.workerScript!, {
+      workerData: { file: this.file, start: mid, end: st.size, maxRecordBytes: opts.maxRecordBytes, chunkSize: opts.chunkSize },
+    });
+    let workerDone = 0;
+    const result = new Promise<RangeResult>((resolve, reject) => {
+      worker.on('message', (m: { type: 'progress'; done: number } | { type: 'done'; result: RangeResult } | { type: 'error'; message: string }) => {
+        if (m.type === 'progress') {
+          workerDone = m.done;
+          opts.onProgress?.(firstDone + workerDone, st.size);
+        } else if (m.type === 'done') resolve(m.result);
+        else reject(new Error(m.message));
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`index worker exited with code ${code}`)));
+    });
+    result.catch(() => undefined); // settled below, or abandoned when this thread fails first
+    const onAbort = () => void worker.terminate();
+    opts.signal?.addEventListener('abort', onAbort);
+    let firstDone = 0;
+    try {
+      await this.indexJsonl(
+        { ...opts, onProgress: (done) => opts.onProgress?.((firstDone = done) + workerDone, st.size) },
+        0,
+        1,
+        mid,
+      );
+      const part = await result.catch((e: Error) => {
+        this.checkCancelled(opts);
+        throw e;
+      });
+      const shift = this.resumeLine - 1;
+      for (const e of part.entries) {
+        e.line += shift;
+        e.video = this.intern(e.video);
+        e.label = this.intern(e.label);
+        this.entries.push(e);
+      }
+      for (const p of part.problems) {
+        p.line += shift;
+        if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
+      }
+      this.problemCount += part.problemCount;
+      if (this.entries.length === 0 && this.problemCount >= GIVE_UP_AFTER) {
+        const first = this.problems[0];
+        throw new NotResultsFileError(this.file, `no record is valid (line ${first.line}: ${first.message})`);
+      }
+      this.resumeOffset = part.resumeOffset;
+      this.resumeLine = part.resumeLine + shift;
+      this.lastShape = part.lastShape ?? this.lastShape;
+      // Both halves read up to the size seen here: lines appended since are found by `update`.
+      this.size = st.size;
+      this.mtimeMs = st.mtimeMs;
+      this.fingerprint = await this.computeFingerprint();
+      opts.onProgress?.(st.size, st.size);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      await worker.terminate();
+    }
+  }
+
+  /** The first line start at or after `pos` (just after a line break), or -1. */
+  private async lineStartAfter(pos: number): Promise<number> {
+    const fh = await fsp.open(this.file, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 16);
+      for (let at = pos; ; at += buf.length) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+        if (bytesRead === 0) return -1;
+        const nl = buf.subarray(0, bytesRead).indexOf(0x0a);
+        if (nl >= 0) return at + nl + 1;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** A worker's half: index from `start` up to `end`, lines counted from 1. */
+  static async indexPart(file: string, start: number, end: number, opts: IndexOptions): Promise<RangeResult> {
+    const part = new ResultsIndex(path.resolve(file), opts);
+    part.partOfFile = true;
+    await part.indexJsonl(opts, start, 1, end);
+    return {
+      entries: part.entries,
+      problems: part.problems,
+      problemCount: part.problemCount,
+      resumeOffset: part.resumeOffset,
+      resumeLine: part.resumeLine,
+      lastShape: part.lastShape,
+    };
   }
 
   private addLine(bytes: Buffer, offset: number, line: number): boolean {

@@ -19,7 +19,6 @@ import {
 import {
   categoryFromWording,
   directionFromWording,
-  hasEmbeddedOptions,
   normaliseOptionList,
   parseEmbeddedOptions,
   type Wording,
@@ -76,7 +75,9 @@ function finish(
   const { optionList, category, direction } = base;
   const listed = optionList !== undefined && optionList.length > 0;
   const options = listed ? normaliseOptionList(optionList) : opts.light ? [] : parseEmbeddedOptions(base.question);
-  const hasOptions = listed || (opts.light ? hasEmbeddedOptions(base.question) : options.length > 0);
+  // Whether there are options matters only when the wording reads differently with and without
+  // them (route wording): only then does the light path parse them, so both paths agree.
+  const hasOptions = () => listed || (opts.light ? parseEmbeddedOptions(base.question).length > 0 : options.length > 0);
   const cat = explicit<Category>(category, CATEGORY_SET);
   const dir = explicit<Direction>(direction, DIRECTION_SET);
   let wording: Pick<Wording, 'category' | 'categoryWithoutOptions' | 'direction'> | undefined;
@@ -99,7 +100,11 @@ function finish(
     options,
     gold: base.gold,
     response: base.response,
-    category: cat ?? (hasOptions ? wording!.category : wording!.categoryWithoutOptions),
+    category:
+      cat ??
+      (wording!.category === wording!.categoryWithoutOptions || hasOptions()
+        ? wording!.category
+        : wording!.categoryWithoutOptions),
     categoryExplicit: cat !== undefined,
     direction: dir ?? wording!.direction,
     directionExplicit: dir !== undefined,

@@ -19,7 +19,7 @@ export interface StThinkApi {
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
-  const store = new ResultsStore();
+  const store = new ResultsStore(vscode.Uri.joinPath(context.extensionUri, 'dist', 'index-worker.js').fsPath);
   const tree = new ResultsTreeProvider(store);
   const view = vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
   const records = new RecordDocuments(store);

@@ -36,6 +36,9 @@ export class ResultsFile {
 }
 
 export class ResultsStore implements vscode.Disposable {
+  /** dist/index-worker.js: large JSONL files are indexed in two halves at once. */
+  constructor(private readonly workerScript?: string) {}
+
   private readonly files = new Map<string, ResultsFile>();
   private readonly changed = new vscode.EventEmitter<ResultsFile | undefined>();
   readonly onDidChange = this.changed.event;
@@ -161,6 +164,7 @@ export class ResultsStore implements vscode.Disposable {
         try {
           file.index = ResultsIndex.create(file.path, {
             signal: ctrl.signal,
+            workerScript: this.workerScript,
             maxRecordBytes: this.maxRecordBytes(),
             onProgress: (done, total) => {
               file.state = { kind: 'indexing', done, total };
