@@ -92,6 +92,12 @@ describe('parseEmbeddedOptions on real questions', () => {
     assert.deepEqual(texts(q), ['A|Turn left', 'B|Go straight, then stop']);
   });
 
+  test('a comma left at the end of an option is dropped', () => {
+    const q = 'Which? Options:\nA. Turn left, then stop,\nB. Go straight,\nC. Turn right,\n\nInstructions: pick one';
+    assert.deepEqual(texts(q), ['A|Turn left, then stop', 'B|Go straight', 'C|Turn right']);
+    assert.deepEqual(texts('Which? Options: A. one,; B. two, '), ['A|one', 'B|two']);
+  });
+
   test('letters must run in order: an out-of-order ", C." stays inside option A', () => {
     const q = 'Which? Options: A. Pass the shop, C. is closed, B. Go home';
     assert.deepEqual(texts(q), ['A|Pass the shop, C. is closed', 'B|Go home']);
@@ -176,6 +182,14 @@ describe('category and direction from wording (every row of the notes table)', (
       assert.equal(directionFromWording(c.q), c.direction);
     });
   }
+
+  test('reverse when the stem speaks of returning or going back, without "starting point"', () => {
+    assert.equal(directionFromWording(P + 'which actions did you perform to return?' + O), 'reverse');
+    assert.equal(directionFromWording(P + 'which landmarks did you see on the way back?' + O), 'reverse');
+    assert.equal(directionFromWording(P + 'what directions take you back to the door?' + O), 'reverse');
+    assert.equal(directionFromWording(P + 'what directions do you need to go back?' + O), 'reverse');
+    assert.equal(directionFromWording(P + 'which landmarks did you pass by on the way to the kitchen?' + O), 'forward');
+  });
 
   test('route wording with options is not a route question', () => {
     assert.equal(categoryFromWording(P + 'Please describe in detail how to get to the final location.' + O, true), 'other');
