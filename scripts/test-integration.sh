@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ws="$(mktemp -d)"
+trap 'rm -rf "$ws"' EXIT
 cp samples/st-r1-demo-run.jsonl "$ws/"
 node test/harness/vscode-host.mjs test --extension "$PWD" --tests "$PWD/out/test/integration/index.js" --workspace "$ws" --timeout 300000
 if [ -n "${VSCODE_EXECUTABLE:-}" ]; then

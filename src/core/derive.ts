@@ -128,8 +128,13 @@ function mcqInferOn(response: string, answer: string | undefined, gold: string |
   }
   const letter = predicted.length === 1 && 'ABCD'.includes(predicted) ? predicted : '';
   const want = goldLetter(gold);
-  if (!scorable || want === undefined) return { outcome: 'unscored', predicted: letter };
-  if (!letter) return { outcome: 'unanswered', predicted: '' };
+  if (!scorable || gold === undefined) return { outcome: 'unscored', predicted: letter };
+  if (!letter) {
+    // Upstream compares the extracted text itself with the gold: equal text is still right.
+    if (text && text === pyStrip(gold)) return { outcome: 'correct', predicted: text.length <= 3 ? text : '' };
+    return { outcome: want === undefined ? 'unscored' : 'unanswered', predicted: '' };
+  }
+  if (want === undefined) return { outcome: 'unscored', predicted: letter };
   return { outcome: letter === want ? 'correct' : 'incorrect', predicted: letter };
 }
 

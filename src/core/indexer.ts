@@ -153,6 +153,11 @@ export class ResultsIndex {
   async update(opts: IndexOptions = {}): Promise<UpdateKind> {
     const st = await fsp.stat(this.file);
     if (st.size === this.size && st.mtimeMs === this.mtimeMs) return 'unchanged';
+    if (st.size === this.size && (await this.computeFingerprint()) === this.fingerprint && this.format === 'jsonl' && this.resumeOffset === this.size) {
+      // Touched, not written (as far as the ends of the file tell): nothing to read.
+      this.mtimeMs = st.mtimeMs;
+      return 'unchanged';
+    }
     if (this.format === 'jsonl' && st.size >= this.size && (await this.computeFingerprint()) === this.fingerprint) {
       // A pending (unterminated) last line is read again: forget what was said of it.
       for (let k = this.problems.length - 1; k >= 0 && this.problems[k].offset >= this.resumeOffset; k--) {
@@ -471,6 +476,33 @@ export class ResultsIndex {
     }
   }
 
+  /**
+   * A top-level object none of whose values is a record may be one record itself (a `.json` file
+   * holding a single canonical record): if it is, it replaces the problems said of its "values".
+   */
+  private async trySingleRecord(fh: fsp.FileHandle, size: number): Promise<void> {
+    const buf = Buffer.alloc(size);
+    await fh.read(buf, 0, size, 0);
+    let value: unknown;
+    try {
+      value = JSON.parse(buf.toString('utf8'));
+    } catch {
+      return;
+    }
+    const res = normalise(value, { line: 1 }, undefined, { light: true, wording: this.wording });
+    if (!res.ok) return;
+    this.problems.length = 0;
+    this.problemCount = 0;
+    this.keyedById = false;
+    let start = 0;
+    while (start < buf.length && (isJsonSpace(buf[start]) || buf[start] === 0xef || buf[start] === 0xbb || buf[start] === 0xbf)) start++;
+    let end = buf.length;
+    while (end > start && isJsonSpace(buf[end - 1])) end--;
+    let line = 1;
+    for (let i = 0; i < start; i++) if (buf[i] === 0x0a) line++;
+    this.addRecord(buf.subarray(start, end), start, line, undefined);
+  }
+
   /** The first line start at or after `pos` (just after a line break), or -1. */
   private async lineStartAfter(pos: number): Promise<number> {
     const fh = await fsp.open(this.file, 'r');
@@ -532,6 +564,9 @@ export class ResultsIndex {
       }
       scanner.end();
       this.keyedById = scanner.topLevel === 'object';
+      if (this.keyedById && this.entries.length === 0 && st.size <= (opts.maxRecordBytes ?? 16 << 20)) {
+        await this.trySingleRecord(fh, st.size);
+      }
       if (this.entries.length === 0 && scanner.topLevel === 'other') {
         throw new NotResultsFileError(this.file, this.problems[0]?.message ?? 'no JSON array or object');
       }

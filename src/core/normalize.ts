@@ -37,10 +37,12 @@ export type NormaliseResult = { ok: true; record: TraceRecord } | { ok: false; e
 
 type Normaliser = (value: Record<string, unknown>, ctx: RecordContext, opts: NormaliseOptions) => TraceRecord | string;
 
-function firstIssue(error: z.ZodError): string {
+function firstIssue(error: z.ZodError, input: Record<string, unknown>): string {
   const issue = error.issues[0];
   const path = issue.path.length ? issue.path.join('.') : '(record)';
-  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `missing "${path}"`;
+  let at: unknown = input;
+  for (const k of issue.path) at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+  if (issue.path.length && at === undefined) return `missing "${path}"`;
   return `${path}: ${issue.message}`;
 }
 
@@ -118,7 +120,7 @@ function finish(
 const normalisers: Record<ShapeName, Normaliser> = {
   canonical(value, _ctx, opts) {
     const r = canonicalSchema.safeParse(value);
-    if (!r.success) return firstIssue(r.error);
+    if (!r.success) return firstIssue(r.error, value);
     const v = r.data;
     return finish({
       id: v.id,
@@ -139,7 +141,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
   },
   'st-r1'(value, ctx, opts) {
     const r = stR1Schema.safeParse(value);
-    if (!r.success) return firstIssue(r.error);
+    if (!r.success) return firstIssue(r.error, value);
     const v = r.data;
     return finish({
       id: positionId(ctx),
@@ -153,7 +155,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
   },
   benchmark(value, ctx, opts) {
     const r = benchmarkSchema.safeParse(value);
-    if (!r.success) return firstIssue(r.error);
+    if (!r.success) return firstIssue(r.error, value);
     const v = r.data;
     const block = v.forward_mcq ?? v.reverse_mcq;
     if (block) {
@@ -183,7 +185,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
   },
   harness(value, _ctx, opts) {
     const r = harnessSchema.safeParse(value);
-    if (!r.success) return firstIssue(r.error);
+    if (!r.success) return firstIssue(r.error, value);
     const v = r.data;
     const first = v.resps[0];
     const response = Array.isArray(first) ? (first[0] ?? '') : (first ?? '');

@@ -23,8 +23,10 @@ const keyString = z.string().regex(/\S/, 'must be a non-empty string');
 const idValue = z.union([keyString, z.number().finite()]).transform((v) => String(v));
 const optionList = z.array(z.string());
 
-export const categorySchema = z.enum(CATEGORIES);
-export const directionSchema = z.enum(DIRECTIONS);
+/** Explicit category / direction fields, in any letter case ("Action" is "action"). */
+const lowerCase = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v);
+export const categorySchema = z.preprocess(lowerCase, z.enum(CATEGORIES));
+export const directionSchema = z.preprocess(lowerCase, z.enum(DIRECTIONS));
 
 /** How the frames shown to the model were chosen (filled in by later issues; kept verbatim here). */
 export const framesSchema = z

@@ -34,8 +34,15 @@ function labelOf(api: StThinkApi, n: ResultsNode): string {
   return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
 }
 
+const tmpDirs: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-it-'));
+  tmpDirs.push(d);
+  return d;
+}
+
 function tmpCopy(src: string, name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-it-'));
+  const dir = tmpDir();
   const dst = path.join(dir, name);
   fs.copyFileSync(src, dst);
   return dst;
@@ -57,6 +64,7 @@ describe('Results tree in a real extension host', function () {
   });
 
   after(() => {
+    for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
     assert.deepEqual(fs.readFileSync(sample), before0, 'the results file is never written');
     assert.equal(fs.statSync(sample).mtimeMs, mtime0);
   });
@@ -193,7 +201,7 @@ describe('Results tree in a real extension host', function () {
   });
 
   it('says clearly when a file is not a results file', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-it-'));
+    const dir = tmpDir();
     const bin = path.join(dir, 'image.json');
     fs.writeFileSync(bin, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(bin));

@@ -91,6 +91,7 @@ try {
   });
 } finally {
   await wb.close();
+  fs.rmSync(ws, { recursive: true, force: true });
 }
 console.log(`ui: ${n - failed} passed, ${failed} failed; screenshots in ${path.relative(root, shots)}/`);
 process.exit(failed ? 1 : 0);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/indexer';
 
 const worker = path.resolve(__dirname, '../../src/core/indexWorker.js');
@@ -24,7 +24,7 @@ function record(i: number): string {
 }
 
 function writeTmp(name: string, text: string | Buffer): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-par-'));
+  const dir = made(fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-par-')));
   const f = path.join(dir, name);
   fs.writeFileSync(f, text);
   return f;
@@ -33,6 +33,10 @@ function writeTmp(name: string, text: string | Buffer): string {
 function comparable(idx: ResultsIndex) {
   return { entries: idx.entries, problems: idx.problems, count: idx.problemCount, size: idx.size };
 }
+
+const dirs: string[] = [];
+const made = (d: string) => (dirs.push(d), d);
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 describe('two-halves indexing', () => {
   test('gives the same index as one thread, with problems on both sides and CRLF lines', async () => {
