@@ -11,6 +11,7 @@
 import { promises as fsp } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyse, goldLetter, score, WordingCache } from './derive';
 import { normalise } from './normalize';
@@ -61,11 +62,17 @@ export interface IndexOptions {
   workerScript?: string;
   /** JSONL files at least this large are split when a worker script is given. Default 16 MiB. */
   parallelMinBytes?: number;
+  /**
+   * Split only on machines with at least this many cores. Default 4: on 2 cores the two threads and
+   * V8's own garbage-collection threads share the cores, and splitting measured no faster there
+   * (docs/benchmarks.md) while it holds both halves' garbage at once.
+   */
+  parallelMinCores?: number;
 }
 
 /** What a worker sends back for its part of a file (line numbers counted from its first line). */
 export interface RangeResult {
-  entries: IndexEntry[];
+  entries: PackedEntries;
   problems: IndexProblem[];
   problemCount: number;
   resumeOffset: number;
@@ -217,8 +224,13 @@ export class ResultsIndex {
     if (nul >= 0) throw new NotResultsFileError(this.file, `binary content (NUL byte at offset ${nul})`);
     this.format = merged.format ?? detectFormat(this.file, head);
     if (this.format === 'json') await this.indexJsonDocument(merged);
-    else if (merged.workerScript && st.size >= (merged.parallelMinBytes ?? 16 << 20)) await this.indexJsonlInTwo(merged);
-    else await this.indexJsonl(merged, 0, 1);
+    else if (
+      merged.workerScript &&
+      st.size >= (merged.parallelMinBytes ?? 16 << 20) &&
+      os.availableParallelism() >= (merged.parallelMinCores ?? 4)
+    ) {
+      await this.indexJsonlInTwo(merged);
+    } else await this.indexJsonl(merged, 0, 1);
   }
 
   private async readHead(n: number): Promise<Buffer> {
@@ -447,12 +459,7 @@ export class ResultsIndex {
         throw e;
       });
       const shift = this.resumeLine - 1;
-      for (const e of part.entries) {
-        e.line += shift;
-        e.video = this.intern(e.video);
-        e.label = this.intern(e.label);
-        this.entries.push(e);
-      }
+      unpackEntries(part.entries, shift, (s) => this.intern(s), this.entries);
       for (const p of part.problems) {
         p.line += shift;
         if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
@@ -525,7 +532,7 @@ export class ResultsIndex {
     part.partOfFile = true;
     await part.indexJsonl(opts, start, 1, end);
     return {
-      entries: part.entries,
+      entries: packEntries(part.entries),
       problems: part.problems,
       problemCount: part.problemCount,
       resumeOffset: part.resumeOffset,
@@ -601,6 +608,82 @@ const ext = path.extname(file).toLowerCase();
   }
   for (let j = nl + 1; j < head.length; j++) if (!isJsonSpace(head[j])) return 'jsonl';
   return 'json';
+}
+
+/**
+ * Entries as columns: posting thousands of small objects between threads costs far more (structured
+ * clone of each object) than typed arrays, a table of the distinct strings, and one joined string.
+ */
+export interface PackedEntries {
+  count: number;
+  numbers: Float64Array; // line, offset, length per entry
+  codes: Uint8Array; // shape, category, direction, mcq, grpo, formatValid per entry
+  strings: Uint32Array; // video, label, gold, mcqPred, grpoPred: indices into `table`
+  table: string[];
+  ids: string[];
+}
+
+const SHAPE_CODES = ['canonical', 'st-r1', 'benchmark', 'harness'] as const;
+const CATEGORY_CODES = ['route', 'direction', 'landmark', 'action', 'other'] as const;
+const DIRECTION_CODES = ['forward', 'reverse'] as const;
+const OUTCOME_CODES = ['correct', 'incorrect', 'unanswered', 'unscored'] as const;
+
+export function packEntries(entries: readonly IndexEntry[]): PackedEntries {
+  const n = entries.length;
+  const numbers = new Float64Array(n * 3);
+  const codes = new Uint8Array(n * 6);
+  const strings = new Uint32Array(n * 5);
+  const table: string[] = [];
+  const slot = new Map<string, number>();
+  const ref = (s: string) => {
+    let k = slot.get(s);
+    if (k === undefined) slot.set(s, (k = table.push(s) - 1));
+    return k;
+  };
+  const ids: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = entries[i];
+    numbers[i * 3] = e.line;
+    numbers[i * 3 + 1] = e.offset;
+    numbers[i * 3 + 2] = e.length;
+    codes[i * 6] = SHAPE_CODES.indexOf(e.shape);
+    codes[i * 6 + 1] = CATEGORY_CODES.indexOf(e.category);
+    codes[i * 6 + 2] = DIRECTION_CODES.indexOf(e.direction);
+    codes[i * 6 + 3] = OUTCOME_CODES.indexOf(e.mcq);
+    codes[i * 6 + 4] = OUTCOME_CODES.indexOf(e.grpo);
+    codes[i * 6 + 5] = e.formatValid ? 1 : 0;
+    strings[i * 5] = ref(e.video);
+    strings[i * 5 + 1] = ref(e.label);
+    strings[i * 5 + 2] = ref(e.gold);
+    strings[i * 5 + 3] = ref(e.mcqPred);
+    strings[i * 5 + 4] = ref(e.grpoPred);
+    ids[i] = e.id;
+  }
+  return { count: n, numbers, codes, strings, table, ids };
+}
+
+/** Rebuild packed entries onto `out`, shifting their line numbers and interning their strings. */
+export function unpackEntries(p: PackedEntries, lineShift: number, intern: (s: string) => string, out: IndexEntry[]): void {
+  const table = p.table.map(intern);
+  for (let i = 0; i < p.count; i++) {
+    out.push({
+      line: p.numbers[i * 3] + lineShift,
+      offset: p.numbers[i * 3 + 1],
+      length: p.numbers[i * 3 + 2],
+      id: p.ids[i],
+      shape: SHAPE_CODES[p.codes[i * 6]],
+      video: table[p.strings[i * 5]],
+      label: table[p.strings[i * 5 + 1]],
+      category: CATEGORY_CODES[p.codes[i * 6 + 1]],
+      direction: DIRECTION_CODES[p.codes[i * 6 + 2]],
+      gold: table[p.strings[i * 5 + 2]],
+      formatValid: p.codes[i * 6 + 5] === 1,
+      mcq: OUTCOME_CODES[p.codes[i * 6 + 3]],
+      mcqPred: table[p.strings[i * 5 + 3]],
+      grpo: OUTCOME_CODES[p.codes[i * 6 + 4]],
+      grpoPred: table[p.strings[i * 5 + 4]],
+    });
+  }
 }
 
 function isJsonSpace(b: number): boolean {

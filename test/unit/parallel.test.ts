@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/indexer';
 
 const worker = path.resolve(__dirname, '../../src/core/indexWorker.js');
-const parallel = { workerScript: worker, parallelMinBytes: 0 };
+const parallel = { workerScript: worker, parallelMinBytes: 0, parallelMinCores: 1 };
 
 function record(i: number): string {
   const dir = i % 2 ? 'get to your destination?' : 'return to the starting point?';
