@@ -158,6 +158,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     store.onDidChange(updateView),
     view.onDidChangeSelection((e) => {
       const n = e.selection[0];
+      void vscode.commands.executeCommand('setContext', 'stThink.recordSelected', n?.kind === 'record' || records.lastShown !== undefined);
       if (n && 'file' in n) {
         store.active = n.file;
         updateView();

@@ -111,6 +111,16 @@ describe('Results tree in a real extension host', function () {
     assert.match(String(resolved.tooltip), /Please take an? egocentric view/);
   });
 
+  it('opens several files at once from the Explorer context menu (multi-select)', async () => {
+    const second = tmpCopy(path.join(repo, 'test/fixtures/ego-st-r1-sample.jsonl'), 'second.jsonl');
+    const uris = [vscode.Uri.file(sample), vscode.Uri.file(second)];
+    await vscode.commands.executeCommand('stThink.openInStThink', uris[0], uris);
+    assert.deepEqual(a.tree.getChildren().map((n) => labelOf(a, n)), ['st-r1-demo-run.jsonl', 'second.jsonl']);
+    assert.equal(a.store.list[1].index!.entries.length, 12);
+    await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
+    assert.deepEqual(a.tree.getChildren().map((n) => labelOf(a, n)), ['second.jsonl']);
+  });
+
   it('lists invalid lines in the Problems panel and in the tree', async () => {
     const uri = vscode.Uri.file(sample);
     await vscode.commands.executeCommand('stThink.openResultsFile', uri);
@@ -195,9 +205,12 @@ describe('Results tree in a real extension host', function () {
     await waitFor('the appended record', () => file.index!.entries.length === 127, 10_000);
     assert.equal(file.index!.entries[126].id, 'appended-1');
     assert.equal(file.index!.entries[126].line, 129);
+    assert.equal(vscode.languages.getDiagnostics(vscode.Uri.file(copy)).length, 2);
     fs.writeFileSync(copy, JSON.stringify(extra) + '\n');
-    await waitFor('the re-index', () => file.index?.entries.length === 1, 10_000);
-    assert.equal(vscode.languages.getDiagnostics(vscode.Uri.file(copy)).length, 0);
+    // Rewritten (shorter, other bytes): re-indexed, and the old file's problems are gone with it.
+    await waitFor('the re-index', () => vscode.languages.getDiagnostics(vscode.Uri.file(copy)).length === 0, 10_000);
+    assert.deepEqual(file.index!.entries.map((e) => [e.id, e.line]), [['appended-1', 1]]);
+    assert.equal(file.visible.length, 1);
   });
 
   it('says clearly when a file is not a results file', async () => {
