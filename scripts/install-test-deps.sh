@@ -25,7 +25,7 @@ log() { printf '[install-test-deps] %s\n' "$*"; }
 start_ts=$(date +%s)
 
 # ---------------------------------------------------------------- apt packages
-APT_PACKAGES=(chromium ripgrep libkrb5-dev fonts-dejavu-core)
+APT_PACKAGES=(chromium ripgrep libkrb5-dev fonts-dejavu-core ffmpeg)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then

@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../core/indexer';
+import { extractFrames, findFfmpeg } from '../core/frames/extract';
+import { planFrames, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { RULES, type ScoringRule } from '../core/schemas';
 import { formatAccuracy, summarise, summaryTable } from '../core/summary';
 
@@ -16,6 +18,10 @@ const USAGE = `usage:
       byCategory, byDirection, byCategoryDirection; buckets { total, correct, accuracy, ... })
   st-think validate FILE
       one line per invalid record (FILE:LINE: reason); exit status 1 when there is any
+  st-think frames plan --total-frames N --video-fps F [--fps 1] [--sampler qwen2vl|internvl|uniform] [--count 8] [--json]
+      the frame indices a sampler picks ({"indices":[…]} with --json)
+  st-think frames extract VIDEO --out DIR [--sampler …] [--fps 1] [--count 8] [--ffmpeg PATH] [--json]
+      writes the frames to DIR (exact indices, with ffmpeg) and prints their indices and paths
   st-think help`;
 
 class UsageError extends Error {}
@@ -97,6 +103,68 @@ async function validate(argv: string[]): Promise<number> {
   return index.problemCount ? 1 : 0;
 }
 
+function numberFlag(p: Parsed, name: string, fallback?: number): number | undefined {
+  const v = p.flags.get(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number`);
+  return n;
+}
+
+function samplerFlags(p: Parsed): Partial<SamplerParams> {
+  const sampler = p.flags.get('sampler');
+  if (sampler !== undefined && !(SAMPLERS as readonly unknown[]).includes(sampler)) {
+    throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}`);
+  }
+  return { sampler: sampler as SamplerName | undefined, fps: numberFlag(p, 'fps'), count: numberFlag(p, 'count') };
+}
+
+async function frames(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'plan') {
+    const p = parseArgs(rest, ['total-frames', 'video-fps', 'fps', 'sampler', 'count']);
+    checkFlags(p, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'json']);
+    const total = numberFlag(p, 'total-frames');
+    const videoFps = numberFlag(p, 'video-fps');
+    if (total === undefined || videoFps === undefined) throw new UsageError('frames plan needs --total-frames and --video-fps');
+    let indices: number[];
+    try {
+      indices = planFrames({ totalFrames: total, fps: videoFps }, samplerFlags(p));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    process.stdout.write(p.flags.has('json') ? JSON.stringify({ indices }) + '\n' : indices.join(' ') + '\n');
+    return 0;
+  }
+  if (sub === 'extract') {
+    const p = parseArgs(rest, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe']);
+    checkFlags(p, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'json']);
+    const out = p.flags.get('out');
+    if (p.positional.length !== 1 || typeof out !== 'string') throw new UsageError('frames extract needs VIDEO and --out DIR');
+    const paths = findFfmpeg({ ffmpeg: p.flags.get('ffmpeg') as string | undefined, ffprobe: p.flags.get('ffprobe') as string | undefined });
+    const set = await extractFrames(p.positional[0], samplerFlags(p), { paths, cacheDir: path.join(out, '.st-think-cache') });
+    const written: { index: number; time: number; path?: string; error?: string }[] = [];
+    for (const f of set.frames) {
+      if (!f.file) {
+        written.push({ index: f.index, time: f.time, error: f.error });
+        continue;
+      }
+      const dest = path.join(out, path.basename(f.file));
+      const tmp = `${dest}.tmp-${process.pid}`;
+      fs.copyFileSync(f.file, tmp);
+      fs.renameSync(tmp, dest);
+      written.push({ index: f.index, time: f.time, path: dest });
+    }
+    if (p.flags.has('json')) {
+      process.stdout.write(JSON.stringify({ indices: set.indices, frames: written, probe: set.probe, cached: set.cached }, null, 2) + '\n');
+    } else {
+      for (const w of written) process.stdout.write(`${w.index}\t${w.time.toFixed(3)}s\t${w.path ?? `missing: ${w.error}`}\n`);
+    }
+    return written.every((w) => w.path) ? 0 : 1;
+  }
+  throw new UsageError('frames needs "plan" or "extract"');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -105,6 +173,8 @@ export async function main(argv: string[]): Promise<number> {
         return await summary(rest);
       case 'validate':
         return await validate(rest);
+      case 'frames':
+        return await frames(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,251 @@
+/**
+ * Exact frame extraction: the frames a sampler picks are read from the video by index (not by
+ * nearest timestamp) with ffmpeg through fluent-ffmpeg, and cached on disk keyed by the video's
+ * path, size and modification time and the sampler's parameters. A cached set opens without ffmpeg.
+ *
+ * Index → time: ffprobe lists the video stream's packets (demuxing only, no decoding); sorted by
+ * presentation time, the n-th is frame n, which is how the upstream readers count frames. Each
+ * wanted frame is then read with an accurate seek to the midpoint between its time and the previous
+ * frame's, so the first frame at or after that point is exactly frame n, on variable frame rates too.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ffmpeg from 'fluent-ffmpeg';
+import { planFrames, samplerParamsSchema, type SamplerParams } from './samplers';
+
+export interface FfmpegPaths {
+  ffmpeg: string;
+  ffprobe: string;
+  /** Where they were found: a setting, PATH, or a binary shipped in an npm package. */
+  source: 'setting' | 'PATH' | 'npm';
+}
+
+/** ffmpeg and ffprobe, from the settings first, then PATH; throws naming every place tried. */
+export function findFfmpeg(configured: { ffmpeg?: string; ffprobe?: string } = {}, env = process.env): FfmpegPaths {
+  const tried: string[] = [];
+  const usable = (p: string) => {
+    tried.push(p);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return fs.statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (configured.ffmpeg) {
+    const probe = configured.ffprobe ?? path.join(path.dirname(configured.ffmpeg), path.basename(configured.ffmpeg).replace(/ffmpeg/i, 'ffprobe'));
+    if (usable(configured.ffmpeg) && usable(probe)) return { ffmpeg: configured.ffmpeg, ffprobe: probe, source: 'setting' };
+  }
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const a = path.join(dir, `ffmpeg${exe}`);
+    const b = path.join(dir, `ffprobe${exe}`);
+    if (usable(a) && usable(b)) return { ffmpeg: a, ffprobe: b, source: 'PATH' };
+  }
+  throw new Error(`ffmpeg and ffprobe not found; tried: ${tried.join(', ') || '(nothing: empty PATH)'}`);
+}
+
+export interface VideoProbe {
+  width: number;
+  height: number;
+  /** Average frame rate. */
+  fps: number;
+  /** Frame count T as the readers count it. */
+  totalFrames: number;
+  /** How T was found: packets listed (exact), the container's count, or duration × fps (estimated). */
+  countSource: 'packets' | 'container' | 'duration';
+  estimated: boolean;
+  /** Presentation time of each frame in seconds, in order (empty when not listed). */
+  frameTimes: number[];
+  startTime: number;
+}
+
+function run(file: string, args: string[], signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 256 << 20, signal, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err) reject(Object.assign(new Error(`${path.basename(file)}: ${(stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`), { cause: err }));
+      else resolve(stdout);
+    });
+  });
+}
+
+function rate(s: string | undefined): number {
+  if (!s) return NaN;
+  const [a, b] = s.split('/').map(Number);
+  return b ? a / b : a;
+}
+
+/** Facts of the first video stream; throws a readable error for a missing or unreadable video. */
+export async function probeVideo(video: string, paths: FfmpegPaths, signal?: AbortSignal): Promise<VideoProbe> {
+  const info = JSON.parse(
+    await run(paths.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration,start_time:format=duration,start_time', '-of', 'json', video], signal),
+  ) as { streams?: Record<string, string | number>[]; format?: Record<string, string> };
+  const s = info.streams?.[0];
+  if (!s) throw new Error(`${video}: no video stream`);
+  const fps = rate(String(s.avg_frame_rate)) || rate(String(s.r_frame_rate));
+  const startTime = Number(s.start_time ?? info.format?.start_time ?? 0) || 0;
+  let frameTimes: number[] = [];
+  try {
+    const csv = await run(paths.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', video], signal);
+    frameTimes = csv
+      .split('\n')
+      .map((l) => parseFloat(l))
+      .filter((x) => Number.isFinite(x))
+      .sort((a, b) => a - b);
+  } catch {
+    // Listing packets failed: fall back on what the container says.
+  }
+  const base = { width: Number(s.width), height: Number(s.height), fps, startTime };
+  if (frameTimes.length) return { ...base, totalFrames: frameTimes.length, countSource: 'packets', estimated: false, frameTimes };
+  const nb = Number(s.nb_frames);
+  if (Number.isInteger(nb) && nb > 0) return { ...base, totalFrames: nb, countSource: 'container', estimated: true, frameTimes };
+  const duration = Number(s.duration ?? info.format?.duration);
+  if (!(duration > 0 && fps > 0)) throw new Error(`${video}: cannot tell how many frames it has`);
+  return { ...base, totalFrames: Math.round(duration * fps), countSource: 'duration', estimated: true, frameTimes };
+}
+
+export interface ExtractedFrame {
+  index: number;
+  /** Seconds from the start of the video. */
+  time: number;
+  /** Absolute path of the image, or undefined when the frame could not be decoded. */
+  file?: string;
+  error?: string;
+}
+
+export interface FrameSet {
+  video: string;
+  params: SamplerParams;
+  /** Indices in the order the model saw them (repeats kept). */
+  indices: number[];
+  /** One entry per distinct index, ascending. */
+  frames: ExtractedFrame[];
+  probe: Omit<VideoProbe, 'frameTimes'>;
+  /** true when read from the cache without running ffmpeg. */
+  cached: boolean;
+}
+
+export interface ExtractOptions {
+  paths: FfmpegPaths;
+  cacheDir: string;
+  signal?: AbortSignal;
+  /** Image width for the stored frames (height follows); default: source size. */
+  maxWidth?: number;
+}
+
+const MANIFEST = 'frames.json';
+
+/** The cache folder of a video and sampler: path, size, modification time and parameters. */
+export function cacheKey(video: string, st: { size: number; mtimeMs: number }, params: SamplerParams, maxWidth?: number): string {
+  return createHash('sha256')
+    .update(JSON.stringify([path.resolve(video), st.size, Math.floor(st.mtimeMs), params.sampler, params.fps, params.count, maxWidth ?? 0, 1]))
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** Reads a complete cached frame set, or undefined. */
+export async function readCachedFrames(dir: string): Promise<FrameSet | undefined> {
+  try {
+    const set = JSON.parse(await fsp.readFile(path.join(dir, MANIFEST), 'utf8')) as FrameSet;
+    for (const f of set.frames) {
+      if (f.file) f.file = path.join(dir, f.file);
+      if (f.file && !fs.existsSync(f.file)) return undefined;
+    }
+    return { ...set, cached: true };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Extract the frames a sampler picks from `video`, or return them from the cache. */
+export async function extractFrames(video: string, params: Partial<SamplerParams>, opts: ExtractOptions): Promise<FrameSet> {
+  const p = samplerParamsSchema.parse(params);
+  let st: fs.Stats;
+  try {
+    st = await fsp.stat(video);
+  } catch (e) {
+    throw new Error(`${video}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const dir = path.join(opts.cacheDir, cacheKey(video, st, p, opts.maxWidth));
+  const hit = await readCachedFrames(dir);
+  if (hit) return hit;
+
+  const probe = await probeVideo(video, opts.paths, opts.signal);
+  const indices = planFrames(probe, p);
+  const unique = [...new Set(indices)].sort((a, b) => a - b);
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await fsp.mkdir(tmp, { recursive: true });
+  try {
+    const frames = unique.map((index) => ({ index, time: timeOf(probe, index), name: `frame-${String(index).padStart(6, '0')}.jpg` }));
+    await runSeeks(video, probe, frames, tmp, opts);
+    const out: ExtractedFrame[] = frames.map((f) => {
+      const ok = fs.existsSync(path.join(tmp, f.name)) && fs.statSync(path.join(tmp, f.name)).size > 0;
+      return ok ? { index: f.index, time: f.time, file: f.name } : { index: f.index, time: f.time, error: 'could not be decoded (truncated or corrupt video?)' };
+    });
+    if (out.every((f) => !f.file)) throw new Error(`${video}: no frame could be decoded`);
+    const { frameTimes: _times, ...probeFacts } = probe;
+    void _times;
+    const set: FrameSet = { video: path.resolve(video), params: p, indices, frames: out, probe: probeFacts, cached: false };
+    await fsp.writeFile(path.join(tmp, MANIFEST), JSON.stringify(set));
+    // Atomic: the folder appears whole or not at all; a concurrent extraction of the same set wins.
+    await fsp.rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
+      await fsp.rm(tmp, { recursive: true, force: true });
+    });
+    return { ...set, frames: out.map((f) => (f.file ? { ...f, file: path.join(dir, f.file) } : f)) };
+  } catch (e) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Seconds from the start of the video to frame `index`. */
+function timeOf(probe: VideoProbe, index: number): number {
+  const t = probe.frameTimes[index];
+  return t !== undefined ? t - probe.startTime : index / probe.fps;
+}
+
+/** Where to seek for frame n: halfway between frame n-1 and frame n (or 0 for the first). */
+function seekPoint(probe: VideoProbe, index: number): number {
+  if (index === 0) return 0;
+  const t = timeOf(probe, index);
+  const prev = probe.frameTimes.length ? timeOf(probe, index - 1) : t - 1 / probe.fps;
+  return Math.max(0, (t + prev) / 2);
+}
+
+/** One ffmpeg process: one accurately-seeked input per frame, one single-frame output each. */
+function runSeeks(
+  video: string,
+  probe: VideoProbe,
+  frames: { index: number; name: string }[],
+  dir: string,
+  opts: ExtractOptions,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cmd = ffmpeg().setFfmpegPath(opts.paths.ffmpeg);
+    frames.forEach((f) => cmd.input(video).inputOptions(['-ss', seekPoint(probe, f.index).toFixed(6)]));
+    frames.forEach((f, k) => {
+      const o = ['-map', `${k}:v:0`, '-frames:v', '1', '-q:v', '2', '-an'];
+      if (opts.maxWidth) o.push('-vf', `scale='min(${opts.maxWidth},iw)':-2`);
+      cmd.output(path.join(dir, f.name)).outputOptions(o);
+    });
+    const abort = () => cmd.kill('SIGKILL');
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    cmd
+      .on('end', () => {
+        opts.signal?.removeEventListener('abort', abort);
+        resolve();
+      })
+      .on('error', (err: Error) => {
+        opts.signal?.removeEventListener('abort', abort);
+        if (opts.signal?.aborted) reject(Object.assign(new Error('frame extraction cancelled'), { name: 'AbortError' }));
+        // A truncated video fails some outputs only: what was written is kept, the rest reported.
+        else if (frames.some((f) => fs.existsSync(path.join(dir, f.name)))) resolve();
+        else reject(new Error(`${video}: ffmpeg failed: ${err.message.split('\n').slice(-2).join(' ')}`));
+      })
+      .run();
+  });
+}
