@@ -27,8 +27,62 @@ const summary = z.object({
   byCategoryDirection: z.record(z.string(), z.record(z.string(), bucket)),
 });
 
+const outcome = z.enum(['correct', 'incorrect', 'unanswered', 'unscored']);
+const rule = z.object({ outcome, predicted: z.string() });
+
+/** One record as the trace view shows it: text only, rendered with textContent. */
+export const traceRecordSchema = z.object({
+  id: z.string(),
+  file: z.string(),
+  line: z.number(),
+  shape: z.string(),
+  model: z.string().optional(),
+  mode: z.string().optional(),
+  video: z.string(),
+  category: z.string(),
+  direction: z.string(),
+  question: z.string(),
+  options: z.array(z.object({ letter: z.string(), text: z.string() })),
+  gold: z.string().optional(),
+  goldLetter: z.string().optional(),
+  mcq_infer: rule,
+  grpo_reward: rule,
+  formatValid: z.boolean(),
+  steps: z.array(z.object({ kind: z.enum(['opposite', 'this', 'conclusion', 'sentence']), label: z.string(), text: z.string() })),
+  hasThink: z.boolean(),
+  answer: z.string().optional(),
+  response: z.string(),
+  sampler: z.string(),
+});
+export type TraceRecordView = z.infer<typeof traceRecordSchema>;
+
+export const framesViewSchema = z.object({
+  state: z.enum(['loading', 'ready', 'error']),
+  sampler: z.string(),
+  /** Indices in the order the model saw them. */
+  indices: z.array(z.number()),
+  frames: z.array(z.object({ index: z.number(), time: z.number(), src: z.string().optional(), error: z.string().optional() })),
+  estimated: z.boolean(),
+  countSource: z.string().optional(),
+  totalFrames: z.number().optional(),
+  source: z.object({ width: z.number(), height: z.number() }).optional(),
+  model: z.object({ width: z.number(), height: z.number() }).optional(),
+  message: z.string().optional(),
+  tried: z.array(z.string()).optional(),
+  video: z.string().optional(),
+  cached: z.boolean().optional(),
+});
+export type FramesView = z.infer<typeof framesViewSchema>;
+
 /** Host → webview. */
 export const hostMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('trace'),
+    record: traceRecordSchema,
+    position: z.object({ index: z.number(), total: z.number() }),
+    pinned: z.boolean(),
+  }),
+  z.object({ type: z.literal('frames'), frames: framesViewSchema }),
   z.object({
     type: z.literal('summary'),
     title: z.string(),
@@ -42,6 +96,11 @@ export type HostMessage = z.infer<typeof hostMessageSchema>;
 /** Webview → host. */
 export const webviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('navigate'), to: z.enum(['previous', 'next', 'nextIncorrect', 'previousIncorrect']) }),
+  z.object({ type: z.literal('pin') }),
+  z.object({ type: z.literal('locateVideo') }),
+  z.object({ type: z.literal('openSource') }),
+  z.object({ type: z.literal('setSampler'), sampler: z.enum(['qwen2vl', 'internvl', 'uniform']) }),
   z.object({ type: z.literal('setRule'), rule: z.enum(RULES) }),
 ]);
 export type WebviewMessage = z.infer<typeof webviewMessageSchema>;

@@ -10,12 +10,15 @@ import { CATEGORIES, DIRECTIONS, RULES, type Outcome, type ScoringRule } from '.
 import { bucketOf, formatAccuracy, outcomeOf } from '../core/summary';
 import { ResultsStore, type ResultsFile } from './store';
 import { SummaryPanel } from './summaryPanel';
+import { TracePanel, type TraceHost } from './tracePanel';
 import { ResultsTreeProvider, recordUri, type RecordNode, type ResultsNode } from './tree';
 
 export interface StThinkApi {
   store: ResultsStore;
   tree: ResultsTreeProvider;
   view: vscode.TreeView<ResultsNode>;
+  /** Open trace panels (for tests). */
+  tracePanels: ReadonlySet<TracePanel>;
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
@@ -75,16 +78,41 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     return opened;
   };
 
+  const traceHost: TraceHost = {
+    context,
+    store,
+    step(t, delta, incorrectOnly) {
+      // Records in tree order; Next/Previous stop at the ends, the incorrect ones wrap around.
+      const order = tree.treeOrder();
+      const n = order.length;
+      const at = order.findIndex((o) => o.file === t.file && o.entry === t.entry);
+      for (let k = 1; k <= n; k++) {
+        const i = at < 0 ? (delta === 1 ? k - 1 : n - k) : at + delta * k;
+        if (!incorrectOnly && (i < 0 || i >= n)) return undefined;
+        const o = order[((i % n) + n) % n];
+        if (!incorrectOnly || outcomeOf(o.entry, store.rule) === 'incorrect') return o === order[at] ? undefined : o;
+      }
+      return undefined;
+    },
+    position(t) {
+      const order = tree.treeOrder();
+      return { index: order.findIndex((o) => o.file === t.file && o.entry === t.entry), total: order.length };
+    },
+    onShow(t) {
+      const node = tree.recordNode(t.file, t.entry);
+      if (node) void view.reveal(node, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
+    },
+  };
+
+  const showTrace = async (n: RecordNode, preserveFocus = true) => {
+    records.lastShown = n;
+    store.active = n.file;
+    await TracePanel.show(traceHost, { file: n.file, entry: n.entry }, preserveFocus);
+  };
+
   const stepIncorrect = async (delta: 1 | -1) => {
     const rule = store.rule;
-    const order: { file: ResultsFile; entry: IndexEntry }[] = [];
-    for (const file of store.list) {
-      // Tree order: category, direction, then file order within the Incorrect node.
-      for (const c of CATEGORIES)
-        for (const d of DIRECTIONS)
-          for (const entry of file.visible)
-            if (entry.category === c && entry.direction === d && outcomeOf(entry, rule) === 'incorrect') order.push({ file, entry });
-    }
+    const order = tree.treeOrder().filter((o) => outcomeOf(o.entry, rule) === 'incorrect');
     if (!order.length) {
       void vscode.window.showInformationMessage(`ST-Think: no incorrect records under ${rule}${isEmptyFilter(store.filter) ? '' : ' and the current filter'}.`);
       return;
@@ -96,7 +124,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     const node = tree.recordNode(target.file, target.entry);
     if (node) {
       await view.reveal(node, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
-      await records.show(node, true);
+      await showTrace(node);
     }
   };
 
@@ -197,8 +225,22 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     vscode.commands.registerCommand('stThink.showSummary', showSummary),
     vscode.commands.registerCommand('stThink.showRecord', (arg: unknown) => {
       const n = recordOf(arg);
-      return n && records.show(n, true);
+      return n && showTrace(n);
     }),
+    vscode.commands.registerCommand('stThink.showTrace', (arg: unknown) => {
+      const n = recordOf(arg);
+      if (!n) return void vscode.window.showInformationMessage('ST-Think: select a record in the Results tree first.');
+      return showTrace(n, false);
+    }),
+    vscode.commands.registerCommand('stThink.showRecordAsText', (arg: unknown) => {
+      const n = recordOf(arg);
+      return n && records.show(n, false);
+    }),
+    vscode.commands.registerCommand('stThink.pinTrace', () => {
+      const p = [...TracePanel.all].find((x) => x.panel.active) ?? [...TracePanel.all].pop();
+      p?.pin();
+    }),
+    vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
     vscode.commands.registerCommand('stThink.copyRecordAsJson', async (arg: unknown) => {
       const n = recordOf(arg);
       if (!n?.file.index) return;
@@ -225,7 +267,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);
   updateView();
   void openAutoOpen(openUris);
-  return { store, tree, view };
+  return { store, tree, view, tracePanels: TracePanel.all };
 }
 
 /** The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample). */

@@ -206,6 +206,19 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     );
   }
 
+  /** Every visible record in the tree's order: file, category, direction, outcome, file order. */
+  treeOrder(): { file: ResultsFile; entry: IndexEntry }[] {
+    const out: { file: ResultsFile; entry: IndexEntry }[] = [];
+    for (const file of this.store.list) {
+      if (!file.index) continue;
+      const { groups } = this.grouping(file);
+      for (const c of CATEGORIES)
+        for (const d of DIRECTIONS)
+          for (const o of OUTCOMES) for (const entry of groups.get(c)?.get(d)?.get(o) ?? []) out.push({ file, entry });
+    }
+    return out;
+  }
+
   getParent(element: ResultsNode): ResultsNode | undefined {
     return element.kind === 'file' ? undefined : element.parent;
   }

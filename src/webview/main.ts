@@ -3,6 +3,7 @@
  * HTML. Messages from the host are validated before use.
  */
 import { hostMessageSchema, type HostMessage, type WebviewMessage } from '../core/protocol';
+import { TraceView } from './trace';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(s: unknown): void };
 
@@ -93,8 +94,15 @@ window.addEventListener('message', (event: MessageEvent) => {
     console.warn('ST-Think webview: dropped an invalid message', parsed.error.issues[0]);
     return;
   }
-  if (parsed.data.type === 'summary') renderSummary(parsed.data);
+  const m = parsed.data;
+  if (m.type === 'summary') renderSummary(m);
+  else if (m.type === 'trace') {
+    app.classList.add('trace');
+    traceView.showRecord(m.record, m.position, m.pinned);
+  } else if (m.type === 'frames') traceView.showFrames(m.frames);
 });
+
+const traceView = new TraceView(app, (msg) => vscode.postMessage(msg), (s) => vscode.setState(s));
 
 app.append(el('p', 'Loading…'));
 vscode.postMessage({ type: 'ready' });

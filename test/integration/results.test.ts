@@ -3,12 +3,13 @@
  * (extensionDevelopmentPath) and driven through its commands and the real vscode API.
  */
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StThinkApi } from '../../src/extension/extension';
-import type { ResultsNode } from '../../src/extension/tree';
+import type { RecordNode, ResultsNode } from '../../src/extension/tree';
 
 const repo = path.resolve(__dirname, '../../..');
 const sample = path.join(repo, 'samples/st-r1-demo-run.jsonl');
@@ -150,23 +151,66 @@ describe('Results tree in a real extension host', function () {
     assert.equal(file.visible.length, 126);
   });
 
-  it('steps through incorrect records and shows each one read-only', async () => {
+  it('steps through incorrect records into the trace view; a missing video shows the paths tried', async () => {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
     await vscode.commands.executeCommand('stThink.nextIncorrect');
-    const first = await waitFor('a record editor', () => {
-      const ed = vscode.window.activeTextEditor;
-      return ed?.document.uri.scheme === 'st-think-record' ? ed : undefined;
-    });
-    const text1 = first.document.getText();
-    assert.match(text1, /mcq_infer +predicted [A-D] +→ +incorrect/);
-    assert.match(text1, /── Question ──/);
-    const sel1 = a.view.selection[0];
-    assert.equal(sel1?.kind, 'record');
+    const sel1 = await waitFor('a selected record', () => (a.view.selection[0]?.kind === 'record' ? a.view.selection[0] : undefined));
+    const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry === (sel1 as RecordNode).entry));
+    assert.equal(panel.target!.entry.mcq, 'incorrect');
+    const frames = await waitFor('the frames placeholder', () => (panel.lastFrames?.state === 'error' ? panel.lastFrames : undefined));
+    assert.match(frames.message!, /Video not found/);
+    assert.equal(frames.tried![0], panel.target!.entry.video, 'the path as written is tried first');
     await vscode.commands.executeCommand('stThink.nextIncorrect');
     const sel2 = await waitFor('selection to move', () => (a.view.selection[0] !== sel1 ? a.view.selection[0] : undefined));
     assert.equal(sel2.kind, 'record');
+    assert.equal(a.tracePanels.size, 1, 'the preview panel is reused');
+    await waitFor('the panel to follow', () => panel.target?.entry === (sel2 as RecordNode).entry);
     await vscode.commands.executeCommand('stThink.previousIncorrect');
     await waitFor('selection to come back', () => a.view.selection[0] === sel1);
+  });
+
+  it('shows a record as read-only text', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    const entry = file.index!.entries.find((e) => e.mcq === 'incorrect')!;
+    await vscode.commands.executeCommand('stThink.showRecordAsText', a.tree.recordNode(file, entry));
+    const ed = await waitFor('a record editor', () => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.uri.scheme === 'st-think-record' ? e : undefined;
+    });
+    assert.match(ed.document.getText(), /mcq_infer +predicted [A-D] +→ +incorrect/);
+    assert.match(ed.document.getText(), /── Question ──/);
+  });
+
+  it('the trace view shows the 8 frames the model saw, from a video found under videoRoots', async function () {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
+    const video = path.join(dir, 'videos', 'r1_video', 'clip.mp4');
+    const mk = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-frames:v', '300', '-pix_fmt', 'yuv420p', video]);
+    assert.equal(mk.status, 0, String(mk.stderr));
+    const results = path.join(dir, 'run.jsonl');
+    fs.writeFileSync(results, JSON.stringify({
+      id: 'with-video', video: '/vi-lab/Ego-ST-bench/r1_video/clip.mp4',
+      question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. b',
+      gold: 'A', response: '<think>Let\'s start by thinking reverse <script>alert(1)</script> And then think about it Hence, the correct answer is A</think><answer>A</answer>',
+    }) + '\n');
+    const cfg = vscode.workspace.getConfiguration('stThink');
+    await cfg.update('videoRoots', [path.join(dir, 'videos')], vscode.ConfigurationTarget.Global);
+    try {
+      await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(results));
+      const file = a.store.list[0];
+      await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(file, file.index!.entries[0]));
+      const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry.id === 'with-video'));
+      const frames = await waitFor('the frames', () => (panel.lastFrames?.state !== 'loading' ? panel.lastFrames : undefined), 30_000);
+      assert.equal(frames.state, 'ready', frames.message);
+      assert.deepEqual(frames.indices, [0, 33, 66, 100, 166, 199, 233, 299]);
+      assert.equal(frames.video, video);
+      assert.ok(frames.frames.every((f) => f.src?.includes('frame-')), JSON.stringify(frames.frames));
+      // smart_resize of 160×120 with the video min_pixels 128·28·28: scaled up to 392×280.
+      assert.deepEqual(frames.model, { width: 392, height: 280 });
+    } finally {
+      await cfg.update('videoRoots', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('copies a record as JSON and goes to its line in the source', async () => {

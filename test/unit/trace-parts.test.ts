@@ -71,3 +71,17 @@ describe('reasoningSteps', () => {
     assert.deepEqual(reasoningSteps(''), []);
   });
 });
+
+describe('model frame size', () => {
+  test('smart_resize: multiples of 28 within [128·28·28, 360·420] pixels', async () => {
+    const { smartResize, modelFrameSize } = await import('../../src/core/frames/modelSize');
+    // 1920×1080: area over 151200 → beta = √(1920·1080/151200) ≈ 3.703 → floor to 28: 504×280.
+    assert.deepEqual(smartResize(1080, 1920), { width: 504, height: 280 });
+    // 160×120: under 100352 → beta = √(100352/19200) ≈ 2.286 → ceil to 28: 392×280.
+    assert.deepEqual(smartResize(120, 160), { width: 392, height: 280 });
+    // 420×336 (multiples of 28, area 141120): kept as it is.
+    assert.deepEqual(smartResize(336, 420), { width: 420, height: 336 });
+    assert.deepEqual(modelFrameSize('internvl', { width: 1920, height: 1080 }), { width: 448, height: 448 });
+    assert.equal(modelFrameSize('uniform', { width: 1920, height: 1080 }), undefined);
+  });
+});

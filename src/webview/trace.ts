@@ -1,0 +1,217 @@
+/**
+ * The trace view's renderer: the frames the model saw beside its think/answer trace. All record text
+ * goes in through textContent (trace text is untrusted); images only from webview URIs the host sent.
+ */
+import type { FramesView, TraceRecordView, WebviewMessage } from '../core/protocol';
+import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
+
+type Post = (m: WebviewMessage) => void;
+type SetState = (s: unknown) => void;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+const OUTCOME_MARK: Record<string, string> = { correct: '✓', incorrect: '✗', unanswered: '?', unscored: '–' };
+
+export class TraceView {
+  private record: TraceRecordView | undefined;
+  private frames: FramesView | undefined;
+  private selected = 0;
+  private modelSize = true;
+  private readonly framesPane = el('section', undefined, 'frames');
+  private readonly textPane = el('section', undefined, 'trace-text');
+  private readonly header = el('header', undefined, 'trace-nav');
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly post: Post,
+    private readonly setState: SetState,
+  ) {}
+
+  showRecord(record: TraceRecordView, position: { index: number; total: number }, pinned: boolean): void {
+    this.record = record;
+    this.frames = undefined;
+    this.selected = 0;
+    this.setState({ file: record.file, line: record.line, pinned });
+    this.root.replaceChildren();
+    const grid = el('div', undefined, 'trace-grid');
+    grid.append(this.framesPane, this.textPane);
+    this.root.append(this.header, grid);
+    this.renderNav(position, pinned);
+    this.renderText(record);
+    this.renderFrames();
+  }
+
+  showFrames(frames: FramesView): void {
+    this.frames = frames;
+    this.selected = Math.min(this.selected, Math.max(0, frames.indices.length - 1));
+    this.renderFrames();
+  }
+
+  private renderNav(position: { index: number; total: number }, pinned: boolean): void {
+    const h = this.header;
+    h.replaceChildren(
+      button('◀ Previous', () => this.post({ type: 'navigate', to: 'previous' }), { secondary: true, title: 'Previous record (tree order, filter)' }),
+      button('Next ▶', () => this.post({ type: 'navigate', to: 'next' }), { secondary: true, title: 'Next record (tree order, filter)' }),
+      button('Next Incorrect', () => this.post({ type: 'navigate', to: 'nextIncorrect' }), { title: 'Next incorrect record' }),
+      el('span', position.index >= 0 ? `${position.index + 1} / ${position.total}` : '', 'position'),
+      button(pinned ? 'Pinned' : 'Pin', () => this.post({ type: 'pin' }), { secondary: true, disabled: pinned, title: 'Keep this panel; the next record opens in a new one' }),
+      button('Go to Source', () => this.post({ type: 'openSource' }), { secondary: true }),
+    );
+  }
+
+  private renderText(r: TraceRecordView): void {
+    const t = this.textPane;
+    t.replaceChildren();
+    t.append(el('h2', 'Question'), el('p', r.question.split(/\n\s*\n/)[0].replace(/\s*Options\s*:[\s\S]*$/i, '').trim(), 'question'));
+    if (r.options.length) {
+      const list = el('ol', undefined, 'options');
+      for (const o of r.options) {
+        const li = el('li');
+        li.append(el('span', `${o.letter}.`, 'letter'), el('span', o.text, 'option-text'));
+        const marks: HTMLElement[] = [];
+        if (o.letter === r.goldLetter) marks.push(badge('gold', 'gold'));
+        const mcq = r.mcq_infer.predicted === o.letter;
+        const grpo = r.grpo_reward.predicted === o.letter;
+        if (mcq && grpo) marks.push(badge('predicted', 'predicted'));
+        else {
+          if (mcq) marks.push(badge('mcq_infer', 'predicted'));
+          if (grpo) marks.push(badge('grpo_reward', 'predicted'));
+        }
+        if (o.letter === r.goldLetter) li.classList.add('is-gold');
+        if (mcq || grpo) li.classList.add(o.letter === r.goldLetter ? 'is-right' : 'is-wrong');
+        li.append(...marks);
+        list.append(li);
+      }
+      t.append(list);
+    }
+    const verdict = el('p', undefined, 'verdict');
+    for (const [name, res] of [['mcq_infer', r.mcq_infer], ['grpo_reward', r.grpo_reward]] as const) {
+      verdict.append(el('span', `${OUTCOME_MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`, `rule ${res.outcome}`));
+    }
+    verdict.append(el('span', r.formatValid ? 'format ✓' : 'format ✗', r.formatValid ? 'format ok' : 'format bad'));
+    t.append(verdict);
+    if (r.mcq_infer.outcome !== r.grpo_reward.outcome) {
+      t.append(el('p', 'The two upstream rules disagree on this record.', 'note'));
+    }
+    t.append(divider(), el('h2', 'Reasoning'));
+    if (r.steps.length) {
+      const steps = el('ol', undefined, 'steps');
+      for (const s of r.steps) {
+        const li = el('li', undefined, `step ${s.kind}`);
+        if (s.label) li.append(el('span', s.label, 'step-label'));
+        li.append(el('span', s.text, 'step-text'));
+        steps.append(li);
+      }
+      t.append(steps);
+    } else {
+      t.append(el('pre', r.response || '(empty response)', 'response'));
+    }
+    if (r.answer !== undefined) t.append(el('h2', 'Answer'), el('pre', r.answer.trim(), 'answer'));
+    const meta = el('dl', undefined, 'meta');
+    const add = (k: string, v?: string) => {
+      if (v === undefined || v === '') return;
+      meta.append(el('dt', k), el('dd', v));
+    };
+    add('id', r.id);
+    add('category', `${r.category} · ${r.direction}`);
+    add('model', r.model);
+    add('mode', r.mode);
+    add('sampler', r.sampler);
+    add('video', r.video);
+    add('source', `${r.file}:${r.line}`);
+    add('shape', r.shape);
+    t.append(divider(), meta);
+  }
+
+  private renderFrames(): void {
+    const f = this.frames;
+    const r = this.record;
+    const p = this.framesPane;
+    p.replaceChildren();
+    if (!r) return;
+    const bar = el('div', undefined, 'frames-bar');
+    bar.append(
+      dropdown(['qwen2vl', 'internvl', 'uniform'], f?.sampler ?? r.sampler, (v) => this.post({ type: 'setSampler', sampler: v as 'qwen2vl' }), 'Frame sampler'),
+      checkbox('As the model saw them', this.modelSize, (c) => {
+        this.modelSize = c;
+        this.renderFrames();
+      }),
+    );
+    p.append(bar);
+    if (!f || f.state === 'loading') {
+      const w = el('div', undefined, 'frames-loading');
+      w.append(spinner(), el('span', 'Extracting frames…'));
+      p.append(w);
+      return;
+    }
+    if (f.state === 'error') {
+      const box = el('div', undefined, 'frames-error');
+      box.append(el('p', f.message ?? 'No frames.', 'error-text'));
+      if (f.tried?.length) {
+        box.append(el('p', 'Paths tried:'));
+        const ul = el('ul', undefined, 'tried');
+        for (const t of f.tried) ul.append(el('li', t));
+        box.append(ul);
+      }
+      box.append(button('Locate Video Folder…', () => this.post({ type: 'locateVideo' })));
+      p.append(box);
+      return;
+    }
+    const facts = `${f.indices.length} frames · ${f.totalFrames ?? '?'} in the video${f.estimated ? ` (count estimated from the ${f.countSource})` : ''}${f.model ? ` · model size ${f.model.width}×${f.model.height}` : ''}${f.source ? ` · source ${f.source.width}×${f.source.height}` : ''}${f.cached ? ' · cached' : ''}`;
+    p.append(el('p', facts, 'frames-facts'));
+    const byIndex = new Map(f.frames.map((x) => [x.index, x]));
+    const strip = el('div', undefined, 'strip');
+    strip.setAttribute('role', 'listbox');
+    strip.setAttribute('aria-label', 'Frames the model saw, in order');
+    strip.tabIndex = 0;
+    const size = this.modelSize && f.model ? f.model : undefined;
+    f.indices.forEach((index, k) => {
+      const frame = byIndex.get(index);
+      const cell = el('button', undefined, `thumb${k === this.selected ? ' selected' : ''}`);
+      cell.setAttribute('role', 'option');
+      cell.setAttribute('aria-selected', String(k === this.selected));
+      cell.tabIndex = -1;
+      if (frame?.src) {
+        const img = el('img');
+        img.src = frame.src;
+        img.alt = `frame ${index}`;
+        cell.append(img);
+      } else cell.append(el('span', frame?.error ?? 'missing', 'thumb-missing'));
+      cell.append(el('span', `#${index} · ${(frame?.time ?? 0).toFixed(2)} s`, 'caption'));
+      cell.addEventListener('click', () => {
+        this.selected = k;
+        this.renderFrames();
+      });
+      strip.append(cell);
+    });
+    strip.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return;
+      e.preventDefault();
+      const n = f.indices.length;
+      this.selected = e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : (this.selected + (e.key === 'ArrowRight' ? 1 : -1) + n) % n;
+      this.renderFrames();
+      (this.framesPane.querySelector('.strip') as HTMLElement | null)?.focus();
+    });
+    p.append(strip);
+    const cur = byIndex.get(f.indices[this.selected]);
+    const big = el('figure', undefined, 'enlarged');
+    if (cur?.src) {
+      const img = el('img');
+      img.src = cur.src;
+      img.alt = `frame ${cur.index}, enlarged`;
+      if (size) {
+        img.style.width = `${size.width}px`;
+        img.style.height = `${size.height}px`;
+        img.classList.add('model-size');
+      }
+      big.append(img);
+    }
+    big.append(el('figcaption', cur ? `Frame ${this.selected + 1} of ${f.indices.length}: index ${cur.index} at ${cur.time.toFixed(3)} s${size ? ` (shown at the model's ${size.width}×${size.height})` : ''}` : ''));
+    p.append(big);
+  }
+}
