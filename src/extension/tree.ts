@@ -264,7 +264,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         } else if (idx) {
           const b = bucketOf(f.visible, rule);
           const shown = f.visible.length === idx.entries.length ? `${idx.entries.length.toLocaleString()}` : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
-          item.description = `${shown} records · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}`;
+          item.description = `${shown} record${idx.entries.length === 1 ? '' : 's'} · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}`;
           item.tooltip = `${f.path}\n${b.correct}/${b.total} correct under ${rule}`;
         }
         return item;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { openWorkbench, runCommand } from '../harness/vscode-host.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -14,6 +15,20 @@ fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-ui-'));
 const sample = path.join(ws, 'st-r1-demo-run.jsonl');
 fs.copyFileSync(path.join(root, 'samples/st-r1-demo-run.jsonl'), sample);
+// A results file whose one record has a real video (under videoRoots) and hostile text.
+const videos = path.join(ws, 'videos', 'r1_video');
+fs.mkdirSync(videos, { recursive: true });
+const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=480x270:rate=30', '-frames:v', '300', '-pix_fmt', 'yuv420p', path.join(videos, 'walk.mp4')]);
+if (made.status !== 0) throw new Error(`ffmpeg could not make the test video: ${made.stderr}`);
+const hostile = path.join(ws, 'hostile-run.jsonl');
+fs.writeFileSync(hostile, JSON.stringify({
+  id: 'hostile-1',
+  video: '/vi-lab/Ego-ST-bench/r1_video/walk.mp4',
+  question: 'Please take a egocentric view to understand the following questions. Based on this video, which landmarks (objects or scenery changes) did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. sofa then window, C. <script>alert(2)</script>, D. kitchen',
+  gold: 'B',
+  response: "<think>Let's start by thinking reverse which landmarks did you pass by to return to the starting point? <img src=x onerror=alert(3)> And then think about which landmarks did you pass by to reach your destination? <script>alert(4)</script> Hence, the correct answer is C</think><answer>C</answer>",
+  model: 'ui-check',
+}) + '\n');
 
 let n = 0;
 let failed = 0;
@@ -31,9 +46,32 @@ const step = async (name, fn) => {
 const wb = await openWorkbench({
   extensionPath: root,
   workspaceFolder: ws,
-  userSettings: { 'workbench.colorTheme': 'Default Dark Modern', 'files.dialog.defaultPath': ws },
+  userSettings: {
+    'window.autoDetectColorScheme': true,
+    'workbench.preferredDarkColorTheme': 'Default Dark Modern',
+    'files.dialog.defaultPath': ws,
+    'stThink.videoRoots': [path.join(ws, 'videos')],
+  },
 });
 const { page } = wb;
+// A dark theme: the browser prefers dark, and the workbench follows the system's scheme.
+await page.emulateMedia({ colorScheme: 'dark' });
+const dialogs = [];
+page.on('dialog', (d) => {
+  dialogs.push(d.message());
+  void d.dismiss();
+});
+/** The webview frame that has `selector`, searched through the nested iframes. */
+async function webviewFrame(selector, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      if (await f.locator(selector).count().catch(() => 0)) return f;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame has ${selector}`);
+}
 const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
 
@@ -61,15 +99,15 @@ try {
     await shot('2-expanded');
   });
 
-  await step('selecting a record opens its read-only view', async () => {
+  await step('selecting a record opens the trace view; its missing video shows the paths tried', async () => {
     const rec = page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D]\s+What/ }).first();
     await rec.click();
-    const editor = page.locator('.editor-instance .view-lines');
-    // Monaco renders spaces as no-break spaces: \s matches both.
-    await page.waitForFunction(() => [...document.querySelectorAll('.editor-instance .view-lines')].some((e) => /──\sQuestion\s──/.test(e.textContent ?? '')), null, { timeout: 15_000 });
-    const texts = await editor.allInnerTexts();
-    if (!texts.some((t) => /mcq_infer\s+predicted\s[A-D]\s+→\s+incorrect/.test(t))) throw new Error('the record view does not show the outcome');
-    await shot('3-record');
+    const frame = await webviewFrame('.frames-error');
+    const err = await frame.locator('.frames-error').innerText();
+    if (!/Video not found/.test(err) || !/\/vi-lab\/Ego-ST-bench\/r1_video\//.test(err)) throw new Error(`placeholder reads "${err}"`);
+    const verdict = await frame.locator('.verdict').innerText();
+    if (!/mcq_infer: incorrect/.test(verdict)) throw new Error(`verdict reads "${verdict}"`);
+    await shot('3-trace-missing-video');
   });
 
   await step('Show Summary opens a table under both rules', async () => {
@@ -88,6 +126,41 @@ try {
     const total = await frame.locator('tr.total').innerText();
     if (!/75\.4%/.test(total) || !/74\.6%/.test(total)) throw new Error(`total row reads "${total}"`);
     await shot('4-summary');
+  });
+
+  await step('the trace view shows the 8 frames and the trace; hostile text stays text (dark theme)', async () => {
+    const input = page.locator('.quick-input-widget input');
+    await runCommand(page, 'ST-Think: Close Results File');
+    await treeRow('st-r1-demo-run.jsonl').waitFor({ state: 'detached', timeout: 10_000 });
+    await runCommand(page, 'ST-Think: Open Results File');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(hostile);
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+    await treeRow('hostile-run.jsonl').waitFor({ state: 'visible', timeout: 30_000 });
+    await treeRow('Forward').click();
+    await treeRow('Incorrect').click();
+    const row = page.locator('.pane-body .monaco-list-row', { hasText: /B → C/ }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await row.click();
+    const frame = await webviewFrame('.strip img');
+    await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
+    const captions = await frame.locator('.strip .caption').allInnerTexts();
+    if (captions.length !== 8 || !/^#0 · 0\.00 s$/.test(captions[0]) || !/^#299 /.test(captions[7])) throw new Error(`captions: ${captions.join(' | ')}`);
+    const text = await frame.locator('.trace-text').innerText();
+    for (const needle of ['<img src=x onerror=alert(1)>', '<script>alert(2)</script>', '<img src=x onerror=alert(3)>', '<script>alert(4)</script>', 'Thinking reverse', 'And then', 'Hence']) {
+      if (!text.includes(needle)) throw new Error(`the trace text lacks ${needle}`);
+    }
+    const injected = await frame.locator('.trace-text img, .trace-text script').count();
+    if (injected) throw new Error(`${injected} element(s) injected from trace text`);
+    await frame.locator('.strip').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    const fig = await frame.locator('.enlarged figcaption').innerText();
+    if (!/^Frame 3 of 8: index 66 /.test(fig)) throw new Error(`after two ArrowRight the enlarged frame reads "${fig}"`);
+    await page.waitForTimeout(500);
+    if (dialogs.length) throw new Error(`script ran: dialogs ${dialogs.join(', ')}`);
+    await shot('5-trace-dark');
   });
 } finally {
   await wb.close();

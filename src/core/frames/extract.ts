@@ -5,13 +5,14 @@
  *
  * Index → time: ffprobe lists the video stream's packets (demuxing only, no decoding); sorted by
  * presentation time, the n-th is frame n, which is how the upstream readers count frames. Each
- * wanted frame is then read with an accurate seek to the midpoint between its time and the previous
+ * wanted frame is then read, in its own ffmpeg process, with an accurate seek to the midpoint between its time and the previous
  * frame's, so the first frame at or after that point is exactly frame n, on variable frame rates too.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { planFrames, samplerParamsSchema, type SamplerParams } from './samplers';
@@ -60,6 +61,8 @@ export interface VideoProbe {
   estimated: boolean;
   /** Presentation time of each frame in seconds, in order (empty when not listed). */
   frameTimes: number[];
+  /** Frame indices of the keyframes (where a seek starts decoding), ascending. */
+  keyframes: number[];
   startTime: number;
 }
 
@@ -78,27 +81,29 @@ function rate(s: string | undefined): number {
   return b ? a / b : a;
 }
 
-/** Facts of the first video stream; throws a readable error for a missing or unreadable video. */
+/**
+ * Facts of the first video stream, and its packets (demuxing only: fast), in one ffprobe run;
+ * throws a readable error for a missing or unreadable video.
+ */
 export async function probeVideo(video: string, paths: FfmpegPaths, signal?: AbortSignal): Promise<VideoProbe> {
   const info = JSON.parse(
-    await run(paths.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration,start_time:format=duration,start_time', '-of', 'json', video], signal),
-  ) as { streams?: Record<string, string | number>[]; format?: Record<string, string> };
+    await run(
+      paths.ffprobe,
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration,start_time:format=duration,start_time:packet=pts_time,flags', '-of', 'json', video],
+      signal,
+    ),
+  ) as { streams?: Record<string, string | number>[]; format?: Record<string, string>; packets?: { pts_time?: string; flags?: string }[] };
   const s = info.streams?.[0];
   if (!s) throw new Error(`${video}: no video stream`);
   const fps = rate(String(s.avg_frame_rate)) || rate(String(s.r_frame_rate));
   const startTime = Number(s.start_time ?? info.format?.start_time ?? 0) || 0;
-  let frameTimes: number[] = [];
-  try {
-    const csv = await run(paths.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', video], signal);
-    frameTimes = csv
-      .split('\n')
-      .map((l) => parseFloat(l))
-      .filter((x) => Number.isFinite(x))
-      .sort((a, b) => a - b);
-  } catch {
-    // Listing packets failed: fall back on what the container says.
-  }
-  const base = { width: Number(s.width), height: Number(s.height), fps, startTime };
+  const packets = (info.packets ?? [])
+    .map((p) => ({ t: parseFloat(p.pts_time ?? ''), key: (p.flags ?? '').includes('K') }))
+    .filter((p) => Number.isFinite(p.t))
+    .sort((a, b) => a.t - b.t);
+  const frameTimes = packets.map((p) => p.t);
+  const keyframes = packets.flatMap((p, i) => (p.key ? [i] : []));
+  const base = { width: Number(s.width), height: Number(s.height), fps, startTime, keyframes };
   if (frameTimes.length) return { ...base, totalFrames: frameTimes.length, countSource: 'packets', estimated: false, frameTimes };
   const nb = Number(s.nb_frames);
   if (Number.isInteger(nb) && nb > 0) return { ...base, totalFrames: nb, countSource: 'container', estimated: true, frameTimes };
@@ -123,7 +128,7 @@ export interface FrameSet {
   indices: number[];
   /** One entry per distinct index, ascending. */
   frames: ExtractedFrame[];
-  probe: Omit<VideoProbe, 'frameTimes'>;
+  probe: Omit<VideoProbe, 'frameTimes' | 'keyframes'>;
   /** true when read from the cache without running ffmpeg. */
   cached: boolean;
 }
@@ -186,8 +191,9 @@ export async function extractFrames(video: string, params: Partial<SamplerParams
       return ok ? { index: f.index, time: f.time, file: f.name } : { index: f.index, time: f.time, error: 'could not be decoded (truncated or corrupt video?)' };
     });
     if (out.every((f) => !f.file)) throw new Error(`${video}: no frame could be decoded`);
-    const { frameTimes: _times, ...probeFacts } = probe;
+    const { frameTimes: _times, keyframes: _keys, ...probeFacts } = probe;
     void _times;
+    void _keys;
     const set: FrameSet = { video: path.resolve(video), params: p, indices, frames: out, probe: probeFacts, cached: false };
     await fsp.writeFile(path.join(tmp, MANIFEST), JSON.stringify(set));
     // Atomic: the folder appears whole or not at all; a concurrent extraction of the same set wins.
@@ -216,8 +222,42 @@ function seekPoint(probe: VideoProbe, index: number): number {
   return Math.max(0, (t + prev) / 2);
 }
 
-/** One ffmpeg process: one accurately-seeked input per frame, one single-frame output each. */
-function runSeeks(
+/**
+ * Frames are shared among as many ffmpeg processes as there are cores (at most 4), balanced by how
+ * many frames each seek must decode (from the keyframe before it). Each process has one
+ * accurately-seeked, single-threaded input per frame and one single-frame output per input: one
+ * start-up per process (ffmpeg's is ~0.3 s here) and no core asked to run two decoders at once.
+ */
+async function runSeeks(
+  video: string,
+  probe: VideoProbe,
+  frames: { index: number; name: string }[],
+  dir: string,
+  opts: ExtractOptions,
+): Promise<void> {
+  const cost = (index: number) => {
+    let k = 0;
+    for (const key of probe.keyframes) if (key <= index) k = key;
+    return index - k + 1;
+  };
+  const lanes = Math.max(1, Math.min(4, os.availableParallelism(), frames.length));
+  const work = Array.from({ length: lanes }, () => ({ load: 0, frames: [] as typeof frames }));
+  for (const f of [...frames].sort((a, b) => cost(b.index) - cost(a.index))) {
+    const lane = work.reduce((m, w) => (w.load < m.load ? w : m));
+    lane.frames.push(f);
+    lane.load += cost(f.index) + 20; // + a process's share of start-up
+  }
+  const results = await Promise.allSettled(
+    work.filter((w) => w.frames.length).map((w) => seekMany(video, probe, w.frames, dir, opts)),
+  );
+  if (opts.signal?.aborted) throw Object.assign(new Error('frame extraction cancelled'), { name: 'AbortError' });
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length === results.length && !frames.some((f) => fs.existsSync(path.join(dir, f.name)))) {
+    throw new Error(`${video}: ffmpeg failed: ${(failed[0].reason as Error).message}`);
+  }
+}
+
+function seekMany(
   video: string,
   probe: VideoProbe,
   frames: { index: number; name: string }[],
@@ -226,7 +266,7 @@ function runSeeks(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const cmd = ffmpeg().setFfmpegPath(opts.paths.ffmpeg);
-    frames.forEach((f) => cmd.input(video).inputOptions(['-ss', seekPoint(probe, f.index).toFixed(6)]));
+    frames.forEach((f) => cmd.input(video).inputOptions(['-threads', '1', '-ss', seekPoint(probe, f.index).toFixed(6)]));
     frames.forEach((f, k) => {
       const o = ['-map', `${k}:v:0`, '-frames:v', '1', '-q:v', '2', '-an'];
       if (opts.maxWidth) o.push('-vf', `scale='min(${opts.maxWidth},iw)':-2`);
@@ -241,10 +281,8 @@ function runSeeks(
       })
       .on('error', (err: Error) => {
         opts.signal?.removeEventListener('abort', abort);
-        if (opts.signal?.aborted) reject(Object.assign(new Error('frame extraction cancelled'), { name: 'AbortError' }));
         // A truncated video fails some outputs only: what was written is kept, the rest reported.
-        else if (frames.some((f) => fs.existsSync(path.join(dir, f.name)))) resolve();
-        else reject(new Error(`${video}: ffmpeg failed: ${err.message.split('\n').slice(-2).join(' ')}`));
+        reject(opts.signal?.aborted ? Object.assign(new Error('frame extraction cancelled'), { name: 'AbortError' }) : new Error(err.message.split('\n').slice(-2).join(' ')));
       })
       .run();
   });
