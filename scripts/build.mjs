@@ -17,12 +17,13 @@ const configs = [
     format: 'cjs',
     target: 'node20',
     // vscode is provided by the host; native modules are never bundled.
-    external: ['vscode', '*.node', 'onnxruntime-node'],
+    external: ['vscode', '*.node', 'onnxruntime-node', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
   },
   {
     ...common,
     entryPoints: ['src/webview/main.ts'],
-    outfile: 'dist/webview.js',
+    // Beside the stylesheet: webviews may load only from media/ and the frame cache.
+    outfile: 'media/webview.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',
@@ -43,7 +44,7 @@ const configs = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['*.node', 'onnxruntime-node'],
+    external: ['*.node', 'onnxruntime-node', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
   },
 ];
 

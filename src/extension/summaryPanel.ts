@@ -28,7 +28,7 @@ export class SummaryPanel implements vscode.Disposable {
       SummaryPanel.viewType,
       `Summary: ${file.uri.path.split('/').pop()}`,
       vscode.ViewColumn.Active,
-      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist'), vscode.Uri.joinPath(context.extensionUri, 'media')] },
+      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'media')] },
     );
     SummaryPanel.panels.set(key, new SummaryPanel(context, store, file, panel));
   }

@@ -71,11 +71,7 @@ export class TracePanel implements vscode.Disposable {
     return {
       enableScripts: true,
       retainContextWhenHidden: false,
-      localResourceRoots: [
-        vscode.Uri.joinPath(context.extensionUri, 'dist'),
-        vscode.Uri.joinPath(context.extensionUri, 'media'),
-        TracePanel.cacheUri(context),
-      ],
+      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'media'), TracePanel.cacheUri(context)],
     };
   }
 

@@ -39,6 +39,7 @@ const step = async (name, fn) => {
     console.log(`ok ${n} - ${name}`);
   } catch (e) {
     failed++;
+    await page.screenshot({ path: path.join(shots, `failed-${n}.png`) }).catch(() => {});
     console.log(`not ok ${n} - ${name}\n  # ${String(e?.message ?? e).split('\n').join('\n  # ')}`);
   }
 };
@@ -75,16 +76,31 @@ async function webviewFrame(selector, timeoutMs = 20_000) {
 const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
 
+/** Open Results File… through the palette and code-server's path dialog; one retry, as a person would. */
+async function openThroughPalette(file) {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, 'ST-Think: Open Results File');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    // The dialog fills in its folder first; type the path once it has.
+    await page.waitForTimeout(500);
+    await input.fill(file);
+    await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, file, { timeout: 5_000 });
+    await page.keyboard.press('Enter');
+    try {
+      await treeRow(path.basename(file)).waitFor({ state: 'visible', timeout: 15_000 });
+      return;
+    } catch (e) {
+      await page.keyboard.press('Escape');
+      if (attempt === 2) throw e;
+    }
+  }
+}
+
 try {
   await step('opens a results file through the command palette', async () => {
-    await runCommand(page, 'ST-Think: Open Results File');
     // code-server's own file dialog is a quick input that takes a path.
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(sample);
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
-    await treeRow('st-r1-demo-run.jsonl').waitFor({ state: 'visible', timeout: 30_000 });
+    await openThroughPalette(sample);
     await treeRow('Direction').waitFor({ state: 'visible', timeout: 30_000 });
     const desc = await treeRow('st-r1-demo-run.jsonl').innerText();
     if (!/126 records · 75\.4% · 2 invalid/.test(desc)) throw new Error(`file row reads "${desc}"`);
@@ -129,15 +145,9 @@ try {
   });
 
   await step('the trace view shows the 8 frames and the trace; hostile text stays text (dark theme)', async () => {
-    const input = page.locator('.quick-input-widget input');
     await runCommand(page, 'ST-Think: Close Results File');
     await treeRow('st-r1-demo-run.jsonl').waitFor({ state: 'detached', timeout: 10_000 });
-    await runCommand(page, 'ST-Think: Open Results File');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(hostile);
-    await page.waitForTimeout(300);
-    await page.keyboard.press('Enter');
-    await treeRow('hostile-run.jsonl').waitFor({ state: 'visible', timeout: 30_000 });
+    await openThroughPalette(hostile);
     await treeRow('Forward').click();
     await treeRow('Incorrect').click();
     const row = page.locator('.pane-body .monaco-list-row', { hasText: /B → C/ }).first();

@@ -57,7 +57,15 @@ describe('frame extraction (real ffmpeg)', () => {
   test('finds ffmpeg on PATH, and a configured path first', () => {
     assert.equal(paths.source, 'PATH');
     assert.deepEqual(findFfmpeg({ ffmpeg: paths.ffmpeg, ffprobe: paths.ffprobe }).source, 'setting');
-    assert.throws(() => findFfmpeg({ ffmpeg: '/nope/ffmpeg' }, { PATH: '' }), /not found; tried: \/nope\/ffmpeg/);
+  });
+
+  test('with nothing on PATH, the binaries shipped in npm packages, still exact', async () => {
+    const shipped = findFfmpeg({ ffmpeg: '/nope/ffmpeg' }, { PATH: '' });
+    assert.equal(shipped.source, 'npm');
+    assert.match(shipped.ffmpeg, /node_modules\/@ffmpeg-installer\//);
+    const video = makeClip('npm-bin.mp4', 90, '30');
+    const set = await extractFrames(video, { sampler: 'internvl' }, { paths: shipped, cacheDir: path.join(dir, 'cache-npm') });
+    for (const f of set.frames) assert.equal(shownIndex(f.file!), f.index);
   });
 
   const clips: [string, () => string, number][] = [

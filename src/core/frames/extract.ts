@@ -46,7 +46,24 @@ export function findFfmpeg(configured: { ffmpeg?: string; ffprobe?: string } = {
     const b = path.join(dir, `ffprobe${exe}`);
     if (usable(a) && usable(b)) return { ffmpeg: a, ffprobe: b, source: 'PATH' };
   }
-  throw new Error(`ffmpeg and ffprobe not found; tried: ${tried.join(', ') || '(nothing: empty PATH)'}`);
+  const shipped = shippedBinaries();
+  if (shipped && usable(shipped.ffmpeg) && usable(shipped.ffprobe)) return { ...shipped, source: 'npm' };
+  if (!shipped) tried.push('@ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe (not installed)');
+  throw new Error(`ffmpeg and ffprobe not found; tried: ${tried.join(', ')}`);
+}
+
+/** The binaries shipped in npm packages (optional dependencies), when installed. */
+function shippedBinaries(): { ffmpeg: string; ffprobe: string } | undefined {
+  try {
+    // Resolved at run time from node_modules; the bundles keep these packages external.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const a = require('@ffmpeg-installer/ffmpeg') as { path: string };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const b = require('@ffprobe-installer/ffprobe') as { path: string };
+    return { ffmpeg: a.path, ffprobe: b.path };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface VideoProbe {
