@@ -15,7 +15,11 @@ export type FileState =
   | { kind: 'cancelled' }
   | { kind: 'failed'; message: string };
 
+let opened = 0;
+
 export class ResultsFile {
+  /** Unique per opening: tree node ids use it, so nodes of a closed file never stand for a re-opened one. */
+  readonly key = `${++opened}`;
   index: ResultsIndex | undefined;
   state: FileState = { kind: 'indexing', done: 0, total: 0 };
   /** Entries visible under the filter, in file order; recomputed when the filter or file changes. */

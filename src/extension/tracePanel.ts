@@ -122,15 +122,9 @@ export class TracePanel implements vscode.Disposable {
         this.ready = true;
         this.flush();
         break;
-      case 'navigate': {
-        if (!t) return;
-        const next = this.host.step(t, m.to === 'previous' || m.to === 'previousIncorrect' ? -1 : 1, m.to.endsWith('Incorrect'));
-        if (next) {
-          await this.load(next);
-          this.host.onShow(next);
-        } else void vscode.window.setStatusBarMessage('ST-Think: no more records that way', 2500);
+      case 'navigate':
+        await this.navigate(m.to);
         break;
-      }
       case 'pin':
         this.pin();
         break;
@@ -149,6 +143,20 @@ export class TracePanel implements vscode.Disposable {
       default:
         m satisfies never;
     }
+  }
+
+  /** Previous / Next record, or Next / Previous Incorrect, in the tree's order and filter. */
+  async navigate(to: 'previous' | 'next' | 'nextIncorrect' | 'previousIncorrect'): Promise<boolean> {
+    const t = this.target;
+    if (!t) return false;
+    const next = this.host.step(t, to === 'previous' || to === 'previousIncorrect' ? -1 : 1, to.endsWith('Incorrect'));
+    if (!next) {
+      vscode.window.setStatusBarMessage('ST-Think: no more records that way', 2500);
+      return false;
+    }
+    await this.load(next);
+    this.host.onShow(next);
+    return true;
   }
 
   pin(): void {

@@ -100,7 +100,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
   }
 
   fileNode(file: ResultsFile): FileNode {
-    return this.node({ kind: 'file', id: `f:${file.uri}`, file });
+    return this.node({ kind: 'file', id: `f:${file.key}`, file });
   }
 
   private grouping(file: ResultsFile): Grouping {
@@ -132,16 +132,16 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         if (!f.index) {
           const text =
             f.state.kind === 'failed' ? f.state.message : f.state.kind === 'cancelled' ? 'Indexing cancelled: select "Re-index File" to retry' : '';
-          return text ? [this.node({ kind: 'message', id: `m:${f.uri}`, text, parent: element })] : [];
+          return text ? [this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element })] : [];
         }
         const { groups } = this.grouping(f);
         const out: ResultsNode[] = CATEGORIES.filter((c) => groups.has(c)).map((category) =>
-          this.node({ kind: 'category', id: `c:${f.uri}:${category}`, file: f, category, parent: element }),
+          this.node({ kind: 'category', id: `c:${f.key}:${category}`, file: f, category, parent: element }),
         );
-        if (f.index.problemCount) out.push(this.node({ kind: 'problems', id: `p:${f.uri}`, file: f, parent: element }));
+        if (f.index.problemCount) out.push(this.node({ kind: 'problems', id: `p:${f.key}`, file: f, parent: element }));
         if (!out.length && f.state.kind === 'ready') {
           const text = f.index.entries.length ? 'No record matches the filter' : 'No records';
-          out.push(this.node({ kind: 'message', id: `m:${f.uri}`, text, parent: element }));
+          out.push(this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element }));
         }
         return out;
       }
@@ -150,7 +150,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         return DIRECTIONS.filter((d) => byDir?.has(d)).map((direction) =>
           this.node({
             kind: 'direction',
-            id: `d:${element.file.uri}:${element.category}:${direction}`,
+            id: `d:${element.file.key}:${element.category}:${direction}`,
             file: element.file,
             category: element.category,
             direction,
@@ -163,7 +163,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         return OUTCOMES.filter((o) => byOutcome?.has(o)).map((outcome) =>
           this.node({
             kind: 'outcome',
-            id: `o:${element.file.uri}:${element.category}:${element.direction}:${outcome}`,
+            id: `o:${element.file.key}:${element.category}:${element.direction}:${outcome}`,
             file: element.file,
             outcome,
             entries: byOutcome!.get(outcome)!,
@@ -193,7 +193,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         return this.records(element, element.entries);
       case 'problems':
         return element.file.index!.problems.map((problem) =>
-          this.node({ kind: 'problem', id: `q:${element.file.uri}:${problem.offset}`, file: element.file, problem, parent: element }),
+          this.node({ kind: 'problem', id: `q:${element.file.key}:${problem.offset}`, file: element.file, problem, parent: element }),
         );
       default:
         return [];
@@ -202,7 +202,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
 
   private records(parent: ResultsNode & { file: ResultsFile }, entries: IndexEntry[]): ResultsNode[] {
     return entries.map((entry) =>
-      this.node({ kind: 'record', id: `r:${parent.file.uri}:${entry.offset}`, file: parent.file, entry, parent }),
+      this.node({ kind: 'record', id: `r:${parent.file.key}:${entry.offset}`, file: parent.file, entry, parent }),
     );
   }
 

@@ -169,11 +169,39 @@ describe('Results tree in a real extension host', function () {
     await waitFor('selection to come back', () => a.view.selection[0] === sel1);
   });
 
+  it('the trace view steps Previous / Next in tree order, and a pinned panel stays', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const order = a.tree.treeOrder();
+    assert.equal(order.length, 126);
+    const first = a.tree.recordNode(order[0].file, order[0].entry)!;
+    await vscode.commands.executeCommand('stThink.showRecord', first);
+    const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry === order[0].entry));
+    assert.equal(await panel.navigate('previous'), false, 'nothing before the first record');
+    assert.equal(await panel.navigate('next'), true);
+    assert.equal(panel.target!.entry, order[1].entry);
+    assert.equal(await panel.navigate('nextIncorrect'), true);
+    const firstIncorrect = order.find((o) => o.entry.mcq === 'incorrect')!;
+    assert.equal(panel.target!.entry, firstIncorrect.entry);
+    // Following the filter: only reverse records.
+    await vscode.commands.executeCommand('stThink.setFilter', { directions: ['reverse'] });
+    await panel.navigate('next');
+    assert.equal(panel.target!.entry.direction, 'reverse');
+    const kept = panel.target!.entry;
+    panel.pin();
+    const other = a.tree.treeOrder().find((o) => o.entry !== kept)!;
+    await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(other.file, other.entry));
+    assert.equal(a.tracePanels.size, 2, 'a pinned panel is not reused');
+    assert.equal(panel.target!.entry, kept, 'the pinned panel kept its record');
+    assert.ok([...a.tracePanels].some((p) => p !== panel && p.target?.entry === other.entry));
+  });
+
   it('shows a record as read-only text', async () => {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
     const file = a.store.list[0];
     const entry = file.index!.entries.find((e) => e.mcq === 'incorrect')!;
-    await vscode.commands.executeCommand('stThink.showRecordAsText', a.tree.recordNode(file, entry));
+    const node = a.tree.recordNode(file, entry);
+    assert.ok(node, `a node for ${entry.id}; visible ${file.visible.length}, filter ${JSON.stringify(a.store.filter)}`);
+    await vscode.commands.executeCommand('stThink.showRecordAsText', node);
     const ed = await waitFor('a record editor', () => {
       const e = vscode.window.activeTextEditor;
       return e?.document.uri.scheme === 'st-think-record' ? e : undefined;

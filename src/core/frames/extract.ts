@@ -267,11 +267,15 @@ async function runSeeks(
   const results = await Promise.allSettled(
     work.filter((w) => w.frames.length).map((w) => seekMany(video, probe, w.frames, dir, opts)),
   );
-  if (opts.signal?.aborted) throw Object.assign(new Error('frame extraction cancelled'), { name: 'AbortError' });
+  if (opts.signal?.aborted) throw cancelled();
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length === results.length && !frames.some((f) => fs.existsSync(path.join(dir, f.name)))) {
     throw new Error(`${video}: ffmpeg failed: ${(failed[0].reason as Error).message}`);
   }
+}
+
+function cancelled(): Error {
+  return Object.assign(new Error('frame extraction cancelled'), { name: 'AbortError' });
 }
 
 function seekMany(
@@ -299,7 +303,7 @@ function seekMany(
       .on('error', (err: Error) => {
         opts.signal?.removeEventListener('abort', abort);
         // A truncated video fails some outputs only: what was written is kept, the rest reported.
-        reject(opts.signal?.aborted ? Object.assign(new Error('frame extraction cancelled'), { name: 'AbortError' }) : new Error(err.message.split('\n').slice(-2).join(' ')));
+        reject(opts.signal?.aborted ? cancelled() : new Error(err.message.split('\n').slice(-2).join(' ')));
       })
       .run();
   });
