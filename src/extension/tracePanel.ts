@@ -205,7 +205,15 @@ export class TracePanel implements vscode.Disposable {
     this.traceMessage = { type: 'trace', record: view, position: this.host.position(target), pinned: this.pinned };
     // The webview state lets the serializer bring the panel back after a reload.
     this.post(this.traceMessage);
-    await this.loadFrames(target, record.video, sampler);
+    // The record's own frame parameters (fps, count) apply to the sampler it names.
+    const f = record.frames as { sampler?: string; fps?: unknown; count?: unknown } | undefined;
+    const own = f?.sampler === sampler;
+    const params = {
+      sampler,
+      fps: own && typeof f.fps === 'number' && f.fps > 0 ? f.fps : undefined,
+      count: own && Number.isInteger(f.count) && (f.count as number) > 0 ? (f.count as number) : undefined,
+    };
+    await this.loadFrames(target, record.video, params);
   }
 
   private sampler(fromRecord: string | undefined): SamplerName {
@@ -231,7 +239,8 @@ export class TracePanel implements vscode.Disposable {
     await this.load(t);
   }
 
-  private async loadFrames(target: TraceTarget, video: string, sampler: SamplerName): Promise<void> {
+  private async loadFrames(target: TraceTarget, video: string, params: { sampler: SamplerName; fps?: number; count?: number }): Promise<void> {
+    const sampler = params.sampler;
     this.framesJob?.abort();
     const job = new AbortController();
     this.framesJob = job;
@@ -254,7 +263,7 @@ export class TracePanel implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `ST-Think: extracting frames of ${resolved.file.split('/').pop()}`, cancellable: true },
         (_progress, token) => {
           token.onCancellationRequested(() => job.abort());
-          return extractFrames(resolved.file!, { sampler }, { paths, cacheDir: TracePanel.cacheUri(this.host.context).fsPath, signal: job.signal });
+          return extractFrames(resolved.file!, params, { paths, cacheDir: TracePanel.cacheUri(this.host.context).fsPath, signal: job.signal });
         },
       );
       if (job.signal.aborted || this.target !== target) return;

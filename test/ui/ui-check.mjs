@@ -172,6 +172,16 @@ try {
     if (dialogs.length) throw new Error(`script ran: dialogs ${dialogs.join(', ')}`);
     await shot('5-trace-dark');
   });
+
+  await step('the trace panel comes back after a window reload', async () => {
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+    const frame = await webviewFrame('.trace-text .meta', 60_000);
+    const meta = await frame.locator('.trace-text .meta').innerText();
+    if (!/hostile-1/.test(meta)) throw new Error(`the restored panel shows "${meta}"`);
+    await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
+    await shot('6-restored');
+  });
 } finally {
   await wb.close();
   fs.rmSync(ws, { recursive: true, force: true });
