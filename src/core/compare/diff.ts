@@ -1,0 +1,269 @@
+/**
+ * Diffs of two reasoning chains: words added and removed within sentences, and sentences matched
+ * even when they moved. The word diff is Myers' O(ND) algorithm in linear space (the middle-snake
+ * divide and conquer), run on integer token ids, with an explicit stack instead of recursion.
+ */
+
+export type DiffOp = { op: 'equal' | 'insert' | 'delete'; text: string };
+
+/**
+ * Tokens that concatenate back to the text exactly: runs of white space, words (letters, digits,
+ * underscore), single CJK characters (scripts written without spaces), and any other single code
+ * point (punctuation, emoji).
+ */
+export function tokenize(text: string): string[] {
+  return text.match(/\s+|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{M}\p{N}_]+|[^]/gu) ?? [];
+}
+
+/** The edit script turning `a` into `b`, word by word. Equal neighbours are merged. */
+export function diffWords(a: string, b: string): DiffOp[] {
+  return diffTokens(tokenize(a), tokenize(b));
+}
+
+export function diffTokens(ta: readonly string[], tb: readonly string[]): DiffOp[] {
+  const ids = new Map<string, number>();
+  const id = (t: string) => {
+    let v = ids.get(t);
+    if (v === undefined) ids.set(t, (v = ids.size));
+    return v;
+  };
+  const A = Int32Array.from(ta, id);
+  const B = Int32Array.from(tb, id);
+  const out: DiffOp[] = [];
+  const push = (op: DiffOp['op'], tokens: readonly string[], from: number, to: number) => {
+    if (from >= to) return;
+    const text = tokens.slice(from, to).join('');
+    const last = out[out.length - 1];
+    if (last && last.op === op) last.text += text;
+    else out.push({ op, text });
+  };
+  // Work items: a range to diff, or a snake of equal tokens to emit. LIFO: push right, snake, left.
+  type Item = { aLo: number; aHi: number; bLo: number; bHi: number } | { equalFrom: number; equalTo: number };
+  const stack: Item[] = [{ aLo: 0, aHi: A.length, bLo: 0, bHi: B.length }];
+  const max = A.length + B.length + 2;
+  const vf = new Int32Array(2 * max + 2);
+  const vb = new Int32Array(2 * max + 2);
+  while (stack.length) {
+    const item = stack.pop()!;
+    if ('equalFrom' in item) {
+      push('equal', ta, item.equalFrom, item.equalTo);
+      continue;
+    }
+    let { aLo, aHi, bLo, bHi } = item;
+    // Common prefix and suffix.
+    let pre = 0;
+    while (aLo + pre < aHi && bLo + pre < bHi && A[aLo + pre] === B[bLo + pre]) pre++;
+    let suf = 0;
+    while (aHi - suf > aLo + pre && bHi - suf > bLo + pre && A[aHi - 1 - suf] === B[bHi - 1 - suf]) suf++;
+    if (suf) stack.push({ equalFrom: aHi - suf, equalTo: aHi });
+    const prefixEnd = aLo + pre;
+    aHi -= suf;
+    bHi -= suf;
+    aLo += pre;
+    bLo += pre;
+    // Emitted now: this range's start; the suffix waits on the stack under the middle's items.
+    push('equal', ta, prefixEnd - pre, prefixEnd);
+    if (aLo === aHi || bLo === bHi) {
+      push('delete', ta, aLo, aHi);
+      push('insert', tb, bLo, bHi);
+      continue;
+    }
+    const s = middleSnake(A, B, aLo, aHi, bLo, bHi, vf, vb);
+    stack.push({ aLo: aLo + s.u, aHi, bLo: bLo + s.v, bHi });
+    if (s.u > s.x) stack.push({ equalFrom: aLo + s.x, equalTo: aLo + s.u });
+    stack.push({ aLo, aHi: aLo + s.x, bLo, bHi: bLo + s.y });
+  }
+  return out;
+}
+
+/**
+ * Myers' middle snake of A[aLo,aHi) against B[bLo,bHi) (both non-empty, no common prefix or
+ * suffix): the snake (x,y)→(u,v), in coordinates relative to (aLo,bLo), that lies on an optimal path.
+ */
+function middleSnake(
+  A: Int32Array,
+  B: Int32Array,
+  aLo: number,
+  aHi: number,
+  bLo: number,
+  bHi: number,
+  vf: Int32Array,
+  vb: Int32Array,
+): { x: number; y: number; u: number; v: number } {
+  const N = aHi - aLo;
+  const M = bHi - bLo;
+  const delta = N - M;
+  const odd = (delta & 1) !== 0;
+  const dMax = Math.ceil((N + M) / 2);
+  const off = dMax + 1;
+  vf[off + 1] = 0;
+  vb[off + 1] = 0;
+  for (let d = 0; d <= dMax; d++) {
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && vf[off + k - 1] < vf[off + k + 1]) ? vf[off + k + 1] : vf[off + k - 1] + 1;
+      let y = x - k;
+      const x0 = x;
+      const y0 = y;
+      while (x < N && y < M && A[aLo + x] === B[bLo + y]) {
+        x++;
+        y++;
+      }
+      vf[off + k] = x;
+      const kb = delta - k;
+      if (odd && kb >= -(d - 1) && kb <= d - 1 && x + vb[off + kb] >= N) return { x: x0, y: y0, u: x, v: y };
+    }
+    for (let k = -d; k <= d; k += 2) {
+      let x = k === -d || (k !== d && vb[off + k - 1] < vb[off + k + 1]) ? vb[off + k + 1] : vb[off + k - 1] + 1;
+      let y = x - k;
+      const x0 = x;
+      const y0 = y;
+      while (x < N && y < M && A[aHi - 1 - x] === B[bHi - 1 - y]) {
+        x++;
+        y++;
+      }
+      vb[off + k] = x;
+      const kf = delta - k;
+      if (!odd && kf >= -d && kf <= d && x + vf[off + kf] >= N) return { x: N - x, y: M - y, u: N - x0, v: M - y0 };
+    }
+  }
+  throw new Error('middle snake not found (unreachable)');
+}
+
+/** Apply an edit script to `a`: the result must be `b` (used by tests and assertions). */
+export function applyDiff(a: string, ops: readonly DiffOp[]): string {
+  let i = 0;
+  let out = '';
+  for (const o of ops) {
+    if (o.op === 'insert') out += o.text;
+    else {
+      if (a.slice(i, i + o.text.length) !== o.text) throw new Error(`edit script does not match the source at ${i}`);
+      i += o.text.length;
+      if (o.op === 'equal') out += o.text;
+    }
+  }
+  if (i !== a.length) throw new Error(`edit script leaves ${a.length - i} characters of the source`);
+  return out;
+}
+
+/** One sentence of the aligned pair of chains. */
+export interface SentencePair {
+  /** Index of the sentence in A / in B (absent when only the other side has it). */
+  a?: number;
+  b?: number;
+  /** Matched, but in another place relative to the other matched sentences. */
+  moved: boolean;
+  /** The word diff of the two sentences (only a delete or only an insert when unmatched). */
+  ops: DiffOp[];
+}
+
+export interface ChainDiff {
+  sentencesA: string[];
+  sentencesB: string[];
+  /** In B's order, each of A's unmatched sentences after the pair before it in A. */
+  pairs: SentencePair[];
+}
+
+/** Sentences that concatenate back to the text (each keeps the white space after it). */
+export function sentenceSpans(text: string): string[] {
+  return text.match(/[^.!?。！？\n]*(?:[.!?。！？]+|\n|$)\s*/gu)?.filter((s) => s.length > 0) ?? [];
+}
+
+function wordSet(s: string): Set<string> {
+  return new Set(tokenize(s.toLowerCase()).filter((t) => /[\p{L}\p{N}]/u.test(t)));
+}
+
+/** Dice's coefficient of two word sets: 2·common / (|a| + |b|). */
+function similarity(a: Set<string>, b: Set<string>): number {
+  if (!a.size && !b.size) return 1;
+  let common = 0;
+  for (const w of a) if (b.has(w)) common++;
+  return (2 * common) / (a.size + b.size);
+}
+
+/**
+ * Align two chains sentence by sentence: equal sentences first (wherever they are), then the most
+ * similar remaining ones (Dice word overlap ≥ 0.5); matched pairs out of order are marked as moved;
+ * each pair gets its word diff. Cost: sentences² word-set comparisons plus short word diffs.
+ */
+export function diffChains(a: string, b: string): ChainDiff {
+  const sa = sentenceSpans(a);
+  const sb = sentenceSpans(b);
+  const norm = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
+  const matchOfA = new Array<number>(sa.length).fill(-1);
+  const takenB = new Array<boolean>(sb.length).fill(false);
+  const byText = new Map<string, number[]>();
+  sb.forEach((s, j) => {
+    const k = norm(s);
+    const list = byText.get(k);
+    if (list) list.push(j);
+    else byText.set(k, [j]);
+  });
+  sa.forEach((s, i) => {
+    const list = byText.get(norm(s));
+    const j = list?.shift();
+    if (j !== undefined) {
+      matchOfA[i] = j;
+      takenB[j] = true;
+    }
+  });
+  const setsA = sa.map(wordSet);
+  const setsB = sb.map(wordSet);
+  const candidates: { i: number; j: number; sim: number }[] = [];
+  for (let i = 0; i < sa.length; i++) {
+    if (matchOfA[i] >= 0) continue;
+    for (let j = 0; j < sb.length; j++) {
+      if (takenB[j]) continue;
+      const sim = similarity(setsA[i], setsB[j]);
+      if (sim >= 0.5) candidates.push({ i, j, sim });
+    }
+  }
+  candidates.sort((x, y) => y.sim - x.sim || Math.abs(x.i - x.j) - Math.abs(y.i - y.j));
+  for (const c of candidates) {
+    if (matchOfA[c.i] >= 0 || takenB[c.j]) continue;
+    matchOfA[c.i] = c.j;
+    takenB[c.j] = true;
+  }
+  // Moved: matched pairs off the longest run that keeps both orders (LIS over B indices in A order).
+  const matched = matchOfA.map((j, i) => ({ i, j })).filter((p) => p.j >= 0);
+  const inOrder = new Set(longestIncreasing(matched.map((p) => p.j)).map((k) => matched[k].i));
+  const pairs: SentencePair[] = [];
+  const aOfB = new Array<number>(sb.length).fill(-1);
+  matched.forEach((p) => (aOfB[p.j] = p.i));
+  // Walk B in order; before each matched B sentence, A's unmatched sentences that precede its A.
+  let nextA = 0;
+  const flushDeletedUpTo = (limit: number) => {
+    for (; nextA < limit; nextA++) if (matchOfA[nextA] < 0) pairs.push({ a: nextA, moved: false, ops: [{ op: 'delete', text: sa[nextA] }] });
+  };
+  for (let j = 0; j < sb.length; j++) {
+    const i = aOfB[j];
+    if (i < 0) {
+      pairs.push({ b: j, moved: false, ops: [{ op: 'insert', text: sb[j] }] });
+      continue;
+    }
+    const moved = !inOrder.has(i);
+    if (!moved) flushDeletedUpTo(i + 1);
+    pairs.push({ a: i, b: j, moved, ops: diffWords(sa[i], sb[j]) });
+  }
+  flushDeletedUpTo(sa.length);
+  return { sentencesA: sa, sentencesB: sb, pairs };
+}
+
+/** Positions (into `xs`) of one longest strictly increasing subsequence, O(n log n). */
+function longestIncreasing(xs: readonly number[]): number[] {
+  const tails: number[] = [];
+  const prev = new Array<number>(xs.length).fill(-1);
+  for (let k = 0; k < xs.length; k++) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[tails[mid]] < xs[k]) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[k] = tails[lo - 1];
+    tails[lo] = k;
+  }
+  const out: number[] = [];
+  for (let k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = prev[k]) out.push(k);
+  return out.reverse();
+}
