@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../core/indexer';
+import { compareRuns, consistency, pairRuns, type CompareBucket } from '../core/compare/compare';
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { planFrames, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { RULES, type ScoringRule } from '../core/schemas';
@@ -22,6 +23,10 @@ const USAGE = `usage:
       the frame indices a sampler picks ({"indices":[…]} with --json)
   st-think frames extract VIDEO --out DIR [--sampler …] [--fps 1] [--count 8] [--ffmpeg PATH] [--json]
       writes the frames to DIR (exact indices, with ffmpeg) and prints their indices and paths
+  st-think compare A B [--rule mcq_infer|grpo_reward] [--json]
+      two runs: accuracy of each per category and direction, flips, exact McNemar p, unpaired counts
+  st-think consistency FILE [--rule …] [--json]
+      forward/reverse pairs on the same video and category: both correct, one only, neither
   st-think help`;
 
 class UsageError extends Error {}
@@ -165,6 +170,77 @@ async function frames(argv: string[]): Promise<number> {
   throw new UsageError('frames needs "plan" or "extract"');
 }
 
+function ruleFlag(p: Parsed): ScoringRule {
+  const rule = (p.flags.get('rule') ?? 'mcq_infer') as string;
+  if (!(RULES as readonly string[]).includes(rule)) throw new UsageError(`--rule must be one of ${RULES.join(', ')}`);
+  return rule as ScoringRule;
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+const signed = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`);
+
+async function compare(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['rule']);
+  checkFlags(p, ['rule', 'json']);
+  if (p.positional.length !== 2) throw new UsageError('compare needs two files, A and B');
+  const rule = ruleFlag(p);
+  const [a, b] = await Promise.all(p.positional.map((f) => ResultsIndex.build(f, indexOptions())));
+  const pairing = await pairRuns(a, b);
+  const c = compareRuns(a.entries, b.entries, pairing, rule);
+  if (p.flags.has('json')) {
+    const { flipped, ...rest } = c;
+    const out = { a: a.file, b: b.file, ...rest, flipped: flipped.map((f) => ({ kind: f.kind, a: { id: f.a.id, line: f.a.line }, b: { id: f.b.id, line: f.b.line } })) };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  }
+  const rows: string[][] = [['category', 'direction', 'A', 'B', 'B−A (pts)']];
+  const row = (cat: string, dir: string, k: CompareBucket) => rows.push([cat, dir, `${pct(k.a.accuracy)} (${k.a.correct}/${k.a.total})`, `${pct(k.b.accuracy)} (${k.b.correct}/${k.b.total})`, signed(k.difference)]);
+  for (const [cat, dirs] of Object.entries(c.byCategoryDirection)) for (const [dir, k] of Object.entries(dirs)) row(cat, dir, k);
+  for (const [cat, k] of Object.entries(c.byCategory)) row(cat, 'both', k);
+  for (const [dir, k] of Object.entries(c.byDirection)) row('all', dir, k);
+  row('all', 'both', c.overall);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((x, i) => (i >= 2 ? x.padStart(widths[i]) : x.padEnd(widths[i]))).join('  ');
+  process.stdout.write(
+    [
+      `A: ${a.file}`,
+      `B: ${b.file}`,
+      `rule ${rule}; ${c.paired} pairs (by ${c.pairedBy}); unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B`,
+      '',
+      line(rows[0]),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...rows.slice(1).map(line),
+      '',
+      `flips: right→wrong ${c.flips.rightToWrong}, wrong→right ${c.flips.wrongToRight}; both right ${c.flips.bothRight}, both wrong ${c.flips.bothWrong}, unscored ${c.flips.unscored}`,
+      `exact McNemar on ${c.mcnemar.discordant} discordant pairs: p = ${c.mcnemar.p.toPrecision(4)}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+async function consistencyCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['rule']);
+  checkFlags(p, ['rule', 'json']);
+  if (p.positional.length !== 1) throw new UsageError('consistency needs exactly one FILE');
+  const index = await ResultsIndex.build(p.positional[0], indexOptions());
+  const c = consistency(index.entries, ruleFlag(p));
+  if (p.flags.has('json')) {
+    process.stdout.write(JSON.stringify({ file: index.file, ...c }, null, 2) + '\n');
+    return 0;
+  }
+  const share = (n: number) => (c.pairs ? `${((n / c.pairs) * 100).toFixed(1)}%` : '—');
+  const lines = [
+    `${index.file}: ${c.pairs} forward/reverse pairs (same video and category) under ${c.rule}; ${c.unpaired} questions without a counterpart`,
+    `  both directions correct  ${String(c.bothCorrect).padStart(6)}  ${share(c.bothCorrect)}`,
+    `  one direction only       ${String(c.oneOnly).padStart(6)}  ${share(c.oneOnly)}`,
+    `  neither                  ${String(c.neither).padStart(6)}  ${share(c.neither)}`,
+  ];
+  for (const [cat, k] of Object.entries(c.byCategory)) lines.push(`  ${cat}: ${k.pairs} pairs, ${k.bothCorrect} both, ${k.oneOnly} one, ${k.neither} neither`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -175,6 +251,10 @@ export async function main(argv: string[]): Promise<number> {
         return await validate(rest);
       case 'frames':
         return await frames(rest);
+      case 'compare':
+        return await compare(rest);
+      case 'consistency':
+        return await consistencyCommand(rest);
       case undefined:
       case 'help':
       case '--help':

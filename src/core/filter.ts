@@ -2,10 +2,8 @@
  * Filters over the index: outcome, category, direction and format test the index entry alone;
  * free text reads the records' question and response back from the file, in large sequential reads.
  */
-import { promises as fsp } from 'node:fs';
 import { z } from 'zod';
 import type { IndexEntry, ResultsIndex } from './indexer';
-import { normalise } from './normalize';
 import { CATEGORIES, DIRECTIONS, OUTCOMES, RULES, type ScoringRule } from './schemas';
 import { outcomeOf } from './summary';
 
@@ -52,8 +50,6 @@ export interface TextSearchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const WINDOW = 4 << 20;
-
 /**
  * Entries (among `candidates`) whose question or response contains `text`, case-insensitively.
  * Throws an AbortError-named error when cancelled.
@@ -67,44 +63,10 @@ export async function searchText(
   const needle = text.trim().toLocaleLowerCase();
   const hits = new Set<IndexEntry>();
   if (!needle) return new Set(candidates);
-  const sorted = [...candidates].sort((a, b) => a.offset - b.offset);
-  const fh = await fsp.open(index.file, 'r');
-  try {
-    let win = Buffer.alloc(0);
-    let winStart = 0;
-    for (let k = 0; k < sorted.length; k++) {
-      const e = sorted[k];
-      if (opts.signal?.aborted) {
-        const err = new Error('text search cancelled');
-        err.name = 'AbortError';
-        throw err;
-      }
-      if (e.offset < winStart || e.offset + e.length > winStart + win.length) {
-        win = Buffer.alloc(Math.max(WINDOW, e.length));
-        const { bytesRead } = await fh.read(win, 0, win.length, e.offset);
-        win = win.subarray(0, bytesRead);
-        winStart = e.offset;
-        opts.onProgress?.(k, sorted.length);
-      }
-      const raw = win.toString('utf8', e.offset - winStart, e.offset - winStart + e.length);
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        continue; // changed on disk since indexing: the watcher re-indexes it
-      }
-      const r = normalise(value, { line: e.line }, e.shape);
-      if (!r.ok) continue;
-      if (
-        r.record.question.toLocaleLowerCase().includes(needle) ||
-        r.record.response.toLocaleLowerCase().includes(needle)
-      ) {
-        hits.add(e);
-      }
+  for await (const { entry, record } of index.records(candidates, opts)) {
+    if (record.question.toLocaleLowerCase().includes(needle) || record.response.toLocaleLowerCase().includes(needle)) {
+      hits.add(entry);
     }
-    opts.onProgress?.(sorted.length, sorted.length);
-  } finally {
-    await fh.close();
   }
   return hits;
 }

@@ -190,6 +190,46 @@ export class ResultsIndex {
     }
   }
 
+  /**
+   * The records of `entries`, read from the file in file order with large reads (4 MiB windows).
+   * Records that changed on disk since indexing are skipped (the watcher re-indexes them). Throws an
+   * AbortError-named error when `signal` is aborted.
+   */
+  async *records(
+    entries: readonly IndexEntry[],
+    opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  ): AsyncGenerator<{ entry: IndexEntry; record: TraceRecord }> {
+    const sorted = [...entries].sort((a, b) => a.offset - b.offset);
+    const key = this.keyedById;
+    const fh = await fsp.open(this.file, 'r');
+    try {
+      let win = Buffer.alloc(0);
+      let winStart = 0;
+      for (let k = 0; k < sorted.length; k++) {
+        const e = sorted[k];
+        if (opts.signal?.aborted) throw Object.assign(new Error('reading records cancelled'), { name: 'AbortError' });
+        if (e.offset < winStart || e.offset + e.length > winStart + win.length) {
+          win = Buffer.alloc(Math.max(4 << 20, e.length));
+          const { bytesRead } = await fh.read(win, 0, win.length, e.offset);
+          win = win.subarray(0, bytesRead);
+          winStart = e.offset;
+          opts.onProgress?.(k, sorted.length);
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(win.toString('utf8', e.offset - winStart, e.offset - winStart + e.length));
+        } catch {
+          continue;
+        }
+        const r = normalise(value, { line: e.line, key: key ? e.id : undefined }, e.shape);
+        if (r.ok) yield { entry: e, record: r.record };
+      }
+      opts.onProgress?.(sorted.length, sorted.length);
+    } finally {
+      await fh.close();
+    }
+  }
+
   /** The full record and its analysis, read from the file now. */
   async readRecord(entry: IndexEntry): Promise<{ raw: unknown; record: TraceRecord; analysis: TraceAnalysis }> {
     const text = await this.readRaw(entry);

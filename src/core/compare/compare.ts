@@ -1,0 +1,248 @@
+/**
+ * Comparing runs: pairing the records of two results files, per-bucket accuracies of each side,
+ * flips between them and an exact McNemar test; and forward/reverse consistency within one file.
+ */
+import type { IndexEntry, ResultsIndex } from '../indexer';
+import { questionStem } from '../derive';
+import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule, type TraceRecord } from '../schemas';
+import { outcomeOf } from '../summary';
+
+export interface Pairing {
+  by: 'id' | 'content';
+  pairs: [IndexEntry, IndexEntry][];
+  unpairedA: IndexEntry[];
+  unpairedB: IndexEntry[];
+}
+
+/** Ids made from a record's position in its file ("line-12") say nothing across files. */
+function positional(e: IndexEntry): boolean {
+  return (e.shape === 'st-r1' || e.shape === 'benchmark') && /^line-\d+$/.test(e.id);
+}
+
+/**
+ * The same question asked of the same video: the stem folded (case, white space), the options as a
+ * set (order folded, letters dropped).
+ */
+export function contentKey(r: Pick<TraceRecord, 'video' | 'question' | 'options'>): string {
+  const fold = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
+  const options = r.options.map((o) => fold(o.text)).sort();
+  return `${fold(r.video)}\u0000${fold(questionStem(r.question))}\u0000${options.join('\u0001')}`;
+}
+
+/** Pair two files' records in order of occurrence under a key; what finds no partner is listed. */
+function pairByKey(a: readonly IndexEntry[], b: readonly IndexEntry[], keyA: (e: IndexEntry) => string, keyB: (e: IndexEntry) => string, by: Pairing['by']): Pairing {
+  const waiting = new Map<string, IndexEntry[]>();
+  for (const e of b) {
+    const k = keyB(e);
+    const list = waiting.get(k);
+    if (list) list.push(e);
+    else waiting.set(k, [e]);
+  }
+  const pairs: [IndexEntry, IndexEntry][] = [];
+  const unpairedA: IndexEntry[] = [];
+  const used = new Set<IndexEntry>();
+  for (const e of a) {
+    const list = waiting.get(keyA(e));
+    const partner = list?.shift();
+    if (partner) {
+      pairs.push([e, partner]);
+      used.add(partner);
+    } else unpairedA.push(e);
+  }
+  return { by, pairs, unpairedA, unpairedB: b.filter((e) => !used.has(e)) };
+}
+
+/**
+ * Pair by id when both files carry the same ids (real ids, at least half of the smaller file's in
+ * common); else by video and normalised question, which reads every record of both files once.
+ */
+export async function pairRuns(a: ResultsIndex, b: ResultsIndex, opts: { signal?: AbortSignal } = {}): Promise<Pairing> {
+  const ea = a.entries;
+  const eb = b.entries;
+  if (!ea.some(positional) && !eb.some(positional)) {
+    const idsB = new Set(eb.map((e) => e.id));
+    let common = 0;
+    for (const e of ea) if (idsB.has(e.id)) common++;
+    if (common > 0 && common >= Math.min(ea.length, eb.length) / 2) return pairByKey(ea, eb, (e) => e.id, (e) => e.id, 'id');
+  }
+  const keys = new Map<IndexEntry, string>();
+  for (const idx of [a, b]) for await (const { entry, record } of idx.records(idx.entries, opts)) keys.set(entry, contentKey(record));
+  // A record unreadable now (changed on disk) gets a key of its own and stays unpaired.
+  const key = (e: IndexEntry) => keys.get(e) ?? `\u0002${e.offset}:${e.line}`;
+  return pairByKey(ea, eb, key, key, 'content');
+}
+
+/**
+ * Exact McNemar test: two-sided p of the discordant counts under Binomial(b + c, 1/2),
+ * 2·P(X ≤ min(b, c)) capped at 1. Summed in log space, so large counts do not underflow.
+ */
+export function mcnemarExact(b: number, c: number): number {
+  const n = b + c;
+  if (n === 0) return 1;
+  const k = Math.min(b, c);
+  let logTerm = -n * Math.LN2; // log C(n,0)/2^n
+  let logSum = logTerm;
+  for (let i = 0; i < k; i++) {
+    logTerm += Math.log((n - i) / (i + 1));
+    const hi = Math.max(logSum, logTerm);
+    logSum = hi + Math.log(Math.exp(logSum - hi) + Math.exp(logTerm - hi));
+  }
+  return Math.min(1, 2 * Math.exp(logSum));
+}
+
+export interface SideBucket {
+  total: number;
+  correct: number;
+  accuracy: number | null;
+}
+
+export interface CompareBucket {
+  a: SideBucket;
+  b: SideBucket;
+  /** accuracy(B) − accuracy(A), or null when either is unscored. */
+  difference: number | null;
+}
+
+export interface Flips {
+  /** A correct, B not (incorrect or unanswered). */
+  rightToWrong: number;
+  /** A not correct, B correct. */
+  wrongToRight: number;
+  bothRight: number;
+  bothWrong: number;
+  /** Pairs where either side is unscored. */
+  unscored: number;
+}
+
+export interface Comparison {
+  rule: ScoringRule;
+  pairedBy: Pairing['by'];
+  paired: number;
+  unpairedA: number;
+  unpairedB: number;
+  overall: CompareBucket;
+  byCategory: Record<string, CompareBucket>;
+  byDirection: Record<string, CompareBucket>;
+  byCategoryDirection: Record<string, Record<string, CompareBucket>>;
+  flips: Flips;
+  mcnemar: { discordant: number; p: number };
+  /** The pairs whose outcome flipped, for the table of flipped records. */
+  flipped: { a: IndexEntry; b: IndexEntry; kind: 'rightToWrong' | 'wrongToRight' }[];
+}
+
+function side(entries: readonly IndexEntry[], rule: ScoringRule): SideBucket {
+  let total = 0;
+  let correct = 0;
+  for (const e of entries) {
+    const o = outcomeOf(e, rule);
+    if (o === 'unscored') continue;
+    total++;
+    if (o === 'correct') correct++;
+  }
+  return { total, correct, accuracy: total ? correct / total : null };
+}
+
+function bucket(a: readonly IndexEntry[], b: readonly IndexEntry[], rule: ScoringRule): CompareBucket {
+  const sa = side(a, rule);
+  const sb = side(b, rule);
+  return { a: sa, b: sb, difference: sa.accuracy !== null && sb.accuracy !== null ? sb.accuracy - sa.accuracy : null };
+}
+
+/**
+ * Accuracies of each whole file per category and direction (each side's own records), and flips
+ * and McNemar over the paired records.
+ */
+export function compareRuns(a: readonly IndexEntry[], b: readonly IndexEntry[], pairing: Pairing, rule: ScoringRule): Comparison {
+  const group = (es: readonly IndexEntry[], key: (e: IndexEntry) => string) => {
+    const m = new Map<string, IndexEntry[]>();
+    for (const e of es) {
+      const k = key(e);
+      const list = m.get(k);
+      if (list) list.push(e);
+      else m.set(k, [e]);
+    }
+    return m;
+  };
+  const byKey = (key: (e: IndexEntry) => string, keys: readonly string[]) => {
+    const ga = group(a, key);
+    const gb = group(b, key);
+    return Object.fromEntries(keys.filter((k) => ga.has(k) || gb.has(k)).map((k) => [k, bucket(ga.get(k) ?? [], gb.get(k) ?? [], rule)]));
+  };
+  const byCategoryDirection: Comparison['byCategoryDirection'] = {};
+  for (const c of CATEGORIES) {
+    const row = byKey((e) => `${e.category}/${e.direction}`, DIRECTIONS.map((d) => `${c}/${d}`));
+    const dirs = Object.fromEntries(Object.entries(row).map(([k, v]) => [k.split('/')[1], v]));
+    if (Object.keys(dirs).length) byCategoryDirection[c] = dirs;
+  }
+  const flips: Flips = { rightToWrong: 0, wrongToRight: 0, bothRight: 0, bothWrong: 0, unscored: 0 };
+  const flipped: Comparison['flipped'] = [];
+  for (const [ea, eb] of pairing.pairs) {
+    const oa: Outcome = outcomeOf(ea, rule);
+    const ob: Outcome = outcomeOf(eb, rule);
+    if (oa === 'unscored' || ob === 'unscored') flips.unscored++;
+    else if (oa === 'correct' && ob === 'correct') flips.bothRight++;
+    else if (oa === 'correct') {
+      flips.rightToWrong++;
+      flipped.push({ a: ea, b: eb, kind: 'rightToWrong' });
+    } else if (ob === 'correct') {
+      flips.wrongToRight++;
+      flipped.push({ a: ea, b: eb, kind: 'wrongToRight' });
+    } else flips.bothWrong++;
+  }
+  return {
+    rule,
+    pairedBy: pairing.by,
+    paired: pairing.pairs.length,
+    unpairedA: pairing.unpairedA.length,
+    unpairedB: pairing.unpairedB.length,
+    overall: bucket(a, b, rule),
+    byCategory: byKey((e) => e.category, CATEGORIES),
+    byDirection: byKey((e) => e.direction, DIRECTIONS),
+    byCategoryDirection,
+    flips,
+    mcnemar: { discordant: flips.rightToWrong + flips.wrongToRight, p: mcnemarExact(flips.rightToWrong, flips.wrongToRight) },
+    flipped,
+  };
+}
+
+export interface Consistency {
+  rule: ScoringRule;
+  /** Forward/reverse pairs on the same video and category, both scored. */
+  pairs: number;
+  bothCorrect: number;
+  oneOnly: number;
+  neither: number;
+  /** Questions with no counterpart in the other direction (or unscored). */
+  unpaired: number;
+  byCategory: Record<string, { pairs: number; bothCorrect: number; oneOnly: number; neither: number }>;
+}
+
+/** Forward/reverse consistency within one file: each question with its opposite on the same video and category. */
+export function consistency(entries: readonly IndexEntry[], rule: ScoringRule): Consistency {
+  const reverse = new Map<string, IndexEntry[]>();
+  for (const e of entries) {
+    if (e.direction !== 'reverse' || outcomeOf(e, rule) === 'unscored') continue;
+    const k = `${e.video}\u0000${e.category}`;
+    const list = reverse.get(k);
+    if (list) list.push(e);
+    else reverse.set(k, [e]);
+  }
+  const out: Consistency = { rule, pairs: 0, bothCorrect: 0, oneOnly: 0, neither: 0, unpaired: 0, byCategory: {} };
+  let scored = 0;
+  for (const e of entries) {
+    if (outcomeOf(e, rule) === 'unscored') continue;
+    scored++;
+    if (e.direction !== 'forward') continue;
+    const partner = reverse.get(`${e.video}\u0000${e.category}`)?.shift();
+    if (!partner) continue;
+    const right = Number(outcomeOf(e, rule) === 'correct') + Number(outcomeOf(partner, rule) === 'correct');
+    const c = (out.byCategory[e.category] ??= { pairs: 0, bothCorrect: 0, oneOnly: 0, neither: 0 });
+    out.pairs++;
+    c.pairs++;
+    const field = right === 2 ? 'bothCorrect' : right === 1 ? 'oneOnly' : 'neither';
+    out[field]++;
+    c[field]++;
+  }
+  out.unpaired = scored - 2 * out.pairs;
+  return out;
+}
