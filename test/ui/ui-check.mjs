@@ -15,7 +15,7 @@ fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-ui-'));
 const sample = path.join(ws, 'st-r1-demo-run.jsonl');
 fs.copyFileSync(path.join(root, 'samples/st-r1-demo-run.jsonl'), sample);
-// A results file whose one record has a real video (under videoRoots) and hostile text.
+// A results file whose one record has a real video (found through "Locate Video Folder…") and hostile text.
 const videos = path.join(ws, 'videos', 'r1_video');
 fs.mkdirSync(videos, { recursive: true });
 const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=480x270:rate=30', '-frames:v', '300', '-pix_fmt', 'yuv420p', path.join(videos, 'walk.mp4')]);
@@ -51,7 +51,6 @@ const wb = await openWorkbench({
     'window.autoDetectColorScheme': true,
     'workbench.preferredDarkColorTheme': 'Default Dark Modern',
     'files.dialog.defaultPath': ws,
-    'stThink.videoRoots': [path.join(ws, 'videos')],
   },
 });
 const { page } = wb;
@@ -72,6 +71,18 @@ async function webviewFrame(selector, timeoutMs = 20_000) {
     await page.waitForTimeout(250);
   }
   throw new Error(`no webview frame has ${selector}`);
+}
+/** The trace view's frame once it shows record `id` and has `selector`. */
+async function traceFrame(id, selector, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      const ok = await f.evaluate(([i, sel]) => !!document.querySelector(sel) && (document.querySelector('.trace-text .meta')?.textContent ?? '').includes(i), [id, selector]).catch(() => false);
+      if (ok) return f;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no trace view shows ${id} with ${selector}`);
 }
 const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
 const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
@@ -153,7 +164,23 @@ try {
     const row = page.locator('.pane-body .monaco-list-row', { hasText: /B → C/ }).first();
     await row.waitFor({ state: 'visible', timeout: 10_000 });
     await row.click();
-    const frame = await webviewFrame('.strip img');
+    // The video is not under any root yet: the placeholder offers "Locate Video Folder…", which
+    // opens code-server's folder dialog (a quick input); the folder is remembered for this file.
+    // (This goes through the UI rather than the videoRoots setting: code-server sometimes delivers
+    // user settings to the extension host late, and a person would locate the folder this way.)
+    let frame = await traceFrame('hostile-1', '.frames-error');
+    await frame.locator('vscode-button', { hasText: 'Locate Video Folder' }).click();
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await page.waitForTimeout(500);
+    const folder = path.join(ws, 'videos');
+    await input.fill(folder);
+    await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, folder, { timeout: 5_000 });
+    await page.keyboard.press('Enter');
+    // Enter on a folder's path may first open the folder in the dialog; a second Enter picks it.
+    await page.waitForTimeout(700);
+    if (await input.isVisible()) await page.keyboard.press('Enter');
+    frame = await traceFrame('hostile-1', '.strip img', 30_000);
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
     const captions = await frame.locator('.strip .caption').allInnerTexts();
     if (captions.length !== 8 || !/^#0 · 0\.00 s$/.test(captions[0]) || !/^#299 /.test(captions[7])) throw new Error(`captions: ${captions.join(' | ')}`);
@@ -176,9 +203,11 @@ try {
   await step('the trace panel comes back after a window reload', async () => {
     await runCommand(page, 'Developer: Reload Window');
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
-    const frame = await webviewFrame('.trace-text .meta', 60_000);
-    const meta = await frame.locator('.trace-text .meta').innerText();
-    if (!/hostile-1/.test(meta)) throw new Error(`the restored panel shows "${meta}"`);
+    const frame = await traceFrame('hostile-1', '.trace-text .meta', 60_000).catch(async (e) => {
+      const metas = [];
+      for (const f of page.frames()) metas.push(await f.locator('.trace-text .meta').innerText().catch(() => ''));
+      throw new Error(`${e.message}; restored panels show: ${metas.filter(Boolean).join(' | ').replace(/\s+/g, ' ')}`);
+    });
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
     await shot('6-restored');
   });
