@@ -74,15 +74,81 @@ export const framesViewSchema = z.object({
 });
 export type FramesView = z.infer<typeof framesViewSchema>;
 
+const side = z.object({ total: z.number(), correct: z.number(), accuracy: z.number().nullable() });
+const cmpBucket = z.object({ a: side, b: side, difference: z.number().nullable() });
+const consistencyView = z.object({ pairs: z.number(), bothCorrect: z.number(), oneOnly: z.number(), neither: z.number(), unpaired: z.number() });
+
+export const comparisonViewSchema = z.object({
+  a: z.string(),
+  b: z.string(),
+  rule: z.enum(RULES),
+  pairedBy: z.enum(['id', 'content']),
+  paired: z.number(),
+  unpairedA: z.number(),
+  unpairedB: z.number(),
+  overall: cmpBucket,
+  byCategoryDirection: z.record(z.string(), z.record(z.string(), cmpBucket)),
+  byCategory: z.record(z.string(), cmpBucket),
+  byDirection: z.record(z.string(), cmpBucket),
+  flips: z.object({ rightToWrong: z.number(), wrongToRight: z.number(), bothRight: z.number(), bothWrong: z.number(), unscored: z.number() }),
+  mcnemar: z.object({ discordant: z.number(), p: z.number() }),
+  consistencyA: consistencyView,
+  consistencyB: consistencyView,
+  flipped: z.array(
+    z.object({
+      kind: z.enum(['rightToWrong', 'wrongToRight']),
+      pair: z.number(),
+      label: z.string(),
+      category: z.string(),
+      direction: z.string(),
+      a: z.object({ id: z.string(), line: z.number(), predicted: z.string() }),
+      b: z.object({ id: z.string(), line: z.number(), predicted: z.string() }),
+      gold: z.string(),
+    }),
+  ),
+});
+export type ComparisonView = z.infer<typeof comparisonViewSchema>;
+
+/** Two reasoning chains aligned sentence by sentence, each pair with its word diff (core/compare/diff). */
+export const chainDiffViewSchema = z.object({
+  pairs: z.array(
+    z.object({
+      a: z.number().optional(),
+      b: z.number().optional(),
+      moved: z.boolean(),
+      ops: z.array(z.object({ op: z.enum(['equal', 'insert', 'delete']), text: z.string() })),
+    }),
+  ),
+  stats: z.object({ same: z.number(), changed: z.number(), moved: z.number(), onlyA: z.number(), onlyB: z.number() }),
+});
+export type ChainDiffView = z.infer<typeof chainDiffViewSchema>;
+
+const positionSchema = z.object({ index: z.number(), total: z.number() });
+
 /** Host → webview. */
 export const hostMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('comparison'), comparison: comparisonViewSchema }),
   z.object({
     type: z.literal('trace'),
     record: traceRecordSchema,
-    position: z.object({ index: z.number(), total: z.number() }),
+    position: positionSchema,
     pinned: z.boolean(),
   }),
-  z.object({ type: z.literal('frames'), frames: framesViewSchema }),
+  z.object({
+    type: z.literal('pair'),
+    title: z.string(),
+    a: traceRecordSchema,
+    b: traceRecordSchema,
+    labelA: z.string(),
+    labelB: z.string(),
+    /** Where this pair is among the comparison's flips, when it is one. */
+    position: positionSchema.extend({ what: z.string() }).optional(),
+    pinned: z.boolean(),
+    sameVideo: z.boolean(),
+    diff: chainDiffViewSchema,
+  }),
+  /** Frames of the record shown, or in a pair of side a or b (one strip when both share a video). */
+  z.object({ type: z.literal('frames'), frames: framesViewSchema, slot: z.enum(['a', 'b']).optional() }),
   z.object({
     type: z.literal('summary'),
     title: z.string(),
@@ -99,8 +165,12 @@ export const webviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('navigate'), to: z.enum(['previous', 'next', 'nextIncorrect', 'previousIncorrect']) }),
   z.object({ type: z.literal('pin') }),
   z.object({ type: z.literal('locateVideo') }),
-  z.object({ type: z.literal('openSource') }),
+  z.object({ type: z.literal('openSource'), side: z.enum(['a', 'b']).optional() }),
+  /** In a pair: the two chains in VS Code's diff editor; one side alone in the trace view. */
+  z.object({ type: z.literal('openDiffEditor') }),
+  z.object({ type: z.literal('showSide'), side: z.enum(['a', 'b']) }),
   z.object({ type: z.literal('setSampler'), sampler: z.enum(['qwen2vl', 'internvl', 'uniform']) }),
+  z.object({ type: z.literal('openPair'), pair: z.number().int().nonnegative(), view: z.enum(['inline', 'diffEditor', 'traceA', 'traceB']) }),
   z.object({ type: z.literal('setRule'), rule: z.enum(RULES) }),
 ]);
 export type WebviewMessage = z.infer<typeof webviewMessageSchema>;

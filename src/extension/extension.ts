@@ -8,10 +8,13 @@ import type { IndexEntry } from '../core/indexer';
 import { renderRecordText } from '../core/recordText';
 import { CATEGORIES, DIRECTIONS, RULES, type Outcome, type ScoringRule } from '../core/schemas';
 import { bucketOf, formatAccuracy, outcomeOf } from '../core/summary';
+import { CHAIN_SCHEME, ChainDocuments, openChainDiff, oppositeDirection } from './chainDiff';
+import { ComparePanel, type PairView } from './comparePanel';
+import { Comparisons, fileName, type ComparisonSession } from './comparisons';
 import { ResultsStore, type ResultsFile } from './store';
 import { SummaryPanel } from './summaryPanel';
 import { TracePanel, type TraceHost } from './tracePanel';
-import { ResultsTreeProvider, recordUri, type RecordNode, type ResultsNode } from './tree';
+import { ResultsTreeProvider, recordUri, type ComparisonNode, type FlipNode, type RecordNode, type ResultsNode } from './tree';
 
 export interface StThinkApi {
   store: ResultsStore;
@@ -19,11 +22,15 @@ export interface StThinkApi {
   view: vscode.TreeView<ResultsNode>;
   /** Open trace panels (for tests). */
   tracePanels: ReadonlySet<TracePanel>;
+  comparisons: Comparisons;
+  /** Open comparison views (for tests). */
+  comparePanels: ReadonlySet<ComparePanel>;
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
   const store = new ResultsStore(vscode.Uri.joinPath(context.extensionUri, 'dist', 'index-worker.js').fsPath);
-  const tree = new ResultsTreeProvider(store);
+  const comparisons = new Comparisons(store);
+  const tree = new ResultsTreeProvider(store, comparisons);
   const view = vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
   const records = new RecordDocuments(store);
   const status = vscode.window.createStatusBarItem('stThink.accuracy', vscode.StatusBarAlignment.Left, 50);
@@ -126,6 +133,92 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       await view.reveal(node, { select: true, focus: false, expand: true }).then(undefined, () => undefined);
       await showTrace(node);
     }
+  };
+
+  /** A comparison's flip `i`: the pair view (inline diff), the diff editor, or one side's trace. */
+  const openFlip = async (session: ComparisonSession, i: number, how: PairView) => {
+    const f = session.comparison.flipped[i];
+    if (!f) return;
+    comparisons.active = session;
+    session.cursor = i;
+    if (how === 'inline') await TracePanel.showPair(traceHost, session.flip(i)!, false);
+    else if (how === 'diffEditor') await openChainDiff({ file: session.a, entry: f.a }, { file: session.b, entry: f.b }, `${f.a.id}: ${session.title} (reasoning)`);
+    else await TracePanel.show(traceHost, how === 'traceA' ? { file: session.a, entry: f.a } : { file: session.b, entry: f.b }, false);
+  };
+
+  const stepFlip = async (delta: 1 | -1) => {
+    const session = comparisons.active;
+    if (!session) return void vscode.window.showInformationMessage('ST-Think: compare two results files first (ST-Think: Compare With…).');
+    const n = session.comparison.flipped.length;
+    if (!n) return void vscode.window.showInformationMessage(`ST-Think: no flips between ${session.title}.`);
+    const i = session.cursor < 0 ? (delta === 1 ? 0 : n - 1) : (session.cursor + delta + n) % n;
+    await openFlip(session, i, 'inline');
+    const node = tree.flipNode(session, i);
+    if (node) void view.reveal(node, { select: true, focus: false }).then(undefined, () => undefined);
+  };
+
+  /** A results file to compare: an open one other than `not`, or one opened from disk. */
+  const pickRun = async (title: string, not?: ResultsFile): Promise<ResultsFile | undefined> => {
+    type Item = vscode.QuickPickItem & { file?: ResultsFile };
+    const items: Item[] = store.list
+      .filter((f) => f !== not && f.index)
+      .map((f) => ({ label: fileName(f), description: f.path, detail: `${f.index!.entries.length.toLocaleString()} records`, file: f }));
+    items.push({ label: '$(folder-opened) Open Another Results File…', alwaysShow: true });
+    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'An open results file, or another from disk', matchOnDescription: true });
+    if (!pick) return undefined;
+    if (pick.file) return pick.file;
+    const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Compare', filters: { 'Results files': ['jsonl', 'json', 'ndjson'], 'All files': ['*'] } });
+    return uris?.[0] ? (await openUris(uris))[0] : undefined;
+  };
+
+  /** Compare With…: from a file node (A), the Explorer (two files selected), or the palette. */
+  const compareWith = async (arg?: unknown, all?: vscode.Uri[]) => {
+    let a: ResultsFile | undefined;
+    let b: ResultsFile | undefined;
+    if (all && all.length === 2) [a, b] = await openUris(all);
+    else if (all && all.length > 2) return void vscode.window.showWarningMessage('ST-Think: select exactly two results files to compare.');
+    else if (arg instanceof vscode.Uri) a = (await openUris([arg]))[0];
+    else if (arg && typeof arg === 'object' && (arg as ResultsNode).kind === 'file') a = (arg as { file: ResultsFile }).file;
+    else a = await pickRun('ST-Think: Compare (1/2): run A');
+    if (!a) return;
+    b ??= await pickRun(`ST-Think: Compare ${fileName(a)} (A) with… (2/2): run B`, a);
+    if (!b) return;
+    if (a === b) return void vscode.window.showWarningMessage('ST-Think: pick two different results files.');
+    for (const f of [a, b]) {
+      if (f.state.kind === 'indexing') await new Promise<void>((done) => {
+        const sub = store.onDidChange(() => f.state.kind !== 'indexing' && (sub.dispose(), done()));
+      });
+      if (!f.index || f.state.kind !== 'ready') return void vscode.window.showWarningMessage(`ST-Think: ${f.path} is not indexed${f.state.kind === 'failed' ? `: ${f.state.message}` : ''}.`);
+    }
+    try {
+      const session = await comparisons.compare(a, b);
+      if (session) ComparePanel.show(context, session, openFlip);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`ST-Think: could not compare ${fileName(a)} with ${fileName(b)}: ${(e as Error).message}`);
+    }
+  };
+
+  const diffWithOpposite = async (arg: unknown) => {
+    const n = recordOf(arg);
+    if (!n) return void vscode.window.showInformationMessage('ST-Think: select a record in the Results tree first.');
+    const other = oppositeDirection(n.file, n.entry);
+    if (!other) {
+      const want = n.entry.direction === 'forward' ? 'reverse' : 'forward';
+      return void vscode.window.showInformationMessage(`ST-Think: ${fileName(n.file)} has no ${want} ${n.entry.category} question on the video of record ${n.entry.id}.`);
+    }
+    const [fwd, rev] = n.entry.direction === 'forward' ? [n.entry, other] : [other, n.entry];
+    const name = fileName(n.file);
+    await TracePanel.showPair(
+      traceHost,
+      {
+        a: { file: n.file, entry: fwd },
+        b: { file: n.file, entry: rev },
+        labelA: `Forward · ${name}:${fwd.line}`,
+        labelB: `Reverse · ${name}:${rev.line}`,
+        title: `Forward vs reverse: ${fwd.category} on ${fwd.video.split(/[\\/]/).pop()}`,
+      },
+      false,
+    );
   };
 
   const filterCommand = async () => {
@@ -241,6 +334,29 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       p?.pin();
     }),
     vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
+    comparisons,
+    vscode.workspace.registerTextDocumentContentProvider(CHAIN_SCHEME, new ChainDocuments(store)),
+    vscode.commands.registerCommand('stThink.compareWith', compareWith),
+    vscode.commands.registerCommand('stThink.openComparison', (n?: ComparisonNode) => {
+      const session = n?.session ?? comparisons.active;
+      if (!session) return void vscode.window.showInformationMessage('ST-Think: compare two results files first (ST-Think: Compare With…).');
+      comparisons.active = session;
+      ComparePanel.show(context, session, openFlip);
+    }),
+    vscode.commands.registerCommand('stThink.removeComparison', (n?: ComparisonNode) => {
+      const session = n?.session ?? comparisons.active;
+      if (session) comparisons.remove(session);
+      for (const p of [...ComparePanel.all]) if (p.session === session) p.dispose();
+    }),
+    vscode.commands.registerCommand('stThink.showFlip', (n: FlipNode) => n?.kind === 'flip' && openFlip(n.session, n.index, 'inline')),
+    vscode.commands.registerCommand('stThink.nextFlip', () => stepFlip(1)),
+    vscode.commands.registerCommand('stThink.previousFlip', () => stepFlip(-1)),
+    vscode.commands.registerCommand('stThink.diffWithOppositeDirection', diffWithOpposite),
+    vscode.commands.registerCommand('stThink.openPairInDiffEditor', async () => {
+      const p = [...TracePanel.all].find((x) => x.panel.active && x.pair) ?? [...TracePanel.all].find((x) => x.pair);
+      if (!p) return void vscode.window.showInformationMessage('ST-Think: no pair of records is shown.');
+      await p.openDiffEditor();
+    }),
     vscode.commands.registerCommand('stThink.copyRecordAsJson', async (arg: unknown) => {
       const n = recordOf(arg);
       if (!n?.file.index) return;
@@ -267,7 +383,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);
   updateView();
   void openAutoOpen(openUris);
-  return { store, tree, view, tracePanels: TracePanel.all };
+  return { store, tree, view, tracePanels: TracePanel.all, comparisons, comparePanels: ComparePanel.all };
 }
 
 /** The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample). */

@@ -9,6 +9,7 @@ import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
 import { resolveVideo } from '../core/frames/resolve';
 import { SAMPLERS, type SamplerName } from '../core/frames/samplers';
+import { chainDiffStats, diffChains } from '../core/compare/diff';
 import { goldLetter } from '../core/derive';
 import type { IndexEntry } from '../core/indexer';
 import {
@@ -18,7 +19,9 @@ import {
   type HostMessage,
   type TraceRecordView,
 } from '../core/protocol';
+import type { TraceRecord } from '../core/schemas';
 import { reasoningSteps } from '../core/steps';
+import { openChainDiff } from './chainDiff';
 import type { ResultsFile, ResultsStore } from './store';
 import { webviewHtml } from './webviewHtml';
 
@@ -26,6 +29,20 @@ export interface TraceTarget {
   file: ResultsFile;
   entry: IndexEntry;
 }
+
+/** Two records shown side by side with the diff of their reasoning chains. */
+export interface PairTarget {
+  a: TraceTarget;
+  b: TraceTarget;
+  labelA: string;
+  labelB: string;
+  title: string;
+  /** Where the pair is in what it steps through (a comparison's flips), when it steps. */
+  position?: { index: number; total: number; what: string };
+  step?: (delta: 1 | -1) => PairTarget | undefined;
+}
+
+type Slot = 'a' | 'b';
 
 export interface TraceHost {
   context: vscode.ExtensionContext;
@@ -38,6 +55,22 @@ export interface TraceHost {
 }
 
 const VIDEO_FOLDERS_KEY = 'stThink.videoFolders';
+/** The settings that decide a record's frames, as one comparable string. */
+function frameSettings(): string {
+  const c = vscode.workspace.getConfiguration('stThink');
+  return JSON.stringify([c.get('videoRoots'), c.get('ffmpegPath'), c.get('frameSampler')]);
+}
+
+/** What the webview saves of a pair, for the serializer. */
+interface SavedPair {
+  fileA: string;
+  lineA: number;
+  fileB: string;
+  lineB: number;
+  labelA: string;
+  labelB: string;
+  title: string;
+}
 
 export class TracePanel implements vscode.Disposable {
   static readonly viewType = 'stThink.trace';
@@ -48,12 +81,22 @@ export class TracePanel implements vscode.Disposable {
   private pinned = false;
   private samplerOverride: SamplerName | undefined;
   private traceMessage: HostMessage | undefined;
-  private framesMessage: HostMessage | undefined;
-  private framesJob: AbortController | undefined;
+  private readonly framesMessages: { a?: HostMessage; b?: HostMessage } = {};
+  private readonly framesJobs: { a?: AbortController; b?: AbortController } = {};
+  /** Bumped by each load: a frames job of an earlier one posts nothing. */
+  private generation = 0;
   private readonly disposables: vscode.Disposable[] = [];
+  private frameSettings = frameSettings();
+  /** The record shown (single mode). */
   target: TraceTarget | undefined;
-  /** The last frames state posted (for tests and the status of the panel). */
+  /** The pair shown (pair mode). */
+  pair: PairTarget | undefined;
+  /** The last frames state posted (side a in a pair; for tests and the status of the panel). */
   lastFrames: FramesView | undefined;
+  /** Side b's frames in a pair whose records have different videos. */
+  lastFramesB: FramesView | undefined;
+  /** The last pair message posted (for tests). */
+  lastPair: Extract<HostMessage, { type: 'pair' }> | undefined;
 
   /** Show a record in the preview panel (created, or reused unless pinned). */
   static async show(host: TraceHost, target: TraceTarget, preserveFocus = true): Promise<TracePanel> {
@@ -64,6 +107,18 @@ export class TracePanel implements vscode.Disposable {
       TracePanel.preview = p;
     } else p.panel.reveal(undefined, preserveFocus);
     await p.load(target);
+    return p;
+  }
+
+  /** Show two records and the diff of their chains in the preview panel. */
+  static async showPair(host: TraceHost, pair: PairTarget, preserveFocus = true): Promise<TracePanel> {
+    let p = TracePanel.preview;
+    if (!p) {
+      const panel = vscode.window.createWebviewPanel(TracePanel.viewType, 'Trace', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, TracePanel.options(host.context));
+      p = new TracePanel(host, panel);
+      TracePanel.preview = p;
+    } else p.panel.reveal(undefined, preserveFocus);
+    await p.loadPair(pair);
     return p;
   }
 
@@ -83,15 +138,26 @@ export class TracePanel implements vscode.Disposable {
   static serializer(host: TraceHost): vscode.WebviewPanelSerializer {
     return {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        const s = state as { file?: string; line?: number; pinned?: boolean } | undefined;
+        const s = state as { file?: string; line?: number; pinned?: boolean; pair?: SavedPair } | undefined;
         panel.webview.options = TracePanel.options(host.context);
         const p = new TracePanel(host, panel);
         if (s?.pinned) p.pinned = true;
         else if (!TracePanel.preview) TracePanel.preview = p;
+        const at = async (path: string, line: number): Promise<TraceTarget | undefined> => {
+          const file = await host.store.open(vscode.Uri.file(path));
+          const entry = file.index?.entries.find((e) => e.line === line);
+          return entry && { file, entry };
+        };
+        if (s?.pair) {
+          const { pair } = s;
+          const a = await at(pair.fileA, pair.lineA);
+          const b = await at(pair.fileB, pair.lineB);
+          if (a && b) await p.loadPair({ a, b, labelA: pair.labelA, labelB: pair.labelB, title: pair.title });
+          return;
+        }
         if (!s?.file || !s.line) return;
-        const file = await host.store.open(vscode.Uri.file(s.file));
-        const entry = file.index?.entries.find((e) => e.line === s.line);
-        if (entry) await p.load({ file, entry });
+        const t = await at(s.file, s.line);
+        if (t) await p.load(t);
       },
     };
   }
@@ -106,6 +172,16 @@ export class TracePanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((raw) => void this.receive(raw)),
       panel.onDidChangeViewState(() => panel.visible && this.flush()),
       panel.onDidDispose(() => this.dispose()),
+      // Where videos are, which ffmpeg and which sampler: a change shows the record's frames anew,
+      // so setting videoRoots after "Video not found" brings the frames without another click.
+      // Values are compared rather than trusting affectsConfiguration: user settings that reach a
+      // remote extension host late (code-server, after a reload) arrive in an event that names no key.
+      vscode.workspace.onDidChangeConfiguration(() => {
+        const now = frameSettings();
+        if (now === this.frameSettings) return;
+        this.frameSettings = now;
+        void this.reload();
+      }),
     );
   }
 
@@ -123,7 +199,8 @@ export class TracePanel implements vscode.Disposable {
         this.flush();
         break;
       case 'navigate':
-        await this.navigate(m.to);
+        if (this.pair) await this.stepPair(m.to === 'previous' || m.to === 'previousIncorrect' ? -1 : 1);
+        else await this.navigate(m.to);
         break;
       case 'pin':
         this.pin();
@@ -131,18 +208,50 @@ export class TracePanel implements vscode.Disposable {
       case 'locateVideo':
         await this.locateVideo();
         break;
-      case 'openSource':
-        if (t) await vscode.commands.executeCommand('stThink.goToSource', { kind: 'record', file: t.file, entry: t.entry });
+      case 'openSource': {
+        const at = this.pair ? this.pair[m.side ?? 'a'] : t;
+        if (at) await vscode.commands.executeCommand('stThink.goToSource', { kind: 'record', file: at.file, entry: at.entry });
+        break;
+      }
+      case 'openDiffEditor':
+        await this.openDiffEditor();
+        break;
+      case 'showSide':
+        if (this.pair) await this.load(this.pair[m.side]);
         break;
       case 'setSampler':
         this.samplerOverride = m.sampler;
-        if (t) await this.load(t);
+        await this.reload();
         break;
       case 'setRule':
-        break; // the summary's message: nothing to do here
+      case 'openPair':
+        break; // other views' messages: nothing to do here
       default:
         m satisfies never;
     }
+  }
+
+  /** Show again what is shown (after a settings change). */
+  private async reload(): Promise<void> {
+    if (this.pair) await this.loadPair(this.pair);
+    else if (this.target) await this.load(this.target);
+  }
+
+  /** Next / Previous in what the pair steps through (a comparison's flips). */
+  async stepPair(delta: 1 | -1): Promise<boolean> {
+    const next = this.pair?.step?.(delta);
+    if (!next) {
+      vscode.window.setStatusBarMessage('ST-Think: this pair has nothing to step to', 2500);
+      return false;
+    }
+    await this.loadPair(next);
+    return true;
+  }
+
+  /** The pair's two chains in VS Code's diff editor. */
+  async openDiffEditor(): Promise<void> {
+    const p = this.pair;
+    if (p) await openChainDiff(p.a, p.b, `${p.title} (${p.labelA} ↔ ${p.labelB})`);
   }
 
   /** Previous / Next record, or Next / Previous Incorrect, in the tree's order and filter. */
@@ -163,21 +272,80 @@ export class TracePanel implements vscode.Disposable {
     this.pinned = true;
     if (TracePanel.preview === this) TracePanel.preview = undefined;
     this.refreshTitle();
-    if (this.traceMessage?.type === 'trace') this.post({ ...this.traceMessage, pinned: true });
+    const m = this.traceMessage;
+    if (m?.type === 'trace' || m?.type === 'pair') {
+      this.traceMessage = { ...m, pinned: true };
+      this.post(this.traceMessage);
+    }
   }
 
   private refreshTitle(): void {
     const t = this.target;
-    this.panel.title = t ? `${this.pinned ? '' : '◇ '}Trace: ${t.entry.id}` : 'Trace';
+    const p = this.pair;
+    const pin = this.pinned ? '' : '◇ ';
+    this.panel.title = p ? `${pin}Diff: ${p.a.entry.id}${p.b.entry.id === p.a.entry.id ? '' : ` ↔ ${p.b.entry.id}`}` : t ? `${pin}Trace: ${t.entry.id}` : 'Trace';
   }
 
   /** Show a record: its text at once, its frames when extracted. */
   async load(target: TraceTarget): Promise<void> {
+    const gen = ++this.generation;
     this.target = target;
+    this.pair = undefined;
+    this.lastPair = undefined;
     this.refreshTitle();
-    const idx = target.file.index;
-    if (!idx) return;
-    const { record, analysis } = await idx.readRecord(target.entry);
+    if (!target.file.index) return;
+    const { record, view, sampler } = await this.recordView(target);
+    if (gen !== this.generation) return;
+    this.traceMessage = { type: 'trace', record: view, position: this.host.position(target), pinned: this.pinned };
+    // The webview state lets the serializer bring the panel back after a reload.
+    this.post(this.traceMessage);
+    this.clearFrames('b');
+    await this.loadFrames('a', gen, target, record, sampler);
+  }
+
+  /** Show two records side by side with the diff of their reasoning chains. */
+  async loadPair(pair: PairTarget): Promise<void> {
+    const gen = ++this.generation;
+    this.pair = pair;
+    this.target = undefined;
+    this.refreshTitle();
+    if (!pair.a.file.index || !pair.b.file.index) return;
+    const [a, b] = await Promise.all([this.recordView(pair.a), this.recordView(pair.b)]);
+    if (gen !== this.generation) return;
+    const diff = diffChains(a.chain, b.chain);
+    const sameVideo = a.record.video === b.record.video;
+    const m: Extract<HostMessage, { type: 'pair' }> = {
+      type: 'pair',
+      title: pair.title,
+      a: a.view,
+      b: b.view,
+      labelA: pair.labelA,
+      labelB: pair.labelB,
+      position: pair.position,
+      pinned: this.pinned,
+      sameVideo,
+      diff: { pairs: diff.pairs, stats: chainDiffStats(diff) },
+    };
+    this.lastPair = m;
+    this.traceMessage = m;
+    this.post(m);
+    if (sameVideo) this.clearFrames('b');
+    await Promise.all([
+      this.loadFrames('a', gen, pair.a, a.record, a.sampler),
+      sameVideo ? undefined : this.loadFrames('b', gen, pair.b, b.record, b.sampler),
+    ]);
+  }
+
+  private clearFrames(slot: Slot): void {
+    this.framesJobs[slot]?.abort();
+    this.framesJobs[slot] = undefined;
+    this.framesMessages[slot] = undefined;
+    if (slot === 'b') this.lastFramesB = undefined;
+  }
+
+  /** A record as the webview shows it, and its reasoning chain (think, else the response). */
+  private async recordView(target: TraceTarget): Promise<{ record: TraceRecord; view: TraceRecordView; chain: string; sampler: SamplerName }> {
+    const { record, analysis } = await target.file.index!.readRecord(target.entry);
     const sampler = this.sampler(record.frames?.sampler);
     const view: TraceRecordView = {
       id: record.id,
@@ -202,18 +370,7 @@ export class TracePanel implements vscode.Disposable {
       response: record.response,
       sampler,
     };
-    this.traceMessage = { type: 'trace', record: view, position: this.host.position(target), pinned: this.pinned };
-    // The webview state lets the serializer bring the panel back after a reload.
-    this.post(this.traceMessage);
-    // The record's own frame parameters (fps, count) apply to the sampler it names.
-    const f = record.frames as { sampler?: string; fps?: unknown; count?: unknown } | undefined;
-    const own = f?.sampler === sampler;
-    const params = {
-      sampler,
-      fps: own && typeof f.fps === 'number' && f.fps > 0 ? f.fps : undefined,
-      count: own && Number.isInteger(f.count) && (f.count as number) > 0 ? (f.count as number) : undefined,
-    };
-    await this.loadFrames(target, record.video, params);
+    return { record, view, chain: analysis.think ?? record.response, sampler };
   }
 
   private sampler(fromRecord: string | undefined): SamplerName {
@@ -239,25 +396,35 @@ export class TracePanel implements vscode.Disposable {
     await this.load(t);
   }
 
-  private async loadFrames(target: TraceTarget, video: string, params: { sampler: SamplerName; fps?: number; count?: number }): Promise<void> {
-    const sampler = params.sampler;
-    this.framesJob?.abort();
+  private async loadFrames(slot: Slot, gen: number, target: TraceTarget, record: TraceRecord, sampler: SamplerName): Promise<void> {
+    // The record's own frame parameters (fps, count) apply to the sampler it names.
+    const f = record.frames as { sampler?: string; fps?: unknown; count?: unknown } | undefined;
+    const own = f?.sampler === sampler;
+    const params = {
+      sampler,
+      fps: own && typeof f.fps === 'number' && f.fps > 0 ? f.fps : undefined,
+      count: own && Number.isInteger(f.count) && (f.count as number) > 0 ? (f.count as number) : undefined,
+    };
+    const video = record.video;
+    this.framesJobs[slot]?.abort();
     const job = new AbortController();
-    this.framesJob = job;
+    this.framesJobs[slot] = job;
+    const stale = () => job.signal.aborted || gen !== this.generation;
+    const post = (v: FramesView) => !stale() && this.postFrames(slot, v);
     const base = { sampler, indices: [], frames: [], estimated: false, video };
     const resolved = resolveVideo(video, this.videoRoots(target.file));
     if (!resolved.file) {
-      this.postFrames({ ...base, state: 'error', message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.', tried: resolved.tried });
+      post({ ...base, state: 'error', message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.', tried: resolved.tried });
       return;
     }
     let paths;
     try {
       paths = findFfmpeg({ ffmpeg: vscode.workspace.getConfiguration('stThink').get<string>('ffmpegPath') || undefined });
     } catch (e) {
-      this.postFrames({ ...base, video: resolved.file, state: 'error', message: `${(e as Error).message}. Install ffmpeg or set "stThink.ffmpegPath".` });
+      post({ ...base, video: resolved.file, state: 'error', message: `${(e as Error).message}. Install ffmpeg or set "stThink.ffmpegPath".` });
       return;
     }
-    this.postFrames({ ...base, video: resolved.file, state: 'loading' });
+    post({ ...base, video: resolved.file, state: 'loading' });
     try {
       const set = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `ST-Think: extracting frames of ${resolved.file.split('/').pop()}`, cancellable: true },
@@ -266,9 +433,9 @@ export class TracePanel implements vscode.Disposable {
           return extractFrames(resolved.file!, params, { paths, cacheDir: TracePanel.cacheUri(this.host.context).fsPath, signal: job.signal });
         },
       );
-      if (job.signal.aborted || this.target !== target) return;
+      if (stale()) return;
       const source = { width: set.probe.width, height: set.probe.height };
-      this.postFrames({
+      post({
         state: 'ready',
         sampler,
         indices: set.indices,
@@ -287,16 +454,19 @@ export class TracePanel implements vscode.Disposable {
         cached: set.cached,
       });
     } catch (e) {
-      if (this.target !== target) return;
+      if (gen !== this.generation) return;
+      // Cancelled from the notification: say so (the job is aborted, so post directly).
       const aborted = (e as Error).name === 'AbortError' || job.signal.aborted;
-      this.postFrames({ ...base, video: resolved.file, state: 'error', message: aborted ? 'Frame extraction cancelled.' : (e as Error).message });
+      this.postFrames(slot, { ...base, video: resolved.file, state: 'error', message: aborted ? 'Frame extraction cancelled.' : (e as Error).message });
     }
   }
 
-  private postFrames(frames: FramesView): void {
-    this.lastFrames = frames;
-    this.framesMessage = { type: 'frames', frames };
-    this.post(this.framesMessage);
+  private postFrames(slot: Slot, frames: FramesView): void {
+    if (slot === 'a') this.lastFrames = frames;
+    else this.lastFramesB = frames;
+    const m: HostMessage = { type: 'frames', frames, slot };
+    this.framesMessages[slot] = m;
+    this.post(m);
   }
 
   private post(m: HostMessage): void {
@@ -307,11 +477,13 @@ export class TracePanel implements vscode.Disposable {
   /** Re-send the current state (after `ready`, or when the panel becomes visible again). */
   private flush(): void {
     if (this.traceMessage) this.post(this.traceMessage);
-    if (this.framesMessage) this.post(this.framesMessage);
+    if (this.framesMessages.a) this.post(this.framesMessages.a);
+    if (this.framesMessages.b) this.post(this.framesMessages.b);
   }
 
   dispose(): void {
-    this.framesJob?.abort();
+    this.framesJobs.a?.abort();
+    this.framesJobs.b?.abort();
     TracePanel.all.delete(this);
     if (TracePanel.preview === this) TracePanel.preview = undefined;
     for (const d of this.disposables) d.dispose();

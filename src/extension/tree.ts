@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { IndexEntry, IndexProblem } from '../core/indexer';
 import { CATEGORIES, DIRECTIONS, OUTCOMES, type Category, type Direction, type Outcome } from '../core/schemas';
 import { bucketOf, formatAccuracy, outcomeOf, predictedOf } from '../core/summary';
+import type { ComparisonSession, Comparisons } from './comparisons';
 import type { ResultsFile, ResultsStore } from './store';
 
 export type ResultsNode =
@@ -18,10 +19,15 @@ export type ResultsNode =
   | { kind: 'record'; id: string; file: ResultsFile; entry: IndexEntry; parent: ResultsNode }
   | { kind: 'problems'; id: string; file: ResultsFile; parent: ResultsNode }
   | { kind: 'problem'; id: string; file: ResultsFile; problem: IndexProblem; parent: ResultsNode }
-  | { kind: 'message'; id: string; text: string; parent?: ResultsNode };
+  | { kind: 'message'; id: string; text: string; parent?: ResultsNode }
+  | { kind: 'comparisons'; id: string }
+  | { kind: 'comparison'; id: string; session: ComparisonSession; parent: ResultsNode }
+  | { kind: 'flip'; id: string; session: ComparisonSession; index: number; parent: ResultsNode };
 
 export type RecordNode = Extract<ResultsNode, { kind: 'record' }>;
 export type FileNode = Extract<ResultsNode, { kind: 'file' }>;
+export type ComparisonNode = Extract<ResultsNode, { kind: 'comparison' }>;
+export type FlipNode = Extract<ResultsNode, { kind: 'flip' }>;
 
 const OUTCOME_LABEL: Record<Outcome, string> = {
   correct: 'Correct',
@@ -70,15 +76,19 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
   private readonly groupings = new WeakMap<ResultsFile, Grouping>();
   private readonly sub: vscode.Disposable;
 
-  constructor(private readonly store: ResultsStore) {
-    this.sub = store.onDidChange(() => {
-      this.nodes.clear();
-      this.emitter.fire(undefined);
-    });
+  private readonly subComparisons: vscode.Disposable | undefined;
+
+  constructor(
+    private readonly store: ResultsStore,
+    private readonly comparisons?: Comparisons,
+  ) {
+    this.sub = store.onDidChange(() => this.refresh());
+    this.subComparisons = comparisons?.onDidChange(() => this.refresh());
   }
 
   dispose(): void {
     this.sub.dispose();
+    this.subComparisons?.dispose();
     this.emitter.dispose();
   }
 
@@ -125,8 +135,25 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
   }
 
   getChildren(element?: ResultsNode): ResultsNode[] {
-    if (!element) return this.store.list.map((f) => this.fileNode(f));
+    if (!element) {
+      const top: ResultsNode[] = this.store.list.map((f) => this.fileNode(f));
+      if (this.comparisons?.list.length) top.push(this.node({ kind: 'comparisons', id: 'cmp' }));
+      return top;
+    }
     switch (element.kind) {
+      case 'comparisons':
+        return (this.comparisons?.list ?? []).map((session) => this.comparisonNode(session));
+      case 'comparison': {
+        const flipped = element.session.comparison.flipped;
+        const shown = Math.min(flipped.length, this.pageSize());
+        const out: ResultsNode[] = [];
+        for (let index = 0; index < shown; index++) out.push(this.node({ kind: 'flip', id: `${element.id}:${index}`, session: element.session, index, parent: element }));
+        if (flipped.length > shown) {
+          out.push(this.node({ kind: 'message', id: `${element.id}:more`, text: `${(flipped.length - shown).toLocaleString()} more flips: open the comparison view`, parent: element }));
+        }
+        if (!flipped.length) out.push(this.node({ kind: 'message', id: `${element.id}:none`, text: 'No flips: the paired records agree', parent: element }));
+        return out;
+      }
       case 'file': {
         const f = element.file;
         if (!f.index) {
@@ -220,7 +247,18 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
   }
 
   getParent(element: ResultsNode): ResultsNode | undefined {
-    return element.kind === 'file' ? undefined : element.parent;
+    return element.kind === 'file' || element.kind === 'comparisons' ? undefined : element.parent;
+  }
+
+  comparisonNode(session: ComparisonSession): ComparisonNode {
+    const parent = this.node({ kind: 'comparisons', id: 'cmp' });
+    return this.node({ kind: 'comparison', id: `cmp:${session.key}`, session, parent });
+  }
+
+  /** The tree node of flip `index` of a comparison (for reveal), when the tree lists it. */
+  flipNode(session: ComparisonSession, index: number): FlipNode | undefined {
+    const holder = this.comparisonNode(session);
+    return this.getChildren(holder).find((n): n is FlipNode => n.kind === 'flip' && n.index === index);
   }
 
   /** The record node of an entry, built through its ancestors so `reveal` can expand them. */
@@ -342,6 +380,40 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const item = new vscode.TreeItem(n.text, C.None);
         item.id = n.id;
         item.iconPath = new vscode.ThemeIcon('info');
+        return item;
+      }
+      case 'comparisons': {
+        const item = new vscode.TreeItem('Comparisons', C.Expanded);
+        item.id = n.id;
+        item.iconPath = new vscode.ThemeIcon('git-compare');
+        item.description = `${this.comparisons?.list.length ?? 0}`;
+        return item;
+      }
+      case 'comparison': {
+        const c = n.session.comparison;
+        const item = new vscode.TreeItem(n.session.title, C.Collapsed);
+        item.id = n.id;
+        item.iconPath = new vscode.ThemeIcon('diff');
+        const d = c.overall.difference;
+        const p = c.mcnemar.p;
+        item.description = `${d === null ? '—' : `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} pts`} · ${c.flips.rightToWrong}↓ ${c.flips.wrongToRight}↑ · p ${p < 1e-3 ? p.toExponential(1) : p.toFixed(3)}`;
+        item.tooltip = `A: ${n.session.a.path}\nB: ${n.session.b.path}\n${c.paired} pairs by ${c.pairedBy} under ${c.rule}; unpaired ${c.unpairedA} in A, ${c.unpairedB} in B\nA right → B wrong: ${c.flips.rightToWrong}; A wrong → B right: ${c.flips.wrongToRight}\nExact McNemar p = ${p.toPrecision(3)}`;
+        item.contextValue = 'stThink.comparison';
+        item.command = { command: 'stThink.openComparison', title: 'Open Comparison', arguments: [n] };
+        return item;
+      }
+      case 'flip': {
+        const f = n.session.comparison.flipped[n.index];
+        const rule = n.session.comparison.rule;
+        const down = f.kind === 'rightToWrong';
+        const item = new vscode.TreeItem(`${f.a.gold || '?'}: ${predictedOf(f.a, rule) || '–'} → ${predictedOf(f.b, rule) || '–'}  ${f.a.label || f.a.id}`, C.None);
+        item.id = n.id;
+        item.description = `${f.a.category} · ${f.a.direction} · lines ${f.a.line} / ${f.b.line}`;
+        item.iconPath = new vscode.ThemeIcon(down ? 'arrow-down' : 'arrow-up', new vscode.ThemeColor(down ? 'testing.iconFailed' : 'testing.iconPassed'));
+        item.tooltip = `${down ? 'A right → B wrong' : 'A wrong → B right'} · ${f.a.id}\ngold ${f.a.gold || '—'}, A ${predictedOf(f.a, rule) || '—'}, B ${predictedOf(f.b, rule) || '—'} under ${rule}`;
+        item.contextValue = 'stThink.flip';
+        item.command = { command: 'stThink.showFlip', title: 'Show Flip', arguments: [n] };
+        item.accessibilityInformation = { label: `${down ? 'Right to wrong' : 'Wrong to right'}: ${f.a.label}. Gold ${f.a.gold || 'none'}, A ${predictedOf(f.a, rule) || 'none'}, B ${predictedOf(f.b, rule) || 'none'}.` };
         return item;
       }
     }

@@ -3,6 +3,8 @@
  * HTML. Messages from the host are validated before use.
  */
 import { hostMessageSchema, type HostMessage, type WebviewMessage } from '../core/protocol';
+import { renderComparison } from './compare';
+import { PairView } from './pair';
 import { TraceView } from './trace';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(s: unknown): void };
@@ -96,13 +98,24 @@ window.addEventListener('message', (event: MessageEvent) => {
   }
   const m = parsed.data;
   if (m.type === 'summary') renderSummary(m);
+  else if (m.type === 'comparison') renderComparison(app, m.comparison, (msg) => vscode.postMessage(msg));
   else if (m.type === 'trace') {
     app.classList.add('trace');
+    app.classList.remove('pair');
     traceView.showRecord(m.record, m.position, m.pinned);
-  } else if (m.type === 'frames') traceView.showFrames(m.frames);
+  } else if (m.type === 'pair') {
+    app.classList.add('trace', 'pair');
+    pairView.show(m);
+  } else if (m.type === 'frames') {
+    if (app.classList.contains('pair')) pairView.showFrames(m.slot ?? 'a', m.frames);
+    else traceView.showFrames(m.frames);
+  }
 });
 
-const traceView = new TraceView(app, (msg) => vscode.postMessage(msg), (s) => vscode.setState(s));
+const post = (msg: WebviewMessage) => vscode.postMessage(msg);
+const save = (s: unknown) => vscode.setState(s);
+const traceView = new TraceView(app, post, save);
+const pairView = new PairView(app, post, save);
 
 app.append(el('p', 'Loading…'));
 vscode.postMessage({ type: 'ready' });

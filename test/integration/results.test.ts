@@ -61,6 +61,7 @@ describe('Results tree in a real extension host', function () {
   afterEach(async () => {
     await vscode.commands.executeCommand('stThink.clearFilter');
     for (const f of a.store.list) await vscode.commands.executeCommand('stThink.closeResultsFile', { file: f });
+    for (const s of [...a.comparisons.list]) a.comparisons.remove(s);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -72,13 +73,9 @@ describe('Results tree in a real extension host', function () {
 
   it('registers every ST-Think command', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    for (const c of [
-      'stThink.openResultsFile', 'stThink.closeResultsFile', 'stThink.filterResults', 'stThink.clearFilter',
-      'stThink.nextIncorrect', 'stThink.previousIncorrect', 'stThink.showSummary', 'stThink.copyRecordAsJson',
-      'stThink.goToSource', 'stThink.openInStThink',
-    ]) {
-      assert.ok(all.has(c), `${c} is registered`);
-    }
+    const contributed = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).contributes.commands as { command: string }[]).map((c) => c.command);
+    assert.ok(contributed.length >= 20, `${contributed.length} commands contributed`);
+    for (const c of contributed) assert.ok(all.has(c), `${c} is registered`);
   });
 
   it('opens a results file into file → category → direction → outcome → record', async () => {
@@ -223,13 +220,16 @@ describe('Results tree in a real extension host', function () {
       gold: 'A', response: '<think>Let\'s start by thinking reverse <script>alert(1)</script> And then think about it Hence, the correct answer is A</think><answer>A</answer>',
     }) + '\n');
     const cfg = vscode.workspace.getConfiguration('stThink');
-    await cfg.update('videoRoots', [path.join(dir, 'videos')], vscode.ConfigurationTarget.Global);
     try {
       await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(results));
       const file = a.store.list[0];
       await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(file, file.index!.entries[0]));
       const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry.id === 'with-video'));
-      const frames = await waitFor('the frames', () => (panel.lastFrames?.state !== 'loading' ? panel.lastFrames : undefined), 30_000);
+      // Without videoRoots the video is not found; setting it brings the frames with no other step.
+      const missing = await waitFor('the missing video', () => (panel.lastFrames?.state === 'error' ? panel.lastFrames : undefined));
+      assert.match(missing.message ?? '', /Video not found/);
+      await cfg.update('videoRoots', [path.join(dir, 'videos')], vscode.ConfigurationTarget.Global);
+      const frames = await waitFor('the frames', () => (panel.lastFrames !== missing && panel.lastFrames?.state !== 'loading' ? panel.lastFrames : undefined), 30_000);
       assert.equal(frames.state, 'ready', frames.message);
       assert.deepEqual(frames.indices, [0, 33, 66, 100, 166, 199, 233, 299]);
       assert.equal(frames.video, video);
@@ -283,6 +283,126 @@ describe('Results tree in a real extension host', function () {
     await waitFor('the re-index', () => vscode.languages.getDiagnostics(vscode.Uri.file(copy)).length === 0, 10_000);
     assert.deepEqual(file.index!.entries.map((e) => [e.id, e.line]), [['appended-1', 1]]);
     assert.equal(file.visible.length, 1);
+  });
+
+  it('compares two runs: the view, the Comparisons tree, a flip\'s inline diff, the diff editor, Next / Previous Flip', async function () {
+    this.timeout(60_000);
+    // Run B: the sample with 3 right answers made wrong and 2 wrong ones made right, and each of
+    // those five chains given one more sentence and one word changed.
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const entries = a.store.list[0].index!.entries.filter((e) => e.formatValid && e.mcq !== 'unscored');
+    const toWrong = entries.filter((e) => e.mcq === 'correct').slice(0, 3).map((e) => e.id);
+    const toRight = entries.filter((e) => e.mcq === 'incorrect').slice(0, 2).map((e) => e.id);
+    await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
+    const dir = tmpDir();
+    const runB = path.join(dir, 'run-b.jsonl');
+    const lines = fs.readFileSync(sample, 'utf8').split('\n').map((line) => {
+      let r: { id: string; gold: string; response: string };
+      try {
+        r = JSON.parse(line);
+      } catch {
+        return line; // the sample's invalid lines stay as they are
+      }
+      if (!toWrong.includes(r.id) && !toRight.includes(r.id)) return line;
+      const gold = r.gold.trim()[0];
+      const letter = toRight.includes(r.id) ? gold : gold === 'A' ? 'B' : 'A';
+      r.response = r.response
+        .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${letter}</answer>`)
+        .replace('</think>', ' On a second look the frames say otherwise.</think>')
+        .replace(/\bthe\b/, 'THE');
+      return JSON.stringify(r);
+    });
+    fs.writeFileSync(runB, lines.join('\n'));
+
+    await vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(sample), [vscode.Uri.file(sample), vscode.Uri.file(runB)]);
+    const view = await waitFor('the comparison view', () => [...a.comparePanels][0]);
+    const c = view.session.comparison;
+    assert.equal(c.pairedBy, 'id');
+    assert.equal(c.paired, 126);
+    assert.deepEqual([c.flips.rightToWrong, c.flips.wrongToRight], [3, 2]);
+    // Exact two-sided McNemar with 3 and 2 discordant pairs: 2·(1 + 5 + 10)/32 = 1 (capped).
+    assert.ok(Math.abs(c.mcnemar.p - 1) < 1e-12, String(c.mcnemar.p));
+    assert.deepEqual(new Set(c.flipped.map((f) => f.a.id)), new Set([...toWrong, ...toRight]));
+    assert.equal(view.view.flipped.length, 5);
+
+    // The Results tree: a Comparisons node, the comparison, its five flips.
+    const top = a.tree.getChildren();
+    const cmp = top.find((n) => n.kind === 'comparisons');
+    assert.ok(cmp, `top level: ${top.map((n) => n.kind).join(', ')}`);
+    const [session] = a.tree.getChildren(cmp);
+    assert.match(labelOf(a, session), /st-r1-demo-run\.jsonl ↔ run-b\.jsonl/);
+    assert.match(String(a.tree.getTreeItem(session).description), /3↓ 2↑ · p 1\.000/);
+    const flips = a.tree.getChildren(session);
+    assert.equal(flips.filter((n) => n.kind === 'flip').length, 5);
+
+    // A flip opens the trace view on the pair: both answers, and the chains' inline diff.
+    await vscode.commands.executeCommand('stThink.showFlip', flips[0]);
+    const panel = await waitFor('the pair view', () => [...a.tracePanels].find((p) => p.lastPair));
+    const pair = panel.lastPair!;
+    assert.equal(pair.a.id, c.flipped[0].a.id);
+    assert.equal(pair.b.file, runB);
+    assert.deepEqual(pair.position, { index: 0, total: 5, what: 'flip' });
+    assert.notEqual(pair.a.mcq_infer.outcome, pair.b.mcq_infer.outcome);
+    assert.ok(pair.diff.stats.onlyB + pair.diff.stats.changed >= 1, JSON.stringify(pair.diff.stats));
+    const added = pair.diff.pairs.flatMap((p) => p.ops).filter((o) => o.op === 'insert').map((o) => o.text).join('');
+    assert.match(added, /On a second look the frames say otherwise\./);
+    assert.equal(panel.panel.title, `◇ Diff: ${pair.a.id}`);
+
+    // Next / Previous Flip step through the comparison's flips in the same panel.
+    await vscode.commands.executeCommand('stThink.nextFlip');
+    assert.equal(panel.lastPair?.position?.index, 1);
+    assert.equal(panel.lastPair?.a.id, c.flipped[1].a.id);
+    await vscode.commands.executeCommand('stThink.previousFlip');
+    await vscode.commands.executeCommand('stThink.previousFlip');
+    assert.equal(panel.lastPair?.position?.index, 4, 'Previous Flip wraps around');
+
+    // "Diff Editor" on a flip: VS Code's diff editor on the two chains, one sentence per line.
+    await view.openPair(0, 'diffEditor');
+    const tab = await waitFor('the diff editor', () => {
+      const t = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return t?.input instanceof vscode.TabInputTextDiff ? t.input : undefined;
+    });
+    assert.equal(tab.original.scheme, 'st-think-chain');
+    assert.equal(tab.modified.scheme, 'st-think-chain');
+    const left = (await vscode.workspace.openTextDocument(tab.original)).getText();
+    const right = (await vscode.workspace.openTextDocument(tab.modified)).getText();
+    assert.ok(left.split('\n').length > 2, left);
+    assert.ok(right.split('\n').length > 2, right);
+    assert.match(right, /On a second look the frames say otherwise\./);
+    assert.doesNotMatch(left, /On a second look/);
+    assert.match(right, /\bTHE\b/);
+    assert.match(right, /^<answer> [A-D]$/m);
+
+    // Closing run B drops the comparison (its records are gone).
+    await vscode.commands.executeCommand('stThink.closeResultsFile', { file: view.session.b });
+    assert.equal(a.comparisons.list.length, 0);
+    assert.ok(!a.tree.getChildren().some((n) => n.kind === 'comparisons'));
+  });
+
+  it('diffs a question with the same video\'s question in the opposite direction', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    const es = file.index!.entries;
+    const fwd = es.find((e) => e.direction === 'forward' && es.some((r) => r.direction === 'reverse' && r.video === e.video && r.category === e.category))!;
+    assert.ok(fwd, 'the sample has a forward question with a reverse counterpart');
+    await vscode.commands.executeCommand('stThink.diffWithOppositeDirection', a.tree.recordNode(file, fwd));
+    const panel = await waitFor('the pair view', () => [...a.tracePanels].find((p) => p.lastPair));
+    const pair = panel.lastPair!;
+    assert.equal(pair.a.line, fwd.line);
+    assert.equal(pair.a.direction, 'forward');
+    assert.equal(pair.b.direction, 'reverse');
+    assert.equal(pair.b.video, pair.a.video);
+    assert.equal(pair.b.category, pair.a.category);
+    assert.ok(pair.sameVideo);
+    assert.equal(pair.position, undefined, 'a forward/reverse pair does not step');
+    // The pair's sentence alignment covers every sentence of both chains.
+    const aSentences = new Set(pair.diff.pairs.filter((p) => p.a !== undefined).map((p) => p.a));
+    const bSentences = new Set(pair.diff.pairs.filter((p) => p.b !== undefined).map((p) => p.b));
+    assert.equal(aSentences.size, Math.max(...aSentences as Set<number>) + 1);
+    assert.equal(bSentences.size, Math.max(...bSentences as Set<number>) + 1);
+    // "Show A" from the pair: back to one record.
+    await vscode.commands.executeCommand('stThink.showTrace', a.tree.recordNode(file, fwd));
+    await waitFor('the single trace', () => (panel.target?.entry === fwd && !panel.pair ? true : undefined));
   });
 
   it('says clearly when a file is not a results file', async () => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyDiff, diffChains, diffTokens, diffWords, tokenize } from '../../src/core/compare/diff';
+import { applyDiff, chainDiffStats, diffChains, diffTokens, diffWords, tokenize } from '../../src/core/compare/diff';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -139,5 +139,21 @@ describe('chain diff (sentences, then words)', () => {
     assert.deepEqual(diffChains('', '').pairs, []);
     const same = diffChains('One. Two.', 'One. Two.');
     assert.ok(same.pairs.every((p) => !p.moved && p.ops.length === 1 && p.ops[0].op === 'equal'));
+  });
+
+  test('stats count same, changed, moved and one-sided sentences', () => {
+    const a = 'Turn left. I passed the sofa. Then the door. Only in A here.';
+    const b = 'Turn left. Then the door. I passed the red sofa. Hence, the answer is B.';
+    const d = diffChains(a, b);
+    const s = chainDiffStats(d);
+    // "Turn left." and "Then the door." are the same; the sofa sentence changed and moved;
+    // the last sentence of each side has no counterpart.
+    assert.equal(s.same, 2, JSON.stringify(d.pairs));
+    assert.equal(s.changed, 1, JSON.stringify(d.pairs));
+    assert.equal(s.moved, 1, JSON.stringify(d.pairs));
+    assert.equal(s.onlyA + s.onlyB >= 2, true, JSON.stringify(s));
+    assert.equal(s.same + s.changed + s.onlyA + s.onlyB, d.pairs.length);
+    assert.deepEqual(chainDiffStats(diffChains('', '')), { same: 0, changed: 0, moved: 0, onlyA: 0, onlyB: 0 });
+    assert.deepEqual(chainDiffStats(diffChains('One. Two.', 'One. Two.')), { same: 2, changed: 0, moved: 0, onlyA: 0, onlyB: 0 });
   });
 });

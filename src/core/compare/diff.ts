@@ -267,3 +267,18 @@ function longestIncreasing(xs: readonly number[]): number[] {
   for (let k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = prev[k]) out.push(k);
   return out.reverse();
 }
+
+/** Counts of an aligned pair of chains: sentences the same, changed within, moved, only in A or B. */
+export function chainDiffStats(d: Pick<ChainDiff, 'pairs'>): { same: number; changed: number; moved: number; onlyA: number; onlyB: number } {
+  const out = { same: 0, changed: 0, moved: 0, onlyA: 0, onlyB: 0 };
+  for (const p of d.pairs) {
+    if (p.b === undefined) out.onlyA++;
+    else if (p.a === undefined) out.onlyB++;
+    else {
+      if (p.moved) out.moved++;
+      if (p.ops.every((o) => o.op === 'equal')) out.same++;
+      else out.changed++;
+    }
+  }
+  return out;
+}

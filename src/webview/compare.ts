@@ -1,0 +1,123 @@
+/** The comparison view's renderer (text only, through textContent). */
+import type { ComparisonView, WebviewMessage } from '../core/protocol';
+import { button } from './toolkit';
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+const pts = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`);
+
+export function renderComparison(root: HTMLElement, c: ComparisonView, post: (m: WebviewMessage) => void): void {
+  root.replaceChildren();
+  root.append(el('h1', 'Compare runs'), el('p', `A: ${c.a}`, 'path'), el('p', `B: ${c.b}`, 'path'));
+  root.append(el('p', `${c.paired.toLocaleString()} pairs (by ${c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`));
+
+  const table = el('table');
+  table.append(el('caption', 'Accuracy of each run (its own records) and the difference B − A in points'));
+  const head = el('tr');
+  for (const h of ['Category', 'Direction', 'A', 'B', 'B − A']) head.append(el('th', h));
+  const thead = el('thead');
+  thead.append(head);
+  const body = el('tbody');
+  const row = (cat: string, dir: string, k: ComparisonView['overall'], cls?: string) => {
+    const tr = el('tr', undefined, cls);
+    const d = el('td', pts(k.difference), `num ${k.difference === null ? '' : k.difference > 0 ? 'up' : k.difference < 0 ? 'down' : ''}`);
+    tr.append(el('th', cat), el('td', dir), el('td', `${pct(k.a.accuracy)} ${k.a.correct}/${k.a.total}`, 'num'), el('td', `${pct(k.b.accuracy)} ${k.b.correct}/${k.b.total}`, 'num'), d);
+    body.append(tr);
+  };
+  for (const [cat, dirs] of Object.entries(c.byCategoryDirection)) {
+    for (const [dir, k] of Object.entries(dirs)) row(cat, dir, k);
+    if (c.byCategory[cat]) row(cat, 'both', c.byCategory[cat], 'subtotal');
+  }
+  for (const [dir, k] of Object.entries(c.byDirection)) row('all', dir, k, 'subtotal');
+  row('all', 'both', c.overall, 'total');
+  table.append(thead, body);
+  root.append(table);
+
+  const f = c.flips;
+  root.append(el('h2', 'Flips'));
+  root.append(el('p', `A right → B wrong: ${f.rightToWrong} · A wrong → B right: ${f.wrongToRight} · both right: ${f.bothRight} · both wrong: ${f.bothWrong} · unscored: ${f.unscored}`));
+  const p = c.mcnemar.p;
+  root.append(
+    el(
+      'p',
+      `Exact McNemar test on ${c.mcnemar.discordant} discordant pairs: p = ${p < 1e-4 ? p.toExponential(2) : p.toFixed(4)} — ${p < 0.05 ? 'the change is unlikely to be noise (p < 0.05)' : 'the change could well be noise (p ≥ 0.05)'}.`,
+      p < 0.05 ? 'significant' : 'note',
+    ),
+  );
+
+  root.append(el('h2', 'Forward / reverse consistency'));
+  for (const [label, k] of [['A', c.consistencyA], ['B', c.consistencyB]] as const) {
+    const share = (n: number) => (k.pairs ? `${((n / k.pairs) * 100).toFixed(1)}%` : '—');
+    root.append(el('p', `${label}: ${k.pairs} pairs (same video and category) — both directions right ${share(k.bothCorrect)}, one only ${share(k.oneOnly)}, neither ${share(k.neither)}`));
+  }
+
+  root.append(el('h2', `Flipped records (${c.flipped.length})`));
+  const controls = el('div', undefined, 'frames-bar');
+  const filter = el('input');
+  filter.type = 'search';
+  filter.placeholder = 'Filter by question, id, category, direction…';
+  filter.setAttribute('aria-label', 'Filter flipped records');
+  const kind = el('select');
+  for (const [v, t] of [['all', 'all flips'], ['rightToWrong', 'right → wrong'], ['wrongToRight', 'wrong → right']]) {
+    const o = el('option', t);
+    o.value = v;
+    kind.append(o);
+  }
+  controls.append(filter, kind);
+  root.append(controls);
+  const list = el('table', undefined, 'flips');
+  const lhead = el('tr');
+  for (const h of ['', 'Question', 'Gold', 'A', 'B', '']) lhead.append(el('th', h));
+  const lthead = el('thead');
+  lthead.append(lhead);
+  const lbody = el('tbody');
+  list.append(lthead, lbody);
+  root.append(list);
+  const render = () => {
+    const q = filter.value.trim().toLowerCase();
+    lbody.replaceChildren();
+    let shown = 0;
+    for (const x of c.flipped) {
+      if (kind.value !== 'all' && x.kind !== kind.value) continue;
+      if (q && !`${x.label} ${x.a.id} ${x.b.id} ${x.category} ${x.direction}`.toLowerCase().includes(q)) continue;
+      if (++shown > 500) break;
+      const tr = el('tr');
+      tr.append(
+        el('td', x.kind === 'rightToWrong' ? '✓→✗' : '✗→✓', x.kind === 'rightToWrong' ? 'down' : 'up'),
+        el('td', `${x.label} (${x.category}, ${x.direction})`),
+        el('td', x.gold || '—'),
+        el('td', `${x.a.predicted || '—'} · ${x.a.id}`),
+        el('td', `${x.b.predicted || '—'} · ${x.b.id}`),
+      );
+      const actions = el('td');
+      actions.append(
+        button('Diff', () => post({ type: 'openPair', pair: x.pair, view: 'inline' }), { title: 'The two traces side by side with the inline diff of their reasoning (Enter on the row)' }),
+        button('Diff Editor', () => post({ type: 'openPair', pair: x.pair, view: 'diffEditor' }), { secondary: true, title: 'The two reasoning chains in VS Code\u2019s diff editor' }),
+        button('A', () => post({ type: 'openPair', pair: x.pair, view: 'traceA' }), { secondary: true, title: 'Trace of A' }),
+        button('B', () => post({ type: 'openPair', pair: x.pair, view: 'traceB' }), { secondary: true, title: 'Trace of B' }),
+      );
+      tr.append(actions);
+      tr.tabIndex = 0;
+      tr.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' && e.target === tr) post({ type: 'openPair', pair: x.pair, view: 'inline' });
+      });
+      lbody.append(tr);
+    }
+    if (shown > 500 || shown === 0) {
+      const td = el('td', shown ? 'Showing the first 500: narrow the filter.' : 'No flipped records match.', 'note');
+      td.colSpan = 6;
+      const tr = el('tr');
+      tr.append(td);
+      lbody.append(tr);
+    }
+  };
+  filter.addEventListener('input', render);
+  kind.addEventListener('change', render);
+  render();
+}
