@@ -30,6 +30,28 @@ fs.writeFileSync(hostile, JSON.stringify({
   model: 'ui-check',
 }) + '\n');
 
+// Run B: the demo run with six answers flipped (right → wrong or wrong → right) and a sentence
+// added to each of those chains, to compare with run A (the demo run itself).
+const runB = path.join(ws, 'run-b.jsonl');
+let flipped = 0;
+fs.writeFileSync(runB, fs.readFileSync(sample, 'utf8').split('\n').map((line) => {
+  let r;
+  try {
+    r = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (flipped >= 6 || typeof r.gold !== 'string' || typeof r.response !== 'string') return line;
+  const gold = r.gold.trim()[0];
+  const was = /<answer>\s*([A-D])/.exec(r.response)?.[1];
+  if (!was) return line;
+  flipped++;
+  r.response = r.response
+    .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${was === gold ? (gold === 'A' ? 'B' : 'A') : gold}</answer>`)
+    .replace('</think>', ' On a second look the frames say otherwise.</think>');
+  return JSON.stringify(r);
+}).join('\n'));
+
 let n = 0;
 let failed = 0;
 const step = async (name, fn) => {
@@ -210,6 +232,39 @@ try {
     });
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
     await shot('6-restored');
+  });
+
+  await step('Compare With… opens the comparison view; a flip opens the inline diff and the diff editor', async () => {
+    await openThroughPalette(sample);
+    await openThroughPalette(runB);
+    const input = page.locator('.quick-input-widget input');
+    await runCommand(page, 'ST-Think: Compare With');
+    for (const name of ['st-r1-demo-run.jsonl', 'run-b.jsonl']) {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(name.replace('.jsonl', ''));
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(300);
+    }
+    let frame = await webviewFrame('.flipped-table, table', 30_000);
+    frame = await webviewFrame('vscode-button:has-text("Diff Editor")', 20_000);
+    const body = await frame.locator('body').innerText();
+    if (!/Flips/.test(body) || !/McNemar/.test(body) || !/Flipped records \(6\)/.test(body)) throw new Error(`the comparison view reads "${body.slice(0, 600)}"`);
+    await shot('7-compare');
+    // A flipped row's "Diff" button (its title says what it opens).
+    await frame.locator('vscode-button[title^="The two traces side by side"]').first().click();
+    const pair = await webviewFrame('.chain-table', 20_000);
+    const added = await pair.locator('.chain-table ins.added').allInnerTexts();
+    if (!added.some((t) => /On a second look/.test(t))) throw new Error(`added text: ${added.join(' | ')}`);
+    const removed = await pair.locator('.chain-table del.removed').count();
+    const stats = await pair.locator('.diff-stats').innerText();
+    await shot('8-pair-inline-diff');
+    await pair.locator('vscode-button', { hasText: 'Open in Diff Editor' }).click();
+    await page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
+    const tab = await page.locator('.tabs-container .tab.active').innerText();
+    if (!/↔/.test(tab)) throw new Error(`the diff editor's tab reads "${tab}" (stats: ${stats}, ${removed} removed)`);
+    await page.waitForTimeout(500);
+    await shot('9-diff-editor');
   });
 } finally {
   await wb.close();
