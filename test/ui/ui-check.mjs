@@ -106,7 +106,18 @@ async function traceFrame(id, selector, timeoutMs = 20_000) {
   }
   throw new Error(`no trace view shows ${id} with ${selector}`);
 }
-const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+/** A screenshot to look at. Right after a window reload a busy renderer can stall one (seen on a
+ * loaded 2-core machine): try again before calling the step failed. */
+async function shot(name) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.screenshot({ path: path.join(shots, `${name}.png`), timeout: 20_000 });
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await page.waitForTimeout(1_000);
+    }
+  }
+}
 const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
 
 /** Open Results File… through the palette and code-server's path dialog; one retry, as a person would. */
