@@ -17,7 +17,7 @@ const configs = [
     format: 'cjs',
     target: 'node20',
     // vscode is provided by the host; native modules are never bundled.
-    external: ['vscode', '*.node', 'onnxruntime-node', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
+    external: ['vscode', '*.node', 'onnxruntime-node', '@huggingface/transformers', 'sharp', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
   },
   {
     ...common,
@@ -44,7 +44,7 @@ const configs = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['*.node', 'onnxruntime-node', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
+    external: ['*.node', 'onnxruntime-node', '@huggingface/transformers', 'sharp', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
   },
 ];
 

@@ -125,11 +125,14 @@ export function fillTemplate(template: string, values: Record<string, string>, w
   });
 }
 
-/** Qwen2-VL's chat format for one user turn holding a video then text, and the assistant's turn opened. */
-export function qwen2vlChat(system: string, user: string, assistantPrefix: string): string {
+/**
+ * Qwen2-VL's chat format for one user turn holding a video then text, and the assistant's turn
+ * opened. `visionPad` is the placeholder the processor expands into one token per merged patch.
+ */
+export function qwen2vlChat(system: string, user: string, assistantPrefix: string, visionPad = '<|video_pad|>'): string {
   return (
     `<|im_start|>system\n${system}<|im_end|>\n` +
-    `<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>${user}<|im_end|>\n` +
+    `<|im_start|>user\n<|vision_start|>${visionPad}<|vision_end|>${user}<|im_end|>\n` +
     `<|im_start|>assistant\n${assistantPrefix}`
   );
 }

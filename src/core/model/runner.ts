@@ -1,0 +1,260 @@
+/**
+ * Re-running a question through a local Qwen2-VL ONNX model, behind one interface (`Rerunner`).
+ *
+ * The implementation uses @huggingface/transformers on onnxruntime-node for the tokenizer, the
+ * vision preprocessing, the 3-D (M-RoPE) position ids, the KV cache and the generation loop.
+ *
+ * Input path, stated in every result: the frames go through the library's Qwen2-VL image processor
+ * as ONE sequence of frames, which it patches exactly as Qwen2-VL patches a video (consecutive
+ * frames merged in temporal patches of 2; grid t = frames / 2), with `<|image_pad|>` as the
+ * placeholder. For Qwen2-VL this is the video input: the placeholder's embeddings are replaced by
+ * the vision encoder's features and the position ids of an image grid and of a video grid of the
+ * same size are the same; only the placeholder's token id differs. `videoPatches` in
+ * ./video.ts implements the video formula independently and the tests compare the two.
+ */
+import * as path from 'node:path';
+import type { ModelFolder } from './folder';
+import type { RerunPrompt } from './prompt';
+import { type GenerationSettings, sampleToken, seededRandom } from './sampling';
+import type { Provider, ProviderPreference } from './session';
+
+export const INPUT_PATH =
+  'frames as one Qwen2-VL video grid (temporal patches of 2) through the image processor of @huggingface/transformers, <|image_pad|> placeholder';
+
+export interface FrameInput {
+  /** An image file of the frame (JPEG or PNG), as the trace view shows it. */
+  file: string;
+}
+
+export interface RerunInput {
+  frames: readonly FrameInput[];
+  /** The size the model sees the frames at (ST-R1's smart_resize); frames are resized to it. */
+  size: { width: number; height: number };
+  prompt: RerunPrompt;
+  generation: GenerationSettings;
+  signal?: AbortSignal;
+  /** Each piece of decoded text as it comes. */
+  onText?: (text: string) => void;
+}
+
+export interface RerunTimings {
+  /** Reading and resizing the frames. */
+  framesMs: number;
+  /** Tokenising and patching (the processor). */
+  preprocessMs: number;
+  visionMs: number;
+  /** The first decoder step over the whole prompt. */
+  prefillMs: number;
+  /** From the start of the run (frames included) to the first new token. */
+  firstTokenMs: number;
+  totalMs: number;
+  newTokens: number;
+  /** New tokens after the first, per second of decoding. */
+  tokensPerSecond: number;
+}
+
+export interface RerunOutput {
+  /** The assistant's turn: the prompt's assistant prefix, then what the model wrote. */
+  response: string;
+  generated: string;
+  stopped: 'eos' | 'length' | 'cancelled';
+  /** The exact text given to the tokenizer. */
+  inputText: string;
+  inputPath: string;
+  videoGrid: [number, number, number];
+  timings: RerunTimings;
+}
+
+export interface Rerunner {
+  readonly provider: Provider;
+  /** Why CUDA was not used when it was asked for. */
+  readonly fallback?: string;
+  readonly model: ModelFolder;
+  readonly loadMs: number;
+  run(input: RerunInput): Promise<RerunOutput>;
+  dispose(): Promise<void>;
+}
+
+/* The library is CommonJS-loadable in Node (dist/transformers.node.cjs); typed loosely here so the
+ * core compiles without its (large) type declarations and the bundles keep it external. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+let lib: Any;
+function transformers(): Any {
+  if (!lib) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      lib = require('@huggingface/transformers');
+    } catch (e) {
+      throw new Error(`@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); run npm ci in the extension's folder`);
+    }
+  }
+  return lib;
+}
+
+/** Loads the model's three sessions on CUDA when asked and available, else on the CPU. */
+export async function loadRerunner(model: ModelFolder, provider: ProviderPreference = 'auto'): Promise<Rerunner> {
+  const t = transformers();
+  t.env.allowRemoteModels = false;
+  t.env.allowLocalModels = true;
+  t.env.localModelPath = path.dirname(model.dir) + path.sep;
+  const id = path.basename(model.dir);
+  const start = performance.now();
+  const load = (device: Provider) =>
+    t.Qwen2VLForConditionalGeneration.from_pretrained(id, { dtype: model.dtype, device, local_files_only: true, session_options: device === 'cuda' ? { logSeverityLevel: 4 } : {} });
+  let used: Provider = 'cpu';
+  let fallback: string | undefined;
+  let net: Any;
+  if (provider !== 'cpu') {
+    try {
+      net = await load('cuda');
+      used = 'cuda';
+    } catch (e) {
+      fallback = `CUDA provider unavailable: ${String((e as Error).message ?? e).split('\n')[0]}`;
+    }
+  }
+  net ??= await load('cpu');
+  const processor = await t.AutoProcessor.from_pretrained(id, { local_files_only: true });
+  return new TransformersRerunner(t, net, processor, model, used, fallback, performance.now() - start);
+}
+
+class TransformersRerunner implements Rerunner {
+  constructor(
+    private readonly t: Any,
+    private readonly net: Any,
+    private readonly processor: Any,
+    readonly model: ModelFolder,
+    readonly provider: Provider,
+    readonly fallback: string | undefined,
+    readonly loadMs: number,
+  ) {}
+
+  async run(input: RerunInput): Promise<RerunOutput> {
+    const { t, net, processor } = this;
+    const start = performance.now();
+    const signal = input.signal;
+    if (input.frames.length < 2 || input.frames.length % 2) throw new Error(`a Qwen2-VL video needs an even number of frames, at least 2 (got ${input.frames.length})`);
+
+    const frames = [];
+    for (const f of input.frames) {
+      const img = await t.RawImage.read(f.file);
+      // bicubic, as the upstream video reader resizes (torchvision); the library resizes with sharp.
+      frames.push(await img.rgb().resize(input.size.width, input.size.height, { resample: 3 }));
+      if (signal?.aborted) throw new CancelledError();
+    }
+    const framesDone = performance.now();
+
+    const inputText = input.prompt.chat.replace('<|video_pad|>', '<|image_pad|>');
+    const inputs = await processor(inputText, frames);
+    const grid = inputs.image_grid_thw.tolist()[0].map(Number) as [number, number, number];
+    const preprocessDone = performance.now();
+
+    // Time the sessions the library runs: the vision encoder and the decoder's first (prefill) step.
+    const timing = { vision: 0, prefill: 0, decoderRuns: 0 };
+    const restore: (() => void)[] = [];
+    for (const [name, session] of Object.entries(net.sessions as Record<string, Any>)) {
+      const run = session.run.bind(session);
+      session.run = async (...args: unknown[]) => {
+        const s = performance.now();
+        try {
+          return await run(...args);
+        } finally {
+          const ms = performance.now() - s;
+          if (name === 'vision_encoder') timing.vision += ms;
+          else if (name === 'decoder_model_merged' && timing.decoderRuns++ === 0) timing.prefill += ms;
+        }
+      };
+      restore.push(() => delete session.run);
+    }
+
+    let generated = '';
+    let newTokens = 0;
+    let firstTokenAt = 0;
+    let lastToken: bigint | undefined;
+    const streamer = new t.TextStreamer(processor.tokenizer, {
+      skip_prompt: true,
+      skip_special_tokens: true,
+      callback_function: (text: string) => {
+        generated += text;
+        input.onText?.(text);
+      },
+      token_callback_function: (tokens: bigint[]) => {
+        newTokens += tokens.length;
+        lastToken = tokens[tokens.length - 1];
+        if (!firstTokenAt) firstTokenAt = performance.now();
+      },
+    });
+    const Stop = class extends t.StoppingCriteria {
+      _call(ids: unknown[]) {
+        return ids.map(() => signal?.aborted === true);
+      }
+    };
+    const g = input.generation;
+    const processors: Any[] = [];
+    if (g.doSample) {
+      const rand = seededRandom(g.seed);
+      const Seeded = class extends t.LogitsProcessor {
+        _call(_ids: unknown, logits: Any) {
+          const [rows, vocab] = logits.dims.length === 2 ? logits.dims : [1, logits.dims[0]];
+          const data = logits.data as Float32Array;
+          for (let r = 0; r < rows; r++) {
+            const row = data.subarray(r * vocab, (r + 1) * vocab);
+            const pick = sampleToken(row, g.temperature, g.topP, rand);
+            row.fill(-Infinity);
+            row[pick] = 0;
+          }
+          return logits;
+        }
+      };
+      processors.push(new Seeded());
+    }
+    try {
+      await net.generate({
+        ...inputs,
+        max_new_tokens: g.maxNewTokens,
+        // Sampling, when asked for, is done by the seeded processor above; the library then takes its pick.
+        do_sample: false,
+        streamer,
+        stopping_criteria: [new Stop()],
+        logits_processor: processors,
+      });
+    } finally {
+      for (const r of restore) r();
+    }
+    const end = performance.now();
+    const stopped: RerunOutput['stopped'] = signal?.aborted
+      ? 'cancelled'
+      : lastToken !== undefined && this.model.eosTokenIds.includes(Number(lastToken))
+        ? 'eos'
+        : 'length';
+    const decodeMs = firstTokenAt ? end - firstTokenAt : 0;
+    return {
+      response: input.prompt.assistantPrefix + generated,
+      generated,
+      stopped,
+      inputText,
+      inputPath: INPUT_PATH,
+      videoGrid: grid,
+      timings: {
+        framesMs: framesDone - start,
+        preprocessMs: preprocessDone - framesDone,
+        visionMs: timing.vision,
+        prefillMs: timing.prefill,
+        firstTokenMs: firstTokenAt ? firstTokenAt - start : end - start,
+        totalMs: end - start,
+        newTokens,
+        tokensPerSecond: newTokens > 1 && decodeMs > 0 ? ((newTokens - 1) * 1000) / decodeMs : 0,
+      },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.net.dispose?.();
+  }
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
