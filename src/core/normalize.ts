@@ -114,6 +114,8 @@ function finish(
     mode: base.mode,
     frames: base.frames,
     meta: base.meta,
+    sourceId: base.sourceId,
+    sourceFile: base.sourceFile,
   };
 }
 
@@ -133,10 +135,12 @@ const normalisers: Record<ShapeName, Normaliser> = {
       response: v.response,
       category: v.category,
       direction: v.direction,
-      model: v.model,
+      model: typeof v.model === 'string' ? v.model : v.model?.name,
       mode: v.mode,
       frames: v.frames,
       meta: v.meta,
+      sourceId: v.sourceId,
+      sourceFile: v.sourceFile,
     }, opts);
   },
   'st-r1'(value, ctx, opts) {

@@ -46,10 +46,14 @@ export const canonicalSchema = z.object({
   response: z.string(),
   category: categorySchema.optional(),
   direction: directionSchema.optional(),
-  model: z.string().optional(),
+  /** A name, or (re-runs) an object with the name, the model's folder and its precision. */
+  model: z.union([z.string(), z.object({ name: z.string() }).passthrough()]).optional(),
   mode: z.string().optional(),
   frames: framesSchema.optional(),
   meta: z.record(z.string(), z.unknown()).optional(),
+  /** Re-runs: the record re-run and the results file it is in. */
+  sourceId: z.string().optional(),
+  sourceFile: z.string().optional(),
 });
 
 /** 2. ST-R1 training / test rows: the reference chain of thought is the response. */
@@ -137,6 +141,9 @@ export interface TraceRecord {
   directionExplicit: boolean;
   model?: string;
   mode?: string;
+  /** Re-runs: the id of the record re-run, and its results file. */
+  sourceId?: string;
+  sourceFile?: string;
   frames?: z.infer<typeof framesSchema>;
   meta?: Record<string, unknown>;
 }

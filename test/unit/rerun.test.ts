@@ -15,6 +15,9 @@ import { buildPrompt } from '../../src/core/model/prompt';
 import { INPUT_PATH, loadRerunner, type Rerunner } from '../../src/core/model/runner';
 import { DEFAULT_GENERATION, checkGeneration, sampleToken, seededRandom } from '../../src/core/model/sampling';
 import { normaliseFrame, videoPatches } from '../../src/core/model/video';
+import { appendJsonLine, rerunKey, rerunKeys, rerunsPath, runAndSave, type RerunContext } from '../../src/core/model/reruns';
+import { ResultsIndex } from '../../src/core/indexer';
+import { createHash } from 'node:crypto';
 import { normalise } from '../../src/core/normalize';
 import { writeTinyQwen2vlModel } from '../support/tinyModel';
 import { makeTempDir, realDataFile, removeDir } from './helpers';
@@ -179,6 +182,54 @@ describe('re-run through the tiny model (CPU)', () => {
     assert.ok(out.timings.newTokens < 10, String(out.timings.newTokens));
   });
 
+  test('finished runs are saved as canonical records the index reads; a stopped run writes nothing; the source is untouched', async () => {
+    const source = path.join(tmp, 'source.jsonl');
+    fs.copyFileSync(realDataFile, source);
+    const before = createHash('sha1').update(fs.readFileSync(source)).digest('hex');
+    const out = rerunsPath(source);
+    const ctx = (mode: 'forward' | 'reverse', maxNewTokens: number): RerunContext => ({
+      source: record, sourceFile: source, mode, prompt: buildPrompt(record, mode),
+      frames: { sampler: 'qwen2vl', indices: [0, 1, 2, 3, 4, 5, 6, 7], width: 56, height: 56, video: '/videos/walk.mp4' },
+      model: { path: model.dir, name: model.name, dtype: model.dtype }, provider: runner.provider, generation: { ...DEFAULT_GENERATION, maxNewTokens },
+    });
+    const files = frames.map((f) => f.file);
+    const fwd = await runAndSave(runner, { ...ctx('forward', 6), frameFiles: files, outFile: out });
+    const rev = await runAndSave(runner, { ...ctx('reverse', 6), frameFiles: files, outFile: out });
+    assert.ok(fwd.record && rev.record);
+    // Stopped mid-stream: nothing written, whole lines only.
+    const stop = new AbortController();
+    const cancelled = await runAndSave(runner, { ...ctx('forward', 300), frameFiles: files, outFile: out, signal: stop.signal, onText: () => stop.abort() });
+    assert.equal(cancelled.record, undefined);
+    assert.equal(cancelled.output.stopped, 'cancelled');
+    const lines = fs.readFileSync(out, 'utf8').split('\n');
+    assert.equal(lines.pop(), '');
+    assert.equal(lines.length, 2);
+    for (const l of lines) JSON.parse(l);
+    // The index reads them as canonical records of the same question, pointing at their source.
+    const idx = await ResultsIndex.build(out);
+    assert.equal(idx.problemCount, 0);
+    assert.deepEqual(idx.entries.map((e) => e.shape), ['canonical', 'canonical']);
+    const { record: r0 } = await idx.readRecord(idx.entries[0]);
+    assert.equal(r0.sourceId, record.id);
+    assert.equal(r0.sourceFile, source);
+    assert.equal(r0.question, record.question);
+    assert.deepEqual(r0.options, record.options);
+    assert.equal(r0.model, model.name);
+    assert.equal(r0.mode, 'forward thinking');
+    assert.equal(r0.response, fwd.output.response);
+    const raw = JSON.parse(lines[1]);
+    assert.equal(raw.prompt.assistantPrefix, buildPrompt(record, 'reverse').assistantPrefix);
+    assert.deepEqual(raw.model, { path: model.dir, name: model.name, dtype: 'fp32' });
+    assert.equal(raw.provider, 'cpu');
+    assert.deepEqual(raw.frames.indices, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(raw.generation.maxNewTokens, 6);
+    assert.ok(raw.timings.newTokens >= 1);
+    // Resume: the keys of what is saved.
+    assert.deepEqual(await rerunKeys(out), new Set([rerunKey(ctx('forward', 6)), rerunKey(ctx('reverse', 6))]));
+    assert.notEqual(rerunKey(ctx('forward', 6)), rerunKey(ctx('forward', 7)));
+    assert.equal(createHash('sha1').update(fs.readFileSync(source)).digest('hex'), before);
+  });
+
   test('asking for CUDA without its provider library loads on the CPU and says why', async () => {
     const r = await loadRerunner(model, 'cuda');
     try {
@@ -189,5 +240,25 @@ describe('re-run through the tiny model (CPU)', () => {
     } finally {
       await r.dispose();
     }
+  });
+});
+
+describe('saving re-runs', () => {
+  test('the re-runs file sits beside the results file, or in the fallback folder when that is read-only', () => {
+    assert.equal(rerunsPath('/data/run-a.jsonl'), '/data/run-a.reruns.jsonl');
+    assert.equal(rerunsPath('/data/run-a.json', '/elsewhere', () => true), '/data/run-a.reruns.jsonl');
+    assert.equal(rerunsPath(path.join(tmp, 'x.jsonl'), '/elsewhere'), path.join(tmp, 'x.reruns.jsonl'));
+    // (The tests run as root, for whom every folder is writable: the check is passed in.)
+    const p = rerunsPath('/data/run-a.jsonl', '/elsewhere', () => false);
+    assert.match(p, /^\/elsewhere\/run-a-[0-9a-f]{8}\.reruns\.jsonl$/);
+    assert.notEqual(p, rerunsPath('/other/run-a.jsonl', '/elsewhere', () => false));
+  });
+
+  test('one line per write; a partial last line left by someone else is not joined', async () => {
+    const file = path.join(tmp, 'append.jsonl');
+    await appendJsonLine(file, { a: 1 });
+    fs.appendFileSync(file, '{"broken": tr');
+    await appendJsonLine(file, { b: 'x\ny' });
+    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n'), ['{"a":1}', '{"broken": tr', '{"b":"x\\ny"}', '']);
   });
 });

@@ -1,0 +1,165 @@
+/**
+ * Where re-runs go and what a re-run record holds. Each finished run is one canonical record
+ * appended as one line to `<results file>.reruns.jsonl` (or to a chosen folder when the results
+ * file's folder is not writable). The results file itself is never written.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TraceRecord } from '../schemas';
+import type { RerunMode, RerunPrompt } from './prompt';
+import type { GenerationSettings } from './sampling';
+import type { RerunInput, RerunOutput } from './runner';
+import type { Provider } from './session';
+
+export const RERUNS_SUFFIX = '.reruns.jsonl';
+
+/** Is `file` a re-runs file (so it is not offered for re-running into a re-runs file of its own)? */
+export function isRerunsFile(file: string): boolean {
+  return file.endsWith(RERUNS_SUFFIX);
+}
+
+/**
+ * The re-runs file of a results file: beside it, or in `fallbackFolder` (named after the results
+ * file and a hash of its path, so two results files of one name do not share one) when the
+ * results file's folder cannot be written.
+ */
+export function rerunsPath(resultsFile: string, fallbackFolder?: string, canWrite: (dir: string) => boolean = writable): string {
+  const beside = resultsFile.replace(/\.(jsonl|json|ndjson)$/i, '') + RERUNS_SUFFIX;
+  if (!fallbackFolder || canWrite(path.dirname(resultsFile))) return beside;
+  const tag = createHash('sha1').update(path.resolve(resultsFile)).digest('hex').slice(0, 8);
+  return path.join(fallbackFolder, `${path.basename(beside, RERUNS_SUFFIX)}-${tag}${RERUNS_SUFFIX}`);
+}
+
+function writable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface RerunContext {
+  source: TraceRecord;
+  sourceFile: string;
+  mode: RerunMode;
+  prompt: RerunPrompt;
+  frames: { sampler: string; indices: number[]; width: number; height: number; video: string };
+  model: { path: string; name: string; dtype: string };
+  provider: Provider;
+  fallback?: string;
+  generation: GenerationSettings;
+}
+
+/**
+ * What makes two re-runs the same run: the record, the mode, the exact input text, the frames, the
+ * model and the generation settings. Re-running filtered records skips records whose key is
+ * already in the re-runs file.
+ */
+export function rerunKey(c: Pick<RerunContext, 'source' | 'sourceFile' | 'mode' | 'prompt' | 'frames' | 'model' | 'generation'>): string {
+  const g = c.generation;
+  const gen = g.doSample ? g : { maxNewTokens: g.maxNewTokens, doSample: false };
+  const parts = [c.sourceFile, c.source.id, c.mode, c.prompt.chat, c.frames.sampler, c.frames.indices, c.frames.width, c.frames.height, c.model.path, c.model.dtype, gen];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
+}
+
+/** The canonical record of a finished run (the fields of the issue, top level; the rest in meta). */
+export function rerunRecord(c: RerunContext, out: RerunOutput, at: Date = new Date()): Record<string, unknown> {
+  const key = rerunKey(c);
+  return {
+    id: `${c.source.id}~${c.mode}~${key.slice(0, 8)}`,
+    sourceId: c.source.id,
+    sourceFile: c.sourceFile,
+    video: c.source.video,
+    question: c.source.question,
+    options: c.source.options.map((o) => `${o.letter}. ${o.text}`),
+    gold: c.source.gold,
+    category: c.source.category,
+    direction: c.source.direction,
+    mode: `${c.mode} thinking`,
+    prompt: { system: c.prompt.system, user: c.prompt.user, assistantPrefix: c.prompt.assistantPrefix, input: out.inputText, counterpart: c.prompt.counterpart?.text },
+    frames: { sampler: c.frames.sampler, indices: c.frames.indices, width: c.frames.width, height: c.frames.height, video: c.frames.video, inputPath: out.inputPath, grid: out.videoGrid },
+    model: c.model,
+    provider: c.provider,
+    ...(c.fallback ? { providerNote: c.fallback } : {}),
+    generation: c.generation,
+    timings: out.timings,
+    stopped: out.stopped,
+    response: out.response,
+    meta: { rerunKey: key, createdAt: at.toISOString(), tool: 'st-think-inspector' },
+  };
+}
+
+/**
+ * Appends one JSON record as one line with a single write. A file whose last line lacks its
+ * newline (a crash elsewhere) gets one first, so the new line never joins a partial one.
+ */
+export async function appendJsonLine(file: string, value: unknown): Promise<void> {
+  const line = JSON.stringify(value);
+  if (line.includes('\n')) throw new Error('a JSON line cannot hold a raw newline'); // JSON.stringify escapes them; kept as a guard
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const h = await fs.promises.open(file, 'a+');
+  try {
+    const { size } = await h.stat();
+    let lead = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await h.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) lead = '\n';
+    }
+    await h.write(lead + line + '\n');
+  } finally {
+    await h.close();
+  }
+}
+
+/** The rerun keys already in a re-runs file (an absent file has none; bad lines are skipped). */
+export async function rerunKeys(file: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    return keys;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const k = (JSON.parse(line) as { meta?: { rerunKey?: unknown } }).meta?.rerunKey;
+      if (typeof k === 'string') keys.add(k);
+    } catch {
+      // a line that is not JSON is reported by the indexer when the file is opened
+    }
+  }
+  return keys;
+}
+
+export interface RunAndSaveInput extends RerunContext {
+  frameFiles: string[];
+  outFile: string;
+  signal?: AbortSignal;
+  onText?: (text: string) => void;
+}
+
+/**
+ * Runs one re-run and appends its record when it finishes. A cancelled run writes nothing (its
+ * text so far is returned, not saved), so the re-runs file only ever holds whole, finished runs.
+ */
+export async function runAndSave(
+  runner: { run(input: RerunInput): Promise<RerunOutput> },
+  input: RunAndSaveInput,
+): Promise<{ output: RerunOutput; record?: Record<string, unknown> }> {
+  const output = await runner.run({
+    frames: input.frameFiles.map((file) => ({ file })),
+    size: { width: input.frames.width, height: input.frames.height },
+    prompt: input.prompt,
+    generation: input.generation,
+    signal: input.signal,
+    onText: input.onText,
+  });
+  if (output.stopped === 'cancelled') return { output };
+  const record = rerunRecord(input, output);
+  await appendJsonLine(input.outFile, record);
+  return { output, record };
+}
