@@ -125,6 +125,40 @@ export type ChainDiffView = z.infer<typeof chainDiffViewSchema>;
 
 const positionSchema = z.object({ index: z.number(), total: z.number() });
 
+const stepSchema = z.object({ kind: z.enum(['opposite', 'this', 'conclusion', 'sentence']), label: z.string(), text: z.string() });
+
+/** A re-run of the record shown, as the trace view shows it: planned, running (streamed) or done. */
+export const rerunViewSchema = z.object({
+  state: z.enum(['plan', 'loading', 'running', 'done', 'cancelled', 'error']),
+  /** What is happening or went wrong, in words. */
+  message: z.string().optional(),
+  model: z.string().optional(),
+  provider: z.string().optional(),
+  providerNote: z.string().optional(),
+  inputPath: z.string().optional(),
+  generation: z.string().optional(),
+  runs: z.array(
+    z.object({
+      mode: z.enum(['forward', 'reverse']),
+      state: z.enum(['waiting', 'running', 'done', 'cancelled', 'error']),
+      prompt: z.object({ system: z.string(), user: z.string(), assistantPrefix: z.string() }),
+      /** The assistant's turn so far (the prefix, then the model's text). */
+      text: z.string(),
+      steps: z.array(stepSchema),
+      answer: z.string().optional(),
+      mcq_infer: rule,
+      grpo_reward: rule,
+      formatValid: z.boolean(),
+      tokens: z.number(),
+      firstTokenMs: z.number().optional(),
+      tokensPerSecond: z.number().optional(),
+      savedTo: z.string().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+export type RerunView = z.infer<typeof rerunViewSchema>;
+
 /** Host → webview. */
 export const hostMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('comparison'), comparison: comparisonViewSchema }),
@@ -147,6 +181,8 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
     sameVideo: z.boolean(),
     diff: chainDiffViewSchema,
   }),
+  /** The re-run section of the trace view (absent: none). */
+  z.object({ type: z.literal('rerun'), rerun: rerunViewSchema.nullable() }),
   /** Frames of the record shown, or in a pair of side a or b (one strip when both share a video). */
   z.object({ type: z.literal('frames'), frames: framesViewSchema, slot: z.enum(['a', 'b']).optional() }),
   z.object({
@@ -172,5 +208,9 @@ export const webviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('setSampler'), sampler: z.enum(['qwen2vl', 'internvl', 'uniform']) }),
   z.object({ type: z.literal('openPair'), pair: z.number().int().nonnegative(), view: z.enum(['inline', 'diffEditor', 'traceA', 'traceB']) }),
   z.object({ type: z.literal('setRule'), rule: z.enum(RULES) }),
+  /** Re-run section: run the planned re-run(s), stop the running one, close the section. */
+  z.object({ type: z.literal('rerunStart') }),
+  z.object({ type: z.literal('rerunStop') }),
+  z.object({ type: z.literal('rerunDismiss') }),
 ]);
 export type WebviewMessage = z.infer<typeof webviewMessageSchema>;

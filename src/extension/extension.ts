@@ -11,6 +11,7 @@ import { bucketOf, formatAccuracy, outcomeOf } from '../core/summary';
 import { CHAIN_SCHEME, ChainDocuments, openChainDiff, oppositeDirection } from './chainDiff';
 import { ComparePanel, type PairView } from './comparePanel';
 import { Comparisons, fileName, type ComparisonSession } from './comparisons';
+import { RerunService, type RerunChoice } from './rerun';
 import { ResultsStore, type ResultsFile } from './store';
 import { SummaryPanel } from './summaryPanel';
 import { TracePanel, type TraceHost } from './tracePanel';
@@ -25,12 +26,16 @@ export interface StThinkApi {
   comparisons: Comparisons;
   /** Open comparison views (for tests). */
   comparePanels: ReadonlySet<ComparePanel>;
+  reruns: RerunService;
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
   const store = new ResultsStore(vscode.Uri.joinPath(context.extensionUri, 'dist', 'index-worker.js').fsPath);
   const comparisons = new Comparisons(store);
-  const tree = new ResultsTreeProvider(store, comparisons);
+  // eslint-disable-next-line prefer-const
+  let traceHost: TraceHost;
+  const reruns = new RerunService(context, store, () => traceHost);
+  const tree = new ResultsTreeProvider(store, comparisons, (f) => reruns.rerunsFileOf(f));
   const view = vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false });
   const records = new RecordDocuments(store);
   const status = vscode.window.createStatusBarItem('stThink.accuracy', vscode.StatusBarAlignment.Left, 50);
@@ -77,6 +82,11 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const openUris = async (uris: vscode.Uri[]) => {
     const opened: ResultsFile[] = [];
     for (const uri of uris) opened.push(await store.open(uri));
+    // Each results file's re-runs file opens beside it (its records show under theirs in the tree).
+    for (const f of [...opened]) {
+      const companion = reruns.companionOf(f);
+      if (companion && !store.get(companion)) await store.open(companion, { background: true });
+    }
     const last = opened[opened.length - 1];
     if (last) {
       await vscode.commands.executeCommand('stThink.results.focus');
@@ -85,9 +95,10 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     return opened;
   };
 
-  const traceHost: TraceHost = {
+  traceHost = {
     context,
     store,
+    rerun: { start: (p) => reruns.start(p), stop: (p) => reruns.stop(p), dismiss: (p) => reruns.dismiss(p) },
     step(t, delta, incorrectOnly) {
       // Records in tree order; Next/Previous stop at the ends, the incorrect ones wrap around.
       const order = tree.treeOrder();
@@ -220,6 +231,23 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       false,
     );
   };
+
+  /** The record a re-run command is about: the argument, the tree's selection, the trace view's record. */
+  const rerunTarget = (arg: unknown) => {
+    const n = recordOf(arg);
+    if (n) return { file: n.file, entry: n.entry };
+    const p = [...TracePanel.all].find((x) => x.panel.active && x.target) ?? [...TracePanel.all].find((x) => x.target);
+    return p?.target;
+  };
+  const pickMode = async (title: string): Promise<RerunChoice | undefined> => {
+    const items: (vscode.QuickPickItem & { mode: RerunChoice })[] = [
+      { label: 'Forward thinking', description: 'the upstream ST-R1 prompt', mode: 'forward' },
+      { label: 'Reverse thinking', description: 'the assistant starts by thinking about the opposite journey', mode: 'reverse' },
+      { label: 'Both', description: 'forward, then reverse, then the two chains side by side', mode: 'both' },
+    ];
+    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'How should the model think?' }))?.mode;
+  };
+  const isChoice = (m: unknown): m is RerunChoice => m === 'forward' || m === 'reverse' || m === 'both';
 
   const filterCommand = async () => {
     type Item = vscode.QuickPickItem & { apply?: (f: ResultsFilter) => void };
@@ -357,6 +385,37 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       if (!p) return void vscode.window.showInformationMessage('ST-Think: no pair of records is shown.');
       await p.openDiffEditor();
     }),
+    reruns,
+    vscode.commands.registerCommand('stThink.rerunQuestion', async (arg?: unknown, mode?: unknown) => {
+      const target = rerunTarget(arg);
+      if (!target?.file.index) return void vscode.window.showInformationMessage('ST-Think: select a record in the Results tree (or show one in the trace view) first.');
+      const choice = isChoice(mode) ? mode : await pickMode(`ST-Think: Re-run ${target.entry.id}`);
+      if (choice) return reruns.plan(target, choice);
+    }),
+    vscode.commands.registerCommand('stThink.rerunFiltered', async (arg?: unknown, mode?: unknown, opts?: { confirm?: boolean }) => {
+      const file = await fileOf(arg);
+      if (!file?.index || file.state.kind !== 'ready') return void vscode.window.showInformationMessage('ST-Think: open and index a results file first.');
+      const n = file.visible.length;
+      if (!n) return void vscode.window.showInformationMessage('ST-Think: no record matches the filter.');
+      const choice = isChoice(mode) ? mode : await pickMode(`ST-Think: Re-run ${n.toLocaleString()} filtered records of ${fileName(file)}`);
+      if (!choice) return;
+      if (opts?.confirm !== false) {
+        const go = await vscode.window.showWarningMessage(
+          `Re-run ${n.toLocaleString()} record${n === 1 ? '' : 's'} of ${fileName(file)} (${choice} thinking)?`,
+          { modal: true, detail: `Each finished run is saved to ${reruns.rerunsFileOf(file.path)}. Records already re-run with the same settings are skipped, so a cancelled batch resumes where it stopped.` },
+          'Re-run',
+        );
+        if (go !== 'Re-run') return;
+      }
+      return reruns.rerunFiltered(file, choice);
+    }),
+    vscode.commands.registerCommand('stThink.chooseModelFolder', (uri?: vscode.Uri) => reruns.chooseModelFolder(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('stThink.stopRerun', () => reruns.stopAll()),
+    vscode.commands.registerCommand('stThink.diffRerunWithOriginal', async (arg?: unknown) => {
+      const t = rerunTarget(arg);
+      if (!t?.file.index) return void vscode.window.showInformationMessage('ST-Think: select a re-run in the Results tree first.');
+      await reruns.diffWithOriginal(t);
+    }),
     vscode.commands.registerCommand('stThink.copyRecordAsJson', async (arg: unknown) => {
       const n = recordOf(arg);
       if (!n?.file.index) return;
@@ -383,7 +442,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);
   updateView();
   void openAutoOpen(openUris);
-  return { store, tree, view, tracePanels: TracePanel.all, comparisons, comparePanels: ComparePanel.all };
+  return { store, tree, view, tracePanels: TracePanel.all, comparisons, comparePanels: ComparePanel.all, reruns };
 }
 
 /** The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample). */

@@ -68,16 +68,16 @@ export class ResultsStore implements vscode.Disposable {
   }
 
   /** Open (or re-open) a results file; resolves when indexing ends, however it ends. */
-  async open(uri: vscode.Uri): Promise<ResultsFile> {
+  async open(uri: vscode.Uri, opts: { background?: boolean } = {}): Promise<ResultsFile> {
     const existing = this.files.get(uri.toString());
     if (existing) {
-      this.active = existing;
+      if (!opts.background) this.active = existing;
       this.changed.fire(existing);
       if (existing.state.kind === 'ready' || existing.state.kind === 'indexing') return existing;
     }
     const file = existing ?? new ResultsFile(uri);
     this.files.set(uri.toString(), file);
-    this.active = file;
+    if (!opts.background || !this.active) this.active = file;
     this.updateContext();
     await this.indexWithProgress(file);
     if (file.state.kind === 'ready') this.watch(file);

@@ -17,6 +17,7 @@ import {
   webviewMessageSchema,
   type FramesView,
   type HostMessage,
+  type RerunView,
   type TraceRecordView,
 } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
@@ -52,6 +53,35 @@ export interface TraceHost {
   position(t: TraceTarget): { index: number; total: number };
   /** Called when a panel moves to another record (to select it in the tree). */
   onShow(t: TraceTarget): void;
+  /** The re-run section's buttons. */
+  rerun?: {
+    start(panel: TracePanel): Promise<void>;
+    stop(panel: TracePanel): void;
+    dismiss(panel: TracePanel): void;
+  };
+}
+
+/** The sampler parameters for a record: the record's own fps and count apply to the sampler it names. */
+export function frameParams(record: TraceRecord, sampler: SamplerName): { sampler: SamplerName; fps?: number; count?: number } {
+  const f = record.frames as { sampler?: string; fps?: unknown; count?: unknown } | undefined;
+  const own = f?.sampler === sampler;
+  return {
+    sampler,
+    fps: own && typeof f.fps === 'number' && f.fps > 0 ? f.fps : undefined,
+    count: own && Number.isInteger(f.count) && (f.count as number) > 0 ? (f.count as number) : undefined,
+  };
+}
+
+/** The same record of the same opening of a file. */
+export function sameTarget(a: TraceTarget | undefined, b: TraceTarget | undefined): boolean {
+  return !!a && !!b && a.file === b.file && a.entry.line === b.entry.line;
+}
+
+/** Where the videos of a results file are looked for: the folder located for it, then videoRoots. */
+export function videoRootsFor(context: vscode.ExtensionContext, file: ResultsFile): string[] {
+  const cfg = vscode.workspace.getConfiguration('stThink').get<string[]>('videoRoots', []);
+  const remembered = context.workspaceState.get<Record<string, string>>(VIDEO_FOLDERS_KEY, {})[file.uri.toString()];
+  return remembered ? [remembered, ...cfg] : cfg;
 }
 
 const VIDEO_FOLDERS_KEY = 'stThink.videoFolders';
@@ -97,6 +127,11 @@ export class TracePanel implements vscode.Disposable {
   lastFramesB: FramesView | undefined;
   /** The last pair message posted (for tests). */
   lastPair: Extract<HostMessage, { type: 'pair' }> | undefined;
+  /** The re-run section: what it shows, and for which record. */
+  lastRerun: RerunView | undefined;
+  private rerunTarget: TraceTarget | undefined;
+  /** How many re-run states were posted (for tests: streaming shows as many). */
+  rerunPosts = 0;
 
   /** Show a record in the preview panel (created, or reused unless pinned). */
   static async show(host: TraceHost, target: TraceTarget, preserveFocus = true): Promise<TracePanel> {
@@ -223,6 +258,15 @@ export class TracePanel implements vscode.Disposable {
         this.samplerOverride = m.sampler;
         await this.reload();
         break;
+      case 'rerunStart':
+        await this.host.rerun?.start(this);
+        break;
+      case 'rerunStop':
+        this.host.rerun?.stop(this);
+        break;
+      case 'rerunDismiss':
+        this.host.rerun?.dismiss(this);
+        break;
       case 'setRule':
       case 'openPair':
         break; // other views' messages: nothing to do here
@@ -299,8 +343,17 @@ export class TracePanel implements vscode.Disposable {
     this.traceMessage = { type: 'trace', record: view, position: this.host.position(target), pinned: this.pinned };
     // The webview state lets the serializer bring the panel back after a reload.
     this.post(this.traceMessage);
+    this.post({ type: 'rerun', rerun: sameTarget(this.rerunTarget, target) ? (this.lastRerun ?? null) : null });
     this.clearFrames('b');
     await this.loadFrames('a', gen, target, record, sampler);
+  }
+
+  /** Shows (or, with undefined, hides) the re-run section for `target`. */
+  setRerun(target: TraceTarget, view: RerunView | undefined): void {
+    this.rerunTarget = view ? target : undefined;
+    this.lastRerun = view;
+    this.rerunPosts++;
+    if (!this.pair && sameTarget(this.target, target)) this.post({ type: 'rerun', rerun: view ?? null });
   }
 
   /** Show two records side by side with the diff of their reasoning chains. */
@@ -373,6 +426,11 @@ export class TracePanel implements vscode.Disposable {
     return { record, view, chain: analysis.think ?? record.response, sampler };
   }
 
+  /** The sampler this panel uses for a record (the panel's choice, the record's, the setting). */
+  samplerFor(record: TraceRecord): SamplerName {
+    return this.sampler(record.frames?.sampler);
+  }
+
   private sampler(fromRecord: string | undefined): SamplerName {
     if (this.samplerOverride) return this.samplerOverride;
     if (fromRecord && (SAMPLERS as readonly string[]).includes(fromRecord)) return fromRecord as SamplerName;
@@ -380,9 +438,7 @@ export class TracePanel implements vscode.Disposable {
   }
 
   private videoRoots(file: ResultsFile): string[] {
-    const cfg = vscode.workspace.getConfiguration('stThink').get<string[]>('videoRoots', []);
-    const remembered = this.host.context.workspaceState.get<Record<string, string>>(VIDEO_FOLDERS_KEY, {})[file.uri.toString()];
-    return remembered ? [remembered, ...cfg] : cfg;
+    return videoRootsFor(this.host.context, file);
   }
 
   private async locateVideo(): Promise<void> {
@@ -397,14 +453,7 @@ export class TracePanel implements vscode.Disposable {
   }
 
   private async loadFrames(slot: Slot, gen: number, target: TraceTarget, record: TraceRecord, sampler: SamplerName): Promise<void> {
-    // The record's own frame parameters (fps, count) apply to the sampler it names.
-    const f = record.frames as { sampler?: string; fps?: unknown; count?: unknown } | undefined;
-    const own = f?.sampler === sampler;
-    const params = {
-      sampler,
-      fps: own && typeof f.fps === 'number' && f.fps > 0 ? f.fps : undefined,
-      count: own && Number.isInteger(f.count) && (f.count as number) > 0 ? (f.count as number) : undefined,
-    };
+    const params = frameParams(record, sampler);
     const video = record.video;
     this.framesJobs[slot]?.abort();
     const job = new AbortController();
@@ -477,6 +526,7 @@ export class TracePanel implements vscode.Disposable {
   /** Re-send the current state (after `ready`, or when the panel becomes visible again). */
   private flush(): void {
     if (this.traceMessage) this.post(this.traceMessage);
+    if (this.traceMessage?.type === 'trace') this.post({ type: 'rerun', rerun: sameTarget(this.rerunTarget, this.target) ? (this.lastRerun ?? null) : null });
     if (this.framesMessages.a) this.post(this.framesMessages.a);
     if (this.framesMessages.b) this.post(this.framesMessages.b);
   }

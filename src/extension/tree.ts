@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { IndexEntry, IndexProblem } from '../core/indexer';
 import { CATEGORIES, DIRECTIONS, OUTCOMES, type Category, type Direction, type Outcome } from '../core/schemas';
 import { bucketOf, formatAccuracy, outcomeOf, predictedOf } from '../core/summary';
+import { isRerunsFile } from '../core/model/reruns';
 import type { ComparisonSession, Comparisons } from './comparisons';
 import type { ResultsFile, ResultsStore } from './store';
 
@@ -77,10 +78,14 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
   private readonly sub: vscode.Disposable;
 
   private readonly subComparisons: vscode.Disposable | undefined;
+  /** Re-runs by source id, per re-runs file version. */
+  private readonly rerunIndex = new WeakMap<ResultsFile, { version: number; bySource: Map<string, IndexEntry[]> }>();
 
   constructor(
     private readonly store: ResultsStore,
     private readonly comparisons?: Comparisons,
+    /** Where a results file's re-runs are written (their records show under the record re-run). */
+    private readonly rerunsFileOf?: (resultsFile: string) => string,
   ) {
     this.sub = store.onDidChange(() => this.refresh());
     this.subComparisons = comparisons?.onDidChange(() => this.refresh());
@@ -107,6 +112,30 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     if (hit) return hit;
     this.nodes.set(make.id, make);
     return make;
+  }
+
+  /** The re-runs of a record, from its results file's re-runs file when that is open. */
+  rerunsOf(file: ResultsFile, entry: IndexEntry): { file: ResultsFile; entries: IndexEntry[] } | undefined {
+    if (!this.rerunsFileOf || isRerunsFile(file.path)) return undefined;
+    const companion = this.store.list.find((f) => f.path === this.rerunsFileOf!(file.path));
+    if (!companion?.index) return undefined;
+    let cache = this.rerunIndex.get(companion);
+    if (!cache || cache.version !== companion.version) {
+      const bySource = new Map<string, IndexEntry[]>();
+      // A re-run's id is "<source id>~<mode>~<key>".
+      for (const e of companion.index.entries) {
+        const at = e.id.lastIndexOf('~', e.id.lastIndexOf('~') - 1);
+        if (at <= 0) continue;
+        const src = e.id.slice(0, at);
+        let list = bySource.get(src);
+        if (!list) bySource.set(src, (list = []));
+        list.push(e);
+      }
+      cache = { version: companion.version, bySource };
+      this.rerunIndex.set(companion, cache);
+    }
+    const entries = cache.bySource.get(entry.id);
+    return entries?.length ? { file: companion, entries } : undefined;
   }
 
   fileNode(file: ResultsFile): FileNode {
@@ -218,6 +247,10 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
       }
       case 'page':
         return this.records(element, element.entries);
+      case 'record': {
+        const r = this.rerunsOf(element.file, element.entry);
+        return r ? r.entries.map((entry) => this.node({ kind: 'record', id: `${element.id}/rr:${r.file.key}:${entry.offset}`, file: r.file, entry, parent: element })) : [];
+      }
       case 'problems':
         return element.file.index!.problems.map((problem) =>
           this.node({ kind: 'problem', id: `q:${element.file.key}:${problem.offset}`, file: element.file, problem, parent: element }),
@@ -346,12 +379,18 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const pred = predictedOf(e, rule);
         // Gold and prediction lead the label: the stems of one group are often alike, and a narrow
         // sidebar cuts the end of the row first.
-        const item = new vscode.TreeItem(`${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`, C.None);
+        const rerun = isRerunsFile(n.file.path);
+        const under = rerun && n.parent.kind === 'record';
+        const runs = rerun ? undefined : this.rerunsOf(n.file, e);
+        const label = under ? `${e.gold || '?'} → ${pred || '–'}  ${e.id.split('~')[1] ?? ''} thinking (re-run)` : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
+        const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
         item.id = n.id;
-        item.description = `${videoName(e.video)} · line ${e.line}${e.formatValid ? '' : ' · format ✗'}`;
+        item.description = under
+          ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${e.formatValid ? '' : ' · format ✗'}`
+          : `${videoName(e.video)} · line ${e.line}${e.formatValid ? '' : ' · format ✗'}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
         item.iconPath = e.formatValid ? outcomeIcon(outcome) : new vscode.ThemeIcon('warning', outcomeColour(outcome));
         item.resourceUri = recordUri(n.file, e);
-        item.contextValue = 'stThink.record';
+        item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
         item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
         item.accessibilityInformation = {
           label: `${e.label}. ${outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.formatValid ? '' : ', invalid format'}. Line ${e.line}.`,

@@ -106,6 +106,8 @@ window.addEventListener('message', (event: MessageEvent) => {
   } else if (m.type === 'pair') {
     app.classList.add('trace', 'pair');
     pairView.show(m);
+  } else if (m.type === 'rerun') {
+    if (!app.classList.contains('pair')) traceView.showRerun(m.rerun);
   } else if (m.type === 'frames') {
     if (app.classList.contains('pair')) pairView.showFrames(m.slot ?? 'a', m.frames);
     else traceView.showFrames(m.frames);

@@ -2,7 +2,7 @@
  * The trace view's renderer: the frames the model saw beside its think/answer trace. All record text
  * goes in through textContent (trace text is untrusted); images only from webview URIs the host sent.
  */
-import type { FramesView, TraceRecordView, WebviewMessage } from '../core/protocol';
+import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
 type Post = (m: WebviewMessage) => void;
@@ -25,6 +25,7 @@ export class TraceView {
   private readonly framesPane = el('section', undefined, 'frames');
   private readonly textPane = el('section', undefined, 'trace-text');
   private readonly header = el('header', undefined, 'trace-nav');
+  private readonly rerunPane = el('section', undefined, 'rerun');
 
   constructor(
     private readonly root: HTMLElement,
@@ -40,10 +41,85 @@ export class TraceView {
     this.root.replaceChildren();
     const grid = el('div', undefined, 'trace-grid');
     grid.append(this.framesPane, this.textPane);
-    this.root.append(this.header, grid);
+    this.rerunPane.replaceChildren();
+    this.rerunPane.hidden = true;
+    this.root.append(this.header, this.rerunPane, grid);
     this.renderNav(position, pinned);
     this.renderText(record);
     this.renderFrames();
+  }
+
+  /** The re-run section: the prompt before running, the text as it streams, the result. */
+  showRerun(view: RerunView | null): void {
+    const hadFocus = this.rerunPane.contains(document.activeElement);
+    const p = this.rerunPane;
+    p.replaceChildren();
+    p.hidden = !view;
+    if (!view) return;
+    const head = el('div', undefined, 'rerun-head');
+    head.append(el('h2', view.runs.length > 1 ? 'Re-run: forward and reverse thinking' : `Re-run: ${view.runs[0]?.mode ?? ''} thinking`));
+    const facts = [view.model, view.provider && `provider ${view.provider}`, view.generation].filter(Boolean).join(' · ');
+    if (facts) head.append(el('span', facts, 'note rerun-facts'));
+    const actions = el('span', undefined, 'rerun-actions');
+    if (view.state === 'plan') {
+      actions.append(
+        button('Run', () => this.post({ type: 'rerunStart' }), { title: 'Send this prompt and the frames shown to the model' }),
+        button('Cancel', () => this.post({ type: 'rerunDismiss' }), { secondary: true }),
+      );
+    } else if (view.state === 'loading' || view.state === 'running') {
+      actions.append(spinner(), button('Stop', () => this.post({ type: 'rerunStop' }), { title: 'Stop generating (nothing is saved)' }));
+    } else actions.append(button('Close', () => this.post({ type: 'rerunDismiss' }), { secondary: true }));
+    head.append(actions);
+    p.append(head);
+    if (view.providerNote) p.append(el('p', view.providerNote, 'note provider-note'));
+    if (view.message) p.append(el('p', view.message, view.state === 'error' ? 'error-text' : 'note'));
+    if (view.inputPath) p.append(el('p', `Input: ${view.inputPath}`, 'note'));
+    const cols = el('div', undefined, `rerun-runs${view.runs.length > 1 ? ' two' : ''}`);
+    for (const r of view.runs) {
+      const col = el('div', undefined, `rerun-run ${r.state}`);
+      const title = el('h3', `${r.mode === 'forward' ? 'Forward' : 'Reverse'} thinking`);
+      title.append(el('span', ` · ${r.state}`, 'note'));
+      col.append(title);
+      const prompt = el('details', undefined, 'prompt');
+      prompt.open = view.state === 'plan';
+      prompt.append(el('summary', 'Prompt'));
+      for (const [k, v] of [['system', r.prompt.system], ['user (after the video)', r.prompt.user], ['assistant starts with', r.prompt.assistantPrefix]] as const) {
+        if (!v) continue;
+        prompt.append(el('p', k, 'k'), el('pre', v, 'prompt-text'));
+      }
+      col.append(prompt);
+      if (view.state !== 'plan') {
+        if (r.steps.length) {
+          const steps = el('ol', undefined, 'steps');
+          for (const st of r.steps) {
+            const li = el('li', undefined, `step ${st.kind}`);
+            if (st.label) li.append(el('span', st.label, 'step-label'));
+            li.append(el('span', st.text, 'step-text'));
+            steps.append(li);
+          }
+          col.append(steps);
+        }
+        const live = el('pre', r.text || (r.state === 'waiting' ? '(waiting)' : ''), 'response rerun-text');
+        live.setAttribute('aria-live', 'polite');
+        col.append(live);
+        if (r.answer !== undefined) col.append(el('p', `Answer: ${r.answer.trim()}`, 'answer'));
+        const verdict = el('p', undefined, 'verdict');
+        for (const [name, res] of [['mcq_infer', r.mcq_infer], ['grpo_reward', r.grpo_reward]] as const) {
+          verdict.append(el('span', `${OUTCOME_MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`, `rule ${res.outcome}`));
+        }
+        verdict.append(el('span', r.formatValid ? 'format ✓' : 'format ✗', r.formatValid ? 'format ok' : 'format bad'));
+        col.append(verdict);
+        const speed = [`${r.tokens} tokens`, r.firstTokenMs !== undefined ? `first token ${(r.firstTokenMs / 1000).toFixed(2)} s` : '', r.tokensPerSecond ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '']
+          .filter(Boolean)
+          .join(' · ');
+        col.append(el('p', speed, 'note rerun-speed'));
+        if (r.savedTo) col.append(el('p', `Saved to ${r.savedTo}`, 'note'));
+        if (r.error) col.append(el('p', r.error, 'error-text'));
+      }
+      cols.append(col);
+    }
+    p.append(cols);
+    if (hadFocus || view.state === 'plan') (p.querySelector('vscode-button') as HTMLElement | null)?.focus();
   }
 
   showFrames(frames: FramesView): void {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StThinkApi } from '../../src/extension/extension';
 import type { RecordNode, ResultsNode } from '../../src/extension/tree';
+import { writeTinyQwen2vlModel } from '../support/tinyModel';
 
 const repo = path.resolve(__dirname, '../../..');
 const sample = path.join(repo, 'samples/st-r1-demo-run.jsonl');
@@ -403,6 +404,115 @@ describe('Results tree in a real extension host', function () {
     // "Show A" from the pair: back to one record.
     await vscode.commands.executeCommand('stThink.showTrace', a.tree.recordNode(file, fwd));
     await waitFor('the single trace', () => (panel.target?.entry === fwd && !panel.pair ? true : undefined));
+  });
+
+  it('re-runs a question through a local ONNX model: prompt first, streamed text, saved beside the file, under its record', async function () {
+    this.timeout(120_000);
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
+    const mk = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=112x84:rate=30', '-frames:v', '300', '-pix_fmt', 'yuv420p', path.join(dir, 'videos', 'r1_video', 'walk.mp4')]);
+    assert.equal(mk.status, 0, String(mk.stderr));
+    // A real ST-R1 row (a reverse direction question), pointed at the generated video.
+    const row = JSON.parse(fs.readFileSync(path.join(repo, '../shared/data/ego-st/r1-test-mcq-126.jsonl'), 'utf8').split('\n')[0]);
+    const results = path.join(dir, 'run.jsonl');
+    fs.writeFileSync(results, JSON.stringify({ ...row, video: '/vi-lab/Ego-ST-bench/r1_video/walk.mp4' }) + '\n');
+    const before = fs.readFileSync(results);
+    const model = writeTinyQwen2vlModel(path.join(dir, 'tiny-qwen2vl'));
+    const empty = path.join(dir, 'not-a-model');
+    fs.mkdirSync(empty);
+    const cfg = vscode.workspace.getConfiguration('stThink');
+    const set = (k: string, v: unknown) => cfg.update(k, v, vscode.ConfigurationTarget.Global);
+    try {
+      await set('videoRoots', [path.join(dir, 'videos')]);
+      await set('rerun.maxNewTokens', 24);
+      await set('executionProvider', 'cuda');
+      await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(results));
+      const file = a.store.list[0];
+      const node = a.tree.recordNode(file, file.index!.entries[0])!;
+
+      // A folder that is not a model: the plan runs into a clear error naming what is missing.
+      await set('modelPath', empty);
+      const panel = (await vscode.commands.executeCommand('stThink.rerunQuestion', node, 'forward')) as import('../../src/extension/tracePanel').TracePanel;
+      assert.ok(panel, 'the trace view opens with the plan');
+      const plan = panel.lastRerun!;
+      assert.equal(plan.state, 'plan');
+      assert.equal(plan.runs.length, 1);
+      assert.match(plan.runs[0].prompt.user, /^Please take a egocentric view[\s\S]*get to starting point \? Options:A\. Turn right[\s\S]*\nB\. Turn left[\s\S]*<answer> answer here <\/answer>\.$/);
+      await a.reruns.start(panel);
+      assert.equal(panel.lastRerun!.state, 'error');
+      assert.match(panel.lastRerun!.message ?? '', /not-a-model cannot be used: config\.json is missing;/);
+
+      // The tiny model: asked for CUDA, runs on the CPU and says why; the text streams in.
+      await set('modelPath', model);
+      const posts = panel.rerunPosts;
+      await a.reruns.start(panel);
+      const done = panel.lastRerun!;
+      assert.equal(done.state, 'done', done.message);
+      assert.equal(done.provider, 'CPU');
+      assert.match(done.providerNote ?? '', /^CUDA provider unavailable: /);
+      assert.ok(panel.rerunPosts - posts >= 5, `${panel.rerunPosts - posts} states posted while streaming`);
+      const run = done.runs[0];
+      assert.equal(run.state, 'done');
+      assert.ok(run.tokens >= 1 && run.tokens <= 24, String(run.tokens));
+      assert.ok(run.text.length > 0);
+      const out = path.join(dir, 'run.reruns.jsonl');
+      assert.equal(run.savedTo, out);
+      const saved = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(saved.length, 1);
+      assert.equal(saved[0].sourceId, row && file.index!.entries[0].id);
+      assert.equal(saved[0].provider, 'cpu');
+      assert.deepEqual(saved[0].frames.indices, [0, 33, 66, 100, 166, 199, 233, 299]);
+      assert.deepEqual([saved[0].frames.width, saved[0].frames.height], [392, 280]);
+      assert.equal(saved[0].response, run.text);
+
+      // The re-run shows under its record in the tree, and Diff with Original pairs them.
+      const reruns = await waitFor('the re-runs file in the tree', () => a.store.list.find((f) => f.path === out && f.index?.entries.length === 1));
+      const src = a.tree.recordNode(file, file.index!.entries[0])!;
+      const kids = a.tree.getChildren(src);
+      assert.equal(kids.length, 1);
+      assert.match(labelOf(a, kids[0]), /forward thinking \(re-run\)$/);
+      assert.equal(a.tree.getTreeItem(kids[0]).contextValue, 'stThink.rerun');
+      assert.equal((kids[0] as RecordNode).file, reruns);
+      await vscode.commands.executeCommand('stThink.diffRerunWithOriginal', kids[0]);
+      const pairPanel = await waitFor('the original vs re-run pair', () => [...a.tracePanels].find((p) => p.lastPair?.title.endsWith('original vs re-run')));
+      assert.equal(pairPanel.lastPair!.b.response, run.text);
+
+      // Both: forward then reverse (which opens with the counterpart question), then the pair.
+      await set('rerun.maxNewTokens', 6);
+      const both = (await vscode.commands.executeCommand('stThink.rerunQuestion', src, 'both')) as typeof panel;
+      assert.deepEqual(both.lastRerun!.runs.map((r) => r.mode), ['forward', 'reverse']);
+      await a.reruns.start(both);
+      assert.equal(both.lastRerun?.state, 'done', both.lastRerun?.message);
+      const pair = await waitFor('the forward vs reverse pair', () => [...a.tracePanels].find((p) => p.lastPair?.title.includes('forward vs reverse thinking'))?.lastPair);
+      assert.ok(pair.b.response.startsWith("<think>Let's start by thinking forward what directions do you need to go through to get to your destination?"), pair.b.response);
+      assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 3);
+
+      // Stop: the run ends, says so, and writes nothing (a model that never ends its turn).
+      await set('modelPath', writeTinyQwen2vlModel(path.join(dir, 'tiny-endless'), { neverEnd: true }));
+      await set('rerun.maxNewTokens', 2000);
+      const long = (await vscode.commands.executeCommand('stThink.rerunQuestion', src, 'forward')) as typeof panel;
+      const running = a.reruns.start(long);
+      await waitFor('tokens streaming', () => long.lastRerun?.state === 'running' && long.lastRerun.runs[0].tokens > 2, 30_000);
+      await vscode.commands.executeCommand('stThink.stopRerun');
+      await running;
+      assert.equal(long.lastRerun!.state, 'cancelled');
+      assert.equal(long.lastRerun!.runs[0].savedTo, undefined);
+      assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 3);
+      for (const l of fs.readFileSync(out, 'utf8').trim().split('\n')) JSON.parse(l);
+      assert.deepEqual(fs.readFileSync(results), before, 'the results file is never written');
+
+      // Re-run Filtered Records: with the settings of "Both" above both runs are done already.
+      await set('modelPath', model);
+      await set('rerun.maxNewTokens', 6);
+      const tally = await vscode.commands.executeCommand('stThink.rerunFiltered', { file }, 'both', { confirm: false });
+      assert.deepEqual(tally, { done: 0, skipped: 2, failed: 0, cancelled: false });
+      await set('rerun.maxNewTokens', 5);
+      const again = await vscode.commands.executeCommand('stThink.rerunFiltered', { file }, 'forward', { confirm: false });
+      assert.deepEqual(again, { done: 1, skipped: 0, failed: 0, cancelled: false });
+      assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 4);
+    } finally {
+      for (const k of ['videoRoots', 'rerun.maxNewTokens', 'executionProvider', 'modelPath']) await set(k, undefined);
+    }
   });
 
   it('says clearly when a file is not a results file', async () => {

@@ -15,6 +15,8 @@ export interface TinyModelOptions {
   /** Store the decoder's weights in onnx/decoder_model_merged.onnx_data (as large exports do). */
   externalData?: boolean;
   seed?: number;
+  /** Bias the end-of-turn tokens far down, so greedy generation runs to max_new_tokens (for Stop tests). */
+  neverEnd?: boolean;
 }
 
 export const TINY = {
@@ -159,7 +161,7 @@ function visionEncoder(file: string, random: () => number): void {
  * [batch, kv_heads, past + seq, head_dim]. The last layer's cached values feed the logits, so the
  * cache matters to what comes out.
  */
-function decoder(dir: string, file: string, random: () => number, external: boolean): void {
+function decoder(dir: string, file: string, random: () => number, external: boolean, neverEnd: boolean): void {
   const w = new Weights(random, external ? `${path.basename(file)}_data` : undefined);
   const { hidden, layers, kvHeads, headDim } = TINY;
   const nodes: Node[] = [];
@@ -197,10 +199,17 @@ function decoder(dir: string, file: string, random: () => number, external: bool
     node('Add', ['pos_mean', 'mask_mean'], ['pos_mask']),
     node('Mul', ['pos_mask', w.scalar('small', 1e-3)], ['bias']),
     node('Add', ['hidden_0', 'bias'], ['hidden_1']),
-    node('MatMul', ['hidden_1', w.random2d('lm_head.weight', hidden, TINY_VOCAB.length, 2)], ['logits']),
+    node('MatMul', ['hidden_1', w.random2d('lm_head.weight', hidden, TINY_VOCAB.length, 2)], ['logits_raw']),
+    node('Add', ['logits_raw', w.float('lm_head.bias', [TINY_VOCAB.length], lmBias(neverEnd))], ['logits']),
   );
   w.writeExternal(dir);
   save(file, { name: 'decoder_model_merged', node: nodes, input: inputs, output: outputs, initializer: w.list });
+}
+
+function lmBias(neverEnd: boolean): Float32Array {
+  const b = new Float32Array(TINY_VOCAB.length);
+  if (neverEnd) for (const t of ['<|im_end|>', '<|endoftext|>']) b[TINY_IDS[t]] = -1e4;
+  return b;
 }
 
 function json(file: string, value: unknown): void {
@@ -267,6 +276,6 @@ export function writeTinyQwen2vlModel(dir: string, opts: TinyModelOptions = {}):
   });
   embedTokens(path.join(dir, 'onnx/embed_tokens.onnx'), random);
   visionEncoder(path.join(dir, 'onnx/vision_encoder.onnx'), random);
-  decoder(path.join(dir, 'onnx'), path.join(dir, 'onnx/decoder_model_merged.onnx'), random, opts.externalData ?? false);
+  decoder(path.join(dir, 'onnx'), path.join(dir, 'onnx/decoder_model_merged.onnx'), random, opts.externalData ?? false, opts.neverEnd ?? false);
   return dir;
 }

@@ -139,7 +139,7 @@ export interface RunAndSaveInput extends RerunContext {
   frameFiles: string[];
   outFile: string;
   signal?: AbortSignal;
-  onText?: (text: string) => void;
+  onText?: (text: string, tokens: number) => void;
 }
 
 /**

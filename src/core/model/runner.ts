@@ -33,8 +33,8 @@ export interface RerunInput {
   prompt: RerunPrompt;
   generation: GenerationSettings;
   signal?: AbortSignal;
-  /** Each piece of decoded text as it comes. */
-  onText?: (text: string) => void;
+  /** Each piece of decoded text as it comes, with the number of new tokens so far. */
+  onText?: (text: string, tokens: number) => void;
 }
 
 export interface RerunTimings {
@@ -176,7 +176,7 @@ class TransformersRerunner implements Rerunner {
       skip_special_tokens: true,
       callback_function: (text: string) => {
         generated += text;
-        input.onText?.(text);
+        input.onText?.(text, newTokens);
       },
       token_callback_function: (tokens: bigint[]) => {
         newTokens += tokens.length;

@@ -1,0 +1,496 @@
+/**
+ * Re-run Question… and Re-run Filtered Records…: the VS Code side of src/core/model. A re-run is
+ * planned in the trace view (its prompt shown), run on Run, streamed into the view, and saved to the
+ * results file's re-runs file, which opens beside it in the Results tree. The model stays loaded
+ * between runs; the status bar says which provider runs it.
+ */
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { analyse } from '../core/derive';
+import { extractFrames, findFfmpeg } from '../core/frames/extract';
+import { modelFrameSize } from '../core/frames/modelSize';
+import { resolveVideo } from '../core/frames/resolve';
+import type { IndexEntry } from '../core/indexer';
+import { DTYPES, inspectModelFolder, type ModelDtype, type ModelFolder } from '../core/model/folder';
+import { buildPrompt, DEFAULT_REVERSE_PREFIX, DEFAULT_SYSTEM, DEFAULT_USER_TEMPLATE, PromptError, type PromptTemplates, type RerunMode, type RerunPrompt } from '../core/model/prompt';
+import { isRerunsFile, rerunKey, rerunKeys, rerunsPath, runAndSave, type RerunContext } from '../core/model/reruns';
+import { loadRerunner, type Rerunner } from '../core/model/runner';
+import { checkGeneration, type GenerationSettings } from '../core/model/sampling';
+import { CUDA_HELP, type ProviderPreference } from '../core/model/session';
+import type { RerunView } from '../core/protocol';
+import type { TraceRecord } from '../core/schemas';
+import { reasoningSteps } from '../core/steps';
+import type { ResultsFile, ResultsStore } from './store';
+import { frameParams, sameTarget, TracePanel, videoRootsFor, type TraceHost, type TraceTarget } from './tracePanel';
+
+export type RerunChoice = RerunMode | 'both';
+
+interface Settings {
+  modelPath: string;
+  dtype: ModelDtype | 'auto';
+  provider: ProviderPreference;
+  templates: PromptTemplates;
+  generation: GenerationSettings;
+  outputFolder: string;
+}
+
+function settings(): Settings {
+  const c = vscode.workspace.getConfiguration('stThink');
+  const dtype = c.get<string>('modelDtype', 'auto');
+  return {
+    modelPath: c.get<string>('modelPath', '').trim(),
+    dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as ModelDtype) : 'auto',
+    provider: c.get<ProviderPreference>('executionProvider', 'auto'),
+    templates: {
+      user: c.get<string>('rerun.promptTemplate', '') || DEFAULT_USER_TEMPLATE,
+      reversePrefix: c.get<string>('rerun.reversePrefix', '') || DEFAULT_REVERSE_PREFIX,
+      system: c.get<string>('rerun.systemPrompt', '') || DEFAULT_SYSTEM,
+    },
+    generation: {
+      maxNewTokens: c.get<number>('rerun.maxNewTokens', 512),
+      doSample: c.get<boolean>('rerun.doSample', false),
+      temperature: c.get<number>('rerun.temperature', 1),
+      topP: c.get<number>('rerun.topP', 1),
+      seed: c.get<number>('rerun.seed', 0),
+    },
+    outputFolder: c.get<string>('rerun.outputFolder', '').trim(),
+  };
+}
+
+function describeGeneration(g: GenerationSettings): string {
+  return g.doSample ? `sampling (temperature ${g.temperature}, top-p ${g.topP}, seed ${g.seed}), up to ${g.maxNewTokens} tokens` : `greedy, up to ${g.maxNewTokens} tokens`;
+}
+
+/** A planned or running re-run of one record in one panel. */
+interface Plan {
+  panel: TracePanel;
+  target: TraceTarget;
+  record: TraceRecord;
+  prompts: RerunPrompt[];
+  view: RerunView;
+  abort?: AbortController;
+  running?: Promise<void>;
+}
+
+class UserError extends Error {}
+
+export class RerunService implements vscode.Disposable {
+  private readonly plans = new Map<TracePanel, Plan>();
+  private loaded: { key: string; runner: Promise<Rerunner> } | undefined;
+  private readonly status = vscode.window.createStatusBarItem('stThink.model', vscode.StatusBarAlignment.Left, 49);
+  readonly log = vscode.window.createOutputChannel('ST-Think Re-runs');
+  /** The re-runs files written this session (for tests). */
+  readonly written = new Set<string>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly store: ResultsStore,
+    private readonly host: () => TraceHost,
+  ) {
+    this.status.name = 'ST-Think Model';
+    this.status.command = 'stThink.chooseModelFolder';
+  }
+
+  /** Where a results file's re-runs go. */
+  rerunsFileOf(resultsFile: string): string {
+    return rerunsPath(resultsFile, settings().outputFolder || undefined);
+  }
+
+  /** The re-runs file of `file` when it exists, so it opens beside it. */
+  companionOf(file: ResultsFile): vscode.Uri | undefined {
+    if (isRerunsFile(file.path)) return undefined;
+    const p = this.rerunsFileOf(file.path);
+    return fs.existsSync(p) ? vscode.Uri.file(p) : undefined;
+  }
+
+  /** Re-run Question…: plans the re-run in the trace view, showing the prompt(s); Run starts it. */
+  async plan(target: TraceTarget, choice: RerunChoice): Promise<TracePanel | undefined> {
+    if (isRerunsFile(target.file.path)) {
+      void vscode.window.showInformationMessage('ST-Think: this record is itself a re-run; re-run its original record instead (Diff with Original shows it).');
+      return undefined;
+    }
+    const { record } = await target.file.index!.readRecord(target.entry);
+    const s = settings();
+    const modes: RerunMode[] = choice === 'both' ? ['forward', 'reverse'] : [choice];
+    let prompts: RerunPrompt[];
+    try {
+      prompts = modes.map((m) => buildPrompt(record, m, s.templates));
+    } catch (e) {
+      if (e instanceof PromptError) return void vscode.window.showErrorMessage(`ST-Think: cannot re-run ${record.id}: ${e.message}`);
+      throw e;
+    }
+    const panel = await TracePanel.show(this.host(), target, false);
+    const old = this.plans.get(panel);
+    old?.abort?.abort();
+    const view: RerunView = {
+      state: 'plan',
+      model: s.modelPath ? s.modelPath.split(/[\\/]/).pop() : undefined,
+      generation: describeGeneration(s.generation),
+      message: s.modelPath ? 'The prompt below goes to the model with the frames shown. Run sends it; the result is saved beside the results file.' : 'No model folder is set: Run asks for one (setting stThink.modelPath).',
+      runs: prompts.map((p) => this.emptyRun(p)),
+    };
+    const plan: Plan = { panel, target, record, prompts, view };
+    this.plans.set(panel, plan);
+    panel.setRerun(target, view);
+    return panel;
+  }
+
+  private emptyRun(p: RerunPrompt): RerunView['runs'][number] {
+    const none = { outcome: 'unanswered' as const, predicted: '' };
+    return { mode: p.mode, state: 'waiting', prompt: { system: p.system, user: p.user, assistantPrefix: p.assistantPrefix }, text: '', steps: [], mcq_infer: none, grpo_reward: none, formatValid: false, tokens: 0 };
+  }
+
+  /** The panel's planned re-run, if any (for tests). */
+  planOf(panel: TracePanel): Readonly<Plan> | undefined {
+    return this.plans.get(panel);
+  }
+
+  /** Run: the model, the frames, then each mode in turn, streamed into the panel and saved. */
+  async start(panel: TracePanel): Promise<void> {
+    const plan = this.plans.get(panel);
+    if (!plan || plan.running || (plan.view.state !== 'plan' && plan.view.state !== 'error' && plan.view.state !== 'cancelled' && plan.view.state !== 'done')) return;
+    plan.running = this.execute(plan).finally(() => {
+      plan.running = undefined;
+      this.setRunningContext();
+    });
+    this.setRunningContext();
+    await plan.running;
+  }
+
+  /** `stThink.rerunRunning` shows Stop Re-run in the palette and the trace view's title bar. */
+  private running = 0;
+  private setRunningContext(extra = 0): void {
+    const n = [...this.plans.values()].filter((p) => p.running).length + extra;
+    if (n === this.running) return;
+    this.running = n;
+    void vscode.commands.executeCommand('setContext', 'stThink.rerunRunning', n > 0);
+  }
+
+  stop(panel: TracePanel): void {
+    this.plans.get(panel)?.abort?.abort();
+  }
+
+  dismiss(panel: TracePanel): void {
+    const plan = this.plans.get(panel);
+    if (!plan) return;
+    plan.abort?.abort();
+    this.plans.delete(panel);
+    panel.setRerun(plan.target, undefined);
+  }
+
+  private update(plan: Plan, change: Partial<RerunView>): void {
+    plan.view = { ...plan.view, ...change };
+    plan.panel.setRerun(plan.target, plan.view);
+  }
+
+  private async execute(plan: Plan): Promise<void> {
+    const s = settings();
+    const abort = new AbortController();
+    plan.abort = abort;
+    plan.view = { ...plan.view, runs: plan.prompts.map((p) => this.emptyRun(p)), message: undefined, providerNote: undefined };
+    try {
+      const bad = checkGeneration(s.generation);
+      if (bad) throw new UserError(`Generation settings: ${bad}.`);
+      this.update(plan, { state: 'loading', message: 'Loading the model…' });
+      const model = await this.modelFolder(s);
+      const runner = await this.runner(model, s.provider);
+      this.update(plan, {
+        model: runner.model.name,
+        provider: runner.provider.toUpperCase(),
+        providerNote: runner.fallback ? `${runner.fallback}. Running on the CPU. ${CUDA_HELP}` : undefined,
+        message: 'Extracting the frames…',
+      });
+      const frames = await this.frames(plan.panel, plan.target, plan.record, abort.signal);
+      this.update(plan, { state: 'running', message: undefined, inputPath: undefined });
+      const outFile = this.rerunsFileOf(plan.target.file.path);
+      for (let i = 0; i < plan.prompts.length; i++) {
+        if (abort.signal.aborted) break;
+        const prompt = plan.prompts[i];
+        let text = prompt.assistantPrefix;
+        let tokens = 0;
+        const started = performance.now();
+        let firstTokenMs: number | undefined;
+        let last = 0;
+        const show = (force = false) => {
+          const now = performance.now();
+          if (!force && now - last < 60) return;
+          last = now;
+          const runs = [...plan.view.runs];
+          runs[i] = { ...runs[i], state: 'running', text, tokens, firstTokenMs, ...this.analysis(text, plan.record) };
+          this.update(plan, { runs });
+        };
+        show(true);
+        const ctx: RerunContext = {
+          source: plan.record,
+          sourceFile: plan.target.file.path,
+          mode: prompt.mode,
+          prompt,
+          frames: frames.facts,
+          model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype },
+          provider: runner.provider,
+          fallback: runner.fallback,
+          generation: s.generation,
+        };
+        const { output, record } = await runAndSave(runner, {
+          ...ctx,
+          frameFiles: frames.files,
+          outFile,
+          signal: abort.signal,
+          onText: (t, n) => {
+            text += t;
+            tokens = n;
+            firstTokenMs ??= performance.now() - started;
+            show();
+          },
+        });
+        const runs = [...plan.view.runs];
+        runs[i] = {
+          ...runs[i],
+          state: output.stopped === 'cancelled' ? 'cancelled' : 'done',
+          text: output.response,
+          tokens: output.timings.newTokens,
+          firstTokenMs: output.timings.firstTokenMs,
+          tokensPerSecond: output.timings.tokensPerSecond,
+          savedTo: record ? outFile : undefined,
+          ...this.analysis(output.response, plan.record),
+        };
+        this.update(plan, { runs, inputPath: output.inputPath });
+        if (record) {
+          this.written.add(outFile);
+          this.log.appendLine(`${new Date().toISOString()} ${plan.record.id} ${prompt.mode}: ${output.timings.newTokens} tokens, first token ${output.timings.firstTokenMs.toFixed(0)} ms, ${output.timings.tokensPerSecond.toFixed(1)} tokens/s on ${runner.provider} → ${outFile}`);
+        }
+      }
+      const cancelled = abort.signal.aborted;
+      this.update(plan, { state: cancelled ? 'cancelled' : 'done', message: cancelled ? 'Stopped: the stopped run was not saved.' : undefined });
+      await this.showSaved(outFile);
+      if (!cancelled && plan.prompts.length === 2) await this.openBoth(plan, outFile);
+    } catch (e) {
+      const msg = e instanceof UserError ? e.message : `The re-run failed: ${(e as Error).message}`;
+      if (!(e instanceof UserError)) this.log.appendLine(`${new Date().toISOString()} ${plan.record.id}: ${(e as Error).stack ?? e}`);
+      this.update(plan, { state: abort.signal.aborted ? 'cancelled' : 'error', message: msg });
+      if (e instanceof UserError && /model folder/i.test(msg)) {
+        void vscode.window.showErrorMessage(`ST-Think: ${msg}`, 'Choose Model Folder…').then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
+      }
+    } finally {
+      plan.abort = undefined;
+    }
+  }
+
+  private analysis(text: string, record: TraceRecord): Pick<RerunView['runs'][number], 'steps' | 'answer' | 'mcq_infer' | 'grpo_reward' | 'formatValid'> {
+    const a = analyse({ response: text, gold: record.gold, category: record.category });
+    // While streaming the think block is still open: its steps so far.
+    const open = text.indexOf('<think>');
+    const close = text.indexOf('</think>');
+    const think = a.think ?? (open >= 0 ? text.slice(open + 7, close >= 0 ? close : undefined) : undefined);
+    const partialAnswer = a.answer ?? (text.includes('<answer>') ? text.slice(text.indexOf('<answer>') + 8) : undefined);
+    return { steps: think ? reasoningSteps(think) : [], answer: partialAnswer, mcq_infer: a.mcq_infer, grpo_reward: a.grpo_reward, formatValid: a.formatValid };
+  }
+
+  /** The model folder of the settings, checked; a clear error when unset or incomplete. */
+  private async modelFolder(s: Settings): Promise<ModelFolder> {
+    if (!s.modelPath) throw new UserError('No model folder is set: choose one (ST-Think: Choose Model Folder…, setting stThink.modelPath).');
+    const r = inspectModelFolder(s.modelPath, s.dtype);
+    if (!r.ok) throw new UserError(`The model folder ${s.modelPath} cannot be used: ${r.problems.join('; ')}.`);
+    return r.model;
+  }
+
+  /** The loaded model, reused while the folder, precision and provider stay the same. */
+  private async runner(model: ModelFolder, provider: ProviderPreference): Promise<Rerunner> {
+    const key = JSON.stringify([model.dir, model.dtype, provider]);
+    if (this.loaded?.key !== key) {
+      const old = this.loaded;
+      this.loaded = { key, runner: loadRerunner(model, provider) };
+      void old?.runner.then((r) => r.dispose()).catch(() => undefined);
+    }
+    try {
+      const r = await this.loaded.runner;
+      this.status.text = `$(chip) ${r.provider.toUpperCase()}`;
+      this.status.tooltip = `ST-Think re-runs: ${r.model.name} (${r.model.dtype}) on ${r.provider.toUpperCase()}${r.fallback ? `\n${r.fallback}` : ''}\nLoaded in ${(r.loadMs / 1000).toFixed(1)} s. Click to choose another model folder.`;
+      this.status.show();
+      return r;
+    } catch (e) {
+      this.loaded = undefined;
+      throw new UserError(`The model in ${model.dir} could not be loaded: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  /** The frames the trace view shows for the record (same sampler, same indices), as files in order. */
+  private async frames(panel: TracePanel | undefined, target: TraceTarget, record: TraceRecord, signal: AbortSignal): Promise<{ files: string[]; facts: RerunContext['frames'] }> {
+    const sampler = panel ? panel.samplerFor(record) : vscode.workspace.getConfiguration('stThink').get<'qwen2vl'>('frameSampler', 'qwen2vl');
+    const resolved = resolveVideo(record.video, videoRootsFor(this.context, target.file));
+    if (!resolved.file) throw new UserError(`The re-run needs the frames the model saw, and the video was not found (paths tried: ${resolved.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`);
+    const paths = findFfmpeg({ ffmpeg: vscode.workspace.getConfiguration('stThink').get<string>('ffmpegPath') || undefined });
+    const set = await extractFrames(resolved.file, frameParams(record, sampler), { paths, cacheDir: TracePanel.cacheUri(this.context).fsPath, signal });
+    const byIndex = new Map(set.frames.map((f) => [f.index, f]));
+    const files = set.indices.map((i) => {
+      const f = byIndex.get(i);
+      if (!f?.file) throw new UserError(`Frame ${i} of ${resolved.file} could not be decoded${f?.error ? `: ${f.error}` : ''}.`);
+      return f.file;
+    });
+    // Qwen2-VL sees the frames at ST-R1's smart_resize of the source size, whatever the sampler.
+    const size = modelFrameSize('qwen2vl', { width: set.probe.width, height: set.probe.height })!;
+    return { files, facts: { sampler, indices: set.indices, width: size.width, height: size.height, video: resolved.file } };
+  }
+
+  /** The re-runs file in the Results tree (opened beside its results file, or its new lines picked up). */
+  private async showSaved(outFile: string): Promise<ResultsFile | undefined> {
+    if (!fs.existsSync(outFile)) return undefined;
+    const uri = vscode.Uri.file(outFile);
+    const open = this.store.get(uri);
+    if (open) {
+      // An update already running (the file watcher's) may have read the file before the last line.
+      if (open.updating) await open.updating;
+      await this.store.updateNow(open);
+      return open;
+    }
+    return this.store.open(uri, { background: true });
+  }
+
+  /** Both: the forward and reverse re-runs side by side with the inline diff. */
+  private async openBoth(plan: Plan, outFile: string): Promise<void> {
+    const file = this.store.get(vscode.Uri.file(outFile));
+    const mine = file?.index?.entries.filter((e) => e.id.startsWith(`${plan.record.id}~`)) ?? [];
+    const fwd = [...mine].reverse().find((e) => e.id.startsWith(`${plan.record.id}~forward~`));
+    const rev = [...mine].reverse().find((e) => e.id.startsWith(`${plan.record.id}~reverse~`));
+    if (!file || !fwd || !rev) return;
+    await TracePanel.showPair(this.host(), {
+      a: { file, entry: fwd },
+      b: { file, entry: rev },
+      labelA: 'Forward thinking (re-run)',
+      labelB: 'Reverse thinking (re-run)',
+      title: `Re-run of ${plan.record.id}: forward vs reverse thinking`,
+    }, false);
+  }
+
+  /** Diff with Original: a re-run beside the record it re-ran. */
+  async diffWithOriginal(rerun: TraceTarget): Promise<void> {
+    const { record } = await rerun.file.index!.readRecord(rerun.entry);
+    if (!record.sourceId || !record.sourceFile) return void vscode.window.showInformationMessage(`ST-Think: ${record.id} is not a re-run (it names no source record).`);
+    if (!fs.existsSync(record.sourceFile)) return void vscode.window.showWarningMessage(`ST-Think: the original results file ${record.sourceFile} is not there any more.`);
+    const source = await this.store.open(vscode.Uri.file(record.sourceFile), { background: true });
+    const entry = source.index?.entries.find((e) => e.id === record.sourceId);
+    if (!entry) return void vscode.window.showWarningMessage(`ST-Think: ${record.sourceFile} has no record ${record.sourceId}.`);
+    await TracePanel.showPair(this.host(), {
+      a: { file: source, entry },
+      b: rerun,
+      labelA: `Original · ${source.path.split(/[\\/]/).pop()}:${entry.line}`,
+      labelB: `Re-run (${record.mode ?? 'rerun'}) · line ${rerun.entry.line}`,
+      title: `${record.sourceId}: original vs re-run`,
+    }, false);
+  }
+
+  /** Re-run Filtered Records…: every visible record of a file, with progress, cancel and resume. */
+  async rerunFiltered(file: ResultsFile, choice: RerunChoice): Promise<{ done: number; skipped: number; failed: number; cancelled: boolean }> {
+    const s = settings();
+    const modes: RerunMode[] = choice === 'both' ? ['forward', 'reverse'] : [choice];
+    const entries: IndexEntry[] = file.visible.slice();
+    const outFile = this.rerunsFileOf(file.path);
+    const tally = { done: 0, skipped: 0, failed: 0, cancelled: false };
+    const bad = checkGeneration(s.generation);
+    if (bad) {
+      void vscode.window.showErrorMessage(`ST-Think: generation settings: ${bad}.`);
+      return tally;
+    }
+    let model: ModelFolder;
+    try {
+      model = await this.modelFolder(s);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`ST-Think: ${(e as Error).message}`, 'Choose Model Folder…').then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
+      return tally;
+    }
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `ST-Think: re-running ${entries.length.toLocaleString()} records (${choice})`, cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        token.onCancellationRequested(() => abort.abort());
+        this.batches.add(abort);
+        this.setRunningContext(this.batches.size);
+        try {
+          const runner = await this.runner(model, s.provider);
+          const have = await rerunKeys(outFile);
+          const step = 100 / Math.max(1, entries.length * modes.length);
+          for (const entry of entries) {
+            if (abort.signal.aborted) break;
+            const target = { file, entry };
+            let record: TraceRecord;
+            let frames: Awaited<ReturnType<RerunService['frames']>> | undefined;
+            try {
+              record = (await file.index!.readRecord(entry)).record;
+            } catch (e) {
+              tally.failed += modes.length;
+              this.log.appendLine(`${file.path}:${entry.line}: ${(e as Error).message}`);
+              continue;
+            }
+            for (const mode of modes) {
+              if (abort.signal.aborted) break;
+              try {
+                const prompt = buildPrompt(record, mode, s.templates);
+                frames ??= await this.frames(undefined, target, record, abort.signal);
+                const ctx: RerunContext = {
+                  source: record, sourceFile: file.path, mode, prompt, frames: frames.facts,
+                  model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype }, provider: runner.provider, fallback: runner.fallback, generation: s.generation,
+                };
+                if (have.has(rerunKey(ctx))) {
+                  tally.skipped++;
+                } else {
+                  const { record: saved } = await runAndSave(runner, { ...ctx, frameFiles: frames.files, outFile, signal: abort.signal });
+                  if (saved) {
+                    tally.done++;
+                    this.written.add(outFile);
+                  }
+                }
+              } catch (e) {
+                if (abort.signal.aborted) break;
+                tally.failed++;
+                this.log.appendLine(`${file.path}:${entry.line} (${record.id}, ${mode}): ${(e as Error).message}`);
+              }
+              progress.report({ increment: step, message: `${tally.done} done · ${tally.skipped} already done · ${tally.failed} failed` });
+            }
+          }
+          tally.cancelled = abort.signal.aborted;
+        } finally {
+          this.batches.delete(abort);
+          this.setRunningContext(this.batches.size);
+        }
+      },
+    );
+    await this.showSaved(outFile);
+    const summary = `${tally.done} re-run${tally.done === 1 ? '' : 's'} saved, ${tally.skipped} already done (skipped), ${tally.failed} failed${tally.cancelled ? '; cancelled (run it again to resume)' : ''}.`;
+    const show = tally.failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+    void show(`ST-Think: ${summary}`, ...(tally.failed ? ['Show Log'] : [])).then((a) => a && this.log.show());
+    return tally;
+  }
+
+  /** Choose Model Folder…: pick, check, and save to the (machine-scoped) setting. */
+  async chooseModelFolder(folder?: vscode.Uri): Promise<boolean> {
+    const pick = folder ? [folder] : await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use This Model', title: 'A Qwen2-VL model exported to ONNX (config.json, tokenizer, onnx/…)' });
+    if (!pick?.[0]) return false;
+    const r = inspectModelFolder(pick[0].fsPath, settings().dtype);
+    if (!r.ok) {
+      void vscode.window.showErrorMessage(`ST-Think: ${pick[0].fsPath} cannot be used: ${r.problems.join('; ')}.`);
+      return false;
+    }
+    await vscode.workspace.getConfiguration('stThink').update('modelPath', pick[0].fsPath, vscode.ConfigurationTarget.Global);
+    void vscode.window.showInformationMessage(`ST-Think: re-runs will use ${r.model.name} (${r.model.dtype}; vision encoder, embeddings and decoder found).`);
+    return true;
+  }
+
+  /** Stop every running re-run (the status bar's and the palette's Stop). */
+  stopAll(): void {
+    for (const p of this.plans.values()) p.abort?.abort();
+    for (const b of this.batches) b.abort();
+  }
+  private readonly batches = new Set<AbortController>();
+
+  /** Is a re-run running for this target (for tests)? */
+  runningFor(target: TraceTarget): boolean {
+    return [...this.plans.values()].some((p) => p.running && sameTarget(p.target, target));
+  }
+
+  dispose(): void {
+    this.stopAll();
+    this.status.dispose();
+    this.log.dispose();
+    void this.loaded?.runner.then((r) => r.dispose()).catch(() => undefined);
+  }
+}
