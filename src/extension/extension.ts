@@ -2,6 +2,8 @@
  * Activation: wires the core (src/core) to VS Code: the Results tree, commands, the record view,
  * the status bar and diagnostics. Activation does no I/O; files are indexed when opened.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeFilter, isEmptyFilter, type ResultsFilter } from '../core/filter';
 import type { IndexEntry } from '../core/indexer';
@@ -411,6 +413,27 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     }),
     vscode.commands.registerCommand('stThink.chooseModelFolder', (uri?: vscode.Uri) => reruns.chooseModelFolder(uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('stThink.stopRerun', () => reruns.stopAll()),
+    vscode.commands.registerCommand('stThink.installCudaProvider', async () => {
+      // onnxruntime-node's own install script fetches its CUDA 12 provider (NuGet) on request.
+      const script = vscode.Uri.joinPath(context.extensionUri, 'node_modules', 'onnxruntime-node', 'script', 'install.js').fsPath;
+      if (!fs.existsSync(script)) {
+        return void vscode.window.showErrorMessage(`ST-Think: onnxruntime-node is not installed beside the extension (${script} is missing); run npm ci in ${context.extensionUri.fsPath} first.`);
+      }
+      const go = await vscode.window.showWarningMessage(
+        'Download the CUDA 12 provider of onnxruntime-node?',
+        { modal: true, detail: 'It is fetched from NuGet (network needed, a few hundred MB) into the extension\'s node_modules. Running on the GPU also needs CUDA 12 and cuDNN 9 installed on this machine. Reload the window afterwards; the status bar then says CUDA.' },
+        'Download',
+      );
+      if (go !== 'Download') return;
+      const term = vscode.window.createTerminal({
+        name: 'ST-Think: CUDA provider',
+        shellPath: process.execPath,
+        shellArgs: [script],
+        cwd: path.dirname(path.dirname(script)),
+        env: { ONNXRUNTIME_NODE_INSTALL: 'cuda12', ELECTRON_RUN_AS_NODE: '1' },
+      });
+      term.show();
+    }),
     vscode.commands.registerCommand('stThink.diffRerunWithOriginal', async (arg?: unknown) => {
       const t = rerunTarget(arg);
       if (!t?.file.index) return void vscode.window.showInformationMessage('ST-Think: select a re-run in the Results tree first.');

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { openWorkbench, runCommand } from '../harness/vscode-host.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,6 +53,10 @@ fs.writeFileSync(runB, fs.readFileSync(sample, 'utf8').split('\n').map((line) =>
   return JSON.stringify(r);
 }).join('\n'));
 
+// A tiny random-weight model in the Qwen2-VL ONNX layout, for Re-run Question… (built by the tests' fixture).
+const { writeTinyQwen2vlModel } = createRequire(import.meta.url)(path.join(root, 'out/test/support/tinyModel.js'));
+const modelDir = writeTinyQwen2vlModel(path.join(ws, 'tiny-qwen2vl'));
+
 let n = 0;
 let failed = 0;
 const step = async (name, fn) => {
@@ -94,6 +99,19 @@ async function webviewFrame(selector, timeoutMs = 20_000) {
   }
   throw new Error(`no webview frame has ${selector}`);
 }
+/** code-server's folder dialog (a quick input): type the folder's path and pick it. */
+async function pickFolder(folder) {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.waitForTimeout(500);
+  await input.fill(folder);
+  await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, folder, { timeout: 5_000 });
+  await page.keyboard.press('Enter');
+  // Enter on a folder's path may first open the folder in the dialog; a second Enter picks it.
+  await page.waitForTimeout(700);
+  if (await input.isVisible()) await page.keyboard.press('Enter');
+}
+
 /** The trace view's frame once it shows record `id` and has `selector`. */
 async function traceFrame(id, selector, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -203,16 +221,7 @@ try {
     // user settings to the extension host late, and a person would locate the folder this way.)
     let frame = await traceFrame('hostile-1', '.frames-error');
     await frame.locator('vscode-button', { hasText: 'Locate Video Folder' }).click();
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await page.waitForTimeout(500);
-    const folder = path.join(ws, 'videos');
-    await input.fill(folder);
-    await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, folder, { timeout: 5_000 });
-    await page.keyboard.press('Enter');
-    // Enter on a folder's path may first open the folder in the dialog; a second Enter picks it.
-    await page.waitForTimeout(700);
-    if (await input.isVisible()) await page.keyboard.press('Enter');
+    await pickFolder(path.join(ws, 'videos'));
     frame = await traceFrame('hostile-1', '.strip img', 30_000);
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
     const captions = await frame.locator('.strip .caption').allInnerTexts();
@@ -245,6 +254,37 @@ try {
     await shot('6-restored');
   });
 
+  await step('Re-run Question… shows the reverse-thinking prompt, streams the run into the trace view and saves it', async () => {
+    await runCommand(page, 'ST-Think: Choose Model Folder');
+    await pickFolder(modelDir);
+    await page.locator('.notifications-toasts', { hasText: 're-runs will use' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await runCommand(page, 'ST-Think: Re-run Question');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill('Reverse thinking');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reverse thinking' }).first().waitFor({ state: 'visible', timeout: 5_000 });
+    await page.keyboard.press('Enter');
+    const frame = await traceFrame('hostile-1', '.rerun .prompt-text', 20_000);
+    const prompt = (await frame.locator('.rerun .prompt-text').allInnerTexts()).join('\n');
+    const opening = "<think>Let's start by thinking reverse which landmarks (objects or scenery changes) did you pass by to return to the starting point?";
+    if (!prompt.includes(opening)) throw new Error(`the planned prompt lacks the reverse opening: ${prompt.slice(-300)}`);
+    if (!prompt.includes('<img src=x onerror=alert(1)>')) throw new Error('the prompt does not show the options as text');
+    await shot(`${n}-rerun-plan`);
+    await frame.locator('.rerun vscode-button[title^="Send this prompt"]').click();
+    await frame.locator('.rerun-run.done').waitFor({ state: 'attached', timeout: 90_000 });
+    const speed = await frame.locator('.rerun-speed').innerText();
+    if (!/\d+ tokens · first token [\d.]+ s · [\d.]+ tokens\/s/.test(speed)) throw new Error(`speed line reads "${speed}"`);
+    const text = await frame.locator('.rerun-text').innerText();
+    if (!text.startsWith(opening)) throw new Error(`the re-run's text starts "${text.slice(0, 120)}"`);
+    const saved = await frame.locator('.rerun-run.done').innerText();
+    if (!/Saved to .*hostile-run\.reruns\.jsonl/.test(saved)) throw new Error(`no "Saved to" in "${saved.slice(-300)}"`);
+    const lines = fs.readFileSync(path.join(ws, 'hostile-run.reruns.jsonl'), 'utf8').trim().split('\n');
+    if (lines.length !== 1 || JSON.parse(lines[0]).sourceId !== 'hostile-1') throw new Error(`the re-runs file holds ${lines.length} lines`);
+    await treeRow('hostile-run.reruns.jsonl').waitFor({ state: 'visible', timeout: 10_000 });
+    if (dialogs.length) throw new Error(`script ran: dialogs ${dialogs.join(', ')}`);
+    await shot(`${n}-rerun-done`);
+  });
+
   await step('Compare With… opens the comparison view; a flip opens the inline diff and the diff editor', async () => {
     await openThroughPalette(sample);
     await openThroughPalette(runB);
@@ -261,7 +301,7 @@ try {
     frame = await webviewFrame('vscode-button:has-text("Diff Editor")', 20_000);
     const body = await frame.locator('body').innerText();
     if (!/Flips/.test(body) || !/McNemar/.test(body) || !/Flipped records \(6\)/.test(body)) throw new Error(`the comparison view reads "${body.slice(0, 600)}"`);
-    await shot('7-compare');
+    await shot(`${n}-compare`);
     // A flipped row's "Diff" button (its title says what it opens).
     await frame.locator('vscode-button[title^="The two traces side by side"]').first().click();
     const pair = await webviewFrame('.chain-table', 20_000);
@@ -269,13 +309,13 @@ try {
     if (!added.some((t) => /On a second look/.test(t))) throw new Error(`added text: ${added.join(' | ')}`);
     const removed = await pair.locator('.chain-table del.removed').count();
     const stats = await pair.locator('.diff-stats').innerText();
-    await shot('8-pair-inline-diff');
+    await shot(`${n}-pair-inline-diff`);
     await pair.locator('vscode-button', { hasText: 'Open in Diff Editor' }).click();
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
     const tab = await page.locator('.tabs-container .tab.active').innerText();
     if (!/↔/.test(tab)) throw new Error(`the diff editor's tab reads "${tab}" (stats: ${stats}, ${removed} removed)`);
     await page.waitForTimeout(500);
-    await shot('9-diff-editor');
+    await shot(`${n}-diff-editor`);
   });
 } finally {
   await wb.close();

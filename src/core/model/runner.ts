@@ -62,6 +62,8 @@ export interface RerunOutput {
   inputText: string;
   inputPath: string;
   videoGrid: [number, number, number];
+  /** Tokens of the input (the video's placeholders expanded). */
+  promptTokens: number;
   timings: RerunTimings;
 }
 
@@ -72,6 +74,8 @@ export interface Rerunner {
   readonly model: ModelFolder;
   readonly loadMs: number;
   run(input: RerunInput): Promise<RerunOutput>;
+  /** The onnxruntime-node sessions the library opened (for the benchmark's bare loop). */
+  sessions(): Record<string, unknown>;
   dispose(): Promise<void>;
 }
 
@@ -235,6 +239,7 @@ class TransformersRerunner implements Rerunner {
       inputText,
       inputPath: INPUT_PATH,
       videoGrid: grid,
+      promptTokens: Number(inputs.input_ids.dims[1]),
       timings: {
         framesMs: framesDone - start,
         preprocessMs: preprocessDone - framesDone,
@@ -246,6 +251,10 @@ class TransformersRerunner implements Rerunner {
         tokensPerSecond: newTokens > 1 && decodeMs > 0 ? ((newTokens - 1) * 1000) / decodeMs : 0,
       },
     };
+  }
+
+  sessions(): Record<string, unknown> {
+    return { ...this.net.sessions };
   }
 
   async dispose(): Promise<void> {
