@@ -90,7 +90,7 @@ function transformers(): Any {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       lib = require('@huggingface/transformers');
     } catch (e) {
-      throw new Error(`@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); run npm ci in the extension's folder`);
+      throw new Error(`@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`);
     }
   }
   return lib;

@@ -27,7 +27,7 @@ export function loadOrt(): Ort {
     ortModule = require('onnxruntime-node') as Ort;
     return ortModule;
   } catch (e) {
-    throw new Error(`onnxruntime-node could not be loaded (${(e as Error).message.split('\n')[0]}); run npm ci in the extension's folder`);
+    throw new Error(`onnxruntime-node could not be loaded (${(e as Error).message.split('\n')[0]}); run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`);
   }
 }
 
