@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../core/indexer';
-import { compareRuns, consistency, pairRuns, type CompareBucket } from '../core/compare/compare';
+import { compareRuns, consistency, pairRuns, rerunSource, type CompareBucket } from '../core/compare/compare';
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { planFrames, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { RULES, type ScoringRule } from '../core/schemas';
@@ -23,8 +23,9 @@ const USAGE = `usage:
       the frame indices a sampler picks ({"indices":[…]} with --json)
   st-think frames extract VIDEO --out DIR [--sampler …] [--fps 1] [--count 8] [--ffmpeg PATH] [--json]
       writes the frames to DIR (exact indices, with ffmpeg) and prints their indices and paths
-  st-think compare A B [--rule mcq_infer|grpo_reward] [--json]
-      two runs: accuracy of each per category and direction, flips, exact McNemar p, unpaired counts
+  st-think compare A B [--rule mcq_infer|grpo_reward] [--rerun-mode forward|reverse] [--json]
+      two runs: accuracy of each per category and direction, flips, exact McNemar p, unpaired counts;
+      a results file and its .reruns.jsonl pair each record with its latest re-run (of one mode)
   st-think consistency FILE [--rule …] [--json]
       forward/reverse pairs on the same video and category: both correct, one only, neither
   st-think help`;
@@ -180,13 +181,17 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}
 const signed = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`);
 
 async function compare(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['rule']);
-  checkFlags(p, ['rule', 'json']);
+  const p = parseArgs(argv, ['rule', 'rerun-mode']);
+  checkFlags(p, ['rule', 'json', 'rerun-mode']);
   if (p.positional.length !== 2) throw new UsageError('compare needs two files, A and B');
   const rule = ruleFlag(p);
+  const mode = p.flags.get('rerun-mode') as string | undefined;
+  if (mode !== undefined && mode !== 'forward' && mode !== 'reverse') throw new UsageError('--rerun-mode must be forward or reverse');
   const [a, b] = await Promise.all(p.positional.map((f) => ResultsIndex.build(f, indexOptions())));
-  const pairing = await pairRuns(a, b);
-  const c = compareRuns(a.entries, b.entries, pairing, rule);
+  const pairing = await pairRuns(a, b, { rerunMode: mode });
+  // A side of re-runs counts only the re-runs of the mode compared.
+  const keep = (e: { id: string }) => !mode || pairing.by !== 'source' || rerunSource(e.id)?.mode !== (mode === 'forward' ? 'reverse' : 'forward');
+  const c = compareRuns(a.entries.filter(keep), b.entries.filter(keep), { ...pairing, unpairedA: pairing.unpairedA.filter(keep), unpairedB: pairing.unpairedB.filter(keep) }, rule);
   if (p.flags.has('json')) {
     const { flipped, ...rest } = c;
     const out = { a: a.file, b: b.file, ...rest, flipped: flipped.map((f) => ({ kind: f.kind, a: { id: f.a.id, line: f.a.line }, b: { id: f.b.id, line: f.b.line } })) };

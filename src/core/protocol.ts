@@ -82,7 +82,7 @@ export const comparisonViewSchema = z.object({
   a: z.string(),
   b: z.string(),
   rule: z.enum(RULES),
-  pairedBy: z.enum(['id', 'content']),
+  pairedBy: z.enum(['id', 'content', 'source']),
   paired: z.number(),
   unpairedA: z.number(),
   unpairedB: z.number(),

@@ -4,7 +4,7 @@
  * a comparison goes when either file is closed or re-indexed from scratch (its entries are stale).
  */
 import * as vscode from 'vscode';
-import { compareRuns, pairRuns, type Comparison } from '../core/compare/compare';
+import { compareRuns, pairRuns, rerunSource, type Comparison } from '../core/compare/compare';
 import type { ResultsIndex } from '../core/indexer';
 import type { ResultsFile, ResultsStore } from './store';
 import type { PairTarget } from './tracePanel';
@@ -75,7 +75,7 @@ export class Comparisons implements vscode.Disposable {
    * Pair and compare two files' visible records (under the current filter and rule), with
    * progress and cancellation. A comparison of the same two files replaces the earlier one.
    */
-  async compare(a: ResultsFile, b: ResultsFile): Promise<ComparisonSession | undefined> {
+  async compare(a: ResultsFile, b: ResultsFile, opts: { rerunMode?: 'forward' | 'reverse' } = {}): Promise<ComparisonSession | undefined> {
     if (!a.index || !b.index) throw new Error(`${!a.index ? a.path : b.path} is not indexed yet`);
     const rule = this.store.rule;
     const comparison = await vscode.window.withProgress(
@@ -84,12 +84,16 @@ export class Comparisons implements vscode.Disposable {
         const ctrl = new AbortController();
         token.onCancellationRequested(() => ctrl.abort());
         try {
-          const pairing = await pairRuns(a.index!, b.index!, { signal: ctrl.signal });
-          // Under a filter: each side's visible records, and the pairs both of whose records are.
-          const va = new Set(a.visible);
-          const vb = new Set(b.visible);
+          const pairing = await pairRuns(a.index!, b.index!, { signal: ctrl.signal, rerunMode: opts.rerunMode });
+          // Under a filter: each side's visible records, and the pairs both of whose records are;
+          // a side of re-runs counts only the re-runs of the mode compared.
+          const mode = (e: { id: string }) => !opts.rerunMode || pairing.by !== 'source' || !rerunSource(e.id) || rerunSource(e.id)!.mode === opts.rerunMode;
+          const visA = a.visible.filter(mode);
+          const visB = b.visible.filter(mode);
+          const va = new Set(visA);
+          const vb = new Set(visB);
           const pairs = pairing.pairs.filter(([x, y]) => va.has(x) && vb.has(y));
-          return compareRuns(a.visible, b.visible, { ...pairing, pairs, unpairedA: pairing.unpairedA.filter((e) => va.has(e)), unpairedB: pairing.unpairedB.filter((e) => vb.has(e)) }, rule);
+          return compareRuns(visA, visB, { ...pairing, pairs, unpairedA: pairing.unpairedA.filter((e) => va.has(e)), unpairedB: pairing.unpairedB.filter((e) => vb.has(e)) }, rule);
         } catch (e) {
           if ((e as Error).name === 'AbortError') return undefined;
           throw e;

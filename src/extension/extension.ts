@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { rerunModes } from '../core/compare/compare';
 import { describeFilter, isEmptyFilter, type ResultsFilter } from '../core/filter';
 import type { IndexEntry } from '../core/indexer';
 import { renderRecordText } from '../core/recordText';
@@ -203,8 +204,19 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       });
       if (!f.index || f.state.kind !== 'ready') return void vscode.window.showWarningMessage(`ST-Think: ${f.path} is not indexed${f.state.kind === 'failed' ? `: ${f.state.message}` : ''}.`);
     }
+    // A results file against its re-runs: pair each record with its re-run of one mode.
+    let rerunMode: 'forward' | 'reverse' | undefined;
+    const modes = rerunModes(b.index!.entries).length ? rerunModes(b.index!.entries) : rerunModes(a.index!.entries);
+    if (modes.length > 1) {
+      const pick = await vscode.window.showQuickPick(
+        modes.map((m) => ({ label: m === 'forward' ? 'Forward thinking re-runs' : 'Reverse thinking re-runs', mode: m })),
+        { title: 'ST-Think: Compare with which re-runs?', placeHolder: 'Each record pairs with its latest re-run of this mode' },
+      );
+      if (!pick) return;
+      rerunMode = pick.mode;
+    }
     try {
-      const session = await comparisons.compare(a, b);
+      const session = await comparisons.compare(a, b, { rerunMode });
       if (session) ComparePanel.show(context, session, openFlip);
     } catch (e) {
       void vscode.window.showErrorMessage(`ST-Think: could not compare ${fileName(a)} with ${fileName(b)}: ${(e as Error).message}`);

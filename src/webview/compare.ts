@@ -15,7 +15,7 @@ const pts = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(
 export function renderComparison(root: HTMLElement, c: ComparisonView, post: (m: WebviewMessage) => void): void {
   root.replaceChildren();
   root.append(el('h1', 'Compare runs'), el('p', `A: ${c.a}`, 'path'), el('p', `B: ${c.b}`, 'path'));
-  root.append(el('p', `${c.paired.toLocaleString()} pairs (by ${c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`));
+  root.append(el('p', `${c.paired.toLocaleString()} pairs (by ${c.pairedBy === 'source' ? 'the record each re-run re-ran' : c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`));
 
   const table = el('table');
   table.append(el('caption', 'Accuracy of each run (its own records) and the difference B − A in points'));

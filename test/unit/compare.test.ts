@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { compareRuns, consistency, mcnemarExact, pairRuns } from '../../src/core/compare/compare';
+import { compareRuns, consistency, mcnemarExact, pairRuns, rerunModes, rerunSource } from '../../src/core/compare/compare';
 import { ResultsIndex } from '../../src/core/indexer';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-compare-'));
@@ -74,6 +74,45 @@ describe('pairing and flips', () => {
     // Each side's accuracy over its own records: A 3/5, B 3/5 (the unanswered one counts as wrong).
     assert.deepEqual([c.overall.a.correct, c.overall.a.total, c.overall.b.correct, c.overall.b.total], [3, 5, 3, 5]);
     assert.equal(c.overall.difference, 0);
+  });
+
+  test('a file and its re-runs: each record with its latest re-run (of one mode); the rest listed', async () => {
+    const base = { video: '/v/1.mp4', question: Q('', 'forward', 'A. a, B. b'), gold: 'A' };
+    const orig = file('orig.jsonl', ['r1', 'r2', 'r3', 'r4'].map((id) => ({ id, ...base, response: answer('B') })));
+    const reruns = file('orig.reruns.jsonl', [
+      { id: 'r1~forward~aaaaaaaa', ...base, response: answer('B') },
+      { id: 'r2~reverse~cccccccc', ...base, response: answer('A') },
+      { id: 'r1~forward~bbbbbbbb', ...base, response: answer('A') }, // the latest of r1
+      { id: 'r3~forward~dddddddd', ...base, response: answer('A') },
+    ]);
+    const [io, ir] = [await ResultsIndex.build(orig), await ResultsIndex.build(reruns)];
+    assert.deepEqual(rerunSource('r1~forward~aaaaaaaa'), { source: 'r1', mode: 'forward' });
+    assert.equal(rerunSource('r1~sideways~aaaaaaaa'), undefined);
+    assert.deepEqual(rerunModes(ir.entries), ['forward', 'reverse']);
+    assert.deepEqual(rerunModes(io.entries), []);
+    const any = await pairRuns(io, ir);
+    assert.equal(any.by, 'source');
+    assert.deepEqual(any.pairs.map(([x, y]) => [x.id, y.id]), [['r1', 'r1~forward~bbbbbbbb'], ['r2', 'r2~reverse~cccccccc'], ['r3', 'r3~forward~dddddddd']]);
+    assert.deepEqual(any.unpairedA.map((e) => e.id), ['r4']);
+    assert.deepEqual(any.unpairedB.map((e) => e.id), ['r1~forward~aaaaaaaa']);
+    const fwd = await pairRuns(io, ir, { rerunMode: 'forward' });
+    assert.deepEqual(fwd.pairs.map(([x, y]) => [x.id, y.id]), [['r1', 'r1~forward~bbbbbbbb'], ['r3', 'r3~forward~dddddddd']]);
+    assert.deepEqual(fwd.unpairedA.map((e) => e.id), ['r2', 'r4']);
+    assert.deepEqual(fwd.unpairedB.map((e) => e.id), ['r1~forward~aaaaaaaa', 'r2~reverse~cccccccc']);
+    // The re-runs as A: the same pairs, the other way round, in the original's order.
+    const back = await pairRuns(ir, io, { rerunMode: 'forward' });
+    assert.deepEqual(back.pairs.map(([x, y]) => [x.id, y.id]), [['r1~forward~bbbbbbbb', 'r1'], ['r3~forward~dddddddd', 'r3']]);
+    // Both forward re-runs that were paired turned wrong into right.
+    const c = compareRuns(io.entries, ir.entries, fwd, 'mcq_infer');
+    assert.deepEqual([c.flips.wrongToRight, c.flips.rightToWrong], [2, 0]);
+    // The CLI: the re-runs side counts only the mode compared (3 forward re-runs, 2 of them paired).
+    const r = spawnSync(process.execPath, [cli, 'compare', orig, reruns, '--rerun-mode', 'forward', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual([j.pairedBy, j.paired, j.unpairedA, j.unpairedB, j.overall.b.total], ['source', 2, 2, 1, 3]);
+    const bad = spawnSync(process.execPath, [cli, 'compare', orig, reruns, '--rerun-mode', 'sideways'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /--rerun-mode must be forward or reverse/);
   });
 
   test('by video and question when there are no shared ids: whitespace, case and option order folded', async () => {

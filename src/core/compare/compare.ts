@@ -8,7 +8,8 @@ import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule, type TraceRecor
 import { outcomeOf } from '../summary';
 
 export interface Pairing {
-  by: 'id' | 'content';
+  /** source: one side is the other's re-runs, each paired with the record it re-ran. */
+  by: 'id' | 'content' | 'source';
   pairs: [IndexEntry, IndexEntry][];
   unpairedA: IndexEntry[];
   unpairedB: IndexEntry[];
@@ -52,13 +53,53 @@ function pairByKey(a: readonly IndexEntry[], b: readonly IndexEntry[], keyA: (e:
   return { by, pairs, unpairedA, unpairedB: b.filter((e) => !used.has(e)) };
 }
 
+/** A re-run's id is "<source id>~<mode>~<8 hex>" (core/model/reruns). */
+const RERUN_ID = /^(.+)~(forward|reverse)~[0-9a-f]{8}$/;
+
+export function rerunSource(id: string): { source: string; mode: 'forward' | 'reverse' } | undefined {
+  const m = RERUN_ID.exec(id);
+  return m ? { source: m[1], mode: m[2] as 'forward' | 'reverse' } : undefined;
+}
+
+/** The re-run modes present among entries that are all re-runs (empty when they are not). */
+export function rerunModes(entries: readonly IndexEntry[]): ('forward' | 'reverse')[] {
+  const modes = new Set<'forward' | 'reverse'>();
+  for (const e of entries) {
+    const r = rerunSource(e.id);
+    if (!r) return [];
+    modes.add(r.mode);
+  }
+  return [...modes].sort();
+}
+
 /**
- * Pair by id when both files carry the same ids (real ids, at least half of the smaller file's in
- * common); else by video and normalised question, which reads every record of both files once.
+ * One side is the other's re-runs: each record pairs with its latest re-run (of `mode`, when given);
+ * earlier re-runs and those of the other mode are listed as unpaired.
  */
-export async function pairRuns(a: ResultsIndex, b: ResultsIndex, opts: { signal?: AbortSignal } = {}): Promise<Pairing> {
+function pairBySource(ea: readonly IndexEntry[], eb: readonly IndexEntry[], rerunsAreB: boolean, mode?: 'forward' | 'reverse'): Pairing {
+  const reruns = rerunsAreB ? eb : ea;
+  const chosen = [...reruns].reverse().filter((e) => !mode || rerunSource(e.id)!.mode === mode);
+  const src = (e: IndexEntry) => rerunSource(e.id)!.source;
+  const p = rerunsAreB ? pairByKey(ea, chosen, (e) => e.id, src, 'source') : pairByKey(chosen, eb, src, (e) => e.id, 'source');
+  // Pairs in the original's file order; every re-run not paired is listed.
+  const paired = new Set(p.pairs.flat());
+  if (!rerunsAreB) p.pairs.sort((x, y) => x[1].offset - y[1].offset);
+  if (rerunsAreB) p.unpairedB = eb.filter((e) => !paired.has(e));
+  else p.unpairedA = ea.filter((e) => !paired.has(e));
+  return p;
+}
+
+/**
+ * Pair a file with its re-runs by source id; else by id when both files carry the same ids (real
+ * ids, at least half of the smaller file's in common); else by video and normalised question,
+ * which reads every record of both files once.
+ */
+export async function pairRuns(a: ResultsIndex, b: ResultsIndex, opts: { signal?: AbortSignal; rerunMode?: 'forward' | 'reverse' } = {}): Promise<Pairing> {
   const ea = a.entries;
   const eb = b.entries;
+  const rerunsA = rerunModes(ea).length > 0;
+  const rerunsB = rerunModes(eb).length > 0;
+  if (rerunsA !== rerunsB) return pairBySource(ea, eb, rerunsB, opts.rerunMode);
   if (!ea.some(positional) && !eb.some(positional)) {
     const idsB = new Set(eb.map((e) => e.id));
     let common = 0;
