@@ -209,6 +209,8 @@ export const webviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('openPair'), pair: z.number().int().nonnegative(), view: z.enum(['inline', 'diffEditor', 'traceA', 'traceB']) }),
   z.object({ type: z.literal('setRule'), rule: z.enum(RULES) }),
   /** Re-run section: run the planned re-run(s), stop the running one, close the section. */
+  /** The trace view's "Re-run…" button: Re-run Question… on the record shown. */
+  z.object({ type: z.literal('rerunPlan') }),
   z.object({ type: z.literal('rerunStart') }),
   z.object({ type: z.literal('rerunStop') }),
   z.object({ type: z.literal('rerunDismiss') }),

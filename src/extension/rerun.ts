@@ -89,7 +89,18 @@ export class RerunService implements vscode.Disposable {
   ) {
     this.status.name = 'ST-Think Model';
     this.status.command = 'stThink.chooseModelFolder';
+    // A model folder typed into the settings is checked at once, as one chosen with the command is.
+    this.subs.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('stThink.modelPath') && !e.affectsConfiguration('stThink.modelDtype')) return;
+        const s = settings();
+        if (!s.modelPath) return;
+        const r = inspectModelFolder(s.modelPath, s.dtype);
+        if (!r.ok) void vscode.window.showWarningMessage(`ST-Think: the model folder ${s.modelPath} cannot be used: ${r.problems.join('; ')}.`, 'Choose Model Folder…').then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
+      }),
+    );
   }
+  private readonly subs: vscode.Disposable[] = [];
 
   /** Where a results file's re-runs go. */
   rerunsFileOf(resultsFile: string): string {
@@ -489,6 +500,7 @@ export class RerunService implements vscode.Disposable {
 
   dispose(): void {
     this.stopAll();
+    for (const d of this.subs) d.dispose();
     this.status.dispose();
     this.log.dispose();
     void this.loaded?.runner.then((r) => r.dispose()).catch(() => undefined);

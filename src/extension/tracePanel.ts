@@ -258,6 +258,9 @@ export class TracePanel implements vscode.Disposable {
         this.samplerOverride = m.sampler;
         await this.reload();
         break;
+      case 'rerunPlan':
+        if (t) await vscode.commands.executeCommand('stThink.rerunQuestion', { kind: 'record', file: t.file, entry: t.entry });
+        break;
       case 'rerunStart':
         await this.host.rerun?.start(this);
         break;

@@ -137,6 +137,7 @@ export class TraceView {
       el('span', position.index >= 0 ? `${position.index + 1} / ${position.total}` : '', 'position'),
       button(pinned ? 'Pinned' : 'Pin', () => this.post({ type: 'pin' }), { secondary: true, disabled: pinned, title: 'Keep this panel; the next record opens in a new one' }),
       button('Go to Source', () => this.post({ type: 'openSource' }), { secondary: true }),
+      button('Re-run…', () => this.post({ type: 'rerunPlan' }), { secondary: true, title: 'Re-run this question through the local ONNX model (forward, reverse or both thinking)' }),
     );
   }
 

@@ -113,6 +113,12 @@ describe('model folder', () => {
 });
 
 describe('ONNX Runtime sessions (onnxruntime-node, CPU)', () => {
+  test('one copy of onnxruntime-node: @huggingface/transformers resolves the same one', () => {
+    const ours = require.resolve('onnxruntime-node');
+    const theirs = require.resolve('onnxruntime-node', { paths: [path.dirname(require.resolve('@huggingface/transformers'))] });
+    assert.equal(theirs, ours);
+  });
+
   const f32 = (dims: number[], fill = 0) => new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(fill), dims);
   const i64 = (dims: number[], values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
 

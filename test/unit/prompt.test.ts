@@ -132,3 +132,13 @@ describe('templates', () => {
     assert.match(p.assistantPrefix, /^<think>First, forward: what directions do you need to go through to get to your destination\?$/);
   });
 });
+
+describe('settings', () => {
+  test("package.json's prompt settings default to the templates the core uses", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const props = require('../../../package.json').contributes.configuration.properties;
+    assert.equal(props['stThink.rerun.promptTemplate'].default, DEFAULT_TEMPLATES.user);
+    assert.equal(props['stThink.rerun.reversePrefix'].default, DEFAULT_TEMPLATES.reversePrefix);
+    assert.equal(props['stThink.rerun.systemPrompt'].default, DEFAULT_TEMPLATES.system);
+  });
+});
