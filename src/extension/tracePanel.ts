@@ -135,25 +135,26 @@ export class TracePanel implements vscode.Disposable {
 
   /** Show a record in the preview panel (created, or reused unless pinned). */
   static async show(host: TraceHost, target: TraceTarget, preserveFocus = true): Promise<TracePanel> {
-    let p = TracePanel.preview;
-    if (!p) {
-      const panel = vscode.window.createWebviewPanel(TracePanel.viewType, 'Trace', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, TracePanel.options(host.context));
-      p = new TracePanel(host, panel);
-      TracePanel.preview = p;
-    } else p.panel.reveal(undefined, preserveFocus);
+    const p = TracePanel.previewPanel(host, preserveFocus);
     await p.load(target);
     return p;
   }
 
   /** Show two records and the diff of their chains in the preview panel. */
   static async showPair(host: TraceHost, pair: PairTarget, preserveFocus = true): Promise<TracePanel> {
+    const p = TracePanel.previewPanel(host, preserveFocus);
+    await p.loadPair(pair);
+    return p;
+  }
+
+  /** The preview panel, revealed; created when there is none (or the last one was pinned). */
+  private static previewPanel(host: TraceHost, preserveFocus: boolean): TracePanel {
     let p = TracePanel.preview;
     if (!p) {
       const panel = vscode.window.createWebviewPanel(TracePanel.viewType, 'Trace', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, TracePanel.options(host.context));
       p = new TracePanel(host, panel);
       TracePanel.preview = p;
     } else p.panel.reveal(undefined, preserveFocus);
-    await p.loadPair(pair);
     return p;
   }
 

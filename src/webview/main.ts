@@ -6,6 +6,7 @@ import { hostMessageSchema, type HostMessage, type WebviewMessage } from '../cor
 import { renderComparison } from './compare';
 import { PairView } from './pair';
 import { TraceView } from './trace';
+import { el } from './dom';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(s: unknown): void };
 
@@ -15,12 +16,6 @@ const app = document.getElementById('app')!;
 type Summary = Extract<HostMessage, { type: 'summary' }>;
 type Bucket = Summary['byRule']['mcq_infer']['overall'];
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
 
 function pct(b: Bucket | undefined): string {
   if (!b || b.accuracy === null) return '—';

@@ -5,19 +5,13 @@
  * All record text goes in through textContent; images only from webview URIs the host sent.
  */
 import type { ChainDiffView, FramesView, HostMessage, TraceRecordView, WebviewMessage } from '../core/protocol';
+import { el, fillThumb, verdictLine } from './dom';
 import { badge, button, checkbox, spinner } from './toolkit';
 
 type Post = (m: WebviewMessage) => void;
 type PairMessage = Extract<HostMessage, { type: 'pair' }>;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
 
-const MARK: Record<string, string> = { correct: '✓', incorrect: '✗', unanswered: '?', unscored: '–' };
 
 export class PairView {
   private m: PairMessage | undefined;
@@ -102,12 +96,7 @@ export class PairView {
       ans.append(el('span', 'Answer ', 'k'), el('code', r.answer !== undefined ? r.answer.trim() || '(empty)' : '(no <answer> tag)'));
       if (r.goldLetter || r.gold) ans.append(' ', badge(`gold ${r.goldLetter ?? r.gold}`, 'gold'));
       col.append(ans);
-      const verdict = el('p', undefined, 'verdict');
-      for (const [name, res] of [['mcq_infer', r.mcq_infer], ['grpo_reward', r.grpo_reward]] as const) {
-        verdict.append(el('span', `${MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`, `rule ${res.outcome}`));
-      }
-      verdict.append(el('span', r.formatValid ? 'format ✓' : 'format ✗', r.formatValid ? 'format ok' : 'format bad'));
-      col.append(verdict);
+      col.append(verdictLine(r));
       const facts = [r.model, `${r.category} · ${r.direction}`, r.mode].filter(Boolean).join(' · ');
       col.append(el('p', facts, 'note'));
       row.append(col);
@@ -153,13 +142,7 @@ export class PairView {
       const frame = byIndex.get(index);
       const cell = el('figure', undefined, 'thumb');
       cell.setAttribute('role', 'listitem');
-      if (frame?.src) {
-        const img = el('img');
-        img.src = frame.src;
-        img.alt = `frame ${index}`;
-        cell.append(img);
-      } else cell.append(el('span', frame?.error ?? 'missing', 'thumb-missing'));
-      cell.append(el('figcaption', `#${index} · ${(frame?.time ?? 0).toFixed(2)} s`, 'caption'));
+      fillThumb(cell, index, frame, 'figcaption');
       strip.append(cell);
     }
     return strip;

@@ -3,19 +3,13 @@
  * goes in through textContent (trace text is untrusted); images only from webview URIs the host sent.
  */
 import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
+import { el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
 type Post = (m: WebviewMessage) => void;
 type SetState = (s: unknown) => void;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
 
-const OUTCOME_MARK: Record<string, string> = { correct: '✓', incorrect: '✗', unanswered: '?', unscored: '–' };
 
 export class TraceView {
   private record: TraceRecordView | undefined;
@@ -89,26 +83,12 @@ export class TraceView {
       }
       col.append(prompt);
       if (view.state !== 'plan') {
-        if (r.steps.length) {
-          const steps = el('ol', undefined, 'steps');
-          for (const st of r.steps) {
-            const li = el('li', undefined, `step ${st.kind}`);
-            if (st.label) li.append(el('span', st.label, 'step-label'));
-            li.append(el('span', st.text, 'step-text'));
-            steps.append(li);
-          }
-          col.append(steps);
-        }
+        if (r.steps.length) col.append(stepsList(r.steps));
         const live = el('pre', r.text || (r.state === 'waiting' ? '(waiting)' : ''), 'response rerun-text');
         live.setAttribute('aria-live', 'polite');
         col.append(live);
         if (r.answer !== undefined) col.append(el('p', `Answer: ${r.answer.trim()}`, 'answer'));
-        const verdict = el('p', undefined, 'verdict');
-        for (const [name, res] of [['mcq_infer', r.mcq_infer], ['grpo_reward', r.grpo_reward]] as const) {
-          verdict.append(el('span', `${OUTCOME_MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`, `rule ${res.outcome}`));
-        }
-        verdict.append(el('span', r.formatValid ? 'format ✓' : 'format ✗', r.formatValid ? 'format ok' : 'format bad'));
-        col.append(verdict);
+        col.append(verdictLine(r));
         const speed = [`${r.tokens} tokens`, r.firstTokenMs !== undefined ? `first token ${(r.firstTokenMs / 1000).toFixed(2)} s` : '', r.tokensPerSecond ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '']
           .filter(Boolean)
           .join(' · ');
@@ -166,25 +146,13 @@ export class TraceView {
       }
       t.append(list);
     }
-    const verdict = el('p', undefined, 'verdict');
-    for (const [name, res] of [['mcq_infer', r.mcq_infer], ['grpo_reward', r.grpo_reward]] as const) {
-      verdict.append(el('span', `${OUTCOME_MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`, `rule ${res.outcome}`));
-    }
-    verdict.append(el('span', r.formatValid ? 'format ✓' : 'format ✗', r.formatValid ? 'format ok' : 'format bad'));
-    t.append(verdict);
+    t.append(verdictLine(r));
     if (r.mcq_infer.outcome !== r.grpo_reward.outcome) {
       t.append(el('p', 'The two upstream rules disagree on this record.', 'note'));
     }
     t.append(divider(), el('h2', 'Reasoning'));
     if (r.steps.length) {
-      const steps = el('ol', undefined, 'steps');
-      for (const s of r.steps) {
-        const li = el('li', undefined, `step ${s.kind}`);
-        if (s.label) li.append(el('span', s.label, 'step-label'));
-        li.append(el('span', s.text, 'step-text'));
-        steps.append(li);
-      }
-      t.append(steps);
+      t.append(stepsList(r.steps));
     } else {
       t.append(el('pre', r.response || '(empty response)', 'response'));
     }
@@ -253,13 +221,7 @@ export class TraceView {
       cell.setAttribute('role', 'option');
       cell.setAttribute('aria-selected', String(k === this.selected));
       cell.tabIndex = -1;
-      if (frame?.src) {
-        const img = el('img');
-        img.src = frame.src;
-        img.alt = `frame ${index}`;
-        cell.append(img);
-      } else cell.append(el('span', frame?.error ?? 'missing', 'thumb-missing'));
-      cell.append(el('span', `#${index} · ${(frame?.time ?? 0).toFixed(2)} s`, 'caption'));
+      fillThumb(cell, index, frame, 'span');
       cell.addEventListener('click', () => {
         this.selected = k;
         this.renderFrames();
