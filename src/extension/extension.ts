@@ -83,6 +83,9 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   };
 
   const openUris = async (uris: vscode.Uri[]) => {
+    // The view is focused when opening starts, not when indexing ends: by then the user may be in
+    // a quick pick or an editor, and taking focus would close or interrupt it.
+    if (uris.length) await vscode.commands.executeCommand('stThink.results.focus');
     const opened: ResultsFile[] = [];
     for (const uri of uris) opened.push(await store.open(uri));
     // Each results file's re-runs file opens beside it (its records show under theirs in the tree).
@@ -92,7 +95,6 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     }
     const last = opened[opened.length - 1];
     if (last) {
-      await vscode.commands.executeCommand('stThink.results.focus');
       await view.reveal(tree.fileNode(last), { expand: true, select: false, focus: false }).then(undefined, () => undefined);
     }
     return opened;

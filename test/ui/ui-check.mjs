@@ -289,16 +289,26 @@ try {
     await openThroughPalette(sample);
     await openThroughPalette(runB);
     const input = page.locator('.quick-input-widget input');
-    await runCommand(page, 'ST-Think: Compare With');
-    for (const name of ['st-r1-demo-run.jsonl', 'run-b.jsonl']) {
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(name.replace('.jsonl', ''));
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 5_000 });
-      await page.keyboard.press('Enter');
-      await page.waitForTimeout(300);
+    // Run A, then run B, in the command's two quick picks. Once (in a CI run) the second pick closed
+    // before it could be typed in; a person would run the command again, and so does this.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runCommand(page, 'ST-Think: Compare With');
+        for (const name of ['st-r1-demo-run.jsonl', 'run-b.jsonl']) {
+          await input.waitFor({ state: 'visible', timeout: 10_000 });
+          await input.fill(name.replace('.jsonl', ''));
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 5_000 });
+          await page.keyboard.press('Enter');
+          await page.waitForTimeout(300);
+        }
+        break;
+      } catch (e) {
+        await page.keyboard.press('Escape');
+        if (attempt === 2) throw e;
+        console.log(`  # retried Compare With… once: ${String(e?.message ?? e).split('\n')[0]}`);
+      }
     }
-    let frame = await webviewFrame('.flipped-table, table', 30_000);
-    frame = await webviewFrame('vscode-button:has-text("Diff Editor")', 20_000);
+    const frame = await webviewFrame('vscode-button:has-text("Diff Editor")', 30_000);
     const body = await frame.locator('body').innerText();
     if (!/Flips/.test(body) || !/McNemar/.test(body) || !/Flipped records \(6\)/.test(body)) throw new Error(`the comparison view reads "${body.slice(0, 600)}"`);
     await shot(`${n}-compare`);
