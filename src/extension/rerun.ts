@@ -178,7 +178,11 @@ export class RerunService implements vscode.Disposable {
   }
 
   stop(panel: TracePanel): void {
-    this.plans.get(panel)?.abort?.abort();
+    const plan = this.plans.get(panel);
+    if (!plan?.abort || plan.abort.signal.aborted) return;
+    plan.abort.abort();
+    // The model stops after the step it is in (a token, or the prompt's prefill): say so now.
+    this.update(plan, { message: 'Stopping after the current step…' });
   }
 
   dismiss(panel: TracePanel): void {
@@ -488,7 +492,7 @@ export class RerunService implements vscode.Disposable {
 
   /** Stop every running re-run (the status bar's and the palette's Stop). */
   stopAll(): void {
-    for (const p of this.plans.values()) p.abort?.abort();
+    for (const p of this.plans.values()) this.stop(p.panel);
     for (const b of this.batches) b.abort();
   }
   private readonly batches = new Set<AbortController>();
