@@ -6,8 +6,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../core/indexer';
-import { compareRuns, consistency, pairRuns, rerunSource, type CompareBucket } from '../core/compare/compare';
+import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/indexer';
+import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket } from '../core/compare/compare';
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { planFrames, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { RULES, type ScoringRule } from '../core/schemas';
@@ -185,13 +185,14 @@ async function compare(argv: string[]): Promise<number> {
   checkFlags(p, ['rule', 'json', 'rerun-mode']);
   if (p.positional.length !== 2) throw new UsageError('compare needs two files, A and B');
   const rule = ruleFlag(p);
-  const mode = p.flags.get('rerun-mode') as string | undefined;
-  if (mode !== undefined && mode !== 'forward' && mode !== 'reverse') throw new UsageError('--rerun-mode must be forward or reverse');
+  const raw = p.flags.get('rerun-mode');
+  if (raw !== undefined && raw !== 'forward' && raw !== 'reverse') throw new UsageError('--rerun-mode must be forward or reverse');
+  const mode = raw as 'forward' | 'reverse' | undefined;
   const [a, b] = await Promise.all(p.positional.map((f) => ResultsIndex.build(f, indexOptions())));
   const pairing = await pairRuns(a, b, { rerunMode: mode });
   // A side of re-runs counts only the re-runs of the mode compared.
-  const keep = (e: { id: string }) => !mode || pairing.by !== 'source' || rerunSource(e.id)?.mode !== (mode === 'forward' ? 'reverse' : 'forward');
-  const c = compareRuns(a.entries.filter(keep), b.entries.filter(keep), { ...pairing, unpairedA: pairing.unpairedA.filter(keep), unpairedB: pairing.unpairedB.filter(keep) }, rule);
+  const counted = (es: readonly IndexEntry[]) => countedEntries(es, pairing, mode);
+  const c = compareRuns(counted(a.entries), counted(b.entries), { ...pairing, unpairedA: [...counted(pairing.unpairedA)], unpairedB: [...counted(pairing.unpairedB)] }, rule);
   if (p.flags.has('json')) {
     const { flipped, ...rest } = c;
     const out = { a: a.file, b: b.file, ...rest, flipped: flipped.map((f) => ({ kind: f.kind, a: { id: f.a.id, line: f.a.line }, b: { id: f.b.id, line: f.b.line } })) };

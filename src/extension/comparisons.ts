@@ -4,7 +4,7 @@
  * a comparison goes when either file is closed or re-indexed from scratch (its entries are stale).
  */
 import * as vscode from 'vscode';
-import { compareRuns, pairRuns, rerunSource, type Comparison } from '../core/compare/compare';
+import { compareRuns, countedEntries, pairRuns, type Comparison } from '../core/compare/compare';
 import type { ResultsIndex } from '../core/indexer';
 import type { ResultsFile, ResultsStore } from './store';
 import type { PairTarget } from './tracePanel';
@@ -87,9 +87,8 @@ export class Comparisons implements vscode.Disposable {
           const pairing = await pairRuns(a.index!, b.index!, { signal: ctrl.signal, rerunMode: opts.rerunMode });
           // Under a filter: each side's visible records, and the pairs both of whose records are;
           // a side of re-runs counts only the re-runs of the mode compared.
-          const mode = (e: { id: string }) => !opts.rerunMode || pairing.by !== 'source' || !rerunSource(e.id) || rerunSource(e.id)!.mode === opts.rerunMode;
-          const visA = a.visible.filter(mode);
-          const visB = b.visible.filter(mode);
+          const visA = countedEntries(a.visible, pairing, opts.rerunMode);
+          const visB = countedEntries(b.visible, pairing, opts.rerunMode);
           const va = new Set(visA);
           const vb = new Set(visB);
           const pairs = pairing.pairs.filter(([x, y]) => va.has(x) && vb.has(y));

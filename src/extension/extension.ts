@@ -208,7 +208,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     }
     // A results file against its re-runs: pair each record with its re-run of one mode.
     let rerunMode: 'forward' | 'reverse' | undefined;
-    const modes = rerunModes(b.index!.entries).length ? rerunModes(b.index!.entries) : rerunModes(a.index!.entries);
+    const modesB = rerunModes(b.index!.entries);
+    const modes = modesB.length ? modesB : rerunModes(a.index!.entries);
     if (modes.length > 1) {
       const pick = await vscode.window.showQuickPick(
         modes.map((m) => ({ label: m === 'forward' ? 'Forward thinking re-runs' : 'Reverse thinking re-runs', mode: m })),

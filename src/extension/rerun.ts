@@ -13,7 +13,7 @@ import { resolveVideo } from '../core/frames/resolve';
 import type { IndexEntry } from '../core/indexer';
 import { DTYPES, inspectModelFolder, type ModelDtype, type ModelFolder } from '../core/model/folder';
 import { buildPrompt, DEFAULT_REVERSE_PREFIX, DEFAULT_SYSTEM, DEFAULT_USER_TEMPLATE, PromptError, type PromptTemplates, type RerunMode, type RerunPrompt } from '../core/model/prompt';
-import { isRerunsFile, rerunKey, rerunKeys, rerunsPath, runAndSave, type RerunContext } from '../core/model/reruns';
+import { isRerunsFile, rerunKey, rerunKeys, rerunSource, rerunsPath, runAndSave, type RerunContext } from '../core/model/reruns';
 import { loadRerunner, type Rerunner } from '../core/model/runner';
 import { checkGeneration, type GenerationSettings } from '../core/model/sampling';
 import { CUDA_HELP, type ProviderPreference } from '../core/model/session';
@@ -364,9 +364,14 @@ export class RerunService implements vscode.Disposable {
   /** Both: the forward and reverse re-runs side by side with the inline diff. */
   private async openBoth(plan: Plan, outFile: string): Promise<void> {
     const file = this.store.get(vscode.Uri.file(outFile));
-    const mine = file?.index?.entries.filter((e) => e.id.startsWith(`${plan.record.id}~`)) ?? [];
-    const fwd = [...mine].reverse().find((e) => e.id.startsWith(`${plan.record.id}~forward~`));
-    const rev = [...mine].reverse().find((e) => e.id.startsWith(`${plan.record.id}~reverse~`));
+    // The latest re-run of this record in each mode.
+    const latest = (mode: RerunMode) =>
+      [...(file?.index?.entries ?? [])].reverse().find((e) => {
+        const r = rerunSource(e.id);
+        return r?.source === plan.record.id && r.mode === mode;
+      });
+    const fwd = latest('forward');
+    const rev = latest('reverse');
     if (!file || !fwd || !rev) return;
     await TracePanel.showPair(this.host(), {
       a: { file, entry: fwd },

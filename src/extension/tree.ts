@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { IndexEntry, IndexProblem } from '../core/indexer';
 import { CATEGORIES, DIRECTIONS, OUTCOMES, type Category, type Direction, type Outcome } from '../core/schemas';
 import { bucketOf, formatAccuracy, outcomeOf, predictedOf } from '../core/summary';
-import { isRerunsFile } from '../core/model/reruns';
+import { isRerunsFile, rerunSource } from '../core/model/reruns';
 import type { ComparisonSession, Comparisons } from './comparisons';
 import type { ResultsFile, ResultsStore } from './store';
 
@@ -78,6 +78,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
   private readonly sub: vscode.Disposable;
 
   private readonly subComparisons: vscode.Disposable | undefined;
+  private companionPaths = new WeakMap<ResultsFile, string>();
   /** Re-runs by source id, per re-runs file version. */
   private readonly rerunIndex = new WeakMap<ResultsFile, { version: number; bySource: Map<string, IndexEntry[]> }>();
 
@@ -99,6 +100,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
 
   refresh(): void {
     this.nodes.clear();
+    this.companionPaths = new WeakMap();
     this.emitter.fire(undefined);
   }
 
@@ -117,16 +119,17 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
   /** The re-runs of a record, from its results file's re-runs file when that is open. */
   rerunsOf(file: ResultsFile, entry: IndexEntry): { file: ResultsFile; entries: IndexEntry[] } | undefined {
     if (!this.rerunsFileOf || isRerunsFile(file.path)) return undefined;
-    const companion = this.store.list.find((f) => f.path === this.rerunsFileOf!(file.path));
+    // Where a file's re-runs go is asked once per refresh (it can touch the disk), not per row.
+    let where = this.companionPaths.get(file);
+    if (where === undefined) this.companionPaths.set(file, (where = this.rerunsFileOf(file.path)));
+    const companion = this.store.list.find((f) => f.path === where);
     if (!companion?.index) return undefined;
     let cache = this.rerunIndex.get(companion);
     if (!cache || cache.version !== companion.version) {
       const bySource = new Map<string, IndexEntry[]>();
-      // A re-run's id is "<source id>~<mode>~<key>".
       for (const e of companion.index.entries) {
-        const at = e.id.lastIndexOf('~', e.id.lastIndexOf('~') - 1);
-        if (at <= 0) continue;
-        const src = e.id.slice(0, at);
+        const src = rerunSource(e.id)?.source;
+        if (src === undefined) continue;
         let list = bySource.get(src);
         if (!list) bySource.set(src, (list = []));
         list.push(e);
@@ -382,7 +385,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const rerun = isRerunsFile(n.file.path);
         const under = rerun && n.parent.kind === 'record';
         const runs = rerun ? undefined : this.rerunsOf(n.file, e);
-        const label = under ? `${e.gold || '?'} → ${pred || '–'}  ${e.id.split('~')[1] ?? ''} thinking (re-run)` : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
+        const label = under ? `${e.gold || '?'} → ${pred || '–'}  ${rerunSource(e.id)?.mode ?? 'unknown'} thinking (re-run)` : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
         const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
         item.id = n.id;
         item.description = under

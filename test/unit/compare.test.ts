@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { compareRuns, consistency, mcnemarExact, pairRuns, rerunModes, rerunSource } from '../../src/core/compare/compare';
+import { compareRuns, consistency, mcnemarExact, pairRuns, rerunModes } from '../../src/core/compare/compare';
+import { rerunSource } from '../../src/core/model/reruns';
 import { ResultsIndex } from '../../src/core/indexer';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-compare-'));

@@ -4,6 +4,7 @@
  */
 import type { IndexEntry, ResultsIndex } from '../indexer';
 import { questionStem } from '../derive';
+import { rerunSource } from '../model/reruns';
 import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule, type TraceRecord } from '../schemas';
 import { outcomeOf } from '../summary';
 
@@ -53,14 +54,6 @@ function pairByKey(a: readonly IndexEntry[], b: readonly IndexEntry[], keyA: (e:
   return { by, pairs, unpairedA, unpairedB: b.filter((e) => !used.has(e)) };
 }
 
-/** A re-run's id is "<source id>~<mode>~<8 hex>" (core/model/reruns). */
-const RERUN_ID = /^(.+)~(forward|reverse)~[0-9a-f]{8}$/;
-
-export function rerunSource(id: string): { source: string; mode: 'forward' | 'reverse' } | undefined {
-  const m = RERUN_ID.exec(id);
-  return m ? { source: m[1], mode: m[2] as 'forward' | 'reverse' } : undefined;
-}
-
 /** The re-run modes present among entries that are all re-runs (empty when they are not). */
 export function rerunModes(entries: readonly IndexEntry[]): ('forward' | 'reverse')[] {
   const modes = new Set<'forward' | 'reverse'>();
@@ -70,6 +63,18 @@ export function rerunModes(entries: readonly IndexEntry[]): ('forward' | 'revers
     modes.add(r.mode);
   }
   return [...modes].sort();
+}
+
+/**
+ * The entries of a side that a comparison counts: when re-runs are paired with their records and
+ * one mode is compared, the re-runs of the other mode are left out (records are all kept).
+ */
+export function countedEntries(entries: readonly IndexEntry[], pairing: Pick<Pairing, 'by'>, mode?: 'forward' | 'reverse'): readonly IndexEntry[] {
+  if (!mode || pairing.by !== 'source') return entries;
+  return entries.filter((e) => {
+    const r = rerunSource(e.id);
+    return !r || r.mode === mode;
+  });
 }
 
 /**

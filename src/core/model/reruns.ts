@@ -64,11 +64,24 @@ export function rerunKey(c: Pick<RerunContext, 'source' | 'sourceFile' | 'mode' 
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
 }
 
+/** A re-run's id: "<source id>~<mode>~<the first 8 hex digits of its rerun key>". */
+export function rerunId(sourceId: string, mode: RerunMode, key: string): string {
+  return `${sourceId}~${mode}~${key.slice(0, 8)}`;
+}
+
+const RERUN_ID = /^(.+)~(forward|reverse)~[0-9a-f]{8}$/;
+
+/** The record a re-run's id names, and its mode; undefined for an id that is not a re-run's. */
+export function rerunSource(id: string): { source: string; mode: RerunMode } | undefined {
+  const m = RERUN_ID.exec(id);
+  return m ? { source: m[1], mode: m[2] as RerunMode } : undefined;
+}
+
 /** The canonical record of a finished run (the fields of the issue, top level; the rest in meta). */
 export function rerunRecord(c: RerunContext, out: RerunOutput, at: Date = new Date()): Record<string, unknown> {
   const key = rerunKey(c);
   return {
-    id: `${c.source.id}~${c.mode}~${key.slice(0, 8)}`,
+    id: rerunId(c.source.id, c.mode, key),
     sourceId: c.source.id,
     sourceFile: c.sourceFile,
     video: c.source.video,
