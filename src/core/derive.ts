@@ -88,6 +88,31 @@ export function categoryFromWording(question: string, hasOptions: boolean): Cate
   return 'other';
 }
 
+/** How an ST-R1 reference chain opens: "<think>Let's start by thinking reverse which actions …". */
+const CHAIN_OPENING = /^\s*<think>\s*Let's start by thinking (?:reverse|forward) (?:which|what) (landmark|action|direction)s?\b/i;
+
+/**
+ * The category of the question an ST-R1 reference chain opens with (its counterpart question), or
+ * undefined when the text does not open as those chains do. Evidence for what a question really
+ * asks: upstream words its forward action questions as landmark questions, but their chains open
+ * with "thinking reverse which actions did you perform…".
+ */
+export function chainOpeningCategory(chain: string): 'landmark' | 'action' | 'direction' | undefined {
+  const m = CHAIN_OPENING.exec(chain);
+  return m ? (m[1].toLowerCase() as 'landmark' | 'action' | 'direction') : undefined;
+}
+
+/**
+ * The category a question has given the evidence of its reference chain: a question worded as a
+ * landmark question whose chain is about actions is an action question (the one quirk of the
+ * upstream data this corrects; other mismatches, such as forward direction chains that open with
+ * the landmark wording, are how ST-R1 was trained and say nothing about the question).
+ */
+export function categoryFromChain(worded: Category, chain: string | undefined): Category {
+  if (worded !== 'landmark' || chain === undefined) return worded;
+  return chainOpeningCategory(chain) === 'action' ? 'action' : worded;
+}
+
 const REVERSE_WORDING = /\bstart(?:ing)? (?:point|position|location)\b|\breturn(?:s|ing|ed)?\b|\bback to\b|\bgo(?:ing)? back\b|\bway back\b/i;
 
 /** Reverse when the stem speaks of the starting point or of returning; otherwise forward. */

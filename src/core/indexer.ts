@@ -28,6 +28,8 @@ export interface IndexEntry {
   /** Short question for labels (the stem without boilerplate). */
   label: string;
   category: Category;
+  /** The category the wording reads as, when the evidence in the file says it is another (see TraceRecord). */
+  wordedAs?: Category;
   direction: Direction;
   /** Gold letter, or '' when the gold is not a letter or missing. */
   gold: string;
@@ -353,6 +355,7 @@ export class ResultsIndex {
       video: this.intern(r.video),
       label: this.wording.get(r.question).label,
       category: r.category,
+      wordedAs: r.wordedAs,
       direction: r.direction,
       gold: goldLetter(r.gold) ?? '',
       formatValid: a.formatValid,
@@ -657,7 +660,7 @@ const ext = path.extname(file).toLowerCase();
 export interface PackedEntries {
   count: number;
   numbers: Float64Array; // line, offset, length per entry
-  codes: Uint8Array; // shape, category, direction, mcq, grpo, formatValid per entry
+  codes: Uint8Array; // shape, category (+ 16 × (1 + worded-as category) when set), direction, mcq, grpo, formatValid per entry
   strings: Uint32Array; // video, label, gold, mcqPred, grpoPred: indices into `table`
   table: string[];
   ids: string[];
@@ -687,7 +690,7 @@ export function packEntries(entries: readonly IndexEntry[]): PackedEntries {
     numbers[i * 3 + 1] = e.offset;
     numbers[i * 3 + 2] = e.length;
     codes[i * 6] = SHAPE_CODES.indexOf(e.shape);
-    codes[i * 6 + 1] = CATEGORY_CODES.indexOf(e.category);
+    codes[i * 6 + 1] = CATEGORY_CODES.indexOf(e.category) + (e.wordedAs === undefined ? 0 : 16 * (1 + CATEGORY_CODES.indexOf(e.wordedAs)));
     codes[i * 6 + 2] = DIRECTION_CODES.indexOf(e.direction);
     codes[i * 6 + 3] = OUTCOME_CODES.indexOf(e.mcq);
     codes[i * 6 + 4] = OUTCOME_CODES.indexOf(e.grpo);
@@ -714,7 +717,8 @@ export function unpackEntries(p: PackedEntries, lineShift: number, intern: (s: s
       shape: SHAPE_CODES[p.codes[i * 6]],
       video: table[p.strings[i * 5]],
       label: table[p.strings[i * 5 + 1]],
-      category: CATEGORY_CODES[p.codes[i * 6 + 1]],
+      category: CATEGORY_CODES[p.codes[i * 6 + 1] & 15],
+      wordedAs: p.codes[i * 6 + 1] >= 16 ? CATEGORY_CODES[(p.codes[i * 6 + 1] >> 4) - 1] : undefined,
       direction: DIRECTION_CODES[p.codes[i * 6 + 2]],
       gold: table[p.strings[i * 5 + 2]],
       formatValid: p.codes[i * 6 + 5] === 1,

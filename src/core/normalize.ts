@@ -17,6 +17,7 @@ import {
   type TraceRecord,
 } from './schemas';
 import {
+  categoryFromChain,
   categoryFromWording,
   directionFromWording,
   normaliseOptionList,
@@ -67,10 +68,12 @@ function explicit<T extends string>(v: unknown, allowed: ReadonlySet<string>): T
 }
 
 function finish(
-  base: Omit<TraceRecord, 'options' | 'category' | 'categoryExplicit' | 'direction' | 'directionExplicit'> & {
+  base: Omit<TraceRecord, 'options' | 'category' | 'categoryExplicit' | 'wordedAs' | 'direction' | 'directionExplicit'> & {
     optionList?: readonly string[];
     category?: unknown;
     direction?: unknown;
+    /** A reference chain of thought for this question (ST-R1 rows' `solution`): evidence of its category. */
+    referenceChain?: string;
   },
   opts: NormaliseOptions,
 ): TraceRecord {
@@ -92,6 +95,12 @@ function finish(
           direction: directionFromWording(base.question),
         };
   }
+  const worded = cat
+    ? undefined
+    : wording!.category === wording!.categoryWithoutOptions || hasOptions()
+      ? wording!.category
+      : wording!.categoryWithoutOptions;
+  const derived = worded === undefined ? undefined : categoryFromChain(worded, base.referenceChain);
   // Built field by field (no rest/spread): this runs once per record of a file.
   return {
     id: base.id,
@@ -102,12 +111,9 @@ function finish(
     options,
     gold: base.gold,
     response: base.response,
-    category:
-      cat ??
-      (wording!.category === wording!.categoryWithoutOptions || hasOptions()
-        ? wording!.category
-        : wording!.categoryWithoutOptions),
+    category: cat ?? derived!,
     categoryExplicit: cat !== undefined,
+    wordedAs: derived !== worded ? worded : undefined,
     direction: dir ?? wording!.direction,
     directionExplicit: dir !== undefined,
     model: base.model,
@@ -155,6 +161,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
       question: v.problem,
       gold: v.original_answer,
       response: v.solution,
+      referenceChain: v.solution,
     }, opts);
   },
   benchmark(value, ctx, opts) {

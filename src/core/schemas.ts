@@ -137,6 +137,11 @@ export interface TraceRecord {
   response: string;
   category: Category;
   categoryExplicit: boolean;
+  /**
+   * The category the question's wording reads as, set only when the evidence in the file says it
+   * is another (upstream words its forward action questions as landmark questions).
+   */
+  wordedAs?: Category;
   direction: Direction;
   directionExplicit: boolean;
   model?: string;

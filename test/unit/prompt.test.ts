@@ -92,12 +92,12 @@ describe('reverse thinking: the counterpart question', () => {
     }
     const seen = new Set<string>();
     for (const [i, r] of records.entries()) {
-      const c = counterpartQuestion(r.question, r.category, r.direction)!;
+      const c = counterpartQuestion(r.question, r.category, r.direction, r.wordedAs)!;
       assert.equal(c.method, 'canonical', `row ${i + 1}`);
       assert.ok(known.has(fold(c.text)), `row ${i + 1}: ${c.text}`);
       seen.add(`${r.category}/${r.direction}`);
     }
-    assert.deepEqual([...seen].sort(), ['action/reverse', 'direction/forward', 'direction/reverse', 'landmark/forward', 'landmark/reverse']);
+    assert.deepEqual([...seen].sort(), ['action/forward', 'action/reverse', 'direction/forward', 'direction/reverse', 'landmark/forward', 'landmark/reverse']);
   });
 
   test('questions in other words: destination and starting point swap in their own wording', () => {

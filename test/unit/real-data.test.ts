@@ -17,11 +17,19 @@ interface R1Row {
   original_answer: string;
 }
 
-/** The test's own reading of a row: wording before "Options:" and a count of ", X. " separators. */
-function independent(row: R1Row): { category: string; direction: string; options: number; gold: string } {
+/**
+ * The test's own reading of a row: wording before "Options:" and a count of ", X. " separators. A
+ * question worded as a landmark question whose reference chain opens with the actions question is an
+ * action question (upstream's forward action questions are worded as landmark questions).
+ */
+function independent(row: R1Row): { category: string; wordedAs?: string; direction: string; options: number; gold: string } {
   const before = row.problem.split('Options:')[0];
   let category = '?';
-  if (before.includes('which landmarks')) category = 'landmark';
+  let wordedAs: string | undefined;
+  if (before.includes('which landmarks')) {
+    category = 'landmark';
+    if (row.solution.startsWith("<think>Let's start by thinking reverse which actions")) [category, wordedAs] = ['action', 'landmark'];
+  }
   else if (before.includes('which actions')) category = 'action';
   else if (before.includes('what directions')) category = 'direction';
   const direction = before.includes('starting point') || before.includes('return') ? 'reverse' : 'forward';
@@ -32,7 +40,7 @@ function independent(row: R1Row): { category: string; direction: string; options
     const sep = letter === 'A' ? ` ${letter}. ` : `, ${letter}. `;
     if (body.includes(sep)) options++;
   }
-  return { category, direction, options, gold: row.original_answer };
+  return { category, wordedAs, direction, options, gold: row.original_answer };
 }
 
 function readRows(file: string): R1Row[] {
@@ -74,7 +82,8 @@ describe('126 real ST-R1 rows', () => {
     assert.deepEqual(count(mine.map((m) => `${m.category}/${m.direction}`)), {
       'direction/reverse': 25,
       'direction/forward': 28,
-      'landmark/forward': 34,
+      'landmark/forward': 16,
+      'action/forward': 18,
       'landmark/reverse': 19,
       'action/reverse': 20,
     });
@@ -83,6 +92,7 @@ describe('126 real ST-R1 rows', () => {
       assert.equal(e.line, i + 1);
       assert.equal(e.category, mine[i].category, `line ${i + 1}`);
       assert.equal(e.direction, mine[i].direction, `line ${i + 1}`);
+      assert.equal(e.wordedAs, mine[i].wordedAs, `line ${i + 1}`);
       assert.equal(e.gold, mine[i].gold, `line ${i + 1}`);
       assert.equal(e.shape, 'st-r1');
       assert.equal(e.id, `line-${i + 1}`);
@@ -130,6 +140,7 @@ describe('the 12-row sample fixture', () => {
     assert.equal(index.entries.length, 12);
     const combos = new Set(rows.map((r) => `${independent(r).category}/${independent(r).direction}`));
     assert.deepEqual([...combos].sort(), [
+      'action/forward',
       'action/reverse',
       'direction/forward',
       'direction/reverse',

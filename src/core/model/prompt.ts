@@ -66,12 +66,14 @@ export interface Counterpart {
 }
 
 /** The question a record's question is the opposite of, or undefined when its wording has no journey to turn round. */
-export function counterpartQuestion(question: string, category: Category, direction: Direction): Counterpart | undefined {
+export function counterpartQuestion(question: string, category: Category, direction: Direction, wordedAs?: Category): Counterpart | undefined {
   const stem = questionStem(question).replace(PREAMBLE, '').replace(/\s+/g, ' ').trim();
   const opposite: Direction = direction === 'forward' ? 'reverse' : 'forward';
   const lower = stem ? stem[0].toLowerCase() + stem.slice(1) : stem;
-  if (category === 'direction' || category === 'landmark' || category === 'action') {
-    const own = CANONICAL[category][direction];
+  const worded = wordedAs ?? category;
+  if ((category === 'direction' || category === 'landmark' || category === 'action') && (worded === 'direction' || worded === 'landmark' || worded === 'action')) {
+    // An action question worded as a landmark one is recognised by its landmark wording.
+    const own = CANONICAL[worded][direction];
     if (fold(lower) === fold(own)) return { text: CANONICAL[category][opposite], direction: opposite, method: 'canonical' };
   }
   for (const [re, by] of direction === 'forward' ? TO_REVERSE : TO_FORWARD) {
@@ -139,7 +141,7 @@ export function qwen2vlChat(system: string, user: string, assistantPrefix: strin
 
 /** The prompt for re-running `record` in `mode`. Reverse mode needs a counterpart question; without one it is an error that says why. */
 export function buildPrompt(
-  record: Pick<TraceRecord, 'question' | 'options' | 'category' | 'direction' | 'id'>,
+  record: Pick<TraceRecord, 'question' | 'options' | 'category' | 'wordedAs' | 'direction' | 'id'>,
   mode: RerunMode,
   templates: PromptTemplates = DEFAULT_TEMPLATES,
 ): RerunPrompt {
@@ -148,7 +150,7 @@ export function buildPrompt(
   let assistantPrefix = '';
   let counterpart: Counterpart | undefined;
   if (mode === 'reverse') {
-    counterpart = counterpartQuestion(record.question, record.category, record.direction);
+    counterpart = counterpartQuestion(record.question, record.category, record.direction, record.wordedAs);
     if (!counterpart) {
       throw new PromptError(`record ${record.id}: no counterpart question can be derived from its wording (it names neither a destination nor a starting point)`);
     }
