@@ -5,8 +5,8 @@ written from the recipe in issue 8 with exact rationals (fractions.Fraction): ev
 done once, exactly, to nearest with ties to even; a fused multiply-add is the exact a*b + c rounded once.
 No torch needed. Used to work out expected values for test/unit/samplers.test.ts.
 
-  python3 scripts/torch-linspace-reference.py T VIDEO_FPS FPS [LANES]   # LANES: 8 (AVX2), 16, 1 (scalar)
-prints the qwen2vl plan (8 indices) as JSON, with the first-stage float32 values it used.
+  python3 scripts/torch-linspace-reference.py T VIDEO_FPS FPS [LANES [COUNT]]   # LANES: 8 (AVX2), 16, 1 (scalar)
+prints the qwen2vl plan (COUNT indices, default 8) as JSON, with the float32 values it used.
 """
 import json
 import math
@@ -80,5 +80,7 @@ def qwen2vl(T, video_fps, fps, lanes=8, count=8):
 if __name__ == '__main__':
     T, vf, fps = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
     lanes = int(sys.argv[4]) if len(sys.argv) > 4 else 8
-    n, first, idx, picks = qwen2vl(T, vf, fps, lanes)
-    print(json.dumps({'n': n, 'indices': idx, 'firstStage': {k: float(first[k]) for k in picks}}))
+    count = int(sys.argv[5]) if len(sys.argv) > 5 else 8
+    n, first, idx, picks = qwen2vl(T, vf, fps, lanes, count)
+    second = linspace(0, n - 1, count, lanes)
+    print(json.dumps({'n': n, 'indices': idx, 'firstStage': {k: float(first[k]) for k in picks}, 'secondStage': [float(x) for x in second]}))
