@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/indexer';
 import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket } from '../core/compare/compare';
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
-import { planFrames, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
+import { modelFrameSize } from '../core/frames/modelSize';
+import { FRAME_PRESET_NAMES, framePreset, isFramePreset, type FramePresetName } from '../core/frames/presets';
+import { alternativesNotes, planFramesWithAlternatives, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { RULES, type ScoringRule } from '../core/schemas';
 import { formatAccuracy, summarise, summaryTable } from '../core/summary';
 
@@ -19,10 +21,16 @@ const USAGE = `usage:
       byCategory, byDirection, byCategoryDirection; buckets { total, correct, accuracy, ... })
   st-think validate FILE
       one line per invalid record (FILE:LINE: reason); exit status 1 when there is any
-  st-think frames plan --total-frames N --video-fps F [--fps 1] [--sampler qwen2vl|internvl|uniform] [--count 8] [--json]
-      the frame indices a sampler picks ({"indices":[…]} with --json)
-  st-think frames extract VIDEO --out DIR [--sampler …] [--fps 1] [--count 8] [--ffmpeg PATH] [--json]
+  st-think frames plan --total-frames N --video-fps F [--preset inference|grpo-training] [--fps F]
+                    [--sampler qwen2vl|internvl|uniform] [--count 8] [--json]
+      the frame indices a sampler picks, as torch's AVX2 linspace computes them (JSON: indices;
+      alternatives: [{position, frame, alternative, kernel: avx512|scalar, why}], the frames torch's
+      16-lane or scalar linspace would pick instead, [] when none; for qwen2vl, preset {name, fps,
+      maxPixels}). --preset: inference (fps 1, max pixels 360·420, the default) or grpo-training
+      (fps 2, max pixels 196·28·28); --fps overrides the preset's
+  st-think frames extract VIDEO --out DIR [--preset …] [--sampler …] [--fps F] [--count 8] [--ffmpeg PATH] [--json]
       writes the frames to DIR (exact indices, with ffmpeg) and prints their indices and paths
+      (JSON also: alternatives, preset, modelSize: the size the model sees a frame at)
   st-think compare A B [--rule mcq_infer|grpo_reward] [--rerun-mode forward|reverse] [--json]
       two runs: accuracy of each per category and direction, flips, exact McNemar p, unpaired counts;
       a results file and its .reruns.jsonl pair each record with its latest re-run (of one mode)
@@ -117,38 +125,56 @@ function numberFlag(p: Parsed, name: string, fallback?: number): number | undefi
   return n;
 }
 
-function samplerFlags(p: Parsed): Partial<SamplerParams> {
+function samplerFlags(p: Parsed): { params: Partial<SamplerParams>; preset: ReturnType<typeof framePreset> } {
   const sampler = p.flags.get('sampler');
   if (sampler !== undefined && !(SAMPLERS as readonly unknown[]).includes(sampler)) {
     throw new UsageError(`--sampler must be one of ${SAMPLERS.join(', ')}`);
   }
-  return { sampler: sampler as SamplerName | undefined, fps: numberFlag(p, 'fps'), count: numberFlag(p, 'count') };
+  const name = p.flags.get('preset');
+  if (name !== undefined && !isFramePreset(name)) throw new UsageError(`--preset must be one of ${FRAME_PRESET_NAMES.join(', ')}`);
+  const preset = framePreset(name as FramePresetName | undefined);
+  // The preset's frame rate is qwen2vl's first stage; an explicit --fps wins.
+  const fps = numberFlag(p, 'fps') ?? ((sampler ?? 'qwen2vl') === 'qwen2vl' ? preset.fps : undefined);
+  return { params: { sampler: sampler as SamplerName | undefined, fps, count: numberFlag(p, 'count') }, preset };
+}
+
+/** What --json says of the preset: for qwen2vl only (the other samplers have no frame rate or pixel budget). */
+function presetFacts(sampler: string | undefined, preset: ReturnType<typeof framePreset>, fps: number | undefined) {
+  return (sampler ?? 'qwen2vl') === 'qwen2vl' ? { preset: { name: preset.name, fps, maxPixels: preset.maxPixels } } : {};
 }
 
 async function frames(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'plan') {
-    const p = parseArgs(rest, ['total-frames', 'video-fps', 'fps', 'sampler', 'count']);
-    checkFlags(p, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'json']);
+    const p = parseArgs(rest, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'preset']);
+    checkFlags(p, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'preset', 'json']);
     const total = numberFlag(p, 'total-frames');
     const videoFps = numberFlag(p, 'video-fps');
     if (total === undefined || videoFps === undefined) throw new UsageError('frames plan needs --total-frames and --video-fps');
-    let indices: number[];
+    const { params, preset } = samplerFlags(p);
+    let plan: ReturnType<typeof planFramesWithAlternatives>;
     try {
-      indices = planFrames({ totalFrames: total, fps: videoFps }, samplerFlags(p));
+      plan = planFramesWithAlternatives({ totalFrames: total, fps: videoFps }, params);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    process.stdout.write(p.flags.has('json') ? JSON.stringify({ indices }) + '\n' : indices.join(' ') + '\n');
+    if (p.flags.has('json')) {
+      process.stdout.write(JSON.stringify({ indices: plan.indices, alternatives: plan.alternatives, ...presetFacts(params.sampler, preset, params.fps) }) + '\n');
+    } else {
+      process.stdout.write(plan.indices.join(' ') + '\n');
+      const notes = alternativesNotes(plan.alternatives, plan.indices.length);
+      if (notes.length) process.stdout.write(`could differ: ${notes.join(' ')}\n`);
+    }
     return 0;
   }
   if (sub === 'extract') {
-    const p = parseArgs(rest, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe']);
-    checkFlags(p, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'json']);
+    const p = parseArgs(rest, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'preset']);
+    checkFlags(p, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'preset', 'json']);
     const out = p.flags.get('out');
     if (p.positional.length !== 1 || typeof out !== 'string') throw new UsageError('frames extract needs VIDEO and --out DIR');
+    const { params, preset } = samplerFlags(p);
     const paths = findFfmpeg({ ffmpeg: p.flags.get('ffmpeg') as string | undefined, ffprobe: p.flags.get('ffprobe') as string | undefined });
-    const set = await extractFrames(p.positional[0], samplerFlags(p), { paths, cacheDir: path.join(out, '.st-think-cache') });
+    const set = await extractFrames(p.positional[0], params, { paths, cacheDir: path.join(out, '.st-think-cache') });
     const written: { index: number; time: number; path?: string; error?: string }[] = [];
     for (const f of set.frames) {
       if (!f.file) {
@@ -161,10 +187,15 @@ async function frames(argv: string[]): Promise<number> {
       fs.renameSync(tmp, dest);
       written.push({ index: f.index, time: f.time, path: dest });
     }
+    // The frames extracted are the AVX2 plan; the alternatives say where other torch builds differ.
+    const { alternatives } = planFramesWithAlternatives(set.probe, set.params);
     if (p.flags.has('json')) {
-      process.stdout.write(JSON.stringify({ indices: set.indices, frames: written, probe: set.probe, cached: set.cached }, null, 2) + '\n');
+      const modelSize = modelFrameSize(set.params.sampler, { width: set.probe.width, height: set.probe.height }, preset.maxPixels);
+      process.stdout.write(JSON.stringify({ indices: set.indices, alternatives, ...presetFacts(set.params.sampler, preset, set.params.fps), modelSize, frames: written, probe: set.probe, cached: set.cached }, null, 2) + '\n');
     } else {
       for (const w of written) process.stdout.write(`${w.index}\t${w.time.toFixed(3)}s\t${w.path ?? `missing: ${w.error}`}\n`);
+      const notes = alternativesNotes(alternatives, set.indices.length);
+      if (notes.length) process.stderr.write(`could differ: ${notes.join(' ')}\n`);
     }
     return written.every((w) => w.path) ? 0 : 1;
   }

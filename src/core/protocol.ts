@@ -71,6 +71,12 @@ export const framesViewSchema = z.object({
   tried: z.array(z.string()).optional(),
   video: z.string().optional(),
   cached: z.boolean().optional(),
+  /** Frames torch's 16-lane (AVX-512) or scalar linspace would pick instead of the AVX2 plan shown. */
+  alternatives: z
+    .array(z.object({ position: z.number(), frame: z.number(), alternative: z.number(), kernel: z.enum(['avx512', 'scalar']), why: z.string() }))
+    .optional(),
+  /** The frame preset that produced the frames (qwen2vl): its frame rate unless the record's own won. */
+  preset: z.object({ name: z.string(), label: z.string(), fps: z.number().optional(), maxPixels: z.number(), fpsFromRecord: z.boolean() }).optional(),
 });
 export type FramesView = z.infer<typeof framesViewSchema>;
 

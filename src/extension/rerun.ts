@@ -21,7 +21,7 @@ import type { RerunView } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
 import { reasoningSteps } from '../core/steps';
 import type { ResultsFile, ResultsStore } from './store';
-import { frameParams, sameTarget, TracePanel, videoRootsFor, type TraceHost, type TraceTarget } from './tracePanel';
+import { frameParams, framePresetSetting, sameTarget, TracePanel, videoRootsFor, type TraceHost, type TraceTarget } from './tracePanel';
 
 export type RerunChoice = RerunMode | 'both';
 
@@ -335,15 +335,17 @@ export class RerunService implements vscode.Disposable {
     const resolved = resolveVideo(record.video, videoRootsFor(this.context, target.file));
     if (!resolved.file) throw new UserError(`The re-run needs the frames the model saw, and the video was not found (paths tried: ${resolved.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`);
     const paths = findFfmpeg({ ffmpeg: vscode.workspace.getConfiguration('stThink').get<string>('ffmpegPath') || undefined });
-    const set = await extractFrames(resolved.file, frameParams(record, sampler), { paths, cacheDir: TracePanel.cacheUri(this.context).fsPath, signal });
+    const preset = framePresetSetting();
+    const set = await extractFrames(resolved.file, frameParams(record, sampler, preset.name), { paths, cacheDir: TracePanel.cacheUri(this.context).fsPath, signal });
     const byIndex = new Map(set.frames.map((f) => [f.index, f]));
     const files = set.indices.map((i) => {
       const f = byIndex.get(i);
       if (!f?.file) throw new UserError(`Frame ${i} of ${resolved.file} could not be decoded${f?.error ? `: ${f.error}` : ''}.`);
       return f.file;
     });
-    // Qwen2-VL sees the frames at ST-R1's smart_resize of the source size, whatever the sampler.
-    const size = modelFrameSize('qwen2vl', { width: set.probe.width, height: set.probe.height })!;
+    // Qwen2-VL sees the frames at ST-R1's smart_resize of the source size (the frame preset's pixel
+    // budget), whatever the sampler.
+    const size = modelFrameSize('qwen2vl', { width: set.probe.width, height: set.probe.height }, preset.maxPixels)!;
     return { files, facts: { sampler, indices: set.indices, width: size.width, height: size.height, video: resolved.file } };
   }
 

@@ -7,8 +7,9 @@
 import * as vscode from 'vscode';
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
+import { DEFAULT_FRAME_PRESET, frameParams, framePreset, ownFrameParams, type FramePreset, type FramePresetName } from '../core/frames/presets';
 import { resolveVideo } from '../core/frames/resolve';
-import { SAMPLERS, type SamplerName } from '../core/frames/samplers';
+import { planFramesWithAlternatives, SAMPLERS, type SamplerName } from '../core/frames/samplers';
 import { chainDiffStats, diffChains } from '../core/compare/diff';
 import { goldLetter } from '../core/derive';
 import type { IndexEntry } from '../core/indexer';
@@ -61,15 +62,11 @@ export interface TraceHost {
   };
 }
 
-/** The sampler parameters for a record: the record's own fps and count apply to the sampler it names. */
-export function frameParams(record: TraceRecord, sampler: SamplerName): { sampler: SamplerName; fps?: number; count?: number } {
-  const f = record.frames as { sampler?: string; fps?: unknown; count?: unknown } | undefined;
-  const own = f?.sampler === sampler;
-  return {
-    sampler,
-    fps: own && typeof f.fps === 'number' && f.fps > 0 ? f.fps : undefined,
-    count: own && Number.isInteger(f.count) && (f.count as number) > 0 ? (f.count as number) : undefined,
-  };
+export { frameParams };
+
+/** The frame preset of the settings: as at inference (the default) or as trained with GRPO. */
+export function framePresetSetting(): FramePreset & { name: FramePresetName } {
+  return framePreset(vscode.workspace.getConfiguration('stThink').get<string>('framePreset', DEFAULT_FRAME_PRESET));
 }
 
 /** The same record of the same opening of a file. */
@@ -88,7 +85,7 @@ const VIDEO_FOLDERS_KEY = 'stThink.videoFolders';
 /** The settings that decide a record's frames, as one comparable string. */
 function frameSettings(): string {
   const c = vscode.workspace.getConfiguration('stThink');
-  return JSON.stringify([c.get('videoRoots'), c.get('ffmpegPath'), c.get('frameSampler')]);
+  return JSON.stringify([c.get('videoRoots'), c.get('ffmpegPath'), c.get('frameSampler'), c.get('framePreset')]);
 }
 
 /** What the webview saves of a pair, for the serializer. */
@@ -457,7 +454,8 @@ export class TracePanel implements vscode.Disposable {
   }
 
   private async loadFrames(slot: Slot, gen: number, target: TraceTarget, record: TraceRecord, sampler: SamplerName): Promise<void> {
-    const params = frameParams(record, sampler);
+    const preset = framePresetSetting();
+    const params = frameParams(record, sampler, preset.name);
     const video = record.video;
     this.framesJobs[slot]?.abort();
     const job = new AbortController();
@@ -488,6 +486,8 @@ export class TracePanel implements vscode.Disposable {
       );
       if (stale()) return;
       const source = { width: set.probe.width, height: set.probe.height };
+      // The frames shown are the AVX2 plan; where other torch builds would pick others, say so.
+      const { alternatives } = planFramesWithAlternatives(set.probe, set.params);
       post({
         state: 'ready',
         sampler,
@@ -502,9 +502,14 @@ export class TracePanel implements vscode.Disposable {
         countSource: set.probe.countSource,
         totalFrames: set.probe.totalFrames,
         source,
-        model: modelFrameSize(sampler, source),
+        model: modelFrameSize(sampler, source, preset.maxPixels),
         video: resolved.file,
         cached: set.cached,
+        alternatives,
+        preset:
+          sampler === 'qwen2vl'
+            ? { name: preset.name, label: preset.label, fps: set.params.fps, maxPixels: preset.maxPixels, fpsFromRecord: ownFrameParams(record, sampler).fps !== undefined }
+            : undefined,
       });
     } catch (e) {
       if (gen !== this.generation) return;

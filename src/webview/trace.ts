@@ -2,6 +2,8 @@
  * The trace view's renderer: the frames the model saw beside its think/answer trace. All record text
  * goes in through textContent (trace text is untrusted); images only from webview URIs the host sent.
  */
+import { describePreset } from '../core/frames/presets';
+import { alternativesNotes } from '../core/frames/samplers';
 import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
 import { el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
@@ -207,8 +209,17 @@ export class TraceView {
       p.append(box);
       return;
     }
-    const facts = `${f.indices.length} frames · ${f.totalFrames ?? '?'} in the video${f.estimated ? ` (count estimated from the ${f.countSource})` : ''}${f.model ? ` · model size ${f.model.width}×${f.model.height}` : ''}${f.source ? ` · source ${f.source.width}×${f.source.height}` : ''}${f.cached ? ' · cached' : ''}`;
+    const facts = `${f.indices.length} frames · ${f.totalFrames ?? '?'} in the video${f.estimated ? ` (count estimated from the ${f.countSource})` : ''}${f.model ? ` · model size ${f.model.width}×${f.model.height}` : ''}${f.source ? ` · source ${f.source.width}×${f.source.height}` : ''}${f.preset ? ` · ${describePreset(f.preset)}` : ''}${f.cached ? ' · cached' : ''}`;
     p.append(el('p', facts, 'frames-facts'));
+    // Frames other torch builds would pick (16-lane AVX-512 or scalar linspace): a quiet note, and a
+    // dashed outline with the reason on the frames concerned.
+    const alternatives = f.alternatives ?? [];
+    const notes = alternativesNotes(alternatives, f.indices.length);
+    if (notes.length) {
+      const note = el('p', `Could differ: ${notes.join(' ')}`, 'note frames-alt');
+      note.setAttribute('role', 'note');
+      p.append(note);
+    }
     const byIndex = new Map(f.frames.map((x) => [x.index, x]));
     const strip = el('div', undefined, 'strip');
     strip.setAttribute('role', 'listbox');
@@ -222,6 +233,11 @@ export class TraceView {
       cell.setAttribute('aria-selected', String(k === this.selected));
       cell.tabIndex = -1;
       fillThumb(cell, index, frame, 'span');
+      const differs = alternatives.filter((a) => a.position === k);
+      if (differs.length) {
+        cell.classList.add('could-differ');
+        cell.title = alternativesNotes(differs, f.indices.length).join('\n');
+      }
       cell.addEventListener('click', () => {
         this.selected = k;
         this.renderFrames();

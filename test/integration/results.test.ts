@@ -219,6 +219,11 @@ describe('Results tree in a real extension host', function () {
       id: 'with-video', video: '/vi-lab/Ego-ST-bench/r1_video/clip.mp4',
       question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. b',
       gold: 'A', response: '<think>Let\'s start by thinking reverse <script>alert(1)</script> And then think about it Hence, the correct answer is A</think><answer>A</answer>',
+    }) + '\n' + JSON.stringify({
+      // Its own frames fields (16 frames at 0.6 fps) win over the preset; one of its frames could differ.
+      id: 'with-video-16', video: '/vi-lab/Ego-ST-bench/r1_video/clip.mp4', frames: { sampler: 'qwen2vl', fps: 0.6, count: 16 },
+      question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. a, B. b',
+      gold: 'B', response: '<think>t</think><answer>B</answer>',
     }) + '\n');
     const cfg = vscode.workspace.getConfiguration('stThink');
     try {
@@ -237,8 +242,26 @@ describe('Results tree in a real extension host', function () {
       assert.ok(frames.frames.every((f) => f.src?.includes('frame-')), JSON.stringify(frames.frames));
       // smart_resize of 160×120 with the video min_pixels 128·28·28: scaled up to 392×280.
       assert.deepEqual(frames.model, { width: 392, height: 280 });
+      assert.deepEqual(frames.alternatives, []);
+      assert.equal(frames.preset?.name, 'inference');
+      // The GRPO preset reads at 2 fps: 10 s → 20 first-stage frames (worked out in samplers.test.ts).
+      await cfg.update('framePreset', 'grpo-training', vscode.ConfigurationTarget.Global);
+      const grpo = await waitFor('the GRPO preset\'s frames', () => (panel.lastFrames?.state === 'ready' && panel.lastFrames.preset?.name === 'grpo-training' ? panel.lastFrames : undefined), 30_000);
+      assert.deepEqual(grpo.indices, [0, 31, 79, 126, 157, 205, 252, 299]);
+      assert.deepEqual(grpo.preset, { name: 'grpo-training', label: 'as trained with GRPO', fps: 2, maxPixels: 153664, fpsFromRecord: false });
+      // The second record's own fps 0.6 and count 16 win: n = 6; the second stage linspace(0, 5, 16)
+      // gives 2.9999998 at position 9 with AVX2 (frame 120) and 3 from its own base (16-lane and
+      // scalar kernels: frame 179); scripts/torch-linspace-reference.py 300 30 0.6 {8,16,1} 16.
+      await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(file, file.index!.entries[1]));
+      const p16 = await waitFor('the trace panel of the second record', () => [...a.tracePanels].find((p) => p.target?.entry.id === 'with-video-16'));
+      const f16 = await waitFor('its frames', () => (p16.lastFrames?.state === 'ready' && p16.lastFrames.indices.length === 16 ? p16.lastFrames : undefined), 30_000);
+      assert.deepEqual(f16.indices, [0, 0, 0, 60, 60, 60, 120, 120, 120, 120, 179, 179, 239, 239, 239, 299]);
+      assert.deepEqual(f16.alternatives?.map((x) => [x.position, x.frame, x.alternative, x.kernel]), [[9, 120, 179, 'avx512'], [9, 120, 179, 'scalar']]);
+      assert.equal(f16.preset?.fpsFromRecord, true);
+      assert.equal(f16.preset?.fps, 0.6);
     } finally {
       await cfg.update('videoRoots', undefined, vscode.ConfigurationTarget.Global);
+      await cfg.update('framePreset', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 
