@@ -420,7 +420,8 @@ export class TracePanel implements vscode.Disposable {
       goldLetter: goldLetter(record.gold),
       mcq_infer: analysis.mcq_infer,
       grpo_reward: analysis.grpo_reward,
-      formatValid: analysis.formatValid,
+      format: analysis.format,
+      na: analysis.na,
       steps: analysis.think !== undefined ? reasoningSteps(analysis.think) : [],
       hasThink: analysis.think !== undefined,
       answer: analysis.answer,
@@ -465,6 +466,11 @@ export class TracePanel implements vscode.Disposable {
     const stale = () => job.signal.aborted || gen !== this.generation;
     const post = (v: FramesView) => !stale() && this.postFrames(slot, v);
     const base = { sampler, indices: [], frames: [], estimated: false, video };
+    if (!video) {
+      // Upstream's inference script runs no model for such a record: there are no frames to show.
+      post({ ...base, state: 'error', noVideo: true, message: 'No video: this record\u2019s "video" is empty, so there are no frames (upstream wrote "No video file specified." instead of running the model).' });
+      return;
+    }
     const resolved = resolveVideo(video, this.videoRoots(target.file));
     if (!resolved.file) {
       post({ ...base, state: 'error', message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.', tried: resolved.tried });

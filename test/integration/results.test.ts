@@ -291,7 +291,7 @@ describe('Results tree in a real extension host', function () {
     // Run B: the sample with 3 right answers made wrong and 2 wrong ones made right, and each of
     // those five chains given one more sentence and one word changed.
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
-    const entries = a.store.list[0].index!.entries.filter((e) => e.formatValid && e.mcq !== 'unscored');
+    const entries = a.store.list[0].index!.entries.filter((e) => e.format === 'valid' && e.mcq !== 'unscored');
     const toWrong = entries.filter((e) => e.mcq === 'correct').slice(0, 3).map((e) => e.id);
     const toRight = entries.filter((e) => e.mcq === 'incorrect').slice(0, 2).map((e) => e.id);
     await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
