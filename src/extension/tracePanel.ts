@@ -125,6 +125,10 @@ export class TracePanel implements vscode.Disposable {
   lastFrames: FramesView | undefined;
   /** Side b's frames in a pair whose records have different videos. */
   lastFramesB: FramesView | undefined;
+  /** The record shown in single mode, as last posted to the webview (verdicts included; for tests). */
+  get lastRecord(): TraceRecordView | undefined {
+    return this.traceMessage?.type === 'trace' ? this.traceMessage.record : undefined;
+  }
   /** The last pair message posted (for tests). */
   lastPair: Extract<HostMessage, { type: 'pair' }> | undefined;
   /** The re-run section: what it shows, and for which record. */
