@@ -151,8 +151,14 @@ def main():
         out = fixture()
     else:
         sys.exit('usage: upstream_rules.py classify|score|fixture')
-    json.dump(out, sys.stdout, ensure_ascii=True, indent=1 if mode == 'fixture' else None)
-    sys.stdout.write('\n')
+    if mode == 'fixture':
+        # One probe per line: a reviewable diff when the fixture is made again.
+        head = ',\n'.join(' %s: %s' % (json.dumps(k), json.dumps(v)) for k, v in out.items() if k != 'probes')
+        body = ',\n'.join('  ' + json.dumps(p) for p in out['probes'])
+        sys.stdout.write('{\n%s,\n "probes": [\n%s\n ]\n}\n' % (head, body))
+    else:
+        json.dump(out, sys.stdout)
+        sys.stdout.write('\n')
 
 
 if __name__ == '__main__':
