@@ -13,12 +13,13 @@ import { modelFrameSize } from '../core/frames/modelSize';
 import { FRAME_PRESET_NAMES, framePreset, isFramePreset, type FramePresetName } from '../core/frames/presets';
 import { alternativesNotes, planFramesWithAlternatives, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { RULES, type ScoringRule } from '../core/schemas';
-import { formatAccuracy, summarise, summaryTable } from '../core/summary';
+import { formatAccuracy, formatLine, naLines, noVideoLine, summarise, summaryTable } from '../core/summary';
 
 const USAGE = `usage:
   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
-      accuracy per category and direction (JSON: records, invalid, formatValid, overall,
-      byCategory, byDirection, byCategoryDirection; buckets { total, correct, accuracy, ... })
+      accuracy per category and direction (JSON: records, invalid, formatValid, formatChecked, na,
+      noVideo, overall, byCategory, byDirection, byCategoryDirection; buckets { total, correct,
+      accuracy, na, ... }); "n/a" where a rule does not apply (a prediction that is only a letter)
   st-think validate FILE
       one line per invalid record (FILE:LINE: reason); exit status 1 when there is any
   st-think frames plan --total-frames N --video-fps F [--preset inference|grpo-training] [--fps F]
@@ -94,11 +95,14 @@ async function summary(argv: string[]): Promise<number> {
       grpo_reward: summarise(index.file, index.entries, index.problemCount, 'grpo_reward'),
     };
     const s = both[rule as ScoringRule];
+    const overall = s.overall.total || !s.overall.na ? `${formatAccuracy(s.overall)} (${s.overall.correct}/${s.overall.total})` : formatAccuracy(s.overall);
+    const notes = [...naLines(s.na), noVideoLine(s.noVideo)].filter(Boolean);
     process.stdout.write(
-      `${index.file}\n${s.records} records, ${s.invalid} invalid, ${s.formatValid} with valid format; ` +
-        `accuracy (${rule}) ${formatAccuracy(s.overall)} (${s.overall.correct}/${s.overall.total})\n\n` +
+      `${index.file}\n${s.records} records, ${s.invalid} invalid, ${formatLine(s)}; ` +
+        `accuracy (${rule}) ${overall}\n\n` +
         summaryTable(both) +
-        '\n',
+        '\n' +
+        (notes.length ? '\n' + notes.join('\n') + '\n' : ''),
     );
   }
   return 0;
@@ -113,7 +117,8 @@ async function validate(argv: string[]): Promise<number> {
   if (index.problemCount > index.problems.length) {
     process.stdout.write(`${index.file}: ${index.problemCount - index.problems.length} more invalid records not listed\n`);
   }
-  process.stderr.write(`${index.entries.length} valid, ${index.problemCount} invalid\n`);
+  const noVideo = index.entries.reduce((n, e) => n + (e.video === '' ? 1 : 0), 0);
+  process.stderr.write(`${index.entries.length} valid, ${index.problemCount} invalid${noVideo ? ` (${noVideoLine(noVideo)})` : ''}\n`);
   return index.problemCount ? 1 : 0;
 }
 

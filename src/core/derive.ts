@@ -2,7 +2,7 @@
  * What the inspector derives from a record's text: options, category, direction, the think/answer
  * segments, format validity and the two upstream scoring rules (see shared notes/ego-st-formats.md).
  */
-import type { Category, Direction, OptionItem, RuleResult, TraceAnalysis, TraceRecord } from './schemas';
+import type { Category, Direction, NaReason, OptionItem, RuleResult, TraceAnalysis, TraceRecord } from './schemas';
 
 const OPTIONS_MARKER = /Options\s*:/i;
 const INSTRUCTIONS = /\n\s*\n|\bInstructions\s*:/;
@@ -121,14 +121,58 @@ export function directionFromWording(question: string): Direction {
 }
 
 const THINK = /<think>([\s\S]*?)<\/think>/;
-/** Python's `^([A-D])\b` on a str: the letter must not be followed by a Unicode word character. */
-const LEADING_LETTER = /^([A-D])(?![\p{L}\p{N}_])/u;
 
-/** The letter a gold answer stands for: "D", "D.", "D. Walk straight" → "D". */
+/**
+ * Python's white space, as `str.strip()` (str.isspace()) and `re`'s `\s` on str patterns
+ * (Py_UNICODE_ISSPACE, the same set) define it: \t–\r, \x1c–\x1f, space, \x85, \xa0, \u1680,
+ * \u2000–\u200a, \u2028, \u2029, \u202f, \u205f and \u3000. JavaScript's `\s` differs: it has
+ * \ufeff, and lacks \x1c–\x1f and \x85 (test/unit/python-rules.test.ts checks every BMP character).
+ */
+export function isPythonSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c >= 0x1c;
+  if (c < 0x85) return false;
+  if (c <= 0xa0) return c === 0x85 || c === 0xa0;
+  if (c < 0x1680) return false;
+  return (
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
+
+/** Python's `str.strip()` with no argument (a character loop: no regex on long responses). */
+export function pyStrip(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isPythonSpace(s.charCodeAt(a))) a++;
+  while (b > a && isPythonSpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/**
+ * The gold answer as upstream's accuracy reward reads it: the content of the gold's first
+ * <answer>…</answer> when it has one (an ST-R1 `solution` is a whole chain), else the gold itself;
+ * stripped as Python strips.
+ */
+export function goldAnswer(gold: string | undefined): string | undefined {
+  if (gold === undefined) return undefined;
+  if (gold.length <= 1) return pyStrip(gold);
+  const tag = answerTag(gold);
+  return pyStrip(tag !== undefined ? tag : gold);
+}
+
+/**
+ * The letter a gold answer stands for: "D", "D.", "D. Walk straight" → "D"; a gold that is a chain
+ * ("…<answer>D</answer>") stands for its answer tag's letter.
+ */
 export function goldLetter(gold: string | undefined): string | undefined {
   if (gold === undefined) return undefined;
   if (gold.length === 1) return gold >= 'A' && gold <= 'Z' ? gold : undefined;
-  const m = /^\s*([A-Z])(?![\p{L}\p{N}_])/u.exec(gold);
+  const m = /^([A-Z])(?![\p{L}\p{N}_])/u.exec(goldAnswer(gold)!);
   return m ? m[1] : undefined;
 }
 
@@ -137,33 +181,39 @@ export function scoreMcqInfer(response: string, gold: string | undefined, scorab
   return mcqInferOn(response, answerTag(response), gold, scorable);
 }
 
-/** `answer`: the first <answer> tag's content, when there is one (found once, used by both rules). */
+/**
+ * `answer`: the first <answer> tag's content, when there is one (found once, used by both rules).
+ * extract_choice is `re.match(r'^([A-D])\b', s)`, else the first of A, B, C, D anywhere, else the text.
+ * The `\b` cannot change the result: when the text starts with A–D, the fallback finds that same
+ * first character. So the letter is the first A–D character of the text, whatever Python (or
+ * JavaScript) counts as a word character.
+ */
 function mcqInferOn(response: string, answer: string | undefined, gold: string | undefined, scorable: boolean): RuleResult {
   const text = pyStrip(answer !== undefined ? answer : response);
-  let predicted = text;
-  const lead = LEADING_LETTER.exec(text);
-  if (lead) predicted = lead[1];
-  else {
-    for (const ch of text) {
-      if (ch === 'A' || ch === 'B' || ch === 'C' || ch === 'D') {
-        predicted = ch;
-        break;
-      }
+  let letter = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x44) {
+      letter = text[i];
+      break;
     }
   }
-  const letter = predicted.length === 1 && 'ABCD'.includes(predicted) ? predicted : '';
   const want = goldLetter(gold);
   if (!scorable || gold === undefined) return { outcome: 'unscored', predicted: letter };
   if (!letter) {
     // Upstream compares the extracted text itself with the gold: equal text is still right.
-    if (text && text === pyStrip(gold)) return { outcome: 'correct', predicted: text.length <= 3 ? text : '' };
+    if (text && text === goldAnswer(gold)) return { outcome: 'correct', predicted: text.length <= 3 ? text : '' };
     return { outcome: want === undefined ? 'unscored' : 'unanswered', predicted: '' };
   }
   if (want === undefined) return { outcome: 'unscored', predicted: letter };
   return { outcome: letter === want ? 'correct' : 'incorrect', predicted: letter };
 }
 
-/** `grpo_reward`: the training accuracy reward: first character of the answer tag vs first of the gold. */
+/**
+ * `grpo_reward`: the training accuracy reward (ST-R1 grpo.py, its string match): the first character
+ * of the response's stripped answer tag against the first of the gold answer (goldAnswer: the gold's
+ * own answer tag when it is a chain). No answer tag, or an empty one: no reward.
+ */
 export function scoreGrpoReward(response: string, gold: string | undefined, scorable: boolean): RuleResult {
   return grpoRewardOn(answerTag(response), gold, scorable);
 }
@@ -171,34 +221,58 @@ export function scoreGrpoReward(response: string, gold: string | undefined, scor
 function grpoRewardOn(answer: string | undefined, gold: string | undefined, scorable: boolean): RuleResult {
   const content = answer !== undefined ? pyStrip(answer) : '';
   const first = content.length ? String.fromCodePoint(content.codePointAt(0)!) : '';
-  const goldText = gold === undefined ? undefined : pyStrip(gold);
-  if (!scorable || goldText === undefined || goldText === '') return { outcome: 'unscored', predicted: first };
+  const goldText = goldAnswer(gold);
+  // A gold with nothing in it is no gold; but a chain whose answer tag is empty is one upstream
+  // scores: ground_truth[0] raises IndexError there, caught as reward 0.
+  const emptyChain = goldText === '' && gold !== undefined && answerTag(gold) !== undefined;
+  if (!scorable || goldText === undefined || (goldText === '' && !emptyChain)) return { outcome: 'unscored', predicted: first };
   if (!first) return { outcome: 'unanswered', predicted: '' };
+  if (emptyChain) return { outcome: 'incorrect', predicted: first };
   const goldFirst = String.fromCodePoint(goldText.codePointAt(0)!);
   return { outcome: first === goldFirst ? 'correct' : 'incorrect', predicted: first };
 }
 
-/** Python's str.strip(): removes whitespace as Python defines it (close to JS trim, kept explicit). */
-function pyStrip(s: string): string {
-  return s.replace(/^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/g, '');
+/**
+ * Why the training reward and the format check do not apply to a record, if they do not.
+ * 'letter-only': a benchmark-shape record (an upstream inference output) of a multiple-choice
+ * question whose prediction, after Python's strip, is exactly one of A, B, C, D. Upstream's
+ * inference scripts write into `predict` only what extract_choice returned: a letter A–D when the
+ * answer had one; else the stripped answer (or whole response) with no A–D in it; else a fixed
+ * message ("No video file specified.", "Error during model inference.", …). Only the letter case
+ * has certainly lost its trace; the other texts are scored as they are.
+ */
+export function notApplicable(record: Pick<TraceRecord, 'response' | 'category'> & { shape?: TraceRecord['shape'] }): NaReason | undefined {
+  if (record.shape !== 'benchmark' || record.category === 'route') return undefined;
+  const r = record.response;
+  let a = 0;
+  let b = r.length;
+  while (a < b && isPythonSpace(r.charCodeAt(a))) a++;
+  while (b > a && isPythonSpace(r.charCodeAt(b - 1))) b--;
+  if (b - a !== 1) return undefined;
+  const c = r.charCodeAt(a);
+  return c >= 0x41 && c <= 0x44 ? 'letter-only' : undefined;
 }
 
+type Scored = Pick<TraceRecord, 'response' | 'gold' | 'category'> & { shape?: TraceRecord['shape'] };
+
 /** Segments, format and both rules. Route questions (open-ended) are never scored by letter. */
-export function analyse(record: Pick<TraceRecord, 'response' | 'gold' | 'category'>): TraceAnalysis {
+export function analyse(record: Scored): TraceAnalysis {
   const think = THINK.exec(record.response);
   return { think: think ? think[1] : undefined, ...score(record) };
 }
 
 /** Format and both rules, finding the answer tag once: what the index keeps of every record. */
-export function score(record: Pick<TraceRecord, 'response' | 'gold' | 'category'>): Omit<TraceAnalysis, 'think'> {
+export function score(record: Scored): Omit<TraceAnalysis, 'think'> {
   const { response, gold } = record;
   const scorable = record.category !== 'route';
   const answer = answerTag(response);
+  const na = notApplicable(record);
   return {
     answer,
-    formatValid: answer !== undefined && formatValid(response),
+    format: na ? 'n/a' : answer !== undefined && formatValid(response) ? 'valid' : 'invalid',
+    na,
     mcq_infer: mcqInferOn(response, answer, gold, scorable),
-    grpo_reward: grpoRewardOn(answer, gold, scorable),
+    grpo_reward: na ? { outcome: 'unscored', predicted: '', na } : grpoRewardOn(answer, gold, scorable),
   };
 }
 
@@ -215,19 +289,17 @@ export function answerTag(response: string): string | undefined {
 
 /**
  * The format reward, `re.match(r'<think>.*?</think>\s*<answer>.*?</answer>', s, re.DOTALL)`, with
- * string searches: some `</think>` followed by whitespace, `<answer>`, and later an `</answer>`.
+ * string searches: some `</think>` followed by Python white space, `<answer>`, and later an `</answer>`.
  */
 export function formatValid(response: string): boolean {
   if (!response.startsWith('<think>')) return false;
   for (let k = response.indexOf('</think>', 7); k >= 0; k = response.indexOf('</think>', k + 1)) {
     let i = k + 8;
-    while (i < response.length && WHITESPACE.test(response[i])) i++;
+    while (i < response.length && isPythonSpace(response.charCodeAt(i))) i++;
     if (response.startsWith('<answer>', i)) return response.indexOf('</answer>', i + 8) >= 0;
   }
   return false;
 }
-
-const WHITESPACE = /\s/;
 
 /**
  * True when the question embeds its options ("Options: A. …"): exactly when parseEmbeddedOptions

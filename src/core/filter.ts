@@ -40,8 +40,8 @@ export function entryMatches(e: IndexEntry, f: ResultsFilter, rule: ScoringRule)
   if (f.outcomes?.length && !f.outcomes.includes(outcomeOf(e, f.rule ?? rule))) return false;
   if (f.categories?.length && !f.categories.includes(e.category)) return false;
   if (f.directions?.length && !f.directions.includes(e.direction)) return false;
-  if (f.format === 'valid' && !e.formatValid) return false;
-  if (f.format === 'invalid' && e.formatValid) return false;
+  // A record the format check does not apply to (format 'n/a') is neither valid nor invalid.
+  if (f.format && e.format !== f.format) return false;
   return true;
 }
 

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { analyse, goldLetter, score, WordingCache } from './derive';
 import { normalise } from './normalize';
-import type { Category, Direction, Outcome, ShapeName, TraceAnalysis, TraceRecord } from './schemas';
+import { NA_REASONS, type Category, type Direction, type FormatVerdict, type NaReason, type Outcome, type ShapeName, type TraceAnalysis, type TraceRecord } from './schemas';
 
 export interface IndexEntry {
   /** 1-based line where the record starts. */
@@ -33,11 +33,17 @@ export interface IndexEntry {
   direction: Direction;
   /** Gold letter, or '' when the gold is not a letter or missing. */
   gold: string;
-  formatValid: boolean;
+  /** The format check: valid, invalid, or n/a (see `na`). */
+  format: FormatVerdict;
   mcq: Outcome;
   mcqPred: string;
   grpo: Outcome;
   grpoPred: string;
+  /**
+   * Why grpo_reward (then 'unscored') and the format check (then 'n/a') do not apply to this
+   * record; undefined when they do. mcq_infer always applies: upstream computed it from the letter.
+   */
+  na: NaReason | undefined;
 }
 
 export interface IndexProblem {
@@ -358,11 +364,12 @@ export class ResultsIndex {
       wordedAs: r.wordedAs,
       direction: r.direction,
       gold: goldLetter(r.gold) ?? '',
-      formatValid: a.formatValid,
+      format: a.format,
       mcq: a.mcq_infer.outcome,
       mcqPred: a.mcq_infer.predicted,
       grpo: a.grpo_reward.outcome,
       grpoPred: a.grpo_reward.predicted,
+      na: a.na,
     });
     return true;
   }
@@ -660,7 +667,7 @@ const ext = path.extname(file).toLowerCase();
 export interface PackedEntries {
   count: number;
   numbers: Float64Array; // line, offset, length per entry
-  codes: Uint8Array; // shape, category (+ 16 × (1 + worded-as category) when set), direction, mcq, grpo, formatValid per entry
+  codes: Uint8Array; // shape, category (+ 16 × (1 + worded-as category) when set), direction, mcq, grpo, format, na per entry
   strings: Uint32Array; // video, label, gold, mcqPred, grpoPred: indices into `table`
   table: string[];
   ids: string[];
@@ -670,11 +677,15 @@ const SHAPE_CODES = ['canonical', 'st-r1', 'benchmark', 'harness'] as const;
 const CATEGORY_CODES = ['route', 'direction', 'landmark', 'action', 'other'] as const;
 const DIRECTION_CODES = ['forward', 'reverse'] as const;
 const OUTCOME_CODES = ['correct', 'incorrect', 'unanswered', 'unscored'] as const;
+const FORMAT_CODES = ['invalid', 'valid', 'n/a'] as const;
+/** 0: applies; k: NA_REASONS[k - 1]. */
+const NA_CODES = [undefined, ...NA_REASONS] as const;
+const CODES = 7;
 
 export function packEntries(entries: readonly IndexEntry[]): PackedEntries {
   const n = entries.length;
   const numbers = new Float64Array(n * 3);
-  const codes = new Uint8Array(n * 6);
+  const codes = new Uint8Array(n * CODES);
   const strings = new Uint32Array(n * 5);
   const table: string[] = [];
   const slot = new Map<string, number>();
@@ -689,12 +700,13 @@ export function packEntries(entries: readonly IndexEntry[]): PackedEntries {
     numbers[i * 3] = e.line;
     numbers[i * 3 + 1] = e.offset;
     numbers[i * 3 + 2] = e.length;
-    codes[i * 6] = SHAPE_CODES.indexOf(e.shape);
-    codes[i * 6 + 1] = CATEGORY_CODES.indexOf(e.category) + (e.wordedAs === undefined ? 0 : 16 * (1 + CATEGORY_CODES.indexOf(e.wordedAs)));
-    codes[i * 6 + 2] = DIRECTION_CODES.indexOf(e.direction);
-    codes[i * 6 + 3] = OUTCOME_CODES.indexOf(e.mcq);
-    codes[i * 6 + 4] = OUTCOME_CODES.indexOf(e.grpo);
-    codes[i * 6 + 5] = e.formatValid ? 1 : 0;
+    codes[i * CODES] = SHAPE_CODES.indexOf(e.shape);
+    codes[i * CODES + 1] = CATEGORY_CODES.indexOf(e.category) + (e.wordedAs === undefined ? 0 : 16 * (1 + CATEGORY_CODES.indexOf(e.wordedAs)));
+    codes[i * CODES + 2] = DIRECTION_CODES.indexOf(e.direction);
+    codes[i * CODES + 3] = OUTCOME_CODES.indexOf(e.mcq);
+    codes[i * CODES + 4] = OUTCOME_CODES.indexOf(e.grpo);
+    codes[i * CODES + 5] = FORMAT_CODES.indexOf(e.format);
+    codes[i * CODES + 6] = NA_CODES.indexOf(e.na);
     strings[i * 5] = ref(e.video);
     strings[i * 5 + 1] = ref(e.label);
     strings[i * 5 + 2] = ref(e.gold);
@@ -714,18 +726,19 @@ export function unpackEntries(p: PackedEntries, lineShift: number, intern: (s: s
       offset: p.numbers[i * 3 + 1],
       length: p.numbers[i * 3 + 2],
       id: p.ids[i],
-      shape: SHAPE_CODES[p.codes[i * 6]],
+      shape: SHAPE_CODES[p.codes[i * CODES]],
       video: table[p.strings[i * 5]],
       label: table[p.strings[i * 5 + 1]],
-      category: CATEGORY_CODES[p.codes[i * 6 + 1] & 15],
-      wordedAs: p.codes[i * 6 + 1] >= 16 ? CATEGORY_CODES[(p.codes[i * 6 + 1] >> 4) - 1] : undefined,
-      direction: DIRECTION_CODES[p.codes[i * 6 + 2]],
+      category: CATEGORY_CODES[p.codes[i * CODES + 1] & 15],
+      wordedAs: p.codes[i * CODES + 1] >= 16 ? CATEGORY_CODES[(p.codes[i * CODES + 1] >> 4) - 1] : undefined,
+      direction: DIRECTION_CODES[p.codes[i * CODES + 2]],
       gold: table[p.strings[i * 5 + 2]],
-      formatValid: p.codes[i * 6 + 5] === 1,
-      mcq: OUTCOME_CODES[p.codes[i * 6 + 3]],
+      format: FORMAT_CODES[p.codes[i * CODES + 5]],
+      mcq: OUTCOME_CODES[p.codes[i * CODES + 3]],
       mcqPred: table[p.strings[i * 5 + 3]],
-      grpo: OUTCOME_CODES[p.codes[i * 6 + 4]],
+      grpo: OUTCOME_CODES[p.codes[i * CODES + 4]],
       grpoPred: table[p.strings[i * 5 + 4]],
+      na: NA_CODES[p.codes[i * CODES + 6]],
     });
   }
 }

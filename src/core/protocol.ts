@@ -3,7 +3,7 @@
  * direction, validated with zod on arrival on both sides.
  */
 import { z } from 'zod';
-import { RULES } from './schemas';
+import { FORMAT_VERDICTS, NA_REASONS, RULES } from './schemas';
 
 const bucket = z.object({
   records: z.number(),
@@ -12,8 +12,11 @@ const bucket = z.object({
   incorrect: z.number(),
   unanswered: z.number(),
   unscored: z.number(),
+  na: z.number(),
   accuracy: z.number().nullable(),
 });
+
+const naReason = z.enum(NA_REASONS);
 
 const summary = z.object({
   file: z.string(),
@@ -21,6 +24,9 @@ const summary = z.object({
   records: z.number(),
   invalid: z.number(),
   formatValid: z.number(),
+  formatChecked: z.number(),
+  na: z.record(z.string(), z.number()),
+  noVideo: z.number(),
   overall: bucket,
   byCategory: z.record(z.string(), bucket),
   byDirection: z.record(z.string(), bucket),
@@ -28,7 +34,7 @@ const summary = z.object({
 });
 
 const outcome = z.enum(['correct', 'incorrect', 'unanswered', 'unscored']);
-const rule = z.object({ outcome, predicted: z.string() });
+const rule = z.object({ outcome, predicted: z.string(), na: naReason.optional() });
 
 /** One record as the trace view shows it: text only, rendered with textContent. */
 export const traceRecordSchema = z.object({
@@ -47,7 +53,9 @@ export const traceRecordSchema = z.object({
   goldLetter: z.string().optional(),
   mcq_infer: rule,
   grpo_reward: rule,
-  formatValid: z.boolean(),
+  format: z.enum(FORMAT_VERDICTS),
+  /** Why the training reward and the format check do not apply, when they do not. */
+  na: naReason.optional(),
   steps: z.array(z.object({ kind: z.enum(['opposite', 'this', 'conclusion', 'sentence']), label: z.string(), text: z.string() })),
   hasThink: z.boolean(),
   answer: z.string().optional(),
@@ -69,6 +77,8 @@ export const framesViewSchema = z.object({
   model: z.object({ width: z.number(), height: z.number() }).optional(),
   message: z.string().optional(),
   tried: z.array(z.string()).optional(),
+  /** The record has no video ("video": ""): nothing to locate. */
+  noVideo: z.boolean().optional(),
   video: z.string().optional(),
   cached: z.boolean().optional(),
   /** Frames torch's 16-lane (AVX-512) or scalar linspace would pick instead of the AVX2 plan shown. */

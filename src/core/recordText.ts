@@ -2,7 +2,8 @@
  * A plain-text rendering of one record for the read-only record view. Text only: trace text is
  * untrusted and is never interpreted as Markdown or HTML.
  */
-import type { TraceAnalysis, TraceRecord } from './schemas';
+import { goldLetter } from './derive';
+import { NA_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
 
 export function renderRecordText(
   record: TraceRecord,
@@ -11,17 +12,18 @@ export function renderRecordText(
 ): string {
   const out: string[] = [];
   const rule = (name: string, r: TraceAnalysis['mcq_infer']) =>
-    `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}`;
+    r.na ? `${name.padEnd(12)} n/a: ${NA_TEXT[r.na].long}` : `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}`;
   out.push(`Record ${record.id}   (${record.shape} shape, ${where.file}:${where.line})`);
   out.push(`Category ${record.category}${record.categoryExplicit ? '' : ' (from wording)'} · direction ${record.direction}${record.directionExplicit ? '' : ' (from wording)'}`);
-  out.push(`Video    ${record.video}`);
+  out.push(`Video    ${record.video || '(none: "video" is empty; upstream writes "No video file specified." as the prediction)'}`);
   if (record.model || record.mode) out.push(`Model    ${record.model ?? '—'}${record.mode ? ` · mode ${record.mode}` : ''}`);
   out.push('', '── Question ──', record.question.trim());
   if (record.options.length) {
+    const gold = goldLetter(record.gold);
     out.push('', '── Options ──');
     for (const o of record.options) {
       const marks = [
-        o.letter === goldOf(record) ? 'gold' : '',
+        o.letter === gold ? 'gold' : '',
         o.letter === analysis.mcq_infer.predicted ? 'mcq_infer' : '',
         o.letter === analysis.grpo_reward.predicted ? 'grpo_reward' : '',
       ].filter(Boolean);
@@ -29,16 +31,19 @@ export function renderRecordText(
     }
   }
   out.push('', '── Scoring ──', `gold         ${record.gold ?? '—'}`, rule('mcq_infer', analysis.mcq_infer), rule('grpo_reward', analysis.grpo_reward));
-  out.push(`format       ${analysis.formatValid ? 'valid' : 'invalid (expected <think>…</think><answer>…</answer> at the start)'}`);
+  out.push(
+    `format       ${
+      analysis.format === 'n/a' && analysis.na
+        ? `n/a: ${NA_TEXT[analysis.na].long}`
+        : analysis.format === 'valid'
+          ? 'valid'
+          : 'invalid (expected <think>…</think><answer>…</answer> at the start)'
+    }`,
+  );
   if (analysis.think !== undefined) out.push('', '── Think ──', analysis.think.trim());
   if (analysis.answer !== undefined) out.push('', '── Answer ──', analysis.answer.trim());
   out.push('', '── Response (verbatim) ──', record.response);
   if (record.frames) out.push('', '── Frames ──', JSON.stringify(record.frames));
   if (record.meta) out.push('', '── Meta ──', JSON.stringify(record.meta, null, 2));
   return out.join('\n') + '\n';
-}
-
-function goldOf(r: TraceRecord): string | undefined {
-  const m = r.gold ? /^\s*([A-Z])\b/.exec(r.gold) : null;
-  return m ? m[1] : undefined;
 }

@@ -16,6 +16,24 @@ export const SHAPES = ['canonical', 'st-r1', 'benchmark', 'harness'] as const;
 export type ShapeName = (typeof SHAPES)[number];
 
 /**
+ * Why a rule or the format check does not apply to a record: shown as "n/a: …" with the reason,
+ * never as a score of 0. `letter-only`: a benchmark-shape inference output whose `predict` is only
+ * the letter upstream's extract_choice returned (after Python's strip, exactly one of A–D): the
+ * trace was dropped, so the training reward and the format check have nothing to look at.
+ */
+export const NA_REASONS = ['letter-only'] as const;
+export type NaReason = (typeof NA_REASONS)[number];
+export const NA_TEXT: Record<NaReason, { short: string; long: string }> = {
+  'letter-only': {
+    short: 'only the extracted letter',
+    long: 'the prediction holds only the extracted letter (upstream dropped the trace)',
+  },
+};
+/** The format check: valid, invalid, or n/a (it does not apply; see NaReason). */
+export const FORMAT_VERDICTS = ['valid', 'invalid', 'n/a'] as const;
+export type FormatVerdict = (typeof FORMAT_VERDICTS)[number];
+
+/**
  * A string with something other than white space: the "key fields" a record cannot do without.
  * Kept verbatim (a `.trim()` transform costs more than the rest of the schema on every record).
  */
@@ -71,10 +89,14 @@ const mcqBlock = z.object({
   answer: z.string().optional(),
 });
 
-/** 3. Ego-ST benchmark files and the upstream inference outputs (`predict` added). */
+/**
+ * 3. Ego-ST benchmark files and the upstream inference outputs (`predict` added). The video may be
+ * "" (upstream's inference script then writes "No video file specified." as the prediction): such a
+ * record loads, with a warning, and is scored on that text.
+ */
 export const benchmarkSchema = z
   .object({
-    video: keyString,
+    video: z.union([z.literal(''), keyString]),
     forward_mcq: mcqBlock.optional(),
     reverse_mcq: mcqBlock.optional(),
     question: keyString.optional(),
@@ -157,12 +179,16 @@ export interface RuleResult {
   outcome: Outcome;
   /** What the rule extracted as the prediction ('' when nothing). */
   predicted: string;
+  /** Set (with outcome 'unscored') when the rule does not apply to the record: why. */
+  na?: NaReason;
 }
 
 export interface TraceAnalysis {
   think?: string;
   answer?: string;
-  formatValid: boolean;
+  format: FormatVerdict;
+  /** Why the training reward and the format check do not apply (format 'n/a'), when they do not. */
+  na?: NaReason;
   mcq_infer: RuleResult;
   grpo_reward: RuleResult;
 }

@@ -1,10 +1,11 @@
 /**
  * Accuracy buckets over index entries. A bucket's accuracy is correct / scored, where scored counts
  * correct, incorrect and unanswered (an unanswered question is a wrong one, as upstream scores it);
- * unscored records (route questions, no gold) are counted apart.
+ * unscored records (route questions, no gold, and records the rule does not apply to: "n/a") are
+ * counted apart. A bucket with nothing scored but n/a records reads "n/a", never 0%.
  */
 import type { IndexEntry } from './indexer';
-import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule } from './schemas';
+import { CATEGORIES, DIRECTIONS, NA_TEXT, type NaReason, type Outcome, type ScoringRule } from './schemas';
 
 export interface Bucket {
   /** Records in the bucket, scored or not. */
@@ -15,12 +16,14 @@ export interface Bucket {
   incorrect: number;
   unanswered: number;
   unscored: number;
+  /** Of the unscored: records the rule does not apply to (IndexEntry.na). */
+  na: number;
   /** correct / total, or null when nothing is scored. */
   accuracy: number | null;
 }
 
 export function emptyBucket(): Bucket {
-  return { records: 0, total: 0, correct: 0, incorrect: 0, unanswered: 0, unscored: 0, accuracy: null };
+  return { records: 0, total: 0, correct: 0, incorrect: 0, unanswered: 0, unscored: 0, na: 0, accuracy: null };
 }
 
 export function outcomeOf(entry: IndexEntry, rule: ScoringRule): Outcome {
@@ -31,10 +34,16 @@ export function predictedOf(entry: IndexEntry, rule: ScoringRule): string {
   return rule === 'mcq_infer' ? entry.mcqPred : entry.grpoPred;
 }
 
-export function addTo(b: Bucket, outcome: Outcome): void {
+/** Why `rule` does not apply to the entry, if it does not (only grpo_reward can be n/a: IndexEntry.na). */
+export function naOf(entry: IndexEntry, rule: ScoringRule): NaReason | undefined {
+  return rule === 'grpo_reward' ? entry.na : undefined;
+}
+
+export function addTo(b: Bucket, outcome: Outcome, na?: NaReason): void {
   b.records++;
   b[outcome]++;
   if (outcome !== 'unscored') b.total++;
+  else if (na) b.na++;
 }
 
 export function finishBucket(b: Bucket): Bucket {
@@ -44,7 +53,7 @@ export function finishBucket(b: Bucket): Bucket {
 
 export function bucketOf(entries: Iterable<IndexEntry>, rule: ScoringRule): Bucket {
   const b = emptyBucket();
-  for (const e of entries) addTo(b, outcomeOf(e, rule));
+  for (const e of entries) addTo(b, outcomeOf(e, rule), naOf(e, rule));
   return finishBucket(b);
 }
 
@@ -53,7 +62,13 @@ export interface Summary {
   rule: ScoringRule;
   records: number;
   invalid: number;
+  /** Records whose format is valid, of `formatChecked`: the records the format check applies to. */
   formatValid: number;
+  formatChecked: number;
+  /** Records the format check does not apply to (and the training reward with it), by reason. */
+  na: Partial<Record<NaReason, number>>;
+  /** Records with no video ("video": ""): loaded and scored, with a warning. */
+  noVideo: number;
   overall: Bucket;
   byCategory: Record<string, Bucket>;
   byDirection: Record<string, Bucket>;
@@ -68,13 +83,20 @@ export function summarise(file: string, entries: readonly IndexEntry[], invalid:
   const byDirection: Record<string, Bucket> = {};
   const byCategoryDirection: Record<string, Record<string, Bucket>> = {};
   let formatValid = 0;
+  let formatChecked = 0;
+  let noVideo = 0;
+  const na: Partial<Record<NaReason, number>> = {};
   for (const e of entries) {
     const o = outcomeOf(e, rule);
-    addTo(overall, o);
-    addTo((byCategory[e.category] ??= emptyBucket()), o);
-    addTo((byDirection[e.direction] ??= emptyBucket()), o);
-    addTo(((byCategoryDirection[e.category] ??= {})[e.direction] ??= emptyBucket()), o);
-    if (e.formatValid) formatValid++;
+    const why = naOf(e, rule);
+    addTo(overall, o, why);
+    addTo((byCategory[e.category] ??= emptyBucket()), o, why);
+    addTo((byDirection[e.direction] ??= emptyBucket()), o, why);
+    addTo(((byCategoryDirection[e.category] ??= {})[e.direction] ??= emptyBucket()), o, why);
+    if (e.format === 'valid') formatValid++;
+    if (e.format !== 'n/a') formatChecked++;
+    if (e.na) na[e.na] = (na[e.na] ?? 0) + 1;
+    if (e.video === '') noVideo++;
   }
   finishBucket(overall);
   const order = <T>(rec: Record<string, T>, keys: readonly string[]): Record<string, T> =>
@@ -88,6 +110,9 @@ export function summarise(file: string, entries: readonly IndexEntry[], invalid:
     records: entries.length,
     invalid,
     formatValid,
+    formatChecked,
+    na,
+    noVideo,
     overall,
     byCategory: order(byCategory, CATEGORIES),
     byDirection: order(byDirection, DIRECTIONS),
@@ -97,8 +122,32 @@ export function summarise(file: string, entries: readonly IndexEntry[], invalid:
   };
 }
 
-export function formatAccuracy(b: Pick<Bucket, 'accuracy' | 'correct' | 'total'>): string {
-  return b.accuracy === null ? '—' : `${(b.accuracy * 100).toFixed(1)}%`;
+/** "62.5%"; "n/a" when nothing is scored because the rule does not apply; else "—". */
+export function formatAccuracy(b: Pick<Bucket, 'accuracy' | 'correct' | 'total'> & { na?: number }): string {
+  return b.accuracy === null ? (b.na ? 'n/a' : '—') : `${(b.accuracy * 100).toFixed(1)}%`;
+}
+
+/** "n/a: the prediction holds only … (12 records)", one per reason; [] when everything applies. */
+export function naLines(na: Partial<Record<NaReason, number>>): string[] {
+  return (Object.keys(na) as NaReason[]).map((r) => `n/a: ${NA_TEXT[r].long} (${na[r]!.toLocaleString()} record${na[r] === 1 ? '' : 's'})`);
+}
+
+/**
+ * The format line: "12 with valid format"; "12 of 40 with valid format (n/a for 60: …)" when the
+ * check does not apply to some records; "format n/a: …" when it applies to none.
+ */
+export function formatLine(s: Pick<Summary, 'records' | 'formatValid' | 'formatChecked' | 'na'>): string {
+  const reasons = (Object.keys(s.na) as NaReason[]).map((r) => NA_TEXT[r].long).join('; ');
+  if (s.formatChecked === 0 && reasons) return `format n/a: ${reasons}`;
+  const skipped = s.records - s.formatChecked;
+  if (!skipped) return `${s.formatValid.toLocaleString()} with valid format`;
+  return `${s.formatValid.toLocaleString()} of ${s.formatChecked.toLocaleString()} with valid format (n/a for ${skipped.toLocaleString()}${reasons ? `: ${reasons}` : ''})`;
+}
+
+/** "2 records have no video …", or '' when every record has one. */
+export function noVideoLine(noVideo: number): string {
+  if (!noVideo) return '';
+  return `warning: ${noVideo.toLocaleString()} record${noVideo === 1 ? ' has' : 's have'} no video ("video": ""; upstream writes "No video file specified." as their prediction)`;
 }
 
 /** A plain-text table of a file under both rules, per category and direction. */
@@ -106,7 +155,8 @@ export function summaryTable(byRule: Record<ScoringRule, Summary>): string {
   const a = byRule.mcq_infer;
   const b = byRule.grpo_reward;
   const rows: string[][] = [['category', 'direction', 'records', 'mcq_infer', 'grpo_reward']];
-  const cell = (x: Bucket | undefined) => (x && x.total ? `${x.correct}/${x.total} ${formatAccuracy(x)}` : '—');
+  const cell = (x: Bucket | undefined) =>
+    x && x.total ? `${x.correct}/${x.total} ${formatAccuracy(x)}${x.na ? ` +${x.na} n/a` : ''}` : x?.na ? 'n/a' : '—';
   for (const [cat, dirs] of Object.entries(a.byCategoryDirection)) {
     for (const [dir, bucket] of Object.entries(dirs)) {
       rows.push([cat, dir, String(bucket.records), cell(bucket), cell(b.byCategoryDirection[cat]?.[dir])]);

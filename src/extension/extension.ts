@@ -9,8 +9,8 @@ import { rerunModes } from '../core/compare/compare';
 import { describeFilter, isEmptyFilter, type ResultsFilter } from '../core/filter';
 import type { IndexEntry } from '../core/indexer';
 import { renderRecordText } from '../core/recordText';
-import { CATEGORIES, DIRECTIONS, RULES, type Outcome, type ScoringRule } from '../core/schemas';
-import { bucketOf, formatAccuracy, outcomeOf } from '../core/summary';
+import { CATEGORIES, DIRECTIONS, NA_TEXT, RULES, type Outcome, type ScoringRule } from '../core/schemas';
+import { bucketOf, formatAccuracy, naOf, outcomeOf } from '../core/summary';
 import { CHAIN_SCHEME, ChainDocuments, openChainDiff, oppositeDirection } from './chainDiff';
 import { ComparePanel, type PairView } from './comparePanel';
 import { Comparisons, fileName, type ComparisonSession } from './comparisons';
@@ -53,7 +53,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     if (a?.index && a.state.kind === 'ready') {
       const b = bucketOf(a.visible, store.rule);
       status.text = `$(checklist) ${formatAccuracy(b)}`;
-      status.tooltip = `ST-Think: ${a.uri.path.split('/').pop()}: ${b.correct}/${b.total} correct under ${store.rule}${isEmptyFilter(f) ? '' : ` (filter: ${describeFilter(f)})`}. Click for the summary.`;
+      const score = b.total || !b.na ? `${b.correct}/${b.total} correct under ${store.rule}` : `${store.rule} n/a: ${[...new Set(a.visible.map((e) => naOf(e, store.rule)))].filter((r) => r !== undefined).map((r) => NA_TEXT[r].long).join('; ')}`;
+      status.tooltip = `ST-Think: ${a.uri.path.split('/').pop()}: ${score}${isEmptyFilter(f) ? '' : ` (filter: ${describeFilter(f)})`}. Click for the summary.`;
       status.show();
     } else if (a?.state.kind === 'indexing') {
       status.text = '$(loading~spin) ST-Think';

@@ -298,7 +298,7 @@ export class RerunService implements vscode.Disposable {
     const close = text.indexOf('</think>');
     const think = a.think ?? (open >= 0 ? text.slice(open + 7, close >= 0 ? close : undefined) : undefined);
     const partialAnswer = a.answer ?? (text.includes('<answer>') ? text.slice(text.indexOf('<answer>') + 8) : undefined);
-    return { steps: think ? reasoningSteps(think) : [], answer: partialAnswer, mcq_infer: a.mcq_infer, grpo_reward: a.grpo_reward, formatValid: a.formatValid };
+    return { steps: think ? reasoningSteps(think) : [], answer: partialAnswer, mcq_infer: a.mcq_infer, grpo_reward: a.grpo_reward, formatValid: a.format === 'valid' };
   }
 
   /** The model folder of the settings, checked; a clear error when unset or incomplete. */
@@ -332,6 +332,7 @@ export class RerunService implements vscode.Disposable {
   /** The frames the trace view shows for the record (same sampler, same indices), as files in order. */
   private async frames(panel: TracePanel | undefined, target: TraceTarget, record: TraceRecord, signal: AbortSignal): Promise<{ files: string[]; facts: RerunContext['frames'] }> {
     const sampler = panel ? panel.samplerFor(record) : vscode.workspace.getConfiguration('stThink').get<'qwen2vl'>('frameSampler', 'qwen2vl');
+    if (!record.video) throw new UserError('This record has no video ("video" is empty): a re-run needs the frames the model saw.');
     const resolved = resolveVideo(record.video, videoRootsFor(this.context, target.file));
     if (!resolved.file) throw new UserError(`The re-run needs the frames the model saw, and the video was not found (paths tried: ${resolved.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`);
     const paths = findFfmpeg({ ffmpeg: vscode.workspace.getConfiguration('stThink').get<string>('ffmpegPath') || undefined });

@@ -122,6 +122,10 @@ export class TracePanel implements vscode.Disposable {
   lastFrames: FramesView | undefined;
   /** Side b's frames in a pair whose records have different videos. */
   lastFramesB: FramesView | undefined;
+  /** The record shown in single mode, as last posted to the webview (verdicts included; for tests). */
+  get lastRecord(): TraceRecordView | undefined {
+    return this.traceMessage?.type === 'trace' ? this.traceMessage.record : undefined;
+  }
   /** The last pair message posted (for tests). */
   lastPair: Extract<HostMessage, { type: 'pair' }> | undefined;
   /** The re-run section: what it shows, and for which record. */
@@ -417,7 +421,8 @@ export class TracePanel implements vscode.Disposable {
       goldLetter: goldLetter(record.gold),
       mcq_infer: analysis.mcq_infer,
       grpo_reward: analysis.grpo_reward,
-      formatValid: analysis.formatValid,
+      format: analysis.format,
+      na: analysis.na,
       steps: analysis.think !== undefined ? reasoningSteps(analysis.think) : [],
       hasThink: analysis.think !== undefined,
       answer: analysis.answer,
@@ -463,6 +468,11 @@ export class TracePanel implements vscode.Disposable {
     const stale = () => job.signal.aborted || gen !== this.generation;
     const post = (v: FramesView) => !stale() && this.postFrames(slot, v);
     const base = { sampler, indices: [], frames: [], estimated: false, video };
+    if (!video) {
+      // Upstream's inference script runs no model for such a record: there are no frames to show.
+      post({ ...base, state: 'error', noVideo: true, message: 'No video: this record\u2019s "video" is empty, so there are no frames (upstream wrote "No video file specified." instead of running the model).' });
+      return;
+    }
     const resolved = resolveVideo(video, this.videoRoots(target.file));
     if (!resolved.file) {
       post({ ...base, state: 'error', message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.', tried: resolved.tried });

@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { IndexEntry, IndexProblem } from '../core/indexer';
-import { CATEGORIES, DIRECTIONS, OUTCOMES, type Category, type Direction, type Outcome } from '../core/schemas';
-import { bucketOf, formatAccuracy, outcomeOf, predictedOf } from '../core/summary';
+import { CATEGORIES, DIRECTIONS, NA_TEXT, OUTCOMES, type Category, type Direction, type NaReason, type Outcome, type ScoringRule } from '../core/schemas';
+import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
 import { isRerunsFile, rerunSource } from '../core/model/reruns';
 import type { ComparisonSession, Comparisons } from './comparisons';
 import type { ResultsFile, ResultsStore } from './store';
@@ -59,7 +59,7 @@ export function recordUri(file: ResultsFile, entry: IndexEntry): vscode.Uri {
     query: new URLSearchParams({
       file: file.uri.toString(),
       line: String(entry.line),
-      format: entry.formatValid ? 'valid' : 'invalid',
+      format: entry.format,
     }).toString(),
   });
 }
@@ -338,8 +338,17 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         } else if (idx) {
           const b = bucketOf(f.visible, rule);
           const shown = f.visible.length === idx.entries.length ? `${idx.entries.length.toLocaleString()}` : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
-          item.description = `${shown} record${idx.entries.length === 1 ? '' : 's'} · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}`;
-          item.tooltip = `${f.path}\n${b.correct}/${b.total} correct under ${rule}`;
+          const noVideo = countNoVideo(idx.entries);
+          item.description = `${shown} record${idx.entries.length === 1 ? '' : 's'} · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}${noVideo ? ` · ${noVideo.toLocaleString()} warning${noVideo === 1 ? '' : 's'}` : ''}`;
+          item.tooltip = [
+            f.path,
+            b.total || !b.na ? `${b.correct}/${b.total} correct under ${rule}` : `${rule}: n/a`,
+            ...naNotes(f.visible, rule),
+            ...formatNaNotes(f.visible),
+            noVideoLine(noVideo),
+          ]
+            .filter(Boolean)
+            .join('\n');
         }
         return item;
       }
@@ -354,6 +363,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const item = new vscode.TreeItem(label, n.kind === 'category' ? C.Expanded : C.Collapsed);
         item.id = n.id;
         item.description = countAndAccuracy(entries, rule);
+        const notes = naNotes(entries, rule);
+        if (notes.length) item.tooltip = notes.join('\n');
         item.iconPath = new vscode.ThemeIcon(
           n.kind === 'category' ? 'symbol-folder' : n.direction === 'forward' ? 'arrow-right' : 'arrow-left',
         );
@@ -361,9 +372,12 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         return item;
       }
       case 'outcome': {
-        const item = new vscode.TreeItem(OUTCOME_LABEL[n.outcome], C.Collapsed);
+        // Unscored because the rule does not apply (only the extracted letter): "n/a" and why.
+        const why = n.outcome === 'unscored' ? commonNa(n.entries, rule) : undefined;
+        const item = new vscode.TreeItem(why ? 'n/a' : OUTCOME_LABEL[n.outcome], C.Collapsed);
         item.id = n.id;
-        item.description = n.entries.length.toLocaleString();
+        item.description = why ? `${n.entries.length.toLocaleString()} · ${NA_TEXT[why].short}` : n.entries.length.toLocaleString();
+        if (why) item.tooltip = `n/a under ${rule}: ${NA_TEXT[why].long}`;
         item.iconPath = outcomeIcon(n.outcome);
         item.contextValue = 'stThink.outcome';
         return item;
@@ -379,7 +393,9 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
       case 'record': {
         const e = n.entry;
         const outcome = outcomeOf(e, rule);
-        const pred = predictedOf(e, rule);
+        const na = naOf(e, rule);
+        const pred = na ? 'n/a' : predictedOf(e, rule);
+        const formatMark = e.format === 'invalid' ? ' · format ✗' : '';
         // Gold and prediction lead the label: the stems of one group are often alike, and a narrow
         // sidebar cuts the end of the row first.
         const rerun = isRerunsFile(n.file.path);
@@ -389,14 +405,14 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
         item.id = n.id;
         item.description = under
-          ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${e.formatValid ? '' : ' · format ✗'}`
-          : `${videoName(e.video)} · line ${e.line}${e.formatValid ? '' : ' · format ✗'}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
-        item.iconPath = e.formatValid ? outcomeIcon(outcome) : new vscode.ThemeIcon('warning', outcomeColour(outcome));
+          ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
+          : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${formatMark}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
+        item.iconPath = e.format === 'invalid' ? new vscode.ThemeIcon('warning', outcomeColour(outcome)) : outcomeIcon(outcome);
         item.resourceUri = recordUri(n.file, e);
         item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
         item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
         item.accessibilityInformation = {
-          label: `${e.label}. ${outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.formatValid ? '' : ', invalid format'}. Line ${e.line}.`,
+          label: `${e.label}. ${na ? `${rule} n/a: ${NA_TEXT[na].long}` : outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.format === 'invalid' ? ', invalid format' : ''}${e.video ? '' : ', no video'}. Line ${e.line}.`,
         };
         return item;
       }
@@ -472,8 +488,13 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         record.question,
         '',
         `id ${record.id} · line ${n.entry.line} · ${record.category} · ${record.direction}`,
-        `gold ${record.gold ?? '—'} · mcq_infer ${analysis.mcq_infer.predicted || '—'} (${analysis.mcq_infer.outcome}) · grpo_reward ${analysis.grpo_reward.predicted || '—'} (${analysis.grpo_reward.outcome})`,
-        analysis.formatValid ? 'format valid' : 'format invalid: not <think>…</think><answer>…</answer>',
+        `gold ${record.gold ?? '—'} · mcq_infer ${ruleText(analysis.mcq_infer)} · grpo_reward ${ruleText(analysis.grpo_reward)}`,
+        analysis.format === 'n/a'
+          ? `format n/a${analysis.na ? `: ${NA_TEXT[analysis.na].long}` : ''}`
+          : analysis.format === 'valid'
+            ? 'format valid'
+            : 'format invalid: not <think>…</think><answer>…</answer>',
+        ...(record.video ? [] : [noVideoLine(1)]),
         `tree shows ${rule}`,
       ];
       // A plain string: trace text is untrusted and is never rendered as Markdown or HTML.
@@ -498,7 +519,48 @@ function outcomeColour(o: Outcome): vscode.ThemeColor | undefined {
   return outcomeIcon(o).color;
 }
 
-function countAndAccuracy(entries: readonly IndexEntry[], rule: Parameters<typeof bucketOf>[1]): string {
+function countAndAccuracy(entries: readonly IndexEntry[], rule: ScoringRule): string {
   const b = bucketOf(entries, rule);
-  return b.total ? `${entries.length.toLocaleString()} · ${formatAccuracy(b)}` : `${entries.length.toLocaleString()} · unscored`;
+  const n = entries.length.toLocaleString();
+  if (b.total) return `${n} · ${formatAccuracy(b)}${b.na ? ` · ${b.na.toLocaleString()} n/a` : ''}`;
+  if (b.na) {
+    const why = commonNa(entries, rule);
+    return `${n} · n/a${why ? `: ${NA_TEXT[why].short}` : ''}`;
+  }
+  return `${n} · unscored`;
+}
+
+/** The one reason `rule` does not apply to any of `entries`, when every one of them is n/a for it. */
+function commonNa(entries: readonly IndexEntry[], rule: ScoringRule): NaReason | undefined {
+  const first = entries.length ? naOf(entries[0], rule) : undefined;
+  if (!first) return undefined;
+  for (const e of entries) if (naOf(e, rule) !== first) return undefined;
+  return first;
+}
+
+/** "n/a under grpo_reward for 12 records: …", one line per reason found among `entries`. */
+function naNotes(entries: readonly IndexEntry[], rule: ScoringRule): string[] {
+  const counts = new Map<NaReason, number>();
+  for (const e of entries) {
+    const why = naOf(e, rule);
+    if (why) counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  return [...counts].map(([why, k]) => `n/a under ${rule} for ${k.toLocaleString()} record${k === 1 ? '' : 's'}: ${NA_TEXT[why].long}`);
+}
+
+/** "format check n/a for 12 records: …": the format check does not care which rule is shown. */
+function formatNaNotes(entries: readonly IndexEntry[]): string[] {
+  const counts = new Map<NaReason, number>();
+  for (const e of entries) if (e.format === 'n/a' && e.na) counts.set(e.na, (counts.get(e.na) ?? 0) + 1);
+  return [...counts].map(([why, k]) => `format check n/a for ${k.toLocaleString()} record${k === 1 ? '' : 's'}: ${NA_TEXT[why].long}`);
+}
+
+function countNoVideo(entries: readonly IndexEntry[]): number {
+  let n = 0;
+  for (const e of entries) if (e.video === '') n++;
+  return n;
+}
+
+function ruleText(r: { outcome: Outcome; predicted: string; na?: NaReason }): string {
+  return r.na ? `n/a: ${NA_TEXT[r.na].long}` : `${r.predicted || '—'} (${r.outcome})`;
 }

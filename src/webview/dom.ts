@@ -2,6 +2,7 @@
  * Small DOM helpers the webviews share. Text always goes in through textContent (record text is
  * untrusted); nothing here parses HTML.
  */
+import { NA_TEXT, type FormatVerdict, type NaReason } from '../core/schemas';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -12,15 +13,26 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
 
 const OUTCOME_MARK: Record<string, string> = { correct: '✓', incorrect: '✗', unanswered: '?', unscored: '–' };
 
-type Rule = { outcome: string; predicted: string };
+type Rule = { outcome: string; predicted: string; na?: NaReason };
 
-/** "✓ mcq_infer: correct (B)  ✗ grpo_reward: …  format ✓": both rules' verdicts and the format. */
-export function verdictLine(r: { mcq_infer: Rule; grpo_reward: Rule; formatValid: boolean }): HTMLParagraphElement {
+/**
+ * "✓ mcq_infer: correct (B)  ✗ grpo_reward: …  format ✓": both rules' verdicts and the format. A rule
+ * or format check that does not apply reads "n/a" with the reason, never as a wrong answer.
+ */
+export function verdictLine(r: { mcq_infer: Rule; grpo_reward: Rule; format: FormatVerdict; na?: NaReason }): HTMLParagraphElement {
   const verdict = el('p', undefined, 'verdict');
   for (const [name, res] of [['mcq_infer', r.mcq_infer], ['grpo_reward', r.grpo_reward]] as const) {
+    if (res.na) {
+      verdict.append(el('span', `– ${name}: n/a: ${NA_TEXT[res.na].long}`, 'rule na'));
+      continue;
+    }
     verdict.append(el('span', `${OUTCOME_MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`, `rule ${res.outcome}`));
   }
-  verdict.append(el('span', r.formatValid ? 'format ✓' : 'format ✗', r.formatValid ? 'format ok' : 'format bad'));
+  if (r.format === 'n/a') {
+    const span = el('span', `format n/a${r.na && !r.grpo_reward.na ? `: ${NA_TEXT[r.na].long}` : ''}`, 'format na');
+    if (r.na) span.title = NA_TEXT[r.na].long;
+    verdict.append(span);
+  } else verdict.append(el('span', r.format === 'valid' ? 'format ✓' : 'format ✗', r.format === 'valid' ? 'format ok' : 'format bad'));
   return verdict;
 }
 

@@ -7,6 +7,8 @@ import { renderComparison } from './compare';
 import { PairView } from './pair';
 import { TraceView } from './trace';
 import { el } from './dom';
+import { NA_TEXT, type NaReason } from '../core/schemas';
+import { formatLine, naLines, noVideoLine } from '../core/summary';
 
 declare function acquireVsCodeApi(): { postMessage(msg: WebviewMessage): void; getState(): unknown; setState(s: unknown): void };
 
@@ -22,8 +24,14 @@ function pct(b: Bucket | undefined): string {
   return `${(b.accuracy * 100).toFixed(1)}%`;
 }
 
-function cell(b: Bucket | undefined): HTMLTableCellElement {
+function cell(b: Bucket | undefined, naWhy: string): HTMLTableCellElement {
   const td = el('td', undefined, 'num');
+  if (b && !b.total && b.na) {
+    // The rule does not apply (e.g. the prediction is only the extracted letter): not a 0%.
+    td.append(el('span', 'n/a', 'acc na'));
+    td.title = `n/a for ${b.na}${naWhy ? `: ${naWhy}` : ''}${b.unscored > b.na ? `; ${b.unscored - b.na} other unscored` : ''}`;
+    return td;
+  }
   if (!b || !b.total) {
     td.textContent = '—';
     td.title = b ? `${b.unscored} unscored` : '';
@@ -33,7 +41,8 @@ function cell(b: Bucket | undefined): HTMLTableCellElement {
   const bar = el('div', undefined, 'bar');
   bar.style.width = `${Math.round((b.accuracy ?? 0) * 100)}%`;
   td.append(bar);
-  td.title = `${b.correct} correct, ${b.incorrect} incorrect, ${b.unanswered} unanswered, ${b.unscored} unscored`;
+  td.title = `${b.correct} correct, ${b.incorrect} incorrect, ${b.unanswered} unanswered, ${b.unscored} unscored${b.na ? ` (${b.na} n/a${naWhy ? `: ${naWhy}` : ''})` : ''}`;
+  if (b.na) td.append(el('span', ` +${b.na} n/a`, 'frac'));
   return td;
 }
 
@@ -42,12 +51,15 @@ function renderSummary(m: Summary): void {
   const g = m.byRule.grpo_reward;
   app.replaceChildren();
   app.append(el('h1', 'Summary'), el('p', m.title, 'path'));
-  const facts = el('p', `${a.records.toLocaleString()} records · ${a.invalid.toLocaleString()} invalid lines · ${a.formatValid.toLocaleString()} with valid <think>/<answer> format`);
+  const facts = el('p', `${a.records.toLocaleString()} records · ${a.invalid.toLocaleString()} invalid lines · ${formatLine(a)} (<think>/<answer>)`);
   app.append(facts);
+  for (const line of naLines(a.na)) app.append(el('p', line, 'note na'));
+  if (a.noVideo) app.append(el('p', noVideoLine(a.noVideo), 'warning-text no-video'));
+  const naWhy = (Object.keys(a.na) as NaReason[]).map((r) => NA_TEXT[r].long).join('; ');
   if (m.filter) app.append(el('p', `Filter: ${m.filter}`, 'filter'));
 
   const table = el('table');
-  const caption = el('caption', 'Accuracy per category and direction (correct / scored; unanswered counts as wrong, route questions are unscored)');
+  const caption = el('caption', 'Accuracy per category and direction (correct / scored; unanswered counts as wrong, route questions are unscored; n/a: the rule does not apply)');
   const head = el('tr');
   for (const h of ['Category', 'Direction', 'Records', 'mcq_infer', 'grpo_reward']) {
     const th = el('th', h);
@@ -62,7 +74,7 @@ function renderSummary(m: Summary): void {
     const tr = el('tr', undefined, cls);
     const th = el('th', cat);
     th.scope = 'row';
-    tr.append(th, el('td', dir), el('td', records.toLocaleString(), 'num'), cell(x), cell(y));
+    tr.append(th, el('td', dir), el('td', records.toLocaleString(), 'num'), cell(x, naWhy), cell(y, naWhy));
     body.append(tr);
   };
   for (const [cat, dirs] of Object.entries(a.byCategoryDirection)) {

@@ -5,6 +5,7 @@
 import { describePreset } from '../core/frames/presets';
 import { alternativesNotes } from '../core/frames/samplers';
 import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
+import { NA_TEXT } from '../core/schemas';
 import { el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
@@ -90,7 +91,7 @@ export class TraceView {
         live.setAttribute('aria-live', 'polite');
         col.append(live);
         if (r.answer !== undefined) col.append(el('p', `Answer: ${r.answer.trim()}`, 'answer'));
-        col.append(verdictLine(r));
+        col.append(verdictLine({ ...r, format: r.formatValid ? 'valid' : 'invalid' }));
         const speed = [`${r.tokens} tokens`, r.firstTokenMs !== undefined ? `first token ${(r.firstTokenMs / 1000).toFixed(2)} s` : '', r.tokensPerSecond ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '']
           .filter(Boolean)
           .join(' · ');
@@ -149,14 +150,18 @@ export class TraceView {
       t.append(list);
     }
     t.append(verdictLine(r));
-    if (r.mcq_infer.outcome !== r.grpo_reward.outcome) {
+    if (r.mcq_infer.outcome !== r.grpo_reward.outcome && !r.mcq_infer.na && !r.grpo_reward.na) {
       t.append(el('p', 'The two upstream rules disagree on this record.', 'note'));
+    }
+    if (!r.video) {
+      t.append(el('p', 'No video: this record\u2019s "video" is empty. Upstream\u2019s inference script runs no model for such a record and writes "No video file specified." as its prediction; it is scored on that text.', 'warning-text no-video'));
     }
     t.append(divider(), el('h2', 'Reasoning'));
     if (r.steps.length) {
       t.append(stepsList(r.steps));
     } else {
       t.append(el('pre', r.response || '(empty response)', 'response'));
+      if (r.na) t.append(el('p', `No reasoning to show: ${NA_TEXT[r.na].long}.`, 'note'));
     }
     if (r.answer !== undefined) t.append(el('h2', 'Answer'), el('pre', r.answer.trim(), 'answer'));
     const meta = el('dl', undefined, 'meta');
@@ -169,7 +174,7 @@ export class TraceView {
     add('model', r.model);
     add('mode', r.mode);
     add('sampler', r.sampler);
-    add('video', r.video);
+    add('video', r.video || '(none)');
     add('source', `${r.file}:${r.line}`);
     add('shape', r.shape);
     t.append(divider(), meta);
@@ -205,7 +210,7 @@ export class TraceView {
         for (const t of f.tried) ul.append(el('li', t));
         box.append(ul);
       }
-      box.append(button('Locate Video Folder…', () => this.post({ type: 'locateVideo' })));
+      if (!f.noVideo) box.append(button('Locate Video Folder…', () => this.post({ type: 'locateVideo' })));
       p.append(box);
       return;
     }

@@ -314,7 +314,7 @@ describe('Results tree in a real extension host', function () {
     // Run B: the sample with 3 right answers made wrong and 2 wrong ones made right, and each of
     // those five chains given one more sentence and one word changed.
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
-    const entries = a.store.list[0].index!.entries.filter((e) => e.formatValid && e.mcq !== 'unscored');
+    const entries = a.store.list[0].index!.entries.filter((e) => e.format === 'valid' && e.mcq !== 'unscored');
     const toWrong = entries.filter((e) => e.mcq === 'correct').slice(0, 3).map((e) => e.id);
     const toRight = entries.filter((e) => e.mcq === 'incorrect').slice(0, 2).map((e) => e.id);
     await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
@@ -535,6 +535,63 @@ describe('Results tree in a real extension host', function () {
       assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 4);
     } finally {
       for (const k of ['videoRoots', 'rerun.maxNewTokens', 'executionProvider', 'modelPath']) await set(k, undefined);
+    }
+  });
+
+  it('shows n/a with the reason where a prediction is only the extracted letter, and warns of records with no video', async () => {
+    // Upstream inference outputs: two predicts hold only the letter extract_choice returned; one
+    // record has "video": "" (upstream then writes "No video file specified.").
+    const mcq = (question: string, answer: string) => ({ question: `Based on this video, ${question}`, options: ['A. a door', 'B. a lamp', 'C. a sofa'], answer });
+    const landmark = 'which landmarks (objects or scenery changes) did you pass by to reach your destination?';
+    const file = path.join(tmpDir(), 'forward_mcq_output.json');
+    fs.writeFileSync(file, JSON.stringify({
+      '1_1': { video: 'walk_1.mp4', forward_mcq: mcq(landmark, 'A'), predict: 'A' },
+      '1_2': { video: 'walk_2.mp4', forward_mcq: mcq(landmark, 'B'), predict: 'C' },
+      '1_3': { video: '', forward_mcq: mcq('what directions do you need to go through to get to your destination?', 'B'), predict: 'No video file specified.' },
+    }, null, 4));
+    const cfg = vscode.workspace.getConfiguration('stThink');
+    try {
+      await cfg.update('scoringRule', 'grpo_reward', vscode.ConfigurationTarget.Global);
+      await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(file));
+      const f = a.store.list[0];
+      assert.equal(f.state.kind, 'ready');
+      assert.equal(f.index!.problemCount, 0, 'the record with no video is not an invalid line');
+      const root = a.tree.getChildren()[0];
+      // grpo_reward scores only 1_3 ("No video file specified.": no answer tag, 0 of 1).
+      assert.equal(String(a.tree.getTreeItem(root).description), '3 records · 0.0% · 1 warning');
+      assert.match(String(a.tree.getTreeItem(root).tooltip), /n\/a under grpo_reward for 2 records: the prediction holds only the extracted letter \(upstream dropped the trace\)/);
+      assert.match(String(a.tree.getTreeItem(root).tooltip), /1 record has no video/);
+      const cats = a.tree.getChildren(root);
+      assert.deepEqual(cats.map((n) => labelOf(a, n)), ['Direction', 'Landmark']);
+      assert.equal(String(a.tree.getTreeItem(cats[1]).description), '2 · n/a: only the extracted letter');
+      const fwd = a.tree.getChildren(cats[1])[0];
+      assert.equal(String(a.tree.getTreeItem(fwd).description), '2 · n/a: only the extracted letter');
+      const outcomes = a.tree.getChildren(fwd);
+      assert.deepEqual(outcomes.map((n) => labelOf(a, n)), ['n/a']);
+      assert.equal(String(a.tree.getTreeItem(outcomes[0]).description), '2 · only the extracted letter');
+      const recs = a.tree.getChildren(outcomes[0]) as RecordNode[];
+      assert.deepEqual(recs.map((n) => labelOf(a, n)), ['A → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?', 'B → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?']);
+      assert.doesNotMatch(String(a.tree.getTreeItem(recs[0]).description), /format/, 'no "format ✗" where the check does not apply');
+      const tip = await a.tree.resolveTreeItem!(a.tree.getTreeItem(recs[0]), recs[0], new vscode.CancellationTokenSource().token);
+      assert.match(String(tip.tooltip), /mcq_infer A \(correct\) · grpo_reward n\/a: the prediction holds only the extracted letter \(upstream dropped the trace\)/);
+      assert.match(String(tip.tooltip), /format n\/a: the prediction holds only the extracted letter/);
+      // The record with no video: in the denominator, its row says so.
+      const dirRecs = a.tree.getChildren(a.tree.getChildren(a.tree.getChildren(cats[0])[0])[0]);
+      assert.match(String(a.tree.getTreeItem(dirRecs[0]).description), /^no video · line \d+ · format ✗$/);
+      // Under mcq_infer the letters are scored: 1_1 right, 1_2 wrong.
+      await cfg.update('scoringRule', 'mcq_infer', vscode.ConfigurationTarget.Global);
+      await waitFor('the tree under mcq_infer', () => String(a.tree.getTreeItem(a.tree.getChildren(a.tree.getChildren()[0])[1]).description) === '2 · 50.0%');
+      // The trace view: grpo_reward and the format n/a with the reason; no frames for the empty video.
+      await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(f, f.index!.entries[0]));
+      const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry.id === '1_1'));
+      const shown = await waitFor('the record posted', () => panel.lastRecord);
+      assert.deepEqual([shown.grpo_reward.na, shown.format, shown.na, shown.mcq_infer.outcome], ['letter-only', 'n/a', 'letter-only', 'correct']);
+      await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(f, f.index!.entries[2]));
+      await waitFor('the panel to follow', () => panel.target?.entry.id === '1_3');
+      const frames = await waitFor('the no-video message', () => (panel.lastFrames?.noVideo ? panel.lastFrames : undefined));
+      assert.match(frames.message ?? '', /No video: this record.s "video" is empty/);
+    } finally {
+      await cfg.update('scoringRule', undefined, vscode.ConfigurationTarget.Global);
     }
   });
 

@@ -68,9 +68,11 @@ describe('st-think CLI (dist/cli.js)', () => {
     const b = JSON.parse(r.stdout);
     assert.equal(a.rule, 'mcq_infer');
     assert.equal(b.rule, 'grpo_reward');
-    // predict holds only the letter: mcq_infer scores it, grpo_reward finds no answer tag.
+    // Two predicts hold only the letter: mcq_infer scores them; grpo_reward does not apply (n/a).
+    // The third ("Error during model inference.") has no answer tag: unanswered under both.
     assert.deepEqual([a.overall.correct, a.overall.total], [1, 3]);
-    assert.deepEqual([b.overall.correct, b.overall.total, b.overall.unanswered], [0, 3, 3]);
+    assert.deepEqual([b.overall.correct, b.overall.total, b.overall.unanswered, b.overall.na], [0, 1, 1, 2]);
+    assert.deepEqual([b.formatValid, b.formatChecked, b.na], [0, 1, { 'letter-only': 2 }]);
     const eq = JSON.parse(run('summary', file, '--rule=grpo_reward', '--json').stdout);
     assert.equal(eq.rule, 'grpo_reward');
   });

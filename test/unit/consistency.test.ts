@@ -28,7 +28,8 @@ async function checkAgreement(file: string): Promise<number> {
     assert.equal(record.direction, e.direction, `${where} direction`);
     assert.equal(e.label, shortQuestion(record.question), `${where} label`);
     assert.equal(e.gold, goldLetter(record.gold) ?? '', `${where} gold`);
-    assert.equal(e.formatValid, analysis.formatValid, `${where} format`);
+    assert.equal(e.format, analysis.format, `${where} format`);
+    assert.equal(e.na, analysis.na, `${where} na`);
     assert.equal(e.mcq, analysis.mcq_infer.outcome, `${where} mcq`);
     assert.equal(e.mcqPred, analysis.mcq_infer.predicted, `${where} mcqPred`);
     assert.equal(e.grpo, analysis.grpo_reward.outcome, `${where} grpo`);

@@ -321,7 +321,7 @@ describe('scoreGrpoReward (training accuracy reward)', () => {
 });
 
 describe('format rule: ^<think>.*?</think>\\s*<answer>.*?</answer> with dot matching newline', () => {
-  const valid = (r: string) => analyse({ response: r, gold: 'A', category: 'landmark' }).formatValid;
+  const valid = (r: string) => analyse({ response: r, gold: 'A', category: 'landmark' }).format === 'valid';
   test('valid', () => {
     assert.equal(valid('<think>a</think><answer>A</answer>'), true);
     assert.equal(valid('<think>a</think> \n\t <answer>A</answer>'), true);
@@ -347,7 +347,7 @@ describe('analyse', () => {
     const a = analyse({ response: '<think> step one </think> <answer>b</answer>', gold: 'B', category: 'direction' });
     assert.equal(a.think, ' step one ');
     assert.equal(a.answer, 'b');
-    assert.equal(a.formatValid, true);
+    assert.equal(a.format, 'valid');
     assert.deepEqual(a.mcq_infer, { outcome: 'unanswered', predicted: '' });
     assert.deepEqual(a.grpo_reward, { outcome: 'incorrect', predicted: 'b' });
   });
@@ -355,7 +355,7 @@ describe('analyse', () => {
     const a = analyse({ response: '<think>x</think><answer>A</answer>', gold: 'A', category: 'route' });
     assert.equal(a.mcq_infer.outcome, 'unscored');
     assert.equal(a.grpo_reward.outcome, 'unscored');
-    assert.equal(a.formatValid, true);
+    assert.equal(a.format, 'valid');
   });
   test('no segments', () => {
     const a = analyse({ response: 'plain', gold: 'A', category: 'other' });

@@ -19,11 +19,12 @@ const base: IndexEntry = {
   category: 'landmark',
   direction: 'reverse',
   gold: 'A',
-  formatValid: true,
+  format: 'valid',
   mcq: 'correct',
   mcqPred: 'A',
   grpo: 'unanswered',
   grpoPred: '',
+  na: undefined,
 };
 
 describe('entryMatches', () => {
@@ -53,9 +54,14 @@ describe('entryMatches', () => {
   test('format', () => {
     assert.equal(entryMatches(base, { format: 'valid' }, 'mcq_infer'), true);
     assert.equal(entryMatches(base, { format: 'invalid' }, 'mcq_infer'), false);
-    const bad = { ...base, formatValid: false };
+    const bad: IndexEntry = { ...base, format: 'invalid' };
     assert.equal(entryMatches(bad, { format: 'valid' }, 'mcq_infer'), false);
     assert.equal(entryMatches(bad, { format: 'invalid' }, 'mcq_infer'), true);
+    // A record the format check does not apply to is neither valid nor invalid.
+    const na: IndexEntry = { ...base, format: 'n/a', na: 'letter-only', grpo: 'unscored' };
+    assert.equal(entryMatches(na, { format: 'valid' }, 'mcq_infer'), false);
+    assert.equal(entryMatches(na, { format: 'invalid' }, 'mcq_infer'), false);
+    assert.equal(entryMatches(na, {}, 'mcq_infer'), true);
   });
 
   test('all fields must hold together', () => {

@@ -102,9 +102,9 @@ describe('126 real ST-R1 rows', () => {
 
   test('the reference chain is correct under both rules and format-valid on every row', async () => {
     const index = await ResultsIndex.build(realDataFile);
-    const bad = index.entries.filter((e) => e.mcq !== 'correct' || e.grpo !== 'correct' || !e.formatValid);
+    const bad = index.entries.filter((e) => e.mcq !== 'correct' || e.grpo !== 'correct' || e.format !== 'valid');
     assert.deepEqual(
-      bad.map((e) => `${e.line}: ${e.mcq}/${e.grpo}/${e.formatValid}`),
+      bad.map((e) => `${e.line}: ${e.mcq}/${e.grpo}/${e.format}`),
       [],
     );
     assert.ok(index.entries.every((e) => e.mcqPred === e.gold && e.grpoPred === e.gold));
@@ -152,7 +152,7 @@ describe('the 12-row sample fixture', () => {
       rows.map((r) => `${independent(r).category}/${independent(r).direction}`),
     );
     assert.deepEqual(new Set(index.entries.map((e) => e.gold)), new Set(['A', 'B', 'C', 'D']));
-    assert.ok(index.entries.every((e) => e.mcq === 'correct' && e.grpo === 'correct' && e.formatValid));
+    assert.ok(index.entries.every((e) => e.mcq === 'correct' && e.grpo === 'correct' && e.format === 'valid'));
   });
 
   test('every sample row is byte-identical to a row of the shared data file', () => {

@@ -17,9 +17,9 @@ function brief(e: IndexEntry) {
     category: e.category,
     direction: e.direction,
     gold: e.gold,
-    formatValid: e.formatValid,
+    format: e.format,
     mcq: `${e.mcq}:${e.mcqPred}`,
-    grpo: `${e.grpo}:${e.grpoPred}`,
+    grpo: `${e.grpo}:${e.grpoPred}${e.na ? ` (n/a: ${e.na})` : ''}`,
   };
 }
 
@@ -51,7 +51,7 @@ describe('canonical JSONL', () => {
         category: 'landmark',
         direction: 'forward',
         gold: 'B',
-        formatValid: true,
+        format: 'valid',
         mcq: 'correct:B',
         grpo: 'correct:B',
       },
@@ -62,7 +62,7 @@ describe('canonical JSONL', () => {
         category: 'direction',
         direction: 'reverse',
         gold: 'C',
-        formatValid: true,
+        format: 'valid',
         mcq: 'incorrect:A',
         grpo: 'incorrect:A',
       },
@@ -74,7 +74,7 @@ describe('canonical JSONL', () => {
         category: 'action',
         direction: 'forward',
         gold: 'A',
-        formatValid: false,
+        format: 'invalid',
         mcq: 'incorrect:B',
         grpo: 'unanswered:',
       },
@@ -85,7 +85,7 @@ describe('canonical JSONL', () => {
         category: 'route',
         direction: 'forward',
         gold: '',
-        formatValid: true,
+        format: 'valid',
         mcq: 'unscored:',
         grpo: 'unscored:W',
       },
@@ -162,9 +162,9 @@ describe('benchmark JSON object keyed by id (pretty-printed, multi-line)', () =>
         category: 'direction',
         direction: 'forward',
         gold: 'B',
-        formatValid: false, // predict holds only the letter
+        format: 'n/a', // predict holds only the letter: the trace was dropped upstream
         mcq: 'correct:B',
-        grpo: 'unanswered:',
+        grpo: 'unscored: (n/a: letter-only)',
       },
       {
         line: 11,
@@ -173,7 +173,7 @@ describe('benchmark JSON object keyed by id (pretty-printed, multi-line)', () =>
         category: 'landmark',
         direction: 'reverse',
         gold: 'C', // from the top-level "answer"
-        formatValid: false,
+        format: 'invalid', // "Error during model inference." is text, scored as it is
         mcq: 'unanswered:',
         grpo: 'unanswered:',
       },
@@ -184,9 +184,9 @@ describe('benchmark JSON object keyed by id (pretty-printed, multi-line)', () =>
         category: 'landmark',
         direction: 'forward',
         gold: 'A',
-        formatValid: false,
+        format: 'n/a', // "C": only the letter
         mcq: 'incorrect:C',
-        grpo: 'unanswered:',
+        grpo: 'unscored: (n/a: letter-only)',
       },
     ]);
     // The line number is the line where the element's key is written.
@@ -227,7 +227,7 @@ describe('benchmark route QA', () => {
     const r = await index.readRecord(index.entries[0]);
     assert.equal(r.record.gold, 'Walk straight past the door, then turn left at the kitchen.');
     assert.equal(r.record.categoryExplicit, true);
-    assert.ok(r.analysis.formatValid);
+    assert.equal(r.analysis.format, 'valid');
     const r2 = await index.readRecord(index.entries[1]);
     assert.equal(r2.record.response, '');
     assert.equal(r2.record.gold, 'Turn around, walk past the kitchen and go through the door.');
@@ -248,7 +248,7 @@ describe('JSON array of canonical records', () => {
         category: 'action',
         direction: 'reverse',
         gold: 'A',
-        formatValid: true,
+        format: 'valid',
         mcq: 'correct:A',
         grpo: 'correct:A',
       },
@@ -259,7 +259,7 @@ describe('JSON array of canonical records', () => {
         category: 'direction',
         direction: 'forward',
         gold: 'D',
-        formatValid: false,
+        format: 'invalid',
         mcq: 'unanswered:',
         grpo: 'incorrect:b',
       },
@@ -270,7 +270,7 @@ describe('JSON array of canonical records', () => {
         category: 'landmark',
         direction: 'forward',
         gold: '',
-        formatValid: true,
+        format: 'valid',
         mcq: 'unscored:A',
         grpo: 'unscored:A',
       },
@@ -302,7 +302,7 @@ describe('evaluation-harness JSONL', () => {
         category: 'landmark',
         direction: 'reverse',
         gold: 'C',
-        formatValid: true,
+        format: 'valid',
         mcq: 'correct:C',
         grpo: 'correct:C',
       },
@@ -313,7 +313,7 @@ describe('evaluation-harness JSONL', () => {
         category: 'direction',
         direction: 'forward',
         gold: 'B',
-        formatValid: true,
+        format: 'valid',
         mcq: 'incorrect:A',
         grpo: 'incorrect:A',
       },
@@ -340,7 +340,8 @@ describe('a JSONL mixing shapes per line', () => {
         [1, 'canonical', 'm1', 'action', 'reverse', 'correct', 'correct'],
         [2, 'st-r1', 'line-2', 'direction', 'forward', 'correct', 'correct'],
         [3, 'harness', '3', 'landmark', 'forward', 'incorrect', 'incorrect'],
-        [4, 'benchmark', 'line-4', 'direction', 'reverse', 'correct', 'unanswered'],
+        // predict "A": only the extracted letter, so grpo_reward does not apply (n/a, unscored).
+        [4, 'benchmark', 'line-4', 'direction', 'reverse', 'correct', 'unscored'],
       ],
     );
     await checkJsonlRoundTrip(index, file);

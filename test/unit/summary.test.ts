@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IndexEntry } from '../../src/core/indexer';
-import type { Category, Direction, Outcome } from '../../src/core/schemas';
+import type { Category, Direction, NaReason, Outcome } from '../../src/core/schemas';
 import { bucketOf, formatAccuracy, outcomeOf, predictedOf, summarise, summaryTable } from '../../src/core/summary';
 
 function entry(
@@ -15,6 +15,7 @@ function entry(
   mcq: Outcome,
   grpo: Outcome,
   formatValid: boolean,
+  na?: NaReason,
 ): IndexEntry {
   return {
     line: 1,
@@ -27,11 +28,12 @@ function entry(
     category,
     direction,
     gold: 'A',
-    formatValid,
+    format: na ? 'n/a' : formatValid ? 'valid' : 'invalid',
     mcq,
     mcqPred: mcq === 'correct' ? 'A' : mcq === 'incorrect' ? 'B' : '',
     grpo,
     grpoPred: grpo === 'correct' ? 'A' : grpo === 'incorrect' ? 'b' : '',
+    na,
   };
 }
 
@@ -60,6 +62,7 @@ describe('summarise', () => {
       incorrect: 1,
       unanswered: 1,
       unscored: 2,
+      na: 0,
       accuracy: 0.5,
     });
   });
@@ -74,6 +77,7 @@ describe('summarise', () => {
       incorrect: 2,
       unanswered: 1,
       unscored: 2,
+      na: 0,
       accuracy: 0.25,
     });
   });
