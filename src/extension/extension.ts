@@ -435,7 +435,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       const choice = picked.mode;
       if (opts?.confirm !== false) {
         const go = await vscode.window.showWarningMessage(
-          `Re-run ${n.toLocaleString()} record${n === 1 ? '' : 's'} of ${fileName(file)} (${choice} thinking)?`,
+          `Re-run ${n.toLocaleString()} record${n === 1 ? '' : 's'} of ${fileName(file)} (${choice} thinking${choice !== 'forward' && picked.prefixStyle ? `, reverse prefix ${picked.prefixStyle.replace('-', ' ')}` : ''})?`,
           { modal: true, detail: `Each finished run is saved to ${reruns.rerunsFileOf(file.path)}. Records already re-run with the same settings are skipped, so a cancelled batch resumes where it stopped.` },
           'Re-run',
         );

@@ -21,6 +21,11 @@ import type { Provider, ProviderPreference } from './session';
 export const INPUT_PATH =
   'frames as one Qwen2-VL video grid (temporal patches of 2) through the image processor of @huggingface/transformers, <|image_pad|> placeholder';
 
+/** The text the tokenizer is given for a prompt's chat text: the video's placeholder as an image's (see INPUT_PATH). */
+export function runnerInputText(chat: string): string {
+  return chat.replace('<|video_pad|>', '<|image_pad|>');
+}
+
 export interface FrameInput {
   /** An image file of the frame (JPEG or PNG), as the trace view shows it. */
   file: string;
@@ -148,7 +153,7 @@ class TransformersRerunner implements Rerunner {
     }
     const framesDone = performance.now();
 
-    const inputText = input.prompt.chat.replace('<|video_pad|>', '<|image_pad|>');
+    const inputText = runnerInputText(input.prompt.chat);
     const inputs = await processor(inputText, frames);
     const grid = inputs.image_grid_thw.tolist()[0].map(Number) as [number, number, number];
     const preprocessDone = performance.now();
