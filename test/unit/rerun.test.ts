@@ -31,7 +31,7 @@ import { ResultsIndex } from '../../src/core/indexer';
 import { createHash } from 'node:crypto';
 import { normalise } from '../../src/core/normalize';
 import { writeTinyQwen2vlModel } from '../support/tinyModel';
-import { makeTempDir, realDataFile, removeDir } from './helpers';
+import { makeTempDir, realDataFile, removeDir, repoRoot } from './helpers';
 
 const tmp = makeTempDir('st-think-rerun-');
 after(() => removeDir(tmp));
@@ -72,9 +72,10 @@ describe('seeded sampling', () => {
 
 describe("generation: transformers' logits processors", () => {
   test('repetition penalty, temperature, top-k, top-p in that order, on float32 logits', () => {
-    // Expected values: python3 with numpy float32 doing what transformers does with torch on the CPU
-    // (s < 0 ? s * f32(p) : s / f32(p) on the seen tokens; / f32(t); < k-th largest → -inf; stable
-    // ascending sort, float32 softmax, cumsum accumulated in double, ≤ f32(1 − top_p) → -inf).
+    // Expected values: python3 with numpy float32 doing what transformers does with torch on CUDA
+    // (s < 0 ? s * f32(p) : s * f32(1 / f32(p)) on the seen tokens; * f32(1 / f32(t)); < k-th
+    // largest → -inf; stable ascending sort, float32 softmax, cumsum accumulated in double,
+    // ≤ f32(1 − top_p) → -inf). On these values CUDA's and the CPU's division agree.
     const g = { ...DEFAULT_GENERATION, doSample: true, repetitionPenalty: 1.3, temperature: 0.7, topK: 3, topP: 0.9 };
     // Greedy: the penalty alone (on tokens 0, 1, 3 and 7).
     const penalised = Float32Array.from([2.0, -1.5, 0.5, 3.0, 3.0, -2.25, 1.0, 0.0]);
@@ -86,6 +87,48 @@ describe("generation: transformers' logits processors", () => {
     // 4.285714149475098, -3.2142858505249023, 1.4285714626312256, 0.0]; top-k 3 keeps 0, 3, 4; top-p
     // 0.9 then drops 0 (its cumulative probability 0.08285748 is ≤ 0.1).
     assert.deepEqual([...full], [-Infinity, -Infinity, -Infinity, 3.296703338623047, 4.285714149475098, -Infinity, -Infinity, -Infinity]);
+  });
+
+  test("dividing by the penalty or the temperature is CUDA's: times the float32 reciprocal, as upstream ran", () => {
+    // numpy float32: 0.40973523 / f32(1.05) = 0.39022404 (torch on the CPU), while
+    // 0.40973523 * f32(1 / f32(1.05)) = 0.39022407 (torch on CUDA, upstream's "cuda:0").
+    const row = Float32Array.from([0.40973523259162903, -1]);
+    processLogits(row, [0, 0, 1], { ...DEFAULT_GENERATION, repetitionPenalty: 1.05 });
+    assert.deepEqual([...row], [0.39022406935691833, Math.fround(-1 * Math.fround(1.05))]);
+    const t = Float32Array.from([2.544111490249634]);
+    processLogits(t, [], { ...DEFAULT_GENERATION, doSample: true, temperature: 0.7, topK: 0 });
+    assert.deepEqual([...t], [3.6344451904296875]); // the CPU's division: 3.6344449520111084
+  });
+
+  test("bit for bit what transformers' generate computed on an H100 from each generation_config.json (test/support/transformers-logits-cuda.json)", () => {
+    const data = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/support/transformers-logits-cuda.json'), 'utf8')) as {
+      vocab: number;
+      runs: { name: string; config: Record<string, unknown>; sequence: number[]; next: number; raw: string; scores: string }[];
+    };
+    const floats = (b64: string) => {
+      const b = Buffer.from(b64, 'base64');
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    };
+    assert.deepEqual(data.runs.map((r) => r.name), ['qwen2vl_like', 'sample_all', 'greedy_penalty', 'sample_default_topk', 'top_p_only', 'temp_topk']);
+    for (const r of data.runs) {
+      const { settings } = resolveGeneration({}, r.config);
+      const mine = floats(r.raw);
+      assert.equal(mine.length, data.vocab);
+      // The sequence holds the prompt's repeated token twice: penalised once, as transformers does.
+      assert.notEqual(new Set(r.sequence).size, r.sequence.length);
+      processLogits(mine, r.sequence, settings);
+      const theirs = floats(r.scores);
+      for (let i = 0; i < data.vocab; i++) assert.ok(Object.is(mine[i], theirs[i]), `${r.name}, token ${i}: ${mine[i]} vs transformers' ${theirs[i]}`);
+      // The token generate took is the argmax (greedy) or one the processors kept (sampling).
+      if (settings.doSample) assert.ok(mine[r.next] > -Infinity, r.name);
+      else assert.equal(pickToken(mine, false, () => 0), r.next, r.name);
+    }
+    // transformers' default top_k (50) applied where the file names none: top-p alone would keep more.
+    const dflt = data.runs.find((r) => r.name === 'sample_default_topk')!;
+    const onlyTopP = floats(dflt.raw);
+    processLogits(onlyTopP, dflt.sequence, { ...resolveGeneration({}, dflt.config).settings, topK: 0 });
+    const kept = (a: Float32Array) => a.filter((v) => v > -Infinity).length;
+    assert.ok(kept(onlyTopP) > kept(floats(dflt.scores)), `${kept(onlyTopP)} vs ${kept(floats(dflt.scores))}`);
   });
 
   test('top-k keeps ties with the k-th; top-p always keeps the most likely; greedy takes the first largest', () => {

@@ -146,32 +146,41 @@ export function seededRandom(seed: number): () => number {
 }
 
 /*
- * The processors work in place on one row of float32 logits. A Float32Array rounds what is stored
- * to float32, and a product or quotient of two float32 numbers computed in double then rounded
- * once is the float32 product or quotient: these are torch's float32 operations with the Python
- * float cast to float32, as torch does on the CPU. (On CUDA torch divides by a scalar by
- * multiplying with its reciprocal, which can differ in a logit's last bit.)
+ * The processors work in place on one row of float32 logits, with torch's float32 arithmetic as
+ * upstream ran it, on CUDA (mcq_infer.py runs on "cuda:0"): a Python float is cast to float32, and
+ * dividing a tensor by it is a multiplication by its float32 reciprocal (torch's CUDA kernel does
+ * that; on the CPU torch divides, which can differ in a logit's last bit). A Float32Array rounds
+ * what is stored to float32, and a product or quotient of float32 numbers computed in double then
+ * rounded once is exactly the float32 product or quotient. Checked bit for bit against
+ * transformers' generate on an H100 (test/support/transformers-logits-cuda.json).
  */
+
+/** torch's `tensor / scalar` on CUDA: times the float32 reciprocal of the float32 scalar. */
+function divisor(x: number): number {
+  return Math.fround(1 / Math.fround(x));
+}
 
 /**
  * transformers' RepetitionPenaltyLogitsProcessor: every token of the sequence so far (the prompt
- * included) has its logit multiplied by the penalty when below 0, divided by it otherwise.
+ * included) has its logit multiplied by the penalty when below 0, divided by it otherwise, once
+ * however often it occurs (transformers gathers and scatters by token id).
  */
 export function applyRepetitionPenalty(row: Float32Array, seen: Iterable<number>, penalty: number): void {
   if (penalty === 1) return;
   const p = Math.fround(penalty);
-  for (const t of seen) {
+  const inv = divisor(penalty);
+  for (const t of seen instanceof Set ? seen : new Set(seen)) {
     if (t < 0 || t >= row.length) continue;
     const s = row[t];
-    row[t] = s < 0 ? s * p : s / p;
+    row[t] = s < 0 ? s * p : s * inv;
   }
 }
 
-/** transformers' TemperatureLogitsWarper: logits / temperature. */
+/** transformers' TemperatureLogitsWarper: logits / temperature (on CUDA: times the reciprocal). */
 export function applyTemperature(row: Float32Array, temperature: number): void {
   if (temperature === 1) return;
-  const t = Math.fround(temperature);
-  for (let i = 0; i < row.length; i++) row[i] = row[i] / t;
+  const inv = divisor(temperature);
+  for (let i = 0; i < row.length; i++) row[i] = row[i] * inv;
 }
 
 /**
