@@ -21,6 +21,7 @@ const { writeTinyQwen2vlModel } = out('test/support/tinyModel.js');
 const { inspectModelFolder } = out('src/core/model/folder.js');
 const { loadRerunner } = out('src/core/model/runner.js');
 const { buildPrompt } = out('src/core/model/prompt.js');
+const { DEFAULT_GENERATION } = out('src/core/model/sampling.js');
 const { normalise } = out('src/core/normalize.js');
 const { extractFrames, findFfmpeg } = out('src/core/frames/extract.js');
 const { modelFrameSize } = out('src/core/frames/modelSize.js');
@@ -66,7 +67,7 @@ const row = JSON.parse(fs.readFileSync(path.join(root, '../shared/data/ego-st/r1
 const record = normalise(row, { line: 1 }).record;
 const prompt = buildPrompt(record, 'forward');
 const runner = await loadRerunner(folder.model, 'cpu');
-const generation = { maxNewTokens: N, doSample: false, temperature: 1, topP: 1, seed: 0 };
+const generation = { ...DEFAULT_GENERATION, maxNewTokens: N };
 await runner.run({ frames, size, prompt, generation: { ...generation, maxNewTokens: 16 } }); // warm-up
 
 const full = [];

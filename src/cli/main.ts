@@ -3,6 +3,8 @@
  * st-think: the inspector's core for terminals and pipelines.
  *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
  *   st-think validate FILE
+ *   st-think prompt FILE --line N [--mode forward|reverse] [--prefix as-trained|as-worded] [--model DIR] [--json]
+ *   (and frames, compare, consistency: see USAGE)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +14,10 @@ import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
 import { FRAME_PRESET_NAMES, framePreset, isFramePreset, type FramePresetName } from '../core/frames/presets';
 import { alternativesNotes, planFramesWithAlternatives, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
+import { readGenerationConfig } from '../core/model/folder';
+import { buildPrompt, DEFAULT_TEMPLATES, describePrefix, PREFIX_STYLES, PromptError, type PrefixStyle, type RerunMode } from '../core/model/prompt';
+import { runnerInputText } from '../core/model/runner';
+import { checkGeneration, GENERATION_KEYS, GenerationConfigError, resolveGeneration, type EffectiveGeneration } from '../core/model/sampling';
 import { RULES, type ScoringRule } from '../core/schemas';
 import { formatAccuracy, formatLine, naLines, noVideoLine, summarise, summaryTable } from '../core/summary';
 
@@ -37,9 +43,16 @@ const USAGE = `usage:
       a results file and its .reruns.jsonl pair each record with its latest re-run (of one mode)
   st-think consistency FILE [--rule …] [--json]
       forward/reverse pairs on the same video and category: both correct, one only, neither
+  st-think prompt FILE --line N [--mode forward|reverse] [--prefix as-trained|as-worded] [--model DIR] [--json]
+      exactly what a re-run of the record starting on line N sends, without loading a model (default
+      templates): system, user turn, assistant prefix, chat text, and the generation settings with
+      where each comes from (DIR's generation_config.json, else upstream's and transformers' defaults)
   st-think help`;
 
 class UsageError extends Error {}
+
+/** Bad input (a missing line, a record that cannot be re-run, an unreadable model folder): exit status 1. */
+class InputError extends Error {}
 
 /** The bundled worker beside this file splits large files across two threads. */
 function indexOptions(): { workerScript?: string } {
@@ -283,6 +296,118 @@ async function consistencyCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** transformers' names of the generation settings, for the text output. */
+const HF_NAMES: Record<(typeof GENERATION_KEYS)[number], string> = {
+  maxNewTokens: 'max_new_tokens',
+  doSample: 'do_sample',
+  temperature: 'temperature',
+  topK: 'top_k',
+  topP: 'top_p',
+  repetitionPenalty: 'repetition_penalty',
+  seed: 'seed (ours: the draw when sampling)',
+};
+
+async function promptCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['line', 'mode', 'prefix', 'model']);
+  checkFlags(p, ['line', 'mode', 'prefix', 'model', 'json']);
+  if (p.positional.length !== 1) throw new UsageError('prompt needs exactly one FILE');
+  const rawLine = p.flags.get('line');
+  if (rawLine === undefined) throw new UsageError('prompt needs --line N (the line the record starts on)');
+  const line = Number(rawLine);
+  if (typeof rawLine !== 'string' || !/^\d+$/.test(rawLine) || line < 1) throw new UsageError(`--line needs a line number from 1 (got ${JSON.stringify(rawLine)})`);
+  const mode = p.flags.get('mode') ?? 'forward';
+  if (mode !== 'forward' && mode !== 'reverse') throw new UsageError('--mode must be forward or reverse');
+  const prefix = p.flags.get('prefix') ?? 'as-trained';
+  if (!(PREFIX_STYLES as readonly unknown[]).includes(prefix)) throw new UsageError(`--prefix must be one of ${PREFIX_STYLES.join(', ')}`);
+  const model = p.flags.get('model');
+  if (model === true) throw new UsageError('--model needs a folder');
+
+  const index = await ResultsIndex.build(p.positional[0], indexOptions());
+  const where = `${index.file}:${line}`;
+  const at = index.entries.filter((e) => e.line === line);
+  if (!at.length) {
+    const bad = index.problems.find((pr) => pr.line === line);
+    if (bad) throw new InputError(`${where}: not a valid record: ${bad.message}`);
+    const lines = index.entries.map((e) => e.line);
+    throw new InputError(
+      `${where}: no record starts on line ${line} (${lines.length ? `${lines.length} records start on lines ${Math.min(...lines)} to ${Math.max(...lines)}` : 'the file has no valid record'})`,
+    );
+  }
+  if (at.length > 1) throw new InputError(`${where}: ${at.length} records start on this line (${at.slice(0, 5).map((e) => e.id).join(', ')}${at.length > 5 ? ', …' : ''}); a record is chosen by the line it starts on`);
+  const { record } = await index.readRecord(at[0]);
+
+  let prompt;
+  try {
+    prompt = buildPrompt(record, mode as RerunMode, DEFAULT_TEMPLATES, prefix as PrefixStyle);
+  } catch (e) {
+    if (e instanceof PromptError) throw new InputError(`${where}: ${e.message}`);
+    throw e;
+  }
+  let generation: EffectiveGeneration;
+  let configFile: string | undefined;
+  let config: Record<string, unknown> | undefined;
+  if (typeof model === 'string') {
+    const read = readGenerationConfig(model);
+    if (!read.ok) throw new InputError(read.problem);
+    [config, configFile] = [read.config, read.file];
+  }
+  try {
+    generation = resolveGeneration({}, config, configFile);
+  } catch (e) {
+    if (e instanceof GenerationConfigError) throw new InputError(e.message);
+    throw e;
+  }
+  const bad = checkGeneration(generation.settings);
+  if (bad) throw new InputError(`${configFile}: the settings it gives cannot be used: ${bad}`);
+
+  const counterpart = prompt.counterpart ? { text: prompt.counterpart.text, direction: prompt.counterpart.direction, method: prompt.counterpart.method } : null;
+  if (p.flags.has('json')) {
+    const out = {
+      file: index.file,
+      line,
+      id: record.id,
+      category: record.category,
+      ...(record.wordedAs ? { wordedAs: record.wordedAs } : {}),
+      direction: record.direction,
+      mode,
+      optionsFrom: prompt.optionsFrom,
+      ...(prompt.prefixStyle ? { prefixStyle: prompt.prefixStyle } : {}),
+      counterpart,
+      system: prompt.system,
+      user: prompt.user,
+      assistantPrefix: prompt.assistantPrefix,
+      chat: prompt.chat,
+      input: runnerInputText(prompt.chat),
+      generation: generation.settings,
+      generationSources: generation.sources,
+      generationConfig: configFile ?? null,
+    };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  }
+  const kind = `${record.category}${record.wordedAs ? ` (worded as ${record.wordedAs})` : ''}/${record.direction}`;
+  const width = Math.max(...GENERATION_KEYS.map((k) => HF_NAMES[k].length));
+  const lines = [
+    `${where}: record ${record.id}, ${kind}, ${mode} thinking`,
+    `options: ${prompt.optionsFrom === 'list' ? 'stored as a list: the upstream inference prompt (the stored strings joined by line breaks)' : "inside the question: ST-R1's GRPO training prompt around the whole question"}`,
+    ...(mode === 'reverse' ? [`prefix: ${describePrefix(prompt)}`] : []),
+    '',
+    '=== system ===',
+    prompt.system,
+    '=== user (after the video) ===',
+    prompt.user,
+    '=== assistant prefix ===',
+    prompt.assistantPrefix || '(none: forward thinking)',
+    '=== chat text (<|video_pad|> stands for the video; the re-run gives the tokenizer <|image_pad|> there) ===',
+    prompt.chat,
+    `=== generation (${configFile ? `following ${configFile}` : 'no --model: upstream\'s and transformers\' defaults'}) ===`,
+    ...GENERATION_KEYS.map((k) => `${HF_NAMES[k].padEnd(width)}  ${String(generation.settings[k]).padEnd(6)}  ${generation.sources[k]}`),
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -297,6 +422,8 @@ export async function main(argv: string[]): Promise<number> {
         return await compare(rest);
       case 'consistency':
         return await consistencyCommand(rest);
+      case 'prompt':
+        return await promptCommand(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -311,7 +438,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`st-think: ${e.message}\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof NotResultsFileError || e instanceof IndexCancelledError) {
+    if (e instanceof NotResultsFileError || e instanceof IndexCancelledError || e instanceof InputError) {
       process.stderr.write(`st-think: ${e.message}\n`);
       return 1;
     }

@@ -67,12 +67,15 @@ function cleanOption(s: string): string {
   return s.trim().replace(/,$/, '').trim();
 }
 
-/** Options given as a list: "A. text" keeps its letter, a bare string gets A, B, C… by position. */
+/**
+ * Options given as a list: "A. text" keeps its letter, a bare string gets A, B, C… by position.
+ * `raw` keeps the stored string: upstream's prompt joins the stored strings as they are.
+ */
 export function normaliseOptionList(list: readonly string[]): OptionItem[] {
   return list.map((raw, i) => {
     const m = /^\s*([A-Z])\s*[.):]\s*/.exec(raw);
-    if (m) return { letter: m[1], text: raw.slice(m[0].length).trim() };
-    return { letter: String.fromCharCode(65 + i), text: raw.trim() };
+    if (m) return { letter: m[1], text: raw.slice(m[0].length).trim(), raw };
+    return { letter: String.fromCharCode(65 + i), text: raw.trim(), raw };
   });
 }
 

@@ -157,7 +157,8 @@ export const rerunViewSchema = z.object({
     z.object({
       mode: z.enum(['forward', 'reverse']),
       state: z.enum(['waiting', 'running', 'done', 'cancelled', 'error']),
-      prompt: z.object({ system: z.string(), user: z.string(), assistantPrefix: z.string() }),
+      /** `prefix`: which opening the assistant prefix uses and why (reverse thinking). */
+      prompt: z.object({ system: z.string(), user: z.string(), assistantPrefix: z.string(), prefix: z.string().optional() }),
       /** The assistant's turn so far (the prefix, then the model's text). */
       text: z.string(),
       steps: z.array(stepSchema),

@@ -144,6 +144,8 @@ export type CanonicalInput = z.infer<typeof canonicalSchema>;
 export interface OptionItem {
   letter: string;
   text: string;
+  /** The option exactly as the file's list holds it (unset for options parsed from the question's text). */
+  raw?: string;
 }
 
 /** Every shape normalises into this. Field sources say whether a value was explicit or derived. */

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { rerunModes } from '../core/compare/compare';
 import { describeFilter, isEmptyFilter, type ResultsFilter } from '../core/filter';
 import type { IndexEntry } from '../core/indexer';
+import { DEFAULT_PREFIX_STYLE, PREFIX_STYLES, type PrefixStyle } from '../core/model/prompt';
 import { renderRecordText } from '../core/recordText';
 import { CATEGORIES, DIRECTIONS, NA_TEXT, RULES, type Outcome, type ScoringRule } from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, outcomeOf } from '../core/summary';
@@ -257,13 +258,28 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     const p = [...TracePanel.all].find((x) => x.panel.active && x.target) ?? [...TracePanel.all].find((x) => x.target);
     return p?.target;
   };
-  const pickMode = async (title: string): Promise<RerunChoice | undefined> => {
-    const items: (vscode.QuickPickItem & { mode: RerunChoice })[] = [
+  /** The mode, and for reverse thinking the prefix style: the setting's first, the other one offered beside it. */
+  const pickMode = async (title: string): Promise<{ mode: RerunChoice; prefixStyle?: PrefixStyle } | undefined> => {
+    const setting = vscode.workspace.getConfiguration('stThink').get<string>('rerun.prefixStyle', DEFAULT_PREFIX_STYLE);
+    const style: PrefixStyle = setting === 'as-worded' ? 'as-worded' : 'as-trained';
+    const other: PrefixStyle = style === 'as-trained' ? 'as-worded' : 'as-trained';
+    const what: Record<PrefixStyle, string> = {
+      'as-trained': "as trained: opens the way ST-R1's training chains open for this category and direction",
+      'as-worded': "as worded: opens with the question's own opposite",
+    };
+    const items: (vscode.QuickPickItem & { mode: RerunChoice; prefixStyle?: PrefixStyle })[] = [
       { label: 'Forward thinking', description: 'the upstream ST-R1 prompt', mode: 'forward' },
-      { label: 'Reverse thinking', description: 'the assistant starts by thinking about the opposite journey', mode: 'reverse' },
-      { label: 'Both', description: 'forward, then reverse, then the two chains side by side', mode: 'both' },
+      { label: 'Reverse thinking', description: `the assistant starts by thinking about the opposite journey, ${what[style]}`, mode: 'reverse', prefixStyle: style },
+      { label: `Reverse thinking, ${other.replace('-', ' ')}`, description: what[other], mode: 'reverse', prefixStyle: other },
+      { label: 'Both', description: `forward, then reverse (${style.replace('-', ' ')}), then the two chains side by side`, mode: 'both', prefixStyle: style },
+      { label: `Both, reverse ${other.replace('-', ' ')}`, description: `forward, then reverse (${other.replace('-', ' ')}), then the two chains side by side`, mode: 'both', prefixStyle: other },
     ];
-    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'How should the model think?' }))?.mode;
+    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'How should the model think?' });
+    return pick && { mode: pick.mode, prefixStyle: pick.prefixStyle };
+  };
+  const styleOf = (opts: unknown): PrefixStyle | undefined => {
+    const v = (opts as { prefixStyle?: unknown } | undefined)?.prefixStyle;
+    return (PREFIX_STYLES as readonly unknown[]).includes(v) ? (v as PrefixStyle) : undefined;
   };
   const isChoice = (m: unknown): m is RerunChoice => m === 'forward' || m === 'reverse' || m === 'both';
 
@@ -404,28 +420,29 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       await p.openDiffEditor();
     }),
     reruns,
-    vscode.commands.registerCommand('stThink.rerunQuestion', async (arg?: unknown, mode?: unknown) => {
+    vscode.commands.registerCommand('stThink.rerunQuestion', async (arg?: unknown, mode?: unknown, opts?: { prefixStyle?: PrefixStyle }) => {
       const target = rerunTarget(arg);
       if (!target?.file.index) return void vscode.window.showInformationMessage('ST-Think: select a record in the Results tree (or show one in the trace view) first.');
-      const choice = isChoice(mode) ? mode : await pickMode(`ST-Think: Re-run ${target.entry.id}`);
-      if (choice) return reruns.plan(target, choice);
+      const picked = isChoice(mode) ? { mode, prefixStyle: styleOf(opts) } : await pickMode(`ST-Think: Re-run ${target.entry.id}`);
+      if (picked) return reruns.plan(target, picked.mode, picked.prefixStyle);
     }),
-    vscode.commands.registerCommand('stThink.rerunFiltered', async (arg?: unknown, mode?: unknown, opts?: { confirm?: boolean }) => {
+    vscode.commands.registerCommand('stThink.rerunFiltered', async (arg?: unknown, mode?: unknown, opts?: { confirm?: boolean; prefixStyle?: PrefixStyle }) => {
       const file = await fileOf(arg);
       if (!file?.index || file.state.kind !== 'ready') return void vscode.window.showInformationMessage('ST-Think: open and index a results file first.');
       const n = file.visible.length;
       if (!n) return void vscode.window.showInformationMessage('ST-Think: no record matches the filter.');
-      const choice = isChoice(mode) ? mode : await pickMode(`ST-Think: Re-run ${n.toLocaleString()} filtered records of ${fileName(file)}`);
-      if (!choice) return;
+      const picked = isChoice(mode) ? { mode, prefixStyle: styleOf(opts) } : await pickMode(`ST-Think: Re-run ${n.toLocaleString()} filtered records of ${fileName(file)}`);
+      if (!picked) return;
+      const choice = picked.mode;
       if (opts?.confirm !== false) {
         const go = await vscode.window.showWarningMessage(
-          `Re-run ${n.toLocaleString()} record${n === 1 ? '' : 's'} of ${fileName(file)} (${choice} thinking)?`,
+          `Re-run ${n.toLocaleString()} record${n === 1 ? '' : 's'} of ${fileName(file)} (${choice} thinking${choice !== 'forward' && picked.prefixStyle ? `, reverse prefix ${picked.prefixStyle.replace('-', ' ')}` : ''})?`,
           { modal: true, detail: `Each finished run is saved to ${reruns.rerunsFileOf(file.path)}. Records already re-run with the same settings are skipped, so a cancelled batch resumes where it stopped.` },
           'Re-run',
         );
         if (go !== 'Re-run') return;
       }
-      return reruns.rerunFiltered(file, choice);
+      return reruns.rerunFiltered(file, choice, picked.prefixStyle);
     }),
     vscode.commands.registerCommand('stThink.chooseModelFolder', (uri?: vscode.Uri) => reruns.chooseModelFolder(uri instanceof vscode.Uri ? uri : undefined)),
     vscode.commands.registerCommand('stThink.stopRerun', () => reruns.stopAll()),

@@ -5,17 +5,32 @@
  * between runs; the status bar says which provider runs it.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analyse } from '../core/derive';
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
 import { resolveVideo } from '../core/frames/resolve';
 import type { IndexEntry } from '../core/indexer';
-import { DTYPES, inspectModelFolder, type ModelDtype, type ModelFolder } from '../core/model/folder';
-import { buildPrompt, DEFAULT_REVERSE_PREFIX, DEFAULT_SYSTEM, DEFAULT_USER_TEMPLATE, PromptError, type PromptTemplates, type RerunMode, type RerunPrompt } from '../core/model/prompt';
+import { DTYPES, inspectModelFolder, readGenerationConfig, type ModelDtype, type ModelFolder } from '../core/model/folder';
+import {
+  buildPrompt,
+  DEFAULT_EMBEDDED_TEMPLATE,
+  DEFAULT_PREFIX_STYLE,
+  DEFAULT_REVERSE_PREFIX,
+  DEFAULT_SYSTEM,
+  DEFAULT_USER_TEMPLATE,
+  describePrefix,
+  PREFIX_STYLES,
+  PromptError,
+  type PrefixStyle,
+  type PromptTemplates,
+  type RerunMode,
+  type RerunPrompt,
+} from '../core/model/prompt';
 import { isRerunsFile, rerunKey, rerunKeys, rerunSource, rerunsPath, runAndSave, type RerunContext } from '../core/model/reruns';
 import { loadRerunner, type Rerunner } from '../core/model/runner';
-import { checkGeneration, type GenerationSettings } from '../core/model/sampling';
+import { checkGeneration, describeGeneration, GENERATION_KEYS, GenerationConfigError, resolveGeneration, type EffectiveGeneration, type GenerationSettings } from '../core/model/sampling';
 import { CUDA_HELP, type ProviderPreference } from '../core/model/session';
 import type { RerunView } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
@@ -30,35 +45,81 @@ interface Settings {
   dtype: ModelDtype | 'auto';
   provider: ProviderPreference;
   templates: PromptTemplates;
-  generation: GenerationSettings;
+  prefixStyle: PrefixStyle;
+  /** The generation settings the user set (the rest follow the model folder's generation_config.json). */
+  generation: Partial<GenerationSettings>;
   outputFolder: string;
+}
+
+/** The setting of each generation field (stThink.rerun.<name>). */
+const GENERATION_SETTING: Record<keyof GenerationSettings, string> = {
+  maxNewTokens: 'rerun.maxNewTokens',
+  doSample: 'rerun.doSample',
+  temperature: 'rerun.temperature',
+  topK: 'rerun.topK',
+  topP: 'rerun.topP',
+  repetitionPenalty: 'rerun.repetitionPenalty',
+  seed: 'rerun.seed',
+};
+
+/** A value the user set in some scope (null counts as unset), else undefined. */
+function userValue<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
+  const i = c.inspect<T | null>(key);
+  const v = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+  return v === null ? undefined : (v as T | undefined);
 }
 
 function settings(): Settings {
   const c = vscode.workspace.getConfiguration('stThink');
   const dtype = c.get<string>('modelDtype', 'auto');
+  const style = c.get<string>('rerun.prefixStyle', DEFAULT_PREFIX_STYLE);
+  const generation: Partial<GenerationSettings> = {};
+  for (const k of GENERATION_KEYS) {
+    const v = userValue<number | boolean>(c, GENERATION_SETTING[k]);
+    if (v !== undefined) (generation[k] as number | boolean) = v;
+  }
   return {
     modelPath: c.get<string>('modelPath', '').trim(),
     dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as ModelDtype) : 'auto',
     provider: c.get<ProviderPreference>('executionProvider', 'auto'),
     templates: {
       user: c.get<string>('rerun.promptTemplate', '') || DEFAULT_USER_TEMPLATE,
+      userEmbedded: c.get<string>('rerun.embeddedPromptTemplate', '') || DEFAULT_EMBEDDED_TEMPLATE,
       reversePrefix: c.get<string>('rerun.reversePrefix', '') || DEFAULT_REVERSE_PREFIX,
       system: c.get<string>('rerun.systemPrompt', '') || DEFAULT_SYSTEM,
     },
-    generation: {
-      maxNewTokens: c.get<number>('rerun.maxNewTokens', 512),
-      doSample: c.get<boolean>('rerun.doSample', false),
-      temperature: c.get<number>('rerun.temperature', 1),
-      topP: c.get<number>('rerun.topP', 1),
-      seed: c.get<number>('rerun.seed', 0),
-    },
+    prefixStyle: (PREFIX_STYLES as readonly string[]).includes(style) ? (style as PrefixStyle) : DEFAULT_PREFIX_STYLE,
+    generation,
     outputFolder: c.get<string>('rerun.outputFolder', '').trim(),
   };
 }
 
-function describeGeneration(g: GenerationSettings): string {
-  return g.doSample ? `sampling (temperature ${g.temperature}, top-p ${g.topP}, seed ${g.seed}), up to ${g.maxNewTokens} tokens` : `greedy, up to ${g.maxNewTokens} tokens`;
+/**
+ * The generation settings a run uses: the user's, else the model folder's generation_config.json
+ * (as upstream's model.generate follows it), else the defaults; checked. A UserError says what is wrong.
+ */
+function effectiveGeneration(s: Settings, config: Record<string, unknown> | undefined): EffectiveGeneration {
+  let g: EffectiveGeneration;
+  try {
+    g = resolveGeneration(s.generation, config, s.modelPath ? path.join(s.modelPath, 'generation_config.json') : undefined);
+  } catch (e) {
+    if (e instanceof GenerationConfigError) throw new UserError(`${e.message}.`);
+    throw e;
+  }
+  const bad = checkGeneration(g.settings);
+  if (bad) throw new UserError(`Generation settings: ${bad}${Object.values(g.sources).includes('generation_config.json') ? ' (settings not set follow the model folder\'s generation_config.json)' : ''}.`);
+  return g;
+}
+
+/** For the plan (before the model loads): the folder's generation_config.json when it can be read. */
+function planGeneration(s: Settings): string {
+  const read = s.modelPath ? readGenerationConfig(s.modelPath) : undefined;
+  try {
+    const g = effectiveGeneration(s, read?.ok ? read.config : undefined);
+    return describeGeneration(g.settings, g.sources) + (read?.ok ? '' : s.modelPath ? ' (the model folder\'s generation_config.json cannot be read)' : ' (no model folder yet: its generation_config.json may change these)');
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /** A planned or running re-run of one record in one panel. */
@@ -115,7 +176,7 @@ export class RerunService implements vscode.Disposable {
   }
 
   /** Re-run Question…: plans the re-run in the trace view, showing the prompt(s); Run starts it. */
-  async plan(target: TraceTarget, choice: RerunChoice): Promise<TracePanel | undefined> {
+  async plan(target: TraceTarget, choice: RerunChoice, prefixStyle?: PrefixStyle): Promise<TracePanel | undefined> {
     if (isRerunsFile(target.file.path)) {
       void vscode.window.showInformationMessage('ST-Think: this record is itself a re-run; re-run its original record instead (Diff with Original shows it).');
       return undefined;
@@ -125,7 +186,7 @@ export class RerunService implements vscode.Disposable {
     const modes: RerunMode[] = choice === 'both' ? ['forward', 'reverse'] : [choice];
     let prompts: RerunPrompt[];
     try {
-      prompts = modes.map((m) => buildPrompt(record, m, s.templates));
+      prompts = modes.map((m) => buildPrompt(record, m, s.templates, prefixStyle ?? s.prefixStyle));
     } catch (e) {
       if (e instanceof PromptError) return void vscode.window.showErrorMessage(`ST-Think: cannot re-run ${record.id}: ${e.message}`);
       throw e;
@@ -136,7 +197,7 @@ export class RerunService implements vscode.Disposable {
     const view: RerunView = {
       state: 'plan',
       model: s.modelPath ? s.modelPath.split(/[\\/]/).pop() : undefined,
-      generation: describeGeneration(s.generation),
+      generation: planGeneration(s),
       message: s.modelPath ? 'The prompt below goes to the model with the frames shown. Run sends it; the result is saved beside the results file.' : 'No model folder is set: Run asks for one (setting stThink.modelPath).',
       runs: prompts.map((p) => this.emptyRun(p)),
     };
@@ -148,7 +209,18 @@ export class RerunService implements vscode.Disposable {
 
   private emptyRun(p: RerunPrompt): RerunView['runs'][number] {
     const none = { outcome: 'unanswered' as const, predicted: '' };
-    return { mode: p.mode, state: 'waiting', prompt: { system: p.system, user: p.user, assistantPrefix: p.assistantPrefix }, text: '', steps: [], mcq_infer: none, grpo_reward: none, formatValid: false, tokens: 0 };
+    const prefix = describePrefix(p);
+    return {
+      mode: p.mode,
+      state: 'waiting',
+      prompt: { system: p.system, user: p.user, assistantPrefix: p.assistantPrefix, ...(prefix ? { prefix } : {}) },
+      text: '',
+      steps: [],
+      mcq_infer: none,
+      grpo_reward: none,
+      formatValid: false,
+      tokens: 0,
+    };
   }
 
   /** The panel's planned re-run, if any (for tests). */
@@ -204,10 +276,11 @@ export class RerunService implements vscode.Disposable {
     plan.abort = abort;
     plan.view = { ...plan.view, runs: plan.prompts.map((p) => this.emptyRun(p)), message: undefined, providerNote: undefined };
     try {
-      const bad = checkGeneration(s.generation);
-      if (bad) throw new UserError(`Generation settings: ${bad}.`);
+      if (!s.modelPath) effectiveGeneration(s, undefined); // the user's own settings are checked first
       this.update(plan, { state: 'loading', message: 'Loading the model…' });
       const model = await this.modelFolder(s);
+      const generation = effectiveGeneration(s, model.generationConfig);
+      this.update(plan, { generation: describeGeneration(generation.settings, generation.sources) });
       const runner = await this.runner(model, s.provider);
       this.update(plan, {
         model: runner.model.name,
@@ -244,7 +317,8 @@ export class RerunService implements vscode.Disposable {
           model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype },
           provider: runner.provider,
           fallback: runner.fallback,
-          generation: s.generation,
+          generation: generation.settings,
+          generationSources: generation.sources,
         };
         const { output, record } = await runAndSave(runner, {
           ...ctx,
@@ -403,22 +477,21 @@ export class RerunService implements vscode.Disposable {
   }
 
   /** Re-run Filtered Records…: every visible record of a file, with progress, cancel and resume. */
-  async rerunFiltered(file: ResultsFile, choice: RerunChoice): Promise<{ done: number; skipped: number; failed: number; cancelled: boolean }> {
+  async rerunFiltered(file: ResultsFile, choice: RerunChoice, prefixStyle?: PrefixStyle): Promise<{ done: number; skipped: number; failed: number; cancelled: boolean }> {
     const s = settings();
     const modes: RerunMode[] = choice === 'both' ? ['forward', 'reverse'] : [choice];
     const entries: IndexEntry[] = file.visible.slice();
     const outFile = this.rerunsFileOf(file.path);
     const tally = { done: 0, skipped: 0, failed: 0, cancelled: false };
-    const bad = checkGeneration(s.generation);
-    if (bad) {
-      void vscode.window.showErrorMessage(`ST-Think: generation settings: ${bad}.`);
-      return tally;
-    }
     let model: ModelFolder;
+    let generation: EffectiveGeneration;
     try {
+      if (!s.modelPath) effectiveGeneration(s, undefined);
       model = await this.modelFolder(s);
+      generation = effectiveGeneration(s, model.generationConfig);
     } catch (e) {
-      void vscode.window.showErrorMessage(`ST-Think: ${(e as Error).message}`, 'Choose Model Folder…').then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
+      const folder = /model folder/i.test((e as Error).message);
+      void vscode.window.showErrorMessage(`ST-Think: ${(e as Error).message}`, ...(folder ? ['Choose Model Folder…'] : [])).then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
       return tally;
     }
     await vscode.window.withProgress(
@@ -447,11 +520,12 @@ export class RerunService implements vscode.Disposable {
             for (const mode of modes) {
               if (abort.signal.aborted) break;
               try {
-                const prompt = buildPrompt(record, mode, s.templates);
+                const prompt = buildPrompt(record, mode, s.templates, prefixStyle ?? s.prefixStyle);
                 frames ??= await this.frames(undefined, target, record, abort.signal);
                 const ctx: RerunContext = {
                   source: record, sourceFile: file.path, mode, prompt, frames: frames.facts,
-                  model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype }, provider: runner.provider, fallback: runner.fallback, generation: s.generation,
+                  model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype }, provider: runner.provider, fallback: runner.fallback,
+                  generation: generation.settings, generationSources: generation.sources,
                 };
                 if (have.has(rerunKey(ctx))) {
                   tally.skipped++;

@@ -80,7 +80,8 @@ export class TraceView {
       const prompt = el('details', undefined, 'prompt');
       prompt.open = view.state === 'plan';
       prompt.append(el('summary', 'Prompt'));
-      for (const [k, v] of [['system', r.prompt.system], ['user (after the video)', r.prompt.user], ['assistant starts with', r.prompt.assistantPrefix]] as const) {
+      const opening = r.prompt.prefix ? `assistant starts with (${r.prompt.prefix})` : 'assistant starts with';
+      for (const [k, v] of [['system', r.prompt.system], ['user (after the video)', r.prompt.user], [opening, r.prompt.assistantPrefix]] as const) {
         if (!v) continue;
         prompt.append(el('p', k, 'k'), el('pre', v, 'prompt-text'));
       }

@@ -460,7 +460,9 @@ describe('Results tree in a real extension host', function () {
       const plan = panel.lastRerun!;
       assert.equal(plan.state, 'plan');
       assert.equal(plan.runs.length, 1);
-      assert.match(plan.runs[0].prompt.user, /^Please take a egocentric view[\s\S]*get to starting point \? Options:A\. Turn right[\s\S]*\nB\. Turn left[\s\S]*<answer> answer here <\/answer>\.$/);
+      // Options inside the question (an ST-R1 row): the whole problem in ST-R1's GRPO training prompt.
+      assert.equal(plan.runs[0].prompt.user, row.problem + ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ');
+      assert.equal(plan.generation, "greedy, up to 24 tokens [setting] (the model folder's generation_config.json cannot be read)");
       await a.reruns.start(panel);
       assert.equal(panel.lastRerun!.state, 'error');
       assert.match(panel.lastRerun!.message ?? '', /not-a-model cannot be used: config\.json is missing;/);
@@ -509,6 +511,20 @@ describe('Results tree in a real extension host', function () {
       const pair = await waitFor('the forward vs reverse pair', () => [...a.tracePanels].find((p) => p.lastPair?.title.includes('forward vs reverse thinking'))?.lastPair);
       assert.ok(pair.b.response.startsWith("<think>Let's start by thinking forward what directions do you need to go through to get to your destination?"), pair.b.response);
       assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 3);
+      assert.match(both.lastRerun!.runs[1].prompt.prefix ?? '', /^as trained: /);
+      // The saved reverse run says which prefix style it used and where each generation setting came from.
+      const reverse = JSON.parse(fs.readFileSync(out, 'utf8').trim().split('\n')[2]);
+      assert.equal(reverse.mode, 'reverse thinking');
+      assert.equal(reverse.prompt.prefixStyle, 'as-trained');
+      assert.equal(reverse.prompt.counterpartMethod, 'trained');
+      assert.equal(reverse.generation.maxNewTokens, 6);
+      assert.equal(reverse.generationSources.maxNewTokens, 'user');
+      assert.equal(reverse.generationSources.doSample, 'generation_config.json');
+      assert.equal(reverse.generationSources.repetitionPenalty, 'transformers default');
+      // The other style, chosen in the flow (the command's option): planned, labelled, not run.
+      const worded = (await vscode.commands.executeCommand('stThink.rerunQuestion', src, 'reverse', { prefixStyle: 'as-worded' })) as typeof panel;
+      assert.match(worded.lastRerun!.runs[0].prompt.prefix ?? '', /^as worded: /);
+      a.reruns.dismiss(worded);
 
       // Stop: the run ends, says so, and writes nothing (a model that never ends its turn).
       await set('modelPath', writeTinyQwen2vlModel(path.join(dir, 'tiny-endless'), { neverEnd: true }));

@@ -105,15 +105,15 @@ describe('parseEmbeddedOptions on real questions', () => {
 });
 
 describe('normaliseOptionList', () => {
-  test('bare strings get letters by position; "A. x" keeps its letter', () => {
+  test('bare strings get letters by position; "A. x" keeps its letter; raw keeps the stored string', () => {
     assert.deepEqual(normaliseOptionList(['red door', 'blue chair']), [
-      { letter: 'A', text: 'red door' },
-      { letter: 'B', text: 'blue chair' },
+      { letter: 'A', text: 'red door', raw: 'red door' },
+      { letter: 'B', text: 'blue chair', raw: 'blue chair' },
     ]);
-    assert.deepEqual(normaliseOptionList(['A. Turn left', 'B) Turn right, then stop.', 'C: Go']), [
-      { letter: 'A', text: 'Turn left' },
-      { letter: 'B', text: 'Turn right, then stop.' },
-      { letter: 'C', text: 'Go' },
+    assert.deepEqual(normaliseOptionList(['A. Turn left', 'B) Turn right, then stop.', ' C:  Go ']), [
+      { letter: 'A', text: 'Turn left', raw: 'A. Turn left' },
+      { letter: 'B', text: 'Turn right, then stop.', raw: 'B) Turn right, then stop.' },
+      { letter: 'C', text: 'Go', raw: ' C:  Go ' },
     ]);
   });
 });

@@ -13,14 +13,25 @@ import { spawnSync } from 'node:child_process';
 import { inspectModelFolder, type ModelFolder } from '../../src/core/model/folder';
 import { buildPrompt } from '../../src/core/model/prompt';
 import { INPUT_PATH, loadRerunner, type Rerunner } from '../../src/core/model/runner';
-import { DEFAULT_GENERATION, checkGeneration, sampleToken, seededRandom } from '../../src/core/model/sampling';
+import {
+  DEFAULT_GENERATION,
+  applyTopK,
+  applyTopP,
+  checkGeneration,
+  decodingSteps,
+  describeGeneration,
+  pickToken,
+  processLogits,
+  resolveGeneration,
+  seededRandom,
+} from '../../src/core/model/sampling';
 import { normaliseFrame, videoPatches } from '../../src/core/model/video';
 import { appendJsonLine, rerunKey, rerunKeys, rerunsPath, runAndSave, type RerunContext } from '../../src/core/model/reruns';
 import { ResultsIndex } from '../../src/core/indexer';
 import { createHash } from 'node:crypto';
 import { normalise } from '../../src/core/normalize';
 import { writeTinyQwen2vlModel } from '../support/tinyModel';
-import { makeTempDir, realDataFile, removeDir } from './helpers';
+import { makeTempDir, realDataFile, removeDir, repoRoot } from './helpers';
 
 const tmp = makeTempDir('st-think-rerun-');
 after(() => removeDir(tmp));
@@ -30,7 +41,12 @@ describe('seeded sampling', () => {
     const logits = Float32Array.from([1, 3, 2, 0.5, 2.9]);
     const draw = (seed: number, t: number, p: number) => {
       const r = seededRandom(seed);
-      return Array.from({ length: 200 }, () => sampleToken(logits, t, p, r));
+      const g = { ...DEFAULT_GENERATION, doSample: true, temperature: t, topP: p, topK: 0 };
+      return Array.from({ length: 200 }, () => {
+        const row = Float32Array.from(logits);
+        processLogits(row, [], g);
+        return pickToken(row, true, r);
+      });
     };
     assert.deepEqual(draw(7, 1, 1), draw(7, 1, 1));
     assert.notDeepEqual(draw(7, 1, 1), draw(8, 1, 1));
@@ -47,6 +63,136 @@ describe('seeded sampling', () => {
     assert.match(checkGeneration({ ...DEFAULT_GENERATION, maxNewTokens: 0 }) ?? '', /^maxNewTokens must be/);
     assert.match(checkGeneration({ ...DEFAULT_GENERATION, doSample: true, topP: 1.5 }) ?? '', /^topP must be/);
     assert.match(checkGeneration({ ...DEFAULT_GENERATION, doSample: true, temperature: 0 }) ?? '', /^temperature must be/);
+    assert.match(checkGeneration({ ...DEFAULT_GENERATION, doSample: true, topK: 1.5 }) ?? '', /^topK must be/);
+    assert.match(checkGeneration({ ...DEFAULT_GENERATION, repetitionPenalty: 0 }) ?? '', /^repetitionPenalty must be above 0/);
+    // Greedy decoding uses no sampling setting, so they are not checked then.
+    assert.equal(checkGeneration({ ...DEFAULT_GENERATION, temperature: 0, topK: -1 }), undefined);
+  });
+});
+
+describe("generation: transformers' logits processors", () => {
+  test('repetition penalty, temperature, top-k, top-p in that order, on float32 logits', () => {
+    // Expected values: python3 with numpy float32 doing what transformers does with torch on CUDA
+    // (s < 0 ? s * f32(p) : s * f32(1 / f32(p)) on the seen tokens; * f32(1 / f32(t)); < k-th
+    // largest → -inf; stable ascending sort, float32 softmax, cumsum accumulated in double,
+    // ≤ f32(1 − top_p) → -inf). On these values CUDA's and the CPU's division agree.
+    const g = { ...DEFAULT_GENERATION, doSample: true, repetitionPenalty: 1.3, temperature: 0.7, topK: 3, topP: 0.9 };
+    // Greedy: the penalty alone (on tokens 0, 1, 3 and 7).
+    const penalised = Float32Array.from([2.0, -1.5, 0.5, 3.0, 3.0, -2.25, 1.0, 0.0]);
+    processLogits(penalised, [0, 1, 3, 7], { ...g, doSample: false });
+    assert.deepEqual([...penalised], [1.5384615659713745, -1.9499999284744263, 0.5, 2.307692289352417, 3.0, -2.25, 1.0, 0.0]);
+    const full = Float32Array.from([2.0, -1.5, 0.5, 3.0, 3.0, -2.25, 1.0, 0.0]);
+    processLogits(full, [0, 1, 3, 7], g);
+    // After temperature: [2.1978023052215576, -2.7857141494750977, 0.7142857313156128, 3.296703338623047,
+    // 4.285714149475098, -3.2142858505249023, 1.4285714626312256, 0.0]; top-k 3 keeps 0, 3, 4; top-p
+    // 0.9 then drops 0 (its cumulative probability 0.08285748 is ≤ 0.1).
+    assert.deepEqual([...full], [-Infinity, -Infinity, -Infinity, 3.296703338623047, 4.285714149475098, -Infinity, -Infinity, -Infinity]);
+  });
+
+  test("dividing by the penalty or the temperature is CUDA's: times the float32 reciprocal, as upstream ran", () => {
+    // numpy float32: 0.40973523 / f32(1.05) = 0.39022404 (torch on the CPU), while
+    // 0.40973523 * f32(1 / f32(1.05)) = 0.39022407 (torch on CUDA, upstream's "cuda:0").
+    const row = Float32Array.from([0.40973523259162903, -1]);
+    processLogits(row, [0, 0, 1], { ...DEFAULT_GENERATION, repetitionPenalty: 1.05 });
+    assert.deepEqual([...row], [0.39022406935691833, Math.fround(-1 * Math.fround(1.05))]);
+    const t = Float32Array.from([2.544111490249634]);
+    processLogits(t, [], { ...DEFAULT_GENERATION, doSample: true, temperature: 0.7, topK: 0 });
+    assert.deepEqual([...t], [3.6344451904296875]); // the CPU's division: 3.6344449520111084
+  });
+
+  test("bit for bit what transformers' generate computed on an H100 from each generation_config.json (test/support/transformers-logits-cuda.json)", () => {
+    const data = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/support/transformers-logits-cuda.json'), 'utf8')) as {
+      vocab: number;
+      runs: { name: string; config: Record<string, unknown>; sequence: number[]; next: number; raw: string; scores: string }[];
+    };
+    const floats = (b64: string) => {
+      const b = Buffer.from(b64, 'base64');
+      return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    };
+    assert.deepEqual(data.runs.map((r) => r.name), ['qwen2vl_like', 'sample_all', 'greedy_penalty', 'sample_default_topk', 'top_p_only', 'temp_topk']);
+    for (const r of data.runs) {
+      const { settings } = resolveGeneration({}, r.config);
+      const mine = floats(r.raw);
+      assert.equal(mine.length, data.vocab);
+      // The sequence holds the prompt's repeated token twice: penalised once, as transformers does.
+      assert.notEqual(new Set(r.sequence).size, r.sequence.length);
+      processLogits(mine, r.sequence, settings);
+      const theirs = floats(r.scores);
+      for (let i = 0; i < data.vocab; i++) assert.ok(Object.is(mine[i], theirs[i]), `${r.name}, token ${i}: ${mine[i]} vs transformers' ${theirs[i]}`);
+      // The token generate took is the argmax (greedy) or one the processors kept (sampling).
+      if (settings.doSample) assert.ok(mine[r.next] > -Infinity, r.name);
+      else assert.equal(pickToken(mine, false, () => 0), r.next, r.name);
+    }
+    // transformers' default top_k (50) applied where the file names none: top-p alone would keep more.
+    const dflt = data.runs.find((r) => r.name === 'sample_default_topk')!;
+    const onlyTopP = floats(dflt.raw);
+    processLogits(onlyTopP, dflt.sequence, { ...resolveGeneration({}, dflt.config).settings, topK: 0 });
+    const kept = (a: Float32Array) => a.filter((v) => v > -Infinity).length;
+    assert.ok(kept(onlyTopP) > kept(floats(dflt.scores)), `${kept(onlyTopP)} vs ${kept(floats(dflt.scores))}`);
+  });
+
+  test('top-k keeps ties with the k-th; top-p always keeps the most likely; greedy takes the first largest', () => {
+    const k = (xs: number[], n: number) => {
+      const r = Float32Array.from(xs);
+      applyTopK(r, n);
+      return [...r].map((v, i) => (v > -Infinity ? i : -1)).filter((i) => i >= 0);
+    };
+    assert.deepEqual(k([1, 3, 3, 2], 2), [1, 2]);
+    assert.deepEqual(k([1, 3, 3, 2], 3), [1, 2, 3]);
+    assert.deepEqual(k([3, 3, 3, 1], 2), [0, 1, 2]); // three kept: all equal the 2nd largest
+    assert.deepEqual(k([3, 1], 10), [0, 1]);
+    const p = Float32Array.from([0, 5, 1]);
+    applyTopP(p, 0);
+    assert.deepEqual([...p], [-Infinity, 5, -Infinity]);
+    assert.equal(pickToken(Float32Array.from([1, 4, 4, 2]), false, () => 0.99), 1);
+  });
+
+  test('the penalty applies in greedy decoding too, and before top-k', () => {
+    // 2 / 1.2 ≈ 1.667 falls below 1.9: greedy and top-k 1 both take token 1.
+    const greedy = Float32Array.from([2.0, 1.9, 0.0]);
+    processLogits(greedy, [0], { ...DEFAULT_GENERATION, repetitionPenalty: 1.2 });
+    assert.equal(pickToken(greedy, false, () => 0), 1);
+    const sampled = Float32Array.from([2.0, 1.9, 0.0]);
+    processLogits(sampled, [0], { ...DEFAULT_GENERATION, doSample: true, repetitionPenalty: 1.2, topK: 1 });
+    assert.deepEqual([...sampled].map((v) => v > -Infinity), [false, true, false]);
+    assert.equal(pickToken(sampled, true, Math.random), 1);
+  });
+
+  test('decoding steps: every token of the sequence so far counts (the prompt too), image pads as video pads, per batch row', () => {
+    const step = decodingSteps({ ...DEFAULT_GENERATION, repetitionPenalty: 2 }, { from: 3, to: 2 });
+    // Row 0 has seen token 0 and (as 3 → 2) token 2; row 1 has seen token 1.
+    const a = Float32Array.from([4, 4, 4, 4]);
+    assert.equal(step(0, [0n, 3n], a), 1);
+    assert.deepEqual([...a], [2, 4, 2, 4]);
+    const b = Float32Array.from([4, 4, 4, 4]);
+    assert.equal(step(1, [1n], b), 0);
+    // The next step of row 0 adds its new token (1) to what it has seen.
+    const c = Float32Array.from([4, 4, 4, 4]);
+    assert.equal(step(0, [0n, 3n, 1n], c), 3);
+    assert.deepEqual([...c], [2, 2, 2, 4]);
+  });
+
+  test("settings: the user's, else generation_config.json's, else upstream's 512 and transformers' defaults; each with its source", () => {
+    const none = resolveGeneration({});
+    assert.deepEqual(none.settings, { maxNewTokens: 512, doSample: false, temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1, seed: 0 });
+    assert.deepEqual(none.sources, {
+      maxNewTokens: 'upstream script', doSample: 'transformers default', temperature: 'transformers default', topK: 'transformers default',
+      topP: 'transformers default', repetitionPenalty: 'transformers default', seed: 'inspector default',
+    });
+    // A Qwen2-VL-style file; its max_new_tokens is not used (upstream passes 512).
+    const cfg = { do_sample: true, temperature: 0.01, top_p: 0.001, top_k: 1, repetition_penalty: 1.05, max_new_tokens: 2048, eos_token_id: [2, 0] };
+    const mixed = resolveGeneration({ temperature: 0.5, seed: 7 }, cfg);
+    assert.deepEqual(mixed.settings, { maxNewTokens: 512, doSample: true, temperature: 0.5, topK: 1, topP: 0.001, repetitionPenalty: 1.05, seed: 7 });
+    assert.deepEqual(mixed.sources, {
+      maxNewTokens: 'upstream script', doSample: 'generation_config.json', temperature: 'user', topK: 'generation_config.json',
+      topP: 'generation_config.json', repetitionPenalty: 'generation_config.json', seed: 'user',
+    });
+    assert.equal(describeGeneration(mixed.settings, mixed.sources), 'sampling [generation_config.json], repetition penalty 1.05 [generation_config.json], temperature 0.5 [setting], top-k 1 [generation_config.json], top-p 0.001 [generation_config.json], seed 7 [setting], up to 512 tokens');
+    // null in the file turns a processor off, as transformers reads it.
+    assert.deepEqual(resolveGeneration({}, { top_k: null, top_p: null }).settings, { ...DEFAULT_GENERATION, topK: 0 });
+    assert.throws(() => resolveGeneration({}, { top_k: 'ten' }, '/m/generation_config.json'), /^Error: \/m\/generation_config\.json: top_k must be a number \(got "ten"\)$/);
+    assert.throws(() => resolveGeneration({}, { do_sample: 1 }), /generation_config\.json: do_sample must be true or false \(got 1\)/);
+    assert.throws(() => resolveGeneration({}, { top_k: 2.5 }), /top_k must be a whole number of at least 0 \(got 2\.5\)/);
   });
 });
 
@@ -162,7 +308,7 @@ describe('re-run through the tiny model (CPU)', () => {
 
   test('sampling with a seed repeats; another seed differs', async () => {
     const prompt = buildPrompt(record, 'forward');
-    const sample = async (seed: number) => (await runner.run({ frames, size, prompt, generation: { maxNewTokens: 10, doSample: true, temperature: 3, topP: 1, seed } })).generated;
+    const sample = async (seed: number) => (await runner.run({ frames, size, prompt, generation: { ...DEFAULT_GENERATION, maxNewTokens: 10, doSample: true, temperature: 3, topK: 0, topP: 1, seed } })).generated;
     const a = await sample(1);
     assert.equal(await sample(1), a);
     const others = [await sample(2), await sample(3), await sample(4)];
@@ -213,7 +359,8 @@ describe('re-run through the tiny model (CPU)', () => {
     assert.equal(r0.sourceId, record.id);
     assert.equal(r0.sourceFile, source);
     assert.equal(r0.question, record.question);
-    assert.deepEqual(r0.options, record.options);
+    // The source's options were parsed from its question: saved as "A. text", read back with that as raw.
+    assert.deepEqual(r0.options.map(({ letter, text }) => ({ letter, text })), record.options);
     assert.equal(r0.model, model.name);
     assert.equal(r0.mode, 'forward thinking');
     assert.equal(r0.response, fwd.output.response);
@@ -228,6 +375,54 @@ describe('re-run through the tiny model (CPU)', () => {
     assert.deepEqual(await rerunKeys(out), new Set([rerunKey(ctx('forward', 6)), rerunKey(ctx('reverse', 6))]));
     assert.notEqual(rerunKey(ctx('forward', 6)), rerunKey(ctx('forward', 7)));
     assert.equal(createHash('sha1').update(fs.readFileSync(source)).digest('hex'), before);
+  });
+
+  test("generation follows the folder's generation_config.json, its repetition penalty applied once; the saved re-run records each setting's source", async () => {
+    // The same tiny weights (same seed), with a generation_config.json that samples as Qwen2-VL's
+    // does: top_k 1 leaves one token, so the draw is the argmax after the repetition penalty.
+    const dir = writeTinyQwen2vlModel(path.join(tmp, 'model-gencfg'), { externalData: true });
+    const genFile = path.join(dir, 'generation_config.json');
+    const written = { ...JSON.parse(fs.readFileSync(genFile, 'utf8')), do_sample: true, temperature: 0.7, top_k: 1, top_p: 0.9, repetition_penalty: 1.2 };
+    fs.writeFileSync(genFile, JSON.stringify(written));
+    const folder = inspectModelFolder(dir);
+    assert.ok(folder.ok, folder.ok ? '' : folder.problems.join('; '));
+    assert.deepEqual(folder.model.generationConfig, written);
+    const eff = resolveGeneration({ maxNewTokens: 10 }, folder.model.generationConfig);
+    assert.deepEqual(eff.settings, { maxNewTokens: 10, doSample: true, temperature: 0.7, topK: 1, topP: 0.9, repetitionPenalty: 1.2, seed: 0 });
+    const withFile = await loadRerunner(folder.model, 'cpu');
+    try {
+      const prompt = buildPrompt(record, 'forward');
+      const run = (r: Rerunner, g: typeof eff.settings) => r.run({ frames, size, prompt, generation: g });
+      const a = (await run(withFile, eff.settings)).generated;
+      assert.equal((await run(withFile, { ...eff.settings, seed: 99 })).generated, a, 'top_k 1: the same text whatever the seed');
+      // The default folder (no penalty in its file) with the penalty as the user's setting, greedy:
+      // the same text, so the library did not apply the file's penalty a second time ...
+      const greedy = (p: number) => run(runner, { ...DEFAULT_GENERATION, maxNewTokens: 10, repetitionPenalty: p });
+      const once = (await greedy(1.2)).generated;
+      assert.equal(a, once);
+      // ... which would have shown: this model's text changes with the penalty, and differs at 1.2 and 1.2² (applied twice).
+      const [none, twice] = [(await greedy(1)).generated, (await greedy(1.44)).generated];
+      assert.notEqual(none, once);
+      assert.notEqual(twice, once);
+
+      const out = path.join(tmp, 'gencfg.reruns.jsonl');
+      const saved = await runAndSave(withFile, {
+        source: record, sourceFile: path.join(tmp, 'gencfg.jsonl'), mode: 'forward', prompt,
+        frames: { sampler: 'qwen2vl', indices: [0, 1, 2, 3, 4, 5, 6, 7], width: 56, height: 56, video: '/videos/walk.mp4' },
+        model: { path: folder.model.dir, name: folder.model.name, dtype: folder.model.dtype }, provider: withFile.provider,
+        generation: eff.settings, generationSources: eff.sources, frameFiles: frames.map((f) => f.file), outFile: out,
+      });
+      assert.equal(saved.output.generated, a);
+      const raw = JSON.parse(fs.readFileSync(out, 'utf8').trim());
+      assert.deepEqual(raw.generation, { maxNewTokens: 10, doSample: true, temperature: 0.7, topK: 1, topP: 0.9, repetitionPenalty: 1.2, seed: 0 });
+      assert.deepEqual(raw.generationSources, {
+        maxNewTokens: 'user', doSample: 'generation_config.json', temperature: 'generation_config.json', topK: 'generation_config.json',
+        topP: 'generation_config.json', repetitionPenalty: 'generation_config.json', seed: 'inspector default',
+      });
+      assert.equal(raw.prompt.optionsFrom, 'embedded');
+    } finally {
+      await withFile.dispose();
+    }
   });
 
   test('asking for CUDA without its provider library loads on the CPU and says why', async () => {

@@ -97,10 +97,11 @@ describe('canonical JSONL', () => {
   test('readRecord: options, explicit flags, model and mode', async () => {
     const index = await ResultsIndex.build(file);
     const [r1, r2, r3, r4] = await Promise.all(index.entries.map((e) => index.readRecord(e)));
+    // raw: the stored string, which the upstream prompt joins as it is.
     assert.deepEqual(r1.record.options, [
-      { letter: 'A', text: 'red door' },
-      { letter: 'B', text: 'blue chair' },
-      { letter: 'C', text: 'green lamp' },
+      { letter: 'A', text: 'red door', raw: 'red door' },
+      { letter: 'B', text: 'blue chair', raw: 'blue chair' },
+      { letter: 'C', text: 'green lamp', raw: 'green lamp' },
     ]);
     assert.equal(r1.record.model, 'st-r1-7b');
     assert.equal(r1.record.mode, 'reverse');

@@ -30,11 +30,15 @@ export interface ModelFolder {
   /** The name to show and save: the folder's name, and config's `_name_or_path` when present. */
   name: string;
   videoTokenId: number;
+  /** `<|image_pad|>`'s id (config.json image_token_id), when the config names it. */
+  imageTokenId?: number;
   temporalPatchSize: number;
   patchSize: number;
   mergeSize: number;
   /** Token ids that end generation (generation_config.json, else config.json). */
   eosTokenIds: number[];
+  /** generation_config.json as parsed: what `model.generate` follows upstream (see ./sampling.ts resolveGeneration). */
+  generationConfig: Record<string, unknown>;
   /** The dtypes found for each part (shown when the asked-for one is missing). */
   available: Record<ModelPart, ModelDtype[]>;
 }
@@ -64,6 +68,16 @@ function readJson(dir: string, name: string, problems: string[]): Record<string,
     problems.push(`${name} is not valid JSON: ${(e as Error).message}`);
   }
   return undefined;
+}
+
+/**
+ * A model folder's generation_config.json alone (the re-run plan and `st-think prompt --model` read
+ * it without checking the whole folder): the parsed object, or why it cannot be used.
+ */
+export function readGenerationConfig(dir: string): { ok: true; config: Record<string, unknown>; file: string } | { ok: false; problem: string } {
+  const problems: string[] = [];
+  const config = readJson(dir, 'generation_config.json', problems);
+  return config ? { ok: true, config, file: path.join(dir, 'generation_config.json') } : { ok: false, problem: `${path.join(dir, 'generation_config.json')}: ${problems[0].replace(/^generation_config\.json /, '')}` };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -196,10 +210,12 @@ export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'au
       modelType: modelType!,
       name: nameOrPath && nameOrPath !== path.basename(dir) ? `${path.basename(dir)} (${nameOrPath})` : path.basename(dir),
       videoTokenId: videoTokenId!,
+      imageTokenId: num(config?.image_token_id),
       temporalPatchSize: temporalPatchSize!,
       patchSize: patchSize!,
       mergeSize: mergeSize!,
       eosTokenIds,
+      generationConfig: generation!,
       available,
     },
   };

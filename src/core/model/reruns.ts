@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TraceRecord } from '../schemas';
 import type { RerunMode, RerunPrompt } from './prompt';
-import type { GenerationSettings } from './sampling';
+import type { GenerationSettings, GenerationSources } from './sampling';
 import type { RerunInput, RerunOutput } from './runner';
 import type { Provider } from './session';
 
@@ -49,7 +49,10 @@ export interface RerunContext {
   model: { path: string; name: string; dtype: string };
   provider: Provider;
   fallback?: string;
+  /** The effective settings of the run. */
   generation: GenerationSettings;
+  /** Where each setting came from (user, the model folder's generation_config.json, upstream's script, a default). */
+  generationSources?: GenerationSources;
 }
 
 /**
@@ -58,8 +61,14 @@ export interface RerunContext {
  * already in the re-runs file.
  */
 export function rerunKey(c: Pick<RerunContext, 'source' | 'sourceFile' | 'mode' | 'prompt' | 'frames' | 'model' | 'generation'>): string {
+  // Only the settings that change what is generated, written as before top-k and the repetition
+  // penalty were settings (a run without them keeps its key, so a batch still resumes).
   const g = c.generation;
-  const gen = g.doSample ? g : { maxNewTokens: g.maxNewTokens, doSample: false };
+  const gen: Record<string, unknown> = g.doSample
+    ? { maxNewTokens: g.maxNewTokens, doSample: true, temperature: g.temperature, topP: g.topP, seed: g.seed }
+    : { maxNewTokens: g.maxNewTokens, doSample: false };
+  if (g.doSample && g.topK !== 0) gen.topK = g.topK;
+  if (g.repetitionPenalty !== 1) gen.repetitionPenalty = g.repetitionPenalty;
   const parts = [c.sourceFile, c.source.id, c.mode, c.prompt.chat, c.frames.sampler, c.frames.indices, c.frames.width, c.frames.height, c.model.path, c.model.dtype, gen];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
 }
@@ -86,17 +95,28 @@ export function rerunRecord(c: RerunContext, out: RerunOutput, at: Date = new Da
     sourceFile: c.sourceFile,
     video: c.source.video,
     question: c.source.question,
-    options: c.source.options.map((o) => `${o.letter}. ${o.text}`),
+    // As stored when the source had a list (so the prompt's join is theirs), else "A. text".
+    options: c.source.options.map((o) => o.raw ?? `${o.letter}. ${o.text}`),
     gold: c.source.gold,
     category: c.source.category,
     direction: c.source.direction,
     mode: `${c.mode} thinking`,
-    prompt: { system: c.prompt.system, user: c.prompt.user, assistantPrefix: c.prompt.assistantPrefix, input: out.inputText, counterpart: c.prompt.counterpart?.text },
+    prompt: {
+      system: c.prompt.system,
+      user: c.prompt.user,
+      assistantPrefix: c.prompt.assistantPrefix,
+      input: out.inputText,
+      optionsFrom: c.prompt.optionsFrom,
+      ...(c.prompt.prefixStyle ? { prefixStyle: c.prompt.prefixStyle } : {}),
+      counterpart: c.prompt.counterpart?.text,
+      ...(c.prompt.counterpart ? { counterpartMethod: c.prompt.counterpart.method } : {}),
+    },
     frames: { sampler: c.frames.sampler, indices: c.frames.indices, width: c.frames.width, height: c.frames.height, video: c.frames.video, inputPath: out.inputPath, grid: out.videoGrid },
     model: c.model,
     provider: c.provider,
     ...(c.fallback ? { providerNote: c.fallback } : {}),
     generation: c.generation,
+    ...(c.generationSources ? { generationSources: c.generationSources } : {}),
     timings: out.timings,
     stopped: out.stopped,
     response: out.response,

@@ -15,11 +15,16 @@
 import * as path from 'node:path';
 import type { ModelFolder } from './folder';
 import type { RerunPrompt } from './prompt';
-import { type GenerationSettings, sampleToken, seededRandom } from './sampling';
+import { decodingSteps, type GenerationSettings } from './sampling';
 import type { Provider, ProviderPreference } from './session';
 
 export const INPUT_PATH =
   'frames as one Qwen2-VL video grid (temporal patches of 2) through the image processor of @huggingface/transformers, <|image_pad|> placeholder';
+
+/** The text the tokenizer is given for a prompt's chat text: the video's placeholder as an image's (see INPUT_PATH). */
+export function runnerInputText(chat: string): string {
+  return chat.replace('<|video_pad|>', '<|image_pad|>');
+}
 
 export interface FrameInput {
   /** An image file of the frame (JPEG or PNG), as the trace view shows it. */
@@ -148,7 +153,7 @@ class TransformersRerunner implements Rerunner {
     }
     const framesDone = performance.now();
 
-    const inputText = input.prompt.chat.replace('<|video_pad|>', '<|image_pad|>');
+    const inputText = runnerInputText(input.prompt.chat);
     const inputs = await processor(inputText, frames);
     const grid = inputs.image_grid_thw.tolist()[0].map(Number) as [number, number, number];
     const preprocessDone = performance.now();
@@ -193,34 +198,37 @@ class TransformersRerunner implements Rerunner {
         return ids.map(() => signal?.aborted === true);
       }
     };
+    // Every step goes through our processors (transformers' repetition penalty, temperature, top-k,
+    // top-p, in that order; ./sampling.ts) and our pick (argmax, or a seeded draw); the library's
+    // own greedy step then takes that pick. Its repetition penalty, which it would read from the
+    // folder's generation_config.json, is turned off below so the penalty applies exactly once.
     const g = input.generation;
-    const processors: Any[] = [];
-    if (g.doSample) {
-      const rand = seededRandom(g.seed);
-      const Seeded = class extends t.LogitsProcessor {
-        _call(_ids: unknown, logits: Any) {
-          const [rows, vocab] = logits.dims.length === 2 ? logits.dims : [1, logits.dims[0]];
-          const data = logits.data as Float32Array;
-          for (let r = 0; r < rows; r++) {
-            const row = data.subarray(r * vocab, (r + 1) * vocab);
-            const pick = sampleToken(row, g.temperature, g.topP, rand);
-            row.fill(-Infinity);
-            row[pick] = 0;
-          }
-          return logits;
+    const { imageTokenId, videoTokenId } = this.model;
+    // The sequence as upstream's input_ids hold it: the video's placeholders are <|video_pad|> there.
+    const step = decodingSteps(g, imageTokenId !== undefined ? { from: imageTokenId, to: videoTokenId } : undefined);
+    const Steps = class extends t.LogitsProcessor {
+      _call(ids: bigint[][], logits: Any) {
+        const [rows, vocab] = logits.dims.length === 2 ? logits.dims : [1, logits.dims[0]];
+        const data = logits.data as Float32Array;
+        for (let r = 0; r < rows; r++) {
+          const row = data.subarray(r * vocab, (r + 1) * vocab);
+          const pick = step(r, ids[r], row);
+          row.fill(-Infinity);
+          row[pick] = 0;
         }
-      };
-      processors.push(new Seeded());
-    }
+        return logits;
+      }
+    };
     try {
       await net.generate({
         ...inputs,
         max_new_tokens: g.maxNewTokens,
-        // Sampling, when asked for, is done by the seeded processor above; the library then takes its pick.
+        // Our processor above picks each token; the library's greedy step takes the pick.
         do_sample: false,
+        repetition_penalty: 1.0,
         streamer,
         stopping_criteria: [new Stop()],
-        logits_processor: processors,
+        logits_processor: [new Steps()],
       });
     } finally {
       for (const r of restore) r();
