@@ -3,6 +3,8 @@
  * out by hand from the formulas (float32 linspace, round half to even), not taken from the code.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   alternativesNotes,
@@ -288,7 +290,7 @@ describe('alternatives: frames other torch kernels would pick', () => {
     assert.deepEqual(plan.alternatives.map((a) => a.kernel), ['avx512', 'scalar']);
     const notes = alternativesNotes(plan.alternatives, 8);
     assert.equal(notes.length, 1);
-    assert.match(notes[0], /^torch builds using AVX-512 \(16-lane\) or scalar \(unvectorised\) linspace would pick frame 15381 instead of 15380 at position 7 of 8: /);
+    assert.match(notes[0], /^torch builds using AVX-512 \(16-lane\) or per-element \(torch 2\.11\) linspace would pick frame 15381 instead of 15380 at position 7 of 8: /);
   });
 
   test('the second stage can differ too (16 frames kept), and other samplers have none', () => {
@@ -303,5 +305,33 @@ describe('alternatives: frames other torch kernels would pick', () => {
     assert.match(at9[0].why, /^the second stage linspace\(0, 5, 16\) gives 3 there \(AVX2: 2\.9999998\), truncated to first-stage sample 3 instead of 2$/);
     assert.deepEqual(planFramesWithAlternatives({ totalFrames: 17368, fps: 30 }, { sampler: 'internvl' }).alternatives, []);
     assert.deepEqual(planFramesWithAlternatives({ totalFrames: 300, fps: 30 }).alternatives, []);
+  });
+
+  test('real torch 2.11.0 (measured on a lent machine) computes every value from its own base, on AVX2 and AVX-512 alike', () => {
+    // test/support/torch-2.11-linspace.json: frames real torch picked (scripts/device/torch-linspace.py,
+    // ATEN_CPU_CAPABILITY=avx2 and =avx512) on the clips where the 8-lane block kernel differs, and
+    // the issue's four cases. The issue's numbers came from another torch; 2.11 gives the per-element
+    // result, which is why the plan lists it as an alternative.
+    const file = path.resolve(__dirname, '../../../test/support/torch-2.11-linspace.json');
+    const ref = JSON.parse(fs.readFileSync(file, 'utf8')) as { torch: string; cases: { totalFrames: number; videoFps: number; fps: number; avx2: number[]; avx512: number[] }[] };
+    assert.equal(ref.torch, '2.11.0+cu130');
+    assert.ok(ref.cases.length >= 40);
+    let blockDiffers = 0;
+    for (const c of ref.cases) {
+      const video = { totalFrames: c.totalFrames, fps: c.videoFps };
+      const perElement = qwen2vlIndices(video, c.fps, 8, LINSPACE_KERNELS.scalar);
+      assert.deepEqual(perElement, c.avx2, `${c.totalFrames} at ${c.videoFps} fps, fps ${c.fps}`);
+      assert.deepEqual(perElement, c.avx512, `${c.totalFrames} at ${c.videoFps} fps, fps ${c.fps}`);
+      const block = qwen2vlIndices(video, c.fps, 8);
+      if (JSON.stringify(block) !== JSON.stringify(c.avx2)) {
+        blockDiffers++;
+        // Wherever torch 2.11 picks another frame than the plan, the plan says so.
+        const alt = planFramesWithAlternatives(video, { fps: c.fps }).alternatives.filter((a) => a.kernel === 'scalar');
+        assert.deepEqual(alt.map((a) => a.alternative), c.avx2.filter((f, k) => f !== block[k]));
+      }
+    }
+    assert.equal(blockDiffers, ref.cases.length);
+    // The issue's first case: 26449 in the plan, 26448 with torch 2.11.
+    assert.ok(ref.cases.some((c) => c.totalFrames === 37053 && c.avx2[5] === 26448));
   });
 });
