@@ -11,12 +11,13 @@ import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket 
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { planFrames, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { RULES, type ScoringRule } from '../core/schemas';
-import { formatAccuracy, summarise, summaryTable } from '../core/summary';
+import { formatAccuracy, summarise, summaryTable, wordedAsLines } from '../core/summary';
 
 const USAGE = `usage:
   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
       accuracy per category and direction (JSON: records, invalid, formatValid, overall,
-      byCategory, byDirection, byCategoryDirection; buckets { total, correct, accuracy, ... })
+      byCategory, byDirection, byCategoryDirection; buckets { total, correct, accuracy, ... };
+      wordedAs: category → the category its wording reads as → count, e.g. {"action":{"landmark":18}})
   st-think validate FILE
       one line per invalid record (FILE:LINE: reason); exit status 1 when there is any
   st-think frames plan --total-frames N --video-fps F [--fps 1] [--sampler qwen2vl|internvl|uniform] [--count 8] [--json]
@@ -88,7 +89,9 @@ async function summary(argv: string[]): Promise<number> {
     const s = both[rule as ScoringRule];
     process.stdout.write(
       `${index.file}\n${s.records} records, ${s.invalid} invalid, ${s.formatValid} with valid format; ` +
-        `accuracy (${rule}) ${formatAccuracy(s.overall)} (${s.overall.correct}/${s.overall.total})\n\n` +
+        `accuracy (${rule}) ${formatAccuracy(s.overall)} (${s.overall.correct}/${s.overall.total})\n` +
+        wordedAsLines(s).map((l) => `${l}\n`).join('') +
+        '\n' +
         summaryTable(both) +
         '\n',
     );
@@ -243,6 +246,7 @@ async function consistencyCommand(argv: string[]): Promise<number> {
     `  neither                  ${String(c.neither).padStart(6)}  ${share(c.neither)}`,
   ];
   for (const [cat, k] of Object.entries(c.byCategory)) lines.push(`  ${cat}: ${k.pairs} pairs, ${k.bothCorrect} both, ${k.oneOnly} one, ${k.neither} neither`);
+  for (const l of wordedAsLines(summarise(index.file, index.entries, index.problemCount, c.rule))) lines.push(`  ${l}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -10,6 +10,7 @@ import { modelFrameSize } from '../core/frames/modelSize';
 import { resolveVideo } from '../core/frames/resolve';
 import { SAMPLERS, type SamplerName } from '../core/frames/samplers';
 import { chainDiffStats, diffChains } from '../core/compare/diff';
+import { categorySource } from '../core/categories';
 import { goldLetter } from '../core/derive';
 import type { IndexEntry } from '../core/indexer';
 import {
@@ -413,6 +414,8 @@ export class TracePanel implements vscode.Disposable {
       mode: record.mode,
       video: record.video,
       category: record.category,
+      wordedAs: record.wordedAs,
+      categorySource: categorySource(record),
       direction: record.direction,
       question: record.question,
       options: record.options,

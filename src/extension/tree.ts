@@ -4,6 +4,7 @@
  * version so `reveal` and `getParent` see stable objects.
  */
 import * as vscode from 'vscode';
+import { categoryLabel, categorySource } from '../core/categories';
 import type { IndexEntry, IndexProblem } from '../core/indexer';
 import { CATEGORIES, DIRECTIONS, OUTCOMES, type Category, type Direction, type Outcome } from '../core/schemas';
 import { bucketOf, formatAccuracy, outcomeOf, predictedOf } from '../core/summary';
@@ -354,6 +355,12 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const item = new vscode.TreeItem(label, n.kind === 'category' ? C.Expanded : C.Collapsed);
         item.id = n.id;
         item.description = countAndAccuracy(entries, rule);
+        const worded = wordedAsCounts(entries);
+        if (worded) {
+          // Upstream words its forward action questions as landmark questions: say how many are.
+          item.description += ` · ${worded}`;
+          item.tooltip = `${entries.length.toLocaleString()} ${n.category} questions; ${worded}: recognised as ${n.category} questions from the evidence in the file (a reference chain, or the reverse ${n.category} question on the same video)`;
+        }
         item.iconPath = new vscode.ThemeIcon(
           n.kind === 'category' ? 'symbol-folder' : n.direction === 'forward' ? 'arrow-right' : 'arrow-left',
         );
@@ -390,13 +397,13 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         item.id = n.id;
         item.description = under
           ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${e.formatValid ? '' : ' · format ✗'}`
-          : `${videoName(e.video)} · line ${e.line}${e.formatValid ? '' : ' · format ✗'}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
+          : `${videoName(e.video)} · line ${e.line}${e.wordedAs ? ` · worded as ${e.wordedAs}` : ''}${e.formatValid ? '' : ' · format ✗'}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
         item.iconPath = e.formatValid ? outcomeIcon(outcome) : new vscode.ThemeIcon('warning', outcomeColour(outcome));
         item.resourceUri = recordUri(n.file, e);
         item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
         item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
         item.accessibilityInformation = {
-          label: `${e.label}. ${outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.formatValid ? '' : ', invalid format'}. Line ${e.line}.`,
+          label: `${e.label}. ${outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.formatValid ? '' : ', invalid format'}${e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : ''}. Line ${e.line}.`,
         };
         return item;
       }
@@ -471,7 +478,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
       const lines = [
         record.question,
         '',
-        `id ${record.id} · line ${n.entry.line} · ${record.category} · ${record.direction}`,
+        `id ${record.id} · line ${n.entry.line} · ${categoryLabel(record)} · ${record.direction}`,
+        ...(record.wordedAs ? [`category ${categorySource(record)}`] : []),
         `gold ${record.gold ?? '—'} · mcq_infer ${analysis.mcq_infer.predicted || '—'} (${analysis.mcq_infer.outcome}) · grpo_reward ${analysis.grpo_reward.predicted || '—'} (${analysis.grpo_reward.outcome})`,
         analysis.formatValid ? 'format valid' : 'format invalid: not <think>…</think><answer>…</answer>',
         `tree shows ${rule}`,
@@ -496,6 +504,13 @@ function cap(s: string): string {
 
 function outcomeColour(o: Outcome): vscode.ThemeColor | undefined {
   return outcomeIcon(o).color;
+}
+
+/** "18 worded as landmark" (per wording, in the order met), or '' when none is worded as another category. */
+function wordedAsCounts(entries: readonly IndexEntry[]): string {
+  const counts = new Map<string, number>();
+  for (const e of entries) if (e.wordedAs) counts.set(e.wordedAs, (counts.get(e.wordedAs) ?? 0) + 1);
+  return [...counts].map(([w, k]) => `${k.toLocaleString()} worded as ${w}`).join(', ');
 }
 
 function countAndAccuracy(entries: readonly IndexEntry[], rule: Parameters<typeof bucketOf>[1]): string {

@@ -3,7 +3,7 @@
  * goes in through textContent (trace text is untrusted); images only from webview URIs the host sent.
  */
 import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
-import { el, fillThumb, stepsList, verdictLine } from './dom';
+import { categoryText, el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
 type Post = (m: WebviewMessage) => void;
@@ -163,7 +163,8 @@ export class TraceView {
       meta.append(el('dt', k), el('dd', v));
     };
     add('id', r.id);
-    add('category', `${r.category} · ${r.direction}`);
+    add('category', `${categoryText(r)} · ${r.direction}`);
+    add('category from', r.categorySource);
     add('model', r.model);
     add('mode', r.mode);
     add('sampler', r.sampler);
