@@ -19,13 +19,14 @@ import { buildPrompt, DEFAULT_TEMPLATES, describePrefix, PREFIX_STYLES, PromptEr
 import { runnerInputText } from '../core/model/runner';
 import { checkGeneration, GENERATION_KEYS, GenerationConfigError, resolveGeneration, type EffectiveGeneration } from '../core/model/sampling';
 import { RULES, type ScoringRule } from '../core/schemas';
-import { formatAccuracy, formatLine, naLines, noVideoLine, summarise, summaryTable } from '../core/summary';
+import { formatAccuracy, formatLine, naLines, noVideoLine, summarise, summaryTable, wordedAsLines } from '../core/summary';
 
 const USAGE = `usage:
   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
       accuracy per category and direction (JSON: records, invalid, formatValid, formatChecked, na,
       noVideo, overall, byCategory, byDirection, byCategoryDirection; buckets { total, correct,
-      accuracy, na, ... }); "n/a" where a rule does not apply (a prediction that is only a letter)
+      accuracy, na, ... }); "n/a" where a rule does not apply (a prediction that is only a letter);
+      wordedAs: category → the category its wording reads as → count, e.g. {"action":{"landmark":18}}
   st-think validate FILE
       one line per invalid record (FILE:LINE: reason); exit status 1 when there is any
   st-think frames plan --total-frames N --video-fps F [--preset inference|grpo-training] [--fps F]
@@ -112,7 +113,9 @@ async function summary(argv: string[]): Promise<number> {
     const notes = [...naLines(s.na), noVideoLine(s.noVideo)].filter(Boolean);
     process.stdout.write(
       `${index.file}\n${s.records} records, ${s.invalid} invalid, ${formatLine(s)}; ` +
-        `accuracy (${rule}) ${overall}\n\n` +
+        `accuracy (${rule}) ${overall}\n` +
+        wordedAsLines(s).map((l) => `${l}\n`).join('') +
+        '\n' +
         summaryTable(both) +
         '\n' +
         (notes.length ? '\n' + notes.join('\n') + '\n' : ''),
@@ -292,6 +295,7 @@ async function consistencyCommand(argv: string[]): Promise<number> {
     `  neither                  ${String(c.neither).padStart(6)}  ${share(c.neither)}`,
   ];
   for (const [cat, k] of Object.entries(c.byCategory)) lines.push(`  ${cat}: ${k.pairs} pairs, ${k.bothCorrect} both, ${k.oneOnly} one, ${k.neither} neither`);
+  for (const l of wordedAsLines(summarise(index.file, index.entries, index.problemCount, c.rule))) lines.push(`  ${l}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -13,6 +13,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ActionPartners, partnerRole, type CategoryEvidence, type PackedPhrases } from './categories';
 import { analyse, goldLetter, score, WordingCache } from './derive';
 import { normalise } from './normalize';
 import { NA_REASONS, type Category, type Direction, type FormatVerdict, type NaReason, type Outcome, type ShapeName, type TraceAnalysis, type TraceRecord } from './schemas';
@@ -30,6 +31,11 @@ export interface IndexEntry {
   category: Category;
   /** The category the wording reads as, when the evidence in the file says it is another (see TraceRecord). */
   wordedAs?: Category;
+  /**
+   * Set when the reverse action question on the same video made this an action question (the
+   * file-level pass of src/core/categories.ts); reference-chain evidence is the record's own.
+   */
+  evidence?: CategoryEvidence;
   direction: Direction;
   /** Gold letter, or '' when the gold is not a letter or missing. */
   gold: string;
@@ -86,6 +92,8 @@ export interface RangeResult {
   resumeOffset: number;
   resumeLine: number;
   lastShape: ShapeName | undefined;
+  /** The option trigrams of the part's records that take part in the category evidence. */
+  phrases: PackedPhrases;
 }
 
 /** The file is not a results file at all: one clear message instead of thousands of problems. */
@@ -134,6 +142,8 @@ export class ResultsIndex {
   private readonly interned = new Map<string, string>();
   private lastInterned = '';
   private wording = new WordingCache();
+  /** The records that take part in the cross-record category evidence, and their option trigrams. */
+  private partners = new ActionPartners();
 
   private constructor(
     readonly file: string,
@@ -180,6 +190,8 @@ export class ResultsIndex {
         this.problemCount--;
       }
       await this.indexJsonl({ ...this.opts, ...opts }, this.resumeOffset, this.resumeLine);
+      // A question appended can be the evidence for (or against) one indexed before it.
+      await this.resolveCategories();
       return 'appended';
     }
     await this.rebuild(opts);
@@ -230,7 +242,7 @@ export class ResultsIndex {
           continue;
         }
         const r = normalise(value, { line: e.line, key: key ? e.id : undefined }, e.shape);
-        if (r.ok) yield { entry: e, record: r.record };
+        if (r.ok) yield { entry: e, record: withIndexCategory(r.record, e) };
       }
       opts.onProgress?.(sorted.length, sorted.length);
     } finally {
@@ -250,7 +262,23 @@ export class ResultsIndex {
     const key = this.keyedById ? entry.id : undefined;
     const res = normalise(raw, { line: entry.line, key }, entry.shape);
     if (!res.ok) throw new Error(`${this.file}:${entry.line}: ${res.error}`);
-    return { raw, record: res.record, analysis: analyse(res.record) };
+    const record = withIndexCategory(res.record, entry);
+    return { raw, record, analysis: analyse(record) };
+  }
+
+  /**
+   * The category evidence across records (src/core/categories.ts), compared as the records were
+   * indexed: landmark-worded forward questions whose options share their action phrases with the
+   * reverse action question on the same video become action questions here, unless a reverse
+   * landmark question there shares as many (those are read back from the file only then).
+   */
+  private async resolveCategories(): Promise<void> {
+    await this.partners.resolve(this.entries, async (indices) => {
+      const out = new Map<number, Pick<TraceRecord, 'question' | 'options'>>();
+      const pos = new Map(indices.map((i) => [this.entries[i], i]));
+      for await (const { entry, record } of this.records(indices.map((i) => this.entries[i]))) out.set(pos.get(entry)!, record);
+      return out;
+    });
   }
 
   private async rebuild(opts: IndexOptions): Promise<void> {
@@ -263,6 +291,7 @@ export class ResultsIndex {
     this.interned.clear();
     this.lastInterned = '';
     this.wording = new WordingCache();
+    this.partners = new ActionPartners();
     this.resumeOffset = 0;
     this.resumeLine = 1;
     const st = await fsp.stat(this.file);
@@ -279,6 +308,7 @@ export class ResultsIndex {
     ) {
       await this.indexJsonlInTwo(merged);
     } else await this.indexJsonl(merged, 0, 1);
+    if (!this.partOfFile) await this.resolveCategories();
   }
 
   private async readHead(n: number): Promise<Buffer> {
@@ -362,6 +392,7 @@ export class ResultsIndex {
       label: this.wording.get(r.question).label,
       category: r.category,
       wordedAs: r.wordedAs,
+      evidence: undefined,
       direction: r.direction,
       gold: goldLetter(r.gold) ?? '',
       format: a.format,
@@ -371,6 +402,12 @@ export class ResultsIndex {
       grpoPred: a.grpo_reward.predicted,
       na: a.na,
     });
+    // The category evidence across records (categories.ts). Only fields of the record go out of
+    // this function, not the record: V8 need not then build the record object at all.
+    if (r.category === 'landmark' || r.category === 'action') {
+      const role = partnerRole(r.category, r.direction, r.categoryExplicit, r.categoryEvidence !== undefined);
+      if (role !== 0) this.partners.add(this.entries.length - 1, role, r.question, r.options, this.entries[this.entries.length - 1].video);
+    }
     return true;
   }
 
@@ -509,7 +546,9 @@ export class ResultsIndex {
         throw e;
       });
       const shift = this.resumeLine - 1;
+      const before = this.entries.length;
       unpackEntries(part.entries, shift, (s) => this.intern(s), this.entries);
+      this.partners.merge(part.phrases, before, this.entries);
       for (const p of part.problems) {
         p.line += shift;
         if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
@@ -588,6 +627,7 @@ export class ResultsIndex {
       resumeOffset: part.resumeOffset,
       resumeLine: part.resumeLine,
       lastShape: part.lastShape,
+      phrases: part.partners.pack(),
     };
   }
 
@@ -731,6 +771,7 @@ export function unpackEntries(p: PackedEntries, lineShift: number, intern: (s: s
       label: table[p.strings[i * 5 + 1]],
       category: CATEGORY_CODES[p.codes[i * CODES + 1] & 15],
       wordedAs: p.codes[i * CODES + 1] >= 16 ? CATEGORY_CODES[(p.codes[i * CODES + 1] >> 4) - 1] : undefined,
+      evidence: undefined,
       direction: DIRECTION_CODES[p.codes[i * CODES + 2]],
       gold: table[p.strings[i * 5 + 2]],
       format: FORMAT_CODES[p.codes[i * CODES + 5]],
@@ -741,6 +782,14 @@ export function unpackEntries(p: PackedEntries, lineShift: number, intern: (s: s
       na: NA_CODES[p.codes[i * CODES + 6]],
     });
   }
+}
+
+/** A record read back from the file, with the category the index gave it (the file-level evidence included). */
+function withIndexCategory(record: TraceRecord, entry: IndexEntry): TraceRecord {
+  record.category = entry.category;
+  record.wordedAs = entry.wordedAs;
+  if (entry.evidence) record.categoryEvidence = entry.evidence;
+  return record;
 }
 
 function isJsonSpace(b: number): boolean {

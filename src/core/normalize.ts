@@ -16,9 +16,10 @@ import {
   type ShapeName,
   type TraceRecord,
 } from './schemas';
+import { CHAIN_EVIDENCE, type CategoryEvidence } from './categories';
 import {
-  categoryFromChain,
   categoryFromWording,
+  chainOpeningCategory,
   directionFromWording,
   normaliseOptionList,
   parseEmbeddedOptions,
@@ -68,7 +69,7 @@ function explicit<T extends string>(v: unknown, allowed: ReadonlySet<string>): T
 }
 
 function finish(
-  base: Omit<TraceRecord, 'options' | 'category' | 'categoryExplicit' | 'wordedAs' | 'direction' | 'directionExplicit'> & {
+  base: Omit<TraceRecord, 'options' | 'category' | 'categoryExplicit' | 'wordedAs' | 'categoryEvidence' | 'direction' | 'directionExplicit'> & {
     optionList?: readonly string[];
     category?: unknown;
     direction?: unknown;
@@ -100,7 +101,17 @@ function finish(
     : wording!.category === wording!.categoryWithoutOptions || hasOptions()
       ? wording!.category
       : wording!.categoryWithoutOptions;
-  const derived = worded === undefined ? undefined : categoryFromChain(worded, base.referenceChain);
+  // A landmark-worded question's reference chain says what it asks (categoryFromChain in derive.ts):
+  // its opening is read once here, and marks the category as decided by the chain.
+  let derived = worded;
+  let evidence: CategoryEvidence | undefined;
+  if (worded === 'landmark' && base.referenceChain !== undefined) {
+    const opens = chainOpeningCategory(base.referenceChain);
+    if (opens !== undefined) {
+      evidence = CHAIN_EVIDENCE;
+      if (opens === 'action') derived = 'action';
+    }
+  }
   // Built field by field (no rest/spread): this runs once per record of a file.
   return {
     id: base.id,
@@ -114,6 +125,7 @@ function finish(
     category: cat ?? derived!,
     categoryExplicit: cat !== undefined,
     wordedAs: derived !== worded ? worded : undefined,
+    categoryEvidence: evidence,
     direction: dir ?? wording!.direction,
     directionExplicit: dir !== undefined,
     model: base.model,

@@ -31,6 +31,7 @@ const summary = z.object({
   byCategory: z.record(z.string(), bucket),
   byDirection: z.record(z.string(), bucket),
   byCategoryDirection: z.record(z.string(), z.record(z.string(), bucket)),
+  wordedAs: z.record(z.string(), z.record(z.string(), z.number())).optional(),
 });
 
 const outcome = z.enum(['correct', 'incorrect', 'unanswered', 'unscored']);
@@ -46,6 +47,10 @@ export const traceRecordSchema = z.object({
   mode: z.string().optional(),
   video: z.string(),
   category: z.string(),
+  /** The category the wording reads as, when the file's evidence says it is another ("landmark" for an action question). */
+  wordedAs: z.string().optional(),
+  /** Where the category comes from, in words (the field, the wording, the reference chain, the reverse action question on line N). */
+  categorySource: z.string().optional(),
   direction: z.string(),
   question: z.string(),
   options: z.array(z.object({ letter: z.string(), text: z.string() })),

@@ -2,6 +2,7 @@
  * A plain-text rendering of one record for the read-only record view. Text only: trace text is
  * untrusted and is never interpreted as Markdown or HTML.
  */
+import { categoryLabel, categorySource } from './categories';
 import { goldLetter } from './derive';
 import { NA_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
 
@@ -14,7 +15,8 @@ export function renderRecordText(
   const rule = (name: string, r: TraceAnalysis['mcq_infer']) =>
     r.na ? `${name.padEnd(12)} n/a: ${NA_TEXT[r.na].long}` : `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}`;
   out.push(`Record ${record.id}   (${record.shape} shape, ${where.file}:${where.line})`);
-  out.push(`Category ${record.category}${record.categoryExplicit ? '' : ' (from wording)'} · direction ${record.direction}${record.directionExplicit ? '' : ' (from wording)'}`);
+  const category = record.wordedAs ? `${categoryLabel(record)}: ${categorySource(record)}` : `${record.category}${record.categoryExplicit ? '' : ' (from wording)'}`;
+  out.push(`Category ${category} · direction ${record.direction}${record.directionExplicit ? '' : ' (from wording)'}`);
   out.push(`Video    ${record.video || '(none: "video" is empty; upstream writes "No video file specified." as the prediction)'}`);
   if (record.model || record.mode) out.push(`Model    ${record.model ?? '—'}${record.mode ? ` · mode ${record.mode}` : ''}`);
   out.push('', '── Question ──', record.question.trim());

@@ -3,6 +3,7 @@
  * all normalised into. One place defines each contract; TypeScript types are inferred from here.
  */
 import { z } from 'zod';
+import type { CategoryEvidence } from './categories';
 
 export const CATEGORIES = ['route', 'direction', 'landmark', 'action', 'other'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -166,6 +167,12 @@ export interface TraceRecord {
    * is another (upstream words its forward action questions as landmark questions).
    */
   wordedAs?: Category;
+  /**
+   * What besides the wording was read for the category: the reference chain (set whenever a
+   * landmark-worded question's chain opening was read, whether it confirmed the wording or not), or
+   * the reverse action question on the same video (set by the index, src/core/categories.ts).
+   */
+  categoryEvidence?: CategoryEvidence;
   direction: Direction;
   directionExplicit: boolean;
   model?: string;

@@ -74,6 +74,12 @@ export interface Summary {
   byDirection: Record<string, Bucket>;
   /** category → direction → bucket */
   byCategoryDirection: Record<string, Record<string, Bucket>>;
+  /**
+   * category → the category its questions' wording reads as → how many: the questions the file's
+   * evidence recognised as another category than their wording says (upstream's forward action
+   * questions worded as landmark questions: `{ action: { landmark: 80 } }`). Empty when none.
+   */
+  wordedAs: Record<string, Record<string, number>>;
 }
 
 /** One pass over the entries; categories and directions that have no record are left out. */
@@ -86,7 +92,12 @@ export function summarise(file: string, entries: readonly IndexEntry[], invalid:
   let formatChecked = 0;
   let noVideo = 0;
   const na: Partial<Record<NaReason, number>> = {};
+  const wordedAs: Record<string, Record<string, number>> = {};
   for (const e of entries) {
+    if (e.wordedAs) {
+      const w = (wordedAs[e.category] ??= {});
+      w[e.wordedAs] = (w[e.wordedAs] ?? 0) + 1;
+    }
     const o = outcomeOf(e, rule);
     const why = naOf(e, rule);
     addTo(overall, o, why);
@@ -119,6 +130,7 @@ export function summarise(file: string, entries: readonly IndexEntry[], invalid:
     byCategoryDirection: Object.fromEntries(
       Object.entries(order(byCategoryDirection, CATEGORIES)).map(([k, v]) => [k, order(v, DIRECTIONS)]),
     ),
+    wordedAs: Object.fromEntries(Object.entries(order(wordedAs, CATEGORIES)).map(([k, v]) => [k, order(v, CATEGORIES)])),
   };
 }
 
@@ -148,6 +160,17 @@ export function formatLine(s: Pick<Summary, 'records' | 'formatValid' | 'formatC
 export function noVideoLine(noVideo: number): string {
   if (!noVideo) return '';
   return `warning: ${noVideo.toLocaleString()} record${noVideo === 1 ? ' has' : 's have'} no video ("video": ""; upstream writes "No video file specified." as their prediction)`;
+}
+
+/** "18 action questions are worded as landmark questions", one sentence per pair; [] when none. */
+export function wordedAsLines(s: Pick<Summary, 'wordedAs'>): string[] {
+  const out: string[] = [];
+  for (const [cat, by] of Object.entries(s.wordedAs)) {
+    for (const [worded, n] of Object.entries(by)) {
+      out.push(`${n} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'} (recognised from the evidence in the file; counted as ${cat})`);
+    }
+  }
+  return out;
 }
 
 /** A plain-text table of a file under both rules, per category and direction. */

@@ -4,6 +4,7 @@
  * side, as the user's settings say) lines sentences up.
  */
 import * as vscode from 'vscode';
+import { pairOpposites } from '../core/compare/compare';
 import { sentenceSpans } from '../core/compare/diff';
 import type { IndexEntry } from '../core/indexer';
 import { analyse } from '../core/derive';
@@ -45,12 +46,16 @@ export async function openChainDiff(left: { file: ResultsFile; entry: IndexEntry
 }
 
 /**
- * The same video's question in the same category, asked in the other direction: the k-th forward
- * question on a video and category pairs with the k-th reverse one (as the consistency count does).
+ * The same video's question in the same category, asked in the other direction, as the core pairs
+ * them for the consistency count (pairOpposites): the k-th forward question on a video and category
+ * with the k-th reverse one, by the index's category (an action question worded as a landmark one
+ * finds the reverse action question).
  */
 export function oppositeDirection(file: ResultsFile, entry: IndexEntry): IndexEntry | undefined {
   const same = (file.index?.entries ?? []).filter((e) => e.video === entry.video && e.category === entry.category);
-  const mine = same.filter((e) => e.direction === entry.direction);
-  const want = entry.direction === 'forward' ? 'reverse' : 'forward';
-  return same.filter((e) => e.direction === want)[mine.indexOf(entry)];
+  for (const [fwd, rev] of pairOpposites(same)) {
+    if (fwd === entry) return rev;
+    if (rev === entry) return fwd;
+  }
+  return undefined;
 }

@@ -11,6 +11,7 @@ import { DEFAULT_FRAME_PRESET, frameParams, framePreset, ownFrameParams, type Fr
 import { resolveVideo } from '../core/frames/resolve';
 import { planFramesWithAlternatives, SAMPLERS, type SamplerName } from '../core/frames/samplers';
 import { chainDiffStats, diffChains } from '../core/compare/diff';
+import { categorySource } from '../core/categories';
 import { goldLetter } from '../core/derive';
 import type { IndexEntry } from '../core/indexer';
 import {
@@ -414,6 +415,8 @@ export class TracePanel implements vscode.Disposable {
       mode: record.mode,
       video: record.video,
       category: record.category,
+      wordedAs: record.wordedAs,
+      categorySource: categorySource(record),
       direction: record.direction,
       question: record.question,
       options: record.options,

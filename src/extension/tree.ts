@@ -4,6 +4,7 @@
  * version so `reveal` and `getParent` see stable objects.
  */
 import * as vscode from 'vscode';
+import { categoryLabel, categorySource } from '../core/categories';
 import type { IndexEntry, IndexProblem } from '../core/indexer';
 import { CATEGORIES, DIRECTIONS, NA_TEXT, OUTCOMES, type Category, type Direction, type NaReason, type Outcome, type ScoringRule } from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
@@ -365,6 +366,12 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         item.description = countAndAccuracy(entries, rule);
         const notes = naNotes(entries, rule);
         if (notes.length) item.tooltip = notes.join('\n');
+        const worded = wordedAsCounts(entries);
+        if (worded) {
+          // Upstream words its forward action questions as landmark questions: say how many are.
+          item.description += ` · ${worded}`;
+          item.tooltip = `${item.tooltip ? `${item.tooltip}\n` : ''}${entries.length.toLocaleString()} ${n.category} questions; ${worded}: recognised as ${n.category} questions from the evidence in the file (a reference chain, or the reverse ${n.category} question on the same video)`;
+        }
         item.iconPath = new vscode.ThemeIcon(
           n.kind === 'category' ? 'symbol-folder' : n.direction === 'forward' ? 'arrow-right' : 'arrow-left',
         );
@@ -406,13 +413,13 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         item.id = n.id;
         item.description = under
           ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
-          : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${formatMark}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
+          : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${e.wordedAs ? ` · worded as ${e.wordedAs}` : ''}${formatMark}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
         item.iconPath = e.format === 'invalid' ? new vscode.ThemeIcon('warning', outcomeColour(outcome)) : outcomeIcon(outcome);
         item.resourceUri = recordUri(n.file, e);
         item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
         item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
         item.accessibilityInformation = {
-          label: `${e.label}. ${na ? `${rule} n/a: ${NA_TEXT[na].long}` : outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.format === 'invalid' ? ', invalid format' : ''}${e.video ? '' : ', no video'}. Line ${e.line}.`,
+          label: `${e.label}. ${na ? `${rule} n/a: ${NA_TEXT[na].long}` : outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.format === 'invalid' ? ', invalid format' : ''}${e.video ? '' : ', no video'}${e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : ''}. Line ${e.line}.`,
         };
         return item;
       }
@@ -487,7 +494,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
       const lines = [
         record.question,
         '',
-        `id ${record.id} · line ${n.entry.line} · ${record.category} · ${record.direction}`,
+        `id ${record.id} · line ${n.entry.line} · ${categoryLabel(record)} · ${record.direction}`,
+        ...(record.wordedAs ? [`category ${categorySource(record)}`] : []),
         `gold ${record.gold ?? '—'} · mcq_infer ${ruleText(analysis.mcq_infer)} · grpo_reward ${ruleText(analysis.grpo_reward)}`,
         analysis.format === 'n/a'
           ? `format n/a${analysis.na ? `: ${NA_TEXT[analysis.na].long}` : ''}`
@@ -517,6 +525,13 @@ function cap(s: string): string {
 
 function outcomeColour(o: Outcome): vscode.ThemeColor | undefined {
   return outcomeIcon(o).color;
+}
+
+/** "18 worded as landmark" (per wording, in the order met), or '' when none is worded as another category. */
+function wordedAsCounts(entries: readonly IndexEntry[]): string {
+  const counts = new Map<string, number>();
+  for (const e of entries) if (e.wordedAs) counts.set(e.wordedAs, (counts.get(e.wordedAs) ?? 0) + 1);
+  return [...counts].map(([w, k]) => `${k.toLocaleString()} worded as ${w}`).join(', ');
 }
 
 function countAndAccuracy(entries: readonly IndexEntry[], rule: ScoringRule): string {

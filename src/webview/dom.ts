@@ -11,6 +11,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
   return e;
 }
 
+/** "action (worded as landmark)": the category, and the wording's when the file's evidence says it is another. */
+export function categoryText(r: { category: string; wordedAs?: string }): string {
+  return r.wordedAs && r.wordedAs !== r.category ? `${r.category} (worded as ${r.wordedAs})` : r.category;
+}
+
 const OUTCOME_MARK: Record<string, string> = { correct: '✓', incorrect: '✗', unanswered: '?', unscored: '–' };
 
 type Rule = { outcome: string; predicted: string; na?: NaReason };

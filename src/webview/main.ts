@@ -57,6 +57,11 @@ function renderSummary(m: Summary): void {
   if (a.noVideo) app.append(el('p', noVideoLine(a.noVideo), 'warning-text no-video'));
   const naWhy = (Object.keys(a.na) as NaReason[]).map((r) => NA_TEXT[r].long).join('; ');
   if (m.filter) app.append(el('p', `Filter: ${m.filter}`, 'filter'));
+  for (const [cat, by] of Object.entries(a.wordedAs ?? {})) {
+    for (const [worded, n] of Object.entries(by)) {
+      app.append(el('p', `${n.toLocaleString()} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'}: recognised as ${cat} questions from the evidence in the file (a reference chain, or the reverse ${cat} question on the same video), and counted as ${cat}.`, 'note'));
+    }
+  }
 
   const table = el('table');
   const caption = el('caption', 'Accuracy per category and direction (correct / scored; unanswered counts as wrong, route questions are unscored; n/a: the rule does not apply)');

@@ -5,7 +5,7 @@
  * All record text goes in through textContent; images only from webview URIs the host sent.
  */
 import type { ChainDiffView, FramesView, HostMessage, TraceRecordView, WebviewMessage } from '../core/protocol';
-import { el, fillThumb, verdictLine } from './dom';
+import { categoryText, el, fillThumb, verdictLine } from './dom';
 import { badge, button, checkbox, spinner } from './toolkit';
 
 type Post = (m: WebviewMessage) => void;
@@ -97,8 +97,10 @@ export class PairView {
       if (r.goldLetter || r.gold) ans.append(' ', badge(`gold ${r.goldLetter ?? r.gold}`, 'gold'));
       col.append(ans);
       col.append(verdictLine(r));
-      const facts = [r.model, `${r.category} · ${r.direction}`, r.mode].filter(Boolean).join(' · ');
-      col.append(el('p', facts, 'note'));
+      const facts = [r.model, `${categoryText(r)} · ${r.direction}`, r.mode].filter(Boolean).join(' · ');
+      const note = el('p', facts, 'note');
+      if (r.wordedAs && r.categorySource) note.title = `Category ${r.categorySource}`;
+      col.append(note);
       row.append(col);
     }
     return row;

@@ -6,7 +6,7 @@ import { describePreset } from '../core/frames/presets';
 import { alternativesNotes } from '../core/frames/samplers';
 import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
 import { NA_TEXT } from '../core/schemas';
-import { el, fillThumb, stepsList, verdictLine } from './dom';
+import { categoryText, el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
 type Post = (m: WebviewMessage) => void;
@@ -171,7 +171,8 @@ export class TraceView {
       meta.append(el('dt', k), el('dd', v));
     };
     add('id', r.id);
-    add('category', `${r.category} · ${r.direction}`);
+    add('category', `${categoryText(r)} · ${r.direction}`);
+    add('category from', r.categorySource);
     add('model', r.model);
     add('mode', r.mode);
     add('sampler', r.sampler);

@@ -263,24 +263,36 @@ export interface Consistency {
   byCategory: Record<string, { pairs: number; bothCorrect: number; oneOnly: number; neither: number }>;
 }
 
-/** Forward/reverse consistency within one file: each question with its opposite on the same video and category. */
-export function consistency(entries: readonly IndexEntry[], rule: ScoringRule): Consistency {
+/**
+ * Forward and reverse questions of one file paired: on each video and category, the k-th forward
+ * question (in file order) with the k-th reverse one. Category is the index's: an action question
+ * worded as a landmark one pairs with the reverse action question. `keep` leaves records out before
+ * pairing (consistency leaves out unscored ones).
+ */
+export function pairOpposites(entries: readonly IndexEntry[], keep: (e: IndexEntry) => boolean = () => true): [forward: IndexEntry, reverse: IndexEntry][] {
   const reverse = new Map<string, IndexEntry[]>();
   for (const e of entries) {
-    if (e.direction !== 'reverse' || outcomeOf(e, rule) === 'unscored') continue;
+    if (e.direction !== 'reverse' || !keep(e)) continue;
     const k = `${e.video}\u0000${e.category}`;
     const list = reverse.get(k);
     if (list) list.push(e);
     else reverse.set(k, [e]);
   }
+  const pairs: [IndexEntry, IndexEntry][] = [];
+  for (const e of entries) {
+    if (e.direction !== 'forward' || !keep(e)) continue;
+    const partner = reverse.get(`${e.video}\u0000${e.category}`)?.shift();
+    if (partner) pairs.push([e, partner]);
+  }
+  return pairs;
+}
+
+/** Forward/reverse consistency within one file: each question with its opposite on the same video and category (pairOpposites). */
+export function consistency(entries: readonly IndexEntry[], rule: ScoringRule): Consistency {
   const out: Consistency = { rule, pairs: 0, bothCorrect: 0, oneOnly: 0, neither: 0, unpaired: 0, byCategory: {} };
   let scored = 0;
-  for (const e of entries) {
-    if (outcomeOf(e, rule) === 'unscored') continue;
-    scored++;
-    if (e.direction !== 'forward') continue;
-    const partner = reverse.get(`${e.video}\u0000${e.category}`)?.shift();
-    if (!partner) continue;
+  for (const e of entries) if (outcomeOf(e, rule) !== 'unscored') scored++;
+  for (const [e, partner] of pairOpposites(entries, (x) => outcomeOf(x, rule) !== 'unscored')) {
     const right = Number(outcomeOf(e, rule) === 'correct') + Number(outcomeOf(partner, rule) === 'correct');
     const c = (out.byCategory[e.category] ??= { pairs: 0, bothCorrect: 0, oneOnly: 0, neither: 0 });
     out.pairs++;

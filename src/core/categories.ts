@@ -1,0 +1,569 @@
+/**
+ * Categories as the data means them: evidence, beyond a question's wording, of what it asks.
+ *
+ * Upstream words its forward **action** questions as landmark questions ("which landmarks … to reach
+ * your destination?"). Two kinds of evidence in a file say such a question is an action question:
+ * - its reference chain (ST-R1 rows' `solution`) opens with the action question
+ *   (`categoryFromChain` in derive.ts, applied by normalise);
+ * - with no reference chain: the file holds the **reverse action question on the same video**, and
+ *   its options share their action phrases with this question's options (upstream builds both
+ *   questions' options from the same action phrases). This module measures that sharing.
+ *
+ * The measure: the number of distinct word trigrams (three words in a row, inside one option) that
+ * the two questions' option texts have in common. Words are runs of ASCII letters and digits (folded
+ * to lower case) and of characters outside ASCII other than the Latin-1 and general punctuation
+ * blocks; everything else separates words. An option is an item of the record's option list, or an
+ * option parsed from the question text as `parseEmbeddedOptions` parses it (the letters are not
+ * words; a trigram never spans two options).
+ *
+ * On the 126 shared ST-R1 rows every landmark question (forward or reverse, 36) shares at most 2
+ * trigrams with any reverse action question of the file (20), on any video; the 7 forward action
+ * questions that have their reverse partner in the file share 7 to 40 with it. A question is taken
+ * for an action question at ACTION_PHRASES_MIN (5) or more, and only when no reverse **landmark**
+ * question on the same video shares as many with it (a genuine landmark question shares its
+ * landmark names with its own reverse partner). Trigrams are compared by a 32-bit hash of their
+ * words: two different trigrams count as one with a chance of about 1 in 4·10⁹.
+ */
+import type { Category, Direction, OptionItem, TraceRecord } from './schemas';
+
+/** Shared option trigrams from which a landmark-worded forward question is an action question. */
+export const ACTION_PHRASES_MIN = 5;
+
+/** Why a record's category is not what its wording reads as (see TraceRecord.categoryEvidence). */
+export type CategoryEvidence =
+  | { kind: 'reference-chain' }
+  | { kind: 'reverse-action'; line: number; id: string; sharedPhrases: number };
+
+/** The one object for chain evidence: normalise runs once per record and allocates none for it. */
+export const CHAIN_EVIDENCE: CategoryEvidence = Object.freeze({ kind: 'reference-chain' }) as CategoryEvidence;
+
+// --- words and trigrams -------------------------------------------------------------------------
+
+/** A character that belongs to a word (see the module comment). */
+function isWordChar(c: number): boolean {
+  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+  if (c <= 0xbf) return false;
+  if (c >= 0x2000 && c <= 0x206f) return false;
+  if (c >= 0x3000 && c <= 0x303f) return false;
+  return c !== 0xfeff;
+}
+
+/** JavaScript's `\s`, as the option regular expressions of derive.ts read it. */
+function isJsSpace(c: number): boolean {
+  if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+/**
+ * The trigram hashes of the record being scanned, in one buffer per thread reused for every record.
+ * Scanning is on the index's hot path: plain loops, state in locals, nothing allocated.
+ */
+let buf = new Int32Array(1024);
+let count = 0;
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** ASCII: the lower-case code of a word character (letters folded), 0 for any other character. */
+const ASCII_WORD = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) ASCII_WORD[c] = c;
+for (let c = 0x61; c <= 0x7a; c++) ASCII_WORD[c] = ASCII_WORD[c - 0x20] = c;
+
+/**
+ * The words of s[from, to) form trigrams in options; a new option starts at `from` and after every
+ * marker `(^|[,\n;])\s*X[.)]` whose letter is the next expected one, when `markers` is set (options
+ * embedded in a question: text before the first marker belongs to no option; a blank line or
+ * "Instructions:" ends them); else s[from, to) is one option. Written for the index's hot path:
+ * plain loops, no call or allocation per character.
+ */
+function scanOptions(s: string, from: number, to: number, markers: boolean): void {
+  // A trigram per word at most: room for all of them, so the loop never checks.
+  const room = count + ((to - from) >> 1) + 2;
+  if (buf.length < room) {
+    const b = new Int32Array(Math.max(room, buf.length * 2));
+    b.set(buf.subarray(0, count));
+    buf = b;
+  }
+  const a = buf;
+  const lower = ASCII_WORD;
+  let n = count;
+  let w1 = 0;
+  let w2 = 0;
+  let words = 0;
+  let inOption = !markers;
+  let expected = 0x41; // 'A'
+  let i = from;
+  // With markers, the body's start counts as a separator (`^`): a marker may follow at once.
+  let separator = markers;
+  let c = 0;
+  let w = 0;
+  for (;;) {
+    if (separator) {
+      // After , \n ; (at i - 1, or the start): white space, then perhaps a marker. A blank line
+      // (\n\s*\n) ends the options.
+      separator = false;
+      let newline = i > from && s.charCodeAt(i - 1) === 0x0a;
+      let j = i;
+      while (j < to) {
+        const d = s.charCodeAt(j);
+        if (d === 0x0a) {
+          if (newline) {
+            count = n;
+            return;
+          }
+          newline = true;
+        } else if (!isJsSpace(d)) break;
+        j++;
+      }
+      if (j + 1 < to && s.charCodeAt(j) === expected) {
+        const d = s.charCodeAt(j + 1);
+        if (d === 0x2e || d === 0x29) {
+          words = 0;
+          inOption = true;
+          expected++;
+          j += 2;
+        }
+      }
+      i = j;
+    }
+    // To the next word, or separator.
+    for (;;) {
+      if (i >= to) {
+        count = n;
+        return;
+      }
+      c = s.charCodeAt(i);
+      if (c < 0x80) {
+        w = lower[c];
+        if (w !== 0) break;
+        if (markers && (c === 0x2c || c === 0x0a || c === 0x3b)) {
+          separator = true;
+          break;
+        }
+      } else if (isWordChar(c)) {
+        w = c;
+        break;
+      }
+      i++;
+    }
+    if (separator) {
+      i++;
+      continue;
+    }
+    // "Instructions:" (\bInstructions\s*:) ends the options.
+    if (markers && c === 0x49 && (i === from || !isRegexWordChar(s.charCodeAt(i - 1))) && s.startsWith('Instructions', i)) {
+      let j = i + 12;
+      while (j < to && isJsSpace(s.charCodeAt(j))) j++;
+      if (s.charCodeAt(j) === 0x3a) {
+        count = n;
+        return;
+      }
+    }
+    // A word: the hash of its characters.
+    let h = Math.imul(FNV_OFFSET ^ w, FNV_PRIME);
+    while (++i < to) {
+      c = s.charCodeAt(i);
+      if (c < 0x80) {
+        w = lower[c];
+        if (w === 0) break;
+      } else if (isWordChar(c)) w = c;
+      else break;
+      h = Math.imul(h ^ w, FNV_PRIME);
+    }
+    if (inOption) {
+      // A trigram's hash from its words' (which are well mixed already); order matters.
+      if (words >= 2) a[n++] = Math.imul(Math.imul(w1, 0x9e3779b1) ^ w2, 0x85ebca77) ^ h;
+      w1 = w2;
+      w2 = h;
+      words++;
+    }
+  }
+}
+
+const OPTIONS_MARKER = /Options\s*:/i;
+
+/** `\w` of a regular expression without the u flag. */
+function isRegexWordChar(c: number): boolean {
+  const lc = c | 0x20;
+  return (lc >= 0x61 && lc <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
+
+/**
+ * The options embedded in a question, split as parseEmbeddedOptions (derive.ts) splits them: after
+ * the first "Options:" (when there is none: the first "options" in any letter case with white space
+ * before its colon), up to a blank line or "Instructions:", at markers `(^|[,\n;])\s*X[.)]` whose
+ * letters run A, B, C… in order. (parseEmbeddedOptions takes the first of any spelling: the two
+ * differ only for a question that spells "options:" otherwise before its "Options:".)
+ */
+function scanEmbedded(q: string): void {
+  let i = q.indexOf('Options:');
+  if (i < 0) {
+    const m = OPTIONS_MARKER.exec(q);
+    if (!m) return;
+    i = m.index + m[0].length;
+  } else i += 8;
+  scanOptions(q, i, q.length, true);
+}
+
+/**
+ * Collect the option trigrams of a question into `buf` (see optionPhrases): sorted, each once;
+ * returns how many.
+ */
+function collectPhrases(options: readonly OptionItem[], question: string): number {
+  count = 0;
+  if (options.length) {
+    for (let k = 0; k < options.length; k++) scanOptions(options[k].text, 0, options[k].text.length, false);
+  } else scanEmbedded(question);
+  const a = buf;
+  const n = count;
+  if (n <= 64) {
+    // Insertion sort: the typed array's own sort costs more on a few dozen values.
+    for (let i = 1; i < n; i++) {
+      const v = a[i];
+      let j = i - 1;
+      while (j >= 0 && a[j] > v) {
+        a[j + 1] = a[j];
+        j--;
+      }
+      a[j + 1] = v;
+    }
+  } else a.subarray(0, n).sort();
+  let k = 0;
+  for (let i = 0; i < n; i++) if (k === 0 || a[i] !== a[k - 1]) a[k++] = a[i];
+  return (count = k);
+}
+
+/**
+ * The option trigrams of a question: of its option list when it has one, else of the options
+ * embedded in its text. Sorted, distinct 32-bit hashes.
+ */
+export function optionPhrases(record: Pick<TraceRecord, 'question' | 'options'>): Int32Array {
+  const n = collectPhrases(record.options, record.question);
+  return buf.slice(0, n); // after the call: it may have replaced `buf`
+}
+
+/** How many values a[aFrom, aFrom + aN) and b[bFrom, bFrom + bN) have in common, both sorted and distinct. */
+function sharedIn(a: ArrayLike<number>, aFrom: number, aN: number, b: ArrayLike<number>, bFrom: number, bN: number): number {
+  let i = aFrom;
+  let j = bFrom;
+  const aEnd = aFrom + aN;
+  const bEnd = bFrom + bN;
+  let n = 0;
+  while (i < aEnd && j < bEnd) {
+    const x = a[i];
+    const y = b[j];
+    if (x < y) i++;
+    else if (x > y) j++;
+    else {
+      n++;
+      i++;
+      j++;
+    }
+  }
+  return n;
+}
+
+/** How many values two arrays of trigram hashes as optionPhrases gives them (sorted, distinct) have in common. */
+export function sharedPhrases(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return sharedIn(a, 0, a.length, b, 0, b.length);
+}
+
+// --- which records take part --------------------------------------------------------------------
+
+/** What a record is to the cross-record evidence: a candidate, a reverse action or landmark question, or nothing. */
+export type PartnerRole = 0 | 1 | 2 | 3;
+export const PartnerRole = {
+  None: 0,
+  /** Worded as a forward landmark question, category not explicit, no reference chain read. */
+  Candidate: 1,
+  ReverseAction: 2,
+  ReverseLandmark: 3,
+} as const;
+
+export function partnerRole(category: Category, direction: Direction, categoryExplicit: boolean, hasEvidence: boolean): PartnerRole {
+  if (direction === 'reverse') {
+    return category === 'action' ? PartnerRole.ReverseAction : category === 'landmark' ? PartnerRole.ReverseLandmark : PartnerRole.None;
+  }
+  return category === 'landmark' && !categoryExplicit && !hasEvidence ? PartnerRole.Candidate : PartnerRole.None;
+}
+
+// --- the index's file-level pass ----------------------------------------------------------------
+
+/** The option trigrams of the records that take part, kept compactly for the whole file. */
+export interface PackedPhrases {
+  /** Per record: entry index, role, start in `pool`, length (-1: not computed yet). */
+  records: Int32Array;
+  count: number;
+  pool: Int32Array;
+  used: number;
+}
+
+interface Entryish {
+  line: number;
+  id: string;
+  video: string;
+  category: Category;
+  wordedAs?: Category;
+  evidence?: CategoryEvidence;
+}
+
+/**
+ * Per record in ActionPartners: entry index, role, start and length of its trigrams (length -1:
+ * not computed), the next record of its video, and for a candidate the most trigrams a reverse
+ * action question of its video shares with it and that question's record (-1: none yet).
+ */
+const ENTRY = 0;
+const ROLE = 1;
+const START = 2;
+const LENGTH = 3;
+const NEXT = 4;
+const BEST = 5;
+const PARTNER = 6;
+const FIELDS = 7;
+
+/** Per video: it has a candidate, a reverse action question, a candidate that shares enough with one. */
+const HAS_CANDIDATE = 1;
+const HAS_ACTION = 2;
+const HAS_PASSING = 4;
+const NO_OPTIONS: readonly OptionItem[] = Object.freeze([]);
+/** PartnerRole values as plain constants for the loops below. */
+const ROLE_CANDIDATE = 1;
+const ROLE_ACTION = 2;
+const ROLE_LANDMARK = 3;
+
+/**
+ * The evidence pass over a file, done as the records are indexed (`add`, on the hot path):
+ * candidates and reverse action questions have their option trigrams computed at once and are
+ * compared with the records of the other kind already seen on their video; reverse landmark
+ * questions are only noted (their trigrams are read when a decision needs them). A candidate that
+ * shares ACTION_PHRASES_MIN or more with a reverse action question awaits `resolve`, which checks
+ * the reverse landmark questions of its video and sets its entry's category. Appended records
+ * continue the same pass.
+ */
+export class ActionPartners {
+  private records = new Int32Array(FIELDS * 256);
+  private count = 0;
+  private pool = new Int32Array(4096);
+  private used = 0;
+  /** Per video (by number): its first and last record and what it has (HAS_*). */
+  private readonly videoIds = new Map<string, number>();
+  private first = new Int32Array(64);
+  private last = new Int32Array(64);
+  private kinds = new Uint8Array(64);
+  private lastVideo = '';
+  private lastVideoId = -1;
+  /** Candidates whose decision `resolve` is to make (again). */
+  private pending: number[] = [];
+
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Take part with a record just indexed as entry `entry` (its role not None). Kept to one call so
+   * that it adds little to the indexer's per-record function when V8 inlines it; the work is in
+   * `link`, too large to be inlined (the indexer's own calls keep their inlining).
+   */
+  add(entry: number, role: PartnerRole, question: string, options: readonly OptionItem[], video: string): void {
+    this.link(entry, role, question, options, video, -1, -1);
+  }
+
+  /** Append keys[from, from + n) to the pool; returns where they start. */
+  private store(keys: Int32Array, n: number, from: number): number {
+    if (this.used + n > this.pool.length) {
+      const p = new Int32Array(Math.max(this.pool.length * 2, this.used + n));
+      p.set(this.pool.subarray(0, this.used));
+      this.pool = p;
+    }
+    const pool = this.pool;
+    const at = this.used;
+    for (let i = 0; i < n; i++) pool[at + i] = keys[from + i];
+    this.used += n;
+    return at;
+  }
+
+  private videoId(video: string): number {
+    // Neighbouring records often share a video (and the index one string per video).
+    if (video === this.lastVideo) return this.lastVideoId;
+    let v = this.videoIds.get(video);
+    if (v === undefined) {
+      v = this.videoIds.size;
+      this.videoIds.set(video, v);
+      if (v === this.first.length) {
+        const first = new Int32Array(v * 2);
+        first.set(this.first);
+        this.first = first;
+        const last = new Int32Array(v * 2);
+        last.set(this.last);
+        this.last = last;
+        const kinds = new Uint8Array(v * 2);
+        kinds.set(this.kinds);
+        this.kinds = kinds;
+      }
+      this.first[v] = -1;
+    }
+    this.lastVideo = video;
+    return (this.lastVideoId = v);
+  }
+
+  /** Add a record to its video's list and compare it with the records of the other kind there. */
+  private link(entry: number, role: PartnerRole, question: string | undefined, options: readonly OptionItem[], video: string, start: number, length: number): void {
+    if (question !== undefined && role !== ROLE_LANDMARK) {
+      // A candidate or reverse action question: its option trigrams now, into the pool.
+      length = collectPhrases(options, question);
+      start = this.store(buf, length, 0);
+    }
+    if (this.count * FIELDS === this.records.length) {
+      const grown = new Int32Array(this.records.length * 2);
+      grown.set(this.records);
+      this.records = grown;
+    }
+    const i = this.count++;
+    const r = this.records;
+    const k = i * FIELDS;
+    r[k + ENTRY] = entry;
+    r[k + ROLE] = role;
+    r[k + START] = start;
+    r[k + LENGTH] = length;
+    r[k + NEXT] = -1;
+    r[k + BEST] = -1;
+    r[k + PARTNER] = -1;
+    const v = this.videoId(video);
+    const kinds = this.kinds[v];
+    if (this.first[v] < 0) this.first[v] = i;
+    else r[this.last[v] * FIELDS + NEXT] = i;
+    this.last[v] = i;
+    if (role === ROLE_CANDIDATE) {
+      this.kinds[v] = kinds | HAS_CANDIDATE;
+      if (kinds & HAS_ACTION) {
+        for (let a = this.first[v]; a >= 0; a = r[a * FIELDS + NEXT]) {
+          if (r[a * FIELDS + ROLE] === ROLE_ACTION) this.offer(i, a, sharedIn(this.pool, start, length, this.pool, r[a * FIELDS + START], r[a * FIELDS + LENGTH]), v);
+        }
+      }
+    } else if (role === ROLE_ACTION) {
+      this.kinds[v] = kinds | HAS_ACTION;
+      if (kinds & HAS_CANDIDATE) {
+        for (let c = this.first[v]; c >= 0; c = r[c * FIELDS + NEXT]) {
+          if (r[c * FIELDS + ROLE] === ROLE_CANDIDATE) this.offer(c, i, sharedIn(this.pool, r[c * FIELDS + START], r[c * FIELDS + LENGTH], this.pool, start, length), v);
+        }
+      }
+    } else if (kinds & HAS_PASSING) {
+      // A reverse landmark question can take back what an action partner gave.
+      for (let c = this.first[v]; c >= 0; c = r[c * FIELDS + NEXT]) {
+        if (r[c * FIELDS + ROLE] === ROLE_CANDIDATE && r[c * FIELDS + BEST] >= ACTION_PHRASES_MIN) this.pending.push(c);
+      }
+    }
+  }
+
+  /** Reverse action question `a` shares `n` trigrams with candidate `c`: the first that shares the most is its partner. */
+  private offer(c: number, a: number, n: number, v: number): void {
+    const r = this.records;
+    if (n <= r[c * FIELDS + BEST]) return;
+    r[c * FIELDS + BEST] = n;
+    r[c * FIELDS + PARTNER] = a;
+    if (n >= ACTION_PHRASES_MIN) {
+      this.kinds[v] |= HAS_PASSING;
+      this.pending.push(c);
+    }
+  }
+
+  /** For a worker's half: the records and trigrams, entry indices as they are. */
+  pack(): PackedPhrases {
+    const records = new Int32Array(this.count * 4);
+    for (let i = 0; i < this.count; i++) {
+      records[i * 4] = this.records[i * FIELDS + ENTRY];
+      records[i * 4 + 1] = this.records[i * FIELDS + ROLE];
+      records[i * 4 + 2] = this.records[i * FIELDS + START];
+      records[i * 4 + 3] = this.records[i * FIELDS + LENGTH];
+    }
+    return { records, count: this.count, pool: this.pool.slice(0, this.used), used: this.used };
+  }
+
+  /**
+   * Append a worker's half (its records after this thread's, in file order), entry indices shifted
+   * by `entryShift`; its entries are already in `entries`. Its records are compared again here, with
+   * this half's as well.
+   */
+  merge(p: PackedPhrases, entryShift: number, entries: readonly Entryish[]): void {
+    const base = this.store(p.pool, p.used, 0);
+    for (let i = 0; i < p.count; i++) {
+      const k = i * 4;
+      const len = p.records[k + 3];
+      const entry = p.records[k] + entryShift;
+      this.link(entry, p.records[k + 1] as PartnerRole, undefined, NO_OPTIONS, entries[entry].video, len < 0 ? 0 : p.records[k + 2] + base, len);
+    }
+  }
+
+  /**
+   * Decide the candidates that await it: an action question when its partner shares more trigrams
+   * than every reverse landmark question on its video, else a landmark question. `readPhrases`
+   * supplies the records of reverse landmark questions whose trigrams were not computed yet (read
+   * back from the file); it may leave some out (a record changed on disk), which then share nothing.
+   * Returns how many entries changed category.
+   */
+  async resolve(entries: Entryish[], readPhrases: (entryIndices: number[]) => Promise<Map<number, Pick<TraceRecord, 'question' | 'options'>>>): Promise<number> {
+    if (!this.pending.length) return 0;
+    const todo = [...new Set(this.pending)];
+    this.pending = [];
+    const r = this.records;
+    const videoOf = (c: number) => this.videoId(entries[r[c * FIELDS + ENTRY]].video);
+    const needed = new Set<number>();
+    for (const c of todo) {
+      for (let k = this.first[videoOf(c)]; k >= 0; k = r[k * FIELDS + NEXT]) if (r[k * FIELDS + ROLE] === ROLE_LANDMARK && r[k * FIELDS + LENGTH] < 0) needed.add(k);
+    }
+    if (needed.size) {
+      const read = await readPhrases([...needed].map((l) => r[l * FIELDS + ENTRY]));
+      for (const l of needed) {
+        const rec = read.get(r[l * FIELDS + ENTRY]);
+        const n = rec ? collectPhrases(rec.options, rec.question) : 0;
+        const at = this.store(buf, n, 0);
+        // Records are not added while this runs: `r` is still this.records.
+        r[l * FIELDS + START] = at;
+        r[l * FIELDS + LENGTH] = n;
+      }
+    }
+    let changed = 0;
+    for (const c of todo) {
+      const share = r[c * FIELDS + BEST];
+      let partner = share >= ACTION_PHRASES_MIN ? r[c * FIELDS + PARTNER] : -1;
+      if (partner >= 0) {
+        for (let k = this.first[videoOf(c)]; k >= 0 && partner >= 0; k = r[k * FIELDS + NEXT]) {
+          if (r[k * FIELDS + ROLE] === ROLE_LANDMARK && sharedIn(this.pool, r[c * FIELDS + START], r[c * FIELDS + LENGTH], this.pool, r[k * FIELDS + START], Math.max(0, r[k * FIELDS + LENGTH])) >= share) partner = -1;
+        }
+      }
+      const e = entries[r[c * FIELDS + ENTRY]];
+      const before = e.category;
+      if (partner < 0) {
+        e.category = 'landmark';
+        e.wordedAs = undefined;
+        e.evidence = undefined;
+      } else {
+        const p = entries[r[partner * FIELDS + ENTRY]];
+        e.category = 'action';
+        e.wordedAs = 'landmark';
+        e.evidence = { kind: 'reverse-action', line: p.line, id: p.id, sharedPhrases: share };
+      }
+      if (e.category !== before) changed++;
+    }
+    return changed;
+  }
+}
+
+// --- words for people ---------------------------------------------------------------------------
+
+/** "action (worded as landmark)", or the category alone. */
+export function categoryLabel(r: { category: Category; wordedAs?: Category }): string {
+  return r.wordedAs && r.wordedAs !== r.category ? `${r.category} (worded as ${r.wordedAs})` : r.category;
+}
+
+/** Where a record's category comes from, in words: the field, the wording, or the evidence. */
+export function categorySource(r: { categoryExplicit: boolean; wordedAs?: Category; categoryEvidence?: CategoryEvidence }): string {
+  if (r.categoryExplicit) return 'from its category field';
+  const ev = r.categoryEvidence;
+  if (!r.wordedAs || !ev) return 'from its wording';
+  if (ev.kind === 'reference-chain') return 'from its reference chain, which opens with the action question';
+  return `from the reverse action question on line ${ev.line} (id ${ev.id}), whose options share ${ev.sharedPhrases} three-word phrases with this question's`;
+}
