@@ -3,26 +3,29 @@
  *
  * Upstream words its forward **action** questions as landmark questions ("which landmarks … to reach
  * your destination?"). Two kinds of evidence in a file say such a question is an action question:
- * - its reference chain (ST-R1 rows' `solution`) opens with the action question
- *   (`categoryFromChain` in derive.ts, applied by normalise);
+ * - its reference chain (ST-R1 rows' `solution`) opens with the action question (normalise reads
+ *   the opening: chainOpeningCategory in derive.ts);
  * - with no reference chain: the file holds the **reverse action question on the same video**, and
  *   its options share their action phrases with this question's options (upstream builds both
- *   questions' options from the same action phrases). This module measures that sharing.
+ *   questions' options from the same action phrases). This module measures that sharing, and the
+ *   index applies it across the records of a file (ActionPartners).
+ * An explicit category field wins over both.
  *
  * The measure: the number of distinct word trigrams (three words in a row, inside one option) that
  * the two questions' option texts have in common. Words are runs of ASCII letters and digits (folded
  * to lower case) and of characters outside ASCII other than the Latin-1 and general punctuation
  * blocks; everything else separates words. An option is an item of the record's option list, or an
- * option parsed from the question text as `parseEmbeddedOptions` parses it (the letters are not
- * words; a trigram never spans two options).
+ * option embedded in the question text, split as `parseEmbeddedOptions` splits them (the letters
+ * are not words; a trigram never spans two options).
  *
  * On the 126 shared ST-R1 rows every landmark question (forward or reverse, 36) shares at most 2
  * trigrams with any reverse action question of the file (20), on any video; the 7 forward action
- * questions that have their reverse partner in the file share 7 to 40 with it. A question is taken
- * for an action question at ACTION_PHRASES_MIN (5) or more, and only when no reverse **landmark**
- * question on the same video shares as many with it (a genuine landmark question shares its
- * landmark names with its own reverse partner). Trigrams are compared by a 32-bit hash of their
- * words: two different trigrams count as one with a chance of about 1 in 4·10⁹.
+ * questions that have their reverse partner in the file share 7 to 40 with it. A landmark-worded
+ * forward question is taken for an action question when a reverse action question on its video
+ * shares ACTION_PHRASES_MIN (5) or more, and no reverse **landmark** question on that video shares
+ * as many (a genuine landmark question shares its landmark names with its own reverse partner).
+ * Trigrams are compared by a 32-bit hash of their words: two different trigrams count as one only
+ * when their hashes collide (about 1 in 4·10⁹ per pair).
  */
 import type { Category, Direction, OptionItem, TraceRecord } from './schemas';
 

@@ -110,6 +110,34 @@ describe('Results tree in a real extension host', function () {
     assert.match(String(resolved.tooltip), /Please take an? egocentric view/);
   });
 
+  it('counts forward action questions worded as landmark questions under Action → Forward, and says so', async () => {
+    // The demo file has no reference chains: 7 of its landmark-worded forward questions have their
+    // reverse action question on the same video with shared action phrases (issue 8, point 3).
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    const cats = a.tree.getChildren(a.tree.getChildren()[0]);
+    const action = cats.find((n) => labelOf(a, n) === 'Action')!;
+    assert.match(String(a.tree.getTreeItem(action).description), /^27 · \d+\.\d% · 7 worded as landmark$/);
+    assert.match(String(a.tree.getTreeItem(action).tooltip), /7 worded as landmark: recognised as action questions from the evidence in the file/);
+    const dirs = a.tree.getChildren(action);
+    assert.deepEqual(dirs.map((n) => labelOf(a, n)), ['Forward', 'Reverse']);
+    assert.match(String(a.tree.getTreeItem(dirs[0]).description), /^7 · /);
+    const fwd = a.tree.getChildren(a.tree.getChildren(dirs[0])[0]);
+    const r = fwd[0] as Extract<ResultsNode, { kind: 'record' }>;
+    assert.equal(r.entry.category, 'action');
+    assert.equal(r.entry.wordedAs, 'landmark');
+    assert.match(String(a.tree.getTreeItem(r).description), / · worded as landmark/);
+    // The trace view shows the category with its evidence: the reverse action question's line.
+    await vscode.commands.executeCommand('stThink.showRecord', r);
+    const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry === r.entry));
+    const shown = await waitFor('the record posted', () => panel.lastRecord);
+    assert.deepEqual([shown.category, shown.wordedAs], ['action', 'landmark']);
+    assert.match(shown.categorySource ?? '', /reverse action question on line \d+/);
+    // Consistency pairs it with that reverse question.
+    const partner = file.index!.entries.find((e) => e.category === 'action' && e.direction === 'reverse' && e.video === r.entry.video);
+    assert.ok(partner, 'its reverse action question is in the file');
+  });
+
   it('opens several files at once from the Explorer context menu (multi-select)', async () => {
     const second = tmpCopy(path.join(repo, 'test/fixtures/ego-st-r1-sample.jsonl'), 'second.jsonl');
     const uris = [vscode.Uri.file(sample), vscode.Uri.file(second)];
