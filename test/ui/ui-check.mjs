@@ -260,7 +260,16 @@ try {
   });
 
   await step('the trace panel comes back after a window reload', async () => {
+    // Mark the window's document, so the step waits for the new one: right after the command the
+    // old workbench (and its trace view) is still there until the reload navigates (seen in CI: the
+    // old frame was found, then detached).
+    await page.evaluate(() => { window.__stThinkBeforeReload = true; });
     await runCommand(page, 'Developer: Reload Window');
+    const reloadBy = Date.now() + 60_000;
+    while (await page.evaluate(() => window.__stThinkBeforeReload === true).catch(() => true)) {
+      if (Date.now() > reloadBy) throw new Error('the window did not reload within 60 s');
+      await page.waitForTimeout(250);
+    }
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
     const frame = await traceFrame('hostile-1', '.trace-text .meta', 60_000).catch(async (e) => {
       const metas = [];
