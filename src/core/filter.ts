@@ -71,15 +71,35 @@ export async function searchText(
   return hits;
 }
 
-/** Apply a whole filter: entry fields first, then the text search on what is left. */
-export async function applyFilter(
-  index: ResultsIndex,
+/**
+ * The entries a filter leaves visible, in file order: those the entry fields match and, when the text
+ * was searched (`textHits`, from `searchText`), those it found.
+ */
+export function visibleEntries(
+  entries: IndexEntry[],
   f: ResultsFilter,
   rule: ScoringRule,
-  opts: TextSearchOptions = {},
-): Promise<IndexEntry[]> {
-  const first = index.entries.filter((e) => entryMatches(e, f, rule));
-  if (!f.text?.trim()) return first;
-  const hits = await searchText(index, first, f.text, opts);
-  return first.filter((e) => hits.has(e));
+  textHits?: ReadonlySet<IndexEntry>,
+): IndexEntry[] {
+  if (isEmptyFilter(f)) return entries;
+  return entries.filter((e) => entryMatches(e, f, rule) && (!textHits || textHits.has(e)));
+}
+
+/**
+ * A filter given from outside (the `stThink.setFilter` command's argument): nothing clears the
+ * filter; anything else must be a filter object with known fields, or this throws saying what is wrong.
+ */
+export function parseFilter(arg: unknown): ResultsFilter {
+  if (arg === undefined || arg === null) return {};
+  const r = filterSchema.strict().safeParse(arg);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'the argument'}: ${i.message}`);
+  return invalidFilter(issues.join('; '));
+}
+
+function invalidFilter(why: string): never {
+  throw new Error(
+    `not a results filter (${why}); expected { outcomes?: (${OUTCOMES.join('|')})[], categories?: (${CATEGORIES.join('|')})[], ` +
+      `directions?: (${DIRECTIONS.join('|')})[], format?: 'valid'|'invalid', text?: string, rule?: ${RULES.join('|')} }`,
+  );
 }

@@ -139,8 +139,6 @@ export const harnessSchema = z.object({
   filtered_resps: z.array(z.unknown()).optional(),
 });
 
-export type CanonicalInput = z.infer<typeof canonicalSchema>;
-
 /** One option of a multiple-choice question. */
 export interface OptionItem {
   letter: string;

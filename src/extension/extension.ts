@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { rerunModes } from '../core/compare/compare';
-import { describeFilter, isEmptyFilter, type ResultsFilter } from '../core/filter';
+import { describeFilter, isEmptyFilter, parseFilter, type ResultsFilter } from '../core/filter';
 import type { IndexEntry } from '../core/indexer';
 import { DEFAULT_PREFIX_STYLE, PREFIX_STYLES, type PrefixStyle } from '../core/model/prompt';
 import { renderRecordText } from '../core/recordText';
@@ -373,7 +373,17 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
       if (file) await store.reindex(file);
     }),
     vscode.commands.registerCommand('stThink.filterResults', filterCommand),
-    vscode.commands.registerCommand('stThink.setFilter', (f: ResultsFilter) => store.setFilter(f ?? {})),
+    vscode.commands.registerCommand('stThink.setFilter', (f: unknown) => {
+      let filter: ResultsFilter;
+      try {
+        filter = parseFilter(f);
+      } catch (e) {
+        const message = `ST-Think: stThink.setFilter: ${(e as Error).message}`;
+        void vscode.window.showErrorMessage(message);
+        throw new Error(message);
+      }
+      return store.setFilter(filter);
+    }),
     vscode.commands.registerCommand('stThink.clearFilter', () => store.setFilter({})),
     vscode.commands.registerCommand('stThink.nextIncorrect', () => stepIncorrect(1)),
     vscode.commands.registerCommand('stThink.previousIncorrect', () => stepIncorrect(-1)),

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { entryMatches, isEmptyFilter, searchText, type ResultsFilter } from '../core/filter';
+import { isEmptyFilter, searchText, visibleEntries, type ResultsFilter } from '../core/filter';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/indexer';
 import type { ScoringRule } from '../core/schemas';
 
@@ -145,13 +145,7 @@ export class ResultsStore implements vscode.Disposable {
       file.visible = [];
       return;
     }
-    const f = this.filterValue;
-    const rule = this.rule;
-    if (isEmptyFilter(f)) file.visible = idx.entries;
-    else
-      file.visible = idx.entries.filter(
-        (e) => entryMatches(e, f, rule) && (!file.textHits || file.textHits.has(e)),
-      );
+    file.visible = visibleEntries(idx.entries, this.filterValue, this.rule, file.textHits);
   }
 
   private async indexWithProgress(file: ResultsFile): Promise<void> {

@@ -5,7 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResultsIndex, type IndexEntry } from '../../src/core/indexer';
-import { applyFilter, describeFilter, entryMatches, filterSchema, isEmptyFilter, searchText } from '../../src/core/filter';
+import { describeFilter, entryMatches, filterSchema, isEmptyFilter, parseFilter, searchText, visibleEntries, type ResultsFilter } from '../../src/core/filter';
+import type { ScoringRule } from '../../src/core/schemas';
 import { fixture } from './helpers';
 
 const base: IndexEntry = {
@@ -89,40 +90,58 @@ describe('filter helpers', () => {
     assert.equal(filterSchema.safeParse({ categories: ['Landmark'] }).success, false);
     assert.equal(filterSchema.safeParse({ outcomes: ['correct'], text: 'x', rule: 'grpo_reward' }).success, true);
   });
+
+  test('parseFilter (stThink.setFilter\'s argument): nothing clears; a bad field says which and what is expected', () => {
+    assert.deepEqual(parseFilter(undefined), {});
+    assert.deepEqual(parseFilter(null), {});
+    assert.deepEqual(parseFilter({ directions: ['reverse'], outcomes: ['incorrect'] }), { directions: ['reverse'], outcomes: ['incorrect'] });
+    assert.deepEqual(parseFilter({ text: 'CANNOT TELL' }), { text: 'CANNOT TELL' });
+    assert.throws(() => parseFilter({ outcomes: ['wrong'] }), /^Error: not a results filter \(outcomes\.0: .*expected \{ outcomes\?: \(correct\|incorrect\|unanswered\|unscored\)\[\]/);
+    assert.throws(() => parseFilter({ categories: 'landmark' }), /categories: /);
+    assert.throws(() => parseFilter({ outcome: ['correct'] }), /outcome/, 'a misspelt field is not silently ignored');
+    assert.throws(() => parseFilter('incorrect'), /not a results filter \(the argument: /);
+  });
 });
 
-describe('applyFilter with text (test/fixtures/search.jsonl)', () => {
+/** What the store does with a filter: search the text over the file, then keep what matches both. */
+async function filtered(index: ResultsIndex, f: ResultsFilter, rule: ScoringRule): Promise<IndexEntry[]> {
+  const text = f.text?.trim();
+  const hits = text ? await searchText(index, index.entries, text) : undefined;
+  return visibleEntries(index.entries, f, rule, hits);
+}
+
+describe('filtering with text as the store does it (test/fixtures/search.jsonl)', () => {
   const file = fixture('search.jsonl');
   const ids = (es: IndexEntry[]) => es.map((e) => e.id);
 
   test('a word only in a response, case-insensitive', async () => {
     const index = await ResultsIndex.build(file);
     assert.equal(index.entries.length, 3);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'flamingo' }, 'mcq_infer')), ['s1']);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'FLAMINGO STATUE' }, 'mcq_infer')), ['s1']);
+    assert.deepEqual(ids(await filtered(index, { text: 'flamingo' }, 'mcq_infer')), ['s1']);
+    assert.deepEqual(ids(await filtered(index, { text: 'FLAMINGO STATUE' }, 'mcq_infer')), ['s1']);
   });
 
   test('a word only in a question, case-insensitive', async () => {
     const index = await ResultsIndex.build(file);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'aquarium' }, 'mcq_infer')), ['s2']);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'Kettle' }, 'mcq_infer')), ['s1', 's2']);
+    assert.deepEqual(ids(await filtered(index, { text: 'aquarium' }, 'mcq_infer')), ['s2']);
+    assert.deepEqual(ids(await filtered(index, { text: 'Kettle' }, 'mcq_infer')), ['s1', 's2']);
   });
 
   test('no match, and text outside question and response does not match', async () => {
     const index = await ResultsIndex.build(file);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'zebra' }, 'mcq_infer')), []);
+    assert.deepEqual(ids(await filtered(index, { text: 'zebra' }, 'mcq_infer')), []);
     // "s1.mp4" is in the video field and "gold" is a key: neither is searched.
-    assert.deepEqual(ids(await applyFilter(index, { text: 's1.mp4' }, 'mcq_infer')), []);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'gold' }, 'mcq_infer')), []);
+    assert.deepEqual(ids(await filtered(index, { text: 's1.mp4' }, 'mcq_infer')), []);
+    assert.deepEqual(ids(await filtered(index, { text: 'gold' }, 'mcq_infer')), []);
   });
 
   test('blank text keeps everything; entry fields are applied before the text', async () => {
     const index = await ResultsIndex.build(file);
-    assert.deepEqual(ids(await applyFilter(index, { text: '  ' }, 'mcq_infer')), ['s1', 's2', 's3']);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'kettle', outcomes: ['incorrect'] }, 'mcq_infer')), ['s2']);
-    assert.deepEqual(ids(await applyFilter(index, { categories: ['action'] }, 'mcq_infer')), ['s3']);
-    assert.deepEqual(ids(await applyFilter(index, { categories: ['action'], text: 'kettle' }, 'mcq_infer')), []);
-    assert.deepEqual(ids(await applyFilter(index, { outcomes: ['unanswered'], text: 'tags' }, 'grpo_reward')), ['s3']);
+    assert.deepEqual(ids(await filtered(index, { text: '  ' }, 'mcq_infer')), ['s1', 's2', 's3']);
+    assert.deepEqual(ids(await filtered(index, { text: 'kettle', outcomes: ['incorrect'] }, 'mcq_infer')), ['s2']);
+    assert.deepEqual(ids(await filtered(index, { categories: ['action'] }, 'mcq_infer')), ['s3']);
+    assert.deepEqual(ids(await filtered(index, { categories: ['action'], text: 'kettle' }, 'mcq_infer')), []);
+    assert.deepEqual(ids(await filtered(index, { outcomes: ['unanswered'], text: 'tags' }, 'grpo_reward')), ['s3']);
   });
 
   test('searchText can be cancelled', async () => {
@@ -134,7 +153,7 @@ describe('applyFilter with text (test/fixtures/search.jsonl)', () => {
 
   test('search on a JSON document keyed by id', async () => {
     const index = await ResultsIndex.build(fixture('benchmark-predict.json'));
-    assert.deepEqual(ids(await applyFilter(index, { text: 'model inference' }, 'mcq_infer')), ['0_13']);
-    assert.deepEqual(ids(await applyFilter(index, { text: 'RETURN TO THE STARTING' }, 'mcq_infer')), ['0_13']);
+    assert.deepEqual(ids(await filtered(index, { text: 'model inference' }, 'mcq_infer')), ['0_13']);
+    assert.deepEqual(ids(await filtered(index, { text: 'RETURN TO THE STARTING' }, 'mcq_infer')), ['0_13']);
   });
 });

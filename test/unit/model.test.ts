@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { externalDataRefs, inspectModelFolder } from '../../src/core/model/folder';
-import { openSession } from '../../src/core/model/session';
+import { openOnProvider, type ProviderPreference } from '../../src/core/model/session';
 import { TINY, TINY_IDS, TINY_VOCAB, writeTinyQwen2vlModel } from '../support/tinyModel';
 import { makeTempDir, removeDir } from './helpers';
 
@@ -121,6 +121,27 @@ describe('ONNX Runtime sessions (onnxruntime-node, CPU)', () => {
 
   const f32 = (dims: number[], fill = 0) => new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(fill), dims);
   const i64 = (dims: number[], values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
+
+  /** A session opened the way the runner opens the model: CUDA when asked and available, else the CPU. */
+  const openSession = async (file: string, opts: { provider?: ProviderPreference } = {}) => {
+    const r = await openOnProvider(opts.provider ?? 'auto', (p) =>
+      ort.InferenceSession.create(file, { graphOptimizationLevel: 'all', executionProviders: [p], ...(p === 'cuda' ? { logSeverityLevel: 4 as const } : {}) }),
+    );
+    return { session: r.value, provider: r.provider, fallback: r.fallback };
+  };
+
+  test('openOnProvider: CUDA when it opens, the CPU only when CUDA is not wanted or fails', async () => {
+    const tried: string[] = [];
+    const open = async (p: string) => (tried.push(p), p);
+    assert.deepEqual(await openOnProvider('auto', open), { value: 'cuda', provider: 'cuda' });
+    assert.deepEqual(await openOnProvider('cpu', open), { value: 'cpu', provider: 'cpu', fallback: undefined });
+    assert.deepEqual(tried, ['cuda', 'cpu']);
+    const failing = async (p: string) => {
+      if (p === 'cuda') throw new Error('libcudart.so.12: cannot open\nmore');
+      return p;
+    };
+    assert.deepEqual(await openOnProvider('cuda', failing), { value: 'cpu', provider: 'cpu', fallback: 'CUDA provider unavailable: libcudart.so.12: cannot open' });
+  });
 
   test('asking for CUDA without its provider library falls back to the CPU and says why', async () => {
     const dir = fresh();

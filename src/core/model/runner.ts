@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { ModelFolder } from './folder';
 import type { RerunPrompt } from './prompt';
 import { decodingSteps, type GenerationSettings } from './sampling';
-import type { Provider, ProviderPreference } from './session';
+import { openOnProvider, type Provider, type ProviderPreference } from './session';
 
 export const INPUT_PATH =
   'frames as one Qwen2-VL video grid (temporal patches of 2) through the image processor of @huggingface/transformers, <|image_pad|> placeholder';
@@ -111,18 +111,7 @@ export async function loadRerunner(model: ModelFolder, provider: ProviderPrefere
   const start = performance.now();
   const load = (device: Provider) =>
     t.Qwen2VLForConditionalGeneration.from_pretrained(id, { dtype: model.dtype, device, local_files_only: true, session_options: device === 'cuda' ? { logSeverityLevel: 4 } : {} });
-  let used: Provider = 'cpu';
-  let fallback: string | undefined;
-  let net: Any;
-  if (provider !== 'cpu') {
-    try {
-      net = await load('cuda');
-      used = 'cuda';
-    } catch (e) {
-      fallback = `CUDA provider unavailable: ${String((e as Error).message ?? e).split('\n')[0]}`;
-    }
-  }
-  net ??= await load('cpu');
+  const { value: net, provider: used, fallback } = await openOnProvider<Any>(provider, load);
   const processor = await t.AutoProcessor.from_pretrained(id, { local_files_only: true });
   return new TransformersRerunner(t, net, processor, model, used, fallback, performance.now() - start);
 }
