@@ -1,0 +1,24 @@
+/** Every command, registered by feature. */
+import type * as vscode from 'vscode';
+import { registerCompareCommands } from './compare';
+import type { CommandContext } from './context';
+import { registerFilterCommands } from './filter';
+import { registerNavigationCommands } from './navigation';
+import { registerPairCommands } from './pairs';
+import { registerRecordCommands } from './records';
+import { registerRerunCommands } from './rerun';
+import { registerResultsCommands } from './results';
+import { registerSummaryCommands } from './summary';
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  return [
+    ...registerResultsCommands(ctx),
+    ...registerFilterCommands(ctx),
+    ...registerNavigationCommands(ctx),
+    ...registerRecordCommands(ctx),
+    ...registerPairCommands(ctx),
+    ...registerCompareCommands(ctx),
+    ...registerRerunCommands(ctx),
+    ...registerSummaryCommands(ctx),
+  ];
+}

@@ -1,0 +1,73 @@
+/** Results files: open (from a dialog, the Explorer, the editor, the `stThink.autoOpen` setting), close, re-index, the scoring rule. */
+import * as vscode from 'vscode';
+import { RULES, type ScoringRule } from '../../core/schemas';
+import type { ResultsFile } from '../store';
+import { urisOf } from './args';
+import type { CommandContext } from './context';
+
+export const RESULTS_FILTERS = { 'Results files': ['jsonl', 'json', 'ndjson'], 'All files': ['*'] };
+
+type OpenContext = Pick<CommandContext, 'store' | 'tree' | 'view' | 'reruns'>;
+
+/** Opens results files (each with its re-runs file beside it) and reveals the last in the Results view. */
+export async function openResultsFiles({ store, tree, view, reruns }: OpenContext, uris: vscode.Uri[]): Promise<ResultsFile[]> {
+  // The view is focused when opening starts, not when indexing ends: by then the user may be in
+  // a quick pick or an editor, and taking focus would close or interrupt it.
+  if (uris.length) await vscode.commands.executeCommand('stThink.results.focus');
+  const opened: ResultsFile[] = [];
+  for (const uri of uris) opened.push(await store.open(uri));
+  // Each results file's re-runs file opens beside it (its records show under theirs in the tree).
+  for (const f of [...opened]) {
+    const companion = reruns.companionOf(f);
+    if (companion && !store.get(companion)) await store.open(companion, { background: true });
+  }
+  const last = opened[opened.length - 1];
+  if (last) {
+    await view.reveal(tree.fileNode(last), { expand: true, select: false, focus: false }).then(undefined, () => undefined);
+  }
+  return opened;
+}
+
+/** The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample). */
+export async function openAutoOpen(ctx: OpenContext): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const paths = vscode.workspace.getConfiguration('stThink', folder).get<string[]>('autoOpen', []);
+  const uris = paths.map((p) => (p.startsWith('/') || !folder ? vscode.Uri.file(p) : vscode.Uri.joinPath(folder.uri, p)));
+  if (uris.length) await openResultsFiles(ctx, uris);
+}
+
+async function switchScoringRule(ctx: Pick<CommandContext, 'store'>): Promise<void> {
+  const pick = await vscode.window.showQuickPick(
+    RULES.map((r) => ({
+      label: r,
+      picked: r === ctx.store.rule,
+      description: r === 'mcq_infer' ? 'inference scripts: letter extraction' : 'training reward: first character of <answer>',
+    })),
+    { placeHolder: 'Scoring rule for the tree and the status bar' },
+  );
+  if (pick) await vscode.workspace.getConfiguration('stThink').update('scoringRule', pick.label as ScoringRule, vscode.ConfigurationTarget.Global);
+}
+
+export function registerResultsCommands(ctx: OpenContext & Pick<CommandContext, 'args'>): vscode.Disposable[] {
+  const { store, args } = ctx;
+  return [
+    vscode.commands.registerCommand('stThink.openResultsFile', async (uri?: unknown, all?: unknown) => {
+      const uris = urisOf(uri, all) ?? (await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Open in ST-Think', filters: RESULTS_FILTERS }));
+      if (uris?.length) await openResultsFiles(ctx, uris);
+    }),
+    vscode.commands.registerCommand('stThink.openInStThink', async (uri?: unknown, all?: unknown) => {
+      const editor = vscode.window.activeTextEditor;
+      const uris = urisOf(uri, all) ?? (editor ? [editor.document.uri] : []);
+      if (uris.length) await openResultsFiles(ctx, uris);
+    }),
+    vscode.commands.registerCommand('stThink.closeResultsFile', async (arg: unknown) => {
+      const file = await args.file(arg);
+      if (file) store.close(file);
+    }),
+    vscode.commands.registerCommand('stThink.reindexFile', async (arg: unknown) => {
+      const file = await args.file(arg);
+      if (file) await store.reindex(file);
+    }),
+    vscode.commands.registerCommand('stThink.switchScoringRule', () => switchScoringRule(ctx)),
+  ];
+}
