@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { compareRuns, countedEntries, pairRuns, type Comparison } from '../core/compare/compare';
 import type { ResultsIndex } from '../core/indexer';
+import { Disposable } from './dispose';
 import type { ResultsFile, ResultsStore } from './store';
 import type { PairTarget } from './tracePanel';
 
@@ -55,16 +56,16 @@ export class ComparisonSession {
   }
 }
 
-export class Comparisons implements vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<void>();
+export class Comparisons extends Disposable {
+  private readonly emitter = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.emitter.event;
   private sessions: ComparisonSession[] = [];
   /** The comparison Next / Previous Flip step through: the last one opened or used. */
   active: ComparisonSession | undefined;
-  private readonly sub: vscode.Disposable;
 
   constructor(private readonly store: ResultsStore) {
-    this.sub = store.onDidChange(() => this.prune());
+    super();
+    this._register(store.onDidChange(() => this.prune()));
   }
 
   get list(): readonly ComparisonSession[] {
@@ -125,11 +126,6 @@ export class Comparisons implements vscode.Disposable {
   private changed(): void {
     this.emitter.fire();
     void vscode.commands.executeCommand('setContext', 'stThink.hasComparison', this.sessions.length > 0);
-  }
-
-  dispose(): void {
-    this.sub.dispose();
-    this.emitter.dispose();
   }
 }
 

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { isEmptyFilter, searchText, visibleEntries, type ResultsFilter } from '../core/filter';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/indexer';
 import type { ScoringRule } from '../core/schemas';
+import { Disposable } from './dispose';
 
 export type FileState =
   | { kind: 'indexing'; done: number; total: number }
@@ -39,14 +40,16 @@ export class ResultsFile {
   }
 }
 
-export class ResultsStore implements vscode.Disposable {
+export class ResultsStore extends Disposable {
   /** dist/index-worker.js: large JSONL files are indexed in two halves at once. */
-  constructor(private readonly workerScript?: string) {}
+  constructor(private readonly workerScript?: string) {
+    super();
+  }
 
   private readonly files = new Map<string, ResultsFile>();
-  private readonly changed = new vscode.EventEmitter<ResultsFile | undefined>();
+  private readonly changed = this._register(new vscode.EventEmitter<ResultsFile | undefined>());
   readonly onDidChange = this.changed.event;
-  readonly diagnostics = vscode.languages.createDiagnosticCollection('st-think');
+  readonly diagnostics = this._register(vscode.languages.createDiagnosticCollection('st-think'));
   private filterValue: ResultsFilter = {};
   /** The file the user last worked with: the status bar shows it. */
   active: ResultsFile | undefined;
@@ -295,9 +298,8 @@ export class ResultsStore implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'stThink.hasResults', this.files.size > 0);
   }
 
-  dispose(): void {
+  override dispose(): void {
     for (const f of this.files.values()) this.unwatch(f);
-    this.diagnostics.dispose();
-    this.changed.dispose();
+    super.dispose();
   }
 }

@@ -177,6 +177,20 @@ describe('Results tree in a real extension host', function () {
     assert.equal(file.visible.length, 126);
   });
 
+  it('refuses a stThink.setFilter argument that is not a filter, saying which field is wrong', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    await vscode.commands.executeCommand('stThink.setFilter', { directions: ['reverse'] });
+    const shown = file.visible.length;
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand('stThink.setFilter', { outcomes: ['wrong'] })),
+      /stThink\.setFilter: not a results filter \(outcomes\.0: .*expected \{ outcomes\?/,
+    );
+    await assert.rejects(Promise.resolve(vscode.commands.executeCommand('stThink.setFilter', { direction: ['reverse'] })), /direction/);
+    assert.deepEqual(a.store.filter, { directions: ['reverse'] }, 'a refused filter leaves the filter as it was');
+    assert.equal(file.visible.length, shown);
+  });
+
   it('steps through incorrect records into the trace view; a missing video shows the paths tried', async () => {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
     await vscode.commands.executeCommand('stThink.nextIncorrect');
@@ -308,6 +322,20 @@ describe('Results tree in a real extension host', function () {
     });
     assert.equal(ed.selection.active.line, entry.line - 1);
     assert.equal(JSON.parse(ed.document.lineAt(entry.line - 1).text).id, entry.id);
+  });
+
+  it('a record command given a record document\'s URI (an editor title) works on that record', async () => {
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const file = a.store.list[0];
+    const [first, second] = [file.index!.entries[10], file.index!.entries[20]];
+    await vscode.commands.executeCommand('stThink.showRecordAsText', a.tree.recordNode(file, first));
+    const doc = (await waitFor('a record editor', () => {
+      const e = vscode.window.activeTextEditor;
+      return e?.document.uri.scheme === 'st-think-record' ? e : undefined;
+    })).document;
+    await vscode.commands.executeCommand('stThink.showRecordAsText', a.tree.recordNode(file, second));
+    await vscode.commands.executeCommand('stThink.copyRecordAsJson', doc.uri);
+    assert.equal(JSON.parse(await vscode.env.clipboard.readText()).id, first.id, 'the URI\'s record, not the one shown last');
   });
 
   it('opens the summary webview', async () => {
