@@ -1,13 +1,12 @@
 /** The comparison view's renderer (text only, through textContent). */
-import type { ComparisonView, WebviewMessage } from '../core/protocol';
+import type { CompareWebviewMessage, ComparisonView } from '../core/protocol';
 import { button } from './toolkit';
 import { el } from './dom';
-
 
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
 const pts = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`);
 
-export function renderComparison(root: HTMLElement, c: ComparisonView, post: (m: WebviewMessage) => void): void {
+export function renderComparison(root: HTMLElement, c: ComparisonView, post: (m: CompareWebviewMessage) => void): void {
   root.replaceChildren();
   root.append(el('h1', 'Compare runs'), el('p', `A: ${c.a}`, 'path'), el('p', `B: ${c.b}`, 'path'));
   root.append(el('p', `${c.paired.toLocaleString()} pairs (by ${c.pairedBy === 'source' ? 'the record each re-run re-ran' : c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`));

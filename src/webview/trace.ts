@@ -2,17 +2,16 @@
  * The trace view's renderer: the frames the model saw beside its think/answer trace. All record text
  * goes in through textContent (trace text is untrusted); images only from webview URIs the host sent.
  */
+import { questionStem } from '../core/derive';
 import { describePreset } from '../core/frames/presets';
-import { alternativesNotes } from '../core/frames/samplers';
-import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
+import { alternativesNotes, SAMPLERS, type SamplerName } from '../core/frames/samplers';
+import type { FramesView, RerunView, TraceRecordView, TraceWebviewMessage } from '../core/protocol';
 import { NA_TEXT } from '../core/schemas';
 import { categoryText, el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
-type Post = (m: WebviewMessage) => void;
+type Post = (m: TraceWebviewMessage) => void;
 type SetState = (s: unknown) => void;
-
-
 
 export class TraceView {
   private record: TraceRecordView | undefined;
@@ -128,7 +127,7 @@ export class TraceView {
   private renderText(r: TraceRecordView): void {
     const t = this.textPane;
     t.replaceChildren();
-    t.append(el('h2', 'Question'), el('p', r.question.split(/\n\s*\n/)[0].replace(/\s*Options\s*:[\s\S]*$/i, '').trim(), 'question'));
+    t.append(el('h2', 'Question'), el('p', questionStem(r.question), 'question'));
     if (r.options.length) {
       const list = el('ol', undefined, 'options');
       for (const o of r.options) {
@@ -190,7 +189,7 @@ export class TraceView {
     if (!r) return;
     const bar = el('div', undefined, 'frames-bar');
     bar.append(
-      dropdown(['qwen2vl', 'internvl', 'uniform'], f?.sampler ?? r.sampler, (v) => this.post({ type: 'setSampler', sampler: v as 'qwen2vl' }), 'Frame sampler'),
+      dropdown([...SAMPLERS], f?.sampler ?? r.sampler, (v) => this.post({ type: 'setSampler', sampler: v as SamplerName }), 'Frame sampler'),
       checkbox('As the model saw them', this.modelSize, (c) => {
         this.modelSize = c;
         this.renderFrames();
