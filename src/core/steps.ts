@@ -3,7 +3,8 @@
  * {the opposite question}{its answer} And then think about {this question} Hence, {the answer}":
  * those three steps are labelled; other text is split into sentences.
  */
-export type StepKind = 'opposite' | 'this' | 'conclusion' | 'sentence';
+export const STEP_KINDS = ['opposite', 'this', 'conclusion', 'sentence'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
 
 export interface ReasoningStep {
   kind: StepKind;

@@ -4,7 +4,7 @@
  * side, as the user's settings say) lines sentences up.
  */
 import * as vscode from 'vscode';
-import { pairOpposites } from '../core/compare/compare';
+import { oppositeOf } from '../core/compare/compare';
 import { sentenceSpans } from '../core/compare/diff';
 import type { IndexEntry } from '../core/indexer';
 import { analyse } from '../core/derive';
@@ -47,15 +47,9 @@ export async function openChainDiff(left: { file: ResultsFile; entry: IndexEntry
 
 /**
  * The same video's question in the same category, asked in the other direction, as the core pairs
- * them for the consistency count (pairOpposites): the k-th forward question on a video and category
- * with the k-th reverse one, by the index's category (an action question worded as a landmark one
- * finds the reverse action question).
+ * them for the consistency count (oppositeOf). Unlike the consistency count, which pairs scored
+ * questions only, every question is paired here: an unscored one still has its opposite to show.
  */
 export function oppositeDirection(file: ResultsFile, entry: IndexEntry): IndexEntry | undefined {
-  const same = (file.index?.entries ?? []).filter((e) => e.video === entry.video && e.category === entry.category);
-  for (const [fwd, rev] of pairOpposites(same)) {
-    if (fwd === entry) return rev;
-    if (rev === entry) return fwd;
-  }
-  return undefined;
+  return oppositeOf(file.index?.entries ?? [], entry);
 }

@@ -1,40 +1,40 @@
 /**
- * Ownership of disposables: a class that holds resources extends `Disposable` and registers each one
- * as it makes it, so disposing the owner disposes them all, once, newest first.
+ * A base for objects that own VS Code disposables: register each one as it is made, and dispose()
+ * releases them all once, the last registered first.
  */
 import type * as vscode from 'vscode';
 
-/** Disposes each of `ds`; one that throws does not stop the others (the first error is rethrown after). */
+/** Disposes each of `ds`, the last first; one that throws does not stop the others. */
 export function disposeAll(ds: Iterable<vscode.Disposable>): void {
-  let first: unknown;
-  let failed = false;
-  for (const d of ds) {
+  const list = [...ds];
+  const errors: unknown[] = [];
+  for (let i = list.length - 1; i >= 0; i--) {
     try {
-      d.dispose();
+      list[i].dispose();
     } catch (e) {
-      if (!failed) first = e;
-      failed = true;
+      errors.push(e);
     }
   }
-  if (failed) throw first;
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, 'Several disposables failed to dispose');
 }
 
 export abstract class Disposable implements vscode.Disposable {
   private disposed = false;
   private readonly owned: vscode.Disposable[] = [];
 
-  /** Takes `d` to dispose with this object; one registered after disposal is disposed at once. */
+  /** Owns `d`: disposed with this object (at once when this one is already disposed). */
   protected _register<T extends vscode.Disposable>(d: T): T {
     if (this.disposed) d.dispose();
     else this.owned.push(d);
     return d;
   }
 
-  /** Disposes what was registered, newest first; later calls do nothing. */
+  /** Releases what was registered, the last first; a second call does nothing. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const owned = this.owned.splice(0).reverse();
+    const owned = this.owned.splice(0);
     disposeAll(owned);
   }
 

@@ -7,10 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { analyse } from '../core/derive';
-import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
-import { resolveVideo } from '../core/frames/resolve';
+import type { SamplerName } from '../core/frames/samplers';
 import type { IndexEntry } from '../core/indexer';
 import { DTYPES, inspectModelFolder, readGenerationConfig, type ModelDtype, type ModelFolder } from '../core/model/folder';
 import {
@@ -35,8 +33,10 @@ import { CUDA_HELP, type ProviderPreference } from '../core/model/session';
 import type { RerunView } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
 import { reasoningSteps } from '../core/steps';
+import { analysePartial } from '../core/streaming';
+import { framesInOrder, prepareFrames, samplerSetting } from './frames';
 import type { ResultsFile, ResultsStore } from './store';
-import { frameParams, framePresetSetting, sameTarget, TracePanel, videoRootsFor, type TraceHost, type TraceTarget } from './tracePanel';
+import { sameTarget, TracePanel, type TraceHost, type TraceTarget } from './tracePanel';
 
 export type RerunChoice = RerunMode | 'both';
 
@@ -135,6 +135,75 @@ interface Plan {
 
 class UserError extends Error {}
 
+/** How a batch of re-runs went. */
+export interface Tally {
+  done: number;
+  skipped: number;
+  failed: number;
+  cancelled: boolean;
+}
+
+/** What every record of a batch shares. */
+interface Batch {
+  file: ResultsFile;
+  outFile: string;
+  runner: Rerunner;
+  generation: EffectiveGeneration;
+  /** The re-runs the re-runs file already holds (rerunKey). */
+  have: Set<string>;
+  signal: AbortSignal;
+  tally: Tally;
+}
+
+const CHOOSE_MODEL_FOLDER = 'Choose Model Folder…';
+
+/** Says `message` (a warning or an error), offering Choose Model Folder… when `offer` (it runs on a click). */
+function sayOfferingModelFolder(severity: 'warning' | 'error', message: string, offer = true): void {
+  const say = severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+  void say(message, ...(offer ? [CHOOSE_MODEL_FOLDER] : [])).then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
+}
+
+/** Is this error about the model folder (so choosing another is the way out)? */
+function aboutModelFolder(e: unknown): boolean {
+  return e instanceof UserError && /model folder/i.test(e.message);
+}
+
+/** What a re-run of `source` with `prompt` is: the record, the frames, the model and the generation settings. */
+function rerunContext(
+  source: TraceRecord,
+  sourceFile: string,
+  prompt: RerunPrompt,
+  frames: RerunFrames,
+  runner: Rerunner,
+  generation: EffectiveGeneration,
+): RerunContext {
+  return {
+    source,
+    sourceFile,
+    mode: prompt.mode,
+    prompt,
+    frames: frames.facts,
+    model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype },
+    provider: runner.provider,
+    fallback: runner.fallback,
+    generation: generation.settings,
+    generationSources: generation.sources,
+  };
+}
+
+/** The frames a re-run sends to the model, as files in order, and what the re-runs file says of them. */
+interface RerunFrames {
+  files: string[];
+  facts: RerunContext['frames'];
+}
+
+/** What a run's streamed or final text says: its steps, answer and verdicts so far. */
+function runAnalysis(text: string, record: TraceRecord): Pick<RerunView['runs'][number], 'steps' | 'answer' | 'mcq_infer' | 'grpo_reward' | 'formatValid'> {
+  // While streaming the think block is still open: its steps so far.
+  const a = analysePartial({ response: text, gold: record.gold, category: record.category });
+  return { steps: a.think ? reasoningSteps(a.think) : [], answer: a.answer, mcq_infer: a.mcq_infer, grpo_reward: a.grpo_reward, formatValid: a.format === 'valid' };
+}
+
 export class RerunService implements vscode.Disposable {
   private readonly plans = new Map<TracePanel, Plan>();
   private loaded: { key: string; runner: Promise<Rerunner> } | undefined;
@@ -157,7 +226,7 @@ export class RerunService implements vscode.Disposable {
         const s = settings();
         if (!s.modelPath) return;
         const r = inspectModelFolder(s.modelPath, s.dtype);
-        if (!r.ok) void vscode.window.showWarningMessage(`ST-Think: the model folder ${s.modelPath} cannot be used: ${r.problems.join('; ')}.`, 'Choose Model Folder…').then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
+        if (!r.ok) sayOfferingModelFolder('warning', `ST-Think: the model folder ${s.modelPath} cannot be used: ${r.problems.join('; ')}.`);
       }),
     );
   }
@@ -288,66 +357,13 @@ export class RerunService implements vscode.Disposable {
         providerNote: runner.fallback ? `${runner.fallback}. Running on the CPU. ${CUDA_HELP}` : undefined,
         message: 'Extracting the frames…',
       });
-      const frames = await this.frames(plan.panel, plan.target, plan.record, abort.signal);
+      const frames = await this.frames(plan.target.file, plan.record, plan.panel.samplerFor(plan.record), abort.signal);
       this.update(plan, { state: 'running', message: undefined, inputPath: undefined });
       const outFile = this.rerunsFileOf(plan.target.file.path);
       for (let i = 0; i < plan.prompts.length; i++) {
         if (abort.signal.aborted) break;
-        const prompt = plan.prompts[i];
-        let text = prompt.assistantPrefix;
-        let tokens = 0;
-        const started = performance.now();
-        let firstTokenMs: number | undefined;
-        let last = 0;
-        const show = (force = false) => {
-          const now = performance.now();
-          if (!force && now - last < 60) return;
-          last = now;
-          const runs = [...plan.view.runs];
-          runs[i] = { ...runs[i], state: 'running', text, tokens, firstTokenMs, ...this.analysis(text, plan.record) };
-          this.update(plan, { runs });
-        };
-        show(true);
-        const ctx: RerunContext = {
-          source: plan.record,
-          sourceFile: plan.target.file.path,
-          mode: prompt.mode,
-          prompt,
-          frames: frames.facts,
-          model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype },
-          provider: runner.provider,
-          fallback: runner.fallback,
-          generation: generation.settings,
-          generationSources: generation.sources,
-        };
-        const { output, record } = await runAndSave(runner, {
-          ...ctx,
-          frameFiles: frames.files,
-          outFile,
-          signal: abort.signal,
-          onText: (t, n) => {
-            text += t;
-            tokens = n;
-            firstTokenMs ??= performance.now() - started;
-            show();
-          },
-        });
-        const runs = [...plan.view.runs];
-        runs[i] = {
-          ...runs[i],
-          state: output.stopped === 'cancelled' ? 'cancelled' : 'done',
-          text: output.response,
-          tokens: output.timings.newTokens,
-          firstTokenMs: output.timings.firstTokenMs,
-          tokensPerSecond: output.timings.tokensPerSecond,
-          savedTo: record ? outFile : undefined,
-          ...this.analysis(output.response, plan.record),
-        };
-        this.update(plan, { runs, inputPath: output.inputPath });
-        if (record) {
-          this.written.add(outFile);
-          this.log.appendLine(`${new Date().toISOString()} ${plan.record.id} ${prompt.mode}: ${output.timings.newTokens} tokens, first token ${output.timings.firstTokenMs.toFixed(0)} ms, ${output.timings.tokensPerSecond.toFixed(1)} tokens/s on ${runner.provider} → ${outFile}`);
-        }
+        const ctx = rerunContext(plan.record, plan.target.file.path, plan.prompts[i], frames, runner, generation);
+        await this.runMode(plan, i, ctx, runner, { frameFiles: frames.files, outFile, signal: abort.signal });
       }
       const cancelled = abort.signal.aborted;
       this.update(plan, { state: cancelled ? 'cancelled' : 'done', message: cancelled ? 'Stopped: the stopped run was not saved.' : undefined });
@@ -357,22 +373,52 @@ export class RerunService implements vscode.Disposable {
       const msg = e instanceof UserError ? e.message : `The re-run failed: ${(e as Error).message}`;
       if (!(e instanceof UserError)) this.log.appendLine(`${new Date().toISOString()} ${plan.record.id}: ${(e as Error).stack ?? e}`);
       this.update(plan, { state: abort.signal.aborted ? 'cancelled' : 'error', message: msg });
-      if (e instanceof UserError && /model folder/i.test(msg)) {
-        void vscode.window.showErrorMessage(`ST-Think: ${msg}`, 'Choose Model Folder…').then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
-      }
+      if (aboutModelFolder(e)) sayOfferingModelFolder('error', `ST-Think: ${msg}`);
     } finally {
       plan.abort = undefined;
     }
   }
 
-  private analysis(text: string, record: TraceRecord): Pick<RerunView['runs'][number], 'steps' | 'answer' | 'mcq_infer' | 'grpo_reward' | 'formatValid'> {
-    const a = analyse({ response: text, gold: record.gold, category: record.category });
-    // While streaming the think block is still open: its steps so far.
-    const open = text.indexOf('<think>');
-    const close = text.indexOf('</think>');
-    const think = a.think ?? (open >= 0 ? text.slice(open + 7, close >= 0 ? close : undefined) : undefined);
-    const partialAnswer = a.answer ?? (text.includes('<answer>') ? text.slice(text.indexOf('<answer>') + 8) : undefined);
-    return { steps: think ? reasoningSteps(think) : [], answer: partialAnswer, mcq_infer: a.mcq_infer, grpo_reward: a.grpo_reward, formatValid: a.format === 'valid' };
+  /** Run `i` of a plan: streamed into the panel (at most one update per 60 ms), then its result, saved. */
+  private async runMode(plan: Plan, i: number, ctx: RerunContext, runner: Rerunner, io: { frameFiles: string[]; outFile: string; signal: AbortSignal }): Promise<void> {
+    let text = ctx.prompt.assistantPrefix;
+    let tokens = 0;
+    const started = performance.now();
+    let firstTokenMs: number | undefined;
+    let last = 0;
+    const show = (force = false) => {
+      const now = performance.now();
+      if (!force && now - last < 60) return;
+      last = now;
+      const runs = [...plan.view.runs];
+      runs[i] = { ...runs[i], state: 'running', text, tokens, firstTokenMs, ...runAnalysis(text, plan.record) };
+      this.update(plan, { runs });
+    };
+    show(true);
+    const onText = (t: string, n: number) => {
+      text += t;
+      tokens = n;
+      firstTokenMs ??= performance.now() - started;
+      show();
+    };
+    const { output, record } = await runAndSave(runner, { ...ctx, ...io, onText });
+    const runs = [...plan.view.runs];
+    runs[i] = {
+      ...runs[i],
+      state: output.stopped === 'cancelled' ? 'cancelled' : 'done',
+      text: output.response,
+      tokens: output.timings.newTokens,
+      firstTokenMs: output.timings.firstTokenMs,
+      tokensPerSecond: output.timings.tokensPerSecond,
+      savedTo: record ? io.outFile : undefined,
+      ...runAnalysis(output.response, plan.record),
+    };
+    this.update(plan, { runs, inputPath: output.inputPath });
+    if (record) {
+      this.written.add(io.outFile);
+      const t = output.timings;
+      this.log.appendLine(`${new Date().toISOString()} ${plan.record.id} ${ctx.mode}: ${t.newTokens} tokens, first token ${t.firstTokenMs.toFixed(0)} ms, ${t.tokensPerSecond.toFixed(1)} tokens/s on ${runner.provider} → ${io.outFile}`);
+    }
   }
 
   /** The model folder of the settings, checked; a clear error when unset or incomplete. */
@@ -404,24 +450,20 @@ export class RerunService implements vscode.Disposable {
   }
 
   /** The frames the trace view shows for the record (same sampler, same indices), as files in order. */
-  private async frames(panel: TracePanel | undefined, target: TraceTarget, record: TraceRecord, signal: AbortSignal): Promise<{ files: string[]; facts: RerunContext['frames'] }> {
-    const sampler = panel ? panel.samplerFor(record) : vscode.workspace.getConfiguration('stThink').get<'qwen2vl'>('frameSampler', 'qwen2vl');
-    if (!record.video) throw new UserError('This record has no video ("video" is empty): a re-run needs the frames the model saw.');
-    const resolved = resolveVideo(record.video, videoRootsFor(this.context, target.file));
-    if (!resolved.file) throw new UserError(`The re-run needs the frames the model saw, and the video was not found (paths tried: ${resolved.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`);
-    const paths = findFfmpeg({ ffmpeg: vscode.workspace.getConfiguration('stThink').get<string>('ffmpegPath') || undefined });
-    const preset = framePresetSetting();
-    const set = await extractFrames(resolved.file, frameParams(record, sampler, preset.name), { paths, cacheDir: TracePanel.cacheUri(this.context).fsPath, signal });
-    const byIndex = new Map(set.frames.map((f) => [f.index, f]));
-    const files = set.indices.map((i) => {
-      const f = byIndex.get(i);
-      if (!f?.file) throw new UserError(`Frame ${i} of ${resolved.file} could not be decoded${f?.error ? `: ${f.error}` : ''}.`);
-      return f.file;
-    });
+  private async frames(file: ResultsFile, record: TraceRecord, sampler: SamplerName, signal: AbortSignal): Promise<RerunFrames> {
+    const job = prepareFrames(this.context, file, record, sampler);
+    if (job.kind === 'noVideo') throw new UserError('This record has no video ("video" is empty): a re-run needs the frames the model saw.');
+    if (job.kind === 'notFound') {
+      throw new UserError(`The re-run needs the frames the model saw, and the video was not found (paths tried: ${job.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`);
+    }
+    if (job.kind === 'noFfmpeg') throw new Error(job.message);
+    const set = await job.extract(signal);
+    const inOrder = framesInOrder(set);
+    if ('missing' in inOrder) throw new UserError(`Frame ${inOrder.missing} of ${job.video} could not be decoded${inOrder.error ? `: ${inOrder.error}` : ''}.`);
     // Qwen2-VL sees the frames at ST-R1's smart_resize of the source size (the frame preset's pixel
     // budget), whatever the sampler.
-    const size = modelFrameSize('qwen2vl', { width: set.probe.width, height: set.probe.height }, preset.maxPixels)!;
-    return { files, facts: { sampler, indices: set.indices, width: size.width, height: size.height, video: resolved.file } };
+    const size = modelFrameSize('qwen2vl', { width: set.probe.width, height: set.probe.height }, job.preset.maxPixels)!;
+    return { files: inOrder.files, facts: { sampler, indices: set.indices, width: size.width, height: size.height, video: job.video } };
   }
 
   /** The re-runs file in the Results tree (opened beside its results file, or its new lines picked up). */
@@ -477,12 +519,12 @@ export class RerunService implements vscode.Disposable {
   }
 
   /** Re-run Filtered Records…: every visible record of a file, with progress, cancel and resume. */
-  async rerunFiltered(file: ResultsFile, choice: RerunChoice, prefixStyle?: PrefixStyle): Promise<{ done: number; skipped: number; failed: number; cancelled: boolean }> {
+  async rerunFiltered(file: ResultsFile, choice: RerunChoice, prefixStyle?: PrefixStyle): Promise<Tally> {
     const s = settings();
     const modes: RerunMode[] = choice === 'both' ? ['forward', 'reverse'] : [choice];
     const entries: IndexEntry[] = file.visible.slice();
     const outFile = this.rerunsFileOf(file.path);
-    const tally = { done: 0, skipped: 0, failed: 0, cancelled: false };
+    const tally: Tally = { done: 0, skipped: 0, failed: 0, cancelled: false };
     let model: ModelFolder;
     let generation: EffectiveGeneration;
     try {
@@ -490,8 +532,7 @@ export class RerunService implements vscode.Disposable {
       model = await this.modelFolder(s);
       generation = effectiveGeneration(s, model.generationConfig);
     } catch (e) {
-      const folder = /model folder/i.test((e as Error).message);
-      void vscode.window.showErrorMessage(`ST-Think: ${(e as Error).message}`, ...(folder ? ['Choose Model Folder…'] : [])).then((a) => a && vscode.commands.executeCommand('stThink.chooseModelFolder'));
+      sayOfferingModelFolder('error', `ST-Think: ${(e as Error).message}`, /model folder/i.test((e as Error).message));
       return tally;
     }
     await vscode.window.withProgress(
@@ -503,46 +544,14 @@ export class RerunService implements vscode.Disposable {
         this.setRunningContext(this.batches.size);
         try {
           const runner = await this.runner(model, s.provider);
-          const have = await rerunKeys(outFile);
+          const batch: Batch = { file, outFile, runner, generation, have: await rerunKeys(outFile), signal: abort.signal, tally };
           const step = 100 / Math.max(1, entries.length * modes.length);
+          const prompt = (record: TraceRecord, mode: RerunMode) => buildPrompt(record, mode, s.templates, prefixStyle ?? s.prefixStyle);
           for (const entry of entries) {
             if (abort.signal.aborted) break;
-            const target = { file, entry };
-            let record: TraceRecord;
-            let frames: Awaited<ReturnType<RerunService['frames']>> | undefined;
-            try {
-              record = (await file.index!.readRecord(entry)).record;
-            } catch (e) {
-              tally.failed += modes.length;
-              this.log.appendLine(`${file.path}:${entry.line}: ${(e as Error).message}`);
-              continue;
-            }
-            for (const mode of modes) {
-              if (abort.signal.aborted) break;
-              try {
-                const prompt = buildPrompt(record, mode, s.templates, prefixStyle ?? s.prefixStyle);
-                frames ??= await this.frames(undefined, target, record, abort.signal);
-                const ctx: RerunContext = {
-                  source: record, sourceFile: file.path, mode, prompt, frames: frames.facts,
-                  model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype }, provider: runner.provider, fallback: runner.fallback,
-                  generation: generation.settings, generationSources: generation.sources,
-                };
-                if (have.has(rerunKey(ctx))) {
-                  tally.skipped++;
-                } else {
-                  const { record: saved } = await runAndSave(runner, { ...ctx, frameFiles: frames.files, outFile, signal: abort.signal });
-                  if (saved) {
-                    tally.done++;
-                    this.written.add(outFile);
-                  }
-                }
-              } catch (e) {
-                if (abort.signal.aborted) break;
-                tally.failed++;
-                this.log.appendLine(`${file.path}:${entry.line} (${record.id}, ${mode}): ${(e as Error).message}`);
-              }
-              progress.report({ increment: step, message: `${tally.done} done · ${tally.skipped} already done · ${tally.failed} failed` });
-            }
+            await this.batchRecord(batch, entry, modes, prompt, () =>
+              progress.report({ increment: step, message: `${tally.done} done · ${tally.skipped} already done · ${tally.failed} failed` }),
+            );
           }
           tally.cancelled = abort.signal.aborted;
         } finally {
@@ -556,6 +565,43 @@ export class RerunService implements vscode.Disposable {
     const show = tally.failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(`ST-Think: ${summary}`, ...(tally.failed ? ['Show Log'] : [])).then((a) => a && this.log.show());
     return tally;
+  }
+
+  /** One record of a batch in each mode: skipped when already re-run with the same settings, else run and saved. */
+  private async batchRecord(b: Batch, entry: IndexEntry, modes: RerunMode[], prompt: (r: TraceRecord, m: RerunMode) => RerunPrompt, stepped: () => void): Promise<void> {
+    const { file, tally, signal } = b;
+    let record: TraceRecord;
+    let frames: RerunFrames | undefined;
+    try {
+      record = (await file.index!.readRecord(entry)).record;
+    } catch (e) {
+      tally.failed += modes.length;
+      this.log.appendLine(`${file.path}:${entry.line}: ${(e as Error).message}`);
+      return;
+    }
+    for (const mode of modes) {
+      if (signal.aborted) break;
+      try {
+        const p = prompt(record, mode);
+        // The batch follows the frame sampler setting (there is no view whose choice it could follow).
+        frames ??= await this.frames(file, record, samplerSetting(), signal);
+        const ctx = rerunContext(record, file.path, p, frames, b.runner, b.generation);
+        if (b.have.has(rerunKey(ctx))) {
+          tally.skipped++;
+        } else {
+          const { record: saved } = await runAndSave(b.runner, { ...ctx, frameFiles: frames.files, outFile: b.outFile, signal });
+          if (saved) {
+            tally.done++;
+            this.written.add(b.outFile);
+          }
+        }
+      } catch (e) {
+        if (signal.aborted) break;
+        tally.failed++;
+        this.log.appendLine(`${file.path}:${entry.line} (${record.id}, ${mode}): ${(e as Error).message}`);
+      }
+      stepped();
+    }
   }
 
   /** Choose Model Folder…: pick, check, and save to the (machine-scoped) setting. */

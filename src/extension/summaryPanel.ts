@@ -1,35 +1,29 @@
 /**
  * Show Summary: a webview with one table per file, per category and direction, under both rules.
- * The host posts only after the webview says `ready`, and re-posts when it becomes visible again
- * (VS Code drops messages to hidden webviews).
+ * The summary is computed when it is sent: after `ready`, when the panel becomes visible again, and
+ * when the file, the filter or the rule changes while it is visible.
  */
 import * as vscode from 'vscode';
 import { describeFilter } from '../core/filter';
-import { hostMessageSchema, webviewMessageSchema, type HostMessage } from '../core/protocol';
+import { summaryHostMessageSchema, summaryWebviewMessageSchema, type SummaryHostMessage, type SummaryWebviewMessage } from '../core/protocol';
 import { summarise } from '../core/summary';
 import type { ResultsFile, ResultsStore } from './store';
-import { webviewHtml } from './webviewHtml';
+import { panelOptions, WebviewPanel } from './webviewPanel';
 
-export class SummaryPanel implements vscode.Disposable {
+export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHostMessage> {
   static readonly viewType = 'stThink.summary';
   private static panels = new Map<string, SummaryPanel>();
-  private ready = false;
-  private readonly disposables: vscode.Disposable[] = [];
 
   static show(context: vscode.ExtensionContext, store: ResultsStore, file: ResultsFile): void {
     const key = file.uri.toString();
     const existing = SummaryPanel.panels.get(key);
     if (existing) {
       existing.panel.reveal();
-      existing.post();
+      existing.resend('summary');
       return;
     }
-    const panel = vscode.window.createWebviewPanel(
-      SummaryPanel.viewType,
-      `Summary: ${file.uri.path.split('/').pop()}`,
-      vscode.ViewColumn.Active,
-      { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'media')] },
-    );
+    const title = `Summary: ${file.uri.path.split('/').pop()}`;
+    const panel = vscode.window.createWebviewPanel(SummaryPanel.viewType, title, vscode.ViewColumn.Active, panelOptions(context.extensionUri));
     SummaryPanel.panels.set(key, new SummaryPanel(context, store, file, panel));
   }
 
@@ -37,37 +31,25 @@ export class SummaryPanel implements vscode.Disposable {
     context: vscode.ExtensionContext,
     private readonly store: ResultsStore,
     private readonly file: ResultsFile,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
   ) {
-    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, panel.title);
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => this.receive(raw)),
-      panel.onDidChangeViewState(() => panel.visible && this.post()),
-      panel.onDidDispose(() => this.dispose()),
-      store.onDidChange((f) => (f === undefined || f === file) && this.post()),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('stThink.scoringRule') && this.post()),
-    );
+    super(panel, context.extensionUri, panel.title, { name: 'the summary view', incoming: summaryWebviewMessageSchema, outgoing: summaryHostMessageSchema });
+    this._register({ dispose: () => SummaryPanel.panels.delete(file.uri.toString()) });
+    this._register(store.onDidChange((f) => (f === undefined || f === file) && this.resend('summary')));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('stThink.scoringRule') && this.resend('summary')));
+    this.keep('summary', () => this.summary());
   }
 
-  private receive(raw: unknown): void {
-    const msg = webviewMessageSchema.safeParse(raw);
-    if (!msg.success) {
-      console.warn('ST-Think: dropped an invalid message from the summary webview', msg.error.issues[0]);
-      return;
-    }
-    if (msg.data.type === 'ready') {
-      this.ready = true;
-      this.post();
-    } else if (msg.data.type === 'setRule') {
-      void vscode.workspace.getConfiguration('stThink').update('scoringRule', msg.data.rule, vscode.ConfigurationTarget.Global);
-    }
+  protected receive(m: Exclude<SummaryWebviewMessage, { type: 'ready' }>): void {
+    if (m.type === 'setRule') void vscode.workspace.getConfiguration('stThink').update('scoringRule', m.rule, vscode.ConfigurationTarget.Global);
   }
 
-  private post(): void {
+  /** The file's summary under both rules, as filtered now (nothing while it is not indexed). */
+  private summary(): SummaryHostMessage | undefined {
     const idx = this.file.index;
-    if (!this.ready || !this.panel.visible || !idx) return;
+    if (!idx) return undefined;
     const entries = this.file.visible;
-    const message: HostMessage = {
+    return {
       type: 'summary',
       title: this.file.path,
       filter: describeFilter(this.store.filter),
@@ -77,12 +59,5 @@ export class SummaryPanel implements vscode.Disposable {
         grpo_reward: summarise(this.file.path, entries, idx.problemCount, 'grpo_reward'),
       },
     };
-    void this.panel.webview.postMessage(hostMessageSchema.parse(message));
-  }
-
-  dispose(): void {
-    SummaryPanel.panels.delete(this.file.uri.toString());
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
   }
 }

@@ -5,28 +5,32 @@
  * when the panel becomes visible again (VS Code drops messages to hidden webviews).
  */
 import * as vscode from 'vscode';
-import { extractFrames, findFfmpeg } from '../core/frames/extract';
-import { modelFrameSize } from '../core/frames/modelSize';
-import { DEFAULT_FRAME_PRESET, frameParams, framePreset, ownFrameParams, type FramePreset, type FramePresetName } from '../core/frames/presets';
-import { resolveVideo } from '../core/frames/resolve';
-import { planFramesWithAlternatives, SAMPLERS, type SamplerName } from '../core/frames/samplers';
-import { chainDiffStats, diffChains } from '../core/compare/diff';
 import { categorySource } from '../core/categories';
+import { chainDiffStats, diffChains } from '../core/compare/diff';
 import { goldLetter } from '../core/derive';
+import type { FrameSet } from '../core/frames/extract';
+import { modelFrameSize } from '../core/frames/modelSize';
+import { ownFrameParams } from '../core/frames/presets';
+import { planFramesWithAlternatives, type SamplerName } from '../core/frames/samplers';
 import type { IndexEntry } from '../core/indexer';
 import {
-  hostMessageSchema,
-  webviewMessageSchema,
+  traceHostMessageSchema,
+  traceWebviewMessageSchema,
   type FramesView,
-  type HostMessage,
+  type Navigation,
+  type PairMessage,
   type RerunView,
+  type Side,
+  type TraceHostMessage,
   type TraceRecordView,
+  type TraceWebviewMessage,
 } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
 import { reasoningSteps } from '../core/steps';
 import { openChainDiff } from './chainDiff';
+import { frameCacheUri, frameSettings, locateVideoFolder, prepareFrames, samplerFor, type FramesJob } from './frames';
 import type { ResultsFile, ResultsStore } from './store';
-import { webviewHtml } from './webviewHtml';
+import { panelOptions, WebviewPanel } from './webviewPanel';
 
 export interface TraceTarget {
   file: ResultsFile;
@@ -45,8 +49,6 @@ export interface PairTarget {
   step?: (delta: 1 | -1) => PairTarget | undefined;
 }
 
-type Slot = 'a' | 'b';
-
 export interface TraceHost {
   context: vscode.ExtensionContext;
   store: ResultsStore;
@@ -63,30 +65,9 @@ export interface TraceHost {
   };
 }
 
-export { frameParams };
-
-/** The frame preset of the settings: as at inference (the default) or as trained with GRPO. */
-export function framePresetSetting(): FramePreset & { name: FramePresetName } {
-  return framePreset(vscode.workspace.getConfiguration('stThink').get<string>('framePreset', DEFAULT_FRAME_PRESET));
-}
-
 /** The same record of the same opening of a file. */
 export function sameTarget(a: TraceTarget | undefined, b: TraceTarget | undefined): boolean {
   return !!a && !!b && a.file === b.file && a.entry.line === b.entry.line;
-}
-
-/** Where the videos of a results file are looked for: the folder located for it, then videoRoots. */
-export function videoRootsFor(context: vscode.ExtensionContext, file: ResultsFile): string[] {
-  const cfg = vscode.workspace.getConfiguration('stThink').get<string[]>('videoRoots', []);
-  const remembered = context.workspaceState.get<Record<string, string>>(VIDEO_FOLDERS_KEY, {})[file.uri.toString()];
-  return remembered ? [remembered, ...cfg] : cfg;
-}
-
-const VIDEO_FOLDERS_KEY = 'stThink.videoFolders';
-/** The settings that decide a record's frames, as one comparable string. */
-function frameSettings(): string {
-  const c = vscode.workspace.getConfiguration('stThink');
-  return JSON.stringify([c.get('videoRoots'), c.get('ffmpegPath'), c.get('frameSampler'), c.get('framePreset')]);
 }
 
 /** What the webview saves of a pair, for the serializer. */
@@ -100,20 +81,33 @@ interface SavedPair {
   title: string;
 }
 
-export class TracePanel implements vscode.Disposable {
+/** What the webview saves, for the serializer: a record (file and line) or a pair. */
+type SavedState = { file?: string; line?: number; pinned?: boolean; pair?: SavedPair } | undefined;
+
+/** A record as the trace view shows it, what it was made from, and its chain (think, else the response). */
+interface Shown {
+  record: TraceRecord;
+  view: TraceRecordView;
+  chain: string;
+  sampler: SamplerName;
+}
+
+/** The state keys of the trace view: the record or pair, the re-run section, each side's frames. */
+const VIEW = 'view';
+const RERUN = 'rerun';
+const FRAMES = { a: 'frames:a', b: 'frames:b' } as const;
+
+export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessage> {
   static readonly viewType = 'stThink.trace';
   private static preview: TracePanel | undefined;
   static readonly all = new Set<TracePanel>();
 
-  private ready = false;
   private pinned = false;
   private samplerOverride: SamplerName | undefined;
-  private traceMessage: HostMessage | undefined;
-  private readonly framesMessages: { a?: HostMessage; b?: HostMessage } = {};
+  private traceMessage: Extract<TraceHostMessage, { type: 'trace' | 'pair' }> | undefined;
   private readonly framesJobs: { a?: AbortController; b?: AbortController } = {};
   /** Bumped by each load: a frames job of an earlier one posts nothing. */
   private generation = 0;
-  private readonly disposables: vscode.Disposable[] = [];
   private frameSettings = frameSettings();
   /** The record shown (single mode). */
   target: TraceTarget | undefined;
@@ -128,7 +122,7 @@ export class TracePanel implements vscode.Disposable {
     return this.traceMessage?.type === 'trace' ? this.traceMessage.record : undefined;
   }
   /** The last pair message posted (for tests). */
-  lastPair: Extract<HostMessage, { type: 'pair' }> | undefined;
+  lastPair: PairMessage | undefined;
   /** The re-run section: what it shows, and for which record. */
   lastRerun: RerunView | undefined;
   private rerunTarget: TraceTarget | undefined;
@@ -153,67 +147,54 @@ export class TracePanel implements vscode.Disposable {
   private static previewPanel(host: TraceHost, preserveFocus: boolean): TracePanel {
     let p = TracePanel.preview;
     if (!p) {
-      const panel = vscode.window.createWebviewPanel(TracePanel.viewType, 'Trace', { viewColumn: vscode.ViewColumn.Active, preserveFocus }, TracePanel.options(host.context));
-      p = new TracePanel(host, panel);
+      const column = { viewColumn: vscode.ViewColumn.Active, preserveFocus };
+      p = new TracePanel(host, vscode.window.createWebviewPanel(TracePanel.viewType, 'Trace', column, TracePanel.options(host.context)));
       TracePanel.preview = p;
     } else p.panel.reveal(undefined, preserveFocus);
     return p;
   }
 
   static options(context: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'media'), TracePanel.cacheUri(context)],
-    };
+    return panelOptions(context.extensionUri, [TracePanel.cacheUri(context)]);
   }
 
   static cacheUri(context: vscode.ExtensionContext): vscode.Uri {
-    return vscode.Uri.joinPath(context.globalStorageUri, 'frames');
+    return frameCacheUri(context);
   }
 
   /** Restores a panel after a reload: its state names the results file and line. */
   static serializer(host: TraceHost): vscode.WebviewPanelSerializer {
     return {
       async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-        const s = state as { file?: string; line?: number; pinned?: boolean; pair?: SavedPair } | undefined;
+        const s = state as SavedState;
         panel.webview.options = TracePanel.options(host.context);
         const p = new TracePanel(host, panel);
         if (s?.pinned) p.pinned = true;
         else if (!TracePanel.preview) TracePanel.preview = p;
-        const at = async (path: string, line: number): Promise<TraceTarget | undefined> => {
-          const file = await host.store.open(vscode.Uri.file(path));
-          const entry = file.index?.entries.find((e) => e.line === line);
-          return entry && { file, entry };
-        };
-        if (s?.pair) {
-          const { pair } = s;
-          const a = await at(pair.fileA, pair.lineA);
-          const b = await at(pair.fileB, pair.lineB);
-          if (a && b) await p.loadPair({ a, b, labelA: pair.labelA, labelB: pair.labelB, title: pair.title });
-          return;
-        }
-        if (!s?.file || !s.line) return;
-        const t = await at(s.file, s.line);
-        if (t) await p.load(t);
+        await p.restore(s);
       },
     };
   }
 
   private constructor(
     private readonly host: TraceHost,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
   ) {
+    super(panel, host.context.extensionUri, 'Trace', { name: 'the trace view', incoming: traceWebviewMessageSchema, outgoing: traceHostMessageSchema });
     TracePanel.all.add(this);
-    panel.webview.html = webviewHtml(panel.webview, host.context.extensionUri, 'Trace');
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => void this.receive(raw)),
-      panel.onDidChangeViewState(() => panel.visible && this.flush()),
-      panel.onDidDispose(() => this.dispose()),
-      // Where videos are, which ffmpeg and which sampler: a change shows the record's frames anew,
-      // so setting videoRoots after "Video not found" brings the frames without another click.
-      // Values are compared rather than trusting affectsConfiguration: user settings that reach a
-      // remote extension host late (code-server, after a reload) arrive in an event that names no key.
+    this._register({
+      dispose: () => {
+        this.framesJobs.a?.abort();
+        this.framesJobs.b?.abort();
+        TracePanel.all.delete(this);
+        if (TracePanel.preview === this) TracePanel.preview = undefined;
+      },
+    });
+    // Where videos are, which ffmpeg and which sampler: a change shows the record's frames anew,
+    // so setting videoRoots after "Video not found" brings the frames without another click.
+    // Values are compared rather than trusting affectsConfiguration: user settings that reach a
+    // remote extension host late (code-server, after a reload) arrive in an event that names no key.
+    this._register(
       vscode.workspace.onDidChangeConfiguration(() => {
         const now = frameSettings();
         if (now === this.frameSettings) return;
@@ -223,19 +204,28 @@ export class TracePanel implements vscode.Disposable {
     );
   }
 
-  private async receive(raw: unknown): Promise<void> {
-    const parsed = webviewMessageSchema.safeParse(raw);
-    if (!parsed.success) {
-      console.warn('ST-Think: dropped an invalid message from the trace view', parsed.error.issues[0]);
+  /** Shows what the webview saved before a reload (a record or a pair), when it is still there. */
+  private async restore(s: SavedState): Promise<void> {
+    const at = async (path: string, line: number): Promise<TraceTarget | undefined> => {
+      const file = await this.host.store.open(vscode.Uri.file(path));
+      const entry = file.index?.entries.find((e) => e.line === line);
+      return entry && { file, entry };
+    };
+    if (s?.pair) {
+      const { pair } = s;
+      const a = await at(pair.fileA, pair.lineA);
+      const b = await at(pair.fileB, pair.lineB);
+      if (a && b) await this.loadPair({ a, b, labelA: pair.labelA, labelB: pair.labelB, title: pair.title });
       return;
     }
-    const m = parsed.data;
+    if (!s?.file || !s.line) return;
+    const t = await at(s.file, s.line);
+    if (t) await this.load(t);
+  }
+
+  protected async receive(m: Exclude<TraceWebviewMessage, { type: 'ready' }>): Promise<void> {
     const t = this.target;
     switch (m.type) {
-      case 'ready':
-        this.ready = true;
-        this.flush();
-        break;
       case 'navigate':
         if (this.pair) await this.stepPair(m.to === 'previous' || m.to === 'previousIncorrect' ? -1 : 1);
         else await this.navigate(m.to);
@@ -244,7 +234,7 @@ export class TracePanel implements vscode.Disposable {
         this.pin();
         break;
       case 'locateVideo':
-        await this.locateVideo();
+        if (t && (await locateVideoFolder(this.host.context, t.file))) await this.load(t);
         break;
       case 'openSource': {
         const at = this.pair ? this.pair[m.side ?? 'a'] : t;
@@ -273,9 +263,6 @@ export class TracePanel implements vscode.Disposable {
       case 'rerunDismiss':
         this.host.rerun?.dismiss(this);
         break;
-      case 'setRule':
-      case 'openPair':
-        break; // other views' messages: nothing to do here
       default:
         m satisfies never;
     }
@@ -305,7 +292,7 @@ export class TracePanel implements vscode.Disposable {
   }
 
   /** Previous / Next record, or Next / Previous Incorrect, in the tree's order and filter. */
-  async navigate(to: 'previous' | 'next' | 'nextIncorrect' | 'previousIncorrect'): Promise<boolean> {
+  async navigate(to: Navigation): Promise<boolean> {
     const t = this.target;
     if (!t) return false;
     const next = this.host.step(t, to === 'previous' || to === 'previousIncorrect' ? -1 : 1, to.endsWith('Incorrect'));
@@ -323,9 +310,9 @@ export class TracePanel implements vscode.Disposable {
     if (TracePanel.preview === this) TracePanel.preview = undefined;
     this.refreshTitle();
     const m = this.traceMessage;
-    if (m?.type === 'trace' || m?.type === 'pair') {
+    if (m) {
       this.traceMessage = { ...m, pinned: true };
-      this.post(this.traceMessage);
+      this.keep(VIEW, this.traceMessage);
     }
   }
 
@@ -344,14 +331,15 @@ export class TracePanel implements vscode.Disposable {
     this.lastPair = undefined;
     this.refreshTitle();
     if (!target.file.index) return;
-    const { record, view, sampler } = await this.recordView(target);
+    const shown = await this.recordView(target);
     if (gen !== this.generation) return;
-    this.traceMessage = { type: 'trace', record: view, position: this.host.position(target), pinned: this.pinned };
+    this.traceMessage = { type: 'trace', record: shown.view, position: this.host.position(target), pinned: this.pinned };
     // The webview state lets the serializer bring the panel back after a reload.
-    this.post(this.traceMessage);
-    this.post({ type: 'rerun', rerun: sameTarget(this.rerunTarget, target) ? (this.lastRerun ?? null) : null });
+    this.forget();
+    this.keep(VIEW, this.traceMessage);
+    this.keep(RERUN, () => ({ type: 'rerun', rerun: sameTarget(this.rerunTarget, this.target) ? (this.lastRerun ?? null) : null }));
     this.clearFrames('b');
-    await this.loadFrames('a', gen, target, record, sampler);
+    await this.loadFrames('a', gen, target, shown);
   }
 
   /** Shows (or, with undefined, hides) the re-run section for `target`. */
@@ -359,7 +347,7 @@ export class TracePanel implements vscode.Disposable {
     this.rerunTarget = view ? target : undefined;
     this.lastRerun = view;
     this.rerunPosts++;
-    if (!this.pair && sameTarget(this.target, target)) this.post({ type: 'rerun', rerun: view ?? null });
+    if (!this.pair && sameTarget(this.target, target)) this.resend(RERUN);
   }
 
   /** Show two records side by side with the diff of their reasoning chains. */
@@ -373,7 +361,7 @@ export class TracePanel implements vscode.Disposable {
     if (gen !== this.generation) return;
     const diff = diffChains(a.chain, b.chain);
     const sameVideo = a.record.video === b.record.video;
-    const m: Extract<HostMessage, { type: 'pair' }> = {
+    const m: PairMessage = {
       type: 'pair',
       title: pair.title,
       a: a.view,
@@ -387,25 +375,23 @@ export class TracePanel implements vscode.Disposable {
     };
     this.lastPair = m;
     this.traceMessage = m;
-    this.post(m);
+    this.forget();
+    this.keep(VIEW, m);
     if (sameVideo) this.clearFrames('b');
-    await Promise.all([
-      this.loadFrames('a', gen, pair.a, a.record, a.sampler),
-      sameVideo ? undefined : this.loadFrames('b', gen, pair.b, b.record, b.sampler),
-    ]);
+    await Promise.all([this.loadFrames('a', gen, pair.a, a), sameVideo ? undefined : this.loadFrames('b', gen, pair.b, b)]);
   }
 
-  private clearFrames(slot: Slot): void {
+  private clearFrames(slot: Side): void {
     this.framesJobs[slot]?.abort();
     this.framesJobs[slot] = undefined;
-    this.framesMessages[slot] = undefined;
+    this.forget(FRAMES[slot]);
     if (slot === 'b') this.lastFramesB = undefined;
   }
 
   /** A record as the webview shows it, and its reasoning chain (think, else the response). */
-  private async recordView(target: TraceTarget): Promise<{ record: TraceRecord; view: TraceRecordView; chain: string; sampler: SamplerName }> {
+  private async recordView(target: TraceTarget): Promise<Shown> {
     const { record, analysis } = await target.file.index!.readRecord(target.entry);
-    const sampler = this.sampler(record.frames?.sampler);
+    const sampler = this.samplerFor(record);
     const view: TraceRecordView = {
       id: record.id,
       file: target.file.path,
@@ -437,128 +423,80 @@ export class TracePanel implements vscode.Disposable {
 
   /** The sampler this panel uses for a record (the panel's choice, the record's, the setting). */
   samplerFor(record: TraceRecord): SamplerName {
-    return this.sampler(record.frames?.sampler);
+    return samplerFor(record, this.samplerOverride);
   }
 
-  private sampler(fromRecord: string | undefined): SamplerName {
-    if (this.samplerOverride) return this.samplerOverride;
-    if (fromRecord && (SAMPLERS as readonly string[]).includes(fromRecord)) return fromRecord as SamplerName;
-    return vscode.workspace.getConfiguration('stThink').get<SamplerName>('frameSampler', 'qwen2vl');
-  }
-
-  private videoRoots(file: ResultsFile): string[] {
-    return videoRootsFor(this.host.context, file);
-  }
-
-  private async locateVideo(): Promise<void> {
-    const t = this.target;
-    if (!t) return;
-    const pick = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use as Video Folder', title: `Where are the videos of ${t.file.uri.path.split('/').pop()}?` });
-    if (!pick?.[0]) return;
-    const all = { ...this.host.context.workspaceState.get<Record<string, string>>(VIDEO_FOLDERS_KEY, {}) };
-    all[t.file.uri.toString()] = pick[0].fsPath;
-    await this.host.context.workspaceState.update(VIDEO_FOLDERS_KEY, all);
-    await this.load(t);
-  }
-
-  private async loadFrames(slot: Slot, gen: number, target: TraceTarget, record: TraceRecord, sampler: SamplerName): Promise<void> {
-    const preset = framePresetSetting();
-    const params = frameParams(record, sampler, preset.name);
-    const video = record.video;
+  private async loadFrames(slot: Side, gen: number, target: TraceTarget, { record, sampler }: Shown): Promise<void> {
     this.framesJobs[slot]?.abort();
     const job = new AbortController();
     this.framesJobs[slot] = job;
     const stale = () => job.signal.aborted || gen !== this.generation;
     const post = (v: FramesView) => !stale() && this.postFrames(slot, v);
-    const base = { sampler, indices: [], frames: [], estimated: false, video };
-    if (!video) {
+    const base = { sampler, indices: [], frames: [], estimated: false, video: record.video };
+    const prepared = prepareFrames(this.host.context, target.file, record, sampler);
+    if (prepared.kind === 'noVideo') {
       // Upstream's inference script runs no model for such a record: there are no frames to show.
-      post({ ...base, state: 'error', noVideo: true, message: 'No video: this record\u2019s "video" is empty, so there are no frames (upstream wrote "No video file specified." instead of running the model).' });
-      return;
+      const message = 'No video: this record\u2019s "video" is empty, so there are no frames (upstream wrote "No video file specified." instead of running the model).';
+      return void post({ ...base, state: 'error', noVideo: true, message });
     }
-    const resolved = resolveVideo(video, this.videoRoots(target.file));
-    if (!resolved.file) {
-      post({ ...base, state: 'error', message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.', tried: resolved.tried });
-      return;
+    if (prepared.kind === 'notFound') {
+      return void post({ ...base, state: 'error', message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.', tried: prepared.tried });
     }
-    let paths;
-    try {
-      paths = findFfmpeg({ ffmpeg: vscode.workspace.getConfiguration('stThink').get<string>('ffmpegPath') || undefined });
-    } catch (e) {
-      post({ ...base, video: resolved.file, state: 'error', message: `${(e as Error).message}. Install ffmpeg or set "stThink.ffmpegPath".` });
-      return;
+    if (prepared.kind === 'noFfmpeg') {
+      return void post({ ...base, video: prepared.video, state: 'error', message: `${prepared.message}. Install ffmpeg or set "stThink.ffmpegPath".` });
     }
-    post({ ...base, video: resolved.file, state: 'loading' });
+    post({ ...base, video: prepared.video, state: 'loading' });
     try {
       const set = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `ST-Think: extracting frames of ${resolved.file.split('/').pop()}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `ST-Think: extracting frames of ${prepared.video.split('/').pop()}`, cancellable: true },
         (_progress, token) => {
           token.onCancellationRequested(() => job.abort());
-          return extractFrames(resolved.file!, params, { paths, cacheDir: TracePanel.cacheUri(this.host.context).fsPath, signal: job.signal });
+          return prepared.extract(job.signal);
         },
       );
-      if (stale()) return;
-      const source = { width: set.probe.width, height: set.probe.height };
-      // The frames shown are the AVX2 plan; where other torch builds would pick others, say so.
-      const { alternatives } = planFramesWithAlternatives(set.probe, set.params);
-      post({
-        state: 'ready',
-        sampler,
-        indices: set.indices,
-        frames: set.frames.map((f) => ({
-          index: f.index,
-          time: f.time,
-          src: f.file ? this.panel.webview.asWebviewUri(vscode.Uri.file(f.file)).toString() : undefined,
-          error: f.error,
-        })),
-        estimated: set.probe.estimated,
-        countSource: set.probe.countSource,
-        totalFrames: set.probe.totalFrames,
-        source,
-        model: modelFrameSize(sampler, source, preset.maxPixels),
-        video: resolved.file,
-        cached: set.cached,
-        alternatives,
-        preset:
-          sampler === 'qwen2vl'
-            ? { name: preset.name, label: preset.label, fps: set.params.fps, maxPixels: preset.maxPixels, fpsFromRecord: ownFrameParams(record, sampler).fps !== undefined }
-            : undefined,
-      });
+      if (!stale()) post(this.framesView(prepared, record, set));
     } catch (e) {
       if (gen !== this.generation) return;
       // Cancelled from the notification: say so (the job is aborted, so post directly).
       const aborted = (e as Error).name === 'AbortError' || job.signal.aborted;
-      this.postFrames(slot, { ...base, video: resolved.file, state: 'error', message: aborted ? 'Frame extraction cancelled.' : (e as Error).message });
+      this.postFrames(slot, { ...base, video: prepared.video, state: 'error', message: aborted ? 'Frame extraction cancelled.' : (e as Error).message });
     }
   }
 
-  private postFrames(slot: Slot, frames: FramesView): void {
+  /** Extracted frames as the webview shows them: in the model's order, at its size, with what could differ. */
+  private framesView(job: FramesJob, record: TraceRecord, set: FrameSet): FramesView {
+    const { sampler, preset } = job;
+    const source = { width: set.probe.width, height: set.probe.height };
+    // The frames shown are the AVX2 plan; where other torch builds would pick others, say so.
+    const { alternatives } = planFramesWithAlternatives(set.probe, set.params);
+    return {
+      state: 'ready',
+      sampler,
+      indices: set.indices,
+      frames: set.frames.map((f) => ({
+        index: f.index,
+        time: f.time,
+        src: f.file ? this.panel.webview.asWebviewUri(vscode.Uri.file(f.file)).toString() : undefined,
+        error: f.error,
+      })),
+      estimated: set.probe.estimated,
+      countSource: set.probe.countSource,
+      totalFrames: set.probe.totalFrames,
+      source,
+      model: modelFrameSize(sampler, source, preset.maxPixels),
+      video: job.video,
+      cached: set.cached,
+      alternatives,
+      preset:
+        sampler === 'qwen2vl'
+          ? { name: preset.name, label: preset.label, fps: set.params.fps, maxPixels: preset.maxPixels, fpsFromRecord: ownFrameParams(record, sampler).fps !== undefined }
+          : undefined,
+    };
+  }
+
+  private postFrames(slot: Side, frames: FramesView): void {
     if (slot === 'a') this.lastFrames = frames;
     else this.lastFramesB = frames;
-    const m: HostMessage = { type: 'frames', frames, slot };
-    this.framesMessages[slot] = m;
-    this.post(m);
-  }
-
-  private post(m: HostMessage): void {
-    if (!this.ready || !this.panel.visible) return; // re-sent by flush()
-    void this.panel.webview.postMessage(hostMessageSchema.parse(m));
-  }
-
-  /** Re-send the current state (after `ready`, or when the panel becomes visible again). */
-  private flush(): void {
-    if (this.traceMessage) this.post(this.traceMessage);
-    if (this.traceMessage?.type === 'trace') this.post({ type: 'rerun', rerun: sameTarget(this.rerunTarget, this.target) ? (this.lastRerun ?? null) : null });
-    if (this.framesMessages.a) this.post(this.framesMessages.a);
-    if (this.framesMessages.b) this.post(this.framesMessages.b);
-  }
-
-  dispose(): void {
-    this.framesJobs.a?.abort();
-    this.framesJobs.b?.abort();
-    TracePanel.all.delete(this);
-    if (TracePanel.preview === this) TracePanel.preview = undefined;
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
+    this.keep(FRAMES[slot], { type: 'frames', frames, slot });
   }
 }

@@ -1,17 +1,43 @@
 /** The comparison view's renderer (text only, through textContent). */
-import type { ComparisonView, WebviewMessage } from '../core/protocol';
+import type { CompareWebviewMessage, ComparisonView } from '../core/protocol';
 import { button } from './toolkit';
 import { el } from './dom';
 
+type Post = (m: CompareWebviewMessage) => void;
 
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
 const pts = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`);
 
-export function renderComparison(root: HTMLElement, c: ComparisonView, post: (m: WebviewMessage) => void): void {
+export function renderComparison(root: HTMLElement, c: ComparisonView, post: Post): void {
   root.replaceChildren();
   root.append(el('h1', 'Compare runs'), el('p', `A: ${c.a}`, 'path'), el('p', `B: ${c.b}`, 'path'));
   root.append(el('p', `${c.paired.toLocaleString()} pairs (by ${c.pairedBy === 'source' ? 'the record each re-run re-ran' : c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`));
 
+  root.append(accuracyTable(c));
+
+  const f = c.flips;
+  root.append(el('h2', 'Flips'));
+  root.append(el('p', `A right → B wrong: ${f.rightToWrong} · A wrong → B right: ${f.wrongToRight} · both right: ${f.bothRight} · both wrong: ${f.bothWrong} · unscored: ${f.unscored}`));
+  const p = c.mcnemar.p;
+  root.append(
+    el(
+      'p',
+      `Exact McNemar test on ${c.mcnemar.discordant} discordant pairs: p = ${p < 1e-4 ? p.toExponential(2) : p.toFixed(4)} — ${p < 0.05 ? 'the change is unlikely to be noise (p < 0.05)' : 'the change could well be noise (p ≥ 0.05)'}.`,
+      p < 0.05 ? 'significant' : 'note',
+    ),
+  );
+
+  root.append(el('h2', 'Forward / reverse consistency'));
+  for (const [label, k] of [['A', c.consistencyA], ['B', c.consistencyB]] as const) {
+    const share = (n: number) => (k.pairs ? `${((n / k.pairs) * 100).toFixed(1)}%` : '—');
+    root.append(el('p', `${label}: ${k.pairs} pairs (same video and category) — both directions right ${share(k.bothCorrect)}, one only ${share(k.oneOnly)}, neither ${share(k.neither)}`));
+  }
+
+  flippedRecords(root, c, post);
+}
+
+/** Each run's accuracy per category and direction, and the difference B − A. */
+function accuracyTable(c: ComparisonView): HTMLTableElement {
   const table = el('table');
   table.append(el('caption', 'Accuracy of each run (its own records) and the difference B − A in points'));
   const head = el('tr');
@@ -32,26 +58,11 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: (m:
   for (const [dir, k] of Object.entries(c.byDirection)) row('all', dir, k, 'subtotal');
   row('all', 'both', c.overall, 'total');
   table.append(thead, body);
-  root.append(table);
+  return table;
+}
 
-  const f = c.flips;
-  root.append(el('h2', 'Flips'));
-  root.append(el('p', `A right → B wrong: ${f.rightToWrong} · A wrong → B right: ${f.wrongToRight} · both right: ${f.bothRight} · both wrong: ${f.bothWrong} · unscored: ${f.unscored}`));
-  const p = c.mcnemar.p;
-  root.append(
-    el(
-      'p',
-      `Exact McNemar test on ${c.mcnemar.discordant} discordant pairs: p = ${p < 1e-4 ? p.toExponential(2) : p.toFixed(4)} — ${p < 0.05 ? 'the change is unlikely to be noise (p < 0.05)' : 'the change could well be noise (p ≥ 0.05)'}.`,
-      p < 0.05 ? 'significant' : 'note',
-    ),
-  );
-
-  root.append(el('h2', 'Forward / reverse consistency'));
-  for (const [label, k] of [['A', c.consistencyA], ['B', c.consistencyB]] as const) {
-    const share = (n: number) => (k.pairs ? `${((n / k.pairs) * 100).toFixed(1)}%` : '—');
-    root.append(el('p', `${label}: ${k.pairs} pairs (same video and category) — both directions right ${share(k.bothCorrect)}, one only ${share(k.oneOnly)}, neither ${share(k.neither)}`));
-  }
-
+/** The flipped records, filtered by text and kind; each opens its pair. */
+function flippedRecords(root: HTMLElement, c: ComparisonView, post: Post): void {
   root.append(el('h2', `Flipped records (${c.flipped.length})`));
   const controls = el('div', undefined, 'frames-bar');
   const filter = el('input');

@@ -2,7 +2,7 @@
  * Webview renderer. Every piece of text from a results file is inserted with textContent, never as
  * HTML. Messages from the host are validated before use.
  */
-import { hostMessageSchema, type HostMessage, type WebviewMessage } from '../core/protocol';
+import { hostMessageSchema, type SummaryHostMessage, type WebviewMessage } from '../core/protocol';
 import { renderComparison } from './compare';
 import { PairView } from './pair';
 import { TraceView } from './trace';
@@ -15,10 +15,8 @@ declare function acquireVsCodeApi(): { postMessage(msg: WebviewMessage): void; g
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
 
-type Summary = Extract<HostMessage, { type: 'summary' }>;
+type Summary = SummaryHostMessage;
 type Bucket = Summary['byRule']['mcq_infer']['overall'];
-
-
 function pct(b: Bucket | undefined): string {
   if (!b || b.accuracy === null) return '—';
   return `${(b.accuracy * 100).toFixed(1)}%`;

@@ -4,14 +4,12 @@
  * words removed from A and added in B marked inside each sentence and moved sentences labelled.
  * All record text goes in through textContent; images only from webview URIs the host sent.
  */
-import type { ChainDiffView, FramesView, HostMessage, TraceRecordView, WebviewMessage } from '../core/protocol';
+import { questionStem } from '../core/derive';
+import type { ChainDiffView, FramesView, PairMessage, TraceRecordView, TraceWebviewMessage } from '../core/protocol';
 import { categoryText, el, fillThumb, verdictLine } from './dom';
 import { badge, button, checkbox, spinner } from './toolkit';
 
-type Post = (m: WebviewMessage) => void;
-type PairMessage = Extract<HostMessage, { type: 'pair' }>;
-
-
+type Post = (m: TraceWebviewMessage) => void;
 
 export class PairView {
   private m: PairMessage | undefined;
@@ -69,7 +67,7 @@ export class PairView {
     );
     const wrap = el('div');
     wrap.append(h, el('h1', m.title, 'pair-title'));
-    const q = (r: TraceRecordView) => r.question.split(/\n\s*\n/)[0].replace(/\s*Options\s*:[\s\S]*$/i, '').trim();
+    const q = (r: TraceRecordView) => questionStem(r.question);
     wrap.append(el('p', q(m.a), 'question'));
     if (q(m.b) !== q(m.a)) wrap.append(el('p', `B asks: ${q(m.b)}`, 'question'));
     return wrap;

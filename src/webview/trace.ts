@@ -2,17 +2,16 @@
  * The trace view's renderer: the frames the model saw beside its think/answer trace. All record text
  * goes in through textContent (trace text is untrusted); images only from webview URIs the host sent.
  */
+import { questionStem } from '../core/derive';
 import { describePreset } from '../core/frames/presets';
-import { alternativesNotes } from '../core/frames/samplers';
-import type { FramesView, RerunView, TraceRecordView, WebviewMessage } from '../core/protocol';
+import { alternativesNotes, SAMPLERS, type SamplerName } from '../core/frames/samplers';
+import type { FramesView, RerunView, TraceRecordView, TraceWebviewMessage } from '../core/protocol';
 import { NA_TEXT } from '../core/schemas';
 import { categoryText, el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
-type Post = (m: WebviewMessage) => void;
+type Post = (m: TraceWebviewMessage) => void;
 type SetState = (s: unknown) => void;
-
-
 
 export class TraceView {
   private record: TraceRecordView | undefined;
@@ -128,7 +127,7 @@ export class TraceView {
   private renderText(r: TraceRecordView): void {
     const t = this.textPane;
     t.replaceChildren();
-    t.append(el('h2', 'Question'), el('p', r.question.split(/\n\s*\n/)[0].replace(/\s*Options\s*:[\s\S]*$/i, '').trim(), 'question'));
+    t.append(el('h2', 'Question'), el('p', questionStem(r.question), 'question'));
     if (r.options.length) {
       const list = el('ol', undefined, 'options');
       for (const o of r.options) {
@@ -190,7 +189,7 @@ export class TraceView {
     if (!r) return;
     const bar = el('div', undefined, 'frames-bar');
     bar.append(
-      dropdown(['qwen2vl', 'internvl', 'uniform'], f?.sampler ?? r.sampler, (v) => this.post({ type: 'setSampler', sampler: v as 'qwen2vl' }), 'Frame sampler'),
+      dropdown([...SAMPLERS], f?.sampler ?? r.sampler, (v) => this.post({ type: 'setSampler', sampler: v as SamplerName }), 'Frame sampler'),
       checkbox('As the model saw them', this.modelSize, (c) => {
         this.modelSize = c;
         this.renderFrames();
@@ -204,16 +203,7 @@ export class TraceView {
       return;
     }
     if (f.state === 'error') {
-      const box = el('div', undefined, 'frames-error');
-      box.append(el('p', f.message ?? 'No frames.', 'error-text'));
-      if (f.tried?.length) {
-        box.append(el('p', 'Paths tried:'));
-        const ul = el('ul', undefined, 'tried');
-        for (const t of f.tried) ul.append(el('li', t));
-        box.append(ul);
-      }
-      if (!f.noVideo) box.append(button('Locate Video Folder…', () => this.post({ type: 'locateVideo' })));
-      p.append(box);
+      p.append(this.framesError(f));
       return;
     }
     const facts = `${f.indices.length} frames · ${f.totalFrames ?? '?'} in the video${f.estimated ? ` (count estimated from the ${f.countSource})` : ''}${f.model ? ` · model size ${f.model.width}×${f.model.height}` : ''}${f.source ? ` · source ${f.source.width}×${f.source.height}` : ''}${f.preset ? ` · ${describePreset(f.preset)}` : ''}${f.cached ? ' · cached' : ''}`;
@@ -228,11 +218,31 @@ export class TraceView {
       p.append(note);
     }
     const byIndex = new Map(f.frames.map((x) => [x.index, x]));
+    p.append(this.strip(f, byIndex));
+    p.append(this.enlarged(f, byIndex));
+  }
+
+  /** Why there are no frames, the paths tried, and Locate Video Folder… when a video is named. */
+  private framesError(f: FramesView): HTMLElement {
+    const box = el('div', undefined, 'frames-error');
+    box.append(el('p', f.message ?? 'No frames.', 'error-text'));
+    if (f.tried?.length) {
+      box.append(el('p', 'Paths tried:'));
+      const ul = el('ul', undefined, 'tried');
+      for (const t of f.tried) ul.append(el('li', t));
+      box.append(ul);
+    }
+    if (!f.noVideo) box.append(button('Locate Video Folder…', () => this.post({ type: 'locateVideo' })));
+    return box;
+  }
+
+  /** The frames in the model's order, one selectable thumbnail each (arrow keys, Home, End). */
+  private strip(f: FramesView, byIndex: Map<number, FramesView['frames'][number]>): HTMLElement {
+    const alternatives = f.alternatives ?? [];
     const strip = el('div', undefined, 'strip');
     strip.setAttribute('role', 'listbox');
     strip.setAttribute('aria-label', 'Frames the model saw, in order');
     strip.tabIndex = 0;
-    const size = this.modelSize && f.model ? f.model : undefined;
     f.indices.forEach((index, k) => {
       const frame = byIndex.get(index);
       const cell = el('button', undefined, `thumb${k === this.selected ? ' selected' : ''}`);
@@ -259,7 +269,12 @@ export class TraceView {
       this.renderFrames();
       (this.framesPane.querySelector('.strip') as HTMLElement | null)?.focus();
     });
-    p.append(strip);
+    return strip;
+  }
+
+  /** The selected frame, enlarged (at the model's size when so chosen). */
+  private enlarged(f: FramesView, byIndex: Map<number, FramesView['frames'][number]>): HTMLElement {
+    const size = this.modelSize && f.model ? f.model : undefined;
     const cur = byIndex.get(f.indices[this.selected]);
     const big = el('figure', undefined, 'enlarged');
     if (cur?.src) {
@@ -274,6 +289,6 @@ export class TraceView {
       big.append(img);
     }
     big.append(el('figcaption', cur ? `Frame ${this.selected + 1} of ${f.indices.length}: index ${cur.index} at ${cur.time.toFixed(3)} s${size ? ` (shown at the model's ${size.width}×${size.height})` : ''}` : ''));
-    p.append(big);
+    return big;
   }
 }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACTION_PHRASES_MIN, categoryLabel, categorySource, optionPhrases, sharedPhrases } from '../../src/core/categories';
-import { consistency, pairOpposites } from '../../src/core/compare/compare';
+import { consistency, oppositeOf, pairOpposites } from '../../src/core/compare/compare';
 import { parseEmbeddedOptions, questionStem } from '../../src/core/derive';
 import { ResultsIndex, type IndexEntry } from '../../src/core/indexer';
 import { renderRecordText } from '../../src/core/recordText';
@@ -405,5 +405,19 @@ describe('consistency pairs action questions', () => {
     }
     const row75 = pairOpposites(index.entries).find(([f]) => f.id === 'st-r1-test-074');
     assert.equal(row75?.[1].id, 'st-r1-test-014');
+  });
+});
+
+describe('oppositeOf (Show Opposite Direction) pairs as the consistency count does', () => {
+  test('every pair of pairOpposites, looked up from either side, on the demo sample', async () => {
+    const index = await ResultsIndex.build(demoFile);
+    const pairs = pairOpposites(index.entries);
+    assert.ok(pairs.length > 0);
+    for (const [fwd, rev] of pairs) {
+      assert.equal(oppositeOf(index.entries, fwd), rev);
+      assert.equal(oppositeOf(index.entries, rev), fwd);
+    }
+    const paired = new Set(pairs.flat());
+    for (const e of index.entries) if (!paired.has(e)) assert.equal(oppositeOf(index.entries, e), undefined, `${e.id} has no opposite`);
   });
 });

@@ -7,10 +7,13 @@ import { questionStem } from '../derive';
 import { rerunSource } from '../model/reruns';
 import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule, type TraceRecord } from '../schemas';
 import { outcomeOf } from '../summary';
+import { FLIP_KINDS, PAIRINGS } from './kinds';
+
+export { FLIP_KINDS, PAIRINGS };
 
 export interface Pairing {
   /** source: one side is the other's re-runs, each paired with the record it re-ran. */
-  by: 'id' | 'content' | 'source';
+  by: (typeof PAIRINGS)[number];
   pairs: [IndexEntry, IndexEntry][];
   unpairedA: IndexEntry[];
   unpairedB: IndexEntry[];
@@ -173,7 +176,7 @@ export interface Comparison {
   flips: Flips;
   mcnemar: { discordant: number; p: number };
   /** The pairs whose outcome flipped, for the table of flipped records. */
-  flipped: { a: IndexEntry; b: IndexEntry; kind: 'rightToWrong' | 'wrongToRight' }[];
+  flipped: { a: IndexEntry; b: IndexEntry; kind: (typeof FLIP_KINDS)[number] }[];
 }
 
 function side(entries: readonly IndexEntry[], rule: ScoringRule): SideBucket {
@@ -285,6 +288,20 @@ export function pairOpposites(entries: readonly IndexEntry[], keep: (e: IndexEnt
     if (partner) pairs.push([e, partner]);
   }
   return pairs;
+}
+
+/**
+ * The question paired with `entry` in the other direction, as pairOpposites pairs them: the k-th
+ * forward question on a video and category with the k-th reverse one (by the index's category, so an
+ * action question worded as a landmark one finds the reverse action question). `keep` as there.
+ */
+export function oppositeOf(entries: readonly IndexEntry[], entry: IndexEntry, keep?: (e: IndexEntry) => boolean): IndexEntry | undefined {
+  const same = entries.filter((e) => e.video === entry.video && e.category === entry.category);
+  for (const [fwd, rev] of pairOpposites(same, keep)) {
+    if (fwd === entry) return rev;
+    if (rev === entry) return fwd;
+  }
+  return undefined;
 }
 
 /** Forward/reverse consistency within one file: each question with its opposite on the same video and category (pairOpposites). */

@@ -4,7 +4,8 @@
  * divide and conquer), run on integer token ids, with an explicit stack instead of recursion.
  */
 
-export type DiffOp = { op: 'equal' | 'insert' | 'delete'; text: string };
+export const DIFF_OPS = ['equal', 'insert', 'delete'] as const;
+export type DiffOp = { op: (typeof DIFF_OPS)[number]; text: string };
 
 /**
  * Tokens that concatenate back to the text exactly: runs of white space, words (letters, digits,

@@ -181,6 +181,9 @@ export function planFrames(video: VideoFacts, params: Partial<SamplerParams> = {
   }
 }
 
+/** The linspace kernels other torch builds use than the AVX2 one the plan follows. */
+export const OTHER_KERNELS = ['avx512', 'scalar'] as const satisfies readonly Exclude<LinspaceKernel, 'avx2'>[];
+
 /** A frame the plan would pick differently with another torch linspace kernel. */
 export interface FrameAlternative {
   /** Where in the plan: 0-based, into `indices`. */
@@ -189,7 +192,7 @@ export interface FrameAlternative {
   frame: number;
   /** The frame the other kernel picks there. */
   alternative: number;
-  kernel: Exclude<LinspaceKernel, 'avx2'>;
+  kernel: (typeof OTHER_KERNELS)[number];
   /** One line: which linspace value differs, and how. */
   why: string;
 }
@@ -222,7 +225,7 @@ export function planFramesWithAlternatives(video: VideoFacts, params: Partial<Sa
   const avx2 = qwen2vlStages(video, p.fps, p.count, LINSPACE_KERNELS.avx2);
   const alternatives: FrameAlternative[] = [];
   const T = video.totalFrames;
-  for (const kernel of ['avx512', 'scalar'] as const) {
+  for (const kernel of OTHER_KERNELS) {
     const other = qwen2vlStages(video, p.fps, p.count, LINSPACE_KERNELS[kernel]);
     other.indices.forEach((alternative, position) => {
       const frame = avx2.indices[position];

@@ -15,7 +15,8 @@
 import { questionStem } from '../derive';
 import type { Category, Direction, OptionItem, TraceRecord } from '../schemas';
 
-export type RerunMode = 'forward' | 'reverse';
+export const RERUN_MODES = ['forward', 'reverse'] as const;
+export type RerunMode = (typeof RERUN_MODES)[number];
 
 /**
  * The upstream inference prompt for options stored as a list (infer_code/ST-R1_mcq/mcq_infer.py),

@@ -1,0 +1,56 @@
+/** The comparison view's messages: two runs compared; the webview opens a flipped pair. */
+import { z } from 'zod';
+import { FLIP_KINDS, PAIRINGS } from '../compare/kinds';
+import { RULES } from '../schemas';
+import { readyMessageSchema } from './shared';
+
+const side = z.object({ total: z.number(), correct: z.number(), accuracy: z.number().nullable() });
+const cmpBucket = z.object({ a: side, b: side, difference: z.number().nullable() });
+const consistencyView = z.object({ pairs: z.number(), bothCorrect: z.number(), oneOnly: z.number(), neither: z.number(), unpaired: z.number() });
+const flippedSide = z.object({ id: z.string(), line: z.number(), predicted: z.string() });
+
+export const comparisonViewSchema = z.object({
+  a: z.string(),
+  b: z.string(),
+  rule: z.enum(RULES),
+  pairedBy: z.enum(PAIRINGS),
+  paired: z.number(),
+  unpairedA: z.number(),
+  unpairedB: z.number(),
+  overall: cmpBucket,
+  byCategoryDirection: z.record(z.string(), z.record(z.string(), cmpBucket)),
+  byCategory: z.record(z.string(), cmpBucket),
+  byDirection: z.record(z.string(), cmpBucket),
+  flips: z.object({ rightToWrong: z.number(), wrongToRight: z.number(), bothRight: z.number(), bothWrong: z.number(), unscored: z.number() }),
+  mcnemar: z.object({ discordant: z.number(), p: z.number() }),
+  consistencyA: consistencyView,
+  consistencyB: consistencyView,
+  flipped: z.array(
+    z.object({
+      kind: z.enum(FLIP_KINDS),
+      pair: z.number(),
+      label: z.string(),
+      category: z.string(),
+      direction: z.string(),
+      a: flippedSide,
+      b: flippedSide,
+      gold: z.string(),
+    }),
+  ),
+});
+export type ComparisonView = z.infer<typeof comparisonViewSchema>;
+
+/** How a flipped pair opens: inline diff in the trace view, VS Code's diff editor, or one side's trace. */
+export const PAIR_VIEWS = ['inline', 'diffEditor', 'traceA', 'traceB'] as const;
+export type PairView = (typeof PAIR_VIEWS)[number];
+
+/** Host → comparison view. */
+export const compareHostMessageSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('comparison'), comparison: comparisonViewSchema })]);
+export type CompareHostMessage = z.infer<typeof compareHostMessageSchema>;
+
+/** Comparison view → host. */
+export const compareWebviewMessageSchema = z.discriminatedUnion('type', [
+  readyMessageSchema,
+  z.object({ type: z.literal('openPair'), pair: z.number().int().nonnegative(), view: z.enum(PAIR_VIEWS) }),
+]);
+export type CompareWebviewMessage = z.infer<typeof compareWebviewMessageSchema>;

@@ -1,0 +1,47 @@
+/** The summary view's messages: the tables under both rules; the webview may switch the rule. */
+import { z } from 'zod';
+import { RULES } from '../schemas';
+import { naReasonSchema, readyMessageSchema } from './shared';
+
+const bucket = z.object({
+  records: z.number(),
+  total: z.number(),
+  correct: z.number(),
+  incorrect: z.number(),
+  unanswered: z.number(),
+  unscored: z.number(),
+  na: z.number(),
+  accuracy: z.number().nullable(),
+});
+
+const fileSummary = z.object({
+  file: z.string(),
+  rule: z.enum(RULES),
+  records: z.number(),
+  invalid: z.number(),
+  formatValid: z.number(),
+  formatChecked: z.number(),
+  na: z.partialRecord(naReasonSchema, z.number()),
+  noVideo: z.number(),
+  overall: bucket,
+  byCategory: z.record(z.string(), bucket),
+  byDirection: z.record(z.string(), bucket),
+  byCategoryDirection: z.record(z.string(), z.record(z.string(), bucket)),
+  wordedAs: z.record(z.string(), z.record(z.string(), z.number())).optional(),
+});
+
+/** Host → summary view. */
+export const summaryHostMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('summary'),
+    title: z.string(),
+    filter: z.string(),
+    activeRule: z.enum(RULES),
+    byRule: z.object({ mcq_infer: fileSummary, grpo_reward: fileSummary }),
+  }),
+]);
+export type SummaryHostMessage = z.infer<typeof summaryHostMessageSchema>;
+
+/** Summary view → host. */
+export const summaryWebviewMessageSchema = z.discriminatedUnion('type', [readyMessageSchema, z.object({ type: z.literal('setRule'), rule: z.enum(RULES) })]);
+export type SummaryWebviewMessage = z.infer<typeof summaryWebviewMessageSchema>;
