@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResultsIndex, type IndexEntry } from '../../src/core/indexer';
+import { ResultsIndex, type IndexEntry } from '../../src/core/index';
 import { applyFilter, describeFilter, entryMatches, filterSchema, isEmptyFilter, searchText } from '../../src/core/filter';
 import { fixture } from './helpers';
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/indexer';
+import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/index';
 import { applyFilter } from '../../src/core/filter';
 import { fixture, lineStarts, makeTempDir, removeDir } from './helpers';
 

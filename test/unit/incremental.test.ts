@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IndexCancelledError, ResultsIndex } from '../../src/core/indexer';
+import { IndexCancelledError, ResultsIndex } from '../../src/core/index';
 import { lineStarts, makeTempDir, removeDir } from './helpers';
 
 let dir = '';

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/indexer';
+import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/index';
 
-const worker = path.resolve(__dirname, '../../src/core/indexWorker.js');
+const worker = path.resolve(__dirname, '../../src/core/index/worker.js');
 const parallel = { workerScript: worker, parallelMinBytes: 0, parallelMinCores: 1 };
 
 function record(i: number): string {
