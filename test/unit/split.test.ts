@@ -1,6 +1,7 @@
 /**
- * Two-halves indexing (a worker thread for the second half) must give exactly what one thread
- * gives: the same entries with the same line numbers, problems, and resume point for appends.
+ * Two-halves indexing (src/core/index/split.ts, worker.ts: a worker thread for the second half)
+ * must give exactly what one thread gives: the same entries with the same line numbers, problems,
+ * and resume point for appends.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';

@@ -1,6 +1,6 @@
 /**
- * Following a JSONL file that a writer appends to: update() kinds, half-written last lines,
- * rewrites, cancellation and progress.
+ * ResultsIndex (src/core/index/index.ts) following a JSONL file that a writer appends to: update()
+ * kinds, half-written last lines, rewrites, cancellation and progress.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
