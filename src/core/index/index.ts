@@ -38,15 +38,15 @@ export class ResultsIndex {
   private fingerprint = '';
   /** A JSON document whose top level is an object keyed by id. */
   private keyedById = false;
-  private readonly b: IndexBuilder;
+  private readonly builder: IndexBuilder;
 
   private constructor(
     readonly file: string,
     private readonly opts: IndexOptions,
   ) {
-    this.b = new IndexBuilder(file);
-    this.entries = this.b.entries;
-    this.problems = this.b.problems;
+    this.builder = new IndexBuilder(file);
+    this.entries = this.builder.entries;
+    this.problems = this.builder.problems;
   }
 
   get name(): string {
@@ -55,7 +55,7 @@ export class ResultsIndex {
 
   /** All problems seen, including those not kept beyond the first 10,000. */
   get problemCount(): number {
-    return this.b.problemCount;
+    return this.builder.problemCount;
   }
 
   /** Index a file from scratch. Throws NotResultsFileError or IndexCancelledError. */
@@ -82,7 +82,7 @@ export class ResultsIndex {
   async update(opts: IndexOptions = {}): Promise<UpdateKind> {
     const st = await fsp.stat(this.file);
     if (st.size === this.size && st.mtimeMs === this.mtimeMs) return 'unchanged';
-    const b = this.b;
+    const b = this.builder;
     if (st.size === this.size && (await this.computeFingerprint()) === this.fingerprint && this.format === 'jsonl' && b.resumeOffset === this.size) {
       // Touched, not written (as far as the ends of the file tell): nothing to read.
       this.mtimeMs = st.mtimeMs;
@@ -178,7 +178,7 @@ export class ResultsIndex {
    * landmark question there shares as many (those are read back from the file only then).
    */
   private async resolveCategories(): Promise<void> {
-    await this.b.partners.resolve(this.entries, async (indices) => {
+    await this.builder.partners.resolve(this.entries, async (indices) => {
       const out = new Map<number, Pick<TraceRecord, 'question' | 'options'>>();
       const pos = new Map(indices.map((i) => [this.entries[i], i]));
       for await (const { entry, record } of this.records(indices.map((i) => this.entries[i]))) out.set(pos.get(entry)!, record);
@@ -188,7 +188,7 @@ export class ResultsIndex {
 
   private async rebuild(opts: IndexOptions): Promise<void> {
     const merged = { ...this.opts, ...opts };
-    this.b.reset();
+    this.builder.reset();
     this.keyedById = false;
     const st = await fsp.stat(this.file);
     if (!st.isFile()) throw new NotResultsFileError(this.file, 'it is not a regular file');
@@ -220,7 +220,7 @@ export class ResultsIndex {
 
   /** Hash of the file's first 4 KiB and of the 4 KiB before the resume point: "was it rewritten?" */
   private async computeFingerprint(): Promise<string> {
-    const resumeOffset = this.b.resumeOffset;
+    const resumeOffset = this.builder.resumeOffset;
     const fh = await fsp.open(this.file, 'r');
     try {
       const h = createHash('sha1');
@@ -246,7 +246,7 @@ export class ResultsIndex {
 
   /** Index lines from `start` (a line start) up to `end` (a line start, or the end of the file). */
   private async indexJsonl(opts: IndexOptions, start: number, startLine: number, end = Infinity): Promise<void> {
-    const read = await readJsonl(this.b, opts, start, startLine, end);
+    const read = await readJsonl(this.builder, opts, start, startLine, end);
     if (end === Infinity) await this.readTo(read.size, read.mtimeMs);
   }
 
@@ -273,7 +273,7 @@ export class ResultsIndex {
         checkCancelled(this.file, opts);
         throw e;
       });
-      appendPart(this.b, part);
+      appendPart(this.builder, part);
       // Both halves read up to the size seen here: lines appended since are found by `update`.
       await this.readTo(st.size, st.mtimeMs);
       opts.onProgress?.(st.size, st.size);
@@ -284,9 +284,9 @@ export class ResultsIndex {
   }
 
   private async indexJsonDocument(opts: IndexOptions): Promise<void> {
-    const doc = await readJsonDocument(this.b, opts);
+    const doc = await readJsonDocument(this.builder, opts);
     this.keyedById = doc.keyedById;
-    this.b.resumeOffset = doc.size;
+    this.builder.resumeOffset = doc.size;
     await this.readTo(doc.size, doc.mtimeMs);
   }
 }
