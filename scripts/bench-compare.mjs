@@ -42,7 +42,7 @@ function measure(args) {
 }
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 // The floor: both files indexed, one after the other, in one process: the same index as compare uses.
-const FLOOR = `const { ResultsIndex } = require(${JSON.stringify(path.join(root, 'out/src/core/indexer.js'))});
+const FLOOR = `const { ResultsIndex } = require(${JSON.stringify(path.join(root, 'out/src/core/index/index.js'))});
 (async () => { for (const f of process.argv.slice(1)) await ResultsIndex.build(f); })();`;
 const cli = path.join(root, 'dist/cli.js');
 measure(['-e', FLOOR, a, b]);

@@ -129,7 +129,7 @@ const readlineFloor = median([0, 1, 2].map(() => measure(['-e', READLINE_LOOP, f
 // The tree shows a file node at once and its categories as soon as the first chunk is indexed:
 // measured here as the time from starting the index to the first progress callback with entries.
 const require = createRequire(import.meta.url);
-const { ResultsIndex } = require(path.join(root, 'out/src/core/indexer.js'));
+const { ResultsIndex } = require(path.join(root, 'out/src/core/index/index.js'));
 async function firstLevelMs(f) {
   const ctrl = new AbortController();
   const t0 = performance.now();

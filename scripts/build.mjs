@@ -31,7 +31,7 @@ const configs = [
   {
     // The worker thread of two-halves indexing, used by both the extension host and the CLI.
     ...common,
-    entryPoints: ['src/core/indexWorker.ts'],
+    entryPoints: ['src/core/index/worker.ts'],
     outfile: 'dist/index-worker.js',
     platform: 'node',
     format: 'cjs',

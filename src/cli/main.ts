@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/indexer';
+import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/index';
 import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket } from '../core/compare/compare';
 import { extractFrames, findFfmpeg } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';

@@ -3,7 +3,7 @@
  * free text reads the records' question and response back from the file, in large sequential reads.
  */
 import { z } from 'zod';
-import type { IndexEntry, ResultsIndex } from './indexer';
+import type { IndexEntry, ResultsIndex } from './index';
 import { CATEGORIES, DIRECTIONS, OUTCOMES, RULES, type ScoringRule } from './schemas';
 import { outcomeOf } from './summary';
 

@@ -4,7 +4,7 @@
  * unscored records (route questions, no gold, and records the rule does not apply to: "n/a") are
  * counted apart. A bucket with nothing scored but n/a records reads "n/a", never 0%.
  */
-import type { IndexEntry } from './indexer';
+import type { IndexEntry } from './index';
 import { CATEGORIES, DIRECTIONS, NA_TEXT, type NaReason, type Outcome, type ScoringRule } from './schemas';
 
 export interface Bucket {

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { oppositeOf } from '../core/compare/compare';
 import { sentenceSpans } from '../core/compare/diff';
-import type { IndexEntry } from '../core/indexer';
+import type { IndexEntry } from '../core/index';
 import { analyse } from '../core/derive';
 import type { ResultsFile, ResultsStore } from './store';
 

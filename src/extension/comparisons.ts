@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { compareRuns, countedEntries, pairRuns, type Comparison } from '../core/compare/compare';
-import type { ResultsIndex } from '../core/indexer';
+import type { ResultsIndex } from '../core/index';
 import { Disposable } from './dispose';
 import type { ResultsFile, ResultsStore } from './store';
 import type { PairTarget } from './tracePanel';

@@ -3,7 +3,7 @@
  * made by `recordUri`), reused as a preview tab.
  */
 import * as vscode from 'vscode';
-import type { IndexEntry } from '../core/indexer';
+import type { IndexEntry } from '../core/index';
 import { renderRecordText } from '../core/recordText';
 import type { RecordRef } from './commands/args';
 import { Disposable } from './dispose';

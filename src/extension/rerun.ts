@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { modelFrameSize } from '../core/frames/modelSize';
 import type { SamplerName } from '../core/frames/samplers';
-import type { IndexEntry } from '../core/indexer';
+import type { IndexEntry } from '../core/index';
 import { DTYPES, inspectModelFolder, readGenerationConfig, type ModelDtype, type ModelFolder } from '../core/model/folder';
 import {
   buildPrompt,

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { isEmptyFilter, searchText, visibleEntries, type ResultsFilter } from '../core/filter';
-import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/indexer';
+import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/index';
 import type { ScoringRule } from '../core/schemas';
 import { Disposable } from './dispose';
 

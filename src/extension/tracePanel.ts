@@ -12,7 +12,7 @@ import type { FrameSet } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
 import { ownFrameParams } from '../core/frames/presets';
 import { planFramesWithAlternatives, type SamplerName } from '../core/frames/samplers';
-import type { IndexEntry } from '../core/indexer';
+import type { IndexEntry } from '../core/index';
 import {
   traceHostMessageSchema,
   traceWebviewMessageSchema,

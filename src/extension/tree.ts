@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { categoryLabel, categorySource } from '../core/categories';
-import type { IndexEntry, IndexProblem } from '../core/indexer';
+import type { IndexEntry, IndexProblem } from '../core/index';
 import { CATEGORIES, DIRECTIONS, NA_TEXT, OUTCOMES, type Category, type Direction, type NaReason, type Outcome, type ScoringRule } from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
 import { isRerunsFile, rerunSource } from '../core/model/reruns';

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { ACTION_PHRASES_MIN, categoryLabel, categorySource, optionPhrases, sharedPhrases } from '../../src/core/categories';
 import { consistency, oppositeOf, pairOpposites } from '../../src/core/compare/compare';
 import { parseEmbeddedOptions, questionStem } from '../../src/core/derive';
-import { ResultsIndex, type IndexEntry } from '../../src/core/indexer';
+import { ResultsIndex, type IndexEntry } from '../../src/core/index';
 import { renderRecordText } from '../../src/core/recordText';
 import type { OptionItem } from '../../src/core/schemas';
 import { summarise, wordedAsLines } from '../../src/core/summary';
@@ -31,7 +31,7 @@ const rows: Row[] = fs
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l) as Row);
 const demoFile = path.join(repoRoot, 'samples/st-r1-demo-run.jsonl');
-const worker = path.resolve(__dirname, '../../src/core/indexWorker.js');
+const worker = path.resolve(__dirname, '../../src/core/index/worker.js');
 
 let dir = '';
 before(() => {

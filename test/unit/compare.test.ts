@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { compareRuns, consistency, mcnemarExact, pairRuns, rerunModes } from '../../src/core/compare/compare';
 import { rerunSource } from '../../src/core/model/reruns';
-import { ResultsIndex } from '../../src/core/indexer';
+import { ResultsIndex } from '../../src/core/index';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-compare-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

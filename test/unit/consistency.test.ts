@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { goldLetter, hasEmbeddedOptions, parseEmbeddedOptions, shortQuestion } from '../../src/core/derive';
-import { ResultsIndex } from '../../src/core/indexer';
+import { ResultsIndex } from '../../src/core/index';
 import { fixturesDir, makeTempDir, realDataFile, removeDir } from './helpers';
 
 let dir = '';

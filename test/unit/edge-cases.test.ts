@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { scoreMcqInfer } from '../../src/core/derive';
-import { ResultsIndex } from '../../src/core/indexer';
+import { ResultsIndex } from '../../src/core/index';
 import { normalise } from '../../src/core/normalize';
 
 const base = {

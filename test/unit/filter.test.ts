@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResultsIndex, type IndexEntry } from '../../src/core/indexer';
+import { ResultsIndex, type IndexEntry } from '../../src/core/index';
 import { describeFilter, entryMatches, filterSchema, isEmptyFilter, parseFilter, searchText, visibleEntries, type ResultsFilter } from '../../src/core/filter';
 import type { ScoringRule } from '../../src/core/schemas';
 import { fixture } from './helpers';

@@ -40,3 +40,15 @@ export function lineStarts(buf: Buffer): number[] {
   for (let i = 0; i < buf.length; i++) if (buf[i] === 0x0a) starts.push(i + 1);
   return starts;
 }
+
+/** A valid canonical record on one line (a forward landmark question, answered with its gold A). */
+export function landmarkRecord(id: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    id,
+    video: `/videos/${id}.mp4`,
+    question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. door, B. wall',
+    gold: 'A',
+    response: '<think>door</think><answer>A</answer>',
+    ...extra,
+  });
+}

@@ -1,15 +1,15 @@
 /**
- * Hostile input: bad lines, wrong shapes, bad bytes, huge lines, files that are not results files at
- * all, truncated and over-long JSON documents. Valid records next to invalid ones must still load,
- * and the index must never modify the file it reads.
+ * Hostile input to either reader: line endings and byte order marks, files that are not results
+ * files at all, and the file never modified. Bad lines of JSONL are in jsonl.test.ts, bad JSON
+ * documents in json.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/indexer';
+import { NotResultsFileError, ResultsIndex } from '../../src/core/index';
 import { searchText } from '../../src/core/filter';
-import { fixture, lineStarts, makeTempDir, removeDir } from './helpers';
+import { fixture, landmarkRecord as rec, makeTempDir, removeDir } from './helpers';
 
 let dir = '';
 before(() => {
@@ -23,18 +23,6 @@ function write(name: string, content: string | Buffer): string {
   return p;
 }
 
-/** A valid canonical record on one line. */
-function rec(id: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    id,
-    video: `/videos/${id}.mp4`,
-    question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. door, B. wall',
-    gold: 'A',
-    response: '<think>door</think><answer>A</answer>',
-    ...extra,
-  });
-}
-
 async function rejects(file: string, opts: Parameters<typeof ResultsIndex.build>[1] = {}): Promise<NotResultsFileError> {
   try {
     await ResultsIndex.build(file, opts);
@@ -44,89 +32,6 @@ async function rejects(file: string, opts: Parameters<typeof ResultsIndex.build>
   }
   assert.fail(`${file} was accepted as a results file`);
 }
-
-describe('bad lines next to good ones (JSONL)', () => {
-  test('each bad line is one problem naming its line; good lines still load', async () => {
-    const lines = [
-      rec('r1'), // 1
-      '{"id": "r2", "video": ', // 2 invalid JSON
-      '{"foo": 1, "bar": [2]}', // 3 wrong shape
-      '42', // 4 a JSON scalar
-      rec('', {}), // 5 empty id
-      rec('r6', { video: '   ' }), // 6 blank video
-      rec('r7', { question: '' }), // 7 empty question
-      '"just a string"', // 8 scalar
-      '[1, 2]', // 9 array
-      '', // 10 blank
-      '   \t ', // 11 blank
-      rec('r12'), // 12
-    ];
-    const file = write('bad-lines.jsonl', lines.join('\n') + '\n');
-    const index = await ResultsIndex.build(file);
-    assert.deepEqual(
-      index.entries.map((e) => [e.id, e.line]),
-      [
-        ['r1', 1],
-        ['r12', 12],
-      ],
-    );
-    assert.deepEqual(
-      index.problems.map((p) => p.line),
-      [2, 3, 4, 5, 6, 7, 8, 9],
-    );
-    assert.equal(index.problemCount, 8);
-    const byLine = new Map(index.problems.map((p) => [p.line, p.message]));
-    assert.match(byLine.get(2)!, /invalid JSON/);
-    for (const shape of ['canonical', 'st-r1', 'benchmark', 'harness']) {
-      assert.ok(byLine.get(3)!.includes(`${shape}:`), `line 3 message names ${shape}: ${byLine.get(3)}`);
-    }
-    assert.match(byLine.get(4)!, /expected a JSON object, got a number/);
-    assert.match(byLine.get(5)!, /id: must be a non-empty string/);
-    assert.match(byLine.get(6)!, /video: must be a non-empty string/);
-    assert.match(byLine.get(7)!, /question: must be a non-empty string/);
-    assert.match(byLine.get(8)!, /expected a JSON object, got a string/);
-    assert.match(byLine.get(9)!, /expected a JSON object, got an array/);
-    // Offsets point at the start of each line.
-    const starts = lineStarts(fs.readFileSync(file));
-    for (const p of index.problems) assert.equal(p.offset, starts[p.line - 1], `line ${p.line}`);
-    for (const e of index.entries) assert.equal(e.offset, starts[e.line - 1]);
-  });
-
-  test('invalid UTF-8 bytes in a line: a problem with the file offset of the bad byte', async () => {
-    const good = Buffer.from(rec('u1') + '\n');
-    const badHead = Buffer.from('{"id": "u2", "video": "/v.mp4", "question": "caf');
-    const bad = Buffer.concat([badHead, Buffer.from([0xff, 0xfe]), Buffer.from('", "response": "x"}\n')]);
-    const file = write('utf8.jsonl', Buffer.concat([good, bad, Buffer.from(rec('u3') + '\n')]));
-    const index = await ResultsIndex.build(file);
-    assert.deepEqual(
-      index.entries.map((e) => e.id),
-      ['u1', 'u3'],
-    );
-    assert.equal(index.problems.length, 1);
-    assert.equal(index.problems[0].line, 2);
-    assert.equal(index.problems[0].message, `invalid UTF-8 at byte ${good.length + badHead.length} of the file`);
-  });
-
-  test('a too-long line later in the file is a problem; the lines after it still load', async () => {
-    const long = rec('big', { response: 'z'.repeat(300 * 1024) });
-    const file = write('later-long.jsonl', [rec('a'), long, rec('c'), ''].join('\n'));
-    const t0 = Date.now();
-    const index = await ResultsIndex.build(file, { maxRecordBytes: 64 * 1024, chunkSize: 16 * 1024 });
-    assert.ok(Date.now() - t0 < 5000);
-    assert.deepEqual(
-      index.entries.map((e) => [e.id, e.line]),
-      [
-        ['a', 1],
-        ['c', 3],
-      ],
-    );
-    assert.equal(index.problems.length, 1);
-    assert.equal(index.problems[0].line, 2);
-    assert.match(index.problems[0].message, /longer than 64 KiB/);
-    const raw = await index.readRaw(index.entries[1]);
-    assert.equal(raw, rec('c'));
-  });
-});
 
 describe('line endings and byte order marks', () => {
   test('CRLF line endings and blank CRLF lines are not problems', async () => {
@@ -218,133 +123,6 @@ describe('files that are not results files', () => {
   });
 });
 
-describe('JSON documents', () => {
-  test('a truncated array keeps its complete elements and says it is truncated', async () => {
-    const file = write('truncated.json', `[\n  ${rec('a')},\n  ${rec('b')},\n  {"id": "c", "vid`);
-    const index = await ResultsIndex.build(file);
-    assert.deepEqual(
-      index.entries.map((e) => [e.id, e.line]),
-      [
-        ['a', 2],
-        ['b', 3],
-      ],
-    );
-    assert.equal(index.problems.length, 1);
-    assert.match(index.problems[0].message, /truncated/);
-  });
-
-  test('a truncated object keyed by id', async () => {
-    const file = write('truncated-obj.json', `{\n  "k1": ${rec('a')},\n  "k2": ${rec('b').slice(0, 40)}`);
-    const index = await ResultsIndex.build(file);
-    assert.deepEqual(
-      index.entries.map((e) => e.id),
-      ['a'],
-    );
-    assert.equal(index.problems.length, 1);
-    assert.match(index.problems[0].message, /truncated/);
-  });
-
-  test('trailing garbage after the document', async () => {
-    const file = write('trailing.json', `[\n  ${rec('a')}\n]\nthis is not JSON\n`);
-    const index = await ResultsIndex.build(file);
-    assert.deepEqual(
-      index.entries.map((e) => e.id),
-      ['a'],
-    );
-    assert.equal(index.problems.length, 1);
-    assert.equal(index.problems[0].line, 4);
-    assert.match(index.problems[0].message, /after the end of the JSON document/);
-  });
-
-  test('invalid elements are problems at their own lines; valid ones load', async () => {
-    const body = ['[', `  ${rec('a')},`, '  42,', '  {"id": ""},', `  ${rec('d')}`, ']', ''].join('\n');
-    const index = await ResultsIndex.build(write('mixed-valid.json', body));
-    assert.deepEqual(
-      index.entries.map((e) => [e.id, e.line]),
-      [
-        ['a', 2],
-        ['d', 5],
-      ],
-    );
-    assert.deepEqual(
-      index.problems.map((p) => p.line),
-      [3, 4],
-    );
-  });
-
-  test('a scalar followed by a line break does not shift the lines after it', async () => {
-    const body = ['[', '  1', '  ,', `  ${rec('b')}`, ']', ''].join('\n');
-    const index = await ResultsIndex.build(write('scalar-newline.json', body));
-    assert.deepEqual(
-      index.entries.map((e) => [e.id, e.line]),
-      [['b', 4]],
-    );
-    const obj = ['{', '  "k1": null', '  ,', `  "k2": ${rec('b')}`, '}', ''].join('\n');
-    const index2 = await ResultsIndex.build(write('scalar-newline-obj.json', obj));
-    assert.deepEqual(
-      index2.entries.map((e) => [e.id, e.line]),
-      [['b', 4]],
-    );
-    assert.deepEqual(
-      index2.problems.map((p) => p.line),
-      [2],
-    );
-  });
-
-  test('in an object keyed by id, an element starts at its key even when the value is on the next line', async () => {
-    const body = ['{', '  "k1":', `    ${rec('a')},`, '  "k2"', '  :', '', `  ${rec('b')}`, '}', ''].join('\n');
-    const file = write('key-then-value.json', body);
-    const index = await ResultsIndex.build(file);
-    assert.deepEqual(index.problems, []);
-    assert.deepEqual(
-      index.entries.map((e) => [e.id, e.line]),
-      [
-        ['a', 2],
-        ['b', 4],
-      ],
-    );
-    // The byte range is the value's alone.
-    assert.equal(await index.readRaw(index.entries[1]), rec('b'));
-  });
-
-  test('an element larger than maxRecordBytes is a problem; the next one loads', async () => {
-    const big = rec('big', { response: 'q'.repeat(100 * 1024) });
-    const body = `[\n${rec('a')},\n${big},\n${rec('c')}\n]\n`;
-    const index = await ResultsIndex.build(write('big-element.json', body), { maxRecordBytes: 32 * 1024, chunkSize: 8 * 1024 });
-    assert.deepEqual(
-      index.entries.map((e) => [e.id, e.line]),
-      [
-        ['a', 2],
-        ['c', 4],
-      ],
-    );
-    assert.equal(index.problems.length, 1);
-    assert.equal(index.problems[0].line, 3);
-    assert.match(index.problems[0].message, /larger than 32 KiB/);
-  });
-
-  test('element ranges are found across small chunks (keys and strings split between reads)', async () => {
-    const file = fixture('benchmark-predict.json');
-    const whole = await ResultsIndex.build(file);
-    for (const chunkSize of [1, 3, 7, 64]) {
-      const small = await ResultsIndex.build(file, { chunkSize });
-      assert.deepEqual(small.entries, whole.entries, `chunkSize ${chunkSize}`);
-      assert.deepEqual(small.problems, []);
-    }
-  });
-});
-
-describe('JSONL across small chunks', () => {
-  test('same entries whatever the chunk size', async () => {
-    const file = fixture('ego-st-r1-sample.jsonl');
-    const whole = await ResultsIndex.build(file);
-    for (const chunkSize of [17, 333, 4096]) {
-      const small = await ResultsIndex.build(file, { chunkSize });
-      assert.deepEqual(small.entries, whole.entries, `chunkSize ${chunkSize}`);
-    }
-  });
-});
-
 describe('the index never modifies the file', () => {
   test('bytes and mtime unchanged after build, readRecord, filter and update', async () => {
     const file = write('readonly.jsonl', [rec('a'), '{broken', rec('c')].join('\n') + '\n');
@@ -367,17 +145,5 @@ describe('the index never modifies the file', () => {
     for (const e of index.entries) await index.readRecord(e);
     assert.deepEqual(fs.readFileSync(src), before.bytes);
     assert.equal(fs.statSync(src).mtimeMs, before.mtime);
-  });
-});
-
-describe('cancellation outside JSONL', () => {
-  test('a JSON document is cancelled between chunks', async () => {
-    const body = '[\n' + Array.from({ length: 50 }, (_, i) => rec(`a${i}`)).join(',\n') + '\n]\n';
-    const file = write('cancel.json', body);
-    const ac = new AbortController();
-    await assert.rejects(
-      ResultsIndex.build(file, { chunkSize: 256, signal: ac.signal, onProgress: () => ac.abort() }),
-      (e: unknown) => e instanceof IndexCancelledError,
-    );
   });
 });

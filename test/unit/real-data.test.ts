@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { ResultsIndex } from '../../src/core/indexer';
+import { ResultsIndex } from '../../src/core/index';
 import { fixture, realDataFile } from './helpers';
 
 interface R1Row {

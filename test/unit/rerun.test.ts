@@ -27,7 +27,7 @@ import {
 } from '../../src/core/model/sampling';
 import { normaliseFrame, videoPatches } from '../../src/core/model/video';
 import { appendJsonLine, rerunKey, rerunKeys, rerunsPath, runAndSave, type RerunContext } from '../../src/core/model/reruns';
-import { ResultsIndex } from '../../src/core/indexer';
+import { ResultsIndex } from '../../src/core/index';
 import { createHash } from 'node:crypto';
 import { normalise } from '../../src/core/normalize';
 import { writeTinyQwen2vlModel } from '../support/tinyModel';

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyse, goldAnswer, goldLetter, notApplicable, scoreGrpoReward, scoreMcqInfer } from '../../src/core/derive';
-import { packEntries, ResultsIndex, unpackEntries, type IndexEntry } from '../../src/core/indexer';
+import { ResultsIndex } from '../../src/core/index';
 import { normalise } from '../../src/core/normalize';
 import { renderRecordText } from '../../src/core/recordText';
 import { bucketOf, formatAccuracy, formatLine, naLines, noVideoLine, summarise, summaryTable } from '../../src/core/summary';
@@ -187,23 +187,6 @@ describe('predictions that hold only the extracted letter: grpo_reward and forma
     const table = summaryTable({ mcq_infer: summarise('f', letters, 0, 'mcq_infer'), grpo_reward: only });
     const row = table.split('\n').find((l) => l.startsWith('all') && l.includes('both'))!;
     assert.deepEqual(row.trim().split(/\s{2,}/), ['all', 'both', '2', '1/2 50.0%', 'n/a']);
-  });
-
-  test('entries travel packed from a worker thread with their format verdict and reason', () => {
-    const base: IndexEntry = {
-      line: 3, offset: 10, length: 5, id: 'x', shape: 'benchmark', video: '', label: 'l', category: 'direction', wordedAs: undefined, evidence: undefined, direction: 'reverse',
-      gold: 'B', format: 'n/a', mcq: 'correct', mcqPred: 'B', grpo: 'unscored', grpoPred: '', na: 'letter-only',
-    };
-    const list: IndexEntry[] = [
-      base,
-      { ...base, id: 'y', format: 'valid', grpo: 'correct', grpoPred: 'B', na: undefined },
-      { ...base, id: 'z', format: 'invalid', na: undefined, grpo: 'unanswered' },
-      // An action question worded as a landmark question keeps both through the packing.
-      { ...base, id: 'w', category: 'action', wordedAs: 'landmark', direction: 'forward' },
-    ];
-    const out: IndexEntry[] = [];
-    unpackEntries(packEntries(list), 0, (s) => s, out);
-    assert.deepEqual(out, list);
   });
 
   test('st-think summary prints n/a with the reason, and the JSON counts it', () => {

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { ResultsIndex, type IndexEntry } from '../../src/core/indexer';
+import { ResultsIndex, type IndexEntry } from '../../src/core/index';
 import { fixture, jsonlRows } from './helpers';
 
 /** Pick the fields a test cares about, in a stable order. */

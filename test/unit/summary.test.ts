@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IndexEntry } from '../../src/core/indexer';
+import type { IndexEntry } from '../../src/core/index';
 import type { Category, Direction, NaReason, Outcome } from '../../src/core/schemas';
 import { bucketOf, formatAccuracy, outcomeOf, predictedOf, summarise, summaryTable } from '../../src/core/summary';
 

@@ -2,7 +2,7 @@
  * Comparing runs: pairing the records of two results files, per-bucket accuracies of each side,
  * flips between them and an exact McNemar test; and forward/reverse consistency within one file.
  */
-import type { IndexEntry, ResultsIndex } from '../indexer';
+import type { IndexEntry, ResultsIndex } from '../index';
 import { questionStem } from '../derive';
 import { rerunSource } from '../model/reruns';
 import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule, type TraceRecord } from '../schemas';

@@ -6,7 +6,7 @@
  * `parseCommandArg` says which the argument is; `CommandArgs` turns it into the record or file.
  */
 import * as vscode from 'vscode';
-import type { IndexEntry } from '../../core/indexer';
+import type { IndexEntry } from '../../core/index';
 import type { ComparisonSession } from '../comparisons';
 import { recordOfUri, type RecordDocuments } from '../recordDocuments';
 import { ResultsFile, type ResultsStore } from '../store';

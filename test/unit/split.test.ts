@@ -1,15 +1,16 @@
 /**
- * Two-halves indexing (a worker thread for the second half) must give exactly what one thread
- * gives: the same entries with the same line numbers, problems, and resume point for appends.
+ * Two-halves indexing (src/core/index/split.ts, worker.ts: a worker thread for the second half)
+ * must give exactly what one thread gives: the same entries with the same line numbers, problems,
+ * and resume point for appends.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/indexer';
+import { IndexCancelledError, NotResultsFileError, ResultsIndex } from '../../src/core/index';
 
-const worker = path.resolve(__dirname, '../../src/core/indexWorker.js');
+const worker = path.resolve(__dirname, '../../src/core/index/worker.js');
 const parallel = { workerScript: worker, parallelMinBytes: 0, parallelMinCores: 1 };
 
 function record(i: number): string {

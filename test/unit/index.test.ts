@@ -1,12 +1,12 @@
 /**
- * Following a JSONL file that a writer appends to: update() kinds, half-written last lines,
- * rewrites, cancellation and progress.
+ * ResultsIndex (src/core/index/index.ts) following a JSONL file that a writer appends to: update()
+ * kinds, half-written last lines, rewrites, cancellation and progress.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IndexCancelledError, ResultsIndex } from '../../src/core/indexer';
+import { IndexCancelledError, ResultsIndex } from '../../src/core/index';
 import { lineStarts, makeTempDir, removeDir } from './helpers';
 
 let dir = '';

@@ -1,0 +1,134 @@
+/**
+ * What indexing has found so far, and the per-record work the readers hand each record's bytes to:
+ * parse, normalise, score, and keep an entry, or keep a problem. The readers (jsonl.ts, json.ts)
+ * find the records; this turns them into entries.
+ */
+import { isUtf8 } from 'node:buffer';
+import { ActionPartners, partnerRole } from '../categories';
+import { goldLetter, score, WordingCache } from '../derive';
+import { normalise } from '../normalize';
+import type { ShapeName } from '../schemas';
+import { firstInvalidUtf8, isJsonSpace } from './bytes';
+import { NotResultsFileError, type IndexEntry, type IndexProblem } from './types';
+
+/** Problems kept per file; beyond this only the count grows. */
+export const MAX_PROBLEMS = 10_000;
+/** With no valid record yet, this many problems in a row means the file is not a results file. */
+export const GIVE_UP_AFTER = 200;
+
+export class IndexBuilder {
+  readonly entries: IndexEntry[] = [];
+  readonly problems: IndexProblem[] = [];
+  /** All problems seen, including those not kept beyond MAX_PROBLEMS. */
+  problemCount = 0;
+  /** JSONL: where the next unread line starts, and its number. */
+  resumeOffset = 0;
+  resumeLine = 1;
+  lastShape: ShapeName | undefined;
+  wording = new WordingCache();
+  /** The records that take part in the cross-record category evidence, and their option trigrams. */
+  partners = new ActionPartners();
+  private readonly interned = new Map<string, string>();
+  private lastInterned = '';
+
+  /** `partOfFile`: indexing a part of a file that does not start at its beginning (a worker's half). */
+  constructor(
+    readonly file: string,
+    readonly partOfFile = false,
+  ) {}
+
+  /** Forget everything, keeping the `entries` and `problems` arrays (others hold them). */
+  reset(): void {
+    this.entries.length = 0;
+    this.problems.length = 0;
+    this.problemCount = 0;
+    this.lastShape = undefined;
+    this.interned.clear();
+    this.lastInterned = '';
+    this.wording = new WordingCache();
+    this.partners = new ActionPartners();
+    this.resumeOffset = 0;
+    this.resumeLine = 1;
+  }
+
+  intern(s: string): string {
+    // Neighbouring records usually share a video: a string compare is cheaper than a hash.
+    if (s === this.lastInterned) return this.lastInterned;
+    const hit = this.interned.get(s);
+    if (hit !== undefined) return (this.lastInterned = hit);
+    this.interned.set(s, s);
+    return (this.lastInterned = s);
+  }
+
+  addProblem(line: number, offset: number, message: string): void {
+    this.problemCount++;
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push({ line, offset, message });
+    if (!this.partOfFile && this.entries.length === 0 && this.problemCount >= GIVE_UP_AFTER) {
+      const first = this.problems[0];
+      throw new NotResultsFileError(
+        this.file,
+        `the first ${GIVE_UP_AFTER} records are all invalid (line ${first.line}: ${first.message})`,
+      );
+    }
+  }
+
+  /** One JSONL line (its line break left out): a record unless blank; a trailing CR is dropped. */
+  addLine(bytes: Buffer, offset: number, line: number): boolean {
+    let end = bytes.length;
+    if (end && bytes[end - 1] === 0x0d) end--;
+    let k = 0;
+    while (k < end && isJsonSpace(bytes[k])) k++;
+    if (k === end) return false; // blank line
+    return this.addRecord(end === bytes.length ? bytes : bytes.subarray(0, end), offset, line, undefined);
+  }
+
+  /** Parse, normalise and analyse one record's bytes; an entry or a problem results. */
+  addRecord(bytes: Buffer, offset: number, line: number, key: string | undefined): boolean {
+    if (!isUtf8(bytes)) {
+      this.addProblem(line, offset, `invalid UTF-8 at byte ${offset + firstInvalidUtf8(bytes)} of the file`);
+      return false;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8'));
+    } catch (e) {
+      this.addProblem(line, offset, `invalid JSON: ${(e as Error).message}`);
+      return false;
+    }
+    const res = normalise(value, { line, key }, this.lastShape, { light: true, wording: this.wording });
+    if (!res.ok) {
+      this.addProblem(line, offset, res.error);
+      return false;
+    }
+    const r = res.record;
+    this.lastShape = r.shape;
+    const a = score(r);
+    this.entries.push({
+      line,
+      offset,
+      length: bytes.length,
+      id: r.id,
+      shape: r.shape,
+      video: this.intern(r.video),
+      label: this.wording.get(r.question).label,
+      category: r.category,
+      wordedAs: r.wordedAs,
+      evidence: undefined,
+      direction: r.direction,
+      gold: goldLetter(r.gold) ?? '',
+      format: a.format,
+      mcq: a.mcq_infer.outcome,
+      mcqPred: a.mcq_infer.predicted,
+      grpo: a.grpo_reward.outcome,
+      grpoPred: a.grpo_reward.predicted,
+      na: a.na,
+    });
+    // The category evidence across records (categories.ts). Only fields of the record go out of
+    // this function, not the record: V8 need not then build the record object at all.
+    if (r.category === 'landmark' || r.category === 'action') {
+      const role = partnerRole(r.category, r.direction, r.categoryExplicit, r.categoryEvidence !== undefined);
+      if (role !== 0) this.partners.add(this.entries.length - 1, role, r.question, r.options, this.entries[this.entries.length - 1].video);
+    }
+    return true;
+  }
+}

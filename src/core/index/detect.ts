@@ -1,0 +1,27 @@
+/** Which reader a results file needs: JSONL, or one JSON document. */
+import * as path from 'node:path';
+import { isJsonSpace, startsWithBom } from './bytes';
+import type { FileFormat } from './types';
+
+/**
+ * JSONL or one JSON document: by extension, else by the first bytes. `{` starts either JSONL or one
+ * object keyed by id: JSONL when the first line is a whole JSON object and more follows it.
+ */
+export function detectFormat(file: string, head: Buffer): FileFormat {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  let i = startsWithBom(head) ? 3 : 0;
+  while (i < head.length && isJsonSpace(head[i])) i++;
+  if (head[i] === 0x5b /* [ */) return 'json';
+  if (head[i] !== 0x7b /* { */) return ext === '.json' ? 'json' : 'jsonl';
+  const nl = head.indexOf(0x0a, i);
+  if (nl < 0) return 'json';
+  try {
+    const first = JSON.parse(head.toString('utf8', i, nl));
+    if (typeof first !== 'object' || first === null) return 'json';
+  } catch {
+    return 'json';
+  }
+  for (let j = nl + 1; j < head.length; j++) if (!isJsonSpace(head[j])) return 'jsonl';
+  return 'json';
+}

@@ -1,0 +1,222 @@
+/**
+ * A byte-level scanner for JSON results documents: finds the top-level elements of an array, or the
+ * values of a top-level object keyed by id, across chunks, keeping only the bytes of the element
+ * being read. It never parses the document as a whole; each element is parsed by the index.
+ */
+import { formatBytes, isJsonSpace, showByte, startsWithBom } from './bytes';
+
+export interface ScannerSink {
+  element(bytes: Buffer, offset: number, line: number, key: string | undefined): void;
+  problem(line: number, offset: number, message: string): void;
+}
+
+type Phase = 'start' | 'beforeItem' | 'inKey' | 'afterKey' | 'beforeValue' | 'inValue' | 'afterValue' | 'done';
+
+export class JsonDocumentScanner {
+  topLevel: 'array' | 'object' | 'other' | undefined;
+  stopped = false;
+  private phase: Phase = 'start';
+  private line = 1;
+  private depth = 0;
+  private inString = false;
+  private escape = false;
+  private primitive = false;
+  private parts: Buffer[] = [];
+  private partsLen = 0;
+  private partStart = -1;
+  private valueOffset = 0;
+  private valueLine = 0;
+  private valueTooBig = false;
+  private keyParts: Buffer[] = [];
+  private key: string | undefined;
+  private keyLine = 0;
+  private trailingReported = false;
+  private bom = true;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly sink: ScannerSink,
+  ) {}
+
+  /**
+   * Reads one chunk that starts at file offset `base`. The bytes of an element (the hot path, every
+   * byte of the file but a few) are read here; the bytes around elements by `between`.
+   */
+  feed(chunk: Buffer, base: number): void {
+    let i = 0;
+    if (this.bom && base === 0 && startsWithBom(chunk)) i = 3;
+    this.bom = false;
+    const n = chunk.length;
+    if (this.phase === 'inValue') this.partStart = 0;
+    if (this.phase === 'inKey') this.partStart = 0;
+    for (; i < n && !this.stopped; i++) {
+      const c = chunk[i];
+      if (this.phase !== 'inValue') this.between(chunk, c, i, base);
+      else if (this.inString) {
+        if (this.escape) this.escape = false;
+        else if (c === 0x5c) this.escape = true;
+        else if (c === 0x22) {
+          this.inString = false;
+          if (this.depth === 0) this.endValue(chunk, i + 1);
+        }
+      } else if (this.primitive) {
+        if (c === 0x2c || c === 0x5d || c === 0x7d || isJsonSpace(c)) {
+          this.endValue(chunk, i);
+          i--; // the delimiter is read again as what follows the value
+          continue; // …and a line break counted then, not twice
+        }
+      } else if (c === 0x22) {
+        this.inString = true;
+      } else if (c === 0x7b || c === 0x5b) {
+        this.depth++;
+      } else if (c === 0x7d || c === 0x5d) {
+        this.depth--;
+        if (this.depth === 0) this.endValue(chunk, i + 1);
+      }
+      if (c === 0x0a) this.line++;
+    }
+    // Keep the unfinished element's bytes from this chunk before the buffer is reused.
+    if (this.phase === 'inValue' && !this.valueTooBig) this.keep(chunk.subarray(this.partStart, n));
+    if (this.phase === 'inKey') this.keyParts.push(Buffer.from(chunk.subarray(this.partStart, n)));
+  }
+
+  end(): void {
+    if (this.stopped) return;
+    if (this.phase === 'inValue' && this.primitive) {
+      this.endValue(Buffer.alloc(0), 0);
+    }
+    if (this.phase === 'start') {
+      this.topLevel = 'other';
+      this.sink.problem(this.line, 0, 'the file is empty');
+    } else if (this.phase !== 'done') {
+      this.sink.problem(this.line, 0, 'the JSON document ends before it is closed (truncated file?)');
+    }
+  }
+
+  /** One byte outside an element: the document's brackets, keys, colons, commas and white space. */
+  private between(chunk: Buffer, c: number, i: number, base: number): void {
+    switch (this.phase) {
+      case 'start':
+        if (isJsonSpace(c)) break;
+        if (c === 0x5b) {
+          this.topLevel = 'array';
+          this.phase = 'beforeItem';
+        } else if (c === 0x7b) {
+          this.topLevel = 'object';
+          this.phase = 'beforeItem';
+        } else {
+          this.topLevel = 'other';
+          this.fail(base + i, 'a JSON results file must hold an array or an object keyed by id');
+        }
+        break;
+      case 'beforeItem':
+        if (isJsonSpace(c)) break;
+        if (this.closes(c)) this.phase = 'done';
+        else if (this.topLevel === 'object') {
+          if (c !== 0x22) this.fail(base + i, `expected a quoted key, found ${showByte(c)}`);
+          else this.beginKey(i);
+        } else this.beginValue(chunk, i, base);
+        break;
+      case 'inKey':
+        this.keyByte(chunk, c, i, base);
+        break;
+      case 'afterKey':
+        if (isJsonSpace(c)) break;
+        if (c === 0x3a) this.phase = 'beforeValue';
+        else this.fail(base + i, `expected ':' after key, found ${showByte(c)}`);
+        break;
+      case 'beforeValue':
+        if (isJsonSpace(c)) break;
+        this.beginValue(chunk, i, base);
+        break;
+      case 'afterValue':
+        if (isJsonSpace(c)) break;
+        if (c === 0x2c) this.phase = 'beforeItem';
+        else if (this.closes(c)) this.phase = 'done';
+        else this.fail(base + i, `expected ',' or the end of the ${this.topLevel}, found ${showByte(c)}`);
+        break;
+      case 'done':
+        if (!isJsonSpace(c) && !this.trailingReported) {
+          this.trailingReported = true;
+          this.sink.problem(this.line, base + i, 'unexpected content after the end of the JSON document');
+          this.stopped = true;
+        }
+        break;
+    }
+  }
+
+  /** Whether `c` closes the top-level array or object. */
+  private closes(c: number): boolean {
+    return (this.topLevel === 'array' && c === 0x5d) || (this.topLevel === 'object' && c === 0x7d);
+  }
+
+  private beginKey(i: number): void {
+    this.phase = 'inKey';
+    this.keyParts = [];
+    this.partStart = i;
+    this.keyLine = this.line;
+    this.escape = false;
+  }
+
+  private keyByte(chunk: Buffer, c: number, i: number, base: number): void {
+    if (this.escape) this.escape = false;
+    else if (c === 0x5c) this.escape = true;
+    else if (c === 0x22) {
+      this.keyParts.push(Buffer.from(chunk.subarray(this.partStart, i + 1)));
+      const raw = Buffer.concat(this.keyParts).toString('utf8');
+      try {
+        this.key = JSON.parse(raw) as string;
+      } catch {
+        this.key = raw.slice(1, -1);
+      }
+      this.phase = 'afterKey';
+    } else if (c === 0x0a) this.fail(base + i, 'line break inside a key');
+  }
+
+  private beginValue(chunk: Buffer, i: number, base: number): void {
+    const c = chunk[i];
+    this.phase = 'inValue';
+    this.parts = [];
+    this.partsLen = 0;
+    this.partStart = i;
+    this.valueOffset = base + i;
+    this.valueLine = this.topLevel === 'object' ? this.keyLine : this.line;
+    this.valueTooBig = false;
+    this.depth = 0;
+    this.inString = false;
+    this.escape = false;
+    this.primitive = false;
+    if (c === 0x7b || c === 0x5b) this.depth = 1;
+    else if (c === 0x22) this.inString = true;
+    else this.primitive = true;
+  }
+
+  private keep(piece: Buffer): void {
+    if (this.partsLen + piece.length > this.maxBytes) {
+      this.valueTooBig = true;
+      this.parts = [];
+      return;
+    }
+    this.parts.push(Buffer.from(piece));
+    this.partsLen += piece.length;
+  }
+
+  private endValue(chunk: Buffer, endExclusive: number): void {
+    const key = this.topLevel === 'object' ? this.key : undefined;
+    if (!this.valueTooBig) this.keep(chunk.subarray(this.partStart, endExclusive));
+    if (this.valueTooBig) {
+      this.sink.problem(this.valueLine, this.valueOffset, `record is larger than ${formatBytes(this.maxBytes)}; skipped`);
+    } else {
+      const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+      this.sink.element(bytes, this.valueOffset, this.valueLine, key);
+    }
+    this.parts = [];
+    this.partsLen = 0;
+    this.phase = 'afterValue';
+  }
+
+  private fail(offset: number, message: string): void {
+    this.sink.problem(this.line, offset, message);
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The JSON reader and its byte scanner (src/core/index/json.ts, scan.ts) on bad input: truncated
+ * documents, trailing garbage, invalid and over-long elements, keys and values across lines and
+ * chunks; and cancellation between chunks.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IndexCancelledError, ResultsIndex } from '../../src/core/index';
+import { fixture, landmarkRecord as rec, makeTempDir, removeDir } from './helpers';
+
+let dir = '';
+before(() => {
+  dir = makeTempDir('json');
+});
+after(() => removeDir(dir));
+
+function write(name: string, content: string | Buffer): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, content);
+  return p;
+}
+
+describe('JSON documents', () => {
+  test('a truncated array keeps its complete elements and says it is truncated', async () => {
+    const file = write('truncated.json', `[\n  ${rec('a')},\n  ${rec('b')},\n  {"id": "c", "vid`);
+    const index = await ResultsIndex.build(file);
+    assert.deepEqual(
+      index.entries.map((e) => [e.id, e.line]),
+      [
+        ['a', 2],
+        ['b', 3],
+      ],
+    );
+    assert.equal(index.problems.length, 1);
+    assert.match(index.problems[0].message, /truncated/);
+  });
+
+  test('a truncated object keyed by id', async () => {
+    const file = write('truncated-obj.json', `{\n  "k1": ${rec('a')},\n  "k2": ${rec('b').slice(0, 40)}`);
+    const index = await ResultsIndex.build(file);
+    assert.deepEqual(
+      index.entries.map((e) => e.id),
+      ['a'],
+    );
+    assert.equal(index.problems.length, 1);
+    assert.match(index.problems[0].message, /truncated/);
+  });
+
+  test('trailing garbage after the document', async () => {
+    const file = write('trailing.json', `[\n  ${rec('a')}\n]\nthis is not JSON\n`);
+    const index = await ResultsIndex.build(file);
+    assert.deepEqual(
+      index.entries.map((e) => e.id),
+      ['a'],
+    );
+    assert.equal(index.problems.length, 1);
+    assert.equal(index.problems[0].line, 4);
+    assert.match(index.problems[0].message, /after the end of the JSON document/);
+  });
+
+  test('invalid elements are problems at their own lines; valid ones load', async () => {
+    const body = ['[', `  ${rec('a')},`, '  42,', '  {"id": ""},', `  ${rec('d')}`, ']', ''].join('\n');
+    const index = await ResultsIndex.build(write('mixed-valid.json', body));
+    assert.deepEqual(
+      index.entries.map((e) => [e.id, e.line]),
+      [
+        ['a', 2],
+        ['d', 5],
+      ],
+    );
+    assert.deepEqual(
+      index.problems.map((p) => p.line),
+      [3, 4],
+    );
+  });
+
+  test('a scalar followed by a line break does not shift the lines after it', async () => {
+    const body = ['[', '  1', '  ,', `  ${rec('b')}`, ']', ''].join('\n');
+    const index = await ResultsIndex.build(write('scalar-newline.json', body));
+    assert.deepEqual(
+      index.entries.map((e) => [e.id, e.line]),
+      [['b', 4]],
+    );
+    const obj = ['{', '  "k1": null', '  ,', `  "k2": ${rec('b')}`, '}', ''].join('\n');
+    const index2 = await ResultsIndex.build(write('scalar-newline-obj.json', obj));
+    assert.deepEqual(
+      index2.entries.map((e) => [e.id, e.line]),
+      [['b', 4]],
+    );
+    assert.deepEqual(
+      index2.problems.map((p) => p.line),
+      [2],
+    );
+  });
+
+  test('in an object keyed by id, an element starts at its key even when the value is on the next line', async () => {
+    const body = ['{', '  "k1":', `    ${rec('a')},`, '  "k2"', '  :', '', `  ${rec('b')}`, '}', ''].join('\n');
+    const file = write('key-then-value.json', body);
+    const index = await ResultsIndex.build(file);
+    assert.deepEqual(index.problems, []);
+    assert.deepEqual(
+      index.entries.map((e) => [e.id, e.line]),
+      [
+        ['a', 2],
+        ['b', 4],
+      ],
+    );
+    // The byte range is the value's alone.
+    assert.equal(await index.readRaw(index.entries[1]), rec('b'));
+  });
+
+  test('an element larger than maxRecordBytes is a problem; the next one loads', async () => {
+    const big = rec('big', { response: 'q'.repeat(100 * 1024) });
+    const body = `[\n${rec('a')},\n${big},\n${rec('c')}\n]\n`;
+    const index = await ResultsIndex.build(write('big-element.json', body), { maxRecordBytes: 32 * 1024, chunkSize: 8 * 1024 });
+    assert.deepEqual(
+      index.entries.map((e) => [e.id, e.line]),
+      [
+        ['a', 2],
+        ['c', 4],
+      ],
+    );
+    assert.equal(index.problems.length, 1);
+    assert.equal(index.problems[0].line, 3);
+    assert.match(index.problems[0].message, /larger than 32 KiB/);
+  });
+
+  test('element ranges are found across small chunks (keys and strings split between reads)', async () => {
+    const file = fixture('benchmark-predict.json');
+    const whole = await ResultsIndex.build(file);
+    for (const chunkSize of [1, 3, 7, 64]) {
+      const small = await ResultsIndex.build(file, { chunkSize });
+      assert.deepEqual(small.entries, whole.entries, `chunkSize ${chunkSize}`);
+      assert.deepEqual(small.problems, []);
+    }
+  });
+});
+
+describe('cancellation outside JSONL', () => {
+  test('a JSON document is cancelled between chunks', async () => {
+    const body = '[\n' + Array.from({ length: 50 }, (_, i) => rec(`a${i}`)).join(',\n') + '\n]\n';
+    const file = write('cancel.json', body);
+    const ac = new AbortController();
+    await assert.rejects(
+      ResultsIndex.build(file, { chunkSize: 256, signal: ac.signal, onProgress: () => ac.abort() }),
+      (e: unknown) => e instanceof IndexCancelledError,
+    );
+  });
+});
