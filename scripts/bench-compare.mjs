@@ -23,7 +23,8 @@ if (!existsSync(b)) {
   for await (const line of readline.createInterface({ input: createReadStream(a), crlfDelay: Infinity })) {
     if (!line) continue;
     const r = JSON.parse(line);
-    if (i++ % 4 === 0) r.response = r.response.replace(/<answer>([A-D])<\/answer>/, (_, x) => `<answer>${'ABCD'[('ABCD'.indexOf(x) + 1) % 4]}</answer>`);
+    if (i++ % 4 === 0)
+      r.response = r.response.replace(/<answer>([A-D])<\/answer>/, (_, x) => `<answer>${'ABCD'[('ABCD'.indexOf(x) + 1) % 4]}</answer>`);
     if (!out.write(JSON.stringify(r) + '\n')) await new Promise((res) => out.once('drain', res));
   }
   await new Promise((res) => out.end(res));
@@ -33,7 +34,11 @@ if (!existsSync(b)) {
 const rssOut = path.join(os.tmpdir(), `st-think-bench-cmp-${process.pid}`);
 function measure(args) {
   const t0 = process.hrtime.bigint();
-  const p = spawnSync(process.execPath, ['-r', path.join(root, 'scripts/bench-rss.cjs'), ...args], { env: { ...process.env, BENCH_RSS_OUT: rssOut }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const p = spawnSync(process.execPath, ['-r', path.join(root, 'scripts/bench-rss.cjs'), ...args], {
+    env: { ...process.env, BENCH_RSS_OUT: rssOut },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (p.status !== 0) throw new Error(`${args.join(' ')}: ${p.stderr}`);
   const rss = Number(readFileSync(rssOut, 'utf8')) / 1024;

@@ -14,7 +14,7 @@ const runs = runsAt > 0 ? Number(process.argv[runsAt + 1]) : 21;
 
 // A fixed pseudo-random generator: the same chains every run.
 let seed = 11;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const words = Array.from({ length: 500 }, (_, i) => `w${i}`);
 const make = () => {
   let s = '';
@@ -41,5 +41,7 @@ const rows = [
   ['diffChains, identical', () => diffChains(a, a)],
   ['diffWords over the whole unrelated chains (no sentence layer)', () => diffWords(a, unrelated)],
 ];
-console.log(`chain diff: two 20,000-character chains, median of ${runs}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), node ${process.version}`);
+console.log(
+  `chain diff: two 20,000-character chains, median of ${runs}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), node ${process.version}`,
+);
 for (const [name, f] of rows) console.log(`${median(f).toFixed(1).padStart(8)} ms  ${name}`);

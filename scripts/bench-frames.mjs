@@ -22,7 +22,24 @@ const clip = path.join(dataDir, 'clip-60s-1080p30.mp4');
 if (!existsSync(clip)) {
   const tmp = `${clip}.tmp.mp4`;
   const t = Date.now();
-  const r = spawnSync(paths.ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '60', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', tmp]);
+  const r = spawnSync(paths.ffmpeg, [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=30',
+    '-t',
+    '60',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    tmp,
+  ]);
   if (r.status !== 0) throw new Error(String(r.stderr));
   renameSync(tmp, clip);
   console.error(`generated ${clip} in ${Date.now() - t} ms`);

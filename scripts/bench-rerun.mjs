@@ -46,7 +46,20 @@ if (!folder.ok) throw new Error(folder.problems.join('; '));
 // A 10-second 640×360 clip; its 8 qwen2vl frames, extracted cold (empty cache) then from the cache.
 const clip = path.join(data, 'rerun-clip.mp4');
 if (!fs.existsSync(clip)) {
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-t', '10', '-pix_fmt', 'yuv420p', clip]);
+  const r = spawnSync('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=30',
+    '-t',
+    '10',
+    '-pix_fmt',
+    'yuv420p',
+    clip,
+  ]);
   if (r.status !== 0) throw new Error(String(r.stderr));
 }
 const paths = findFfmpeg();
@@ -82,7 +95,9 @@ const headDim = cfg.hidden_size / cfg.num_attention_heads;
 const ids = (xs) => new ort.Tensor('int64', BigInt64Array.from(xs.map(BigInt)), [1, xs.length]);
 async function bareLoop() {
   let past = {};
-  for (let l = 0; l < cfg.num_hidden_layers; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]);
+  for (let l = 0; l < cfg.num_hidden_layers; l++)
+    for (const kv of ['key', 'value'])
+      past[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]);
   const step = async (tokenIds, start) => {
     const e = (await embed.run({ input_ids: ids(tokenIds) })).inputs_embeds;
     const total = start + tokenIds.length;
@@ -95,7 +110,8 @@ async function bareLoop() {
       ...past,
     });
     past = {};
-    for (let l = 0; l < cfg.num_hidden_layers; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`];
+    for (let l = 0; l < cfg.num_hidden_layers; l++)
+      for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = r[`present.${l}.${kv}`];
     const logits = r.logits.data;
     const vocab = r.logits.dims[2];
     const last = logits.subarray(logits.length - vocab);
@@ -121,7 +137,9 @@ for (let i = 0; i < runs; i++) {
 await runner.dispose();
 
 const cpu = os.cpus()[0]?.model ?? 'cpu';
-console.log(`re-run: tiny Qwen2-VL-layout model (hidden ${cfg.hidden_size}, ${cfg.num_hidden_layers} layers), CPU, ${N} new tokens, prompt ${promptTokens} tokens, frames ${size.width}×${size.height}; median of ${runs}; ${cpu} (${os.cpus().length} cores), node ${process.version}`);
+console.log(
+  `re-run: tiny Qwen2-VL-layout model (hidden ${cfg.hidden_size}, ${cfg.num_hidden_layers} layers), CPU, ${N} new tokens, prompt ${promptTokens} tokens, frames ${size.width}×${size.height}; median of ${runs}; ${cpu} (${os.cpus().length} cores), node ${process.version}`,
+);
 const f = (x) => `${x.toFixed(2)} ms`;
 console.log(`per token, whole generation path: ${f(median(full))}`);
 console.log(`per token, bare onnxruntime-node loop (same sessions): ${f(median(bare))}`);

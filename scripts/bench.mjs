@@ -22,9 +22,12 @@ mkdirSync(dataDir, { recursive: true });
 // --- deterministic data -------------------------------------------------------------------------
 function rng(seed) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
-const WORDS = 'turn left right walk straight pass the table chair door kitchen hallway stairs sofa window corridor then reach return starting point destination notice shelf lamp bed desk carpet approach continue forward backward around corner living room bedroom bathroom fridge counter'.split(' ');
+const WORDS =
+  'turn left right walk straight pass the table chair door kitchen hallway stairs sofa window corridor then reach return starting point destination notice shelf lamp bed desk carpet approach continue forward backward around corner living room bedroom bathroom fridge counter'.split(
+    ' ',
+  );
 const STEMS = [
   ['direction', 'forward', 'what directions do you need to go through to get to your destination?'],
   ['direction', 'reverse', 'what directions do you need to go through to get to starting point ?'],
@@ -50,15 +53,20 @@ function generate(file, bytes) {
     const thinkLen = 500 + Math.floor(r() ** 3 * 1500);
     let think = '';
     while (think.length < thinkLen) think += (think ? ' ' : '') + words(12) + '.';
-    const response = r() < 0.05 ? `The answer is ${pred}.` : `<think>Let's start by thinking reverse ${think.slice(0, thinkLen)} Hence, the correct answer is ${pred}</think> <answer>${pred}</answer>`;
-    batch.push(JSON.stringify({
-      id: `bench-${i}`,
-      video: `/vi-lab/Ego-ST-bench/r1_video/clip_${Math.floor(i / 8)}.mp4`,
-      question: `Please take a egocentric view to understand the following questions. Based on this video, ${stem} Options: ${opts}\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).`,
-      gold,
-      response,
-      model: 'bench-synthetic',
-    }));
+    const response =
+      r() < 0.05
+        ? `The answer is ${pred}.`
+        : `<think>Let's start by thinking reverse ${think.slice(0, thinkLen)} Hence, the correct answer is ${pred}</think> <answer>${pred}</answer>`;
+    batch.push(
+      JSON.stringify({
+        id: `bench-${i}`,
+        video: `/vi-lab/Ego-ST-bench/r1_video/clip_${Math.floor(i / 8)}.mp4`,
+        question: `Please take a egocentric view to understand the following questions. Based on this video, ${stem} Options: ${opts}\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).`,
+        gold,
+        response,
+        model: 'bench-synthetic',
+      }),
+    );
     i++;
     if (batch.length === 1000) {
       const s = batch.join('\n') + '\n';
@@ -170,7 +178,12 @@ const result = {
   cliBaselineRssMiB: +cliBaseline.toFixed(1),
   indexPeakRssAboveCliBaselineMiB: +(ir - cliBaseline).toFixed(1),
   halfFileSizeMiB: +(size / 2 / 2 ** 20).toFixed(1),
-  firstLevelMs: { [`${(statSync(small).size / 1e6).toFixed(0)}MB`]: +firstSmall.toFixed(1), [`${(size / 1e6).toFixed(0)}MB`]: +firstLarge.toFixed(1) },
+  firstLevelMs: {
+    [`${(statSync(small).size / 1e6).toFixed(0)}MB`]: +firstSmall.toFixed(1),
+    [`${(size / 1e6).toFixed(0)}MB`]: +firstLarge.toFixed(1),
+  },
 };
 console.log(JSON.stringify(result, null, 2));
-console.log(`index/floor time ${result.timeRatio}× (target ≤ 1.5×; ${(im / readlineFloor).toFixed(2)}× a readline loop); peak RSS ${result.indexPeakRssMiB} MiB, ${result.indexPeakRssAboveCliBaselineMiB} MiB above the CLI's own start-up (target < ${result.halfFileSizeMiB} MiB); first level ${JSON.stringify(result.firstLevelMs)} ms (target < 1000)`);
+console.log(
+  `index/floor time ${result.timeRatio}× (target ≤ 1.5×; ${(im / readlineFloor).toFixed(2)}× a readline loop); peak RSS ${result.indexPeakRssMiB} MiB, ${result.indexPeakRssAboveCliBaselineMiB} MiB above the CLI's own start-up (target < ${result.halfFileSizeMiB} MiB); first level ${JSON.stringify(result.firstLevelMs)} ms (target < 1000)`,
+);

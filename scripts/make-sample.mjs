@@ -9,7 +9,10 @@ import * as path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.resolve(root, '../shared/data/ego-st/r1-test-mcq-126.jsonl');
 const out = path.join(root, 'samples/st-r1-demo-run.jsonl');
-const rows = readFileSync(src, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const rows = readFileSync(src, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 
 const other = (letter) => ({ A: 'C', B: 'D', C: 'A', D: 'B' })[letter] ?? 'A';
 const lines = rows.map((row, i) => {
@@ -17,7 +20,9 @@ const lines = rows.map((row, i) => {
   let response = row.solution;
   if (i % 5 === 1) {
     const wrong = other(gold);
-    response = response.replace(/correct answer is [A-D]/, `correct answer is ${wrong}`).replace(/<answer>[A-D]<\/answer>/, `<answer>${wrong}</answer>`);
+    response = response
+      .replace(/correct answer is [A-D]/, `correct answer is ${wrong}`)
+      .replace(/<answer>[A-D]<\/answer>/, `<answer>${wrong}</answer>`);
   } else if (i % 17 === 3) {
     response = response.replace(/<\/think>[\s\S]*$/, '</think> Based on the video I cannot tell which option is right.');
   } else if (i % 13 === 5) {

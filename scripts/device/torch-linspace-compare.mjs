@@ -14,7 +14,9 @@ for (const f of readdirSync(dir).filter((n) => /^linspace-.*\.json$/.test(n))) {
   // DEFAULT: ATen's generic Vectorized<float>, 32 bytes (8 lanes) like AVX2, computed without SIMD.
   const lanes = cap.includes('512') ? 16 : 8;
   const other = lanes === 16 ? 8 : 16;
-  let same = 0, sameOther = 0, scalarSame = 0;
+  let same = 0,
+    sameOther = 0,
+    scalarSame = 0;
   const diffs = [];
   for (const [T, vfps, fps, want] of j.cases) {
     const got = qwen2vlIndices({ totalFrames: T, fps: vfps }, fps, 8, lanes);
@@ -23,6 +25,8 @@ for (const f of readdirSync(dir).filter((n) => /^linspace-.*\.json$/.test(n))) {
     if (JSON.stringify(qwen2vlIndices({ totalFrames: T, fps: vfps }, fps, 8, other)) === JSON.stringify(want)) sameOther++;
     if (JSON.stringify(qwen2vlIndices({ totalFrames: T, fps: vfps }, fps, 8, 1)) === JSON.stringify(want)) scalarSame++;
   }
-  console.log(`${f}: torch ${j.torch}, capability ${j.capability} → ${lanes} lanes: ${same}/${j.cases.length} equal; with ${other} lanes ${sameOther}; scalar ${scalarSame}`);
+  console.log(
+    `${f}: torch ${j.torch}, capability ${j.capability} → ${lanes} lanes: ${same}/${j.cases.length} equal; with ${other} lanes ${sameOther}; scalar ${scalarSame}`,
+  );
   for (const d of diffs) console.log('  differs:', JSON.stringify(d));
 }

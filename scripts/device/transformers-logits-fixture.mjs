@@ -17,9 +17,19 @@ const b64 = (off, t) => buf.subarray(off + 4 * V * t, off + 4 * V * (t + 1)).toS
 const out = {
   about: `Real transformers output, for the logits-processor tests: transformers ${man.tf}, torch ${man.torch}, one NVIDIA H100 (CUDA). A tiny random Qwen2ForCausalLM (vocabulary ${V}, float32) saved with each config below as its generation_config.json, reloaded, and called as upstream does, model.generate(input_ids, max_new_tokens=8) (with min_new_tokens=8 and output_scores / output_logits to read the steps). Each run is one step (step: the tokens generated before it; the sample_default_topk one where top_k 50 changes what top-p keeps): raw = output_logits (before the processors), scores = output_scores (after them), both float32 little-endian in base64; sequence = the prompt (12 ids) and the tokens before this step; next = the token generate chose. Made by scripts/device/transformers-logits.py and transformers-logits-fixture.mjs.`,
   vocab: V,
-  runs: man.runs.filter((r) => r.device === 'cuda').map((r) => {
-    const t = stepOf(r.name);
-    return { name: r.name, config: r.config, step: t, sequence: r.sequence.slice(0, r.prompt_len + t), next: r.sequence[r.prompt_len + t], raw: b64(r.raw, t), scores: b64(r.scores, t) };
-  }),
+  runs: man.runs
+    .filter((r) => r.device === 'cuda')
+    .map((r) => {
+      const t = stepOf(r.name);
+      return {
+        name: r.name,
+        config: r.config,
+        step: t,
+        sequence: r.sequence.slice(0, r.prompt_len + t),
+        next: r.sequence[r.prompt_len + t],
+        raw: b64(r.raw, t),
+        scores: b64(r.scores, t),
+      };
+    }),
 };
 fs.writeFileSync(path.join(root, 'test/support/transformers-logits-cuda.json'), JSON.stringify(out, null, 1) + '\n');

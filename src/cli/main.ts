@@ -15,9 +15,23 @@ import { modelFrameSize } from '../core/frames/modelSize';
 import { FRAME_PRESET_NAMES, framePreset, isFramePreset, type FramePresetName } from '../core/frames/presets';
 import { alternativesNotes, planFramesWithAlternatives, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
 import { readGenerationConfig } from '../core/model/folder';
-import { buildPrompt, DEFAULT_TEMPLATES, describePrefix, PREFIX_STYLES, PromptError, type PrefixStyle, type RerunMode } from '../core/model/prompt';
+import {
+  buildPrompt,
+  DEFAULT_TEMPLATES,
+  describePrefix,
+  PREFIX_STYLES,
+  PromptError,
+  type PrefixStyle,
+  type RerunMode,
+} from '../core/model/prompt';
 import { runnerInputText } from '../core/model/runner';
-import { checkGeneration, GENERATION_KEYS, GenerationConfigError, resolveGeneration, type EffectiveGeneration } from '../core/model/sampling';
+import {
+  checkGeneration,
+  GENERATION_KEYS,
+  GenerationConfigError,
+  resolveGeneration,
+  type EffectiveGeneration,
+} from '../core/model/sampling';
 import { RULES, type ScoringRule } from '../core/schemas';
 import { formatAccuracy, formatLine, naLines, noVideoLine, summarise, summaryTable, wordedAsLines } from '../core/summary';
 
@@ -109,12 +123,17 @@ async function summary(argv: string[]): Promise<number> {
       grpo_reward: summarise(index.file, index.entries, index.problemCount, 'grpo_reward'),
     };
     const s = both[rule as ScoringRule];
-    const overall = s.overall.total || !s.overall.na ? `${formatAccuracy(s.overall)} (${s.overall.correct}/${s.overall.total})` : formatAccuracy(s.overall);
+    const overall =
+      s.overall.total || !s.overall.na
+        ? `${formatAccuracy(s.overall)} (${s.overall.correct}/${s.overall.total})`
+        : formatAccuracy(s.overall);
     const notes = [...naLines(s.na), noVideoLine(s.noVideo)].filter(Boolean);
     process.stdout.write(
       `${index.file}\n${s.records} records, ${s.invalid} invalid, ${formatLine(s)}; ` +
         `accuracy (${rule}) ${overall}\n` +
-        wordedAsLines(s).map((l) => `${l}\n`).join('') +
+        wordedAsLines(s)
+          .map((l) => `${l}\n`)
+          .join('') +
         '\n' +
         summaryTable(both) +
         '\n' +
@@ -180,7 +199,10 @@ async function frames(argv: string[]): Promise<number> {
       throw new UsageError((e as Error).message);
     }
     if (p.flags.has('json')) {
-      process.stdout.write(JSON.stringify({ indices: plan.indices, alternatives: plan.alternatives, ...presetFacts(params.sampler, preset, params.fps) }) + '\n');
+      process.stdout.write(
+        JSON.stringify({ indices: plan.indices, alternatives: plan.alternatives, ...presetFacts(params.sampler, preset, params.fps) }) +
+          '\n',
+      );
     } else {
       process.stdout.write(plan.indices.join(' ') + '\n');
       const notes = alternativesNotes(plan.alternatives, plan.indices.length);
@@ -194,7 +216,10 @@ async function frames(argv: string[]): Promise<number> {
     const out = p.flags.get('out');
     if (p.positional.length !== 1 || typeof out !== 'string') throw new UsageError('frames extract needs VIDEO and --out DIR');
     const { params, preset } = samplerFlags(p);
-    const paths = findFfmpeg({ ffmpeg: p.flags.get('ffmpeg') as string | undefined, ffprobe: p.flags.get('ffprobe') as string | undefined });
+    const paths = findFfmpeg({
+      ffmpeg: p.flags.get('ffmpeg') as string | undefined,
+      ffprobe: p.flags.get('ffprobe') as string | undefined,
+    });
     const set = await extractFrames(p.positional[0], params, { paths, cacheDir: path.join(out, '.st-think-cache') });
     const written: { index: number; time: number; path?: string; error?: string }[] = [];
     for (const f of set.frames) {
@@ -212,7 +237,21 @@ async function frames(argv: string[]): Promise<number> {
     const { alternatives } = planFramesWithAlternatives(set.probe, set.params);
     if (p.flags.has('json')) {
       const modelSize = modelFrameSize(set.params.sampler, { width: set.probe.width, height: set.probe.height }, preset.maxPixels);
-      process.stdout.write(JSON.stringify({ indices: set.indices, alternatives, ...presetFacts(set.params.sampler, preset, set.params.fps), modelSize, frames: written, probe: set.probe, cached: set.cached }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify(
+          {
+            indices: set.indices,
+            alternatives,
+            ...presetFacts(set.params.sampler, preset, set.params.fps),
+            modelSize,
+            frames: written,
+            probe: set.probe,
+            cached: set.cached,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
     } else {
       for (const w of written) process.stdout.write(`${w.index}\t${w.time.toFixed(3)}s\t${w.path ?? `missing: ${w.error}`}\n`);
       const notes = alternativesNotes(alternatives, set.indices.length);
@@ -244,15 +283,32 @@ async function compare(argv: string[]): Promise<number> {
   const pairing = await pairRuns(a, b, { rerunMode: mode });
   // A side of re-runs counts only the re-runs of the mode compared.
   const counted = (es: readonly IndexEntry[]) => countedEntries(es, pairing, mode);
-  const c = compareRuns(counted(a.entries), counted(b.entries), { ...pairing, unpairedA: [...counted(pairing.unpairedA)], unpairedB: [...counted(pairing.unpairedB)] }, rule);
+  const c = compareRuns(
+    counted(a.entries),
+    counted(b.entries),
+    { ...pairing, unpairedA: [...counted(pairing.unpairedA)], unpairedB: [...counted(pairing.unpairedB)] },
+    rule,
+  );
   if (p.flags.has('json')) {
     const { flipped, ...rest } = c;
-    const out = { a: a.file, b: b.file, ...rest, flipped: flipped.map((f) => ({ kind: f.kind, a: { id: f.a.id, line: f.a.line }, b: { id: f.b.id, line: f.b.line } })) };
+    const out = {
+      a: a.file,
+      b: b.file,
+      ...rest,
+      flipped: flipped.map((f) => ({ kind: f.kind, a: { id: f.a.id, line: f.a.line }, b: { id: f.b.id, line: f.b.line } })),
+    };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
   }
   const rows: string[][] = [['category', 'direction', 'A', 'B', 'B−A (pts)']];
-  const row = (cat: string, dir: string, k: CompareBucket) => rows.push([cat, dir, `${pct(k.a.accuracy)} (${k.a.correct}/${k.a.total})`, `${pct(k.b.accuracy)} (${k.b.correct}/${k.b.total})`, signed(k.difference)]);
+  const row = (cat: string, dir: string, k: CompareBucket) =>
+    rows.push([
+      cat,
+      dir,
+      `${pct(k.a.accuracy)} (${k.a.correct}/${k.a.total})`,
+      `${pct(k.b.accuracy)} (${k.b.correct}/${k.b.total})`,
+      signed(k.difference),
+    ]);
   for (const [cat, dirs] of Object.entries(c.byCategoryDirection)) for (const [dir, k] of Object.entries(dirs)) row(cat, dir, k);
   for (const [cat, k] of Object.entries(c.byCategory)) row(cat, 'both', k);
   for (const [dir, k] of Object.entries(c.byDirection)) row('all', dir, k);
@@ -294,7 +350,8 @@ async function consistencyCommand(argv: string[]): Promise<number> {
     `  one direction only       ${String(c.oneOnly).padStart(6)}  ${share(c.oneOnly)}`,
     `  neither                  ${String(c.neither).padStart(6)}  ${share(c.neither)}`,
   ];
-  for (const [cat, k] of Object.entries(c.byCategory)) lines.push(`  ${cat}: ${k.pairs} pairs, ${k.bothCorrect} both, ${k.oneOnly} one, ${k.neither} neither`);
+  for (const [cat, k] of Object.entries(c.byCategory))
+    lines.push(`  ${cat}: ${k.pairs} pairs, ${k.bothCorrect} both, ${k.oneOnly} one, ${k.neither} neither`);
   for (const l of wordedAsLines(summarise(index.file, index.entries, index.problemCount, c.rule))) lines.push(`  ${l}`);
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
@@ -318,7 +375,8 @@ async function promptCommand(argv: string[]): Promise<number> {
   const rawLine = p.flags.get('line');
   if (rawLine === undefined) throw new UsageError('prompt needs --line N (the line the record starts on)');
   const line = Number(rawLine);
-  if (typeof rawLine !== 'string' || !/^\d+$/.test(rawLine) || line < 1) throw new UsageError(`--line needs a line number from 1 (got ${JSON.stringify(rawLine)})`);
+  if (typeof rawLine !== 'string' || !/^\d+$/.test(rawLine) || line < 1)
+    throw new UsageError(`--line needs a line number from 1 (got ${JSON.stringify(rawLine)})`);
   const mode = p.flags.get('mode') ?? 'forward';
   if (mode !== 'forward' && mode !== 'reverse') throw new UsageError('--mode must be forward or reverse');
   const prefix = p.flags.get('prefix') ?? 'as-trained';
@@ -337,7 +395,13 @@ async function promptCommand(argv: string[]): Promise<number> {
       `${where}: no record starts on line ${line} (${lines.length ? `${lines.length} records start on lines ${Math.min(...lines)} to ${Math.max(...lines)}` : 'the file has no valid record'})`,
     );
   }
-  if (at.length > 1) throw new InputError(`${where}: ${at.length} records start on this line (${at.slice(0, 5).map((e) => e.id).join(', ')}${at.length > 5 ? ', …' : ''}); a record is chosen by the line it starts on`);
+  if (at.length > 1)
+    throw new InputError(
+      `${where}: ${at.length} records start on this line (${at
+        .slice(0, 5)
+        .map((e) => e.id)
+        .join(', ')}${at.length > 5 ? ', …' : ''}); a record is chosen by the line it starts on`,
+    );
   const { record } = await index.readRecord(at[0]);
 
   let prompt;
@@ -364,7 +428,9 @@ async function promptCommand(argv: string[]): Promise<number> {
   const bad = checkGeneration(generation.settings);
   if (bad) throw new InputError(`${configFile}: the settings it gives cannot be used: ${bad}`);
 
-  const counterpart = prompt.counterpart ? { text: prompt.counterpart.text, direction: prompt.counterpart.direction, method: prompt.counterpart.method } : null;
+  const counterpart = prompt.counterpart
+    ? { text: prompt.counterpart.text, direction: prompt.counterpart.direction, method: prompt.counterpart.method }
+    : null;
   if (p.flags.has('json')) {
     const out = {
       file: index.file,
@@ -404,7 +470,7 @@ async function promptCommand(argv: string[]): Promise<number> {
     prompt.assistantPrefix || '(none: forward thinking)',
     '=== chat text (<|video_pad|> stands for the video; the re-run gives the tokenizer <|image_pad|> there) ===',
     prompt.chat,
-    `=== generation (${configFile ? `following ${configFile}` : 'no --model: upstream\'s and transformers\' defaults'}) ===`,
+    `=== generation (${configFile ? `following ${configFile}` : "no --model: upstream's and transformers' defaults"}) ===`,
     ...GENERATION_KEYS.map((k) => `${HF_NAMES[k].padEnd(width)}  ${String(generation.settings[k]).padEnd(6)}  ${generation.sources[k]}`),
     '',
   ];

@@ -116,7 +116,8 @@ export function categoryFromChain(worded: Category, chain: string | undefined): 
   return chainOpeningCategory(chain) === 'action' ? 'action' : worded;
 }
 
-const REVERSE_WORDING = /\bstart(?:ing)? (?:point|position|location)\b|\breturn(?:s|ing|ed)?\b|\bback to\b|\bgo(?:ing)? back\b|\bway back\b/i;
+const REVERSE_WORDING =
+  /\bstart(?:ing)? (?:point|position|location)\b|\breturn(?:s|ing|ed)?\b|\bback to\b|\bgo(?:ing)? back\b|\bway back\b/i;
 
 /** Reverse when the stem speaks of the starting point or of returning; otherwise forward. */
 export function directionFromWording(question: string): Direction {
@@ -136,15 +137,7 @@ export function isPythonSpace(c: number): boolean {
   if (c < 0x85) return false;
   if (c <= 0xa0) return c === 0x85 || c === 0xa0;
   if (c < 0x1680) return false;
-  return (
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-  );
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
 /** Python's `str.strip()` with no argument (a character loop: no regex on long responses). */

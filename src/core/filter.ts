@@ -19,10 +19,7 @@ export const filterSchema = z.object({
 export type ResultsFilter = z.infer<typeof filterSchema>;
 
 export function isEmptyFilter(f: ResultsFilter | undefined): boolean {
-  return (
-    !f ||
-    (!f.outcomes?.length && !f.categories?.length && !f.directions?.length && !f.format && !f.text?.trim())
-  );
+  return !f || (!f.outcomes?.length && !f.categories?.length && !f.directions?.length && !f.format && !f.text?.trim());
 }
 
 export function describeFilter(f: ResultsFilter): string {

@@ -43,7 +43,8 @@ function firstIssue(error: z.ZodError, input: Record<string, unknown>): string {
   const issue = error.issues[0];
   const path = issue.path.length ? issue.path.join('.') : '(record)';
   let at: unknown = input;
-  for (const k of issue.path) at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
+  for (const k of issue.path)
+    at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
   if (issue.path.length && at === undefined) return `missing "${path}"`;
   return `${path}: ${issue.message}`;
 }
@@ -69,7 +70,10 @@ function explicit<T extends string>(v: unknown, allowed: ReadonlySet<string>): T
 }
 
 function finish(
-  base: Omit<TraceRecord, 'options' | 'category' | 'categoryExplicit' | 'wordedAs' | 'categoryEvidence' | 'direction' | 'directionExplicit'> & {
+  base: Omit<
+    TraceRecord,
+    'options' | 'category' | 'categoryExplicit' | 'wordedAs' | 'categoryEvidence' | 'direction' | 'directionExplicit'
+  > & {
     optionList?: readonly string[];
     category?: unknown;
     direction?: unknown;
@@ -142,39 +146,45 @@ const normalisers: Record<ShapeName, Normaliser> = {
     const r = canonicalSchema.safeParse(value);
     if (!r.success) return firstIssue(r.error, value);
     const v = r.data;
-    return finish({
-      id: v.id,
-      idFromPosition: false,
-      shape: 'canonical',
-      video: v.video,
-      question: v.question,
-      optionList: v.options,
-      gold: v.gold,
-      response: v.response,
-      category: v.category,
-      direction: v.direction,
-      model: typeof v.model === 'string' ? v.model : v.model?.name,
-      mode: v.mode,
-      frames: v.frames,
-      meta: v.meta,
-      sourceId: v.sourceId,
-      sourceFile: v.sourceFile,
-    }, opts);
+    return finish(
+      {
+        id: v.id,
+        idFromPosition: false,
+        shape: 'canonical',
+        video: v.video,
+        question: v.question,
+        optionList: v.options,
+        gold: v.gold,
+        response: v.response,
+        category: v.category,
+        direction: v.direction,
+        model: typeof v.model === 'string' ? v.model : v.model?.name,
+        mode: v.mode,
+        frames: v.frames,
+        meta: v.meta,
+        sourceId: v.sourceId,
+        sourceFile: v.sourceFile,
+      },
+      opts,
+    );
   },
   'st-r1'(value, ctx, opts) {
     const r = stR1Schema.safeParse(value);
     if (!r.success) return firstIssue(r.error, value);
     const v = r.data;
-    return finish({
-      id: positionId(ctx),
-      idFromPosition: ctx.key === undefined,
-      shape: 'st-r1',
-      video: v.video,
-      question: v.problem,
-      gold: v.original_answer,
-      response: v.solution,
-      referenceChain: v.solution,
-    }, opts);
+    return finish(
+      {
+        id: positionId(ctx),
+        idFromPosition: ctx.key === undefined,
+        shape: 'st-r1',
+        video: v.video,
+        question: v.problem,
+        gold: v.original_answer,
+        response: v.solution,
+        referenceChain: v.solution,
+      },
+      opts,
+    );
   },
   benchmark(value, ctx, opts) {
     const r = benchmarkSchema.safeParse(value);
@@ -182,29 +192,35 @@ const normalisers: Record<ShapeName, Normaliser> = {
     const v = r.data;
     const block = v.forward_mcq ?? v.reverse_mcq;
     if (block) {
-      return finish({
+      return finish(
+        {
+          id: positionId(ctx),
+          idFromPosition: ctx.key === undefined,
+          shape: 'benchmark',
+          video: v.video,
+          question: block.question,
+          optionList: block.options,
+          gold: block.answer ?? v.answer,
+          response: v.predict ?? '',
+          direction: v.forward_mcq ? 'forward' : 'reverse',
+        },
+        opts,
+      );
+    }
+    return finish(
+      {
         id: positionId(ctx),
         idFromPosition: ctx.key === undefined,
         shape: 'benchmark',
         video: v.video,
-        question: block.question,
-        optionList: block.options,
-        gold: block.answer ?? v.answer,
+        question: v.question!,
+        gold: v.forward_answer ?? v.reverse_answer,
         response: v.predict ?? '',
-        direction: v.forward_mcq ? 'forward' : 'reverse',
-      }, opts);
-    }
-    return finish({
-      id: positionId(ctx),
-      idFromPosition: ctx.key === undefined,
-      shape: 'benchmark',
-      video: v.video,
-      question: v.question!,
-      gold: v.forward_answer ?? v.reverse_answer,
-      response: v.predict ?? '',
-      category: 'route',
-      direction: v.forward_answer !== undefined ? 'forward' : 'reverse',
-    }, opts);
+        category: 'route',
+        direction: v.forward_answer !== undefined ? 'forward' : 'reverse',
+      },
+      opts,
+    );
   },
   harness(value, _ctx, opts) {
     const r = harnessSchema.safeParse(value);
@@ -213,18 +229,21 @@ const normalisers: Record<ShapeName, Normaliser> = {
     const first = v.resps[0];
     const response = Array.isArray(first) ? (first[0] ?? '') : (first ?? '');
     const doc = v.doc;
-    return finish({
-      id: v.doc_id,
-      idFromPosition: false,
-      shape: 'harness',
-      video: (doc.video ?? doc.video_path ?? '').trim(),
-      question: (doc.question ?? doc.problem)!,
-      optionList: doc.options,
-      gold: v.target,
-      response,
-      category: doc.category,
-      direction: doc.direction,
-    }, opts);
+    return finish(
+      {
+        id: v.doc_id,
+        idFromPosition: false,
+        shape: 'harness',
+        video: (doc.video ?? doc.video_path ?? '').trim(),
+        question: (doc.question ?? doc.problem)!,
+        optionList: doc.options,
+        gold: v.target,
+        response,
+        category: doc.category,
+        direction: doc.direction,
+      },
+      opts,
+    );
   },
 };
 

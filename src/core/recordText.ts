@@ -6,16 +6,14 @@ import { categoryLabel, categorySource } from './categories';
 import { goldLetter } from './derive';
 import { NA_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
 
-export function renderRecordText(
-  record: TraceRecord,
-  analysis: TraceAnalysis,
-  where: { file: string; line: number },
-): string {
+export function renderRecordText(record: TraceRecord, analysis: TraceAnalysis, where: { file: string; line: number }): string {
   const out: string[] = [];
   const rule = (name: string, r: TraceAnalysis['mcq_infer']) =>
     r.na ? `${name.padEnd(12)} n/a: ${NA_TEXT[r.na].long}` : `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}`;
   out.push(`Record ${record.id}   (${record.shape} shape, ${where.file}:${where.line})`);
-  const category = record.wordedAs ? `${categoryLabel(record)}: ${categorySource(record)}` : `${record.category}${record.categoryExplicit ? '' : ' (from wording)'}`;
+  const category = record.wordedAs
+    ? `${categoryLabel(record)}: ${categorySource(record)}`
+    : `${record.category}${record.categoryExplicit ? '' : ' (from wording)'}`;
   out.push(`Category ${category} · direction ${record.direction}${record.directionExplicit ? '' : ' (from wording)'}`);
   out.push(`Video    ${record.video || '(none: "video" is empty; upstream writes "No video file specified." as the prediction)'}`);
   if (record.model || record.mode) out.push(`Model    ${record.model ?? '—'}${record.mode ? ` · mode ${record.mode}` : ''}`);
@@ -32,7 +30,13 @@ export function renderRecordText(
       out.push(`${marks.length ? '▶' : ' '} ${o.letter}. ${o.text}${marks.length ? `   [${marks.join(', ')}]` : ''}`);
     }
   }
-  out.push('', '── Scoring ──', `gold         ${record.gold ?? '—'}`, rule('mcq_infer', analysis.mcq_infer), rule('grpo_reward', analysis.grpo_reward));
+  out.push(
+    '',
+    '── Scoring ──',
+    `gold         ${record.gold ?? '—'}`,
+    rule('mcq_infer', analysis.mcq_infer),
+    rule('grpo_reward', analysis.grpo_reward),
+  );
   out.push(
     `format       ${
       analysis.format === 'n/a' && analysis.na

@@ -134,7 +134,10 @@ export const harnessSchema = z.object({
     })
     .passthrough()
     .refine((d) => !!(d.question ?? d.problem)?.trim(), 'doc needs a non-empty question or problem'),
-  target: z.union([z.string(), z.number()]).transform((v) => String(v)).optional(),
+  target: z
+    .union([z.string(), z.number()])
+    .transform((v) => String(v))
+    .optional(),
   resps: z.union([z.array(z.array(z.string())), z.array(z.string())]),
   filtered_resps: z.array(z.unknown()).optional(),
 });

@@ -167,7 +167,9 @@ export function wordedAsLines(s: Pick<Summary, 'wordedAs'>): string[] {
   const out: string[] = [];
   for (const [cat, by] of Object.entries(s.wordedAs)) {
     for (const [worded, n] of Object.entries(by)) {
-      out.push(`${n} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'} (recognised from the evidence in the file; counted as ${cat})`);
+      out.push(
+        `${n} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'} (recognised from the evidence in the file; counted as ${cat})`,
+      );
     }
   }
   return out;

@@ -25,7 +25,11 @@ export class AccuracyStatus extends Disposable {
       const f = store.filter;
       const b = bucketOf(a.visible, rule);
       item.text = `$(checklist) ${formatAccuracy(b)}`;
-      const why = () => [...new Set(a.visible.map((e) => naOf(e, rule)))].filter((r) => r !== undefined).map((r) => NA_TEXT[r].long).join('; ');
+      const why = () =>
+        [...new Set(a.visible.map((e) => naOf(e, rule)))]
+          .filter((r) => r !== undefined)
+          .map((r) => NA_TEXT[r].long)
+          .join('; ');
       const score = b.total || !b.na ? `${b.correct}/${b.total} correct under ${rule}` : `${rule} n/a: ${why()}`;
       item.tooltip = `ST-Think: ${a.uri.path.split('/').pop()}: ${score}${isEmptyFilter(f) ? '' : ` (filter: ${describeFilter(f)})`}. Click for the summary.`;
       item.show();

@@ -33,16 +33,28 @@ export class ChainDocuments implements vscode.TextDocumentContentProvider {
     const { record } = await file.index.readRecord(entry);
     const a = analyse(record);
     const chain = a.think ?? record.response;
-    const lines = sentenceSpans(chain).map((s) => s.trim()).filter(Boolean);
+    const lines = sentenceSpans(chain)
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (a.answer !== undefined) lines.push('', `<answer> ${a.answer.trim()}`);
     return lines.join('\n') + '\n';
   }
 }
 
 /** Open two records' chains in the diff editor. */
-export async function openChainDiff(left: { file: ResultsFile; entry: IndexEntry }, right: { file: ResultsFile; entry: IndexEntry }, title?: string): Promise<void> {
+export async function openChainDiff(
+  left: { file: ResultsFile; entry: IndexEntry },
+  right: { file: ResultsFile; entry: IndexEntry },
+  title?: string,
+): Promise<void> {
   const name = (x: { file: ResultsFile; entry: IndexEntry }) => `${x.file.uri.path.split('/').pop()}:${x.entry.line}`;
-  await vscode.commands.executeCommand('vscode.diff', chainUri(left.file, left.entry), chainUri(right.file, right.entry), title ?? `${name(left)} ↔ ${name(right)} (reasoning)`, { preview: true });
+  await vscode.commands.executeCommand(
+    'vscode.diff',
+    chainUri(left.file, left.entry),
+    chainUri(right.file, right.entry),
+    title ?? `${name(left)} ↔ ${name(right)} (reasoning)`,
+    { preview: true },
+  );
 }
 
 /**

@@ -35,7 +35,12 @@ export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHos
       open.panel.reveal();
       return open;
     }
-    const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, `Compare: ${session.title}`, vscode.ViewColumn.Active, panelOptions(context.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      ComparePanel.viewType,
+      `Compare: ${session.title}`,
+      vscode.ViewColumn.Active,
+      panelOptions(context.extensionUri),
+    );
     return new ComparePanel(context, panel, session, openPair);
   }
 
@@ -45,7 +50,11 @@ export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHos
     readonly session: ComparisonSession,
     private readonly openPairOf: OpenPair,
   ) {
-    super(panel, context.extensionUri, panel.title, { name: 'the comparison view', incoming: compareWebviewMessageSchema, outgoing: compareHostMessageSchema });
+    super(panel, context.extensionUri, panel.title, {
+      name: 'the comparison view',
+      incoming: compareWebviewMessageSchema,
+      outgoing: compareHostMessageSchema,
+    });
     ComparePanel.all.add(this);
     this._register({ dispose: () => ComparePanel.all.delete(this) });
     this.view = comparisonView(session);

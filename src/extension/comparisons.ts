@@ -80,7 +80,11 @@ export class Comparisons extends Disposable {
     if (!a.index || !b.index) throw new Error(`${!a.index ? a.path : b.path} is not indexed yet`);
     const rule = this.store.rule;
     const comparison = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `ST-Think: comparing ${fileName(a)} with ${fileName(b)}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `ST-Think: comparing ${fileName(a)} with ${fileName(b)}`,
+        cancellable: true,
+      },
       async (_p, token) => {
         const ctrl = new AbortController();
         token.onCancellationRequested(() => ctrl.abort());
@@ -93,7 +97,17 @@ export class Comparisons extends Disposable {
           const va = new Set(visA);
           const vb = new Set(visB);
           const pairs = pairing.pairs.filter(([x, y]) => va.has(x) && vb.has(y));
-          return compareRuns(visA, visB, { ...pairing, pairs, unpairedA: pairing.unpairedA.filter((e) => va.has(e)), unpairedB: pairing.unpairedB.filter((e) => vb.has(e)) }, rule);
+          return compareRuns(
+            visA,
+            visB,
+            {
+              ...pairing,
+              pairs,
+              unpairedA: pairing.unpairedA.filter((e) => va.has(e)),
+              unpairedB: pairing.unpairedB.filter((e) => vb.has(e)),
+            },
+            rule,
+          );
         } catch (e) {
           if ((e as Error).name === 'AbortError') return undefined;
           throw e;

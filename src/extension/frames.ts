@@ -68,9 +68,7 @@ export async function locateVideoFolder(context: vscode.ExtensionContext, file: 
 
 /** Why a record's frames cannot be extracted. */
 export type FramesProblem =
-  | { kind: 'noVideo' }
-  | { kind: 'notFound'; tried: string[] }
-  | { kind: 'noFfmpeg'; video: string; message: string };
+  { kind: 'noVideo' } | { kind: 'notFound'; tried: string[] } | { kind: 'noFfmpeg'; video: string; message: string };
 
 /** A record's frames, ready to extract: the video found, ffmpeg found, the parameters decided. */
 export interface FramesJob {
@@ -82,7 +80,12 @@ export interface FramesJob {
 }
 
 /** Finds what extracting a record's frames with `sampler` needs, or says what is missing. */
-export function prepareFrames(context: vscode.ExtensionContext, file: ResultsFile, record: TraceRecord, sampler: SamplerName): FramesJob | FramesProblem {
+export function prepareFrames(
+  context: vscode.ExtensionContext,
+  file: ResultsFile,
+  record: TraceRecord,
+  sampler: SamplerName,
+): FramesJob | FramesProblem {
   if (!record.video) return { kind: 'noVideo' };
   const resolved = resolveVideo(record.video, videoRootsFor(context, file));
   const video = resolved.file;

@@ -28,7 +28,15 @@ import {
 } from '../core/model/prompt';
 import { isRerunsFile, rerunKey, rerunKeys, rerunSource, rerunsPath, runAndSave, type RerunContext } from '../core/model/reruns';
 import { loadRerunner, type Rerunner } from '../core/model/runner';
-import { checkGeneration, describeGeneration, GENERATION_KEYS, GenerationConfigError, resolveGeneration, type EffectiveGeneration, type GenerationSettings } from '../core/model/sampling';
+import {
+  checkGeneration,
+  describeGeneration,
+  GENERATION_KEYS,
+  GenerationConfigError,
+  resolveGeneration,
+  type EffectiveGeneration,
+  type GenerationSettings,
+} from '../core/model/sampling';
 import { CUDA_HELP, type ProviderPreference } from '../core/model/session';
 import type { RerunView } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
@@ -107,7 +115,10 @@ function effectiveGeneration(s: Settings, config: Record<string, unknown> | unde
     throw e;
   }
   const bad = checkGeneration(g.settings);
-  if (bad) throw new UserError(`Generation settings: ${bad}${Object.values(g.sources).includes('generation_config.json') ? ' (settings not set follow the model folder\'s generation_config.json)' : ''}.`);
+  if (bad)
+    throw new UserError(
+      `Generation settings: ${bad}${Object.values(g.sources).includes('generation_config.json') ? " (settings not set follow the model folder's generation_config.json)" : ''}.`,
+    );
   return g;
 }
 
@@ -116,7 +127,14 @@ function planGeneration(s: Settings): string {
   const read = s.modelPath ? readGenerationConfig(s.modelPath) : undefined;
   try {
     const g = effectiveGeneration(s, read?.ok ? read.config : undefined);
-    return describeGeneration(g.settings, g.sources) + (read?.ok ? '' : s.modelPath ? ' (the model folder\'s generation_config.json cannot be read)' : ' (no model folder yet: its generation_config.json may change these)');
+    return (
+      describeGeneration(g.settings, g.sources) +
+      (read?.ok
+        ? ''
+        : s.modelPath
+          ? " (the model folder's generation_config.json cannot be read)"
+          : ' (no model folder yet: its generation_config.json may change these)')
+    );
   } catch (e) {
     return (e as Error).message;
   }
@@ -198,10 +216,19 @@ interface RerunFrames {
 }
 
 /** What a run's streamed or final text says: its steps, answer and verdicts so far. */
-function runAnalysis(text: string, record: TraceRecord): Pick<RerunView['runs'][number], 'steps' | 'answer' | 'mcq_infer' | 'grpo_reward' | 'formatValid'> {
+function runAnalysis(
+  text: string,
+  record: TraceRecord,
+): Pick<RerunView['runs'][number], 'steps' | 'answer' | 'mcq_infer' | 'grpo_reward' | 'formatValid'> {
   // While streaming the think block is still open: its steps so far.
   const a = analysePartial({ response: text, gold: record.gold, category: record.category });
-  return { steps: a.think ? reasoningSteps(a.think) : [], answer: a.answer, mcq_infer: a.mcq_infer, grpo_reward: a.grpo_reward, formatValid: a.format === 'valid' };
+  return {
+    steps: a.think ? reasoningSteps(a.think) : [],
+    answer: a.answer,
+    mcq_infer: a.mcq_infer,
+    grpo_reward: a.grpo_reward,
+    formatValid: a.format === 'valid',
+  };
 }
 
 export class RerunService implements vscode.Disposable {
@@ -247,7 +274,9 @@ export class RerunService implements vscode.Disposable {
   /** Re-run Question…: plans the re-run in the trace view, showing the prompt(s); Run starts it. */
   async plan(target: TraceTarget, choice: RerunChoice, prefixStyle?: PrefixStyle): Promise<TracePanel | undefined> {
     if (isRerunsFile(target.file.path)) {
-      void vscode.window.showInformationMessage('ST-Think: this record is itself a re-run; re-run its original record instead (Diff with Original shows it).');
+      void vscode.window.showInformationMessage(
+        'ST-Think: this record is itself a re-run; re-run its original record instead (Diff with Original shows it).',
+      );
       return undefined;
     }
     const { record } = await target.file.index!.readRecord(target.entry);
@@ -267,7 +296,9 @@ export class RerunService implements vscode.Disposable {
       state: 'plan',
       model: s.modelPath ? s.modelPath.split(/[\\/]/).pop() : undefined,
       generation: planGeneration(s),
-      message: s.modelPath ? 'The prompt below goes to the model with the frames shown. Run sends it; the result is saved beside the results file.' : 'No model folder is set: Run asks for one (setting stThink.modelPath).',
+      message: s.modelPath
+        ? 'The prompt below goes to the model with the frames shown. Run sends it; the result is saved beside the results file.'
+        : 'No model folder is set: Run asks for one (setting stThink.modelPath).',
       runs: prompts.map((p) => this.emptyRun(p)),
     };
     const plan: Plan = { panel, target, record, prompts, view };
@@ -300,7 +331,12 @@ export class RerunService implements vscode.Disposable {
   /** Run: the model, the frames, then each mode in turn, streamed into the panel and saved. */
   async start(panel: TracePanel): Promise<void> {
     const plan = this.plans.get(panel);
-    if (!plan || plan.running || (plan.view.state !== 'plan' && plan.view.state !== 'error' && plan.view.state !== 'cancelled' && plan.view.state !== 'done')) return;
+    if (
+      !plan ||
+      plan.running ||
+      (plan.view.state !== 'plan' && plan.view.state !== 'error' && plan.view.state !== 'cancelled' && plan.view.state !== 'done')
+    )
+      return;
     plan.running = this.execute(plan).finally(() => {
       plan.running = undefined;
       this.setRunningContext();
@@ -366,7 +402,10 @@ export class RerunService implements vscode.Disposable {
         await this.runMode(plan, i, ctx, runner, { frameFiles: frames.files, outFile, signal: abort.signal });
       }
       const cancelled = abort.signal.aborted;
-      this.update(plan, { state: cancelled ? 'cancelled' : 'done', message: cancelled ? 'Stopped: the stopped run was not saved.' : undefined });
+      this.update(plan, {
+        state: cancelled ? 'cancelled' : 'done',
+        message: cancelled ? 'Stopped: the stopped run was not saved.' : undefined,
+      });
       await this.showSaved(outFile);
       if (!cancelled && plan.prompts.length === 2) await this.openBoth(plan, outFile);
     } catch (e) {
@@ -380,7 +419,13 @@ export class RerunService implements vscode.Disposable {
   }
 
   /** Run `i` of a plan: streamed into the panel (at most one update per 60 ms), then its result, saved. */
-  private async runMode(plan: Plan, i: number, ctx: RerunContext, runner: Rerunner, io: { frameFiles: string[]; outFile: string; signal: AbortSignal }): Promise<void> {
+  private async runMode(
+    plan: Plan,
+    i: number,
+    ctx: RerunContext,
+    runner: Rerunner,
+    io: { frameFiles: string[]; outFile: string; signal: AbortSignal },
+  ): Promise<void> {
     let text = ctx.prompt.assistantPrefix;
     let tokens = 0;
     const started = performance.now();
@@ -417,13 +462,16 @@ export class RerunService implements vscode.Disposable {
     if (record) {
       this.written.add(io.outFile);
       const t = output.timings;
-      this.log.appendLine(`${new Date().toISOString()} ${plan.record.id} ${ctx.mode}: ${t.newTokens} tokens, first token ${t.firstTokenMs.toFixed(0)} ms, ${t.tokensPerSecond.toFixed(1)} tokens/s on ${runner.provider} → ${io.outFile}`);
+      this.log.appendLine(
+        `${new Date().toISOString()} ${plan.record.id} ${ctx.mode}: ${t.newTokens} tokens, first token ${t.firstTokenMs.toFixed(0)} ms, ${t.tokensPerSecond.toFixed(1)} tokens/s on ${runner.provider} → ${io.outFile}`,
+      );
     }
   }
 
   /** The model folder of the settings, checked; a clear error when unset or incomplete. */
   private async modelFolder(s: Settings): Promise<ModelFolder> {
-    if (!s.modelPath) throw new UserError('No model folder is set: choose one (ST-Think: Choose Model Folder…, setting stThink.modelPath).');
+    if (!s.modelPath)
+      throw new UserError('No model folder is set: choose one (ST-Think: Choose Model Folder…, setting stThink.modelPath).');
     const r = inspectModelFolder(s.modelPath, s.dtype);
     if (!r.ok) throw new UserError(`The model folder ${s.modelPath} cannot be used: ${r.problems.join('; ')}.`);
     return r.model;
@@ -452,14 +500,18 @@ export class RerunService implements vscode.Disposable {
   /** The frames the trace view shows for the record (same sampler, same indices), as files in order. */
   private async frames(file: ResultsFile, record: TraceRecord, sampler: SamplerName, signal: AbortSignal): Promise<RerunFrames> {
     const job = prepareFrames(this.context, file, record, sampler);
-    if (job.kind === 'noVideo') throw new UserError('This record has no video ("video" is empty): a re-run needs the frames the model saw.');
+    if (job.kind === 'noVideo')
+      throw new UserError('This record has no video ("video" is empty): a re-run needs the frames the model saw.');
     if (job.kind === 'notFound') {
-      throw new UserError(`The re-run needs the frames the model saw, and the video was not found (paths tried: ${job.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`);
+      throw new UserError(
+        `The re-run needs the frames the model saw, and the video was not found (paths tried: ${job.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`,
+      );
     }
     if (job.kind === 'noFfmpeg') throw new Error(job.message);
     const set = await job.extract(signal);
     const inOrder = framesInOrder(set);
-    if ('missing' in inOrder) throw new UserError(`Frame ${inOrder.missing} of ${job.video} could not be decoded${inOrder.error ? `: ${inOrder.error}` : ''}.`);
+    if ('missing' in inOrder)
+      throw new UserError(`Frame ${inOrder.missing} of ${job.video} could not be decoded${inOrder.error ? `: ${inOrder.error}` : ''}.`);
     // Qwen2-VL sees the frames at ST-R1's smart_resize of the source size (the frame preset's pixel
     // budget), whatever the sampler.
     const size = modelFrameSize('qwen2vl', { width: set.probe.width, height: set.probe.height }, job.preset.maxPixels)!;
@@ -492,30 +544,40 @@ export class RerunService implements vscode.Disposable {
     const fwd = latest('forward');
     const rev = latest('reverse');
     if (!file || !fwd || !rev) return;
-    await TracePanel.showPair(this.host(), {
-      a: { file, entry: fwd },
-      b: { file, entry: rev },
-      labelA: 'Forward thinking (re-run)',
-      labelB: 'Reverse thinking (re-run)',
-      title: `Re-run of ${plan.record.id}: forward vs reverse thinking`,
-    }, false);
+    await TracePanel.showPair(
+      this.host(),
+      {
+        a: { file, entry: fwd },
+        b: { file, entry: rev },
+        labelA: 'Forward thinking (re-run)',
+        labelB: 'Reverse thinking (re-run)',
+        title: `Re-run of ${plan.record.id}: forward vs reverse thinking`,
+      },
+      false,
+    );
   }
 
   /** Diff with Original: a re-run beside the record it re-ran. */
   async diffWithOriginal(rerun: TraceTarget): Promise<void> {
     const { record } = await rerun.file.index!.readRecord(rerun.entry);
-    if (!record.sourceId || !record.sourceFile) return void vscode.window.showInformationMessage(`ST-Think: ${record.id} is not a re-run (it names no source record).`);
-    if (!fs.existsSync(record.sourceFile)) return void vscode.window.showWarningMessage(`ST-Think: the original results file ${record.sourceFile} is not there any more.`);
+    if (!record.sourceId || !record.sourceFile)
+      return void vscode.window.showInformationMessage(`ST-Think: ${record.id} is not a re-run (it names no source record).`);
+    if (!fs.existsSync(record.sourceFile))
+      return void vscode.window.showWarningMessage(`ST-Think: the original results file ${record.sourceFile} is not there any more.`);
     const source = await this.store.open(vscode.Uri.file(record.sourceFile), { background: true });
     const entry = source.index?.entries.find((e) => e.id === record.sourceId);
     if (!entry) return void vscode.window.showWarningMessage(`ST-Think: ${record.sourceFile} has no record ${record.sourceId}.`);
-    await TracePanel.showPair(this.host(), {
-      a: { file: source, entry },
-      b: rerun,
-      labelA: `Original · ${source.path.split(/[\\/]/).pop()}:${entry.line}`,
-      labelB: `Re-run (${record.mode ?? 'rerun'}) · line ${rerun.entry.line}`,
-      title: `${record.sourceId}: original vs re-run`,
-    }, false);
+    await TracePanel.showPair(
+      this.host(),
+      {
+        a: { file: source, entry },
+        b: rerun,
+        labelA: `Original · ${source.path.split(/[\\/]/).pop()}:${entry.line}`,
+        labelB: `Re-run (${record.mode ?? 'rerun'}) · line ${rerun.entry.line}`,
+        title: `${record.sourceId}: original vs re-run`,
+      },
+      false,
+    );
   }
 
   /** Re-run Filtered Records…: every visible record of a file, with progress, cancel and resume. */
@@ -536,7 +598,11 @@ export class RerunService implements vscode.Disposable {
       return tally;
     }
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `ST-Think: re-running ${entries.length.toLocaleString()} records (${choice})`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `ST-Think: re-running ${entries.length.toLocaleString()} records (${choice})`,
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
@@ -568,7 +634,13 @@ export class RerunService implements vscode.Disposable {
   }
 
   /** One record of a batch in each mode: skipped when already re-run with the same settings, else run and saved. */
-  private async batchRecord(b: Batch, entry: IndexEntry, modes: RerunMode[], prompt: (r: TraceRecord, m: RerunMode) => RerunPrompt, stepped: () => void): Promise<void> {
+  private async batchRecord(
+    b: Batch,
+    entry: IndexEntry,
+    modes: RerunMode[],
+    prompt: (r: TraceRecord, m: RerunMode) => RerunPrompt,
+    stepped: () => void,
+  ): Promise<void> {
     const { file, tally, signal } = b;
     let record: TraceRecord;
     let frames: RerunFrames | undefined;
@@ -606,7 +678,14 @@ export class RerunService implements vscode.Disposable {
 
   /** Choose Model Folder…: pick, check, and save to the (machine-scoped) setting. */
   async chooseModelFolder(folder?: vscode.Uri): Promise<boolean> {
-    const pick = folder ? [folder] : await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use This Model', title: 'A Qwen2-VL model exported to ONNX (config.json, tokenizer, onnx/…)' });
+    const pick = folder
+      ? [folder]
+      : await vscode.window.showOpenDialog({
+          canSelectFolders: true,
+          canSelectFiles: false,
+          openLabel: 'Use This Model',
+          title: 'A Qwen2-VL model exported to ONNX (config.json, tokenizer, onnx/…)',
+        });
     if (!pick?.[0]) return false;
     const r = inspectModelFolder(pick[0].fsPath, settings().dtype);
     if (!r.ok) {
@@ -614,7 +693,9 @@ export class RerunService implements vscode.Disposable {
       return false;
     }
     await vscode.workspace.getConfiguration('stThink').update('modelPath', pick[0].fsPath, vscode.ConfigurationTarget.Global);
-    void vscode.window.showInformationMessage(`ST-Think: re-runs will use ${r.model.name} (${r.model.dtype}; vision encoder, embeddings and decoder found).`);
+    void vscode.window.showInformationMessage(
+      `ST-Think: re-runs will use ${r.model.name} (${r.model.dtype}; vision encoder, embeddings and decoder found).`,
+    );
     return true;
   }
 

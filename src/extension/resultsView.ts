@@ -21,12 +21,18 @@ export class ResultsView extends Disposable {
     status: AccuracyStatus,
   ) {
     super();
-    this.view = this._register(vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false }));
+    this.view = this._register(
+      vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false }),
+    );
     this._register(store.onDidChange(() => this.updateHeader()));
     this._register(
       this.view.onDidChangeSelection((e) => {
         const n = e.selection[0];
-        void vscode.commands.executeCommand('setContext', 'stThink.recordSelected', (n && isRecordNode(n)) || records.lastShown !== undefined);
+        void vscode.commands.executeCommand(
+          'setContext',
+          'stThink.recordSelected',
+          (n && isRecordNode(n)) || records.lastShown !== undefined,
+        );
         const file = n && fileOfNode(n);
         if (file) {
           store.active = file;

@@ -11,10 +11,7 @@ import type { ScoringRule } from '../core/schemas';
 import { Disposable } from './dispose';
 
 export type FileState =
-  | { kind: 'indexing'; done: number; total: number }
-  | { kind: 'ready' }
-  | { kind: 'cancelled' }
-  | { kind: 'failed'; message: string };
+  { kind: 'indexing'; done: number; total: number } | { kind: 'ready' } | { kind: 'cancelled' } | { kind: 'failed'; message: string };
 
 let opened = 0;
 
@@ -271,7 +268,11 @@ export class ResultsStore extends Disposable {
         const kind = await file.index!.update({ maxRecordBytes: this.maxRecordBytes() });
         if (kind !== 'unchanged') {
           if (file.textHits) {
-            const extra = await searchText(file.index!, file.index!.entries.filter((e) => !file.textHits!.has(e)), this.filterValue.text ?? '');
+            const extra = await searchText(
+              file.index!,
+              file.index!.entries.filter((e) => !file.textHits!.has(e)),
+              this.filterValue.text ?? '',
+            );
             for (const e of extra) file.textHits.add(e);
           }
           this.afterIndexChange(file);

@@ -5,7 +5,12 @@
  */
 import * as vscode from 'vscode';
 import { describeFilter } from '../core/filter';
-import { summaryHostMessageSchema, summaryWebviewMessageSchema, type SummaryHostMessage, type SummaryWebviewMessage } from '../core/protocol';
+import {
+  summaryHostMessageSchema,
+  summaryWebviewMessageSchema,
+  type SummaryHostMessage,
+  type SummaryWebviewMessage,
+} from '../core/protocol';
 import { summarise } from '../core/summary';
 import type { ResultsFile, ResultsStore } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
@@ -23,7 +28,12 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
       return;
     }
     const title = `Summary: ${file.uri.path.split('/').pop()}`;
-    const panel = vscode.window.createWebviewPanel(SummaryPanel.viewType, title, vscode.ViewColumn.Active, panelOptions(context.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      SummaryPanel.viewType,
+      title,
+      vscode.ViewColumn.Active,
+      panelOptions(context.extensionUri),
+    );
     SummaryPanel.panels.set(key, new SummaryPanel(context, store, file, panel));
   }
 
@@ -33,15 +43,22 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     private readonly file: ResultsFile,
     panel: vscode.WebviewPanel,
   ) {
-    super(panel, context.extensionUri, panel.title, { name: 'the summary view', incoming: summaryWebviewMessageSchema, outgoing: summaryHostMessageSchema });
+    super(panel, context.extensionUri, panel.title, {
+      name: 'the summary view',
+      incoming: summaryWebviewMessageSchema,
+      outgoing: summaryHostMessageSchema,
+    });
     this._register({ dispose: () => SummaryPanel.panels.delete(file.uri.toString()) });
     this._register(store.onDidChange((f) => (f === undefined || f === file) && this.resend('summary')));
-    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('stThink.scoringRule') && this.resend('summary')));
+    this._register(
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('stThink.scoringRule') && this.resend('summary')),
+    );
     this.keep('summary', () => this.summary());
   }
 
   protected receive(m: Exclude<SummaryWebviewMessage, { type: 'ready' }>): void {
-    if (m.type === 'setRule') void vscode.workspace.getConfiguration('stThink').update('scoringRule', m.rule, vscode.ConfigurationTarget.Global);
+    if (m.type === 'setRule')
+      void vscode.workspace.getConfiguration('stThink').update('scoringRule', m.rule, vscode.ConfigurationTarget.Global);
   }
 
   /** The file's summary under both rules, as filtered now (nothing while it is not indexed). */

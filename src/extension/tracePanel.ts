@@ -180,7 +180,11 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
     private readonly host: TraceHost,
     panel: vscode.WebviewPanel,
   ) {
-    super(panel, host.context.extensionUri, 'Trace', { name: 'the trace view', incoming: traceWebviewMessageSchema, outgoing: traceHostMessageSchema });
+    super(panel, host.context.extensionUri, 'Trace', {
+      name: 'the trace view',
+      incoming: traceWebviewMessageSchema,
+      outgoing: traceHostMessageSchema,
+    });
     TracePanel.all.add(this);
     this._register({
       dispose: () => {
@@ -320,7 +324,11 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
     const t = this.target;
     const p = this.pair;
     const pin = this.pinned ? '' : '◇ ';
-    this.panel.title = p ? `${pin}Diff: ${p.a.entry.id}${p.b.entry.id === p.a.entry.id ? '' : ` ↔ ${p.b.entry.id}`}` : t ? `${pin}Trace: ${t.entry.id}` : 'Trace';
+    this.panel.title = p
+      ? `${pin}Diff: ${p.a.entry.id}${p.b.entry.id === p.a.entry.id ? '' : ` ↔ ${p.b.entry.id}`}`
+      : t
+        ? `${pin}Trace: ${t.entry.id}`
+        : 'Trace';
   }
 
   /** Show a record: its text at once, its frames when extracted. */
@@ -436,19 +444,34 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
     const prepared = prepareFrames(this.host.context, target.file, record, sampler);
     if (prepared.kind === 'noVideo') {
       // Upstream's inference script runs no model for such a record: there are no frames to show.
-      const message = 'No video: this record\u2019s "video" is empty, so there are no frames (upstream wrote "No video file specified." instead of running the model).';
+      const message =
+        'No video: this record\u2019s "video" is empty, so there are no frames (upstream wrote "No video file specified." instead of running the model).';
       return void post({ ...base, state: 'error', noVideo: true, message });
     }
     if (prepared.kind === 'notFound') {
-      return void post({ ...base, state: 'error', message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.', tried: prepared.tried });
+      return void post({
+        ...base,
+        state: 'error',
+        message: 'Video not found. Set "stThink.videoRoots" or locate the video folder.',
+        tried: prepared.tried,
+      });
     }
     if (prepared.kind === 'noFfmpeg') {
-      return void post({ ...base, video: prepared.video, state: 'error', message: `${prepared.message}. Install ffmpeg or set "stThink.ffmpegPath".` });
+      return void post({
+        ...base,
+        video: prepared.video,
+        state: 'error',
+        message: `${prepared.message}. Install ffmpeg or set "stThink.ffmpegPath".`,
+      });
     }
     post({ ...base, video: prepared.video, state: 'loading' });
     try {
       const set = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `ST-Think: extracting frames of ${prepared.video.split('/').pop()}`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `ST-Think: extracting frames of ${prepared.video.split('/').pop()}`,
+          cancellable: true,
+        },
         (_progress, token) => {
           token.onCancellationRequested(() => job.abort());
           return prepared.extract(job.signal);
@@ -459,7 +482,12 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
       if (gen !== this.generation) return;
       // Cancelled from the notification: say so (the job is aborted, so post directly).
       const aborted = (e as Error).name === 'AbortError' || job.signal.aborted;
-      this.postFrames(slot, { ...base, video: prepared.video, state: 'error', message: aborted ? 'Frame extraction cancelled.' : (e as Error).message });
+      this.postFrames(slot, {
+        ...base,
+        video: prepared.video,
+        state: 'error',
+        message: aborted ? 'Frame extraction cancelled.' : (e as Error).message,
+      });
     }
   }
 
@@ -489,7 +517,13 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
       alternatives,
       preset:
         sampler === 'qwen2vl'
-          ? { name: preset.name, label: preset.label, fps: set.params.fps, maxPixels: preset.maxPixels, fpsFromRecord: ownFrameParams(record, sampler).fps !== undefined }
+          ? {
+              name: preset.name,
+              label: preset.label,
+              fps: set.params.fps,
+              maxPixels: preset.maxPixels,
+              fpsFromRecord: ownFrameParams(record, sampler).fps !== undefined,
+            }
           : undefined,
     };
   }

@@ -6,7 +6,17 @@
 import * as vscode from 'vscode';
 import { categoryLabel, categorySource } from '../core/categories';
 import type { IndexEntry, IndexProblem } from '../core/index';
-import { CATEGORIES, DIRECTIONS, NA_TEXT, OUTCOMES, type Category, type Direction, type NaReason, type Outcome, type ScoringRule } from '../core/schemas';
+import {
+  CATEGORIES,
+  DIRECTIONS,
+  NA_TEXT,
+  OUTCOMES,
+  type Category,
+  type Direction,
+  type NaReason,
+  type Outcome,
+  type ScoringRule,
+} from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
 import { isRerunsFile, rerunSource } from '../core/model/reruns';
 import type { ComparisonSession, Comparisons } from './comparisons';
@@ -180,18 +190,31 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const flipped = element.session.comparison.flipped;
         const shown = Math.min(flipped.length, this.pageSize());
         const out: ResultsNode[] = [];
-        for (let index = 0; index < shown; index++) out.push(this.node({ kind: 'flip', id: `${element.id}:${index}`, session: element.session, index, parent: element }));
+        for (let index = 0; index < shown; index++)
+          out.push(this.node({ kind: 'flip', id: `${element.id}:${index}`, session: element.session, index, parent: element }));
         if (flipped.length > shown) {
-          out.push(this.node({ kind: 'message', id: `${element.id}:more`, text: `${(flipped.length - shown).toLocaleString()} more flips: open the comparison view`, parent: element }));
+          out.push(
+            this.node({
+              kind: 'message',
+              id: `${element.id}:more`,
+              text: `${(flipped.length - shown).toLocaleString()} more flips: open the comparison view`,
+              parent: element,
+            }),
+          );
         }
-        if (!flipped.length) out.push(this.node({ kind: 'message', id: `${element.id}:none`, text: 'No flips: the paired records agree', parent: element }));
+        if (!flipped.length)
+          out.push(this.node({ kind: 'message', id: `${element.id}:none`, text: 'No flips: the paired records agree', parent: element }));
         return out;
       }
       case 'file': {
         const f = element.file;
         if (!f.index) {
           const text =
-            f.state.kind === 'failed' ? f.state.message : f.state.kind === 'cancelled' ? 'Indexing cancelled: select "Re-index File" to retry' : '';
+            f.state.kind === 'failed'
+              ? f.state.message
+              : f.state.kind === 'cancelled'
+                ? 'Indexing cancelled: select "Re-index File" to retry'
+                : '';
           return text ? [this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element })] : [];
         }
         const { groups } = this.grouping(f);
@@ -253,7 +276,11 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         return this.records(element, element.entries);
       case 'record': {
         const r = this.rerunsOf(element.file, element.entry);
-        return r ? r.entries.map((entry) => this.node({ kind: 'record', id: `${element.id}/rr:${r.file.key}:${entry.offset}`, file: r.file, entry, parent: element })) : [];
+        return r
+          ? r.entries.map((entry) =>
+              this.node({ kind: 'record', id: `${element.id}/rr:${r.file.key}:${entry.offset}`, file: r.file, entry, parent: element }),
+            )
+          : [];
       }
       case 'problems':
         return element.file.index!.problems.map((problem) =>
@@ -338,7 +365,10 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
           item.description = 'indexing cancelled';
         } else if (idx) {
           const b = bucketOf(f.visible, rule);
-          const shown = f.visible.length === idx.entries.length ? `${idx.entries.length.toLocaleString()}` : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
+          const shown =
+            f.visible.length === idx.entries.length
+              ? `${idx.entries.length.toLocaleString()}`
+              : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
           const noVideo = countNoVideo(idx.entries);
           item.description = `${shown} record${idx.entries.length === 1 ? '' : 's'} · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}${noVideo ? ` · ${noVideo.toLocaleString()} warning${noVideo === 1 ? '' : 's'}` : ''}`;
           item.tooltip = [
@@ -408,7 +438,9 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const rerun = isRerunsFile(n.file.path);
         const under = rerun && n.parent.kind === 'record';
         const runs = rerun ? undefined : this.rerunsOf(n.file, e);
-        const label = under ? `${e.gold || '?'} → ${pred || '–'}  ${rerunSource(e.id)?.mode ?? 'unknown'} thinking (re-run)` : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
+        const label = under
+          ? `${e.gold || '?'} → ${pred || '–'}  ${rerunSource(e.id)?.mode ?? 'unknown'} thinking (re-run)`
+          : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
         const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
         item.id = n.id;
         item.description = under
@@ -471,14 +503,22 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         const f = n.session.comparison.flipped[n.index];
         const rule = n.session.comparison.rule;
         const down = f.kind === 'rightToWrong';
-        const item = new vscode.TreeItem(`${f.a.gold || '?'}: ${predictedOf(f.a, rule) || '–'} → ${predictedOf(f.b, rule) || '–'}  ${f.a.label || f.a.id}`, C.None);
+        const item = new vscode.TreeItem(
+          `${f.a.gold || '?'}: ${predictedOf(f.a, rule) || '–'} → ${predictedOf(f.b, rule) || '–'}  ${f.a.label || f.a.id}`,
+          C.None,
+        );
         item.id = n.id;
         item.description = `${f.a.category} · ${f.a.direction} · lines ${f.a.line} / ${f.b.line}`;
-        item.iconPath = new vscode.ThemeIcon(down ? 'arrow-down' : 'arrow-up', new vscode.ThemeColor(down ? 'testing.iconFailed' : 'testing.iconPassed'));
+        item.iconPath = new vscode.ThemeIcon(
+          down ? 'arrow-down' : 'arrow-up',
+          new vscode.ThemeColor(down ? 'testing.iconFailed' : 'testing.iconPassed'),
+        );
         item.tooltip = `${down ? 'A right → B wrong' : 'A wrong → B right'} · ${f.a.id}\ngold ${f.a.gold || '—'}, A ${predictedOf(f.a, rule) || '—'}, B ${predictedOf(f.b, rule) || '—'} under ${rule}`;
         item.contextValue = 'stThink.flip';
         item.command = { command: 'stThink.showFlip', title: 'Show Flip', arguments: [n] };
-        item.accessibilityInformation = { label: `${down ? 'Right to wrong' : 'Wrong to right'}: ${f.a.label}. Gold ${f.a.gold || 'none'}, A ${predictedOf(f.a, rule) || 'none'}, B ${predictedOf(f.b, rule) || 'none'}.` };
+        item.accessibilityInformation = {
+          label: `${down ? 'Right to wrong' : 'Wrong to right'}: ${f.a.label}. Gold ${f.a.gold || 'none'}, A ${predictedOf(f.a, rule) || 'none'}, B ${predictedOf(f.b, rule) || 'none'}.`,
+        };
         return item;
       }
     }

@@ -43,8 +43,15 @@ function escapeAttr(s: string): string {
 }
 
 /** The options of a panel whose webview loads only from media/ (and `roots`). */
-export function panelOptions(extensionUri: vscode.Uri, roots: readonly vscode.Uri[] = []): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media'), ...roots] };
+export function panelOptions(
+  extensionUri: vscode.Uri,
+  roots: readonly vscode.Uri[] = [],
+): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    retainContextWhenHidden: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media'), ...roots],
+  };
 }
 
 /** A view's protocol: what its webview may send (the `ready` message among it) and what it is sent. */

@@ -11,13 +11,23 @@ const pts = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(
 export function renderComparison(root: HTMLElement, c: ComparisonView, post: Post): void {
   root.replaceChildren();
   root.append(el('h1', 'Compare runs'), el('p', `A: ${c.a}`, 'path'), el('p', `B: ${c.b}`, 'path'));
-  root.append(el('p', `${c.paired.toLocaleString()} pairs (by ${c.pairedBy === 'source' ? 'the record each re-run re-ran' : c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`));
+  root.append(
+    el(
+      'p',
+      `${c.paired.toLocaleString()} pairs (by ${c.pairedBy === 'source' ? 'the record each re-run re-ran' : c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`,
+    ),
+  );
 
   root.append(accuracyTable(c));
 
   const f = c.flips;
   root.append(el('h2', 'Flips'));
-  root.append(el('p', `A right → B wrong: ${f.rightToWrong} · A wrong → B right: ${f.wrongToRight} · both right: ${f.bothRight} · both wrong: ${f.bothWrong} · unscored: ${f.unscored}`));
+  root.append(
+    el(
+      'p',
+      `A right → B wrong: ${f.rightToWrong} · A wrong → B right: ${f.wrongToRight} · both right: ${f.bothRight} · both wrong: ${f.bothWrong} · unscored: ${f.unscored}`,
+    ),
+  );
   const p = c.mcnemar.p;
   root.append(
     el(
@@ -28,9 +38,17 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
   );
 
   root.append(el('h2', 'Forward / reverse consistency'));
-  for (const [label, k] of [['A', c.consistencyA], ['B', c.consistencyB]] as const) {
+  for (const [label, k] of [
+    ['A', c.consistencyA],
+    ['B', c.consistencyB],
+  ] as const) {
     const share = (n: number) => (k.pairs ? `${((n / k.pairs) * 100).toFixed(1)}%` : '—');
-    root.append(el('p', `${label}: ${k.pairs} pairs (same video and category) — both directions right ${share(k.bothCorrect)}, one only ${share(k.oneOnly)}, neither ${share(k.neither)}`));
+    root.append(
+      el(
+        'p',
+        `${label}: ${k.pairs} pairs (same video and category) — both directions right ${share(k.bothCorrect)}, one only ${share(k.oneOnly)}, neither ${share(k.neither)}`,
+      ),
+    );
   }
 
   flippedRecords(root, c, post);
@@ -48,7 +66,13 @@ function accuracyTable(c: ComparisonView): HTMLTableElement {
   const row = (cat: string, dir: string, k: ComparisonView['overall'], cls?: string) => {
     const tr = el('tr', undefined, cls);
     const d = el('td', pts(k.difference), `num ${k.difference === null ? '' : k.difference > 0 ? 'up' : k.difference < 0 ? 'down' : ''}`);
-    tr.append(el('th', cat), el('td', dir), el('td', `${pct(k.a.accuracy)} ${k.a.correct}/${k.a.total}`, 'num'), el('td', `${pct(k.b.accuracy)} ${k.b.correct}/${k.b.total}`, 'num'), d);
+    tr.append(
+      el('th', cat),
+      el('td', dir),
+      el('td', `${pct(k.a.accuracy)} ${k.a.correct}/${k.a.total}`, 'num'),
+      el('td', `${pct(k.b.accuracy)} ${k.b.correct}/${k.b.total}`, 'num'),
+      d,
+    );
     body.append(tr);
   };
   for (const [cat, dirs] of Object.entries(c.byCategoryDirection)) {
@@ -70,7 +94,11 @@ function flippedRecords(root: HTMLElement, c: ComparisonView, post: Post): void 
   filter.placeholder = 'Filter by question, id, category, direction…';
   filter.setAttribute('aria-label', 'Filter flipped records');
   const kind = el('select');
-  for (const [v, t] of [['all', 'all flips'], ['rightToWrong', 'right → wrong'], ['wrongToRight', 'wrong → right']]) {
+  for (const [v, t] of [
+    ['all', 'all flips'],
+    ['rightToWrong', 'right → wrong'],
+    ['wrongToRight', 'wrong → right'],
+  ]) {
     const o = el('option', t);
     o.value = v;
     kind.append(o);
@@ -103,8 +131,13 @@ function flippedRecords(root: HTMLElement, c: ComparisonView, post: Post): void 
       );
       const actions = el('td');
       actions.append(
-        button('Diff', () => post({ type: 'openPair', pair: x.pair, view: 'inline' }), { title: 'The two traces side by side with the inline diff of their reasoning (Enter on the row)' }),
-        button('Diff Editor', () => post({ type: 'openPair', pair: x.pair, view: 'diffEditor' }), { secondary: true, title: 'The two reasoning chains in VS Code\u2019s diff editor' }),
+        button('Diff', () => post({ type: 'openPair', pair: x.pair, view: 'inline' }), {
+          title: 'The two traces side by side with the inline diff of their reasoning (Enter on the row)',
+        }),
+        button('Diff Editor', () => post({ type: 'openPair', pair: x.pair, view: 'diffEditor' }), {
+          secondary: true,
+          title: 'The two reasoning chains in VS Code\u2019s diff editor',
+        }),
         button('A', () => post({ type: 'openPair', pair: x.pair, view: 'traceA' }), { secondary: true, title: 'Trace of A' }),
         button('B', () => post({ type: 'openPair', pair: x.pair, view: 'traceB' }), { secondary: true, title: 'Trace of B' }),
       );

@@ -26,12 +26,21 @@ type Rule = { outcome: string; predicted: string; na?: NaReason };
  */
 export function verdictLine(r: { mcq_infer: Rule; grpo_reward: Rule; format: FormatVerdict; na?: NaReason }): HTMLParagraphElement {
   const verdict = el('p', undefined, 'verdict');
-  for (const [name, res] of [['mcq_infer', r.mcq_infer], ['grpo_reward', r.grpo_reward]] as const) {
+  for (const [name, res] of [
+    ['mcq_infer', r.mcq_infer],
+    ['grpo_reward', r.grpo_reward],
+  ] as const) {
     if (res.na) {
       verdict.append(el('span', `– ${name}: n/a: ${NA_TEXT[res.na].long}`, 'rule na'));
       continue;
     }
-    verdict.append(el('span', `${OUTCOME_MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`, `rule ${res.outcome}`));
+    verdict.append(
+      el(
+        'span',
+        `${OUTCOME_MARK[res.outcome]} ${name}: ${res.outcome}${res.predicted ? ` (${res.predicted})` : ''}`,
+        `rule ${res.outcome}`,
+      ),
+    );
   }
   if (r.format === 'n/a') {
     const span = el('span', `format n/a${r.na && !r.grpo_reward.na ? `: ${NA_TEXT[r.na].long}` : ''}`, 'format na');
@@ -54,7 +63,12 @@ export function stepsList(steps: readonly { kind: string; label: string; text: s
 }
 
 /** A frame thumbnail's image (from the webview URI the host sent) or why it is missing, and its caption. */
-export function fillThumb(cell: HTMLElement, index: number, frame: { src?: string; error?: string; time: number } | undefined, captionTag: 'span' | 'figcaption'): void {
+export function fillThumb(
+  cell: HTMLElement,
+  index: number,
+  frame: { src?: string; error?: string; time: number } | undefined,
+  captionTag: 'span' | 'figcaption',
+): void {
   if (frame?.src) {
     const img = el('img');
     img.src = frame.src;

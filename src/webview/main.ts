@@ -49,7 +49,10 @@ function renderSummary(m: Summary): void {
   const g = m.byRule.grpo_reward;
   app.replaceChildren();
   app.append(el('h1', 'Summary'), el('p', m.title, 'path'));
-  const facts = el('p', `${a.records.toLocaleString()} records · ${a.invalid.toLocaleString()} invalid lines · ${formatLine(a)} (<think>/<answer>)`);
+  const facts = el(
+    'p',
+    `${a.records.toLocaleString()} records · ${a.invalid.toLocaleString()} invalid lines · ${formatLine(a)} (<think>/<answer>)`,
+  );
   app.append(facts);
   for (const line of naLines(a.na)) app.append(el('p', line, 'note na'));
   if (a.noVideo) app.append(el('p', noVideoLine(a.noVideo), 'warning-text no-video'));
@@ -57,12 +60,21 @@ function renderSummary(m: Summary): void {
   if (m.filter) app.append(el('p', `Filter: ${m.filter}`, 'filter'));
   for (const [cat, by] of Object.entries(a.wordedAs ?? {})) {
     for (const [worded, n] of Object.entries(by)) {
-      app.append(el('p', `${n.toLocaleString()} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'}: recognised as ${cat} questions from the evidence in the file (a reference chain, or the reverse ${cat} question on the same video), and counted as ${cat}.`, 'note'));
+      app.append(
+        el(
+          'p',
+          `${n.toLocaleString()} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'}: recognised as ${cat} questions from the evidence in the file (a reference chain, or the reverse ${cat} question on the same video), and counted as ${cat}.`,
+          'note',
+        ),
+      );
     }
   }
 
   const table = el('table');
-  const caption = el('caption', 'Accuracy per category and direction (correct / scored; unanswered counts as wrong, route questions are unscored; n/a: the rule does not apply)');
+  const caption = el(
+    'caption',
+    'Accuracy per category and direction (correct / scored; unanswered counts as wrong, route questions are unscored; n/a: the rule does not apply)',
+  );
   const head = el('tr');
   for (const h of ['Category', 'Direction', 'Records', 'mcq_infer', 'grpo_reward']) {
     const th = el('th', h);
@@ -96,7 +108,11 @@ function renderSummary(m: Summary): void {
     rules.append(b, document.createTextNode(' '));
   }
   app.append(rules);
-  const note = el('p', 'mcq_infer: the inference scripts\u2019 letter extraction (answer tag, else the whole text; a leading A–D, else the first A–D anywhere). grpo_reward: the training reward (first character of the answer tag equals the gold\u2019s).', 'note');
+  const note = el(
+    'p',
+    'mcq_infer: the inference scripts\u2019 letter extraction (answer tag, else the whole text; a leading A–D, else the first A–D anywhere). grpo_reward: the training reward (first character of the answer tag equals the gold\u2019s).',
+    'note',
+  );
   app.append(note);
 }
 

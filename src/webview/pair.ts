@@ -54,16 +54,25 @@ export class PairView {
     const h = el('header', undefined, 'trace-nav');
     if (m.position) {
       h.append(
-        button('◀ Previous Flip', () => this.post({ type: 'navigate', to: 'previous' }), { secondary: true, title: 'Previous flipped pair (p)' }),
+        button('◀ Previous Flip', () => this.post({ type: 'navigate', to: 'previous' }), {
+          secondary: true,
+          title: 'Previous flipped pair (p)',
+        }),
         button('Next Flip ▶', () => this.post({ type: 'navigate', to: 'next' }), { secondary: true, title: 'Next flipped pair (n)' }),
         el('span', `${m.position.what} ${m.position.index + 1} / ${m.position.total}`, 'position'),
       );
     }
     h.append(
-      button('Open in Diff Editor', () => this.post({ type: 'openDiffEditor' }), { title: 'The two chains in VS Code\u2019s diff editor, one sentence per line (d)' }),
+      button('Open in Diff Editor', () => this.post({ type: 'openDiffEditor' }), {
+        title: 'The two chains in VS Code\u2019s diff editor, one sentence per line (d)',
+      }),
       button('Show A', () => this.post({ type: 'showSide', side: 'a' }), { secondary: true, title: `The trace of ${m.labelA} alone` }),
       button('Show B', () => this.post({ type: 'showSide', side: 'b' }), { secondary: true, title: `The trace of ${m.labelB} alone` }),
-      button(m.pinned ? 'Pinned' : 'Pin', () => this.post({ type: 'pin' }), { secondary: true, disabled: m.pinned, title: 'Keep this panel; the next record opens in a new one' }),
+      button(m.pinned ? 'Pinned' : 'Pin', () => this.post({ type: 'pin' }), {
+        secondary: true,
+        disabled: m.pinned,
+        title: 'Keep this panel; the next record opens in a new one',
+      }),
     );
     const wrap = el('div');
     wrap.append(h, el('h1', m.title, 'pair-title'));
@@ -157,7 +166,11 @@ export class PairView {
     const bar = el('div', undefined, 'frames-bar');
     bar.append(
       el('h2', 'Reasoning, sentence by sentence'),
-      el('span', `${s.same} same · ${s.changed} changed · ${s.moved} moved · ${s.onlyA} only in A · ${s.onlyB} only in B`, 'note diff-stats'),
+      el(
+        'span',
+        `${s.same} same · ${s.changed} changed · ${s.moved} moved · ${s.onlyA} only in A · ${s.onlyB} only in B`,
+        'note diff-stats',
+      ),
       checkbox('Hide unchanged sentences', this.hideSame, (v) => {
         this.hideSame = v;
         this.renderChains();

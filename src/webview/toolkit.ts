@@ -24,7 +24,11 @@ provideVSCodeDesignSystem().register(
   vsCodeProgressRing(),
 );
 
-export function button(label: string, onClick: () => void, opts: { secondary?: boolean; title?: string; disabled?: boolean } = {}): HTMLElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  opts: { secondary?: boolean; title?: string; disabled?: boolean } = {},
+): HTMLElement {
   const b = document.createElement('vscode-button');
   b.textContent = label;
   if (opts.secondary) b.setAttribute('appearance', 'secondary');

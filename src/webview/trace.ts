@@ -63,7 +63,10 @@ export class TraceView {
         button('Cancel', () => this.post({ type: 'rerunDismiss' }), { secondary: true }),
       );
     } else if (view.state === 'loading' || view.state === 'running') {
-      actions.append(spinner(), button('Stop', () => this.post({ type: 'rerunStop' }), { title: 'Stop generating (nothing is saved)' }));
+      actions.append(
+        spinner(),
+        button('Stop', () => this.post({ type: 'rerunStop' }), { title: 'Stop generating (nothing is saved)' }),
+      );
     } else actions.append(button('Close', () => this.post({ type: 'rerunDismiss' }), { secondary: true }));
     head.append(actions);
     p.append(head);
@@ -80,7 +83,11 @@ export class TraceView {
       prompt.open = view.state === 'plan';
       prompt.append(el('summary', 'Prompt'));
       const opening = r.prompt.prefix ? `assistant starts with (${r.prompt.prefix})` : 'assistant starts with';
-      for (const [k, v] of [['system', r.prompt.system], ['user (after the video)', r.prompt.user], [opening, r.prompt.assistantPrefix]] as const) {
+      for (const [k, v] of [
+        ['system', r.prompt.system],
+        ['user (after the video)', r.prompt.user],
+        [opening, r.prompt.assistantPrefix],
+      ] as const) {
         if (!v) continue;
         prompt.append(el('p', k, 'k'), el('pre', v, 'prompt-text'));
       }
@@ -92,7 +99,11 @@ export class TraceView {
         col.append(live);
         if (r.answer !== undefined) col.append(el('p', `Answer: ${r.answer.trim()}`, 'answer'));
         col.append(verdictLine({ ...r, format: r.formatValid ? 'valid' : 'invalid' }));
-        const speed = [`${r.tokens} tokens`, r.firstTokenMs !== undefined ? `first token ${(r.firstTokenMs / 1000).toFixed(2)} s` : '', r.tokensPerSecond ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '']
+        const speed = [
+          `${r.tokens} tokens`,
+          r.firstTokenMs !== undefined ? `first token ${(r.firstTokenMs / 1000).toFixed(2)} s` : '',
+          r.tokensPerSecond ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '',
+        ]
           .filter(Boolean)
           .join(' · ');
         col.append(el('p', speed, 'note rerun-speed'));
@@ -114,13 +125,23 @@ export class TraceView {
   private renderNav(position: { index: number; total: number }, pinned: boolean): void {
     const h = this.header;
     h.replaceChildren(
-      button('◀ Previous', () => this.post({ type: 'navigate', to: 'previous' }), { secondary: true, title: 'Previous record (tree order, filter)' }),
+      button('◀ Previous', () => this.post({ type: 'navigate', to: 'previous' }), {
+        secondary: true,
+        title: 'Previous record (tree order, filter)',
+      }),
       button('Next ▶', () => this.post({ type: 'navigate', to: 'next' }), { secondary: true, title: 'Next record (tree order, filter)' }),
       button('Next Incorrect', () => this.post({ type: 'navigate', to: 'nextIncorrect' }), { title: 'Next incorrect record' }),
       el('span', position.index >= 0 ? `${position.index + 1} / ${position.total}` : '', 'position'),
-      button(pinned ? 'Pinned' : 'Pin', () => this.post({ type: 'pin' }), { secondary: true, disabled: pinned, title: 'Keep this panel; the next record opens in a new one' }),
+      button(pinned ? 'Pinned' : 'Pin', () => this.post({ type: 'pin' }), {
+        secondary: true,
+        disabled: pinned,
+        title: 'Keep this panel; the next record opens in a new one',
+      }),
       button('Go to Source', () => this.post({ type: 'openSource' }), { secondary: true }),
-      button('Re-run…', () => this.post({ type: 'rerunPlan' }), { secondary: true, title: 'Re-run this question through the local ONNX model (forward, reverse or both thinking)' }),
+      button('Re-run…', () => this.post({ type: 'rerunPlan' }), {
+        secondary: true,
+        title: 'Re-run this question through the local ONNX model (forward, reverse or both thinking)',
+      }),
     );
   }
 
@@ -154,7 +175,13 @@ export class TraceView {
       t.append(el('p', 'The two upstream rules disagree on this record.', 'note'));
     }
     if (!r.video) {
-      t.append(el('p', 'No video: this record\u2019s "video" is empty. Upstream\u2019s inference script runs no model for such a record and writes "No video file specified." as its prediction; it is scored on that text.', 'warning-text no-video'));
+      t.append(
+        el(
+          'p',
+          'No video: this record\u2019s "video" is empty. Upstream\u2019s inference script runs no model for such a record and writes "No video file specified." as its prediction; it is scored on that text.',
+          'warning-text no-video',
+        ),
+      );
     }
     t.append(divider(), el('h2', 'Reasoning'));
     if (r.steps.length) {
@@ -189,7 +216,12 @@ export class TraceView {
     if (!r) return;
     const bar = el('div', undefined, 'frames-bar');
     bar.append(
-      dropdown([...SAMPLERS], f?.sampler ?? r.sampler, (v) => this.post({ type: 'setSampler', sampler: v as SamplerName }), 'Frame sampler'),
+      dropdown(
+        [...SAMPLERS],
+        f?.sampler ?? r.sampler,
+        (v) => this.post({ type: 'setSampler', sampler: v as SamplerName }),
+        'Frame sampler',
+      ),
       checkbox('As the model saw them', this.modelSize, (c) => {
         this.modelSize = c;
         this.renderFrames();
@@ -288,7 +320,14 @@ export class TraceView {
       }
       big.append(img);
     }
-    big.append(el('figcaption', cur ? `Frame ${this.selected + 1} of ${f.indices.length}: index ${cur.index} at ${cur.time.toFixed(3)} s${size ? ` (shown at the model's ${size.width}×${size.height})` : ''}` : ''));
+    big.append(
+      el(
+        'figcaption',
+        cur
+          ? `Frame ${this.selected + 1} of ${f.indices.length}: index ${cur.index} at ${cur.time.toFixed(3)} s${size ? ` (shown at the model's ${size.width}×${size.height})` : ''}`
+          : '',
+      ),
+    );
     return big;
   }
 }

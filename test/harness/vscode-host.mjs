@@ -27,9 +27,7 @@ import { format, parseArgs } from 'node:util';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
-export const TOOLS_DIR = process.env.HARNESS_TOOLS_DIR
-  ? path.resolve(process.env.HARNESS_TOOLS_DIR)
-  : path.join(REPO_ROOT, '.tools');
+export const TOOLS_DIR = process.env.HARNESS_TOOLS_DIR ? path.resolve(process.env.HARNESS_TOOLS_DIR) : path.join(REPO_ROOT, '.tools');
 export const CODE_SERVER_DIR = path.join(TOOLS_DIR, 'code-server', 'node_modules', 'code-server');
 export const CODE_SERVER_ENTRY = path.join(CODE_SERVER_DIR, 'out', 'node', 'entry.js');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -163,17 +161,23 @@ export async function startCodeServer({
   for (let attempt = 1; ; attempt++) {
     const usePort = fixedPort ? Number(port) : await getFreePort();
     const args = [
-      '-r', preload,
+      '-r',
+      preload,
       CODE_SERVER_ENTRY,
-      '--config', configFile,
-      '--bind-addr', `127.0.0.1:${usePort}`,
-      '--auth', 'none',
+      '--config',
+      configFile,
+      '--bind-addr',
+      `127.0.0.1:${usePort}`,
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--enable-smoke-test-driver',
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', extDir,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extDir,
     ];
     if (workspaceFolder) args.push(path.resolve(workspaceFolder));
     const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -186,24 +190,38 @@ export async function startCodeServer({
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     let exited = null;
-    const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(); }));
+    const exitPromise = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        exited = { code, signal };
+        resolve();
+      }),
+    );
 
     const killProcessGroup = async () => {
       if (exited) return;
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
       await Promise.race([exitPromise, sleep(5000)]);
       if (!exited) {
-        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
         await Promise.race([exitPromise, sleep(2000)]);
       }
     };
     let stopping;
     // Idempotent: every caller waits for the same shutdown (process group, then temp folders).
-    const stop = () => (stopping ??= (async () => {
-      await killProcessGroup();
-      await fsp.rm(tmp, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
-      live.delete(server);
-    })());
+    const stop = () =>
+      (stopping ??= (async () => {
+        await killProcessGroup();
+        await fsp.rm(tmp, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+        live.delete(server);
+      })());
     const url = `http://127.0.0.1:${usePort}/`;
     const server = { port: usePort, url, userDataDir, extensionsDir: extDir, process: child, stop, output: () => output };
     live.add(server);
@@ -212,7 +230,10 @@ export async function startCodeServer({
     let ready = false;
     while (!exited && Date.now() < deadline) {
       const status = await httpStatus(`${url}healthz`);
-      if (status === 200) { ready = true; break; }
+      if (status === 200) {
+        ready = true;
+        break;
+      }
       await sleep(200);
     }
     if (ready) return server;
@@ -296,7 +317,9 @@ export async function runExtensionTests({
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     attachPageDiagnostics(page, verbose);
     let resolveExit;
-    const exited = new Promise((r) => { resolveExit = r; });
+    const exited = new Promise((r) => {
+      resolveExit = r;
+    });
     // Both must exist before the workbench loads: it checks for them when it starts.
     await page.exposeFunction('codeAutomationLog', (type, args) => {
       const text = formatAutomationArgs(args);
@@ -315,7 +338,9 @@ export async function runExtensionTests({
     const url = workbenchUrl(server, { workspaceFolder, extensionPath, testsPath });
     if (verbose) log('opening', url);
     await page.goto(url, { waitUntil: 'domcontentloaded' });
-    const timedOut = new Promise((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+    const timedOut = new Promise((r) => {
+      timer = setTimeout(() => r('timeout'), timeoutMs);
+    });
     const result = await Promise.race([exited, timedOut]);
     if (result === 'timeout') {
       log(`TIMEOUT: extension tests did not finish within ${timeoutMs} ms (${testsPath}); failing with exit code 124`);
@@ -421,7 +446,9 @@ async function cleanupAll() {
     try {
       if (typeof r.stop === 'function') await r.stop();
       else if (typeof r.close === 'function') await r.close();
-    } catch { /* ignore */ }
+    } catch {
+      /* ignore */
+    }
   }
 }
 
@@ -491,7 +518,14 @@ async function main(argv) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then(
-    async (code) => { await cleanupAll(); process.exit(code); },
-    async (err) => { process.stderr.write(`${err && err.message ? err.message : err}\n`); await cleanupAll(); process.exit(2); },
+    async (code) => {
+      await cleanupAll();
+      process.exit(code);
+    },
+    async (err) => {
+      process.stderr.write(`${err && err.message ? err.message : err}\n`);
+      await cleanupAll();
+      process.exit(2);
+    },
   );
 }

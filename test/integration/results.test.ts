@@ -74,7 +74,9 @@ describe('Results tree in a real extension host', function () {
 
   it('registers every ST-Think command', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
-    const contributed = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).contributes.commands as { command: string }[]).map((c) => c.command);
+    const contributed = (
+      JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).contributes.commands as { command: string }[]
+    ).map((c) => c.command);
     assert.ok(contributed.length >= 20, `${contributed.length} commands contributed`);
     for (const c of contributed) assert.ok(all.has(c), `${c} is registered`);
   });
@@ -89,10 +91,16 @@ describe('Results tree in a real extension host', function () {
     assert.equal(labelOf(a, roots[0]), 'st-r1-demo-run.jsonl');
     assert.match(String(a.tree.getTreeItem(roots[0]).description), /^126 records · 75\.4% · 2 invalid$/);
     const cats = a.tree.getChildren(roots[0]);
-    assert.deepEqual(cats.map((n) => labelOf(a, n)), ['Direction', 'Landmark', 'Action', 'Problems']);
+    assert.deepEqual(
+      cats.map((n) => labelOf(a, n)),
+      ['Direction', 'Landmark', 'Action', 'Problems'],
+    );
     assert.match(String(a.tree.getTreeItem(cats[0]).description), /^53 · 69\.8%$/);
     const dirs = a.tree.getChildren(cats[0]);
-    assert.deepEqual(dirs.map((n) => labelOf(a, n)), ['Forward', 'Reverse']);
+    assert.deepEqual(
+      dirs.map((n) => labelOf(a, n)),
+      ['Forward', 'Reverse'],
+    );
     const outcomes = a.tree.getChildren(dirs[0]);
     assert.deepEqual(outcomes.map((n) => labelOf(a, n)).slice(0, 2), ['Correct', 'Incorrect']);
     const recs = a.tree.getChildren(outcomes[1]);
@@ -118,9 +126,15 @@ describe('Results tree in a real extension host', function () {
     const cats = a.tree.getChildren(a.tree.getChildren()[0]);
     const action = cats.find((n) => labelOf(a, n) === 'Action')!;
     assert.match(String(a.tree.getTreeItem(action).description), /^27 · \d+\.\d% · 7 worded as landmark$/);
-    assert.match(String(a.tree.getTreeItem(action).tooltip), /7 worded as landmark: recognised as action questions from the evidence in the file/);
+    assert.match(
+      String(a.tree.getTreeItem(action).tooltip),
+      /7 worded as landmark: recognised as action questions from the evidence in the file/,
+    );
     const dirs = a.tree.getChildren(action);
-    assert.deepEqual(dirs.map((n) => labelOf(a, n)), ['Forward', 'Reverse']);
+    assert.deepEqual(
+      dirs.map((n) => labelOf(a, n)),
+      ['Forward', 'Reverse'],
+    );
     assert.match(String(a.tree.getTreeItem(dirs[0]).description), /^7 · /);
     const fwd = a.tree.getChildren(a.tree.getChildren(dirs[0])[0]);
     const r = fwd[0] as Extract<ResultsNode, { kind: 'record' }>;
@@ -142,10 +156,16 @@ describe('Results tree in a real extension host', function () {
     const second = tmpCopy(path.join(repo, 'test/fixtures/ego-st-r1-sample.jsonl'), 'second.jsonl');
     const uris = [vscode.Uri.file(sample), vscode.Uri.file(second)];
     await vscode.commands.executeCommand('stThink.openInStThink', uris[0], uris);
-    assert.deepEqual(a.tree.getChildren().map((n) => labelOf(a, n)), ['st-r1-demo-run.jsonl', 'second.jsonl']);
+    assert.deepEqual(
+      a.tree.getChildren().map((n) => labelOf(a, n)),
+      ['st-r1-demo-run.jsonl', 'second.jsonl'],
+    );
     assert.equal(a.store.list[1].index!.entries.length, 12);
     await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
-    assert.deepEqual(a.tree.getChildren().map((n) => labelOf(a, n)), ['second.jsonl']);
+    assert.deepEqual(
+      a.tree.getChildren().map((n) => labelOf(a, n)),
+      ['second.jsonl'],
+    );
   });
 
   it('lists invalid lines in the Problems panel and in the tree', async () => {
@@ -155,12 +175,18 @@ describe('Results tree in a real extension host', function () {
       const d = vscode.languages.getDiagnostics(uri);
       return d.length ? d : undefined;
     });
-    assert.deepEqual(diags.map((d) => d.range.start.line + 1), [41, 91]);
+    assert.deepEqual(
+      diags.map((d) => d.range.start.line + 1),
+      [41, 91],
+    );
     assert.match(diags[0].message, /invalid JSON/);
     assert.match(diags[1].message, /no known shape \(canonical: missing "question"; st-r1: .*; benchmark: .*; harness: /);
     const fileNode = a.tree.getChildren()[0];
     const problems = a.tree.getChildren(fileNode).find((n) => n.kind === 'problems')!;
-    assert.deepEqual(a.tree.getChildren(problems).map((n) => labelOf(a, n)), ['Line 41', 'Line 91']);
+    assert.deepEqual(
+      a.tree.getChildren(problems).map((n) => labelOf(a, n)),
+      ['Line 41', 'Line 91'],
+    );
   });
 
   it('filters by direction and outcome, and by free text over the response', async () => {
@@ -170,7 +196,10 @@ describe('Results tree in a real extension host', function () {
     assert.ok(file.visible.length > 0);
     assert.ok(file.visible.every((e) => e.direction === 'reverse' && e.mcq === 'incorrect'));
     await vscode.commands.executeCommand('stThink.setFilter', { text: 'CANNOT TELL' });
-    const expected = fs.readFileSync(sample, 'utf8').split('\n').filter((l) => l.toLowerCase().includes('cannot tell')).length;
+    const expected = fs
+      .readFileSync(sample, 'utf8')
+      .split('\n')
+      .filter((l) => l.toLowerCase().includes('cannot tell')).length;
     assert.ok(expected > 0);
     assert.equal(file.visible.length, expected, 'the altered "cannot tell" responses are found, case-insensitively');
     await vscode.commands.executeCommand('stThink.clearFilter');
@@ -254,19 +283,45 @@ describe('Results tree in a real extension host', function () {
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
     const video = path.join(dir, 'videos', 'r1_video', 'clip.mp4');
-    const mk = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-frames:v', '300', '-pix_fmt', 'yuv420p', video]);
+    const mk = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=160x120:rate=30',
+      '-frames:v',
+      '300',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
     assert.equal(mk.status, 0, String(mk.stderr));
     const results = path.join(dir, 'run.jsonl');
-    fs.writeFileSync(results, JSON.stringify({
-      id: 'with-video', video: '/vi-lab/Ego-ST-bench/r1_video/clip.mp4',
-      question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. b',
-      gold: 'A', response: '<think>Let\'s start by thinking reverse <script>alert(1)</script> And then think about it Hence, the correct answer is A</think><answer>A</answer>',
-    }) + '\n' + JSON.stringify({
-      // Its own frames fields (16 frames at 0.6 fps) win over the preset; one of its frames could differ.
-      id: 'with-video-16', video: '/vi-lab/Ego-ST-bench/r1_video/clip.mp4', frames: { sampler: 'qwen2vl', fps: 0.6, count: 16 },
-      question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. a, B. b',
-      gold: 'B', response: '<think>t</think><answer>B</answer>',
-    }) + '\n');
+    fs.writeFileSync(
+      results,
+      JSON.stringify({
+        id: 'with-video',
+        video: '/vi-lab/Ego-ST-bench/r1_video/clip.mp4',
+        question:
+          'Based on this video, which landmarks did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. b',
+        gold: 'A',
+        response:
+          "<think>Let's start by thinking reverse <script>alert(1)</script> And then think about it Hence, the correct answer is A</think><answer>A</answer>",
+      }) +
+        '\n' +
+        JSON.stringify({
+          // Its own frames fields (16 frames at 0.6 fps) win over the preset; one of its frames could differ.
+          id: 'with-video-16',
+          video: '/vi-lab/Ego-ST-bench/r1_video/clip.mp4',
+          frames: { sampler: 'qwen2vl', fps: 0.6, count: 16 },
+          question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. a, B. b',
+          gold: 'B',
+          response: '<think>t</think><answer>B</answer>',
+        }) +
+        '\n',
+    );
     const cfg = vscode.workspace.getConfiguration('stThink');
     try {
       await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(results));
@@ -277,28 +332,57 @@ describe('Results tree in a real extension host', function () {
       const missing = await waitFor('the missing video', () => (panel.lastFrames?.state === 'error' ? panel.lastFrames : undefined));
       assert.match(missing.message ?? '', /Video not found/);
       await cfg.update('videoRoots', [path.join(dir, 'videos')], vscode.ConfigurationTarget.Global);
-      const frames = await waitFor('the frames', () => (panel.lastFrames !== missing && panel.lastFrames?.state !== 'loading' ? panel.lastFrames : undefined), 30_000);
+      const frames = await waitFor(
+        'the frames',
+        () => (panel.lastFrames !== missing && panel.lastFrames?.state !== 'loading' ? panel.lastFrames : undefined),
+        30_000,
+      );
       assert.equal(frames.state, 'ready', frames.message);
       assert.deepEqual(frames.indices, [0, 33, 66, 100, 166, 199, 233, 299]);
       assert.equal(frames.video, video);
-      assert.ok(frames.frames.every((f) => f.src?.includes('frame-')), JSON.stringify(frames.frames));
+      assert.ok(
+        frames.frames.every((f) => f.src?.includes('frame-')),
+        JSON.stringify(frames.frames),
+      );
       // smart_resize of 160×120 with the video min_pixels 128·28·28: scaled up to 392×280.
       assert.deepEqual(frames.model, { width: 392, height: 280 });
       assert.deepEqual(frames.alternatives, []);
       assert.equal(frames.preset?.name, 'inference');
       // The GRPO preset reads at 2 fps: 10 s → 20 first-stage frames (worked out in samplers.test.ts).
       await cfg.update('framePreset', 'grpo-training', vscode.ConfigurationTarget.Global);
-      const grpo = await waitFor('the GRPO preset\'s frames', () => (panel.lastFrames?.state === 'ready' && panel.lastFrames.preset?.name === 'grpo-training' ? panel.lastFrames : undefined), 30_000);
+      const grpo = await waitFor(
+        "the GRPO preset's frames",
+        () => (panel.lastFrames?.state === 'ready' && panel.lastFrames.preset?.name === 'grpo-training' ? panel.lastFrames : undefined),
+        30_000,
+      );
       assert.deepEqual(grpo.indices, [0, 31, 79, 126, 157, 205, 252, 299]);
-      assert.deepEqual(grpo.preset, { name: 'grpo-training', label: 'as trained with GRPO', fps: 2, maxPixels: 153664, fpsFromRecord: false });
+      assert.deepEqual(grpo.preset, {
+        name: 'grpo-training',
+        label: 'as trained with GRPO',
+        fps: 2,
+        maxPixels: 153664,
+        fpsFromRecord: false,
+      });
       // The second record's own fps 0.6 and count 16 win: n = 6; the second stage linspace(0, 5, 16)
       // gives 2.9999998 at position 9 with AVX2 (frame 120) and 3 from its own base (16-lane and
       // scalar kernels: frame 179); scripts/torch-linspace-reference.py 300 30 0.6 {8,16,1} 16.
       await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(file, file.index!.entries[1]));
-      const p16 = await waitFor('the trace panel of the second record', () => [...a.tracePanels].find((p) => p.target?.entry.id === 'with-video-16'));
-      const f16 = await waitFor('its frames', () => (p16.lastFrames?.state === 'ready' && p16.lastFrames.indices.length === 16 ? p16.lastFrames : undefined), 30_000);
+      const p16 = await waitFor('the trace panel of the second record', () =>
+        [...a.tracePanels].find((p) => p.target?.entry.id === 'with-video-16'),
+      );
+      const f16 = await waitFor(
+        'its frames',
+        () => (p16.lastFrames?.state === 'ready' && p16.lastFrames.indices.length === 16 ? p16.lastFrames : undefined),
+        30_000,
+      );
       assert.deepEqual(f16.indices, [0, 0, 0, 60, 60, 60, 120, 120, 120, 120, 179, 179, 239, 239, 239, 299]);
-      assert.deepEqual(f16.alternatives?.map((x) => [x.position, x.frame, x.alternative, x.kernel]), [[9, 120, 179, 'avx512'], [9, 120, 179, 'scalar']]);
+      assert.deepEqual(
+        f16.alternatives?.map((x) => [x.position, x.frame, x.alternative, x.kernel]),
+        [
+          [9, 120, 179, 'avx512'],
+          [9, 120, 179, 'scalar'],
+        ],
+      );
       assert.equal(f16.preset?.fpsFromRecord, true);
       assert.equal(f16.preset?.fps, 0.6);
     } finally {
@@ -324,25 +408,29 @@ describe('Results tree in a real extension host', function () {
     assert.equal(JSON.parse(ed.document.lineAt(entry.line - 1).text).id, entry.id);
   });
 
-  it('a record command given a record document\'s URI (an editor title) works on that record', async () => {
+  it("a record command given a record document's URI (an editor title) works on that record", async () => {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
     const file = a.store.list[0];
     const [first, second] = [file.index!.entries[10], file.index!.entries[20]];
     await vscode.commands.executeCommand('stThink.showRecordAsText', a.tree.recordNode(file, first));
-    const doc = (await waitFor('a record editor', () => {
-      const e = vscode.window.activeTextEditor;
-      return e?.document.uri.scheme === 'st-think-record' ? e : undefined;
-    })).document;
+    const doc = (
+      await waitFor('a record editor', () => {
+        const e = vscode.window.activeTextEditor;
+        return e?.document.uri.scheme === 'st-think-record' ? e : undefined;
+      })
+    ).document;
     await vscode.commands.executeCommand('stThink.showRecordAsText', a.tree.recordNode(file, second));
     await vscode.commands.executeCommand('stThink.copyRecordAsJson', doc.uri);
-    assert.equal(JSON.parse(await vscode.env.clipboard.readText()).id, first.id, 'the URI\'s record, not the one shown last');
+    assert.equal(JSON.parse(await vscode.env.clipboard.readText()).id, first.id, "the URI's record, not the one shown last");
   });
 
   it('opens the summary webview', async () => {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
     await vscode.commands.executeCommand('stThink.showSummary');
     const tab = await waitFor('the summary tab', () =>
-      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('stThink.summary')),
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('stThink.summary')),
     );
     assert.match(tab.label, /^Summary: st-r1-demo-run\.jsonl$/);
   });
@@ -352,7 +440,13 @@ describe('Results tree in a real extension host', function () {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(copy));
     const file = a.store.list[0];
     assert.equal(file.index!.entries.length, 126);
-    const extra = { id: 'appended-1', video: '/v.mp4', question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. x, B. y', gold: 'A', response: '<think>t</think><answer>A</answer>' };
+    const extra = {
+      id: 'appended-1',
+      video: '/v.mp4',
+      question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. x, B. y',
+      gold: 'A',
+      response: '<think>t</think><answer>A</answer>',
+    };
     fs.appendFileSync(copy, JSON.stringify(extra) + '\n');
     await waitFor('the appended record', () => file.index!.entries.length === 127, 10_000);
     assert.equal(file.index!.entries[126].id, 'appended-1');
@@ -361,37 +455,49 @@ describe('Results tree in a real extension host', function () {
     fs.writeFileSync(copy, JSON.stringify(extra) + '\n');
     // Rewritten (shorter, other bytes): re-indexed, and the old file's problems are gone with it.
     await waitFor('the re-index', () => vscode.languages.getDiagnostics(vscode.Uri.file(copy)).length === 0, 10_000);
-    assert.deepEqual(file.index!.entries.map((e) => [e.id, e.line]), [['appended-1', 1]]);
+    assert.deepEqual(
+      file.index!.entries.map((e) => [e.id, e.line]),
+      [['appended-1', 1]],
+    );
     assert.equal(file.visible.length, 1);
   });
 
-  it('compares two runs: the view, the Comparisons tree, a flip\'s inline diff, the diff editor, Next / Previous Flip', async function () {
+  it("compares two runs: the view, the Comparisons tree, a flip's inline diff, the diff editor, Next / Previous Flip", async function () {
     this.timeout(60_000);
     // Run B: the sample with 3 right answers made wrong and 2 wrong ones made right, and each of
     // those five chains given one more sentence and one word changed.
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
     const entries = a.store.list[0].index!.entries.filter((e) => e.format === 'valid' && e.mcq !== 'unscored');
-    const toWrong = entries.filter((e) => e.mcq === 'correct').slice(0, 3).map((e) => e.id);
-    const toRight = entries.filter((e) => e.mcq === 'incorrect').slice(0, 2).map((e) => e.id);
+    const toWrong = entries
+      .filter((e) => e.mcq === 'correct')
+      .slice(0, 3)
+      .map((e) => e.id);
+    const toRight = entries
+      .filter((e) => e.mcq === 'incorrect')
+      .slice(0, 2)
+      .map((e) => e.id);
     await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
     const dir = tmpDir();
     const runB = path.join(dir, 'run-b.jsonl');
-    const lines = fs.readFileSync(sample, 'utf8').split('\n').map((line) => {
-      let r: { id: string; gold: string; response: string };
-      try {
-        r = JSON.parse(line);
-      } catch {
-        return line; // the sample's invalid lines stay as they are
-      }
-      if (!toWrong.includes(r.id) && !toRight.includes(r.id)) return line;
-      const gold = r.gold.trim()[0];
-      const letter = toRight.includes(r.id) ? gold : gold === 'A' ? 'B' : 'A';
-      r.response = r.response
-        .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${letter}</answer>`)
-        .replace('</think>', ' On a second look the frames say otherwise.</think>')
-        .replace(/\bthe\b/, 'THE');
-      return JSON.stringify(r);
-    });
+    const lines = fs
+      .readFileSync(sample, 'utf8')
+      .split('\n')
+      .map((line) => {
+        let r: { id: string; gold: string; response: string };
+        try {
+          r = JSON.parse(line);
+        } catch {
+          return line; // the sample's invalid lines stay as they are
+        }
+        if (!toWrong.includes(r.id) && !toRight.includes(r.id)) return line;
+        const gold = r.gold.trim()[0];
+        const letter = toRight.includes(r.id) ? gold : gold === 'A' ? 'B' : 'A';
+        r.response = r.response
+          .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${letter}</answer>`)
+          .replace('</think>', ' On a second look the frames say otherwise.</think>')
+          .replace(/\bthe\b/, 'THE');
+        return JSON.stringify(r);
+      });
     fs.writeFileSync(runB, lines.join('\n'));
 
     await vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(sample), [vscode.Uri.file(sample), vscode.Uri.file(runB)]);
@@ -424,7 +530,11 @@ describe('Results tree in a real extension host', function () {
     assert.deepEqual(pair.position, { index: 0, total: 5, what: 'flip' });
     assert.notEqual(pair.a.mcq_infer.outcome, pair.b.mcq_infer.outcome);
     assert.ok(pair.diff.stats.onlyB + pair.diff.stats.changed >= 1, JSON.stringify(pair.diff.stats));
-    const added = pair.diff.pairs.flatMap((p) => p.ops).filter((o) => o.op === 'insert').map((o) => o.text).join('');
+    const added = pair.diff.pairs
+      .flatMap((p) => p.ops)
+      .filter((o) => o.op === 'insert')
+      .map((o) => o.text)
+      .join('');
     assert.match(added, /On a second look the frames say otherwise\./);
     assert.equal(panel.panel.title, `◇ Diff: ${pair.a.id}`);
 
@@ -459,11 +569,13 @@ describe('Results tree in a real extension host', function () {
     assert.ok(!a.tree.getChildren().some((n) => n.kind === 'comparisons'));
   });
 
-  it('diffs a question with the same video\'s question in the opposite direction', async () => {
+  it("diffs a question with the same video's question in the opposite direction", async () => {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
     const file = a.store.list[0];
     const es = file.index!.entries;
-    const fwd = es.find((e) => e.direction === 'forward' && es.some((r) => r.direction === 'reverse' && r.video === e.video && r.category === e.category))!;
+    const fwd = es.find(
+      (e) => e.direction === 'forward' && es.some((r) => r.direction === 'reverse' && r.video === e.video && r.category === e.category),
+    )!;
     assert.ok(fwd, 'the sample has a forward question with a reverse counterpart');
     await vscode.commands.executeCommand('stThink.diffWithOppositeDirection', a.tree.recordNode(file, fwd));
     const panel = await waitFor('the pair view', () => [...a.tracePanels].find((p) => p.lastPair));
@@ -478,8 +590,8 @@ describe('Results tree in a real extension host', function () {
     // The pair's sentence alignment covers every sentence of both chains.
     const aSentences = new Set(pair.diff.pairs.filter((p) => p.a !== undefined).map((p) => p.a));
     const bSentences = new Set(pair.diff.pairs.filter((p) => p.b !== undefined).map((p) => p.b));
-    assert.equal(aSentences.size, Math.max(...aSentences as Set<number>) + 1);
-    assert.equal(bSentences.size, Math.max(...bSentences as Set<number>) + 1);
+    assert.equal(aSentences.size, Math.max(...(aSentences as Set<number>)) + 1);
+    assert.equal(bSentences.size, Math.max(...(bSentences as Set<number>)) + 1);
     // "Show A" from the pair: back to one record.
     await vscode.commands.executeCommand('stThink.showTrace', a.tree.recordNode(file, fwd));
     await waitFor('the single trace', () => (panel.target?.entry === fwd && !panel.pair ? true : undefined));
@@ -489,7 +601,20 @@ describe('Results tree in a real extension host', function () {
     this.timeout(120_000);
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
-    const mk = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=112x84:rate=30', '-frames:v', '300', '-pix_fmt', 'yuv420p', path.join(dir, 'videos', 'r1_video', 'walk.mp4')]);
+    const mk = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=112x84:rate=30',
+      '-frames:v',
+      '300',
+      '-pix_fmt',
+      'yuv420p',
+      path.join(dir, 'videos', 'r1_video', 'walk.mp4'),
+    ]);
     assert.equal(mk.status, 0, String(mk.stderr));
     // A real ST-R1 row (a reverse direction question), pointed at the generated video.
     const row = JSON.parse(fs.readFileSync(path.join(repo, '../shared/data/ego-st/r1-test-mcq-126.jsonl'), 'utf8').split('\n')[0]);
@@ -511,13 +636,21 @@ describe('Results tree in a real extension host', function () {
 
       // A folder that is not a model: the plan runs into a clear error naming what is missing.
       await set('modelPath', empty);
-      const panel = (await vscode.commands.executeCommand('stThink.rerunQuestion', node, 'forward')) as import('../../src/extension/tracePanel').TracePanel;
+      const panel = (await vscode.commands.executeCommand(
+        'stThink.rerunQuestion',
+        node,
+        'forward',
+      )) as import('../../src/extension/tracePanel').TracePanel;
       assert.ok(panel, 'the trace view opens with the plan');
       const plan = panel.lastRerun!;
       assert.equal(plan.state, 'plan');
       assert.equal(plan.runs.length, 1);
       // Options inside the question (an ST-R1 row): the whole problem in ST-R1's GRPO training prompt.
-      assert.equal(plan.runs[0].prompt.user, row.problem + ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ');
+      assert.equal(
+        plan.runs[0].prompt.user,
+        row.problem +
+          ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ',
+      );
       assert.equal(plan.generation, "greedy, up to 24 tokens [setting] (the model folder's generation_config.json cannot be read)");
       await a.reruns.start(panel);
       assert.equal(panel.lastRerun!.state, 'error');
@@ -538,7 +671,11 @@ describe('Results tree in a real extension host', function () {
       assert.ok(run.text.length > 0);
       const out = path.join(dir, 'run.reruns.jsonl');
       assert.equal(run.savedTo, out);
-      const saved = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const saved = fs
+        .readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       assert.equal(saved.length, 1);
       assert.equal(saved[0].sourceId, row && file.index!.entries[0].id);
       assert.equal(saved[0].provider, 'cpu');
@@ -547,7 +684,9 @@ describe('Results tree in a real extension host', function () {
       assert.equal(saved[0].response, run.text);
 
       // The re-run shows under its record in the tree, and Diff with Original pairs them.
-      const reruns = await waitFor('the re-runs file in the tree', () => a.store.list.find((f) => f.path === out && f.index?.entries.length === 1));
+      const reruns = await waitFor('the re-runs file in the tree', () =>
+        a.store.list.find((f) => f.path === out && f.index?.entries.length === 1),
+      );
       const src = a.tree.recordNode(file, file.index!.entries[0])!;
       const kids = a.tree.getChildren(src);
       assert.equal(kids.length, 1);
@@ -555,17 +694,30 @@ describe('Results tree in a real extension host', function () {
       assert.equal(a.tree.getTreeItem(kids[0]).contextValue, 'stThink.rerun');
       assert.equal((kids[0] as RecordNode).file, reruns);
       await vscode.commands.executeCommand('stThink.diffRerunWithOriginal', kids[0]);
-      const pairPanel = await waitFor('the original vs re-run pair', () => [...a.tracePanels].find((p) => p.lastPair?.title.endsWith('original vs re-run')));
+      const pairPanel = await waitFor('the original vs re-run pair', () =>
+        [...a.tracePanels].find((p) => p.lastPair?.title.endsWith('original vs re-run')),
+      );
       assert.equal(pairPanel.lastPair!.b.response, run.text);
 
       // Both: forward then reverse (which opens with the counterpart question), then the pair.
       await set('rerun.maxNewTokens', 6);
       const both = (await vscode.commands.executeCommand('stThink.rerunQuestion', src, 'both')) as typeof panel;
-      assert.deepEqual(both.lastRerun!.runs.map((r) => r.mode), ['forward', 'reverse']);
+      assert.deepEqual(
+        both.lastRerun!.runs.map((r) => r.mode),
+        ['forward', 'reverse'],
+      );
       await a.reruns.start(both);
       assert.equal(both.lastRerun?.state, 'done', both.lastRerun?.message);
-      const pair = await waitFor('the forward vs reverse pair', () => [...a.tracePanels].find((p) => p.lastPair?.title.includes('forward vs reverse thinking'))?.lastPair);
-      assert.ok(pair.b.response.startsWith("<think>Let's start by thinking forward what directions do you need to go through to get to your destination?"), pair.b.response);
+      const pair = await waitFor(
+        'the forward vs reverse pair',
+        () => [...a.tracePanels].find((p) => p.lastPair?.title.includes('forward vs reverse thinking'))?.lastPair,
+      );
+      assert.ok(
+        pair.b.response.startsWith(
+          "<think>Let's start by thinking forward what directions do you need to go through to get to your destination?",
+        ),
+        pair.b.response,
+      );
       assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 3);
       assert.match(both.lastRerun!.runs[1].prompt.prefix ?? '', /^as trained: /);
       // The saved reverse run says which prefix style it used and where each generation setting came from.
@@ -578,7 +730,9 @@ describe('Results tree in a real extension host', function () {
       assert.equal(reverse.generationSources.doSample, 'generation_config.json');
       assert.equal(reverse.generationSources.repetitionPenalty, 'transformers default');
       // The other style, chosen in the flow (the command's option): planned, labelled, not run.
-      const worded = (await vscode.commands.executeCommand('stThink.rerunQuestion', src, 'reverse', { prefixStyle: 'as-worded' })) as typeof panel;
+      const worded = (await vscode.commands.executeCommand('stThink.rerunQuestion', src, 'reverse', {
+        prefixStyle: 'as-worded',
+      })) as typeof panel;
       assert.match(worded.lastRerun!.runs[0].prompt.prefix ?? '', /^as worded: /);
       a.reruns.dismiss(worded);
 
@@ -613,14 +767,29 @@ describe('Results tree in a real extension host', function () {
   it('shows n/a with the reason where a prediction is only the extracted letter, and warns of records with no video', async () => {
     // Upstream inference outputs: two predicts hold only the letter extract_choice returned; one
     // record has "video": "" (upstream then writes "No video file specified.").
-    const mcq = (question: string, answer: string) => ({ question: `Based on this video, ${question}`, options: ['A. a door', 'B. a lamp', 'C. a sofa'], answer });
+    const mcq = (question: string, answer: string) => ({
+      question: `Based on this video, ${question}`,
+      options: ['A. a door', 'B. a lamp', 'C. a sofa'],
+      answer,
+    });
     const landmark = 'which landmarks (objects or scenery changes) did you pass by to reach your destination?';
     const file = path.join(tmpDir(), 'forward_mcq_output.json');
-    fs.writeFileSync(file, JSON.stringify({
-      '1_1': { video: 'walk_1.mp4', forward_mcq: mcq(landmark, 'A'), predict: 'A' },
-      '1_2': { video: 'walk_2.mp4', forward_mcq: mcq(landmark, 'B'), predict: 'C' },
-      '1_3': { video: '', forward_mcq: mcq('what directions do you need to go through to get to your destination?', 'B'), predict: 'No video file specified.' },
-    }, null, 4));
+    fs.writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          '1_1': { video: 'walk_1.mp4', forward_mcq: mcq(landmark, 'A'), predict: 'A' },
+          '1_2': { video: 'walk_2.mp4', forward_mcq: mcq(landmark, 'B'), predict: 'C' },
+          '1_3': {
+            video: '',
+            forward_mcq: mcq('what directions do you need to go through to get to your destination?', 'B'),
+            predict: 'No video file specified.',
+          },
+        },
+        null,
+        4,
+      ),
+    );
     const cfg = vscode.workspace.getConfiguration('stThink');
     try {
       await cfg.update('scoringRule', 'grpo_reward', vscode.ConfigurationTarget.Global);
@@ -631,33 +800,57 @@ describe('Results tree in a real extension host', function () {
       const root = a.tree.getChildren()[0];
       // grpo_reward scores only 1_3 ("No video file specified.": no answer tag, 0 of 1).
       assert.equal(String(a.tree.getTreeItem(root).description), '3 records · 0.0% · 1 warning');
-      assert.match(String(a.tree.getTreeItem(root).tooltip), /n\/a under grpo_reward for 2 records: the prediction holds only the extracted letter \(upstream dropped the trace\)/);
+      assert.match(
+        String(a.tree.getTreeItem(root).tooltip),
+        /n\/a under grpo_reward for 2 records: the prediction holds only the extracted letter \(upstream dropped the trace\)/,
+      );
       assert.match(String(a.tree.getTreeItem(root).tooltip), /1 record has no video/);
       const cats = a.tree.getChildren(root);
-      assert.deepEqual(cats.map((n) => labelOf(a, n)), ['Direction', 'Landmark']);
+      assert.deepEqual(
+        cats.map((n) => labelOf(a, n)),
+        ['Direction', 'Landmark'],
+      );
       assert.equal(String(a.tree.getTreeItem(cats[1]).description), '2 · n/a: only the extracted letter');
       const fwd = a.tree.getChildren(cats[1])[0];
       assert.equal(String(a.tree.getTreeItem(fwd).description), '2 · n/a: only the extracted letter');
       const outcomes = a.tree.getChildren(fwd);
-      assert.deepEqual(outcomes.map((n) => labelOf(a, n)), ['n/a']);
+      assert.deepEqual(
+        outcomes.map((n) => labelOf(a, n)),
+        ['n/a'],
+      );
       assert.equal(String(a.tree.getTreeItem(outcomes[0]).description), '2 · only the extracted letter');
       const recs = a.tree.getChildren(outcomes[0]) as RecordNode[];
-      assert.deepEqual(recs.map((n) => labelOf(a, n)), ['A → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?', 'B → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?']);
+      assert.deepEqual(
+        recs.map((n) => labelOf(a, n)),
+        [
+          'A → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?',
+          'B → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?',
+        ],
+      );
       assert.doesNotMatch(String(a.tree.getTreeItem(recs[0]).description), /format/, 'no "format ✗" where the check does not apply');
       const tip = await a.tree.resolveTreeItem!(a.tree.getTreeItem(recs[0]), recs[0], new vscode.CancellationTokenSource().token);
-      assert.match(String(tip.tooltip), /mcq_infer A \(correct\) · grpo_reward n\/a: the prediction holds only the extracted letter \(upstream dropped the trace\)/);
+      assert.match(
+        String(tip.tooltip),
+        /mcq_infer A \(correct\) · grpo_reward n\/a: the prediction holds only the extracted letter \(upstream dropped the trace\)/,
+      );
       assert.match(String(tip.tooltip), /format n\/a: the prediction holds only the extracted letter/);
       // The record with no video: in the denominator, its row says so.
       const dirRecs = a.tree.getChildren(a.tree.getChildren(a.tree.getChildren(cats[0])[0])[0]);
       assert.match(String(a.tree.getTreeItem(dirRecs[0]).description), /^no video · line \d+ · format ✗$/);
       // Under mcq_infer the letters are scored: 1_1 right, 1_2 wrong.
       await cfg.update('scoringRule', 'mcq_infer', vscode.ConfigurationTarget.Global);
-      await waitFor('the tree under mcq_infer', () => String(a.tree.getTreeItem(a.tree.getChildren(a.tree.getChildren()[0])[1]).description) === '2 · 50.0%');
+      await waitFor(
+        'the tree under mcq_infer',
+        () => String(a.tree.getTreeItem(a.tree.getChildren(a.tree.getChildren()[0])[1]).description) === '2 · 50.0%',
+      );
       // The trace view: grpo_reward and the format n/a with the reason; no frames for the empty video.
       await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(f, f.index!.entries[0]));
       const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry.id === '1_1'));
       const shown = await waitFor('the record posted', () => panel.lastRecord);
-      assert.deepEqual([shown.grpo_reward.na, shown.format, shown.na, shown.mcq_infer.outcome], ['letter-only', 'n/a', 'letter-only', 'correct']);
+      assert.deepEqual(
+        [shown.grpo_reward.na, shown.format, shown.na, shown.mcq_infer.outcome],
+        ['letter-only', 'n/a', 'letter-only', 'correct'],
+      );
       await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(f, f.index!.entries[2]));
       await waitFor('the panel to follow', () => panel.target?.entry.id === '1_3');
       const frames = await waitFor('the no-video message', () => (panel.lastFrames?.noVideo ? panel.lastFrames : undefined));

@@ -31,8 +31,60 @@ export const TINY = {
 };
 
 /** The tokenizer's vocabulary: special tokens first (their ids are fixed in config.json), then words. */
-export const TINY_SPECIAL = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|vision_start|>', '<|vision_end|>', '<|video_pad|>', '<|image_pad|>', '[UNK]'];
-const WORDS = ['<think>', '</think>', '<answer>', '</answer>', 'A', 'B', 'C', 'D', 'Let', "'s", 'start', 'by', 'thinking', 'reverse', 'forward', 'the', 'answer', 'is', 'Hence', ',', '.', '?', 'turn', 'left', 'right', 'walk', 'straight', 'return', 'to', 'starting', 'point', 'destination', 'which', 'what', 'directions', 'landmarks', 'actions', 'did', 'you', 'system', 'user', 'assistant'];
+export const TINY_SPECIAL = [
+  '<|endoftext|>',
+  '<|im_start|>',
+  '<|im_end|>',
+  '<|vision_start|>',
+  '<|vision_end|>',
+  '<|video_pad|>',
+  '<|image_pad|>',
+  '[UNK]',
+];
+const WORDS = [
+  '<think>',
+  '</think>',
+  '<answer>',
+  '</answer>',
+  'A',
+  'B',
+  'C',
+  'D',
+  'Let',
+  "'s",
+  'start',
+  'by',
+  'thinking',
+  'reverse',
+  'forward',
+  'the',
+  'answer',
+  'is',
+  'Hence',
+  ',',
+  '.',
+  '?',
+  'turn',
+  'left',
+  'right',
+  'walk',
+  'straight',
+  'return',
+  'to',
+  'starting',
+  'point',
+  'destination',
+  'which',
+  'what',
+  'directions',
+  'landmarks',
+  'actions',
+  'did',
+  'you',
+  'system',
+  'user',
+  'assistant',
+];
 export const TINY_VOCAB = [...TINY_SPECIAL, ...WORDS];
 export const TINY_IDS = Object.fromEntries(TINY_VOCAB.map((t, i) => [t, i])) as Record<string, number>;
 
@@ -68,7 +120,10 @@ class Weights {
   readonly list: onnx.ITensorProto[] = [];
   private chunks: Buffer[] = [];
   private offset = 0;
-  constructor(private readonly random: () => number, private readonly external?: string) {}
+  constructor(
+    private readonly random: () => number,
+    private readonly external?: string,
+  ) {}
 
   random2d(name: string, rows: number, cols: number, scale = 0.5): string {
     const a = new Float32Array(rows * cols);
@@ -80,7 +135,9 @@ class Weights {
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (this.external) {
       this.list.push({
-        name, dims, dataType: F,
+        name,
+        dims,
+        dataType: F,
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
           { key: 'location', value: this.external },
@@ -237,9 +294,19 @@ export function writeTinyQwen2vlModel(dir: string, opts: TinyModelOptions = {}):
     video_token_id: ids['<|video_pad|>'],
     image_token_id: ids['<|image_pad|>'],
     rope_scaling: { type: 'mrope', mrope_section: [2, 1, 1] },
-    vision_config: { in_chans: TINY.channels, patch_size: TINY.patchSize, temporal_patch_size: TINY.temporalPatchSize, spatial_merge_size: TINY.mergeSize, hidden_size: TINY.hidden },
+    vision_config: {
+      in_chans: TINY.channels,
+      patch_size: TINY.patchSize,
+      temporal_patch_size: TINY.temporalPatchSize,
+      spatial_merge_size: TINY.mergeSize,
+      hidden_size: TINY.hidden,
+    },
   });
-  json(path.join(dir, 'generation_config.json'), { bos_token_id: ids['<|endoftext|>'], eos_token_id: [ids['<|im_end|>'], ids['<|endoftext|>']], do_sample: false });
+  json(path.join(dir, 'generation_config.json'), {
+    bos_token_id: ids['<|endoftext|>'],
+    eos_token_id: [ids['<|im_end|>'], ids['<|endoftext|>']],
+    do_sample: false,
+  });
   json(path.join(dir, 'preprocessor_config.json'), {
     image_processor_type: 'Qwen2VLImageProcessor',
     processor_class: 'Qwen2VLProcessor',
@@ -260,7 +327,15 @@ export function writeTinyQwen2vlModel(dir: string, opts: TinyModelOptions = {}):
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: TINY_SPECIAL.map((content) => ({ id: ids[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: TINY_SPECIAL.map((content) => ({
+      id: ids[content],
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: null,
     pre_tokenizer: { type: 'Whitespace' },
     post_processor: null,
@@ -276,6 +351,12 @@ export function writeTinyQwen2vlModel(dir: string, opts: TinyModelOptions = {}):
   });
   embedTokens(path.join(dir, 'onnx/embed_tokens.onnx'), random);
   visionEncoder(path.join(dir, 'onnx/vision_encoder.onnx'), random);
-  decoder(path.join(dir, 'onnx'), path.join(dir, 'onnx/decoder_model_merged.onnx'), random, opts.externalData ?? false, opts.neverEnd ?? false);
+  decoder(
+    path.join(dir, 'onnx'),
+    path.join(dir, 'onnx/decoder_model_merged.onnx'),
+    random,
+    opts.externalData ?? false,
+    opts.neverEnd ?? false,
+  );
   return dir;
 }

@@ -19,39 +19,64 @@ fs.copyFileSync(path.join(root, 'samples/st-r1-demo-run.jsonl'), sample);
 // A results file whose one record has a real video (found through "Locate Video Folder…") and hostile text.
 const videos = path.join(ws, 'videos', 'r1_video');
 fs.mkdirSync(videos, { recursive: true });
-const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=480x270:rate=30', '-frames:v', '300', '-pix_fmt', 'yuv420p', path.join(videos, 'walk.mp4')]);
+const made = spawnSync('ffmpeg', [
+  '-v',
+  'error',
+  '-y',
+  '-f',
+  'lavfi',
+  '-i',
+  'testsrc2=size=480x270:rate=30',
+  '-frames:v',
+  '300',
+  '-pix_fmt',
+  'yuv420p',
+  path.join(videos, 'walk.mp4'),
+]);
 if (made.status !== 0) throw new Error(`ffmpeg could not make the test video: ${made.stderr}`);
 const hostile = path.join(ws, 'hostile-run.jsonl');
-fs.writeFileSync(hostile, JSON.stringify({
-  id: 'hostile-1',
-  video: '/vi-lab/Ego-ST-bench/r1_video/walk.mp4',
-  question: 'Please take a egocentric view to understand the following questions. Based on this video, which landmarks (objects or scenery changes) did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. sofa then window, C. <script>alert(2)</script>, D. kitchen',
-  gold: 'B',
-  response: "<think>Let's start by thinking reverse which landmarks did you pass by to return to the starting point? <img src=x onerror=alert(3)> And then think about which landmarks did you pass by to reach your destination? <script>alert(4)</script> Hence, the correct answer is C</think><answer>C</answer>",
-  model: 'ui-check',
-}) + '\n');
+fs.writeFileSync(
+  hostile,
+  JSON.stringify({
+    id: 'hostile-1',
+    video: '/vi-lab/Ego-ST-bench/r1_video/walk.mp4',
+    question:
+      'Please take a egocentric view to understand the following questions. Based on this video, which landmarks (objects or scenery changes) did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. sofa then window, C. <script>alert(2)</script>, D. kitchen',
+    gold: 'B',
+    response:
+      "<think>Let's start by thinking reverse which landmarks did you pass by to return to the starting point? <img src=x onerror=alert(3)> And then think about which landmarks did you pass by to reach your destination? <script>alert(4)</script> Hence, the correct answer is C</think><answer>C</answer>",
+    model: 'ui-check',
+  }) + '\n',
+);
 
 // Run B: the demo run with six answers flipped (right → wrong or wrong → right) and a sentence
 // added to each of those chains, to compare with run A (the demo run itself).
 const runB = path.join(ws, 'run-b.jsonl');
 let flipped = 0;
-fs.writeFileSync(runB, fs.readFileSync(sample, 'utf8').split('\n').map((line) => {
-  let r;
-  try {
-    r = JSON.parse(line);
-  } catch {
-    return line;
-  }
-  if (flipped >= 6 || typeof r.gold !== 'string' || typeof r.response !== 'string') return line;
-  const gold = r.gold.trim()[0];
-  const was = /<answer>\s*([A-D])/.exec(r.response)?.[1];
-  if (!was) return line;
-  flipped++;
-  r.response = r.response
-    .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${was === gold ? (gold === 'A' ? 'B' : 'A') : gold}</answer>`)
-    .replace('</think>', ' On a second look the frames say otherwise.</think>');
-  return JSON.stringify(r);
-}).join('\n'));
+fs.writeFileSync(
+  runB,
+  fs
+    .readFileSync(sample, 'utf8')
+    .split('\n')
+    .map((line) => {
+      let r;
+      try {
+        r = JSON.parse(line);
+      } catch {
+        return line;
+      }
+      if (flipped >= 6 || typeof r.gold !== 'string' || typeof r.response !== 'string') return line;
+      const gold = r.gold.trim()[0];
+      const was = /<answer>\s*([A-D])/.exec(r.response)?.[1];
+      if (!was) return line;
+      flipped++;
+      r.response = r.response
+        .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${was === gold ? (gold === 'A' ? 'B' : 'A') : gold}</answer>`)
+        .replace('</think>', ' On a second look the frames say otherwise.</think>');
+      return JSON.stringify(r);
+    })
+    .join('\n'),
+);
 
 // A tiny random-weight model in the Qwen2-VL ONNX layout, for Re-run Question… (built by the tests' fixture).
 const { writeTinyQwen2vlModel } = createRequire(import.meta.url)(path.join(root, 'out/test/support/tinyModel.js'));
@@ -67,7 +92,11 @@ const step = async (name, fn) => {
   } catch (e) {
     failed++;
     await page.screenshot({ path: path.join(shots, `failed-${n}.png`) }).catch(() => {});
-    console.log(`not ok ${n} - ${name}\n  # ${String(e?.message ?? e).split('\n').join('\n  # ')}`);
+    console.log(
+      `not ok ${n} - ${name}\n  # ${String(e?.message ?? e)
+        .split('\n')
+        .join('\n  # ')}`,
+    );
   }
 };
 
@@ -93,7 +122,13 @@ async function webviewFrame(selector, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const f of page.frames()) {
-      if (await f.locator(selector).count().catch(() => 0)) return f;
+      if (
+        await f
+          .locator(selector)
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     }
     await page.waitForTimeout(250);
   }
@@ -134,7 +169,12 @@ async function traceFrame(id, selector, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const f of page.frames()) {
-      const ok = await f.evaluate(([i, sel]) => !!document.querySelector(sel) && (document.querySelector('.trace-text .meta')?.textContent ?? '').includes(i), [id, selector]).catch(() => false);
+      const ok = await f
+        .evaluate(
+          ([i, sel]) => !!document.querySelector(sel) && (document.querySelector('.trace-text .meta')?.textContent ?? '').includes(i),
+          [id, selector],
+        )
+        .catch(() => false);
       if (ok) return f;
     }
     await page.waitForTimeout(250);
@@ -190,7 +230,10 @@ try {
     await treeRow('Forward').click();
     await treeRow('Incorrect').waitFor({ state: 'visible', timeout: 10_000 });
     await treeRow('Incorrect').click();
-    await page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D]\s+What/ }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D]\s+What/ })
+      .first()
+      .waitFor({ timeout: 10_000 });
     await shot('2-expanded');
   });
 
@@ -211,7 +254,13 @@ try {
     const deadline = Date.now() + 20_000;
     while (!frame && Date.now() < deadline) {
       for (const f of page.frames()) {
-        if (await f.locator('table caption').count().catch(() => 0)) frame = f;
+        if (
+          await f
+            .locator('table caption')
+            .count()
+            .catch(() => 0)
+        )
+          frame = f;
       }
       if (!frame) await page.waitForTimeout(250);
     }
@@ -242,9 +291,18 @@ try {
     frame = await traceFrame('hostile-1', '.strip img', 30_000);
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
     const captions = await frame.locator('.strip .caption').allInnerTexts();
-    if (captions.length !== 8 || !/^#0 · 0\.00 s$/.test(captions[0]) || !/^#299 /.test(captions[7])) throw new Error(`captions: ${captions.join(' | ')}`);
+    if (captions.length !== 8 || !/^#0 · 0\.00 s$/.test(captions[0]) || !/^#299 /.test(captions[7]))
+      throw new Error(`captions: ${captions.join(' | ')}`);
     const text = await frame.locator('.trace-text').innerText();
-    for (const needle of ['<img src=x onerror=alert(1)>', '<script>alert(2)</script>', '<img src=x onerror=alert(3)>', '<script>alert(4)</script>', 'Thinking reverse', 'And then', 'Hence']) {
+    for (const needle of [
+      '<img src=x onerror=alert(1)>',
+      '<script>alert(2)</script>',
+      '<img src=x onerror=alert(3)>',
+      '<script>alert(4)</script>',
+      'Thinking reverse',
+      'And then',
+      'Hence',
+    ]) {
       if (!text.includes(needle)) throw new Error(`the trace text lacks ${needle}`);
     }
     const injected = await frame.locator('.trace-text img, .trace-text script').count();
@@ -263,7 +321,9 @@ try {
     // Mark the window's document, so the step waits for the new one: right after the command the
     // old workbench (and its trace view) is still there until the reload navigates (seen in CI: the
     // old frame was found, then detached).
-    await page.evaluate(() => { window.__stThinkBeforeReload = true; });
+    await page.evaluate(() => {
+      window.__stThinkBeforeReload = true;
+    });
     await runCommand(page, 'Developer: Reload Window');
     const reloadBy = Date.now() + 60_000;
     while (await page.evaluate(() => window.__stThinkBeforeReload === true).catch(() => true)) {
@@ -273,7 +333,13 @@ try {
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
     const frame = await traceFrame('hostile-1', '.trace-text .meta', 60_000).catch(async (e) => {
       const metas = [];
-      for (const f of page.frames()) metas.push(await f.locator('.trace-text .meta').innerText().catch(() => ''));
+      for (const f of page.frames())
+        metas.push(
+          await f
+            .locator('.trace-text .meta')
+            .innerText()
+            .catch(() => ''),
+        );
       throw new Error(`${e.message}; restored panels show: ${metas.filter(Boolean).join(' | ').replace(/\s+/g, ' ')}`);
     });
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
@@ -291,12 +357,16 @@ try {
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ state: 'visible', timeout: 10_000 });
       await input.fill('Reverse thinking', { timeout: 5_000 });
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reverse thinking' }).first().waitFor({ state: 'visible', timeout: 5_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Reverse thinking' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 5_000 });
       await page.keyboard.press('Enter');
     });
     const frame = await traceFrame('hostile-1', '.rerun .prompt-text', 20_000);
     const prompt = (await frame.locator('.rerun .prompt-text').allInnerTexts()).join('\n');
-    const opening = "<think>Let's start by thinking reverse which landmarks (objects or scenery changes) did you pass by to return to the starting point?";
+    const opening =
+      "<think>Let's start by thinking reverse which landmarks (objects or scenery changes) did you pass by to return to the starting point?";
     if (!prompt.includes(opening)) throw new Error(`the planned prompt lacks the reverse opening: ${prompt.slice(-300)}`);
     if (!prompt.includes('<img src=x onerror=alert(1)>')) throw new Error('the prompt does not show the options as text');
     await shot(`${n}-rerun-plan`);
@@ -309,7 +379,8 @@ try {
     const saved = await frame.locator('.rerun-run.done').innerText();
     if (!/Saved to .*hostile-run\.reruns\.jsonl/.test(saved)) throw new Error(`no "Saved to" in "${saved.slice(-300)}"`);
     const lines = fs.readFileSync(path.join(ws, 'hostile-run.reruns.jsonl'), 'utf8').trim().split('\n');
-    if (lines.length !== 1 || JSON.parse(lines[0]).sourceId !== 'hostile-1') throw new Error(`the re-runs file holds ${lines.length} lines`);
+    if (lines.length !== 1 || JSON.parse(lines[0]).sourceId !== 'hostile-1')
+      throw new Error(`the re-runs file holds ${lines.length} lines`);
     await treeRow('hostile-run.reruns.jsonl').waitFor({ state: 'visible', timeout: 10_000 });
     if (dialogs.length) throw new Error(`script ran: dialogs ${dialogs.join(', ')}`);
     await shot(`${n}-rerun-done`);
@@ -332,7 +403,8 @@ try {
     });
     const frame = await webviewFrame('vscode-button:has-text("Diff Editor")', 30_000);
     const body = await frame.locator('body').innerText();
-    if (!/Flips/.test(body) || !/McNemar/.test(body) || !/Flipped records \(6\)/.test(body)) throw new Error(`the comparison view reads "${body.slice(0, 600)}"`);
+    if (!/Flips/.test(body) || !/McNemar/.test(body) || !/Flipped records \(6\)/.test(body))
+      throw new Error(`the comparison view reads "${body.slice(0, 600)}"`);
     await shot(`${n}-compare`);
     // A flipped row's "Diff" button (its title says what it opens).
     await frame.locator('vscode-button[title^="The two traces side by side"]').first().click();

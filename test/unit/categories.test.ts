@@ -61,7 +61,8 @@ function truth(row: Row): { category: string; direction: string } {
 function oracle(options: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (const text of options) {
-    const words = text.replace(/[A-Z]/g, (c) => c.toLowerCase()).match(/[a-z0-9\u00c0-\u1fff\u2070-\u2fff\u3040-\ufefe\uff00-\uffff]+/g) ?? [];
+    const words =
+      text.replace(/[A-Z]/g, (c) => c.toLowerCase()).match(/[a-z0-9\u00c0-\u1fff\u2070-\u2fff\u3040-\ufefe\uff00-\uffff]+/g) ?? [];
     for (let i = 0; i + 2 < words.length; i++) out.add(`${words[i]} ${words[i + 1]} ${words[i + 2]}`);
   }
   return out;
@@ -117,7 +118,10 @@ describe('the measure: shared option trigrams', () => {
         found.push([i + 1, j + 1, ta.category, sharedPhrases(phrasesOf(a.problem), phrasesOf(b.problem))]);
       }
     }
-    assert.deepEqual(found.sort((x, y) => x[0] - y[0]), sameVideo);
+    assert.deepEqual(
+      found.sort((x, y) => x[0] - y[0]),
+      sameVideo,
+    );
     for (const [, , cat, n] of sameVideo) assert.equal(n >= ACTION_PHRASES_MIN, cat === 'action');
     // Every landmark question (36, either direction, by its chain) against every reverse action
     // question (20), on any video: python3 counts {0: 686, 1: 12, 2: 2}.
@@ -131,7 +135,14 @@ describe('the measure: shared option trigrams', () => {
         dist.set(n, (dist.get(n) ?? 0) + 1);
       }
     }
-    assert.deepEqual([...dist].sort((x, y) => x[0] - y[0]), [[0, 686], [1, 12], [2, 2]]);
+    assert.deepEqual(
+      [...dist].sort((x, y) => x[0] - y[0]),
+      [
+        [0, 686],
+        [1, 12],
+        [2, 2],
+      ],
+    );
   });
 
   test('words and options, by hand', () => {
@@ -146,7 +157,10 @@ describe('the measure: shared option trigrams', () => {
     const q = 'Based on this video, which landmarks? Options: x y z, A. one two three, C. four five, B. six seven eight\n\nnine ten eleven';
     assert.deepEqual([...phrasesOf(q)], [...phrasesOf('', list('one two three, C. four five', 'six seven eight'))]);
     assert.equal(phrasesOf(q).length, 5); // one two three / two three c / three c four / c four five / six seven eight
-    assert.deepEqual([...phrasesOf('which landmarks? options : A. red door handle Instructions: pick one of them')], [...phrasesOf('', list('red door handle'))]);
+    assert.deepEqual(
+      [...phrasesOf('which landmarks? options : A. red door handle Instructions: pick one of them')],
+      [...phrasesOf('', list('red door handle'))],
+    );
     // Outside ASCII: letters are word characters (not folded), general punctuation separates.
     assert.equal(phrasesOf('', list('café au lait—très chaud')).length, 3); // café au lait / au lait très / lait très chaud
     assert.equal(sharedPhrases(phrasesOf('', list('Café au lait')), phrasesOf('', list('CAFÉ AU LAIT'))), 0); // É is not folded
@@ -160,7 +174,8 @@ function canonical(id: string, video: string, question: string, gold: string, ex
 const PREFIX = 'Please take a egocentric view to understand the following questions. Based on this video, ';
 const FWD_LANDMARK = 'which landmarks (objects or scenery changes) did you pass by to reach your destination?';
 const REV_LANDMARK = 'which landmarks (objects or scenery changes) did you pass by to return to the starting point?';
-const ask = (stem: string, options: string) => `${PREFIX}${stem} Options: ${options}\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).`;
+const ask = (stem: string, options: string) =>
+  `${PREFIX}${stem} Options: ${options}\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).`;
 
 /** The 126 rows as canonical records without their chains, one per line, ids row-N. */
 function strippedRows(skip: (row: number) => boolean = () => false): string[] {
@@ -203,7 +218,10 @@ describe('the index: the reverse action question as evidence', () => {
     const index = await ResultsIndex.build(write('stripped.jsonl', strippedRows().join('\n') + '\n'));
     assert.deepEqual(recognised(index), EXPECTED_ROWS);
     const forward = index.entries.filter((e) => e.direction === 'forward' && e.category === 'action').map((e) => e.id);
-    assert.deepEqual(forward, EXPECTED_ROWS.map((x) => x[0]));
+    assert.deepEqual(
+      forward,
+      EXPECTED_ROWS.map((x) => x[0]),
+    );
     // No genuine landmark question became an action question (row 114 shares a video with row 86).
     for (const e of index.entries) {
       const t = truth(rows[Number(e.id.slice(4)) - 1]);
@@ -214,12 +232,18 @@ describe('the index: the reverse action question as evidence', () => {
   test('the demo sample (canonical, chains as responses): Action → Forward holds the same 7', async () => {
     const index = await ResultsIndex.build(demoFile);
     // make-sample.mjs: record st-r1-test-NNN is row NNN + 1.
-    const asRows = recognised(index).map(([id, partner, n]): [string, string, number] => [`row-${Number(id.slice(11)) + 1}`, `row-${Number(partner.slice(11)) + 1}`, n]);
+    const asRows = recognised(index).map(([id, partner, n]): [string, string, number] => [
+      `row-${Number(id.slice(11)) + 1}`,
+      `row-${Number(partner.slice(11)) + 1}`,
+      n,
+    ]);
     assert.deepEqual(asRows, EXPECTED_ROWS);
     const s = summarise(index.file, index.entries, index.problemCount, 'mcq_infer');
     assert.deepEqual(s.wordedAs, { action: { landmark: 7 } });
     assert.equal(s.byCategoryDirection.action.forward.records, 7);
-    assert.deepEqual(wordedAsLines(s), ['7 action questions are worded as landmark questions (recognised from the evidence in the file; counted as action)']);
+    assert.deepEqual(wordedAsLines(s), [
+      '7 action questions are worded as landmark questions (recognised from the evidence in the file; counted as action)',
+    ]);
   });
 
   test('readRecord and records() return the index category, its wording and its evidence', async () => {
@@ -230,7 +254,10 @@ describe('the index: the reverse action question as evidence', () => {
     assert.equal(record.wordedAs, 'landmark');
     assert.deepEqual(record.categoryEvidence, { kind: 'reverse-action', line: 78, id: 'st-r1-test-076', sharedPhrases: 12 });
     assert.equal(categoryLabel(record), 'action (worded as landmark)');
-    assert.equal(categorySource(record), "from the reverse action question on line 78 (id st-r1-test-076), whose options share 12 three-word phrases with this question's");
+    assert.equal(
+      categorySource(record),
+      "from the reverse action question on line 78 (id st-r1-test-076), whose options share 12 three-word phrases with this question's",
+    );
     const text = renderRecordText(record, analysis, { file: 'st-r1-demo-run.jsonl', line: e.line });
     assert.match(text, /^Category action \(worded as landmark\): from the reverse action question on line 78 \(id st-r1-test-076\)/m);
     const seen = new Map<string, string>();
@@ -245,8 +272,16 @@ describe('the index: the reverse action question as evidence', () => {
   test('benchmark inference outputs (one JSON object keyed by id, options as lists)', async () => {
     const doc: Record<string, unknown> = {};
     for (const [i, r] of rows.entries()) {
-      const block = { question: questionStem(r.problem), options: parseEmbeddedOptions(r.problem).map((o) => `${o.letter}. ${o.text}`), answer: r.original_answer };
-      doc[`row-${i + 1}`] = { video: r.video, [truth(r).direction === 'forward' ? 'forward_mcq' : 'reverse_mcq']: block, predict: r.original_answer };
+      const block = {
+        question: questionStem(r.problem),
+        options: parseEmbeddedOptions(r.problem).map((o) => `${o.letter}. ${o.text}`),
+        answer: r.original_answer,
+      };
+      doc[`row-${i + 1}`] = {
+        video: r.video,
+        [truth(r).direction === 'forward' ? 'forward_mcq' : 'reverse_mcq']: block,
+        predict: r.original_answer,
+      };
     }
     const index = await ResultsIndex.build(write('predict.json', JSON.stringify(doc, null, 1)));
     assert.equal(index.format, 'json');
@@ -254,7 +289,14 @@ describe('the index: the reverse action question as evidence', () => {
   });
 
   test('harness lines (options embedded in doc.question)', async () => {
-    const lines = rows.map((r, i) => JSON.stringify({ doc_id: `row-${i + 1}`, doc: { question: r.problem, video: r.video }, target: r.original_answer, resps: [[`<answer>${r.original_answer}</answer>`]] }));
+    const lines = rows.map((r, i) =>
+      JSON.stringify({
+        doc_id: `row-${i + 1}`,
+        doc: { question: r.problem, video: r.video },
+        target: r.original_answer,
+        resps: [[`<answer>${r.original_answer}</answer>`]],
+      }),
+    );
     const index = await ResultsIndex.build(write('harness.jsonl', lines.join('\n') + '\n'));
     assert.deepEqual(recognised(index), EXPECTED_ROWS);
   });
@@ -274,7 +316,12 @@ describe('the index: the reverse action question as evidence', () => {
     const index = await ResultsIndex.build(f);
     assert.deepEqual(recognised(index), []);
     assert.equal(index.entries.filter((e) => e.category === 'action' && e.direction === 'forward').length, 0);
-    fs.appendFileSync(f, [...partners].map((row) => canonical(`row-${row}`, rows[row - 1].video, rows[row - 1].problem, rows[row - 1].original_answer)).join('\n') + '\n');
+    fs.appendFileSync(
+      f,
+      [...partners]
+        .map((row) => canonical(`row-${row}`, rows[row - 1].video, rows[row - 1].problem, rows[row - 1].original_answer))
+        .join('\n') + '\n',
+    );
     assert.equal(await index.update(), 'appended');
     assert.deepEqual(
       recognised(index).sort((a, b) => Number(a[0].slice(4)) - Number(b[0].slice(4))),
@@ -283,7 +330,10 @@ describe('the index: the reverse action question as evidence', () => {
     // A reverse landmark question on row 26's video whose options are row 26's own: it shares
     // every trigram with row 26, more than row 77 does, so row 26 is a landmark question again.
     const r26 = rows[25];
-    fs.appendFileSync(f, canonical('rev-landmark-26', r26.video, ask(REV_LANDMARK, r26.problem.split('Options: ')[1].split('\n\n')[0]), 'A') + '\n');
+    fs.appendFileSync(
+      f,
+      canonical('rev-landmark-26', r26.video, ask(REV_LANDMARK, r26.problem.split('Options: ')[1].split('\n\n')[0]), 'A') + '\n',
+    );
     assert.equal(await index.update(), 'appended');
     const e26 = index.entries.find((e) => e.id === 'row-26')!;
     assert.equal(e26.category, 'landmark');
@@ -312,9 +362,18 @@ describe('the index: genuine landmark questions stay landmark questions', () => 
   const objectLists: [number, string][] = [
     [49, 'A. dinosaur toy, B. pillows sofa window, C. small plant, D. dinosaur toy starting point'],
     [77, 'A. board, B. board starting point, C. starting point'],
-    [31, 'A. black coffee table yellow table position friend snack, B. red sofa orange slide purple door, C. purple couch green lamp orange rug, D. coffee table blue table stranger snack starting point'],
-    [107, 'A. table refrigerator cabinet below the refrigerator upper wardrobes, B. original place table refrigerator items inside, C. ceiling wall door chair bed drawer magazine, D. cabinet below the refrigerator original place'],
-    [80, 'A. kitchen living room dining room cart dining table, B. basin fruit coffee table door cutting board countertop, C. apple coffee table kitchen cutting board closet living room basin hallway corridor doorway, D. window flowers vase painting floor cup shelf backyard pen table hallway walls front yard keys key holder TV'],
+    [
+      31,
+      'A. black coffee table yellow table position friend snack, B. red sofa orange slide purple door, C. purple couch green lamp orange rug, D. coffee table blue table stranger snack starting point',
+    ],
+    [
+      107,
+      'A. table refrigerator cabinet below the refrigerator upper wardrobes, B. original place table refrigerator items inside, C. ceiling wall door chair bed drawer magazine, D. cabinet below the refrigerator original place',
+    ],
+    [
+      80,
+      'A. kitchen living room dining room cart dining table, B. basin fruit coffee table door cutting board countertop, C. apple coffee table kitchen cutting board closet living room basin hallway corridor doorway, D. window flowers vase painting floor cup shelf backyard pen table hallway walls front yard keys key holder TV',
+    ],
     [86, 'A. crate, B. crate starting point, C. starting point'],
     [117, 'A. black plate, B. spoon countertop red bowl doorway, C. corner starting point'],
   ];
@@ -345,11 +404,26 @@ describe('the index: genuine landmark questions stay landmark questions', () => 
     const q = ask(FWD_LANDMARK, copied);
     const n = sharedPhrases(phrasesOf(q), phrasesOf(r.problem));
     assert.ok(n >= ACTION_PHRASES_MIN, String(n));
-    const alone = await ResultsIndex.build(write('copied.jsonl', [canonical('landmark', r.video, q, 'A'), canonical('row-80', r.video, r.problem, r.original_answer)].join('\n') + '\n'));
+    const alone = await ResultsIndex.build(
+      write(
+        'copied.jsonl',
+        [canonical('landmark', r.video, q, 'A'), canonical('row-80', r.video, r.problem, r.original_answer)].join('\n') + '\n',
+      ),
+    );
     assert.equal(alone.entries[0].category, 'action', 'without its reverse landmark question the file says no more');
     // With the reverse landmark question (the same landmarks, the other way round) it stays a landmark question.
-    const reverse = canonical('rev-landmark', r.video, ask(REV_LANDMARK, 'A. the fruit from the coffee table, B. the basin from the cart, C. the cutting board back on the countertop'), 'A');
-    const index = await ResultsIndex.build(write('copied2.jsonl', [canonical('landmark', r.video, q, 'A'), canonical('row-80', r.video, r.problem, r.original_answer), reverse].join('\n') + '\n'));
+    const reverse = canonical(
+      'rev-landmark',
+      r.video,
+      ask(REV_LANDMARK, 'A. the fruit from the coffee table, B. the basin from the cart, C. the cutting board back on the countertop'),
+      'A',
+    );
+    const index = await ResultsIndex.build(
+      write(
+        'copied2.jsonl',
+        [canonical('landmark', r.video, q, 'A'), canonical('row-80', r.video, r.problem, r.original_answer), reverse].join('\n') + '\n',
+      ),
+    );
     assert.equal(index.entries[0].category, 'landmark');
     assert.deepEqual(recognised(index), []);
   });
@@ -357,7 +431,12 @@ describe('the index: genuine landmark questions stay landmark questions', () => 
   test('a reverse action question on another video is no evidence', async () => {
     const r = rows[25];
     const partner = rows[76];
-    const index = await ResultsIndex.build(write('other-video.jsonl', [canonical('a', r.video, r.problem, 'A'), canonical('b', `${partner.video}.other.mp4`, partner.problem, 'B')].join('\n') + '\n'));
+    const index = await ResultsIndex.build(
+      write(
+        'other-video.jsonl',
+        [canonical('a', r.video, r.problem, 'A'), canonical('b', `${partner.video}.other.mp4`, partner.problem, 'B')].join('\n') + '\n',
+      ),
+    );
     assert.equal(index.entries[0].category, 'landmark');
   });
 });
@@ -369,7 +448,7 @@ describe('the reference chain as evidence (ST-R1 rows)', () => {
     assert.equal(actions.length, 18);
     for (const e of actions) {
       assert.equal(e.wordedAs, 'landmark');
-      assert.equal(e.evidence, undefined, 'the chain is the record\'s own evidence');
+      assert.equal(e.evidence, undefined, "the chain is the record's own evidence");
       const { record } = await index.readRecord(e);
       assert.deepEqual(record.categoryEvidence, { kind: 'reference-chain' });
       assert.equal(categorySource(record), 'from its reference chain, which opens with the action question');
@@ -388,7 +467,11 @@ describe('consistency pairs action questions', () => {
   // {landmark 6, direction 6}, no action pair.
   const pairsByCategory = (entries: readonly IndexEntry[]) => {
     const c = consistency(entries, 'mcq_infer');
-    return { byCategory: Object.fromEntries(Object.entries(c.byCategory).map(([k, v]) => [k, v.pairs])), pairs: c.pairs, unpaired: c.unpaired };
+    return {
+      byCategory: Object.fromEntries(Object.entries(c.byCategory).map(([k, v]) => [k, v.pairs])),
+      pairs: c.pairs,
+      unpaired: c.unpaired,
+    };
   };
 
   test('on the 126 rows', async () => {

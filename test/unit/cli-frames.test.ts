@@ -19,7 +19,11 @@ describe('st-think frames', () => {
   test('plan --json prints the indices of each sampler', () => {
     const q = st('frames', 'plan', '--total-frames', '300', '--video-fps', '30', '--json');
     assert.equal(q.status, 0, q.stderr);
-    assert.deepEqual(JSON.parse(q.stdout), { indices: [0, 33, 66, 100, 166, 199, 233, 299], alternatives: [], preset: { name: 'inference', fps: 1, maxPixels: 151200 } });
+    assert.deepEqual(JSON.parse(q.stdout), {
+      indices: [0, 33, 66, 100, 166, 199, 233, 299],
+      alternatives: [],
+      preset: { name: 'inference', fps: 1, maxPixels: 151200 },
+    });
     const i = st('frames', 'plan', '--total-frames', '300', '--video-fps', '30', '--sampler', 'internvl', '--json');
     assert.deepEqual(JSON.parse(i.stdout).indices, [18, 55, 93, 130, 168, 205, 242, 280]);
     const u = st('frames', 'plan', '--total-frames', '11', '--video-fps', '30', '--sampler', 'uniform', '--count', '6', '--json');
@@ -28,7 +32,7 @@ describe('st-think frames', () => {
     assert.equal(JSON.parse(u.stdout).preset, undefined);
   });
 
-  test('plan: the issue\'s clips come out as real torch picks them', () => {
+  test("plan: the issue's clips come out as real torch picks them", () => {
     // Issue 8, point 1 (measured against real torch's AVX2 kernel).
     const a = st('frames', 'plan', '--total-frames', '37053', '--video-fps', '60', '--json');
     assert.deepEqual(JSON.parse(a.stdout).indices, [0, 5242, 10543, 15845, 21147, 26449, 31750, 37052]);
@@ -50,13 +54,24 @@ describe('st-think frames', () => {
     const j = st('frames', 'plan', '--total-frames', '17368', '--video-fps', '30', '--json');
     const out = JSON.parse(j.stdout);
     assert.deepEqual(out.indices, [0, 2468, 4936, 7434, 9903, 12401, 14869, 17367]);
-    assert.deepEqual(out.alternatives.map((a: { position: number; frame: number; alternative: number; kernel: string }) => [a.position, a.frame, a.alternative, a.kernel]), [[4, 9903, 9902, 'avx512']]);
+    assert.deepEqual(
+      out.alternatives.map((a: { position: number; frame: number; alternative: number; kernel: string }) => [
+        a.position,
+        a.frame,
+        a.alternative,
+        a.kernel,
+      ]),
+      [[4, 9903, 9902, 'avx512']],
+    );
     assert.match(out.alternatives[0].why, /9902\.5 at sample 329/);
     const t = st('frames', 'plan', '--total-frames', '17368', '--video-fps', '30');
     const lines = t.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 2, t.stdout);
     assert.equal(lines[0], '0 2468 4936 7434 9903 12401 14869 17367');
-    assert.match(lines[1], /^could differ: torch builds using AVX-512 \(16-lane\) linspace would pick frame 9902 instead of 9903 at position 5 of 8: /);
+    assert.match(
+      lines[1],
+      /^could differ: torch builds using AVX-512 \(16-lane\) linspace would pick frame 9902 instead of 9903 at position 5 of 8: /,
+    );
     // None: one line only.
     assert.equal(st('frames', 'plan', '--total-frames', '300', '--video-fps', '30').stdout, '0 33 66 100 166 199 233 299\n');
   });
@@ -72,7 +87,20 @@ describe('st-think frames', () => {
 
   test('extract writes the frames to --out and prints index, time and path', () => {
     const video = path.join(dir, 'clip.mp4');
-    const mk = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-frames:v', '40', '-pix_fmt', 'yuv420p', video]);
+    const mk = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x48:rate=10',
+      '-frames:v',
+      '40',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
     assert.equal(mk.status, 0, String(mk.stderr));
     const out = path.join(dir, 'out');
     const r = st('frames', 'extract', video, '--out', out, '--json');
@@ -80,7 +108,10 @@ describe('st-think frames', () => {
     const res = JSON.parse(r.stdout);
     // 40 frames at 10 fps: 4 s → n = 4 → linspace(0, 39, 4) = 0, 13, 26, 39.
     assert.deepEqual(res.indices, [0, 0, 0, 13, 13, 26, 26, 39]);
-    assert.deepEqual(res.frames.map((f: { index: number }) => f.index), [0, 13, 26, 39]);
+    assert.deepEqual(
+      res.frames.map((f: { index: number }) => f.index),
+      [0, 13, 26, 39],
+    );
     for (const f of res.frames) assert.ok(fs.statSync(f.path).size > 0 && path.dirname(f.path) === out);
     assert.equal(res.probe.totalFrames, 40);
     assert.deepEqual(res.alternatives, []);

@@ -25,10 +25,18 @@ const json = (...args: string[]) => {
   return JSON.parse(r.stdout) as Record<string, any>;
 };
 
-interface R1Row { problem: string; solution: string }
-const rows: R1Row[] = fs.readFileSync(realDataFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+interface R1Row {
+  problem: string;
+  solution: string;
+}
+const rows: R1Row[] = fs
+  .readFileSync(realDataFile, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 // grpo.py's QUESTION_TEMPLATE after "{Question}", and mcq_infer.py's text after the options.
-const GRPO_TAIL = ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
+const GRPO_TAIL =
+  ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
 const INFER_TAIL =
   '\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).' +
   'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>.';
@@ -40,28 +48,45 @@ before(() => {
 after(() => removeDir(dir));
 
 describe('st-think prompt (dist/cli.js)', () => {
-  test('reverse, as trained: the row\'s own chain opening; the GRPO prompt around the problem; defaults with their sources', () => {
+  test("reverse, as trained: the row's own chain opening; the GRPO prompt around the problem; defaults with their sources", () => {
     // Line 2 is a forward direction question: its chain opens with the landmark question of the way back.
     const out = json(realDataFile, '--line', '2', '--mode', 'reverse');
     const row = rows[1];
     assert.equal(out.line, 2);
     assert.equal(out.id, 'line-2');
-    assert.deepEqual([out.category, out.direction, out.mode, out.prefixStyle, out.optionsFrom], ['direction', 'forward', 'reverse', 'as-trained', 'embedded']);
+    assert.deepEqual(
+      [out.category, out.direction, out.mode, out.prefixStyle, out.optionsFrom],
+      ['direction', 'forward', 'reverse', 'as-trained', 'embedded'],
+    );
     assert.equal(out.assistantPrefix, row.solution.slice(0, row.solution.indexOf('?') + 1));
     assert.equal(out.counterpart.method, 'trained');
     assert.equal(out.system, 'You are a helpful assistant.');
     assert.equal(out.user, row.problem + GRPO_TAIL);
-    assert.equal(out.chat, `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>${out.user}<|im_end|>\n<|im_start|>assistant\n${out.assistantPrefix}`);
+    assert.equal(
+      out.chat,
+      `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>${out.user}<|im_end|>\n<|im_start|>assistant\n${out.assistantPrefix}`,
+    );
     assert.equal(out.input, out.chat.replace('<|video_pad|>', '<|image_pad|>'));
-    assert.deepEqual(out.generation, { maxNewTokens: 512, doSample: false, temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1, seed: 0 });
+    assert.deepEqual(out.generation, {
+      maxNewTokens: 512,
+      doSample: false,
+      temperature: 1,
+      topK: 50,
+      topP: 1,
+      repetitionPenalty: 1,
+      seed: 0,
+    });
     assert.equal(out.generationSources.maxNewTokens, 'upstream script');
     assert.equal(out.generationSources.topK, 'transformers default');
     assert.equal(out.generationConfig, null);
   });
 
-  test('--prefix as-worded: the question\'s own opposite; forward mode has no prefix', () => {
+  test("--prefix as-worded: the question's own opposite; forward mode has no prefix", () => {
     const worded = json(realDataFile, '--line', '2', '--mode', 'reverse', '--prefix', 'as-worded');
-    assert.equal(worded.assistantPrefix, "<think>Let's start by thinking reverse what directions do you need to go through to get to starting point ?");
+    assert.equal(
+      worded.assistantPrefix,
+      "<think>Let's start by thinking reverse what directions do you need to go through to get to starting point ?",
+    );
     assert.equal(worded.prefixStyle, 'as-worded');
     const fwd = json(realDataFile, '--line', '2');
     assert.equal(fwd.mode, 'forward');
@@ -75,24 +100,58 @@ describe('st-think prompt (dist/cli.js)', () => {
     const out = json(fixture('benchmark-predict.json'), '--line', '11');
     assert.equal(out.id, '0_13');
     assert.equal(out.optionsFrom, 'list');
-    assert.equal(out.user, 'Based on this video, which landmarks (objects or scenery changes) did you pass by to return to the starting point?Options:a bench\na fountain\na statue' + INFER_TAIL);
+    assert.equal(
+      out.user,
+      'Based on this video, which landmarks (objects or scenery changes) did you pass by to return to the starting point?Options:a bench\na fountain\na statue' +
+        INFER_TAIL,
+    );
   });
 
   test("--model DIR: the folder's generation_config.json, each setting's source named", () => {
     const model = path.join(dir, 'model');
     fs.mkdirSync(model);
-    fs.writeFileSync(path.join(model, 'generation_config.json'), JSON.stringify({ do_sample: true, temperature: 0.01, top_p: 0.001, top_k: 1, repetition_penalty: 1.05, max_new_tokens: 99, eos_token_id: [1, 2] }));
+    fs.writeFileSync(
+      path.join(model, 'generation_config.json'),
+      JSON.stringify({
+        do_sample: true,
+        temperature: 0.01,
+        top_p: 0.001,
+        top_k: 1,
+        repetition_penalty: 1.05,
+        max_new_tokens: 99,
+        eos_token_id: [1, 2],
+      }),
+    );
     const out = json(realDataFile, '--line', '1', '--model', model);
-    assert.deepEqual(out.generation, { maxNewTokens: 512, doSample: true, temperature: 0.01, topK: 1, topP: 0.001, repetitionPenalty: 1.05, seed: 0 });
+    assert.deepEqual(out.generation, {
+      maxNewTokens: 512,
+      doSample: true,
+      temperature: 0.01,
+      topK: 1,
+      topP: 0.001,
+      repetitionPenalty: 1.05,
+      seed: 0,
+    });
     assert.deepEqual(out.generationSources, {
-      maxNewTokens: 'upstream script', doSample: 'generation_config.json', temperature: 'generation_config.json', topK: 'generation_config.json',
-      topP: 'generation_config.json', repetitionPenalty: 'generation_config.json', seed: 'inspector default',
+      maxNewTokens: 'upstream script',
+      doSample: 'generation_config.json',
+      temperature: 'generation_config.json',
+      topK: 'generation_config.json',
+      topP: 'generation_config.json',
+      repetitionPenalty: 'generation_config.json',
+      seed: 'inspector default',
     });
     assert.equal(out.generationConfig, path.join(model, 'generation_config.json'));
     // The text output: every section, and the settings table with sources.
     const text = run('prompt', realDataFile, '--line', '1', '--mode', 'reverse', '--model', model);
     assert.equal(text.code, 0, text.stderr);
-    for (const h of ['=== system ===', '=== user (after the video) ===', '=== assistant prefix ===', '=== chat text', `=== generation (following ${path.join(model, 'generation_config.json')}) ===`]) {
+    for (const h of [
+      '=== system ===',
+      '=== user (after the video) ===',
+      '=== assistant prefix ===',
+      '=== chat text',
+      `=== generation (following ${path.join(model, 'generation_config.json')}) ===`,
+    ]) {
       assert.ok(text.stdout.includes(h), h);
     }
     assert.match(text.stdout, /^repetition_penalty +1\.05 +generation_config\.json$/m);
@@ -117,7 +176,12 @@ describe('st-think prompt (dist/cli.js)', () => {
       [
         JSON.stringify({ id: 'q1', video: 'v.mp4', question: 'What colour is the sofa?', options: ['A. red', 'B. blue'], response: '' }),
         '{"not": "a record"}',
-        JSON.stringify({ id: 'r1', video: 'v.mp4', question: 'Based on this video, Please describe in detail how to get to the final location.', response: '' }),
+        JSON.stringify({
+          id: 'r1',
+          video: 'v.mp4',
+          question: 'Based on this video, Please describe in detail how to get to the final location.',
+          response: '',
+        }),
       ].join('\n') + '\n',
     );
     const cases: [string[], RegExp][] = [
@@ -137,7 +201,13 @@ describe('st-think prompt (dist/cli.js)', () => {
     assert.equal(run('prompt', file, '--line', '1').code, 0);
     // Several records on one line cannot be told apart by the line.
     const oneLine = path.join(dir, 'one-line.json');
-    fs.writeFileSync(oneLine, JSON.stringify([{ id: 'a', video: 'v', question: 'q? Options: A. x, B. y', response: '' }, { id: 'b', video: 'v', question: 'q? Options: A. x, B. y', response: '' }]));
+    fs.writeFileSync(
+      oneLine,
+      JSON.stringify([
+        { id: 'a', video: 'v', question: 'q? Options: A. x, B. y', response: '' },
+        { id: 'b', video: 'v', question: 'q? Options: A. x, B. y', response: '' },
+      ]),
+    );
     const two = run('prompt', oneLine, '--line', '1');
     assert.equal(two.code, 1);
     assert.match(two.stderr, /:1: 2 records start on this line \(a, b\)/);
@@ -147,12 +217,23 @@ describe('st-think prompt (dist/cli.js)', () => {
   });
 
   test('usage errors: exit 2 with the usage', () => {
-    for (const args of [[realDataFile], [realDataFile, '--line', 'x'], [realDataFile, '--line', '0'], [realDataFile, '--line', '1', '--mode', 'sideways'], [realDataFile, '--line', '1', '--prefix', 'backwards'], [realDataFile, '--line', '1', '--temperature', '2'], ['--line', '1']]) {
+    for (const args of [
+      [realDataFile],
+      [realDataFile, '--line', 'x'],
+      [realDataFile, '--line', '0'],
+      [realDataFile, '--line', '1', '--mode', 'sideways'],
+      [realDataFile, '--line', '1', '--prefix', 'backwards'],
+      [realDataFile, '--line', '1', '--temperature', '2'],
+      ['--line', '1'],
+    ]) {
       const r = run('prompt', ...args);
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.stderr, /^st-think: .+\nusage:/);
     }
     const help = run('help');
-    assert.match(help.stdout, /st-think prompt FILE --line N \[--mode forward\|reverse\] \[--prefix as-trained\|as-worded\] \[--model DIR\] \[--json\]/);
+    assert.match(
+      help.stdout,
+      /st-think prompt FILE --line N \[--mode forward\|reverse\] \[--prefix as-trained\|as-worded\] \[--model DIR\] \[--json\]/,
+    );
   });
 });

@@ -96,7 +96,10 @@ describe('st-think CLI (dist/cli.js)', () => {
     assert.equal(lines.length, 3, r.stdout);
     const re = /^(.+):(\d+): (.+)$/;
     const parsed = lines.map((l) => re.exec(l));
-    assert.ok(parsed.every((m) => m !== null), r.stdout);
+    assert.ok(
+      parsed.every((m) => m !== null),
+      r.stdout,
+    );
     assert.deepEqual(
       parsed.map((m) => m![1]),
       [file, file, file],

@@ -65,13 +65,33 @@ describe('pairing and flips', () => {
     const [ia, ib] = [await ResultsIndex.build(a), await ResultsIndex.build(b)];
     const pairing = await pairRuns(ia, ib);
     assert.equal(pairing.by, 'id');
-    assert.deepEqual(pairing.pairs.map(([x, y]) => [x.id, y.id]), [['1', '1'], ['2', '2'], ['3', '3'], ['4', '4']]);
-    assert.deepEqual(pairing.unpairedA.map((e) => e.id), ['only-a']);
-    assert.deepEqual(pairing.unpairedB.map((e) => e.id), ['only-b']);
+    assert.deepEqual(
+      pairing.pairs.map(([x, y]) => [x.id, y.id]),
+      [
+        ['1', '1'],
+        ['2', '2'],
+        ['3', '3'],
+        ['4', '4'],
+      ],
+    );
+    assert.deepEqual(
+      pairing.unpairedA.map((e) => e.id),
+      ['only-a'],
+    );
+    assert.deepEqual(
+      pairing.unpairedB.map((e) => e.id),
+      ['only-b'],
+    );
     const c = compareRuns(ia.entries, ib.entries, pairing, 'mcq_infer');
     assert.deepEqual(c.flips, { rightToWrong: 1, wrongToRight: 1, bothRight: 1, bothWrong: 1, unscored: 0 });
     assert.equal(c.mcnemar.p, 1);
-    assert.deepEqual(c.flipped.map((f) => [f.a.id, f.kind]), [['1', 'rightToWrong'], ['2', 'wrongToRight']]);
+    assert.deepEqual(
+      c.flipped.map((f) => [f.a.id, f.kind]),
+      [
+        ['1', 'rightToWrong'],
+        ['2', 'wrongToRight'],
+      ],
+    );
     // Each side's accuracy over its own records: A 3/5, B 3/5 (the unanswered one counts as wrong).
     assert.deepEqual([c.overall.a.correct, c.overall.a.total, c.overall.b.correct, c.overall.b.total], [3, 5, 3, 5]);
     assert.equal(c.overall.difference, 0);
@@ -79,7 +99,10 @@ describe('pairing and flips', () => {
 
   test('a file and its re-runs: each record with its latest re-run (of one mode); the rest listed', async () => {
     const base = { video: '/v/1.mp4', question: Q('', 'forward', 'A. a, B. b'), gold: 'A' };
-    const orig = file('orig.jsonl', ['r1', 'r2', 'r3', 'r4'].map((id) => ({ id, ...base, response: answer('B') })));
+    const orig = file(
+      'orig.jsonl',
+      ['r1', 'r2', 'r3', 'r4'].map((id) => ({ id, ...base, response: answer('B') })),
+    );
     const reruns = file('orig.reruns.jsonl', [
       { id: 'r1~forward~aaaaaaaa', ...base, response: answer('B') },
       { id: 'r2~reverse~cccccccc', ...base, response: answer('A') },
@@ -93,16 +116,47 @@ describe('pairing and flips', () => {
     assert.deepEqual(rerunModes(io.entries), []);
     const any = await pairRuns(io, ir);
     assert.equal(any.by, 'source');
-    assert.deepEqual(any.pairs.map(([x, y]) => [x.id, y.id]), [['r1', 'r1~forward~bbbbbbbb'], ['r2', 'r2~reverse~cccccccc'], ['r3', 'r3~forward~dddddddd']]);
-    assert.deepEqual(any.unpairedA.map((e) => e.id), ['r4']);
-    assert.deepEqual(any.unpairedB.map((e) => e.id), ['r1~forward~aaaaaaaa']);
+    assert.deepEqual(
+      any.pairs.map(([x, y]) => [x.id, y.id]),
+      [
+        ['r1', 'r1~forward~bbbbbbbb'],
+        ['r2', 'r2~reverse~cccccccc'],
+        ['r3', 'r3~forward~dddddddd'],
+      ],
+    );
+    assert.deepEqual(
+      any.unpairedA.map((e) => e.id),
+      ['r4'],
+    );
+    assert.deepEqual(
+      any.unpairedB.map((e) => e.id),
+      ['r1~forward~aaaaaaaa'],
+    );
     const fwd = await pairRuns(io, ir, { rerunMode: 'forward' });
-    assert.deepEqual(fwd.pairs.map(([x, y]) => [x.id, y.id]), [['r1', 'r1~forward~bbbbbbbb'], ['r3', 'r3~forward~dddddddd']]);
-    assert.deepEqual(fwd.unpairedA.map((e) => e.id), ['r2', 'r4']);
-    assert.deepEqual(fwd.unpairedB.map((e) => e.id), ['r1~forward~aaaaaaaa', 'r2~reverse~cccccccc']);
+    assert.deepEqual(
+      fwd.pairs.map(([x, y]) => [x.id, y.id]),
+      [
+        ['r1', 'r1~forward~bbbbbbbb'],
+        ['r3', 'r3~forward~dddddddd'],
+      ],
+    );
+    assert.deepEqual(
+      fwd.unpairedA.map((e) => e.id),
+      ['r2', 'r4'],
+    );
+    assert.deepEqual(
+      fwd.unpairedB.map((e) => e.id),
+      ['r1~forward~aaaaaaaa', 'r2~reverse~cccccccc'],
+    );
     // The re-runs as A: the same pairs, the other way round, in the original's order.
     const back = await pairRuns(ir, io, { rerunMode: 'forward' });
-    assert.deepEqual(back.pairs.map(([x, y]) => [x.id, y.id]), [['r1~forward~bbbbbbbb', 'r1'], ['r3~forward~dddddddd', 'r3']]);
+    assert.deepEqual(
+      back.pairs.map(([x, y]) => [x.id, y.id]),
+      [
+        ['r1~forward~bbbbbbbb', 'r1'],
+        ['r3~forward~dddddddd', 'r3'],
+      ],
+    );
     // Both forward re-runs that were paired turned wrong into right.
     const c = compareRuns(io.entries, ir.entries, fwd, 'mcq_infer');
     assert.deepEqual([c.flips.wrongToRight, c.flips.rightToWrong], [2, 0]);
@@ -123,16 +177,34 @@ describe('pairing and flips', () => {
       { problem: Q('', 'forward', 'A. lamp, B. bed'), solution: answer('A'), video: '/v/y.mp4', original_answer: 'A' },
     ]);
     const b = file('other.jsonl', [
-      { id: 'z', video: '/v/x.mp4', question: Q('', 'reverse', 'A. door, B. sofa').toUpperCase().replace(/ /g, '  '), gold: 'B', response: answer('B') },
+      {
+        id: 'z',
+        video: '/v/x.mp4',
+        question: Q('', 'reverse', 'A. door, B. sofa').toUpperCase().replace(/ /g, '  '),
+        gold: 'B',
+        response: answer('B'),
+      },
       { id: 'y', video: '/v/x.mp4', question: Q('', 'forward', 'A.  DOOR, B. Sofa'), gold: 'B', response: answer('A') },
       { id: 'w', video: '/v/w.mp4', question: Q('', 'forward', 'A. lamp, B. bed'), gold: 'A', response: answer('A') },
     ]);
     const [ia, ib] = [await ResultsIndex.build(a), await ResultsIndex.build(b)];
     const pairing = await pairRuns(ia, ib);
     assert.equal(pairing.by, 'content');
-    assert.deepEqual(pairing.pairs.map(([x, y]) => [x.line, y.id]), [[1, 'y'], [2, 'z']]);
-    assert.deepEqual(pairing.unpairedA.map((e) => e.line), [3]);
-    assert.deepEqual(pairing.unpairedB.map((e) => e.id), ['w']);
+    assert.deepEqual(
+      pairing.pairs.map(([x, y]) => [x.line, y.id]),
+      [
+        [1, 'y'],
+        [2, 'z'],
+      ],
+    );
+    assert.deepEqual(
+      pairing.unpairedA.map((e) => e.line),
+      [3],
+    );
+    assert.deepEqual(
+      pairing.unpairedB.map((e) => e.id),
+      ['w'],
+    );
     const c = compareRuns(ia.entries, ib.entries, pairing, 'mcq_infer');
     // Line 1 right (A = gold A), its partner y wrong (A ≠ gold B); line 2 wrong, z right.
     assert.deepEqual([c.flips.rightToWrong, c.flips.wrongToRight], [1, 1]);
@@ -142,9 +214,21 @@ describe('pairing and flips', () => {
 describe('forward/reverse consistency', () => {
   test('pairs on the same video and category, opposite direction', async () => {
     const r = (video: string, d: 'forward' | 'reverse', right: boolean) => ({
-      id: `${video}-${d}-${right}`, video, question: Q('', d, 'A. a, B. b'), gold: 'A', response: answer(right ? 'A' : 'B'),
+      id: `${video}-${d}-${right}`,
+      video,
+      question: Q('', d, 'A. a, B. b'),
+      gold: 'A',
+      response: answer(right ? 'A' : 'B'),
     });
-    const f = file('one.jsonl', [r('v1', 'forward', true), r('v1', 'reverse', true), r('v2', 'forward', true), r('v2', 'reverse', false), r('v3', 'forward', false), r('v3', 'reverse', false), r('v4', 'forward', true)]);
+    const f = file('one.jsonl', [
+      r('v1', 'forward', true),
+      r('v1', 'reverse', true),
+      r('v2', 'forward', true),
+      r('v2', 'reverse', false),
+      r('v3', 'forward', false),
+      r('v3', 'reverse', false),
+      r('v4', 'forward', true),
+    ]);
     const c = consistency((await ResultsIndex.build(f)).entries, 'mcq_infer');
     assert.deepEqual([c.pairs, c.bothCorrect, c.oneOnly, c.neither, c.unpaired], [3, 1, 1, 1, 1]);
     assert.deepEqual(c.byCategory.landmark, { pairs: 3, bothCorrect: 1, oneOnly: 1, neither: 1 });
@@ -154,8 +238,14 @@ describe('forward/reverse consistency', () => {
 describe('st-think compare / consistency', () => {
   test('compare --json prints accuracies, flips, McNemar and unpaired counts', () => {
     const base = { video: '/v/1.mp4', question: Q('', 'forward', 'A. a, B. b'), gold: 'A' };
-    const a = file('ca.jsonl', Array.from({ length: 10 }, (_, i) => ({ id: String(i), ...base, response: answer('A') })));
-    const b = file('cb.jsonl', Array.from({ length: 10 }, (_, i) => ({ id: String(i), ...base, response: answer(i < 10 ? 'B' : 'A') })));
+    const a = file(
+      'ca.jsonl',
+      Array.from({ length: 10 }, (_, i) => ({ id: String(i), ...base, response: answer('A') })),
+    );
+    const b = file(
+      'cb.jsonl',
+      Array.from({ length: 10 }, (_, i) => ({ id: String(i), ...base, response: answer(i < 10 ? 'B' : 'A') })),
+    );
     assert.ok(fs.existsSync(cli), 'run `npm run build` first');
     const r = spawnSync(process.execPath, [cli, 'compare', a, b, '--json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

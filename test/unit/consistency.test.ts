@@ -107,7 +107,10 @@ describe('hasEmbeddedOptions agrees with parseEmbeddedOptions', () => {
     });
   }
   test('and on every real question', () => {
-    const rows = fs.readFileSync(realDataFile, 'utf8').split('\n').filter((l) => l.trim());
+    const rows = fs
+      .readFileSync(realDataFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
     for (const l of rows) {
       const q = (JSON.parse(l) as { problem: string }).problem;
       assert.equal(hasEmbeddedOptions(q), true);

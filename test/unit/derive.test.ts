@@ -63,9 +63,7 @@ describe('parseEmbeddedOptions on real questions', () => {
       ['A', 'B', 'C', 'D'],
     );
     assert.ok(opts[0].text.startsWith('Check the phone in front of the plate Turn left'), opts[0].text);
-    assert.ok(
-      opts[0].text.includes('Put the tableware back into the refrigerator, turn the pan, and pour the batter into the basin'),
-    );
+    assert.ok(opts[0].text.includes('Put the tableware back into the refrigerator, turn the pan, and pour the batter into the basin'));
     assert.ok(opts[0].text.endsWith('Put the black spatula into the drawer'), opts[0].text.slice(-60));
     assert.equal(opts[1].text, 'Move the knife to the countertop, get the spoon from the drawer, and stir the batter in the bowl.');
     assert.ok(opts[3].text.endsWith('Put the scraper into the first layer of the drawer'), opts[3].text.slice(-60));
@@ -159,8 +157,18 @@ describe('category and direction from wording (every row of the notes table)', (
       category: 'route',
       direction: 'reverse',
     },
-    { q: P + 'what directions do you need to go through to get to your destination?' + O, opts: true, category: 'direction', direction: 'forward' },
-    { q: P + 'what directions do you need to go through to get to starting point ?' + O, opts: true, category: 'direction', direction: 'reverse' },
+    {
+      q: P + 'what directions do you need to go through to get to your destination?' + O,
+      opts: true,
+      category: 'direction',
+      direction: 'forward',
+    },
+    {
+      q: P + 'what directions do you need to go through to get to starting point ?' + O,
+      opts: true,
+      category: 'direction',
+      direction: 'reverse',
+    },
     {
       q: P + 'which landmarks (objects or scenery changes) did you pass by to reach your destination?' + O,
       opts: true,

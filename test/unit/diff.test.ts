@@ -39,7 +39,7 @@ describe('word diff', () => {
       ['all gone', ''],
       ['alpha beta gamma', 'delta epsilon zeta'],
       ['a a a a a', 'a a a'],
-      ['Let\'s start by thinking reverse', 'Let\'s start by thinking forward'],
+      ["Let's start by thinking reverse", "Let's start by thinking forward"],
       ['先左转，然后右转。', '先右转，然后左转。'],
       ['🙂 ok 🙃', '🙃 ok 🙂'],
     ];
@@ -86,7 +86,10 @@ describe('word diff', () => {
     const a = make();
     const b = a.replace(/w1\d\b/g, 'changed');
     const c = make();
-    for (const [x, y] of [[a, b], [a, c]]) {
+    for (const [x, y] of [
+      [a, b],
+      [a, c],
+    ]) {
       const ops = diffWords(x, y);
       assert.equal(applyDiff(x, ops), y);
     }
@@ -95,11 +98,23 @@ describe('word diff', () => {
 
 describe('chain diff (sentences, then words)', () => {
   const rebuild = (d: ReturnType<typeof diffChains>) => {
-    const b = d.pairs.map((p) => p.ops.filter((o) => o.op !== 'delete').map((o) => o.text).join('')).join('');
+    const b = d.pairs
+      .map((p) =>
+        p.ops
+          .filter((o) => o.op !== 'delete')
+          .map((o) => o.text)
+          .join(''),
+      )
+      .join('');
     const a = d.pairs
       .filter((p) => p.a !== undefined)
       .sort((x, y) => x.a! - y.a!)
-      .map((p) => p.ops.filter((o) => o.op !== 'insert').map((o) => o.text).join(''))
+      .map((p) =>
+        p.ops
+          .filter((o) => o.op !== 'insert')
+          .map((o) => o.text)
+          .join(''),
+      )
       .join('');
     return { a, b };
   };
@@ -113,22 +128,38 @@ describe('chain diff (sentences, then words)', () => {
     assert.equal(moved.length, 1, JSON.stringify(d.pairs));
     const first = d.pairs[0];
     assert.deepEqual([first.a, first.b, first.moved], [0, 0, false]);
-    assert.deepEqual(first.ops.filter((o) => o.op !== 'equal'), [
-      { op: 'delete', text: 'reverse' },
-      { op: 'insert', text: 'forward' },
-    ]);
+    assert.deepEqual(
+      first.ops.filter((o) => o.op !== 'equal'),
+      [
+        { op: 'delete', text: 'reverse' },
+        { op: 'insert', text: 'forward' },
+      ],
+    );
     const last = d.pairs[d.pairs.length - 1];
-    assert.deepEqual(last.ops.filter((o) => o.op !== 'equal'), [
-      { op: 'delete', text: 'A' },
-      { op: 'insert', text: 'B' },
-    ]);
+    assert.deepEqual(
+      last.ops.filter((o) => o.op !== 'equal'),
+      [
+        { op: 'delete', text: 'A' },
+        { op: 'insert', text: 'B' },
+      ],
+    );
   });
 
   test('random chains: both sides rebuild from the pairs', () => {
     const r = rng(3);
-    const pool = ['Turn left.', 'Walk to the door.', 'Pass the sofa!', '先左转。', 'Hence, the answer is A.', 'I see a 🪑 chair?', 'Go back\n', 'Reach the goal.'];
+    const pool = [
+      'Turn left.',
+      'Walk to the door.',
+      'Pass the sofa!',
+      '先左转。',
+      'Hence, the answer is A.',
+      'I see a 🪑 chair?',
+      'Go back\n',
+      'Reach the goal.',
+    ];
     for (let n = 0; n < 300; n++) {
-      const pick = () => Array.from({ length: Math.floor(r() * 8) }, () => pool[Math.floor(r() * pool.length)] + (r() < 0.5 ? ' ' : '')).join('');
+      const pick = () =>
+        Array.from({ length: Math.floor(r() * 8) }, () => pool[Math.floor(r() * pool.length)] + (r() < 0.5 ? ' ' : '')).join('');
       const a = pick();
       const b = r() < 0.5 ? pick() : a.split(' ').reverse().join(' ');
       assert.deepEqual(rebuild(diffChains(a, b)), { a, b }, JSON.stringify([a, b]));

@@ -47,7 +47,10 @@ describe('edge cases', () => {
     const f = tmp('one.json', JSON.stringify(base) + '\n');
     const idx = await ResultsIndex.build(f);
     assert.deepEqual(idx.problems, []);
-    assert.deepEqual(idx.entries.map((e) => [e.id, e.line, e.mcq]), [['a', 1, 'correct']]);
+    assert.deepEqual(
+      idx.entries.map((e) => [e.id, e.line, e.mcq]),
+      [['a', 1, 'correct']],
+    );
     const { record } = await idx.readRecord(idx.entries[0]);
     assert.equal(record.id, 'a');
   });
@@ -55,7 +58,10 @@ describe('edge cases', () => {
   test('an object keyed by id is still read as such', async () => {
     const f = tmp('keyed.json', JSON.stringify({ k1: base, k2: { ...base, id: 'b' } }));
     const idx = await ResultsIndex.build(f);
-    assert.deepEqual(idx.entries.map((e) => e.id), ['a', 'b']);
+    assert.deepEqual(
+      idx.entries.map((e) => e.id),
+      ['a', 'b'],
+    );
   });
 
   test('touching a file without writing it changes nothing', async () => {

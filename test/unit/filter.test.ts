@@ -5,7 +5,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResultsIndex, type IndexEntry } from '../../src/core/index';
-import { describeFilter, entryMatches, filterSchema, isEmptyFilter, parseFilter, searchText, visibleEntries, type ResultsFilter } from '../../src/core/filter';
+import {
+  describeFilter,
+  entryMatches,
+  filterSchema,
+  isEmptyFilter,
+  parseFilter,
+  searchText,
+  visibleEntries,
+  type ResultsFilter,
+} from '../../src/core/filter';
 import type { ScoringRule } from '../../src/core/schemas';
 import { fixture } from './helpers';
 
@@ -34,7 +43,7 @@ describe('entryMatches', () => {
     assert.equal(entryMatches(base, { outcomes: [], categories: [] }, 'mcq_infer'), true);
   });
 
-  test('outcomes under the given rule, or the filter\'s own rule', () => {
+  test("outcomes under the given rule, or the filter's own rule", () => {
     assert.equal(entryMatches(base, { outcomes: ['correct'] }, 'mcq_infer'), true);
     assert.equal(entryMatches(base, { outcomes: ['correct'] }, 'grpo_reward'), false);
     assert.equal(entryMatches(base, { outcomes: ['unanswered', 'incorrect'] }, 'grpo_reward'), true);
@@ -66,10 +75,7 @@ describe('entryMatches', () => {
   });
 
   test('all fields must hold together', () => {
-    assert.equal(
-      entryMatches(base, { outcomes: ['correct'], categories: ['landmark'], directions: ['forward'] }, 'mcq_infer'),
-      false,
-    );
+    assert.equal(entryMatches(base, { outcomes: ['correct'], categories: ['landmark'], directions: ['forward'] }, 'mcq_infer'), false);
     assert.equal(
       entryMatches(base, { outcomes: ['correct'], categories: ['landmark'], directions: ['reverse'], format: 'valid' }, 'mcq_infer'),
       true,
@@ -91,12 +97,18 @@ describe('filter helpers', () => {
     assert.equal(filterSchema.safeParse({ outcomes: ['correct'], text: 'x', rule: 'grpo_reward' }).success, true);
   });
 
-  test('parseFilter (stThink.setFilter\'s argument): nothing clears; a bad field says which and what is expected', () => {
+  test("parseFilter (stThink.setFilter's argument): nothing clears; a bad field says which and what is expected", () => {
     assert.deepEqual(parseFilter(undefined), {});
     assert.deepEqual(parseFilter(null), {});
-    assert.deepEqual(parseFilter({ directions: ['reverse'], outcomes: ['incorrect'] }), { directions: ['reverse'], outcomes: ['incorrect'] });
+    assert.deepEqual(parseFilter({ directions: ['reverse'], outcomes: ['incorrect'] }), {
+      directions: ['reverse'],
+      outcomes: ['incorrect'],
+    });
     assert.deepEqual(parseFilter({ text: 'CANNOT TELL' }), { text: 'CANNOT TELL' });
-    assert.throws(() => parseFilter({ outcomes: ['wrong'] }), /^Error: not a results filter \(outcomes\.0: .*expected \{ outcomes\?: \(correct\|incorrect\|unanswered\|unscored\)\[\]/);
+    assert.throws(
+      () => parseFilter({ outcomes: ['wrong'] }),
+      /^Error: not a results filter \(outcomes\.0: .*expected \{ outcomes\?: \(correct\|incorrect\|unanswered\|unscored\)\[\]/,
+    );
     assert.throws(() => parseFilter({ categories: 'landmark' }), /categories: /);
     assert.throws(() => parseFilter({ outcome: ['correct'] }), /outcome/, 'a misspelt field is not silently ignored');
     assert.throws(() => parseFilter('incorrect'), /not a results filter \(the argument: /);
@@ -148,7 +160,10 @@ describe('filtering with text as the store does it (test/fixtures/search.jsonl)'
     const index = await ResultsIndex.build(file);
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(searchText(index, index.entries, 'kettle', { signal: ac.signal }), (e: unknown) => (e as Error).name === 'AbortError');
+    await assert.rejects(
+      searchText(index, index.entries, 'kettle', { signal: ac.signal }),
+      (e: unknown) => (e as Error).name === 'AbortError',
+    );
   });
 
   test('search on a JSON document keyed by id', async () => {

@@ -30,15 +30,36 @@ function makeClip(name: string, frames: number, rate: string, extra: string[] = 
   const out = path.join(dir, name);
   const vf = setpts ? `${BANDS},setpts=${setpts}` : BANDS;
   ffmpegRun([
-    '-f', 'lavfi', '-i', `color=c=black:s=${W}x${H}:r=${rate}`, '-frames:v', String(frames), '-vf', vf,
-    '-c:v', 'libx264', '-qp', '0', '-pix_fmt', 'yuv420p', '-g', '24', '-bf', '2', ...(setpts ? ['-fps_mode', 'passthrough'] : []), ...extra, out,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=black:s=${W}x${H}:r=${rate}`,
+    '-frames:v',
+    String(frames),
+    '-vf',
+    vf,
+    '-c:v',
+    'libx264',
+    '-qp',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '24',
+    '-bf',
+    '2',
+    ...(setpts ? ['-fps_mode', 'passthrough'] : []),
+    ...extra,
+    out,
   ]);
   return out;
 }
 
 /** The index an extracted image shows. */
 function shownIndex(image: string): number {
-  const r = spawnSync(paths.ffmpeg, ['-v', 'error', '-i', image, '-vf', `scale=${W}:${H}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 24 });
+  const r = spawnSync(paths.ffmpeg, ['-v', 'error', '-i', image, '-vf', `scale=${W}:${H}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
+    maxBuffer: 1 << 24,
+  });
   assert.equal(r.status, 0, String(r.stderr));
   const px = r.stdout as Buffer;
   const at = (x: number) => px[Math.floor(H / 2) * W + x];
@@ -83,7 +104,10 @@ describe('frame extraction (real ffmpeg)', () => {
       for (const sampler of ['qwen2vl', 'internvl', 'uniform'] as const) {
         const set = await extractFrames(video, { sampler }, { paths, cacheDir: path.join(dir, 'cache') });
         assert.deepEqual(set.indices, planFrames(probe, { sampler }));
-        assert.deepEqual(set.frames.map((f) => f.index), [...new Set(set.indices)].sort((a, b) => a - b));
+        assert.deepEqual(
+          set.frames.map((f) => f.index),
+          [...new Set(set.indices)].sort((a, b) => a - b),
+        );
         for (const f of set.frames) {
           assert.ok(f.file, `${label} ${sampler} frame ${f.index}: ${f.error}`);
           assert.equal(shownIndex(f.file!), f.index, `${label} ${sampler}: asked for frame ${f.index}`);

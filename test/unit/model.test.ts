@@ -108,7 +108,9 @@ describe('model folder', () => {
     assert.ok(r.ok, JSON.stringify(r));
     assert.deepEqual(r.model.externalData, [path.join(dir, 'onnx/decoder_model_merged.onnx_data')]);
     fs.rmSync(path.join(dir, 'onnx/decoder_model_merged.onnx_data'));
-    assert.deepEqual(problemsOf(dir), ['onnx/decoder_model_merged.onnx stores its weights in onnx/decoder_model_merged.onnx_data, which is missing']);
+    assert.deepEqual(problemsOf(dir), [
+      'onnx/decoder_model_merged.onnx stores its weights in onnx/decoder_model_merged.onnx_data, which is missing',
+    ]);
   });
 });
 
@@ -125,7 +127,11 @@ describe('ONNX Runtime sessions (onnxruntime-node, CPU)', () => {
   /** A session opened the way the runner opens the model: CUDA when asked and available, else the CPU. */
   const openSession = async (file: string, opts: { provider?: ProviderPreference } = {}) => {
     const r = await openOnProvider(opts.provider ?? 'auto', (p) =>
-      ort.InferenceSession.create(file, { graphOptimizationLevel: 'all', executionProviders: [p], ...(p === 'cuda' ? { logSeverityLevel: 4 as const } : {}) }),
+      ort.InferenceSession.create(file, {
+        graphOptimizationLevel: 'all',
+        executionProviders: [p],
+        ...(p === 'cuda' ? { logSeverityLevel: 4 as const } : {}),
+      }),
     );
     return { session: r.value, provider: r.provider, fallback: r.fallback };
   };
@@ -140,7 +146,11 @@ describe('ONNX Runtime sessions (onnxruntime-node, CPU)', () => {
       if (p === 'cuda') throw new Error('libcudart.so.12: cannot open\nmore');
       return p;
     };
-    assert.deepEqual(await openOnProvider('cuda', failing), { value: 'cpu', provider: 'cpu', fallback: 'CUDA provider unavailable: libcudart.so.12: cannot open' });
+    assert.deepEqual(await openOnProvider('cuda', failing), {
+      value: 'cpu',
+      provider: 'cpu',
+      fallback: 'CUDA provider unavailable: libcudart.so.12: cannot open',
+    });
   });
 
   test('asking for CUDA without its provider library falls back to the CPU and says why', async () => {
@@ -157,7 +167,7 @@ describe('ONNX Runtime sessions (onnxruntime-node, CPU)', () => {
     assert.deepEqual(out.inputs_embeds.dims, [1, 3, TINY.hidden]);
   });
 
-  test('the three parts run with the export\'s names and shapes; the decoder\'s cache grows', async () => {
+  test("the three parts run with the export's names and shapes; the decoder's cache grows", async () => {
     for (const external of [false, true]) {
       const dir = fresh({ externalData: external });
       const vision = (await openSession(path.join(dir, 'onnx/vision_encoder.onnx'), { provider: 'cpu' })).session;
@@ -169,17 +179,23 @@ describe('ONNX Runtime sessions (onnxruntime-node, CPU)', () => {
       const decoder = (await openSession(path.join(dir, 'onnx/decoder_model_merged.onnx'), { provider: 'cpu' })).session;
       assert.deepEqual(decoder.outputNames.slice(0, 3), ['logits', 'present.0.key', 'present.0.value']);
       const past: Record<string, ort.Tensor> = {};
-      for (let l = 0; l < TINY.layers; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = f32([1, TINY.kvHeads, 0, TINY.headDim]);
-      const step = async (seq: number, total: number) => decoder.run({
-        inputs_embeds: f32([1, seq, TINY.hidden], 0.1),
-        attention_mask: i64([1, total], new Array(total).fill(1)),
-        position_ids: i64([3, 1, seq], new Array(3 * seq).fill(0).map((_, i) => total - seq + (i % seq))),
-        ...past,
-      });
+      for (let l = 0; l < TINY.layers; l++)
+        for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = f32([1, TINY.kvHeads, 0, TINY.headDim]);
+      const step = async (seq: number, total: number) =>
+        decoder.run({
+          inputs_embeds: f32([1, seq, TINY.hidden], 0.1),
+          attention_mask: i64([1, total], new Array(total).fill(1)),
+          position_ids: i64(
+            [3, 1, seq],
+            new Array(3 * seq).fill(0).map((_, i) => total - seq + (i % seq)),
+          ),
+          ...past,
+        });
       const first = await step(5, 5);
       assert.deepEqual(first.logits.dims, [1, 5, TINY_VOCAB.length]);
       assert.deepEqual(first['present.1.value'].dims, [1, TINY.kvHeads, 5, TINY.headDim]);
-      for (let l = 0; l < TINY.layers; l++) for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = first[`present.${l}.${kv}`] as ort.Tensor;
+      for (let l = 0; l < TINY.layers; l++)
+        for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kv}`] = first[`present.${l}.${kv}`] as ort.Tensor;
       const second = await step(1, 6);
       assert.deepEqual(second['present.0.key'].dims, [1, TINY.kvHeads, 6, TINY.headDim]);
       assert.deepEqual(second.logits.dims, [1, 1, TINY_VOCAB.length]);

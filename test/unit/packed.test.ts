@@ -10,8 +10,24 @@ import { packEntries, unpackEntries } from '../../src/core/index/packed';
 describe('packed entries', () => {
   test('entries travel packed from a worker thread with their format verdict and reason', () => {
     const base: IndexEntry = {
-      line: 3, offset: 10, length: 5, id: 'x', shape: 'benchmark', video: '', label: 'l', category: 'direction', wordedAs: undefined, evidence: undefined, direction: 'reverse',
-      gold: 'B', format: 'n/a', mcq: 'correct', mcqPred: 'B', grpo: 'unscored', grpoPred: '', na: 'letter-only',
+      line: 3,
+      offset: 10,
+      length: 5,
+      id: 'x',
+      shape: 'benchmark',
+      video: '',
+      label: 'l',
+      category: 'direction',
+      wordedAs: undefined,
+      evidence: undefined,
+      direction: 'reverse',
+      gold: 'B',
+      format: 'n/a',
+      mcq: 'correct',
+      mcqPred: 'B',
+      grpo: 'unscored',
+      grpoPred: '',
+      na: 'letter-only',
     };
     const list: IndexEntry[] = [
       base,

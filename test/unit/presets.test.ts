@@ -19,12 +19,16 @@ describe('frame presets', () => {
       { fps: 1, min: 100352, max: 151200 },
     );
     assert.deepEqual(
-      { fps: FRAME_PRESETS['grpo-training'].fps, min: FRAME_PRESETS['grpo-training'].minPixels, max: FRAME_PRESETS['grpo-training'].maxPixels },
+      {
+        fps: FRAME_PRESETS['grpo-training'].fps,
+        min: FRAME_PRESETS['grpo-training'].minPixels,
+        max: FRAME_PRESETS['grpo-training'].maxPixels,
+      },
       { fps: 2, min: 100352, max: 153664 },
     );
     // The GRPO reader's budget for the largest first stage (768 frames): python3 -c
     // "print(max(min(196*28*28, int(float(128000*28*28*0.9))/768*2), int(128*28*28*1.05)))" → 153664.
-    assert.equal(Math.max(Math.min(196 * 28 * 28, (128000 * 28 * 28 * 0.9) / 768 * 2), Math.trunc(128 * 28 * 28 * 1.05)), 153664);
+    assert.equal(Math.max(Math.min(196 * 28 * 28, ((128000 * 28 * 28 * 0.9) / 768) * 2), Math.trunc(128 * 28 * 28 * 1.05)), 153664);
     assert.equal(framePreset(undefined).name, 'inference');
     assert.equal(framePreset('nope').name, 'inference');
     assert.equal(framePreset('grpo-training').label, 'as trained with GRPO');
@@ -35,28 +39,54 @@ describe('frame presets', () => {
     // max_pixels=151200) = (364, 364); max_pixels=153664 → beta = √(1408²/153664) = 1408/392 →
     // 1408/beta = 392.0 → (392, 392).
     assert.deepEqual(modelFrameSize('qwen2vl', { width: 1408, height: 1408 }), { width: 364, height: 364 });
-    assert.deepEqual(modelFrameSize('qwen2vl', { width: 1408, height: 1408 }, FRAME_PRESETS.inference.maxPixels), { width: 364, height: 364 });
-    assert.deepEqual(modelFrameSize('qwen2vl', { width: 1408, height: 1408 }, FRAME_PRESETS['grpo-training'].maxPixels), { width: 392, height: 392 });
+    assert.deepEqual(modelFrameSize('qwen2vl', { width: 1408, height: 1408 }, FRAME_PRESETS.inference.maxPixels), {
+      width: 364,
+      height: 364,
+    });
+    assert.deepEqual(modelFrameSize('qwen2vl', { width: 1408, height: 1408 }, FRAME_PRESETS['grpo-training'].maxPixels), {
+      width: 392,
+      height: 392,
+    });
     assert.deepEqual(smartResize(1080, 1920, 28, 100352, 153664), { width: 504, height: 280 });
     assert.deepEqual(modelFrameSize('internvl', { width: 1408, height: 1408 }, 153664), { width: 448, height: 448 });
   });
 
-  test('frame parameters: the preset\'s frame rate for qwen2vl; a record\'s own fps and count win', () => {
+  test("frame parameters: the preset's frame rate for qwen2vl; a record's own fps and count win", () => {
     assert.deepEqual(frameParams({}, 'qwen2vl'), { sampler: 'qwen2vl', fps: 1, count: undefined });
     assert.deepEqual(frameParams({}, 'qwen2vl', 'grpo-training'), { sampler: 'qwen2vl', fps: 2, count: undefined });
-    assert.deepEqual(frameParams({ frames: { sampler: 'qwen2vl', fps: 0.5, count: 16 } }, 'qwen2vl', 'grpo-training'), { sampler: 'qwen2vl', fps: 0.5, count: 16 });
+    assert.deepEqual(frameParams({ frames: { sampler: 'qwen2vl', fps: 0.5, count: 16 } }, 'qwen2vl', 'grpo-training'), {
+      sampler: 'qwen2vl',
+      fps: 0.5,
+      count: 16,
+    });
     // The record's fields name another sampler: they do not apply.
-    assert.deepEqual(frameParams({ frames: { sampler: 'internvl', fps: 0.5 } }, 'qwen2vl', 'grpo-training'), { sampler: 'qwen2vl', fps: 2, count: undefined });
+    assert.deepEqual(frameParams({ frames: { sampler: 'internvl', fps: 0.5 } }, 'qwen2vl', 'grpo-training'), {
+      sampler: 'qwen2vl',
+      fps: 2,
+      count: undefined,
+    });
     assert.deepEqual(frameParams({}, 'internvl', 'grpo-training'), { sampler: 'internvl', fps: undefined, count: undefined });
     // 300 frames at 30 fps: 10 s → 10 first-stage frames at 1 fps, 20 at 2 fps (the 2 fps plan worked
     // out by hand in samplers.test.ts).
-    assert.deepEqual(planFrames({ totalFrames: 300, fps: 30 }, frameParams({}, 'qwen2vl', 'grpo-training')), [0, 31, 79, 126, 157, 205, 252, 299]);
-    assert.deepEqual(planFrames({ totalFrames: 300, fps: 30 }, frameParams({}, 'qwen2vl', 'inference')), [0, 33, 66, 100, 166, 199, 233, 299]);
+    assert.deepEqual(
+      planFrames({ totalFrames: 300, fps: 30 }, frameParams({}, 'qwen2vl', 'grpo-training')),
+      [0, 31, 79, 126, 157, 205, 252, 299],
+    );
+    assert.deepEqual(
+      planFrames({ totalFrames: 300, fps: 30 }, frameParams({}, 'qwen2vl', 'inference')),
+      [0, 33, 66, 100, 166, 199, 233, 299],
+    );
   });
 
   test('what the trace view says of the preset', () => {
     const g = FRAME_PRESETS['grpo-training'];
-    assert.equal(describePreset({ label: g.label, fps: 2, maxPixels: g.maxPixels, fpsFromRecord: false }), 'preset: as trained with GRPO (2 fps, max 153664 px)');
-    assert.equal(describePreset({ label: g.label, fps: 0.5, maxPixels: g.maxPixels, fpsFromRecord: true }), 'preset: as trained with GRPO (max 153664 px; 0.5 fps from the record)');
+    assert.equal(
+      describePreset({ label: g.label, fps: 2, maxPixels: g.maxPixels, fpsFromRecord: false }),
+      'preset: as trained with GRPO (2 fps, max 153664 px)',
+    );
+    assert.equal(
+      describePreset({ label: g.label, fps: 0.5, maxPixels: g.maxPixels, fpsFromRecord: true }),
+      'preset: as trained with GRPO (max 153664 px; 0.5 fps from the record)',
+    );
   });
 });

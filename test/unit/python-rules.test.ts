@@ -49,7 +49,8 @@ function mismatches(probes: readonly Probe[]): string[] {
     const where = `${show(p.char)} ${JSON.stringify(p.response)} gold ${JSON.stringify(p.gold)}`;
     const letter = p.extracted.length === 1 && 'ABCD'.includes(p.extracted) ? p.extracted : '';
     const mcq = scoreMcqInfer(p.response, p.gold, true);
-    if (mcq.predicted !== letter) out.push(`${where}: mcq_infer extracted ${JSON.stringify(mcq.predicted)}, Python ${JSON.stringify(p.extracted)}`);
+    if (mcq.predicted !== letter)
+      out.push(`${where}: mcq_infer extracted ${JSON.stringify(mcq.predicted)}, Python ${JSON.stringify(p.extracted)}`);
     const grpo = scoreGrpoReward(p.response, p.gold, true);
     if ((grpo.outcome === 'correct') !== (p.reward === 1)) out.push(`${where}: grpo_reward ${grpo.outcome}, Python reward ${p.reward}`);
     if (formatValid(p.response) !== p.format) out.push(`${where}: format ${formatValid(p.response)}, Python ${p.format}`);
@@ -111,7 +112,7 @@ describe('Python semantics: the committed fixture (no python3 needed)', () => {
 });
 
 describe('Python semantics: python3 at test time, every BMP character', { skip: noPython }, () => {
-  test('white space: isPythonSpace equals str.isspace (and re\'s \\s) on all 65,536 BMP code points', () => {
+  test("white space: isPythonSpace equals str.isspace (and re's \\s) on all 65,536 BMP code points", () => {
     const c = python('classify') as { space: number[]; sreSpaceIsIsspace: boolean; python: string };
     assert.equal(c.sreSpaceIsIsspace, true, `Python ${c.python}: re's \\s is str.isspace`);
     const py = new Set(c.space);

@@ -29,8 +29,7 @@ function independent(row: R1Row): { category: string; wordedAs?: string; directi
   if (before.includes('which landmarks')) {
     category = 'landmark';
     if (row.solution.startsWith("<think>Let's start by thinking reverse which actions")) [category, wordedAs] = ['action', 'landmark'];
-  }
-  else if (before.includes('which actions')) category = 'action';
+  } else if (before.includes('which actions')) category = 'action';
   else if (before.includes('what directions')) category = 'direction';
   const direction = before.includes('starting point') || before.includes('return') ? 'reverse' : 'forward';
   // Options: " A. …, B. …, C. …" up to the blank line before the instructions.
@@ -123,7 +122,10 @@ describe('126 real ST-R1 rows', () => {
         record.options.map((o) => o.letter),
         ['A', 'B', 'C', 'D'].slice(0, n),
       );
-      assert.ok(record.options.every((o) => o.text.length > 0 && !o.text.endsWith(',')), `line ${i + 1}`);
+      assert.ok(
+        record.options.every((o) => o.text.length > 0 && !o.text.endsWith(',')),
+        `line ${i + 1}`,
+      );
       assert.ok(analysis.think?.startsWith("Let's start by thinking"), `line ${i + 1}: ${analysis.think?.slice(0, 40)}`);
       assert.equal(record.response, rows[i].solution);
       assert.equal(record.question, rows[i].problem);
@@ -158,7 +160,10 @@ describe('the 12-row sample fixture', () => {
   test('every sample row is byte-identical to a row of the shared data file', () => {
     if (!fs.existsSync(realDataFile)) assert.fail(`missing ${realDataFile}`);
     const real = new Set(fs.readFileSync(realDataFile, 'utf8').split('\n'));
-    const mine = fs.readFileSync(fixture('ego-st-r1-sample.jsonl'), 'utf8').split('\n').filter((l) => l);
+    const mine = fs
+      .readFileSync(fixture('ego-st-r1-sample.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l);
     for (const l of mine) assert.ok(real.has(l), l.slice(0, 80));
   });
 });

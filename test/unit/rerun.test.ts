@@ -50,7 +50,10 @@ describe('seeded sampling', () => {
     };
     assert.deepEqual(draw(7, 1, 1), draw(7, 1, 1));
     assert.notDeepEqual(draw(7, 1, 1), draw(8, 1, 1));
-    assert.ok(draw(3, 1, 1e-6).every((x) => x === 1), 'top-p ~0 keeps only the most likely token');
+    assert.ok(
+      draw(3, 1, 1e-6).every((x) => x === 1),
+      'top-p ~0 keeps only the most likely token',
+    );
     // top-p 0.6: the two most likely (3 and 2.9 hold ~0.66 of the mass) and nothing else.
     assert.deepEqual([...new Set(draw(5, 1, 0.6))].sort(), [1, 4]);
     const cold = new Set(draw(1, 0.05, 1)).size;
@@ -109,7 +112,10 @@ describe("generation: transformers' logits processors", () => {
       const b = Buffer.from(b64, 'base64');
       return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
     };
-    assert.deepEqual(data.runs.map((r) => r.name), ['qwen2vl_like', 'sample_all', 'greedy_penalty', 'sample_default_topk', 'top_p_only', 'temp_topk']);
+    assert.deepEqual(
+      data.runs.map((r) => r.name),
+      ['qwen2vl_like', 'sample_all', 'greedy_penalty', 'sample_default_topk', 'top_p_only', 'temp_topk'],
+    );
     for (const r of data.runs) {
       const { settings } = resolveGeneration({}, r.config);
       const mine = floats(r.raw);
@@ -118,10 +124,16 @@ describe("generation: transformers' logits processors", () => {
       assert.notEqual(new Set(r.sequence).size, r.sequence.length);
       processLogits(mine, r.sequence, settings);
       const theirs = floats(r.scores);
-      for (let i = 0; i < data.vocab; i++) assert.ok(Object.is(mine[i], theirs[i]), `${r.name}, token ${i}: ${mine[i]} vs transformers' ${theirs[i]}`);
+      for (let i = 0; i < data.vocab; i++)
+        assert.ok(Object.is(mine[i], theirs[i]), `${r.name}, token ${i}: ${mine[i]} vs transformers' ${theirs[i]}`);
       // The token generate took is the argmax (greedy) or one the processors kept (sampling).
       if (settings.doSample) assert.ok(mine[r.next] > -Infinity, r.name);
-      else assert.equal(pickToken(mine, false, () => 0), r.next, r.name);
+      else
+        assert.equal(
+          pickToken(mine, false, () => 0),
+          r.next,
+          r.name,
+        );
     }
     // transformers' default top_k (50) applied where the file names none: top-p alone would keep more.
     const dflt = data.runs.find((r) => r.name === 'sample_default_topk')!;
@@ -144,17 +156,26 @@ describe("generation: transformers' logits processors", () => {
     const p = Float32Array.from([0, 5, 1]);
     applyTopP(p, 0);
     assert.deepEqual([...p], [-Infinity, 5, -Infinity]);
-    assert.equal(pickToken(Float32Array.from([1, 4, 4, 2]), false, () => 0.99), 1);
+    assert.equal(
+      pickToken(Float32Array.from([1, 4, 4, 2]), false, () => 0.99),
+      1,
+    );
   });
 
   test('the penalty applies in greedy decoding too, and before top-k', () => {
     // 2 / 1.2 ≈ 1.667 falls below 1.9: greedy and top-k 1 both take token 1.
     const greedy = Float32Array.from([2.0, 1.9, 0.0]);
     processLogits(greedy, [0], { ...DEFAULT_GENERATION, repetitionPenalty: 1.2 });
-    assert.equal(pickToken(greedy, false, () => 0), 1);
+    assert.equal(
+      pickToken(greedy, false, () => 0),
+      1,
+    );
     const sampled = Float32Array.from([2.0, 1.9, 0.0]);
     processLogits(sampled, [0], { ...DEFAULT_GENERATION, doSample: true, repetitionPenalty: 1.2, topK: 1 });
-    assert.deepEqual([...sampled].map((v) => v > -Infinity), [false, true, false]);
+    assert.deepEqual(
+      [...sampled].map((v) => v > -Infinity),
+      [false, true, false],
+    );
     assert.equal(pickToken(sampled, true, Math.random), 1);
   });
 
@@ -174,23 +195,63 @@ describe("generation: transformers' logits processors", () => {
 
   test("settings: the user's, else generation_config.json's, else upstream's 512 and transformers' defaults; each with its source", () => {
     const none = resolveGeneration({});
-    assert.deepEqual(none.settings, { maxNewTokens: 512, doSample: false, temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1, seed: 0 });
+    assert.deepEqual(none.settings, {
+      maxNewTokens: 512,
+      doSample: false,
+      temperature: 1,
+      topK: 50,
+      topP: 1,
+      repetitionPenalty: 1,
+      seed: 0,
+    });
     assert.deepEqual(none.sources, {
-      maxNewTokens: 'upstream script', doSample: 'transformers default', temperature: 'transformers default', topK: 'transformers default',
-      topP: 'transformers default', repetitionPenalty: 'transformers default', seed: 'inspector default',
+      maxNewTokens: 'upstream script',
+      doSample: 'transformers default',
+      temperature: 'transformers default',
+      topK: 'transformers default',
+      topP: 'transformers default',
+      repetitionPenalty: 'transformers default',
+      seed: 'inspector default',
     });
     // A Qwen2-VL-style file; its max_new_tokens is not used (upstream passes 512).
-    const cfg = { do_sample: true, temperature: 0.01, top_p: 0.001, top_k: 1, repetition_penalty: 1.05, max_new_tokens: 2048, eos_token_id: [2, 0] };
+    const cfg = {
+      do_sample: true,
+      temperature: 0.01,
+      top_p: 0.001,
+      top_k: 1,
+      repetition_penalty: 1.05,
+      max_new_tokens: 2048,
+      eos_token_id: [2, 0],
+    };
     const mixed = resolveGeneration({ temperature: 0.5, seed: 7 }, cfg);
-    assert.deepEqual(mixed.settings, { maxNewTokens: 512, doSample: true, temperature: 0.5, topK: 1, topP: 0.001, repetitionPenalty: 1.05, seed: 7 });
-    assert.deepEqual(mixed.sources, {
-      maxNewTokens: 'upstream script', doSample: 'generation_config.json', temperature: 'user', topK: 'generation_config.json',
-      topP: 'generation_config.json', repetitionPenalty: 'generation_config.json', seed: 'user',
+    assert.deepEqual(mixed.settings, {
+      maxNewTokens: 512,
+      doSample: true,
+      temperature: 0.5,
+      topK: 1,
+      topP: 0.001,
+      repetitionPenalty: 1.05,
+      seed: 7,
     });
-    assert.equal(describeGeneration(mixed.settings, mixed.sources), 'sampling [generation_config.json], repetition penalty 1.05 [generation_config.json], temperature 0.5 [setting], top-k 1 [generation_config.json], top-p 0.001 [generation_config.json], seed 7 [setting], up to 512 tokens');
+    assert.deepEqual(mixed.sources, {
+      maxNewTokens: 'upstream script',
+      doSample: 'generation_config.json',
+      temperature: 'user',
+      topK: 'generation_config.json',
+      topP: 'generation_config.json',
+      repetitionPenalty: 'generation_config.json',
+      seed: 'user',
+    });
+    assert.equal(
+      describeGeneration(mixed.settings, mixed.sources),
+      'sampling [generation_config.json], repetition penalty 1.05 [generation_config.json], temperature 0.5 [setting], top-k 1 [generation_config.json], top-p 0.001 [generation_config.json], seed 7 [setting], up to 512 tokens',
+    );
     // null in the file turns a processor off, as transformers reads it.
     assert.deepEqual(resolveGeneration({}, { top_k: null, top_p: null }).settings, { ...DEFAULT_GENERATION, topK: 0 });
-    assert.throws(() => resolveGeneration({}, { top_k: 'ten' }, '/m/generation_config.json'), /^Error: \/m\/generation_config\.json: top_k must be a number \(got "ten"\)$/);
+    assert.throws(
+      () => resolveGeneration({}, { top_k: 'ten' }, '/m/generation_config.json'),
+      /^Error: \/m\/generation_config\.json: top_k must be a number \(got "ten"\)$/,
+    );
     assert.throws(() => resolveGeneration({}, { do_sample: 1 }), /generation_config\.json: do_sample must be true or false \(got 1\)/);
     assert.throws(() => resolveGeneration({}, { top_k: 2.5 }), /top_k must be a whole number of at least 0 \(got 2\.5\)/);
   });
@@ -204,20 +265,27 @@ describe('video patches (Qwen2-VL formula)', () => {
     const T = 4;
     // Frame f, channel c, pixel (y, x) holds a value that names them.
     const code = (f: number, c: number, y: number, x: number) => f * 1000 + c * 100 + y * 10 + x;
-    const frames = Array.from({ length: T }, (_, f) => Float32Array.from({ length: 3 * H * W }, (_, i) => code(f, Math.floor(i / (H * W)), Math.floor((i % (H * W)) / W), i % W)));
+    const frames = Array.from({ length: T }, (_, f) =>
+      Float32Array.from({ length: 3 * H * W }, (_, i) => code(f, Math.floor(i / (H * W)), Math.floor((i % (H * W)) / W), i % W)),
+    );
     const { data, grid, rowLength } = videoPatches(frames, W, H, cfg);
     assert.deepEqual(grid, [2, 2, 4]);
     assert.equal(rowLength, 3 * 2 * 2 * 2);
     let checked = 0;
-    for (let t = 0; t < 2; t++) for (let ph = 0; ph < 2; ph++) for (let pw = 0; pw < 4; pw++) {
-      // Patches come in merge groups: 2×2 neighbours together, groups in row-major order.
-      const row = ((t * 1 + Math.floor(ph / 2)) * 2 + Math.floor(pw / 2)) * 4 + (ph % 2) * 2 + (pw % 2);
-      for (let c = 0; c < 3; c++) for (let k = 0; k < 2; k++) for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) {
-        const col = ((c * 2 + k) * 2 + y) * 2 + x;
-        assert.equal(data[row * rowLength + col], code(t * 2 + k, c, ph * 2 + y, pw * 2 + x));
-        checked++;
-      }
-    }
+    for (let t = 0; t < 2; t++)
+      for (let ph = 0; ph < 2; ph++)
+        for (let pw = 0; pw < 4; pw++) {
+          // Patches come in merge groups: 2×2 neighbours together, groups in row-major order.
+          const row = ((t * 1 + Math.floor(ph / 2)) * 2 + Math.floor(pw / 2)) * 4 + (ph % 2) * 2 + (pw % 2);
+          for (let c = 0; c < 3; c++)
+            for (let k = 0; k < 2; k++)
+              for (let y = 0; y < 2; y++)
+                for (let x = 0; x < 2; x++) {
+                  const col = ((c * 2 + k) * 2 + y) * 2 + x;
+                  assert.equal(data[row * rowLength + col], code(t * 2 + k, c, ph * 2 + y, pw * 2 + x));
+                  checked++;
+                }
+        }
     assert.equal(checked, data.length);
   });
 
@@ -234,10 +302,22 @@ describe('video patches (Qwen2-VL formula)', () => {
     let seed = 9;
     const bytes = () => Uint8ClampedArray.from({ length: W * H * 3 }, () => (seed = (seed * 69069 + 1) >>> 0) >>> 24);
     const rgb = Array.from({ length: 8 }, bytes);
-    const inputs = await processor('<|vision_start|><|image_pad|><|vision_end|>hi', rgb.map((d) => new t.RawImage(d, W, H, 3)));
-    const mine = videoPatches(rgb.map((d) => normaliseFrame(d, W, H, { mean: pre.image_mean, std: pre.image_std })), W, H, {
-      temporalPatchSize: pre.temporal_patch_size, patchSize: pre.patch_size, mergeSize: pre.merge_size, mean: pre.image_mean, std: pre.image_std,
-    });
+    const inputs = await processor(
+      '<|vision_start|><|image_pad|><|vision_end|>hi',
+      rgb.map((d) => new t.RawImage(d, W, H, 3)),
+    );
+    const mine = videoPatches(
+      rgb.map((d) => normaliseFrame(d, W, H, { mean: pre.image_mean, std: pre.image_std })),
+      W,
+      H,
+      {
+        temporalPatchSize: pre.temporal_patch_size,
+        patchSize: pre.patch_size,
+        mergeSize: pre.merge_size,
+        mean: pre.image_mean,
+        std: pre.image_std,
+      },
+    );
     assert.deepEqual(inputs.image_grid_thw.tolist()[0].map(Number), mine.grid);
     assert.deepEqual(inputs.pixel_values.dims, [mine.grid[0] * mine.grid[1] * mine.grid[2], mine.rowLength]);
     const theirs = inputs.pixel_values.data as Float32Array;
@@ -269,7 +349,17 @@ describe('re-run through the tiny model (CPU)', () => {
     model = r.model;
     const framesDir = path.join(tmp, 'frames');
     fs.mkdirSync(framesDir);
-    const made = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=96x72:rate=8', '-frames:v', '8', path.join(framesDir, 'f%02d.jpg')]);
+    const made = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=96x72:rate=8',
+      '-frames:v',
+      '8',
+      path.join(framesDir, 'f%02d.jpg'),
+    ]);
     assert.equal(made.status, 0, String(made.stderr));
     for (let i = 1; i <= 8; i++) frames.push({ file: path.join(framesDir, `f${String(i).padStart(2, '0')}.jpg`) });
     runner = await loadRerunner(model, 'cpu');
@@ -279,7 +369,13 @@ describe('re-run through the tiny model (CPU)', () => {
   test('forward: the upstream prompt, text streamed in order, timings, the input path stated', async () => {
     const chunks: string[] = [];
     const prompt = buildPrompt(record, 'forward');
-    const out = await runner.run({ frames, size, prompt, generation: { ...DEFAULT_GENERATION, maxNewTokens: 12 }, onText: (s) => chunks.push(s) });
+    const out = await runner.run({
+      frames,
+      size,
+      prompt,
+      generation: { ...DEFAULT_GENERATION, maxNewTokens: 12 },
+      onText: (s) => chunks.push(s),
+    });
     assert.equal(runner.provider, 'cpu');
     assert.equal(chunks.join(''), out.generated);
     assert.ok(out.generated.length > 0);
@@ -301,25 +397,45 @@ describe('re-run through the tiny model (CPU)', () => {
     const prompt = buildPrompt(record, 'reverse');
     assert.equal(record.direction, 'reverse');
     const out = await runner.run({ frames, size, prompt, generation: { ...DEFAULT_GENERATION, maxNewTokens: 8 } });
-    assert.ok(out.response.startsWith("<think>Let's start by thinking forward what directions do you need to go through to get to your destination?"), out.response);
+    assert.ok(
+      out.response.startsWith(
+        "<think>Let's start by thinking forward what directions do you need to go through to get to your destination?",
+      ),
+      out.response,
+    );
     assert.equal(out.response, prompt.assistantPrefix + out.generated);
     assert.ok(out.inputText.endsWith(`<|im_start|>assistant\n${prompt.assistantPrefix}`));
   });
 
   test('sampling with a seed repeats; another seed differs', async () => {
     const prompt = buildPrompt(record, 'forward');
-    const sample = async (seed: number) => (await runner.run({ frames, size, prompt, generation: { ...DEFAULT_GENERATION, maxNewTokens: 10, doSample: true, temperature: 3, topK: 0, topP: 1, seed } })).generated;
+    const sample = async (seed: number) =>
+      (
+        await runner.run({
+          frames,
+          size,
+          prompt,
+          generation: { ...DEFAULT_GENERATION, maxNewTokens: 10, doSample: true, temperature: 3, topK: 0, topP: 1, seed },
+        })
+      ).generated;
     const a = await sample(1);
     assert.equal(await sample(1), a);
     const others = [await sample(2), await sample(3), await sample(4)];
-    assert.ok(others.some((o) => o !== a), `${a} / ${others.join(' / ')}`);
+    assert.ok(
+      others.some((o) => o !== a),
+      `${a} / ${others.join(' / ')}`,
+    );
   });
 
   test('Stop: the run ends at the next token and says it was cancelled', async () => {
     const stop = new AbortController();
     let pieces = 0;
     const out = await runner.run({
-      frames, size, prompt: buildPrompt(record, 'forward'), generation: { ...DEFAULT_GENERATION, maxNewTokens: 200 }, signal: stop.signal,
+      frames,
+      size,
+      prompt: buildPrompt(record, 'forward'),
+      generation: { ...DEFAULT_GENERATION, maxNewTokens: 200 },
+      signal: stop.signal,
       onText: () => {
         if (++pieces === 2) stop.abort();
       },
@@ -334,9 +450,14 @@ describe('re-run through the tiny model (CPU)', () => {
     const before = createHash('sha1').update(fs.readFileSync(source)).digest('hex');
     const out = rerunsPath(source);
     const ctx = (mode: 'forward' | 'reverse', maxNewTokens: number): RerunContext => ({
-      source: record, sourceFile: source, mode, prompt: buildPrompt(record, mode),
+      source: record,
+      sourceFile: source,
+      mode,
+      prompt: buildPrompt(record, mode),
       frames: { sampler: 'qwen2vl', indices: [0, 1, 2, 3, 4, 5, 6, 7], width: 56, height: 56, video: '/videos/walk.mp4' },
-      model: { path: model.dir, name: model.name, dtype: model.dtype }, provider: runner.provider, generation: { ...DEFAULT_GENERATION, maxNewTokens },
+      model: { path: model.dir, name: model.name, dtype: model.dtype },
+      provider: runner.provider,
+      generation: { ...DEFAULT_GENERATION, maxNewTokens },
     });
     const files = frames.map((f) => f.file);
     const fwd = await runAndSave(runner, { ...ctx('forward', 6), frameFiles: files, outFile: out });
@@ -344,7 +465,13 @@ describe('re-run through the tiny model (CPU)', () => {
     assert.ok(fwd.record && rev.record);
     // Stopped mid-stream: nothing written, whole lines only.
     const stop = new AbortController();
-    const cancelled = await runAndSave(runner, { ...ctx('forward', 300), frameFiles: files, outFile: out, signal: stop.signal, onText: () => stop.abort() });
+    const cancelled = await runAndSave(runner, {
+      ...ctx('forward', 300),
+      frameFiles: files,
+      outFile: out,
+      signal: stop.signal,
+      onText: () => stop.abort(),
+    });
     assert.equal(cancelled.record, undefined);
     assert.equal(cancelled.output.stopped, 'cancelled');
     const lines = fs.readFileSync(out, 'utf8').split('\n');
@@ -354,13 +481,19 @@ describe('re-run through the tiny model (CPU)', () => {
     // The index reads them as canonical records of the same question, pointing at their source.
     const idx = await ResultsIndex.build(out);
     assert.equal(idx.problemCount, 0);
-    assert.deepEqual(idx.entries.map((e) => e.shape), ['canonical', 'canonical']);
+    assert.deepEqual(
+      idx.entries.map((e) => e.shape),
+      ['canonical', 'canonical'],
+    );
     const { record: r0 } = await idx.readRecord(idx.entries[0]);
     assert.equal(r0.sourceId, record.id);
     assert.equal(r0.sourceFile, source);
     assert.equal(r0.question, record.question);
     // The source's options were parsed from its question: saved as "A. text", read back with that as raw.
-    assert.deepEqual(r0.options.map(({ letter, text }) => ({ letter, text })), record.options);
+    assert.deepEqual(
+      r0.options.map(({ letter, text }) => ({ letter, text })),
+      record.options,
+    );
     assert.equal(r0.model, model.name);
     assert.equal(r0.mode, 'forward thinking');
     assert.equal(r0.response, fwd.output.response);
@@ -382,13 +515,28 @@ describe('re-run through the tiny model (CPU)', () => {
     // does: top_k 1 leaves one token, so the draw is the argmax after the repetition penalty.
     const dir = writeTinyQwen2vlModel(path.join(tmp, 'model-gencfg'), { externalData: true });
     const genFile = path.join(dir, 'generation_config.json');
-    const written = { ...JSON.parse(fs.readFileSync(genFile, 'utf8')), do_sample: true, temperature: 0.7, top_k: 1, top_p: 0.9, repetition_penalty: 1.2 };
+    const written = {
+      ...JSON.parse(fs.readFileSync(genFile, 'utf8')),
+      do_sample: true,
+      temperature: 0.7,
+      top_k: 1,
+      top_p: 0.9,
+      repetition_penalty: 1.2,
+    };
     fs.writeFileSync(genFile, JSON.stringify(written));
     const folder = inspectModelFolder(dir);
     assert.ok(folder.ok, folder.ok ? '' : folder.problems.join('; '));
     assert.deepEqual(folder.model.generationConfig, written);
     const eff = resolveGeneration({ maxNewTokens: 10 }, folder.model.generationConfig);
-    assert.deepEqual(eff.settings, { maxNewTokens: 10, doSample: true, temperature: 0.7, topK: 1, topP: 0.9, repetitionPenalty: 1.2, seed: 0 });
+    assert.deepEqual(eff.settings, {
+      maxNewTokens: 10,
+      doSample: true,
+      temperature: 0.7,
+      topK: 1,
+      topP: 0.9,
+      repetitionPenalty: 1.2,
+      seed: 0,
+    });
     const withFile = await loadRerunner(folder.model, 'cpu');
     try {
       const prompt = buildPrompt(record, 'forward');
@@ -407,17 +555,37 @@ describe('re-run through the tiny model (CPU)', () => {
 
       const out = path.join(tmp, 'gencfg.reruns.jsonl');
       const saved = await runAndSave(withFile, {
-        source: record, sourceFile: path.join(tmp, 'gencfg.jsonl'), mode: 'forward', prompt,
+        source: record,
+        sourceFile: path.join(tmp, 'gencfg.jsonl'),
+        mode: 'forward',
+        prompt,
         frames: { sampler: 'qwen2vl', indices: [0, 1, 2, 3, 4, 5, 6, 7], width: 56, height: 56, video: '/videos/walk.mp4' },
-        model: { path: folder.model.dir, name: folder.model.name, dtype: folder.model.dtype }, provider: withFile.provider,
-        generation: eff.settings, generationSources: eff.sources, frameFiles: frames.map((f) => f.file), outFile: out,
+        model: { path: folder.model.dir, name: folder.model.name, dtype: folder.model.dtype },
+        provider: withFile.provider,
+        generation: eff.settings,
+        generationSources: eff.sources,
+        frameFiles: frames.map((f) => f.file),
+        outFile: out,
       });
       assert.equal(saved.output.generated, a);
       const raw = JSON.parse(fs.readFileSync(out, 'utf8').trim());
-      assert.deepEqual(raw.generation, { maxNewTokens: 10, doSample: true, temperature: 0.7, topK: 1, topP: 0.9, repetitionPenalty: 1.2, seed: 0 });
+      assert.deepEqual(raw.generation, {
+        maxNewTokens: 10,
+        doSample: true,
+        temperature: 0.7,
+        topK: 1,
+        topP: 0.9,
+        repetitionPenalty: 1.2,
+        seed: 0,
+      });
       assert.deepEqual(raw.generationSources, {
-        maxNewTokens: 'user', doSample: 'generation_config.json', temperature: 'generation_config.json', topK: 'generation_config.json',
-        topP: 'generation_config.json', repetitionPenalty: 'generation_config.json', seed: 'inspector default',
+        maxNewTokens: 'user',
+        doSample: 'generation_config.json',
+        temperature: 'generation_config.json',
+        topK: 'generation_config.json',
+        topP: 'generation_config.json',
+        repetitionPenalty: 'generation_config.json',
+        seed: 'inspector default',
       });
       assert.equal(raw.prompt.optionsFrom, 'embedded');
     } finally {
@@ -430,7 +598,12 @@ describe('re-run through the tiny model (CPU)', () => {
     try {
       assert.equal(r.provider, 'cpu');
       assert.match(r.fallback ?? '', /^CUDA provider unavailable: \S/);
-      const out = await r.run({ frames, size, prompt: buildPrompt(record, 'forward'), generation: { ...DEFAULT_GENERATION, maxNewTokens: 3 } });
+      const out = await r.run({
+        frames,
+        size,
+        prompt: buildPrompt(record, 'forward'),
+        generation: { ...DEFAULT_GENERATION, maxNewTokens: 3 },
+      });
       assert.ok(out.timings.newTokens >= 1);
     } finally {
       await r.dispose();
@@ -441,12 +614,18 @@ describe('re-run through the tiny model (CPU)', () => {
 describe('saving re-runs', () => {
   test('the re-runs file sits beside the results file, or in the fallback folder when that is read-only', () => {
     assert.equal(rerunsPath('/data/run-a.jsonl'), '/data/run-a.reruns.jsonl');
-    assert.equal(rerunsPath('/data/run-a.json', '/elsewhere', () => true), '/data/run-a.reruns.jsonl');
+    assert.equal(
+      rerunsPath('/data/run-a.json', '/elsewhere', () => true),
+      '/data/run-a.reruns.jsonl',
+    );
     assert.equal(rerunsPath(path.join(tmp, 'x.jsonl'), '/elsewhere'), path.join(tmp, 'x.reruns.jsonl'));
     // (The tests run as root, for whom every folder is writable: the check is passed in.)
     const p = rerunsPath('/data/run-a.jsonl', '/elsewhere', () => false);
     assert.match(p, /^\/elsewhere\/run-a-[0-9a-f]{8}\.reruns\.jsonl$/);
-    assert.notEqual(p, rerunsPath('/other/run-a.jsonl', '/elsewhere', () => false));
+    assert.notEqual(
+      p,
+      rerunsPath('/other/run-a.jsonl', '/elsewhere', () => false),
+    );
   });
 
   test('one line per write; a partial last line left by someone else is not joined', async () => {

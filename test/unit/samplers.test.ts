@@ -37,7 +37,7 @@ describe('samplers', () => {
     assert.equal(torchLinspaceF32(3, 3, 1)[0], 3);
   });
 
-  test('qwen2vl: the fidelity issue\'s cases, measured against real torch (AVX2 CPU kernel)', () => {
+  test("qwen2vl: the fidelity issue's cases, measured against real torch (AVX2 CPU kernel)", () => {
     // Issue 8, point 1: (total frames, video fps, fps) → the 8 indices real torch gives. The code
     // before the kernel emulation (scalar formula, no fused multiply-add) gave 26448, 27670, 23748
     // and 9072 at the sixth position. scripts/torch-linspace-reference.py (exact rationals, written
@@ -55,7 +55,7 @@ describe('samplers', () => {
     }
   });
 
-  test('qwen2vl: the notes\' examples', () => {
+  test("qwen2vl: the notes' examples", () => {
     assert.deepEqual(qwen2vlIndices({ totalFrames: 300, fps: 30 }), [0, 33, 66, 100, 166, 199, 233, 299]);
     // A short clip repeats frames: n is raised to 4.
     assert.deepEqual(qwen2vlIndices({ totalFrames: 25, fps: 25 }), [0, 0, 0, 8, 8, 16, 16, 24]);
@@ -81,7 +81,7 @@ describe('samplers', () => {
     assert.deepEqual(f2, [0, 31, 79, 126, 157, 205, 252, 299]);
   });
 
-  test('internvl: the notes\' example and a clip whose segments land on .5', () => {
+  test("internvl: the notes' example and a clip whose segments land on .5", () => {
     assert.deepEqual(internvlIndices({ totalFrames: 300, fps: 30 }), [18, 55, 93, 130, 168, 205, 242, 280]);
     // T=5: seg = 0.5, int(0.25 + round(0.5 i)) with round(0.5)=0, round(1.5)=2, round(2.5)=2, round(3.5)=4.
     assert.deepEqual(internvlIndices({ totalFrames: 5, fps: 30 }), [0, 0, 1, 2, 2, 2, 3, 4]);
@@ -207,7 +207,11 @@ describe('fused multiply-add in float32 (fmaF32)', () => {
     assert.equal(fmaF32(f32(0.1), 10, -1), exactFmaF32(f32(0.1), 10, -1));
     assert.equal(fmaF32(0, 5, 7), 7);
     // step·k + start and end - step·(n-1-k), as torch.linspace computes its bases.
-    for (const [T, n] of [[37053, 616], [38799, 768], [17368, 578]]) {
+    for (const [T, n] of [
+      [37053, 616],
+      [38799, 768],
+      [17368, 578],
+    ]) {
       const step = f32(f32(T - 1) / f32(n - 1));
       for (let k = 0; k < n; k++) {
         assert.equal(fmaF32(step, k, 0), exactFmaF32(step, k, 0));
@@ -273,7 +277,7 @@ describe('alternatives: frames other torch kernels would pick', () => {
     ]);
   });
 
-  test('the issue\'s cases: the scalar loop picks what the old code did', () => {
+  test("the issue's cases: the scalar loop picks what the old code did", () => {
     // 37053 at 60 fps: from its own base, sample 439 is 26448.5 exactly (python reference, 1 lane),
     // which rounds to 26448; AVX2 (lane 7 of the block at 432) gives 26448.501953125.
     const plan = planFramesWithAlternatives({ totalFrames: 37053, fps: 60 });
@@ -287,10 +291,16 @@ describe('alternatives: frames other torch kernels would pick', () => {
     // 17970 at 30 fps, fps 1 (n = 598): the reference gives 15380 (AVX2, sample 511 = 15380.5) and
     // 15381 with 16 lanes and with 1 lane (15380.5009765625).
     const plan = planFramesWithAlternatives({ totalFrames: 17970, fps: 30 });
-    assert.deepEqual(plan.alternatives.map((a) => a.kernel), ['avx512', 'scalar']);
+    assert.deepEqual(
+      plan.alternatives.map((a) => a.kernel),
+      ['avx512', 'scalar'],
+    );
     const notes = alternativesNotes(plan.alternatives, 8);
     assert.equal(notes.length, 1);
-    assert.match(notes[0], /^torch builds using AVX-512 \(16-lane\) or per-element \(torch 2\.11\) linspace would pick frame 15381 instead of 15380 at position 7 of 8: /);
+    assert.match(
+      notes[0],
+      /^torch builds using AVX-512 \(16-lane\) or per-element \(torch 2\.11\) linspace would pick frame 15381 instead of 15380 at position 7 of 8: /,
+    );
   });
 
   test('the second stage can differ too (16 frames kept), and other samplers have none', () => {
@@ -301,8 +311,17 @@ describe('alternatives: frames other torch kernels would pick', () => {
     // (frame 179). First stage linspace(0, 299, 6): 119.6 → 120, 179.4 → 179 (python reference).
     const plan = planFramesWithAlternatives({ totalFrames: 300, fps: 30 }, { fps: 0.6, count: 16 });
     const at9 = plan.alternatives.filter((a) => a.position === 9);
-    assert.deepEqual(at9.map((a) => [a.frame, a.alternative, a.kernel]), [[120, 179, 'avx512'], [120, 179, 'scalar']]);
-    assert.match(at9[0].why, /^the second stage linspace\(0, 5, 16\) gives 3 there \(AVX2: 2\.9999998\), truncated to first-stage sample 3 instead of 2$/);
+    assert.deepEqual(
+      at9.map((a) => [a.frame, a.alternative, a.kernel]),
+      [
+        [120, 179, 'avx512'],
+        [120, 179, 'scalar'],
+      ],
+    );
+    assert.match(
+      at9[0].why,
+      /^the second stage linspace\(0, 5, 16\) gives 3 there \(AVX2: 2\.9999998\), truncated to first-stage sample 3 instead of 2$/,
+    );
     assert.deepEqual(planFramesWithAlternatives({ totalFrames: 17368, fps: 30 }, { sampler: 'internvl' }).alternatives, []);
     assert.deepEqual(planFramesWithAlternatives({ totalFrames: 300, fps: 30 }).alternatives, []);
   });
@@ -313,7 +332,10 @@ describe('alternatives: frames other torch kernels would pick', () => {
     // the issue's four cases. The issue's numbers came from another torch; 2.11 gives the per-element
     // result, which is why the plan lists it as an alternative.
     const file = path.resolve(__dirname, '../../../test/support/torch-2.11-linspace.json');
-    const ref = JSON.parse(fs.readFileSync(file, 'utf8')) as { torch: string; cases: { totalFrames: number; videoFps: number; fps: number; avx2: number[]; avx512: number[] }[] };
+    const ref = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      torch: string;
+      cases: { totalFrames: number; videoFps: number; fps: number; avx2: number[]; avx512: number[] }[];
+    };
     assert.equal(ref.torch, '2.11.0+cu130');
     assert.ok(ref.cases.length >= 40);
     let blockDiffers = 0;
@@ -327,7 +349,10 @@ describe('alternatives: frames other torch kernels would pick', () => {
         blockDiffers++;
         // Wherever torch 2.11 picks another frame than the plan, the plan says so.
         const alt = planFramesWithAlternatives(video, { fps: c.fps }).alternatives.filter((a) => a.kernel === 'scalar');
-        assert.deepEqual(alt.map((a) => a.alternative), c.avx2.filter((f, k) => f !== block[k]));
+        assert.deepEqual(
+          alt.map((a) => a.alternative),
+          c.avx2.filter((f, k) => f !== block[k]),
+        );
       }
     }
     assert.equal(blockDiffers, ref.cases.length);

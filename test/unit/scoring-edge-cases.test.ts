@@ -48,7 +48,7 @@ const rows = fs
 describe('a gold that is itself a chain (an ST-R1 solution)', () => {
   const chain = "<think>Let's start by thinking reverse … Hence, the correct answer is B</think> <answer>B</answer>";
 
-  test('grpo_reward compares with the first character of the gold\'s stripped answer tag', () => {
+  test("grpo_reward compares with the first character of the gold's stripped answer tag", () => {
     // accuracy_reward: ground_truth = re.search(<answer>(.*?)</answer>, sol).group(1).strip() = "B".
     assert.deepEqual(scoreGrpoReward('<think>x</think><answer>B</answer>', chain, true), { outcome: 'correct', predicted: 'B' });
     assert.deepEqual(scoreGrpoReward('<think>x</think><answer>C</answer>', chain, true), { outcome: 'incorrect', predicted: 'C' });
@@ -69,7 +69,7 @@ describe('a gold that is itself a chain (an ST-R1 solution)', () => {
     assert.equal(scoreGrpoReward('<answer>B</answer>', '  ', true).outcome, 'unscored');
   });
 
-  test('goldAnswer / goldLetter read the chain\'s answer tag; mcq_infer compares with that letter', () => {
+  test("goldAnswer / goldLetter read the chain's answer tag; mcq_infer compares with that letter", () => {
     assert.equal(goldAnswer(chain), 'B');
     assert.equal(goldAnswer('  C. Turn left '), 'C. Turn left');
     assert.equal(goldLetter(chain), 'B');
@@ -94,10 +94,22 @@ describe('a gold that is itself a chain (an ST-R1 solution)', () => {
     }
   });
 
-  test('the index keeps the chain gold\'s letter', async () => {
-    const f = write('chain-gold.jsonl', JSON.stringify({ id: 'c', video: '/v.mp4', question: rows[0].problem, gold: rows[0].solution, response: '<think>t</think><answer>D</answer>' }) + '\n');
+  test("the index keeps the chain gold's letter", async () => {
+    const f = write(
+      'chain-gold.jsonl',
+      JSON.stringify({
+        id: 'c',
+        video: '/v.mp4',
+        question: rows[0].problem,
+        gold: rows[0].solution,
+        response: '<think>t</think><answer>D</answer>',
+      }) + '\n',
+    );
     const idx = await ResultsIndex.build(f);
-    assert.deepEqual(idx.entries.map((e) => [e.gold, e.mcq, e.grpo]), [['D', 'correct', 'correct']]);
+    assert.deepEqual(
+      idx.entries.map((e) => [e.gold, e.mcq, e.grpo]),
+      [['D', 'correct', 'correct']],
+    );
   });
 
   test('st-r1 rows: the gold is original_answer and the response the solution; with no original_answer, unscored', () => {
@@ -118,7 +130,12 @@ describe('a gold that is itself a chain (an ST-R1 solution)', () => {
 });
 
 describe('predictions that hold only the extracted letter: grpo_reward and format n/a', () => {
-  const bench = (predict: string, category?: 'route') => ({ response: predict, gold: 'B', category: category ?? ('direction' as const), shape: 'benchmark' as const });
+  const bench = (predict: string, category?: 'route') => ({
+    response: predict,
+    gold: 'B',
+    category: category ?? ('direction' as const),
+    shape: 'benchmark' as const,
+  });
 
   test('what "only the letter" means: after Python\'s strip, exactly one of A, B, C, D, in a benchmark-shape MCQ record', () => {
     assert.equal(notApplicable(bench('B')), 'letter-only');
@@ -149,7 +166,10 @@ describe('predictions that hold only the extracted letter: grpo_reward and forma
   });
 
   test('the read-only record text says n/a with the reason', () => {
-    const r = normalise({ video: '/v.mp4', forward_mcq: { question: 'Which? Options: A. x, B. y', options: ['A. x', 'B. y'], answer: 'B' }, predict: 'B' }, { line: 1, key: 'k' });
+    const r = normalise(
+      { video: '/v.mp4', forward_mcq: { question: 'Which? Options: A. x, B. y', options: ['A. x', 'B. y'], answer: 'B' }, predict: 'B' },
+      { line: 1, key: 'k' },
+    );
     assert.ok(r.ok);
     const text = renderRecordText(r.record, analyse(r.record), { file: 'f.json', line: 1 });
     assert.match(text, /grpo_reward +n\/a: the prediction holds only the extracted letter \(upstream dropped the trace\)/);
@@ -172,7 +192,10 @@ describe('predictions that hold only the extracted letter: grpo_reward and forma
     assert.deepEqual([g.overall.total, g.overall.correct, g.overall.unscored, g.overall.na], [1, 0, 2, 2]);
     assert.deepEqual(g.na, { 'letter-only': 2 });
     assert.deepEqual([g.formatValid, g.formatChecked], [0, 1]);
-    assert.equal(formatLine(g), '0 of 1 with valid format (n/a for 2: the prediction holds only the extracted letter (upstream dropped the trace))');
+    assert.equal(
+      formatLine(g),
+      '0 of 1 with valid format (n/a for 2: the prediction holds only the extracted letter (upstream dropped the trace))',
+    );
     // The two letter-only records alone: nothing scored, n/a rather than 0% or "—".
     const letters = idx.entries.filter((e) => e.na);
     const b = bucketOf(letters, 'grpo_reward');
@@ -193,7 +216,10 @@ describe('predictions that hold only the extracted letter: grpo_reward and forma
     const file = fixture('benchmark-predict.json');
     const r = runCli('summary', file, '--rule', 'grpo_reward');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /3 records, 0 invalid, 0 of 1 with valid format \(n\/a for 2: the prediction holds only the extracted letter \(upstream dropped the trace\)\)/);
+    assert.match(
+      r.stdout,
+      /3 records, 0 invalid, 0 of 1 with valid format \(n\/a for 2: the prediction holds only the extracted letter \(upstream dropped the trace\)\)/,
+    );
     assert.match(r.stdout, /^n\/a: the prediction holds only the extracted letter \(upstream dropped the trace\) \(2 records\)$/m);
     // direction forward holds only the letter-only 0_12: its grpo_reward cell reads n/a.
     const row = r.stdout.split('\n').find((l) => l.startsWith('direction') && l.includes('forward'))!;
@@ -219,17 +245,33 @@ describe('benchmark outputs with "video": "" (upstream then writes "No video fil
     );
     const s = summarise(idx.file, idx.entries, idx.problemCount, 'mcq_infer');
     assert.deepEqual([s.records, s.overall.total, s.overall.correct, s.noVideo], [3, 3, 1, 1]);
-    assert.equal(noVideoLine(s.noVideo), 'warning: 1 record has no video ("video": ""; upstream writes "No video file specified." as their prediction)');
+    assert.equal(
+      noVideoLine(s.noVideo),
+      'warning: 1 record has no video ("video": ""; upstream writes "No video file specified." as their prediction)',
+    );
     const { record } = await idx.readRecord(idx.entries[0]);
     assert.equal(record.video, '');
     assert.match(renderRecordText(record, analyse(record), { file: 'f', line: 2 }), /^Video +\(none: "video" is empty/m);
   });
 
-  test('Python agrees: extract_choice("No video file specified.") is the text itself', { skip: hasPython ? undefined : 'python3 is not installed' }, () => {
-    const r = spawnSync('python3', ['-c', 'import sys, json; sys.path.insert(0, sys.argv[1]); import upstream_rules as u; print(json.dumps([u.extracted(sys.argv[2]), u.reward(sys.argv[2], "B"), u.format_ok(sys.argv[2])]))', path.join(repoRoot, 'test/oracle'), 'No video file specified.'], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), ['No video file specified.', 0, false]);
-  });
+  test(
+    'Python agrees: extract_choice("No video file specified.") is the text itself',
+    { skip: hasPython ? undefined : 'python3 is not installed' },
+    () => {
+      const r = spawnSync(
+        'python3',
+        [
+          '-c',
+          'import sys, json; sys.path.insert(0, sys.argv[1]); import upstream_rules as u; print(json.dumps([u.extracted(sys.argv[2]), u.reward(sys.argv[2], "B"), u.format_ok(sys.argv[2])]))',
+          path.join(repoRoot, 'test/oracle'),
+          'No video file specified.',
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), ['No video file specified.', 0, false]);
+    },
+  );
 
   test('only the benchmark shape takes an empty video; a blank one and other shapes stay invalid', () => {
     const mcq = { question: 'Which? Options: A. x, B. y', options: ['A. x', 'B. y'], answer: 'A' };

@@ -107,8 +107,14 @@ describe('canonical JSONL', () => {
     assert.equal(r1.record.mode, 'reverse');
     assert.equal(r1.record.categoryExplicit, false);
     assert.equal(r1.record.idFromPosition, false);
-    assert.deepEqual(r2.record.options.map((o) => o.text), ['Turn left', 'Turn right, then stop.', 'Go straight']);
-    assert.deepEqual(r2.record.options.map((o) => o.letter), ['A', 'B', 'C']);
+    assert.deepEqual(
+      r2.record.options.map((o) => o.text),
+      ['Turn left', 'Turn right, then stop.', 'Go straight'],
+    );
+    assert.deepEqual(
+      r2.record.options.map((o) => o.letter),
+      ['A', 'B', 'C'],
+    );
     assert.equal(r2.analysis.think, 'Going back.');
     // Options embedded in the question when the record has no list.
     assert.deepEqual(r3.record.options, [
@@ -209,7 +215,10 @@ describe('benchmark JSON object keyed by id (pretty-printed, multi-line)', () =>
       assert.equal(record.response, (doc[e.id] as { predict: string }).predict);
     }
     const r = await index.readRecord(index.entries[0]);
-    assert.deepEqual(r.record.options.map((o) => `${o.letter}. ${o.text}`), ['A. Turn left', 'B. Go straight', 'C. Turn right', 'D. Turn around']);
+    assert.deepEqual(
+      r.record.options.map((o) => `${o.letter}. ${o.text}`),
+      ['A. Turn left', 'B. Go straight', 'C. Turn right', 'D. Turn around'],
+    );
   });
 });
 
@@ -319,13 +328,19 @@ describe('evaluation-harness JSONL', () => {
         grpo: 'incorrect:A',
       },
     ]);
-    assert.deepEqual(index.entries.map((e) => e.video), ['/data/v0.mp4', '/data/v7.mp4']);
+    assert.deepEqual(
+      index.entries.map((e) => e.video),
+      ['/data/v0.mp4', '/data/v7.mp4'],
+    );
     const [a, b] = await Promise.all(index.entries.map((e) => index.readRecord(e)));
     assert.equal(a.record.response, '<think>fridge then oven</think><answer>C</answer>');
     assert.equal(b.record.response, '<think>right</think> <answer>A</answer>');
     assert.equal(a.record.categoryExplicit, true);
     assert.equal(b.record.categoryExplicit, false);
-    assert.deepEqual(b.record.options.map((o) => o.text), ['Go left', 'Go right']);
+    assert.deepEqual(
+      b.record.options.map((o) => o.text),
+      ['Go left', 'Go right'],
+    );
     await checkJsonlRoundTrip(index, file);
   });
 });

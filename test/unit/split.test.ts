@@ -52,7 +52,10 @@ describe('two-halves indexing', () => {
     const one = await ResultsIndex.build(f);
     const two = await ResultsIndex.build(f, parallel);
     assert.equal(one.entries.length, 396);
-    assert.deepEqual(one.problems.map((p) => p.line), [11, 201, 391]);
+    assert.deepEqual(
+      one.problems.map((p) => p.line),
+      [11, 201, 391],
+    );
     assert.deepEqual(comparable(two), comparable(one));
   });
 
@@ -74,17 +77,27 @@ describe('two-halves indexing', () => {
     fs.appendFileSync(f, record(50) + '\n' + record(51) + '\n');
     assert.equal(await idx.update(), 'appended');
     assert.equal(idx.entries.length, 52);
-    assert.deepEqual(idx.entries.slice(-2).map((e) => [e.id, e.line]), [['r50', 51], ['r51', 52]]);
+    assert.deepEqual(
+      idx.entries.slice(-2).map((e) => [e.id, e.line]),
+      [
+        ['r50', 51],
+        ['r51', 52],
+      ],
+    );
   });
 
   test('reports progress up to the whole size, and can be cancelled', async () => {
     const f = writeTmp('big.jsonl', Array.from({ length: 3000 }, (_, i) => record(i)).join('\n') + '\n');
     const size = fs.statSync(f).size;
     let last = 0;
-    await ResultsIndex.build(f, { ...parallel, chunkSize: 4096, onProgress: (done, total) => {
-      assert.equal(total, size);
-      last = done;
-    } });
+    await ResultsIndex.build(f, {
+      ...parallel,
+      chunkSize: 4096,
+      onProgress: (done, total) => {
+        assert.equal(total, size);
+        last = done;
+      },
+    });
     assert.equal(last, size);
     const ctrl = new AbortController();
     await assert.rejects(

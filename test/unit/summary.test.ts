@@ -85,16 +85,13 @@ describe('summarise', () => {
   test('byCategory in the order route, direction, landmark, action, other', () => {
     const s = summarise('f', entries, 0, 'mcq_infer');
     assert.deepEqual(Object.keys(s.byCategory), ['route', 'direction', 'landmark', 'action', 'other']);
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(s.byCategory).map(([k, b]) => [k, [b.records, b.total, b.correct, b.accuracy]])),
-      {
-        route: [1, 0, 0, null],
-        direction: [1, 1, 1, 1],
-        landmark: [2, 2, 1, 0.5],
-        action: [1, 1, 0, 0],
-        other: [1, 0, 0, null],
-      },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(s.byCategory).map(([k, b]) => [k, [b.records, b.total, b.correct, b.accuracy]])), {
+      route: [1, 0, 0, null],
+      direction: [1, 1, 1, 1],
+      landmark: [2, 2, 1, 0.5],
+      action: [1, 1, 0, 0],
+      other: [1, 0, 0, null],
+    });
   });
 
   test('byDirection forward before reverse, and byCategoryDirection', () => {
@@ -167,7 +164,10 @@ describe('summaryTable', () => {
     assert.deepEqual(find('all', 'both'), ['all', 'both', '6', '2/4 50.0%', '1/4 25.0%']);
     assert.deepEqual(rows[rows.length - 1][0], 'all');
     // Categories in the fixed order.
-    const cats = rows.slice(2).map((r) => r[0]).filter((c, i, a) => a.indexOf(c) === i);
+    const cats = rows
+      .slice(2)
+      .map((r) => r[0])
+      .filter((c, i, a) => a.indexOf(c) === i);
     assert.deepEqual(cats, ['route', 'direction', 'landmark', 'action', 'other', 'all']);
   });
 });

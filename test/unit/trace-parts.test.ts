@@ -49,11 +49,19 @@ describe('resolveVideo', () => {
 
 describe('reasoningSteps', () => {
   test('every real ST-R1 chain splits into its three labelled steps', () => {
-    const rows = fs.readFileSync(realDataFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const rows = fs
+      .readFileSync(realDataFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     for (const row of rows) {
       const think = /<think>([\s\S]*?)<\/think>/.exec(row.solution)![1];
       const steps = reasoningSteps(think);
-      assert.deepEqual(steps.map((s) => s.kind), ['opposite', 'this', 'conclusion'], think);
+      assert.deepEqual(
+        steps.map((s) => s.kind),
+        ['opposite', 'this', 'conclusion'],
+        think,
+      );
       const reverseQuestion = /starting point|return/.test(row.problem.split('Options:')[0]);
       // A reverse question's chain thinks forward first, and the other way round.
       assert.equal(steps[0].label, reverseQuestion ? 'Thinking forward' : 'Thinking reverse', think);

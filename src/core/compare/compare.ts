@@ -35,7 +35,13 @@ export function contentKey(r: Pick<TraceRecord, 'video' | 'question' | 'options'
 }
 
 /** Pair two files' records in order of occurrence under a key; what finds no partner is listed. */
-function pairByKey(a: readonly IndexEntry[], b: readonly IndexEntry[], keyA: (e: IndexEntry) => string, keyB: (e: IndexEntry) => string, by: Pairing['by']): Pairing {
+function pairByKey(
+  a: readonly IndexEntry[],
+  b: readonly IndexEntry[],
+  keyA: (e: IndexEntry) => string,
+  keyB: (e: IndexEntry) => string,
+  by: Pairing['by'],
+): Pairing {
   const waiting = new Map<string, IndexEntry[]>();
   for (const e of b) {
     const k = keyB(e);
@@ -72,7 +78,11 @@ export function rerunModes(entries: readonly IndexEntry[]): ('forward' | 'revers
  * The entries of a side that a comparison counts: when re-runs are paired with their records and
  * one mode is compared, the re-runs of the other mode are left out (records are all kept).
  */
-export function countedEntries(entries: readonly IndexEntry[], pairing: Pick<Pairing, 'by'>, mode?: 'forward' | 'reverse'): readonly IndexEntry[] {
+export function countedEntries(
+  entries: readonly IndexEntry[],
+  pairing: Pick<Pairing, 'by'>,
+  mode?: 'forward' | 'reverse',
+): readonly IndexEntry[] {
   if (!mode || pairing.by !== 'source') return entries;
   return entries.filter((e) => {
     const r = rerunSource(e.id);
@@ -102,7 +112,11 @@ function pairBySource(ea: readonly IndexEntry[], eb: readonly IndexEntry[], reru
  * ids, at least half of the smaller file's in common); else by video and normalised question,
  * which reads every record of both files once.
  */
-export async function pairRuns(a: ResultsIndex, b: ResultsIndex, opts: { signal?: AbortSignal; rerunMode?: 'forward' | 'reverse' } = {}): Promise<Pairing> {
+export async function pairRuns(
+  a: ResultsIndex,
+  b: ResultsIndex,
+  opts: { signal?: AbortSignal; rerunMode?: 'forward' | 'reverse' } = {},
+): Promise<Pairing> {
   const ea = a.entries;
   const eb = b.entries;
   const rerunsA = rerunModes(ea).length > 0;
@@ -112,7 +126,14 @@ export async function pairRuns(a: ResultsIndex, b: ResultsIndex, opts: { signal?
     const idsB = new Set(eb.map((e) => e.id));
     let common = 0;
     for (const e of ea) if (idsB.has(e.id)) common++;
-    if (common > 0 && common >= Math.min(ea.length, eb.length) / 2) return pairByKey(ea, eb, (e) => e.id, (e) => e.id, 'id');
+    if (common > 0 && common >= Math.min(ea.length, eb.length) / 2)
+      return pairByKey(
+        ea,
+        eb,
+        (e) => e.id,
+        (e) => e.id,
+        'id',
+      );
   }
   const keys = new Map<IndexEntry, string>();
   for (const idx of [a, b]) for await (const { entry, record } of idx.records(idx.entries, opts)) keys.set(entry, contentKey(record));
@@ -219,7 +240,10 @@ export function compareRuns(a: readonly IndexEntry[], b: readonly IndexEntry[], 
   };
   const byCategoryDirection: Comparison['byCategoryDirection'] = {};
   for (const c of CATEGORIES) {
-    const row = byKey((e) => `${e.category}/${e.direction}`, DIRECTIONS.map((d) => `${c}/${d}`));
+    const row = byKey(
+      (e) => `${e.category}/${e.direction}`,
+      DIRECTIONS.map((d) => `${c}/${d}`),
+    );
     const dirs = Object.fromEntries(Object.entries(row).map(([k, v]) => [k.split('/')[1], v]));
     if (Object.keys(dirs).length) byCategoryDirection[c] = dirs;
   }
@@ -272,7 +296,10 @@ export interface Consistency {
  * worded as a landmark one pairs with the reverse action question. `keep` leaves records out before
  * pairing (consistency leaves out unscored ones).
  */
-export function pairOpposites(entries: readonly IndexEntry[], keep: (e: IndexEntry) => boolean = () => true): [forward: IndexEntry, reverse: IndexEntry][] {
+export function pairOpposites(
+  entries: readonly IndexEntry[],
+  keep: (e: IndexEntry) => boolean = () => true,
+): [forward: IndexEntry, reverse: IndexEntry][] {
   const reverse = new Map<string, IndexEntry[]>();
   for (const e of entries) {
     if (e.direction !== 'reverse' || !keep(e)) continue;

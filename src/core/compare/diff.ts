@@ -233,7 +233,8 @@ export function diffChains(a: string, b: string): ChainDiff {
   // Walk B in order; before each matched B sentence, A's unmatched sentences that precede its A.
   let nextA = 0;
   const flushDeletedUpTo = (limit: number) => {
-    for (; nextA < limit; nextA++) if (matchOfA[nextA] < 0) pairs.push({ a: nextA, moved: false, ops: [{ op: 'delete', text: sa[nextA] }] });
+    for (; nextA < limit; nextA++)
+      if (matchOfA[nextA] < 0) pairs.push({ a: nextA, moved: false, ops: [{ op: 'delete', text: sa[nextA] }] });
   };
   for (let j = 0; j < sb.length; j++) {
     const i = aOfB[j];
@@ -270,7 +271,13 @@ function longestIncreasing(xs: readonly number[]): number[] {
 }
 
 /** Counts of an aligned pair of chains: sentences the same, changed within, moved, only in A or B. */
-export function chainDiffStats(d: Pick<ChainDiff, 'pairs'>): { same: number; changed: number; moved: number; onlyA: number; onlyB: number } {
+export function chainDiffStats(d: Pick<ChainDiff, 'pairs'>): {
+  same: number;
+  changed: number;
+  moved: number;
+  onlyA: number;
+  onlyB: number;
+} {
   const out = { same: 0, changed: 0, moved: 0, onlyA: 0, onlyB: 0 };
   for (const p of d.pairs) {
     if (p.b === undefined) out.onlyA++;

@@ -37,7 +37,8 @@ export function findFfmpeg(configured: { ffmpeg?: string; ffprobe?: string } = {
     }
   };
   if (configured.ffmpeg) {
-    const probe = configured.ffprobe ?? path.join(path.dirname(configured.ffmpeg), path.basename(configured.ffmpeg).replace(/ffmpeg/i, 'ffprobe'));
+    const probe =
+      configured.ffprobe ?? path.join(path.dirname(configured.ffmpeg), path.basename(configured.ffmpeg).replace(/ffmpeg/i, 'ffprobe'));
     if (usable(configured.ffmpeg) && usable(probe)) return { ffmpeg: configured.ffmpeg, ffprobe: probe, source: 'setting' };
   }
   const exe = process.platform === 'win32' ? '.exe' : '';
@@ -86,7 +87,12 @@ export interface VideoProbe {
 function run(file: string, args: string[], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { maxBuffer: 256 << 20, signal, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(new Error(`${path.basename(file)}: ${(stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`), { cause: err }));
+      if (err)
+        reject(
+          Object.assign(new Error(`${path.basename(file)}: ${(stderr || err.message).trim().split('\n').slice(-3).join(' | ')}`), {
+            cause: err,
+          }),
+        );
       else resolve(stdout);
     });
   });
@@ -106,7 +112,17 @@ export async function probeVideo(video: string, paths: FfmpegPaths, signal?: Abo
   const info = JSON.parse(
     await run(
       paths.ffprobe,
-      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration,start_time:format=duration,start_time:packet=pts_time,flags', '-of', 'json', video],
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration,start_time:format=duration,start_time:packet=pts_time,flags',
+        '-of',
+        'json',
+        video,
+      ],
       signal,
     ),
   ) as { streams?: Record<string, string | number>[]; format?: Record<string, string>; packets?: { pts_time?: string; flags?: string }[] };
@@ -163,7 +179,9 @@ const MANIFEST = 'frames.json';
 /** The cache folder of a video and sampler: path, size, modification time and parameters. */
 export function cacheKey(video: string, st: { size: number; mtimeMs: number }, params: SamplerParams, maxWidth?: number): string {
   return createHash('sha256')
-    .update(JSON.stringify([path.resolve(video), st.size, Math.floor(st.mtimeMs), params.sampler, params.fps, params.count, maxWidth ?? 0, 1]))
+    .update(
+      JSON.stringify([path.resolve(video), st.size, Math.floor(st.mtimeMs), params.sampler, params.fps, params.count, maxWidth ?? 0, 1]),
+    )
     .digest('hex')
     .slice(0, 32);
 }
@@ -205,7 +223,9 @@ export async function extractFrames(video: string, params: Partial<SamplerParams
     await runSeeks(video, probe, frames, tmp, opts);
     const out: ExtractedFrame[] = frames.map((f) => {
       const ok = fs.existsSync(path.join(tmp, f.name)) && fs.statSync(path.join(tmp, f.name)).size > 0;
-      return ok ? { index: f.index, time: f.time, file: f.name } : { index: f.index, time: f.time, error: 'could not be decoded (truncated or corrupt video?)' };
+      return ok
+        ? { index: f.index, time: f.time, file: f.name }
+        : { index: f.index, time: f.time, error: 'could not be decoded (truncated or corrupt video?)' };
     });
     if (out.every((f) => !f.file)) throw new Error(`${video}: no frame could be decoded`);
     const { frameTimes: _times, keyframes: _keys, ...probeFacts } = probe;
@@ -264,9 +284,7 @@ async function runSeeks(
     lane.frames.push(f);
     lane.load += cost(f.index) + 20; // + a process's share of start-up
   }
-  const results = await Promise.allSettled(
-    work.filter((w) => w.frames.length).map((w) => seekMany(video, probe, w.frames, dir, opts)),
-  );
+  const results = await Promise.allSettled(work.filter((w) => w.frames.length).map((w) => seekMany(video, probe, w.frames, dir, opts)));
   if (opts.signal?.aborted) throw cancelled();
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length === results.length && !frames.some((f) => fs.existsSync(path.join(dir, f.name)))) {

@@ -6,7 +6,13 @@
  */
 import { roundHalfEven, type SamplerName } from './samplers';
 
-export function smartResize(height: number, width: number, factor = 28, minPixels = 128 * 28 * 28, maxPixels = 360 * 420): { width: number; height: number } {
+export function smartResize(
+  height: number,
+  width: number,
+  factor = 28,
+  minPixels = 128 * 28 * 28,
+  maxPixels = 360 * 420,
+): { width: number; height: number } {
   const roundBy = (x: number) => roundHalfEven(x / factor) * factor;
   const floorBy = (x: number) => Math.floor(x / factor) * factor;
   const ceilBy = (x: number) => Math.ceil(x / factor) * factor;
@@ -28,7 +34,11 @@ export function smartResize(height: number, width: number, factor = 28, minPixel
  * The frame size a sampler's model works on, or undefined for `uniform` (no model implied).
  * `maxPixels`: the qwen2vl pixel budget (a frame preset's; default 360·420, as at inference).
  */
-export function modelFrameSize(sampler: SamplerName, source: { width: number; height: number }, maxPixels = 360 * 420): { width: number; height: number } | undefined {
+export function modelFrameSize(
+  sampler: SamplerName,
+  source: { width: number; height: number },
+  maxPixels = 360 * 420,
+): { width: number; height: number } | undefined {
   if (sampler === 'qwen2vl') return smartResize(source.height, source.width, 28, 128 * 28 * 28, maxPixels);
   if (sampler === 'internvl') return { width: 448, height: 448 };
   return undefined;

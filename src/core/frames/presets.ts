@@ -51,7 +51,11 @@ export function ownFrameParams(record: { frames?: unknown }, sampler: SamplerNam
  * The sampler parameters for a record: the record's own fps and count apply to the sampler it names
  * (and win); else qwen2vl's frame rate is the frame preset's.
  */
-export function frameParams(record: { frames?: unknown }, sampler: SamplerName, preset: FramePresetName = DEFAULT_FRAME_PRESET): { sampler: SamplerName; fps?: number; count?: number } {
+export function frameParams(
+  record: { frames?: unknown },
+  sampler: SamplerName,
+  preset: FramePresetName = DEFAULT_FRAME_PRESET,
+): { sampler: SamplerName; fps?: number; count?: number } {
   const own = ownFrameParams(record, sampler);
   return { sampler, fps: own.fps ?? (sampler === 'qwen2vl' ? FRAME_PRESETS[preset].fps : undefined), count: own.count };
 }

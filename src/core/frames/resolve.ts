@@ -23,14 +23,20 @@ function parts(p: string): string[] {
  * the most parts down to 1 (the longest suffix wins); else a file of the same name anywhere in a
  * root (searched `maxDepth` levels deep).
  */
-export function resolveVideo(original: string, roots: readonly string[], opts: { maxDepth?: number; exists?: (p: string) => boolean } = {}): Resolution {
-  const exists = opts.exists ?? ((p: string) => {
-    try {
-      return fs.statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  });
+export function resolveVideo(
+  original: string,
+  roots: readonly string[],
+  opts: { maxDepth?: number; exists?: (p: string) => boolean } = {},
+): Resolution {
+  const exists =
+    opts.exists ??
+    ((p: string) => {
+      try {
+        return fs.statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    });
   const tried: string[] = [];
   const check = (p: string) => {
     tried.push(p);

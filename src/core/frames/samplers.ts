@@ -260,6 +260,7 @@ export function alternativesNotes(alternatives: readonly FrameAlternative[], cou
     else groups.set(key, { a, kernels: [KERNEL_WORDS[a.kernel]] });
   }
   return [...groups.values()].map(
-    ({ a, kernels }) => `torch builds using ${kernels.join(' or ')} linspace would pick frame ${a.alternative} instead of ${a.frame} at position ${a.position + 1} of ${count}: ${a.why}.`,
+    ({ a, kernels }) =>
+      `torch builds using ${kernels.join(' or ')} linspace would pick frame ${a.alternative} instead of ${a.frame} at position ${a.position + 1} of ${count}: ${a.why}.`,
   );
 }

@@ -65,10 +65,7 @@ export class IndexBuilder {
     if (this.problems.length < MAX_PROBLEMS) this.problems.push({ line, offset, message });
     if (!this.partOfFile && this.entries.length === 0 && this.problemCount >= GIVE_UP_AFTER) {
       const first = this.problems[0];
-      throw new NotResultsFileError(
-        this.file,
-        `the first ${GIVE_UP_AFTER} records are all invalid (line ${first.line}: ${first.message})`,
-      );
+      throw new NotResultsFileError(this.file, `the first ${GIVE_UP_AFTER} records are all invalid (line ${first.line}: ${first.message})`);
     }
   }
 

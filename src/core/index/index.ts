@@ -22,7 +22,15 @@ import { detectFormat } from './detect';
 import { readJsonDocument } from './json';
 import { readJsonl } from './jsonl';
 import { appendPart, lineStartAfter, startIndexWorker } from './split';
-import { checkCancelled, NotResultsFileError, type FileFormat, type IndexEntry, type IndexOptions, type IndexProblem, type UpdateKind } from './types';
+import {
+  checkCancelled,
+  NotResultsFileError,
+  type FileFormat,
+  type IndexEntry,
+  type IndexOptions,
+  type IndexProblem,
+  type UpdateKind,
+} from './types';
 
 export type { FileFormat, IndexEntry, IndexOptions, IndexProblem, UpdateKind } from './types';
 export { IndexCancelledError, NotResultsFileError } from './types';
@@ -83,7 +91,12 @@ export class ResultsIndex {
     const st = await fsp.stat(this.file);
     if (st.size === this.size && st.mtimeMs === this.mtimeMs) return 'unchanged';
     const b = this.builder;
-    if (st.size === this.size && (await this.computeFingerprint()) === this.fingerprint && this.format === 'jsonl' && b.resumeOffset === this.size) {
+    if (
+      st.size === this.size &&
+      (await this.computeFingerprint()) === this.fingerprint &&
+      this.format === 'jsonl' &&
+      b.resumeOffset === this.size
+    ) {
       // Touched, not written (as far as the ends of the file tell): nothing to read.
       this.mtimeMs = st.mtimeMs;
       return 'unchanged';

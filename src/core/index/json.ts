@@ -13,7 +13,10 @@ import { checkCancelled, NotResultsFileError, type IndexOptions } from './types'
  * Index the whole document into `b`. Returns the file's size and mtime, and whether the records are
  * the values of an object keyed by id (their ids are then the keys).
  */
-export async function readJsonDocument(b: IndexBuilder, opts: IndexOptions): Promise<{ size: number; mtimeMs: number; keyedById: boolean }> {
+export async function readJsonDocument(
+  b: IndexBuilder,
+  opts: IndexOptions,
+): Promise<{ size: number; mtimeMs: number; keyedById: boolean }> {
   const chunkSize = opts.chunkSize ?? 1 << 20;
   const scanner = new JsonDocumentScanner(opts.maxRecordBytes ?? 16 << 20, {
     element: (bytes, offset, line, key) => b.addRecord(bytes, offset, line, key),

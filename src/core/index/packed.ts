@@ -43,7 +43,8 @@ export function packEntries(entries: readonly IndexEntry[]): PackedEntries {
     numbers[i * 3 + 1] = e.offset;
     numbers[i * 3 + 2] = e.length;
     codes[i * CODES] = SHAPE_CODES.indexOf(e.shape);
-    codes[i * CODES + 1] = CATEGORY_CODES.indexOf(e.category) + (e.wordedAs === undefined ? 0 : 16 * (1 + CATEGORY_CODES.indexOf(e.wordedAs)));
+    codes[i * CODES + 1] =
+      CATEGORY_CODES.indexOf(e.category) + (e.wordedAs === undefined ? 0 : 16 * (1 + CATEGORY_CODES.indexOf(e.wordedAs)));
     codes[i * CODES + 2] = DIRECTION_CODES.indexOf(e.direction);
     codes[i * CODES + 3] = OUTCOME_CODES.indexOf(e.mcq);
     codes[i * CODES + 4] = OUTCOME_CODES.indexOf(e.grpo);

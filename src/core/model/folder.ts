@@ -57,7 +57,9 @@ function readJson(dir: string, name: string, problems: string[]): Record<string,
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    problems.push((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${name} is missing` : `${name} cannot be read: ${(e as Error).message}`);
+    problems.push(
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${name} is missing` : `${name} cannot be read: ${(e as Error).message}`,
+    );
     return undefined;
   }
   try {
@@ -74,10 +76,14 @@ function readJson(dir: string, name: string, problems: string[]): Record<string,
  * A model folder's generation_config.json alone (the re-run plan and `st-think prompt --model` read
  * it without checking the whole folder): the parsed object, or why it cannot be used.
  */
-export function readGenerationConfig(dir: string): { ok: true; config: Record<string, unknown>; file: string } | { ok: false; problem: string } {
+export function readGenerationConfig(
+  dir: string,
+): { ok: true; config: Record<string, unknown>; file: string } | { ok: false; problem: string } {
   const problems: string[] = [];
   const config = readJson(dir, 'generation_config.json', problems);
-  return config ? { ok: true, config, file: path.join(dir, 'generation_config.json') } : { ok: false, problem: `${path.join(dir, 'generation_config.json')}: ${problems[0].replace(/^generation_config\.json /, '')}` };
+  return config
+    ? { ok: true, config, file: path.join(dir, 'generation_config.json') }
+    : { ok: false, problem: `${path.join(dir, 'generation_config.json')}: ${problems[0].replace(/^generation_config\.json /, '')}` };
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -145,12 +151,16 @@ export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'au
     } else {
       const missing = MODEL_PARTS.filter((p) => !available[p].includes(dtype));
       for (const p of missing) {
-        problems.push(`onnx/${partFile(p, dtype)} is missing (${dtype} asked for; ${p} has ${available[p].length ? available[p].join(', ') : 'no .onnx file'})`);
+        problems.push(
+          `onnx/${partFile(p, dtype)} is missing (${dtype} asked for; ${p} has ${available[p].length ? available[p].join(', ') : 'no .onnx file'})`,
+        );
       }
       if (!missing.length) chosen = dtype;
     }
   }
-  const files = chosen ? (Object.fromEntries(MODEL_PARTS.map((p) => [p, path.join(onnxDir, partFile(p, chosen!))])) as Record<ModelPart, string>) : undefined;
+  const files = chosen
+    ? (Object.fromEntries(MODEL_PARTS.map((p) => [p, path.join(onnxDir, partFile(p, chosen!))])) as Record<ModelPart, string>)
+    : undefined;
   const externalData: string[] = [];
   if (files) {
     for (const p of MODEL_PARTS) {
@@ -165,7 +175,8 @@ export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'au
   // What the parts must agree on.
   const modelType = typeof config?.model_type === 'string' ? config.model_type : undefined;
   if (config && !modelType) problems.push('config.json has no model_type');
-  else if (modelType && !SUPPORTED_MODEL_TYPES.includes(modelType)) problems.push(`config.json: model_type is "${modelType}"; a Qwen2-VL model ("qwen2_vl") is needed`);
+  else if (modelType && !SUPPORTED_MODEL_TYPES.includes(modelType))
+    problems.push(`config.json: model_type is "${modelType}"; a Qwen2-VL model ("qwen2_vl") is needed`);
   const vision = (config?.vision_config ?? {}) as Record<string, unknown>;
   const videoTokenId = num(config?.video_token_id);
   if (config && videoTokenId === undefined) problems.push('config.json has no video_token_id');
@@ -173,7 +184,11 @@ export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'au
   const patchSize = num(preprocessor?.patch_size) ?? num(vision.patch_size);
   const mergeSize = num(preprocessor?.merge_size) ?? num(vision.spatial_merge_size);
   if (preprocessor) {
-    for (const [k, v] of [['temporal_patch_size', temporalPatchSize], ['patch_size', patchSize], ['merge_size', mergeSize]] as const) {
+    for (const [k, v] of [
+      ['temporal_patch_size', temporalPatchSize],
+      ['patch_size', patchSize],
+      ['merge_size', mergeSize],
+    ] as const) {
       if (v === undefined) problems.push(`preprocessor_config.json has no ${k}`);
     }
     const pairs: [string, unknown, unknown][] = [
@@ -192,7 +207,8 @@ export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'au
     const vocab = ((tokenizer.model as Record<string, unknown> | undefined)?.vocab ?? {}) as Record<string, unknown>;
     const id = added.find((t) => t.content === '<|video_pad|>')?.id ?? vocab['<|video_pad|>'];
     if (id === undefined) problems.push('tokenizer.json has no <|video_pad|> token');
-    else if (id !== videoTokenId) problems.push(`tokenizer.json gives <|video_pad|> the id ${JSON.stringify(id)} but config.json video_token_id is ${videoTokenId}`);
+    else if (id !== videoTokenId)
+      problems.push(`tokenizer.json gives <|video_pad|> the id ${JSON.stringify(id)} but config.json video_token_id is ${videoTokenId}`);
   }
   const eosRaw = generation?.eos_token_id ?? config?.eos_token_id;
   const eosTokenIds = (Array.isArray(eosRaw) ? eosRaw : [eosRaw]).filter((v): v is number => typeof v === 'number');

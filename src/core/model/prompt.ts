@@ -127,12 +127,20 @@ export function trainedCounterpart(category: Category, direction: Direction): Co
  * The question a record's question is the opposite of ("as worded"), or undefined when its wording
  * has no journey to turn round.
  */
-export function counterpartQuestion(question: string, category: Category, direction: Direction, wordedAs?: Category): Counterpart | undefined {
+export function counterpartQuestion(
+  question: string,
+  category: Category,
+  direction: Direction,
+  wordedAs?: Category,
+): Counterpart | undefined {
   const stem = questionStem(question).replace(PREAMBLE, '').replace(/\s+/g, ' ').trim();
   const opposite: Direction = direction === 'forward' ? 'reverse' : 'forward';
   const lower = stem ? stem[0].toLowerCase() + stem.slice(1) : stem;
   const worded = wordedAs ?? category;
-  if ((category === 'direction' || category === 'landmark' || category === 'action') && (worded === 'direction' || worded === 'landmark' || worded === 'action')) {
+  if (
+    (category === 'direction' || category === 'landmark' || category === 'action') &&
+    (worded === 'direction' || worded === 'landmark' || worded === 'action')
+  ) {
     // An action question worded as a landmark one is recognised by its landmark wording.
     const own = CANONICAL[worded][direction];
     if (fold(lower) === fold(own)) return { text: CANONICAL[category][opposite], direction: opposite, method: 'canonical' };
@@ -199,7 +207,12 @@ export function promptOptions(options: readonly OptionItem[]): string {
 /** Fills {name} placeholders; an unknown placeholder is an error that names it (a typo in a setting should not pass silently). */
 export function fillTemplate(template: string, values: Record<string, string>, what: string): string {
   return template.replace(/\{(\w+)\}/g, (_all, name: string) => {
-    if (!(name in values)) throw new PromptError(`${what}: unknown placeholder {${name}} (known: ${Object.keys(values).map((k) => `{${k}}`).join(', ')})`);
+    if (!(name in values))
+      throw new PromptError(
+        `${what}: unknown placeholder {${name}} (known: ${Object.keys(values)
+          .map((k) => `{${k}}`)
+          .join(', ')})`,
+      );
     return values[name];
   });
 }
@@ -228,11 +241,16 @@ export function buildPrompt(
   templates: PromptTemplates = DEFAULT_TEMPLATES,
   prefixStyle: PrefixStyle = DEFAULT_PREFIX_STYLE,
 ): RerunPrompt {
-  if (!record.options.length) throw new PromptError(`record ${record.id} has no options: only multiple-choice questions can be re-run with the ST-R1 prompt`);
+  if (!record.options.length)
+    throw new PromptError(`record ${record.id} has no options: only multiple-choice questions can be re-run with the ST-R1 prompt`);
   const listed = record.options.every((o) => o.raw !== undefined);
   const user = listed
     ? fillTemplate(templates.user, { question: record.question, options: promptOptions(record.options) }, 'the prompt template')
-    : fillTemplate(templates.userEmbedded, { question: record.question, stem: promptQuestion(record.question), options: promptOptions(record.options) }, 'the prompt template for options in the question');
+    : fillTemplate(
+        templates.userEmbedded,
+        { question: record.question, stem: promptQuestion(record.question), options: promptOptions(record.options) },
+        'the prompt template for options in the question',
+      );
   let assistantPrefix = '';
   let counterpart: Counterpart | undefined;
   if (mode === 'reverse') {
@@ -240,7 +258,9 @@ export function buildPrompt(
       (prefixStyle === 'as-trained' ? trainedCounterpart(record.category, record.direction) : undefined) ??
       counterpartQuestion(record.question, record.category, record.direction, record.wordedAs);
     if (!counterpart) {
-      throw new PromptError(`record ${record.id}: no counterpart question can be derived from its wording (it names neither a destination nor a starting point)`);
+      throw new PromptError(
+        `record ${record.id}: no counterpart question can be derived from its wording (it names neither a destination nor a starting point)`,
+      );
     }
     // A forward question is preceded by thinking reverse; a reverse one by thinking forward.
     const thinking = record.direction === 'forward' ? 'reverse' : 'forward';
@@ -263,7 +283,7 @@ export function describePrefix(p: Pick<RerunPrompt, 'prefixStyle' | 'counterpart
   if (!p.counterpart) return undefined;
   switch (p.counterpart.method) {
     case 'trained':
-      return 'as trained: the question ST-R1\'s training chains open with for this category and direction';
+      return "as trained: the question ST-R1's training chains open with for this category and direction";
     case 'canonical':
       return "as worded: ST-R1's wording of the opposite question";
     case 'swapped':

@@ -69,7 +69,19 @@ export function rerunKey(c: Pick<RerunContext, 'source' | 'sourceFile' | 'mode' 
     : { maxNewTokens: g.maxNewTokens, doSample: false };
   if (g.doSample && g.topK !== 0) gen.topK = g.topK;
   if (g.repetitionPenalty !== 1) gen.repetitionPenalty = g.repetitionPenalty;
-  const parts = [c.sourceFile, c.source.id, c.mode, c.prompt.chat, c.frames.sampler, c.frames.indices, c.frames.width, c.frames.height, c.model.path, c.model.dtype, gen];
+  const parts = [
+    c.sourceFile,
+    c.source.id,
+    c.mode,
+    c.prompt.chat,
+    c.frames.sampler,
+    c.frames.indices,
+    c.frames.width,
+    c.frames.height,
+    c.model.path,
+    c.model.dtype,
+    gen,
+  ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
 }
 
@@ -111,7 +123,15 @@ export function rerunRecord(c: RerunContext, out: RerunOutput, at: Date = new Da
       counterpart: c.prompt.counterpart?.text,
       ...(c.prompt.counterpart ? { counterpartMethod: c.prompt.counterpart.method } : {}),
     },
-    frames: { sampler: c.frames.sampler, indices: c.frames.indices, width: c.frames.width, height: c.frames.height, video: c.frames.video, inputPath: out.inputPath, grid: out.videoGrid },
+    frames: {
+      sampler: c.frames.sampler,
+      indices: c.frames.indices,
+      width: c.frames.width,
+      height: c.frames.height,
+      video: c.frames.video,
+      inputPath: out.inputPath,
+      grid: out.videoGrid,
+    },
     model: c.model,
     provider: c.provider,
     ...(c.fallback ? { providerNote: c.fallback } : {}),

@@ -95,7 +95,9 @@ function transformers(): Any {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       lib = require('@huggingface/transformers');
     } catch (e) {
-      throw new Error(`@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`);
+      throw new Error(
+        `@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`,
+      );
     }
   }
   return lib;
@@ -110,7 +112,12 @@ export async function loadRerunner(model: ModelFolder, provider: ProviderPrefere
   const id = path.basename(model.dir);
   const start = performance.now();
   const load = (device: Provider) =>
-    t.Qwen2VLForConditionalGeneration.from_pretrained(id, { dtype: model.dtype, device, local_files_only: true, session_options: device === 'cuda' ? { logSeverityLevel: 4 } : {} });
+    t.Qwen2VLForConditionalGeneration.from_pretrained(id, {
+      dtype: model.dtype,
+      device,
+      local_files_only: true,
+      session_options: device === 'cuda' ? { logSeverityLevel: 4 } : {},
+    });
   const { value: net, provider: used, fallback } = await openOnProvider<Any>(provider, load);
   const processor = await t.AutoProcessor.from_pretrained(id, { local_files_only: true });
   return new TransformersRerunner(t, net, processor, model, used, fallback, performance.now() - start);
@@ -131,7 +138,8 @@ class TransformersRerunner implements Rerunner {
     const { t, net, processor } = this;
     const start = performance.now();
     const signal = input.signal;
-    if (input.frames.length < 2 || input.frames.length % 2) throw new Error(`a Qwen2-VL video needs an even number of frames, at least 2 (got ${input.frames.length})`);
+    if (input.frames.length < 2 || input.frames.length % 2)
+      throw new Error(`a Qwen2-VL video needs an even number of frames, at least 2 (got ${input.frames.length})`);
 
     const frames = [];
     for (const f of input.frames) {

@@ -28,14 +28,30 @@ export interface GenerationSettings {
   seed: number;
 }
 
-export const GENERATION_KEYS = ['maxNewTokens', 'doSample', 'temperature', 'topK', 'topP', 'repetitionPenalty', 'seed'] as const satisfies readonly (keyof GenerationSettings)[];
+export const GENERATION_KEYS = [
+  'maxNewTokens',
+  'doSample',
+  'temperature',
+  'topK',
+  'topP',
+  'repetitionPenalty',
+  'seed',
+] as const satisfies readonly (keyof GenerationSettings)[];
 
 /**
  * What applies when neither the user nor the model folder says: the upstream script's
  * max_new_tokens=512, transformers' GenerationConfig defaults (do_sample False, temperature 1.0,
  * top_k 50, top_p 1.0, repetition_penalty 1.0), and seed 0 (ours).
  */
-export const DEFAULT_GENERATION: GenerationSettings = { maxNewTokens: 512, doSample: false, temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1, seed: 0 };
+export const DEFAULT_GENERATION: GenerationSettings = {
+  maxNewTokens: 512,
+  doSample: false,
+  temperature: 1,
+  topK: 50,
+  topP: 1,
+  repetitionPenalty: 1,
+  seed: 0,
+};
 
 /**
  * Where an effective setting came from: the user (a setting or a flag), the model folder's
@@ -66,7 +82,11 @@ const CONFIG_FIELDS: { key: 'doSample' | 'temperature' | 'topK' | 'topP' | 'repe
  * (`config`, already parsed; max_new_tokens there is not used, as upstream passes its own), else
  * the defaults above. A field of the file with a value of the wrong type is an error naming it.
  */
-export function resolveGeneration(user: Partial<GenerationSettings>, config?: Record<string, unknown>, configName = 'generation_config.json'): EffectiveGeneration {
+export function resolveGeneration(
+  user: Partial<GenerationSettings>,
+  config?: Record<string, unknown>,
+  configName = 'generation_config.json',
+): EffectiveGeneration {
   const settings = { ...DEFAULT_GENERATION };
   const sources: GenerationSources = {
     maxNewTokens: 'upstream script',
@@ -84,11 +104,14 @@ export function resolveGeneration(user: Partial<GenerationSettings>, config?: Re
       if (v === null) {
         (settings[key] as boolean | number) = off;
       } else if (key === 'doSample') {
-        if (typeof v !== 'boolean') throw new GenerationConfigError(`${configName}: do_sample must be true or false (got ${JSON.stringify(v)})`);
+        if (typeof v !== 'boolean')
+          throw new GenerationConfigError(`${configName}: do_sample must be true or false (got ${JSON.stringify(v)})`);
         settings.doSample = v;
       } else {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new GenerationConfigError(`${configName}: ${field} must be a number (got ${JSON.stringify(v)})`);
-        if (key === 'topK' && (!Number.isInteger(v) || v < 0)) throw new GenerationConfigError(`${configName}: top_k must be a whole number of at least 0 (got ${v})`);
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new GenerationConfigError(`${configName}: ${field} must be a number (got ${JSON.stringify(v)})`);
+        if (key === 'topK' && (!Number.isInteger(v) || v < 0))
+          throw new GenerationConfigError(`${configName}: top_k must be a whole number of at least 0 (got ${v})`);
         settings[key] = v;
       }
       sources[key] = 'generation_config.json';
@@ -105,21 +128,28 @@ export function resolveGeneration(user: Partial<GenerationSettings>, config?: Re
 
 /** Checks settings (a user's, or a model folder's); the message names the field and the allowed range. */
 export function checkGeneration(g: GenerationSettings): string | undefined {
-  if (!Number.isInteger(g.maxNewTokens) || g.maxNewTokens < 1 || g.maxNewTokens > 32768) return `maxNewTokens must be an integer from 1 to 32768 (got ${g.maxNewTokens})`;
+  if (!Number.isInteger(g.maxNewTokens) || g.maxNewTokens < 1 || g.maxNewTokens > 32768)
+    return `maxNewTokens must be an integer from 1 to 32768 (got ${g.maxNewTokens})`;
   // transformers: "`penalty` has to be a strictly positive float".
-  if (!(g.repetitionPenalty > 0) || !Number.isFinite(g.repetitionPenalty)) return `repetitionPenalty must be above 0 (got ${g.repetitionPenalty})`;
+  if (!(g.repetitionPenalty > 0) || !Number.isFinite(g.repetitionPenalty))
+    return `repetitionPenalty must be above 0 (got ${g.repetitionPenalty})`;
   if (g.doSample) {
-    if (!(g.temperature > 0) || g.temperature > 100) return `temperature must be above 0 and at most 100 when sampling (got ${g.temperature})`;
+    if (!(g.temperature > 0) || g.temperature > 100)
+      return `temperature must be above 0 and at most 100 when sampling (got ${g.temperature})`;
     if (!Number.isInteger(g.topK) || g.topK < 0) return `topK must be a whole number of at least 0 (0: no top-k; got ${g.topK})`;
     if (!(g.topP >= 0) || g.topP > 1) return `topP must be from 0 to 1 (got ${g.topP})`;
-    if (!Number.isInteger(g.seed) || g.seed < 0 || g.seed > 0xffffffff) return `seed must be an integer from 0 to 4294967295 (got ${g.seed})`;
+    if (!Number.isInteger(g.seed) || g.seed < 0 || g.seed > 0xffffffff)
+      return `seed must be an integer from 0 to 4294967295 (got ${g.seed})`;
   }
   return undefined;
 }
 
 /** The settings in words, with where each came from when it is not the default's. */
 export function describeGeneration(g: GenerationSettings, sources?: GenerationSources): string {
-  const from = (k: keyof GenerationSettings) => (sources && sources[k] !== 'transformers default' && sources[k] !== 'inspector default' && sources[k] !== 'upstream script' ? ` [${sources[k] === 'user' ? 'setting' : sources[k]}]` : '');
+  const from = (k: keyof GenerationSettings) =>
+    sources && sources[k] !== 'transformers default' && sources[k] !== 'inspector default' && sources[k] !== 'upstream script'
+      ? ` [${sources[k] === 'user' ? 'setting' : sources[k]}]`
+      : '';
   const parts: string[] = [];
   parts.push(g.doSample ? `sampling${from('doSample')}` : `greedy${from('doSample')}`);
   if (g.repetitionPenalty !== 1) parts.push(`repetition penalty ${g.repetitionPenalty}${from('repetitionPenalty')}`);
@@ -265,7 +295,10 @@ export function pickToken(row: Float32Array, doSample: boolean, rand: () => numb
  * kept per batch row and grow with the sequence. `remap` renames a token id the way upstream's
  * sequence has it (our video placeholders are <|image_pad|>, upstream's <|video_pad|>).
  */
-export function decodingSteps(g: GenerationSettings, remap?: { from: number; to: number }): (batchRow: number, sequence: ArrayLike<bigint | number>, logits: Float32Array) => number {
+export function decodingSteps(
+  g: GenerationSettings,
+  remap?: { from: number; to: number },
+): (batchRow: number, sequence: ArrayLike<bigint | number>, logits: Float32Array) => number {
   const rand = seededRandom(g.seed);
   const seen: Set<number>[] = [];
   const counted: number[] = [];

@@ -15,7 +15,12 @@ export interface PatchConfig {
 }
 
 /** RGB bytes (H·W·3, row-major) → normalised CHW floats. */
-export function normaliseFrame(rgb: Uint8Array | Uint8ClampedArray, width: number, height: number, cfg: Pick<PatchConfig, 'mean' | 'std'>): Float32Array {
+export function normaliseFrame(
+  rgb: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  cfg: Pick<PatchConfig, 'mean' | 'std'>,
+): Float32Array {
   const plane = width * height;
   if (rgb.length !== plane * 3) throw new Error(`a ${width}×${height} RGB frame has ${plane * 3} bytes, not ${rgb.length}`);
   const out = new Float32Array(plane * 3);
@@ -26,7 +31,12 @@ export function normaliseFrame(rgb: Uint8Array | Uint8ClampedArray, width: numbe
 }
 
 /** Normalised CHW frames of one size → the flattened patches and the grid (t, h, w) in patches. */
-export function videoPatches(frames: readonly Float32Array[], width: number, height: number, cfg: PatchConfig): { data: Float32Array; grid: [number, number, number]; rowLength: number } {
+export function videoPatches(
+  frames: readonly Float32Array[],
+  width: number,
+  height: number,
+  cfg: PatchConfig,
+): { data: Float32Array; grid: [number, number, number]; rowLength: number } {
   const { temporalPatchSize: tp, patchSize: p, mergeSize: m } = cfg;
   const C = 3;
   if (!frames.length || frames.length % tp) throw new Error(`${frames.length} frames do not fill temporal patches of ${tp}`);

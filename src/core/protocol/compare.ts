@@ -6,7 +6,13 @@ import { readyMessageSchema } from './shared';
 
 const side = z.object({ total: z.number(), correct: z.number(), accuracy: z.number().nullable() });
 const cmpBucket = z.object({ a: side, b: side, difference: z.number().nullable() });
-const consistencyView = z.object({ pairs: z.number(), bothCorrect: z.number(), oneOnly: z.number(), neither: z.number(), unpaired: z.number() });
+const consistencyView = z.object({
+  pairs: z.number(),
+  bothCorrect: z.number(),
+  oneOnly: z.number(),
+  neither: z.number(),
+  unpaired: z.number(),
+});
 const flippedSide = z.object({ id: z.string(), line: z.number(), predicted: z.string() });
 
 export const comparisonViewSchema = z.object({
@@ -21,7 +27,13 @@ export const comparisonViewSchema = z.object({
   byCategoryDirection: z.record(z.string(), z.record(z.string(), cmpBucket)),
   byCategory: z.record(z.string(), cmpBucket),
   byDirection: z.record(z.string(), cmpBucket),
-  flips: z.object({ rightToWrong: z.number(), wrongToRight: z.number(), bothRight: z.number(), bothWrong: z.number(), unscored: z.number() }),
+  flips: z.object({
+    rightToWrong: z.number(),
+    wrongToRight: z.number(),
+    bothRight: z.number(),
+    bothWrong: z.number(),
+    unscored: z.number(),
+  }),
   mcnemar: z.object({ discordant: z.number(), p: z.number() }),
   consistencyA: consistencyView,
   consistencyB: consistencyView,
@@ -45,7 +57,9 @@ export const PAIR_VIEWS = ['inline', 'diffEditor', 'traceA', 'traceB'] as const;
 export type PairView = (typeof PAIR_VIEWS)[number];
 
 /** Host → comparison view. */
-export const compareHostMessageSchema = z.discriminatedUnion('type', [z.object({ type: z.literal('comparison'), comparison: comparisonViewSchema })]);
+export const compareHostMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('comparison'), comparison: comparisonViewSchema }),
+]);
 export type CompareHostMessage = z.infer<typeof compareHostMessageSchema>;
 
 /** Comparison view → host. */

@@ -43,5 +43,8 @@ export const summaryHostMessageSchema = z.discriminatedUnion('type', [
 export type SummaryHostMessage = z.infer<typeof summaryHostMessageSchema>;
 
 /** Summary view → host. */
-export const summaryWebviewMessageSchema = z.discriminatedUnion('type', [readyMessageSchema, z.object({ type: z.literal('setRule'), rule: z.enum(RULES) })]);
+export const summaryWebviewMessageSchema = z.discriminatedUnion('type', [
+  readyMessageSchema,
+  z.object({ type: z.literal('setRule'), rule: z.enum(RULES) }),
+]);
 export type SummaryWebviewMessage = z.infer<typeof summaryWebviewMessageSchema>;

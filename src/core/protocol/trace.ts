@@ -65,7 +65,9 @@ export const framesViewSchema = z.object({
     .array(z.object({ position: z.number(), frame: z.number(), alternative: z.number(), kernel: z.enum(OTHER_KERNELS), why: z.string() }))
     .optional(),
   /** The frame preset that produced the frames (qwen2vl): its frame rate unless the record's own won. */
-  preset: z.object({ name: z.string(), label: z.string(), fps: z.number().optional(), maxPixels: z.number(), fpsFromRecord: z.boolean() }).optional(),
+  preset: z
+    .object({ name: z.string(), label: z.string(), fps: z.number().optional(), maxPixels: z.number(), fpsFromRecord: z.boolean() })
+    .optional(),
 });
 export type FramesView = z.infer<typeof framesViewSchema>;
 

@@ -22,7 +22,18 @@ export interface RecordRef {
 type ProblemNode = Extract<ResultsNode, { kind: 'problem' }>;
 
 const NODE_KINDS: ReadonlySet<string> = new Set<ResultsNode['kind']>([
-  'file', 'category', 'direction', 'outcome', 'page', 'record', 'problems', 'problem', 'message', 'comparisons', 'comparison', 'flip',
+  'file',
+  'category',
+  'direction',
+  'outcome',
+  'page',
+  'record',
+  'problems',
+  'problem',
+  'message',
+  'comparisons',
+  'comparison',
+  'flip',
 ]);
 
 /** A Results tree node (the tree's own objects: a kind it knows and an id). */

@@ -14,13 +14,19 @@ type FlipContext = Pick<CommandContext, 'comparisons' | 'traceHost'>;
 type CompareContext = Pick<CommandContext, 'context' | 'store' | 'tree' | 'view' | 'reruns'> & FlipContext;
 
 /** A comparison's flip `i`: the pair view (inline diff), the diff editor, or one side's trace. */
-export async function openFlip({ comparisons, traceHost }: FlipContext, session: ComparisonSession, i: number, how: PairView): Promise<void> {
+export async function openFlip(
+  { comparisons, traceHost }: FlipContext,
+  session: ComparisonSession,
+  i: number,
+  how: PairView,
+): Promise<void> {
   const f = session.comparison.flipped[i];
   if (!f) return;
   comparisons.active = session;
   session.cursor = i;
   if (how === 'inline') await TracePanel.showPair(traceHost, session.flip(i)!, false);
-  else if (how === 'diffEditor') await openChainDiff({ file: session.a, entry: f.a }, { file: session.b, entry: f.b }, `${f.a.id}: ${session.title} (reasoning)`);
+  else if (how === 'diffEditor')
+    await openChainDiff({ file: session.a, entry: f.a }, { file: session.b, entry: f.b }, `${f.a.id}: ${session.title} (reasoning)`);
   else await TracePanel.show(traceHost, how === 'traceA' ? { file: session.a, entry: f.a } : { file: session.b, entry: f.b }, false);
 }
 
@@ -35,7 +41,11 @@ async function pickRun(ctx: CompareContext, title: string, not?: ResultsFile): P
     .filter((f) => f !== not && f.index)
     .map((f) => ({ label: fileName(f), description: f.path, detail: `${f.index!.entries.length.toLocaleString()} records`, file: f }));
   items.push({ label: '$(folder-opened) Open Another Results File…', alwaysShow: true });
-  const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'An open results file, or another from disk', matchOnDescription: true });
+  const pick = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: 'An open results file, or another from disk',
+    matchOnDescription: true,
+  });
   if (!pick) return undefined;
   if (pick.file) return pick.file;
   const uris = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Compare', filters: RESULTS_FILTERS });
@@ -49,7 +59,8 @@ async function pickPair(ctx: CompareContext, arg: unknown, all?: unknown): Promi
   const explorer = Array.isArray(all) ? all.filter((u): u is vscode.Uri => u instanceof vscode.Uri) : undefined;
   const given = parseCommandArg(arg);
   if (explorer && explorer.length === 2) [a, b] = await openResultsFiles(ctx, explorer);
-  else if (explorer && explorer.length > 2) return void vscode.window.showWarningMessage('ST-Think: select exactly two results files to compare.');
+  else if (explorer && explorer.length > 2)
+    return void vscode.window.showWarningMessage('ST-Think: select exactly two results files to compare.');
   else if (given.type === 'uri') a = (await openResultsFiles(ctx, [given.uri]))[0];
   else if (given.type === 'node' && given.node.kind === 'file') a = given.node.file;
   else a = await pickRun(ctx, 'ST-Think: Compare (1/2): run A');
@@ -63,11 +74,14 @@ async function pickPair(ctx: CompareContext, arg: unknown, all?: unknown): Promi
 /** Waits for both to be indexed; false (having said why) when one is not. */
 async function indexed(ctx: CompareContext, files: ResultsFile[]): Promise<boolean> {
   for (const f of files) {
-    if (f.state.kind === 'indexing') await new Promise<void>((done) => {
-      const sub = ctx.store.onDidChange(() => f.state.kind !== 'indexing' && (sub.dispose(), done()));
-    });
+    if (f.state.kind === 'indexing')
+      await new Promise<void>((done) => {
+        const sub = ctx.store.onDidChange(() => f.state.kind !== 'indexing' && (sub.dispose(), done()));
+      });
     if (!f.index || f.state.kind !== 'ready') {
-      void vscode.window.showWarningMessage(`ST-Think: ${f.path} is not indexed${f.state.kind === 'failed' ? `: ${f.state.message}` : ''}.`);
+      void vscode.window.showWarningMessage(
+        `ST-Think: ${f.path} is not indexed${f.state.kind === 'failed' ? `: ${f.state.message}` : ''}.`,
+      );
       return false;
     }
   }
@@ -107,7 +121,8 @@ export function registerCompareCommands(ctx: CompareContext): vscode.Disposable[
     vscode.commands.registerCommand('stThink.compareWith', (arg?: unknown, all?: unknown) => compareWith(ctx, arg, all)),
     vscode.commands.registerCommand('stThink.openComparison', (arg?: unknown) => {
       const session = sessionOf(arg) ?? comparisons.active;
-      if (!session) return void vscode.window.showInformationMessage('ST-Think: compare two results files first (ST-Think: Compare With…).');
+      if (!session)
+        return void vscode.window.showInformationMessage('ST-Think: compare two results files first (ST-Think: Compare With…).');
       comparisons.active = session;
       showComparison(ctx, session);
     }),
@@ -122,4 +137,3 @@ export function registerCompareCommands(ctx: CompareContext): vscode.Disposable[
     }),
   ];
 }
-

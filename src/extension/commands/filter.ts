@@ -11,11 +11,19 @@ type Item = vscode.QuickPickItem & { apply?: (f: ResultsFilter) => void };
 function filterItems(store: ResultsStore): Item[] {
   const cur = store.filter;
   const items: Item[] = [{ label: 'Outcome', kind: vscode.QuickPickItemKind.Separator }];
-  for (const o of OUTCOMES) items.push({ label: o, description: `under ${store.rule}`, picked: cur.outcomes?.includes(o), apply: (f) => (f.outcomes ??= []).push(o) });
+  for (const o of OUTCOMES)
+    items.push({
+      label: o,
+      description: `under ${store.rule}`,
+      picked: cur.outcomes?.includes(o),
+      apply: (f) => (f.outcomes ??= []).push(o),
+    });
   items.push({ label: 'Category', kind: vscode.QuickPickItemKind.Separator });
-  for (const c of CATEGORIES) items.push({ label: c, description: 'category', picked: cur.categories?.includes(c), apply: (f) => (f.categories ??= []).push(c) });
+  for (const c of CATEGORIES)
+    items.push({ label: c, description: 'category', picked: cur.categories?.includes(c), apply: (f) => (f.categories ??= []).push(c) });
   items.push({ label: 'Direction', kind: vscode.QuickPickItemKind.Separator });
-  for (const d of DIRECTIONS) items.push({ label: d, description: 'direction', picked: cur.directions?.includes(d), apply: (f) => (f.directions ??= []).push(d) });
+  for (const d of DIRECTIONS)
+    items.push({ label: d, description: 'direction', picked: cur.directions?.includes(d), apply: (f) => (f.directions ??= []).push(d) });
   items.push({ label: 'Format', kind: vscode.QuickPickItemKind.Separator });
   items.push({ label: 'format valid', picked: cur.format === 'valid', apply: (f) => (f.format = f.format ? undefined : 'valid') });
   items.push({ label: 'format invalid', picked: cur.format === 'invalid', apply: (f) => (f.format = f.format ? undefined : 'invalid') });

@@ -13,7 +13,9 @@ async function stepIncorrect(ctx: NavigationContext, delta: 1 | -1): Promise<voi
   const rule = store.rule;
   const order = tree.treeOrder().filter((o) => outcomeOf(o.entry, rule) === 'incorrect');
   if (!order.length) {
-    void vscode.window.showInformationMessage(`ST-Think: no incorrect records under ${rule}${isEmptyFilter(store.filter) ? '' : ' and the current filter'}.`);
+    void vscode.window.showInformationMessage(
+      `ST-Think: no incorrect records under ${rule}${isEmptyFilter(store.filter) ? '' : ' and the current filter'}.`,
+    );
     return;
   }
   const cur = args.record(undefined);

@@ -11,7 +11,9 @@ async function diffWithOpposite({ traceHost }: Pick<CommandContext, 'traceHost'>
   const other = oppositeDirection(n.file, n.entry);
   if (!other) {
     const want = n.entry.direction === 'forward' ? 'reverse' : 'forward';
-    return void vscode.window.showInformationMessage(`ST-Think: ${fileName(n.file)} has no ${want} ${n.entry.category} question on the video of record ${n.entry.id}.`);
+    return void vscode.window.showInformationMessage(
+      `ST-Think: ${fileName(n.file)} has no ${want} ${n.entry.category} question on the video of record ${n.entry.id}.`,
+    );
   }
   const [fwd, rev] = n.entry.direction === 'forward' ? [n.entry, other] : [other, n.entry];
   const name = fileName(n.file);

@@ -24,10 +24,25 @@ async function pickMode(title: string): Promise<Picked | undefined> {
   };
   const items: (vscode.QuickPickItem & Picked)[] = [
     { label: 'Forward thinking', description: 'the upstream ST-R1 prompt', mode: 'forward' },
-    { label: 'Reverse thinking', description: `the assistant starts by thinking about the opposite journey, ${what[style]}`, mode: 'reverse', prefixStyle: style },
+    {
+      label: 'Reverse thinking',
+      description: `the assistant starts by thinking about the opposite journey, ${what[style]}`,
+      mode: 'reverse',
+      prefixStyle: style,
+    },
     { label: `Reverse thinking, ${other.replace('-', ' ')}`, description: what[other], mode: 'reverse', prefixStyle: other },
-    { label: 'Both', description: `forward, then reverse (${style.replace('-', ' ')}), then the two chains side by side`, mode: 'both', prefixStyle: style },
-    { label: `Both, reverse ${other.replace('-', ' ')}`, description: `forward, then reverse (${other.replace('-', ' ')}), then the two chains side by side`, mode: 'both', prefixStyle: other },
+    {
+      label: 'Both',
+      description: `forward, then reverse (${style.replace('-', ' ')}), then the two chains side by side`,
+      mode: 'both',
+      prefixStyle: style,
+    },
+    {
+      label: `Both, reverse ${other.replace('-', ' ')}`,
+      description: `forward, then reverse (${other.replace('-', ' ')}), then the two chains side by side`,
+      mode: 'both',
+      prefixStyle: other,
+    },
   ];
   const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'How should the model think?' });
   return pick && { mode: pick.mode, prefixStyle: pick.prefixStyle };
@@ -44,14 +59,18 @@ function givenOrPicked(mode: unknown, opts: unknown, title: () => string): Promi
 
 async function rerunQuestion({ reruns, args }: RerunContext, arg?: unknown, mode?: unknown, opts?: unknown) {
   const target = args.recordOrTraced(arg);
-  if (!target?.file.index) return void vscode.window.showInformationMessage('ST-Think: select a record in the Results tree (or show one in the trace view) first.');
+  if (!target?.file.index)
+    return void vscode.window.showInformationMessage(
+      'ST-Think: select a record in the Results tree (or show one in the trace view) first.',
+    );
   const picked = await givenOrPicked(mode, opts, () => `ST-Think: Re-run ${target.entry.id}`);
   if (picked) return reruns.plan(target, picked.mode, picked.prefixStyle);
 }
 
 async function rerunFiltered({ reruns, args }: RerunContext, arg?: unknown, mode?: unknown, opts?: { confirm?: boolean }) {
   const file = await args.file(arg);
-  if (!file?.index || file.state.kind !== 'ready') return void vscode.window.showInformationMessage('ST-Think: open and index a results file first.');
+  if (!file?.index || file.state.kind !== 'ready')
+    return void vscode.window.showInformationMessage('ST-Think: open and index a results file first.');
   const n = file.visible.length;
   if (!n) return void vscode.window.showInformationMessage('ST-Think: no record matches the filter.');
   const picked = await givenOrPicked(mode, opts, () => `ST-Think: Re-run ${n.toLocaleString()} filtered records of ${fileName(file)}`);
@@ -61,7 +80,10 @@ async function rerunFiltered({ reruns, args }: RerunContext, arg?: unknown, mode
     const style = choice !== 'forward' && picked.prefixStyle ? `, reverse prefix ${picked.prefixStyle.replace('-', ' ')}` : '';
     const go = await vscode.window.showWarningMessage(
       `Re-run ${n.toLocaleString()} record${n === 1 ? '' : 's'} of ${fileName(file)} (${choice} thinking${style})?`,
-      { modal: true, detail: `Each finished run is saved to ${reruns.rerunsFileOf(file.path)}. Records already re-run with the same settings are skipped, so a cancelled batch resumes where it stopped.` },
+      {
+        modal: true,
+        detail: `Each finished run is saved to ${reruns.rerunsFileOf(file.path)}. Records already re-run with the same settings are skipped, so a cancelled batch resumes where it stopped.`,
+      },
       'Re-run',
     );
     if (go !== 'Re-run') return;
@@ -73,11 +95,17 @@ async function rerunFiltered({ reruns, args }: RerunContext, arg?: unknown, mode
 async function installCudaProvider({ context }: Pick<CommandContext, 'context'>): Promise<void> {
   const script = vscode.Uri.joinPath(context.extensionUri, 'node_modules', 'onnxruntime-node', 'script', 'install.js').fsPath;
   if (!fs.existsSync(script)) {
-    return void vscode.window.showErrorMessage(`ST-Think: onnxruntime-node is not installed beside the extension (${script} is missing); run npm ci in ${context.extensionUri.fsPath} first.`);
+    return void vscode.window.showErrorMessage(
+      `ST-Think: onnxruntime-node is not installed beside the extension (${script} is missing); run npm ci in ${context.extensionUri.fsPath} first.`,
+    );
   }
   const go = await vscode.window.showWarningMessage(
     'Download the CUDA 12 provider of onnxruntime-node?',
-    { modal: true, detail: 'It is fetched from NuGet (network needed, a few hundred MB) into the extension\'s node_modules. Running on the GPU also needs CUDA 12 and cuDNN 9 installed on this machine. Reload the window afterwards; the status bar then says CUDA.' },
+    {
+      modal: true,
+      detail:
+        "It is fetched from NuGet (network needed, a few hundred MB) into the extension's node_modules. Running on the GPU also needs CUDA 12 and cuDNN 9 installed on this machine. Reload the window afterwards; the status bar then says CUDA.",
+    },
     'Download',
   );
   if (go !== 'Download') return;
@@ -94,9 +122,15 @@ async function installCudaProvider({ context }: Pick<CommandContext, 'context'>)
 export function registerRerunCommands(ctx: RerunContext): vscode.Disposable[] {
   const { reruns, args } = ctx;
   return [
-    vscode.commands.registerCommand('stThink.rerunQuestion', (arg?: unknown, mode?: unknown, opts?: unknown) => rerunQuestion(ctx, arg, mode, opts)),
-    vscode.commands.registerCommand('stThink.rerunFiltered', (arg?: unknown, mode?: unknown, opts?: { confirm?: boolean }) => rerunFiltered(ctx, arg, mode, opts)),
-    vscode.commands.registerCommand('stThink.chooseModelFolder', (uri?: unknown) => reruns.chooseModelFolder(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.commands.registerCommand('stThink.rerunQuestion', (arg?: unknown, mode?: unknown, opts?: unknown) =>
+      rerunQuestion(ctx, arg, mode, opts),
+    ),
+    vscode.commands.registerCommand('stThink.rerunFiltered', (arg?: unknown, mode?: unknown, opts?: { confirm?: boolean }) =>
+      rerunFiltered(ctx, arg, mode, opts),
+    ),
+    vscode.commands.registerCommand('stThink.chooseModelFolder', (uri?: unknown) =>
+      reruns.chooseModelFolder(uri instanceof vscode.Uri ? uri : undefined),
+    ),
     vscode.commands.registerCommand('stThink.stopRerun', () => reruns.stopAll()),
     vscode.commands.registerCommand('stThink.installCudaProvider', () => installCudaProvider(ctx)),
     vscode.commands.registerCommand('stThink.diffRerunWithOriginal', async (arg?: unknown) => {

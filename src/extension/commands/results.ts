@@ -45,14 +45,17 @@ async function switchScoringRule(ctx: Pick<CommandContext, 'store'>): Promise<vo
     })),
     { placeHolder: 'Scoring rule for the tree and the status bar' },
   );
-  if (pick) await vscode.workspace.getConfiguration('stThink').update('scoringRule', pick.label as ScoringRule, vscode.ConfigurationTarget.Global);
+  if (pick)
+    await vscode.workspace.getConfiguration('stThink').update('scoringRule', pick.label as ScoringRule, vscode.ConfigurationTarget.Global);
 }
 
 export function registerResultsCommands(ctx: OpenContext & Pick<CommandContext, 'args'>): vscode.Disposable[] {
   const { store, args } = ctx;
   return [
     vscode.commands.registerCommand('stThink.openResultsFile', async (uri?: unknown, all?: unknown) => {
-      const uris = urisOf(uri, all) ?? (await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Open in ST-Think', filters: RESULTS_FILTERS }));
+      const uris =
+        urisOf(uri, all) ??
+        (await vscode.window.showOpenDialog({ canSelectMany: true, openLabel: 'Open in ST-Think', filters: RESULTS_FILTERS }));
       if (uris?.length) await openResultsFiles(ctx, uris);
     }),
     vscode.commands.registerCommand('stThink.openInStThink', async (uri?: unknown, all?: unknown) => {

@@ -8,7 +8,8 @@ export function registerSummaryCommands({ context, store, args }: Pick<CommandCo
     vscode.commands.registerCommand('stThink.showSummary', async (arg: unknown) => {
       const file = await args.file(arg);
       if (!file) return void vscode.window.showInformationMessage('ST-Think: open a results file first.');
-      if (!file.index || file.state.kind !== 'ready') return void vscode.window.showWarningMessage(`ST-Think: ${file.path} is not indexed.`);
+      if (!file.index || file.state.kind !== 'ready')
+        return void vscode.window.showWarningMessage(`ST-Think: ${file.path} is not indexed.`);
       SummaryPanel.show(context, store, file);
     }),
   ];
