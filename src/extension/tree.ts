@@ -186,48 +186,10 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     switch (element.kind) {
       case 'comparisons':
         return (this.comparisons?.list ?? []).map((session) => this.comparisonNode(session));
-      case 'comparison': {
-        const flipped = element.session.comparison.flipped;
-        const shown = Math.min(flipped.length, this.pageSize());
-        const out: ResultsNode[] = [];
-        for (let index = 0; index < shown; index++)
-          out.push(this.node({ kind: 'flip', id: `${element.id}:${index}`, session: element.session, index, parent: element }));
-        if (flipped.length > shown) {
-          out.push(
-            this.node({
-              kind: 'message',
-              id: `${element.id}:more`,
-              text: `${(flipped.length - shown).toLocaleString()} more flips: open the comparison view`,
-              parent: element,
-            }),
-          );
-        }
-        if (!flipped.length)
-          out.push(this.node({ kind: 'message', id: `${element.id}:none`, text: 'No flips: the paired records agree', parent: element }));
-        return out;
-      }
-      case 'file': {
-        const f = element.file;
-        if (!f.index) {
-          const text =
-            f.state.kind === 'failed'
-              ? f.state.message
-              : f.state.kind === 'cancelled'
-                ? 'Indexing cancelled: select "Re-index File" to retry'
-                : '';
-          return text ? [this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element })] : [];
-        }
-        const { groups } = this.grouping(f);
-        const out: ResultsNode[] = CATEGORIES.filter((c) => groups.has(c)).map((category) =>
-          this.node({ kind: 'category', id: `c:${f.key}:${category}`, file: f, category, parent: element }),
-        );
-        if (f.index.problemCount) out.push(this.node({ kind: 'problems', id: `p:${f.key}`, file: f, parent: element }));
-        if (!out.length && f.state.kind === 'ready') {
-          const text = f.index.entries.length ? 'No record matches the filter' : 'No records';
-          out.push(this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element }));
-        }
-        return out;
-      }
+      case 'comparison':
+        return this.flipChildren(element);
+      case 'file':
+        return this.fileChildren(element);
       case 'category': {
         const byDir = this.grouping(element.file).groups.get(element.category);
         return DIRECTIONS.filter((d) => byDir?.has(d)).map((direction) =>
@@ -254,24 +216,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
           }),
         );
       }
-      case 'outcome': {
-        const size = this.pageSize();
-        if (element.entries.length <= size) return this.records(element, element.entries);
-        const pages: ResultsNode[] = [];
-        for (let i = 0; i < element.entries.length; i += size) {
-          pages.push(
-            this.node({
-              kind: 'page',
-              id: `${element.id}:${i}`,
-              file: element.file,
-              entries: element.entries.slice(i, i + size),
-              first: i,
-              parent: element,
-            }),
-          );
-        }
-        return pages;
-      }
+      case 'outcome':
+        return this.outcomeChildren(element);
       case 'page':
         return this.records(element, element.entries);
       case 'record': {
@@ -345,69 +291,11 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     const rule = this.store.rule;
     const C = vscode.TreeItemCollapsibleState;
     switch (n.kind) {
-      case 'file': {
-        const f = n.file;
-        const item = new vscode.TreeItem(f.uri.path.split('/').pop() ?? f.path, C.Expanded);
-        item.id = n.id;
-        item.resourceUri = f.uri;
-        item.iconPath = new vscode.ThemeIcon('file-code');
-        item.contextValue = `stThink.file.${f.state.kind}`;
-        const idx = f.index;
-        if (f.state.kind === 'indexing') {
-          const pct = f.state.total ? Math.floor((f.state.done / f.state.total) * 100) : 0;
-          item.description = `indexing ${pct}% · ${idx?.entries.length.toLocaleString() ?? 0} records`;
-          item.iconPath = new vscode.ThemeIcon('loading~spin');
-        } else if (f.state.kind === 'failed') {
-          item.description = 'not loaded';
-          item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-          item.tooltip = f.state.message;
-        } else if (f.state.kind === 'cancelled') {
-          item.description = 'indexing cancelled';
-        } else if (idx) {
-          const b = bucketOf(f.visible, rule);
-          const shown =
-            f.visible.length === idx.entries.length
-              ? `${idx.entries.length.toLocaleString()}`
-              : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
-          const noVideo = countNoVideo(idx.entries);
-          item.description = `${shown} record${idx.entries.length === 1 ? '' : 's'} · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}${noVideo ? ` · ${noVideo.toLocaleString()} warning${noVideo === 1 ? '' : 's'}` : ''}`;
-          item.tooltip = [
-            f.path,
-            b.total || !b.na ? `${b.correct}/${b.total} correct under ${rule}` : `${rule}: n/a`,
-            ...naNotes(f.visible, rule),
-            ...formatNaNotes(f.visible),
-            noVideoLine(noVideo),
-          ]
-            .filter(Boolean)
-            .join('\n');
-        }
-        return item;
-      }
+      case 'file':
+        return this.fileItem(n);
       case 'category':
-      case 'direction': {
-        const g = this.grouping(n.file).groups.get(n.category);
-        const entries =
-          n.kind === 'category'
-            ? [...(g?.values() ?? [])].flatMap((m) => [...m.values()].flat())
-            : [...(g?.get(n.direction)?.values() ?? [])].flat();
-        const label = n.kind === 'category' ? cap(n.category) : cap(n.direction);
-        const item = new vscode.TreeItem(label, n.kind === 'category' ? C.Expanded : C.Collapsed);
-        item.id = n.id;
-        item.description = countAndAccuracy(entries, rule);
-        const notes = naNotes(entries, rule);
-        if (notes.length) item.tooltip = notes.join('\n');
-        const worded = wordedAsCounts(entries);
-        if (worded) {
-          // Upstream words its forward action questions as landmark questions: say how many are.
-          item.description += ` · ${worded}`;
-          item.tooltip = `${item.tooltip ? `${item.tooltip}\n` : ''}${entries.length.toLocaleString()} ${n.category} questions; ${worded}: recognised as ${n.category} questions from the evidence in the file (a reference chain, or the reverse ${n.category} question on the same video)`;
-        }
-        item.iconPath = new vscode.ThemeIcon(
-          n.kind === 'category' ? 'symbol-folder' : n.direction === 'forward' ? 'arrow-right' : 'arrow-left',
-        );
-        item.contextValue = `stThink.${n.kind}`;
-        return item;
-      }
+      case 'direction':
+        return this.groupItem(n);
       case 'outcome': {
         // Unscored because the rule does not apply (only the extracted letter): "n/a" and why.
         const why = n.outcome === 'unscored' ? commonNa(n.entries, rule) : undefined;
@@ -427,34 +315,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         item.id = n.id;
         return item;
       }
-      case 'record': {
-        const e = n.entry;
-        const outcome = outcomeOf(e, rule);
-        const na = naOf(e, rule);
-        const pred = na ? 'n/a' : predictedOf(e, rule);
-        const formatMark = e.format === 'invalid' ? ' · format ✗' : '';
-        // Gold and prediction lead the label: the stems of one group are often alike, and a narrow
-        // sidebar cuts the end of the row first.
-        const rerun = isRerunsFile(n.file.path);
-        const under = rerun && n.parent.kind === 'record';
-        const runs = rerun ? undefined : this.rerunsOf(n.file, e);
-        const label = under
-          ? `${e.gold || '?'} → ${pred || '–'}  ${rerunSource(e.id)?.mode ?? 'unknown'} thinking (re-run)`
-          : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
-        const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
-        item.id = n.id;
-        item.description = under
-          ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
-          : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${e.wordedAs ? ` · worded as ${e.wordedAs}` : ''}${formatMark}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
-        item.iconPath = e.format === 'invalid' ? new vscode.ThemeIcon('warning', outcomeColour(outcome)) : outcomeIcon(outcome);
-        item.resourceUri = recordUri(n.file, e);
-        item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
-        item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
-        item.accessibilityInformation = {
-          label: `${e.label}. ${na ? `${rule} n/a: ${NA_TEXT[na].long}` : outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.format === 'invalid' ? ', invalid format' : ''}${e.video ? '' : ', no video'}${e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : ''}. Line ${e.line}.`,
-        };
-        return item;
-      }
+      case 'record':
+        return this.recordItem(n);
       case 'problems': {
         const idx = n.file.index!;
         const item = new vscode.TreeItem('Problems', C.Collapsed);
@@ -486,42 +348,212 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
         item.description = `${this.comparisons?.list.length ?? 0}`;
         return item;
       }
-      case 'comparison': {
-        const c = n.session.comparison;
-        const item = new vscode.TreeItem(n.session.title, C.Collapsed);
-        item.id = n.id;
-        item.iconPath = new vscode.ThemeIcon('diff');
-        const d = c.overall.difference;
-        const p = c.mcnemar.p;
-        item.description = `${d === null ? '—' : `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} pts`} · ${c.flips.rightToWrong}↓ ${c.flips.wrongToRight}↑ · p ${p < 1e-3 ? p.toExponential(1) : p.toFixed(3)}`;
-        item.tooltip = `A: ${n.session.a.path}\nB: ${n.session.b.path}\n${c.paired} pairs by ${c.pairedBy} under ${c.rule}; unpaired ${c.unpairedA} in A, ${c.unpairedB} in B\nA right → B wrong: ${c.flips.rightToWrong}; A wrong → B right: ${c.flips.wrongToRight}\nExact McNemar p = ${p.toPrecision(3)}`;
-        item.contextValue = 'stThink.comparison';
-        item.command = { command: 'stThink.openComparison', title: 'Open Comparison', arguments: [n] };
-        return item;
-      }
-      case 'flip': {
-        const f = n.session.comparison.flipped[n.index];
-        const rule = n.session.comparison.rule;
-        const down = f.kind === 'rightToWrong';
-        const item = new vscode.TreeItem(
-          `${f.a.gold || '?'}: ${predictedOf(f.a, rule) || '–'} → ${predictedOf(f.b, rule) || '–'}  ${f.a.label || f.a.id}`,
-          C.None,
-        );
-        item.id = n.id;
-        item.description = `${f.a.category} · ${f.a.direction} · lines ${f.a.line} / ${f.b.line}`;
-        item.iconPath = new vscode.ThemeIcon(
-          down ? 'arrow-down' : 'arrow-up',
-          new vscode.ThemeColor(down ? 'testing.iconFailed' : 'testing.iconPassed'),
-        );
-        item.tooltip = `${down ? 'A right → B wrong' : 'A wrong → B right'} · ${f.a.id}\ngold ${f.a.gold || '—'}, A ${predictedOf(f.a, rule) || '—'}, B ${predictedOf(f.b, rule) || '—'} under ${rule}`;
-        item.contextValue = 'stThink.flip';
-        item.command = { command: 'stThink.showFlip', title: 'Show Flip', arguments: [n] };
-        item.accessibilityInformation = {
-          label: `${down ? 'Right to wrong' : 'Wrong to right'}: ${f.a.label}. Gold ${f.a.gold || 'none'}, A ${predictedOf(f.a, rule) || 'none'}, B ${predictedOf(f.b, rule) || 'none'}.`,
-        };
-        return item;
-      }
+      case 'comparison':
+        return this.comparisonItem(n);
+      case 'flip':
+        return this.flipItem(n);
     }
+  }
+
+  private flipChildren(element: ComparisonNode): ResultsNode[] {
+    const flipped = element.session.comparison.flipped;
+    const shown = Math.min(flipped.length, this.pageSize());
+    const out: ResultsNode[] = [];
+    for (let index = 0; index < shown; index++)
+      out.push(this.node({ kind: 'flip', id: `${element.id}:${index}`, session: element.session, index, parent: element }));
+    if (flipped.length > shown) {
+      out.push(
+        this.node({
+          kind: 'message',
+          id: `${element.id}:more`,
+          text: `${(flipped.length - shown).toLocaleString()} more flips: open the comparison view`,
+          parent: element,
+        }),
+      );
+    }
+    if (!flipped.length)
+      out.push(this.node({ kind: 'message', id: `${element.id}:none`, text: 'No flips: the paired records agree', parent: element }));
+    return out;
+  }
+
+  private fileChildren(element: FileNode): ResultsNode[] {
+    const f = element.file;
+    if (!f.index) {
+      const text =
+        f.state.kind === 'failed'
+          ? f.state.message
+          : f.state.kind === 'cancelled'
+            ? 'Indexing cancelled: select "Re-index File" to retry'
+            : '';
+      return text ? [this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element })] : [];
+    }
+    const { groups } = this.grouping(f);
+    const out: ResultsNode[] = CATEGORIES.filter((c) => groups.has(c)).map((category) =>
+      this.node({ kind: 'category', id: `c:${f.key}:${category}`, file: f, category, parent: element }),
+    );
+    if (f.index.problemCount) out.push(this.node({ kind: 'problems', id: `p:${f.key}`, file: f, parent: element }));
+    if (!out.length && f.state.kind === 'ready') {
+      const text = f.index.entries.length ? 'No record matches the filter' : 'No records';
+      out.push(this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element }));
+    }
+    return out;
+  }
+
+  private outcomeChildren(element: Extract<ResultsNode, { kind: 'outcome' }>): ResultsNode[] {
+    const size = this.pageSize();
+    if (element.entries.length <= size) return this.records(element, element.entries);
+    const pages: ResultsNode[] = [];
+    for (let i = 0; i < element.entries.length; i += size) {
+      pages.push(
+        this.node({
+          kind: 'page',
+          id: `${element.id}:${i}`,
+          file: element.file,
+          entries: element.entries.slice(i, i + size),
+          first: i,
+          parent: element,
+        }),
+      );
+    }
+    return pages;
+  }
+
+  private fileItem(n: FileNode): vscode.TreeItem {
+    const rule = this.store.rule;
+    const C = vscode.TreeItemCollapsibleState;
+    const f = n.file;
+    const item = new vscode.TreeItem(f.uri.path.split('/').pop() ?? f.path, C.Expanded);
+    item.id = n.id;
+    item.resourceUri = f.uri;
+    item.iconPath = new vscode.ThemeIcon('file-code');
+    item.contextValue = `stThink.file.${f.state.kind}`;
+    const idx = f.index;
+    if (f.state.kind === 'indexing') {
+      const pct = f.state.total ? Math.floor((f.state.done / f.state.total) * 100) : 0;
+      item.description = `indexing ${pct}% · ${idx?.entries.length.toLocaleString() ?? 0} records`;
+      item.iconPath = new vscode.ThemeIcon('loading~spin');
+    } else if (f.state.kind === 'failed') {
+      item.description = 'not loaded';
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      item.tooltip = f.state.message;
+    } else if (f.state.kind === 'cancelled') {
+      item.description = 'indexing cancelled';
+    } else if (idx) {
+      const b = bucketOf(f.visible, rule);
+      const shown =
+        f.visible.length === idx.entries.length
+          ? `${idx.entries.length.toLocaleString()}`
+          : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
+      const noVideo = countNoVideo(idx.entries);
+      item.description = `${shown} record${idx.entries.length === 1 ? '' : 's'} · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}${noVideo ? ` · ${noVideo.toLocaleString()} warning${noVideo === 1 ? '' : 's'}` : ''}`;
+      item.tooltip = [
+        f.path,
+        b.total || !b.na ? `${b.correct}/${b.total} correct under ${rule}` : `${rule}: n/a`,
+        ...naNotes(f.visible, rule),
+        ...formatNaNotes(f.visible),
+        noVideoLine(noVideo),
+      ]
+        .filter(Boolean)
+        .join('\n');
+    }
+    return item;
+  }
+
+  private groupItem(n: Extract<ResultsNode, { kind: 'category' | 'direction' }>): vscode.TreeItem {
+    const rule = this.store.rule;
+    const C = vscode.TreeItemCollapsibleState;
+    const g = this.grouping(n.file).groups.get(n.category);
+    const entries =
+      n.kind === 'category'
+        ? [...(g?.values() ?? [])].flatMap((m) => [...m.values()].flat())
+        : [...(g?.get(n.direction)?.values() ?? [])].flat();
+    const label = n.kind === 'category' ? cap(n.category) : cap(n.direction);
+    const item = new vscode.TreeItem(label, n.kind === 'category' ? C.Expanded : C.Collapsed);
+    item.id = n.id;
+    item.description = countAndAccuracy(entries, rule);
+    const notes = naNotes(entries, rule);
+    if (notes.length) item.tooltip = notes.join('\n');
+    const worded = wordedAsCounts(entries);
+    if (worded) {
+      // Upstream words its forward action questions as landmark questions: say how many are.
+      item.description += ` · ${worded}`;
+      item.tooltip = `${item.tooltip ? `${item.tooltip}\n` : ''}${entries.length.toLocaleString()} ${n.category} questions; ${worded}: recognised as ${n.category} questions from the evidence in the file (a reference chain, or the reverse ${n.category} question on the same video)`;
+    }
+    item.iconPath = new vscode.ThemeIcon(
+      n.kind === 'category' ? 'symbol-folder' : n.direction === 'forward' ? 'arrow-right' : 'arrow-left',
+    );
+    item.contextValue = `stThink.${n.kind}`;
+    return item;
+  }
+
+  private recordItem(n: RecordNode): vscode.TreeItem {
+    const rule = this.store.rule;
+    const C = vscode.TreeItemCollapsibleState;
+    const e = n.entry;
+    const outcome = outcomeOf(e, rule);
+    const na = naOf(e, rule);
+    const pred = na ? 'n/a' : predictedOf(e, rule);
+    const formatMark = e.format === 'invalid' ? ' · format ✗' : '';
+    // Gold and prediction lead the label: the stems of one group are often alike, and a narrow
+    // sidebar cuts the end of the row first.
+    const rerun = isRerunsFile(n.file.path);
+    const under = rerun && n.parent.kind === 'record';
+    const runs = rerun ? undefined : this.rerunsOf(n.file, e);
+    const label = under
+      ? `${e.gold || '?'} → ${pred || '–'}  ${rerunSource(e.id)?.mode ?? 'unknown'} thinking (re-run)`
+      : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
+    const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
+    item.id = n.id;
+    item.description = under
+      ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
+      : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${e.wordedAs ? ` · worded as ${e.wordedAs}` : ''}${formatMark}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
+    item.iconPath = e.format === 'invalid' ? new vscode.ThemeIcon('warning', outcomeColour(outcome)) : outcomeIcon(outcome);
+    item.resourceUri = recordUri(n.file, e);
+    item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
+    item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
+    item.accessibilityInformation = {
+      label: `${e.label}. ${na ? `${rule} n/a: ${NA_TEXT[na].long}` : outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.format === 'invalid' ? ', invalid format' : ''}${e.video ? '' : ', no video'}${e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : ''}. Line ${e.line}.`,
+    };
+    return item;
+  }
+
+  private comparisonItem(n: ComparisonNode): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState;
+    const c = n.session.comparison;
+    const item = new vscode.TreeItem(n.session.title, C.Collapsed);
+    item.id = n.id;
+    item.iconPath = new vscode.ThemeIcon('diff');
+    const d = c.overall.difference;
+    const p = c.mcnemar.p;
+    item.description = `${d === null ? '—' : `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} pts`} · ${c.flips.rightToWrong}↓ ${c.flips.wrongToRight}↑ · p ${p < 1e-3 ? p.toExponential(1) : p.toFixed(3)}`;
+    item.tooltip = `A: ${n.session.a.path}\nB: ${n.session.b.path}\n${c.paired} pairs by ${c.pairedBy} under ${c.rule}; unpaired ${c.unpairedA} in A, ${c.unpairedB} in B\nA right → B wrong: ${c.flips.rightToWrong}; A wrong → B right: ${c.flips.wrongToRight}\nExact McNemar p = ${p.toPrecision(3)}`;
+    item.contextValue = 'stThink.comparison';
+    item.command = { command: 'stThink.openComparison', title: 'Open Comparison', arguments: [n] };
+    return item;
+  }
+
+  private flipItem(n: FlipNode): vscode.TreeItem {
+    const C = vscode.TreeItemCollapsibleState;
+    const f = n.session.comparison.flipped[n.index];
+    const rule = n.session.comparison.rule;
+    const down = f.kind === 'rightToWrong';
+    const item = new vscode.TreeItem(
+      `${f.a.gold || '?'}: ${predictedOf(f.a, rule) || '–'} → ${predictedOf(f.b, rule) || '–'}  ${f.a.label || f.a.id}`,
+      C.None,
+    );
+    item.id = n.id;
+    item.description = `${f.a.category} · ${f.a.direction} · lines ${f.a.line} / ${f.b.line}`;
+    item.iconPath = new vscode.ThemeIcon(
+      down ? 'arrow-down' : 'arrow-up',
+      new vscode.ThemeColor(down ? 'testing.iconFailed' : 'testing.iconPassed'),
+    );
+    item.tooltip = `${down ? 'A right → B wrong' : 'A wrong → B right'} · ${f.a.id}\ngold ${f.a.gold || '—'}, A ${predictedOf(f.a, rule) || '—'}, B ${predictedOf(f.b, rule) || '—'} under ${rule}`;
+    item.contextValue = 'stThink.flip';
+    item.command = { command: 'stThink.showFlip', title: 'Show Flip', arguments: [n] };
+    item.accessibilityInformation = {
+      label: `${down ? 'Right to wrong' : 'Wrong to right'}: ${f.a.label}. Gold ${f.a.gold || 'none'}, A ${predictedOf(f.a, rule) || 'none'}, B ${predictedOf(f.b, rule) || 'none'}.`,
+    };
+    return item;
   }
 
   /** Full question in the tooltip, read from the file only when the user hovers. */
