@@ -66,7 +66,9 @@ function requireTool(name) {
   try {
     return req(name);
   } catch (err) {
-    throw new Error(`${name} not found under ${path.join(TOOLS_DIR, 'harness')}: run scripts/install-test-deps.sh (${err.message})`);
+    throw new Error(`${name} not found under ${path.join(TOOLS_DIR, 'harness')}: run scripts/install-test-deps.sh (${err.message})`, {
+      cause: err,
+    });
   }
 }
 
@@ -424,7 +426,8 @@ export async function runCommand(page, label, { timeoutMs = 30_000 } = {}) {
       return;
     } catch (err) {
       await page.keyboard.press('Escape');
-      if (Date.now() > deadline) throw new Error(`command "${label}" not found in the command palette within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`command "${label}" not found in the command palette within ${timeoutMs} ms`, { cause: err });
     }
   }
 }

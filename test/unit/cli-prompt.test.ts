@@ -22,6 +22,7 @@ function run(...args: string[]): { code: number | null; stdout: string; stderr: 
 const json = (...args: string[]) => {
   const r = run('prompt', ...args, '--json');
   assert.equal(r.code, 0, r.stderr);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON, read field by field in the assertions
   return JSON.parse(r.stdout) as Record<string, any>;
 };
 

@@ -41,6 +41,7 @@ describe('st-think CLI (dist/cli.js)', () => {
   test('summary FILE --json', () => {
     const r = run('summary', fixture('canonical.jsonl'), '--json');
     assert.equal(r.code, 0, r.stderr);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON, read field by field in the assertions
     const s = JSON.parse(r.stdout) as Record<string, any>;
     for (const k of ['records', 'invalid', 'formatValid', 'overall', 'byCategory', 'byDirection']) {
       assert.ok(k in s, `summary JSON has ${k}`);

@@ -23,6 +23,7 @@ const problemsOf = (dir: string, dtype?: Parameters<typeof inspectModelFolder>[1
   assert.equal(r.ok, false, 'expected problems');
   return (r as { problems: string[] }).problems;
 };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped JSON, read field by field in the assertions
 const editJson = (file: string, f: (v: Record<string, any>) => void) => {
   const v = JSON.parse(fs.readFileSync(file, 'utf8'));
   f(v);

@@ -207,7 +207,9 @@ export async function extractFrames(video: string, params: Partial<SamplerParams
   try {
     st = await fsp.stat(video);
   } catch (e) {
-    throw new Error(`${video}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new Error(`${video}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+      cause: e,
+    });
   }
   const dir = path.join(opts.cacheDir, cacheKey(video, st, p, opts.maxWidth));
   const hit = await readCachedFrames(dir);

@@ -175,7 +175,9 @@ export class ResultsIndex {
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new Error(`${this.file}:${entry.line}: the record changed on disk since it was indexed (${(e as Error).message})`);
+      throw new Error(`${this.file}:${entry.line}: the record changed on disk since it was indexed (${(e as Error).message})`, {
+        cause: e,
+      });
     }
     const key = this.keyedById ? entry.id : undefined;
     const res = normalise(raw, { line: entry.line, key }, entry.shape);

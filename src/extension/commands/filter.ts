@@ -56,7 +56,7 @@ function checkedFilter(arg: unknown): ResultsFilter {
   } catch (e) {
     const message = `ST-Think: stThink.setFilter: ${(e as Error).message}`;
     void vscode.window.showErrorMessage(message);
-    throw new Error(message);
+    throw new Error(message, { cause: e });
   }
 }
 
