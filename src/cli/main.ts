@@ -32,7 +32,7 @@ import {
   resolveGeneration,
   type EffectiveGeneration,
 } from '../core/model/sampling';
-import { RULES, type ScoringRule } from '../core/schemas';
+import { RULES, type ScoringRule, type TraceRecord } from '../core/schemas';
 import { formatAccuracy, formatLine, naLines, noVideoLine, summarise, summaryTable, wordedAsLines } from '../core/summary';
 
 const USAGE = `usage:
@@ -368,10 +368,8 @@ const HF_NAMES: Record<(typeof GENERATION_KEYS)[number], string> = {
   seed: 'seed (ours: the draw when sampling)',
 };
 
-async function promptCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['line', 'mode', 'prefix', 'model']);
-  checkFlags(p, ['line', 'mode', 'prefix', 'model', 'json']);
-  if (p.positional.length !== 1) throw new UsageError('prompt needs exactly one FILE');
+/** `prompt`'s flags, checked. */
+function promptFlags(p: Parsed): { line: number; mode: RerunMode; prefix: PrefixStyle; model: string | undefined } {
   const rawLine = p.flags.get('line');
   if (rawLine === undefined) throw new UsageError('prompt needs --line N (the line the record starts on)');
   const line = Number(rawLine);
@@ -384,8 +382,11 @@ async function promptCommand(argv: string[]): Promise<number> {
   const model = p.flags.get('model');
   if (model === true) throw new UsageError('--model needs a folder');
 
-  const index = await ResultsIndex.build(p.positional[0], indexOptions());
-  const where = `${index.file}:${line}`;
+  return { line, mode: mode as RerunMode, prefix: prefix as PrefixStyle, model };
+}
+
+/** The one index entry that starts on `line`, or why there is none. */
+function entryOnLine(index: ResultsIndex, line: number, where: string): IndexEntry {
   const at = index.entries.filter((e) => e.line === line);
   if (!at.length) {
     const bad = index.problems.find((pr) => pr.line === line);
@@ -402,15 +403,11 @@ async function promptCommand(argv: string[]): Promise<number> {
         .map((e) => e.id)
         .join(', ')}${at.length > 5 ? ', …' : ''}); a record is chosen by the line it starts on`,
     );
-  const { record } = await index.readRecord(at[0]);
+  return at[0];
+}
 
-  let prompt;
-  try {
-    prompt = buildPrompt(record, mode as RerunMode, DEFAULT_TEMPLATES, prefix as PrefixStyle);
-  } catch (e) {
-    if (e instanceof PromptError) throw new InputError(`${where}: ${e.message}`);
-    throw e;
-  }
+/** The generation settings a re-run would use: `--model`'s generation_config.json over the defaults. */
+function promptGeneration(model: string | undefined): { generation: EffectiveGeneration; configFile: string | undefined } {
   let generation: EffectiveGeneration;
   let configFile: string | undefined;
   let config: Record<string, unknown> | undefined;
@@ -428,33 +425,48 @@ async function promptCommand(argv: string[]): Promise<number> {
   const bad = checkGeneration(generation.settings);
   if (bad) throw new InputError(`${configFile}: the settings it gives cannot be used: ${bad}`);
 
+  return { generation, configFile };
+}
+
+type PromptView = {
+  index: ResultsIndex;
+  line: number;
+  where: string;
+  record: TraceRecord;
+  mode: RerunMode;
+  prompt: ReturnType<typeof buildPrompt>;
+  generation: EffectiveGeneration;
+  configFile: string | undefined;
+};
+
+function promptJson({ index, line, record, mode, prompt, generation, configFile }: PromptView): string {
   const counterpart = prompt.counterpart
     ? { text: prompt.counterpart.text, direction: prompt.counterpart.direction, method: prompt.counterpart.method }
     : null;
-  if (p.flags.has('json')) {
-    const out = {
-      file: index.file,
-      line,
-      id: record.id,
-      category: record.category,
-      ...(record.wordedAs ? { wordedAs: record.wordedAs } : {}),
-      direction: record.direction,
-      mode,
-      optionsFrom: prompt.optionsFrom,
-      ...(prompt.prefixStyle ? { prefixStyle: prompt.prefixStyle } : {}),
-      counterpart,
-      system: prompt.system,
-      user: prompt.user,
-      assistantPrefix: prompt.assistantPrefix,
-      chat: prompt.chat,
-      input: runnerInputText(prompt.chat),
-      generation: generation.settings,
-      generationSources: generation.sources,
-      generationConfig: configFile ?? null,
-    };
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    return 0;
-  }
+  const out = {
+    file: index.file,
+    line,
+    id: record.id,
+    category: record.category,
+    ...(record.wordedAs ? { wordedAs: record.wordedAs } : {}),
+    direction: record.direction,
+    mode,
+    optionsFrom: prompt.optionsFrom,
+    ...(prompt.prefixStyle ? { prefixStyle: prompt.prefixStyle } : {}),
+    counterpart,
+    system: prompt.system,
+    user: prompt.user,
+    assistantPrefix: prompt.assistantPrefix,
+    chat: prompt.chat,
+    input: runnerInputText(prompt.chat),
+    generation: generation.settings,
+    generationSources: generation.sources,
+    generationConfig: configFile ?? null,
+  };
+  return JSON.stringify(out, null, 2) + '\n';
+}
+
+function promptText({ where, record, mode, prompt, generation, configFile }: PromptView): string {
   const kind = `${record.category}${record.wordedAs ? ` (worded as ${record.wordedAs})` : ''}/${record.direction}`;
   const width = Math.max(...GENERATION_KEYS.map((k) => HF_NAMES[k].length));
   const lines = [
@@ -474,7 +486,29 @@ async function promptCommand(argv: string[]): Promise<number> {
     ...GENERATION_KEYS.map((k) => `${HF_NAMES[k].padEnd(width)}  ${String(generation.settings[k]).padEnd(6)}  ${generation.sources[k]}`),
     '',
   ];
-  process.stdout.write(lines.join('\n'));
+  return lines.join('\n');
+}
+
+async function promptCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['line', 'mode', 'prefix', 'model']);
+  checkFlags(p, ['line', 'mode', 'prefix', 'model', 'json']);
+  if (p.positional.length !== 1) throw new UsageError('prompt needs exactly one FILE');
+  const { line, mode, prefix, model } = promptFlags(p);
+
+  const index = await ResultsIndex.build(p.positional[0], indexOptions());
+  const where = `${index.file}:${line}`;
+  const { record } = await index.readRecord(entryOnLine(index, line, where));
+
+  let prompt;
+  try {
+    prompt = buildPrompt(record, mode, DEFAULT_TEMPLATES, prefix);
+  } catch (e) {
+    if (e instanceof PromptError) throw new InputError(`${where}: ${e.message}`);
+    throw e;
+  }
+  const { generation, configFile } = promptGeneration(model);
+  const view: PromptView = { index, line, where, record, mode, prompt, generation, configFile };
+  process.stdout.write(p.flags.has('json') ? promptJson(view) : promptText(view));
   return 0;
 }
 

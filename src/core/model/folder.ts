@@ -110,24 +110,17 @@ export function externalDataRefs(onnxFile: string): string[] {
   return [...refs];
 }
 
-/** Checks a model folder; `dtype` 'auto' picks the first precision of DTYPES that all three parts have. */
-export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'auto'): ModelFolderResult {
-  const problems: string[] = [];
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(dir);
-  } catch {
-    return { ok: false, problems: [`${dir} does not exist`] };
-  }
-  if (!stat.isDirectory()) return { ok: false, problems: [`${dir} is not a folder`] };
-
-  const config = readJson(dir, 'config.json', problems);
-  const generation = readJson(dir, 'generation_config.json', problems);
-  const preprocessor = readJson(dir, 'preprocessor_config.json', problems);
-  const tokenizer = readJson(dir, 'tokenizer.json', problems);
-  if (!fs.existsSync(path.join(dir, 'tokenizer_config.json'))) problems.push('tokenizer_config.json is missing');
-
-  // The three ONNX parts, by precision.
+/** The three ONNX parts of a model folder by precision, the precision chosen and the external data files they name. */
+function onnxParts(
+  dir: string,
+  dtype: ModelDtype | 'auto',
+  problems: string[],
+): {
+  available: Record<ModelPart, ModelDtype[]>;
+  chosen: ModelDtype | undefined;
+  files: Record<ModelPart, string> | undefined;
+  externalData: string[];
+} {
   const onnxDir = path.join(dir, 'onnx');
   let names: string[] = [];
   try {
@@ -171,15 +164,15 @@ export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'au
       }
     }
   }
+  return { available, chosen, files, externalData };
+}
 
-  // What the parts must agree on.
-  const modelType = typeof config?.model_type === 'string' ? config.model_type : undefined;
-  if (config && !modelType) problems.push('config.json has no model_type');
-  else if (modelType && !SUPPORTED_MODEL_TYPES.includes(modelType))
-    problems.push(`config.json: model_type is "${modelType}"; a Qwen2-VL model ("qwen2_vl") is needed`);
-  const vision = (config?.vision_config ?? {}) as Record<string, unknown>;
-  const videoTokenId = num(config?.video_token_id);
-  if (config && videoTokenId === undefined) problems.push('config.json has no video_token_id');
+/** The patch sizes of the preprocessor (else of config.json's vision_config), which must agree where both give one. */
+function patchSizes(
+  vision: Record<string, unknown>,
+  preprocessor: Record<string, unknown> | undefined,
+  problems: string[],
+): { temporalPatchSize: number | undefined; patchSize: number | undefined; mergeSize: number | undefined } {
   const temporalPatchSize = num(preprocessor?.temporal_patch_size) ?? num(vision.temporal_patch_size);
   const patchSize = num(preprocessor?.patch_size) ?? num(vision.patch_size);
   const mergeSize = num(preprocessor?.merge_size) ?? num(vision.spatial_merge_size);
@@ -202,14 +195,48 @@ export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'au
       }
     }
   }
-  if (tokenizer && videoTokenId !== undefined) {
-    const added = Array.isArray(tokenizer.added_tokens) ? (tokenizer.added_tokens as { id?: unknown; content?: unknown }[]) : [];
-    const vocab = ((tokenizer.model as Record<string, unknown> | undefined)?.vocab ?? {}) as Record<string, unknown>;
-    const id = added.find((t) => t.content === '<|video_pad|>')?.id ?? vocab['<|video_pad|>'];
-    if (id === undefined) problems.push('tokenizer.json has no <|video_pad|> token');
-    else if (id !== videoTokenId)
-      problems.push(`tokenizer.json gives <|video_pad|> the id ${JSON.stringify(id)} but config.json video_token_id is ${videoTokenId}`);
+  return { temporalPatchSize, patchSize, mergeSize };
+}
+
+/** The tokenizer's <|video_pad|> must have config.json's video_token_id. */
+function checkVideoPad(tokenizer: Record<string, unknown>, videoTokenId: number, problems: string[]): void {
+  const added = Array.isArray(tokenizer.added_tokens) ? (tokenizer.added_tokens as { id?: unknown; content?: unknown }[]) : [];
+  const vocab = ((tokenizer.model as Record<string, unknown> | undefined)?.vocab ?? {}) as Record<string, unknown>;
+  const id = added.find((t) => t.content === '<|video_pad|>')?.id ?? vocab['<|video_pad|>'];
+  if (id === undefined) problems.push('tokenizer.json has no <|video_pad|> token');
+  else if (id !== videoTokenId)
+    problems.push(`tokenizer.json gives <|video_pad|> the id ${JSON.stringify(id)} but config.json video_token_id is ${videoTokenId}`);
+}
+
+/** Checks a model folder; `dtype` 'auto' picks the first precision of DTYPES that all three parts have. */
+export function inspectModelFolder(dir: string, dtype: ModelDtype | 'auto' = 'auto'): ModelFolderResult {
+  const problems: string[] = [];
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    return { ok: false, problems: [`${dir} does not exist`] };
   }
+  if (!stat.isDirectory()) return { ok: false, problems: [`${dir} is not a folder`] };
+
+  const config = readJson(dir, 'config.json', problems);
+  const generation = readJson(dir, 'generation_config.json', problems);
+  const preprocessor = readJson(dir, 'preprocessor_config.json', problems);
+  const tokenizer = readJson(dir, 'tokenizer.json', problems);
+  if (!fs.existsSync(path.join(dir, 'tokenizer_config.json'))) problems.push('tokenizer_config.json is missing');
+
+  const { available, chosen, files, externalData } = onnxParts(dir, dtype, problems);
+
+  // What the parts must agree on.
+  const modelType = typeof config?.model_type === 'string' ? config.model_type : undefined;
+  if (config && !modelType) problems.push('config.json has no model_type');
+  else if (modelType && !SUPPORTED_MODEL_TYPES.includes(modelType))
+    problems.push(`config.json: model_type is "${modelType}"; a Qwen2-VL model ("qwen2_vl") is needed`);
+  const vision = (config?.vision_config ?? {}) as Record<string, unknown>;
+  const videoTokenId = num(config?.video_token_id);
+  if (config && videoTokenId === undefined) problems.push('config.json has no video_token_id');
+  const { temporalPatchSize, patchSize, mergeSize } = patchSizes(vision, preprocessor, problems);
+  if (tokenizer && videoTokenId !== undefined) checkVideoPad(tokenizer, videoTokenId, problems);
   const eosRaw = generation?.eos_token_id ?? config?.eos_token_id;
   const eosTokenIds = (Array.isArray(eosRaw) ? eosRaw : [eosRaw]).filter((v): v is number => typeof v === 'number');
   if ((generation || config) && !eosTokenIds.length) problems.push('neither generation_config.json nor config.json names an eos_token_id');

@@ -97,6 +97,7 @@ function transformers(): Any {
     } catch (e) {
       throw new Error(
         `@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`,
+        { cause: e },
       );
     }
   }
@@ -135,19 +136,13 @@ class TransformersRerunner implements Rerunner {
   ) {}
 
   async run(input: RerunInput): Promise<RerunOutput> {
-    const { t, net, processor } = this;
+    const { net, processor } = this;
     const start = performance.now();
     const signal = input.signal;
     if (input.frames.length < 2 || input.frames.length % 2)
       throw new Error(`a Qwen2-VL video needs an even number of frames, at least 2 (got ${input.frames.length})`);
 
-    const frames = [];
-    for (const f of input.frames) {
-      const img = await t.RawImage.read(f.file);
-      // bicubic, as the upstream video reader resizes (torchvision); the library resizes with sharp.
-      frames.push(await img.rgb().resize(input.size.width, input.size.height, { resample: 3 }));
-      if (signal?.aborted) throw new CancelledError();
-    }
+    const frames = await this.readFrames(input);
     const framesDone = performance.now();
 
     const inputText = runnerInputText(input.prompt.chat);
@@ -155,82 +150,25 @@ class TransformersRerunner implements Rerunner {
     const grid = inputs.image_grid_thw.tolist()[0].map(Number) as [number, number, number];
     const preprocessDone = performance.now();
 
-    // Time the sessions the library runs: the vision encoder and the decoder's first (prefill) step.
-    const timing = { vision: 0, prefill: 0, decoderRuns: 0 };
-    const restore: (() => void)[] = [];
-    for (const [name, session] of Object.entries(net.sessions as Record<string, Any>)) {
-      const run = session.run.bind(session);
-      session.run = async (...args: unknown[]) => {
-        const s = performance.now();
-        try {
-          return await run(...args);
-        } finally {
-          const ms = performance.now() - s;
-          if (name === 'vision_encoder') timing.vision += ms;
-          else if (name === 'decoder_model_merged' && timing.decoderRuns++ === 0) timing.prefill += ms;
-        }
-      };
-      restore.push(() => delete session.run);
-    }
-
-    let generated = '';
-    let newTokens = 0;
-    let firstTokenAt = 0;
-    let lastToken: bigint | undefined;
-    const streamer = new t.TextStreamer(processor.tokenizer, {
-      skip_prompt: true,
-      skip_special_tokens: true,
-      callback_function: (text: string) => {
-        generated += text;
-        input.onText?.(text, newTokens);
-      },
-      token_callback_function: (tokens: bigint[]) => {
-        newTokens += tokens.length;
-        lastToken = tokens[tokens.length - 1];
-        if (!firstTokenAt) firstTokenAt = performance.now();
-      },
-    });
-    const Stop = class extends t.StoppingCriteria {
-      _call(ids: unknown[]) {
-        return ids.map(() => signal?.aborted === true);
-      }
-    };
-    // Every step goes through our processors (transformers' repetition penalty, temperature, top-k,
-    // top-p, in that order; ./sampling.ts) and our pick (argmax, or a seeded draw); the library's
-    // own greedy step then takes that pick. Its repetition penalty, which it would read from the
-    // folder's generation_config.json, is turned off below so the penalty applies exactly once.
+    const { timing, restore } = this.timeSessions();
+    const stream = this.streamer(input);
     const g = input.generation;
-    const { imageTokenId, videoTokenId } = this.model;
-    // The sequence as upstream's input_ids hold it: the video's placeholders are <|video_pad|> there.
-    const step = decodingSteps(g, imageTokenId !== undefined ? { from: imageTokenId, to: videoTokenId } : undefined);
-    const Steps = class extends t.LogitsProcessor {
-      _call(ids: bigint[][], logits: Any) {
-        const [rows, vocab] = logits.dims.length === 2 ? logits.dims : [1, logits.dims[0]];
-        const data = logits.data as Float32Array;
-        for (let r = 0; r < rows; r++) {
-          const row = data.subarray(r * vocab, (r + 1) * vocab);
-          const pick = step(r, ids[r], row);
-          row.fill(-Infinity);
-          row[pick] = 0;
-        }
-        return logits;
-      }
-    };
     try {
       await net.generate({
         ...inputs,
         max_new_tokens: g.maxNewTokens,
-        // Our processor above picks each token; the library's greedy step takes the pick.
+        // Our processor picks each token (decodingProcessor); the library's greedy step takes the pick.
         do_sample: false,
         repetition_penalty: 1.0,
-        streamer,
-        stopping_criteria: [new Stop()],
-        logits_processor: [new Steps()],
+        streamer: stream.streamer,
+        stopping_criteria: [this.stopOnAbort(signal)],
+        logits_processor: [this.decodingProcessor(g)],
       });
     } finally {
-      for (const r of restore) r();
+      restore();
     }
     const end = performance.now();
+    const { generated, newTokens, firstTokenAt, lastToken } = stream.state;
     const stopped: RerunOutput['stopped'] = signal?.aborted
       ? 'cancelled'
       : lastToken !== undefined && this.model.eosTokenIds.includes(Number(lastToken))
@@ -256,6 +194,97 @@ class TransformersRerunner implements Rerunner {
         tokensPerSecond: newTokens > 1 && decodeMs > 0 ? ((newTokens - 1) * 1000) / decodeMs : 0,
       },
     };
+  }
+
+  /** The frames as the model reads them: RGB, resized to the input size. */
+  private async readFrames(input: RerunInput): Promise<Any[]> {
+    const frames = [];
+    for (const f of input.frames) {
+      const img = await this.t.RawImage.read(f.file);
+      // bicubic, as the upstream video reader resizes (torchvision); the library resizes with sharp.
+      frames.push(await img.rgb().resize(input.size.width, input.size.height, { resample: 3 }));
+      if (input.signal?.aborted) throw new CancelledError();
+    }
+    return frames;
+  }
+
+  /** Times the sessions the library runs: the vision encoder and the decoder's first (prefill) step. */
+  private timeSessions(): { timing: { vision: number; prefill: number; decoderRuns: number }; restore: () => void } {
+    const timing = { vision: 0, prefill: 0, decoderRuns: 0 };
+    const restore: (() => void)[] = [];
+    for (const [name, session] of Object.entries(this.net.sessions as Record<string, Any>)) {
+      const run = session.run.bind(session);
+      session.run = async (...args: unknown[]) => {
+        const s = performance.now();
+        try {
+          return await run(...args);
+        } finally {
+          const ms = performance.now() - s;
+          if (name === 'vision_encoder') timing.vision += ms;
+          else if (name === 'decoder_model_merged' && timing.decoderRuns++ === 0) timing.prefill += ms;
+        }
+      };
+      restore.push(() => delete session.run);
+    }
+    return { timing, restore: () => restore.forEach((r) => r()) };
+  }
+
+  /** A streamer that passes the text on as it comes and keeps what the result reports. */
+  private streamer(input: RerunInput): {
+    streamer: Any;
+    state: { generated: string; newTokens: number; firstTokenAt: number; lastToken: bigint | undefined };
+  } {
+    const state = { generated: '', newTokens: 0, firstTokenAt: 0, lastToken: undefined as bigint | undefined };
+    const streamer = new this.t.TextStreamer(this.processor.tokenizer, {
+      skip_prompt: true,
+      skip_special_tokens: true,
+      callback_function: (text: string) => {
+        state.generated += text;
+        input.onText?.(text, state.newTokens);
+      },
+      token_callback_function: (tokens: bigint[]) => {
+        state.newTokens += tokens.length;
+        state.lastToken = tokens[tokens.length - 1];
+        if (!state.firstTokenAt) state.firstTokenAt = performance.now();
+      },
+    });
+    return { streamer, state };
+  }
+
+  /** Stops generating once the signal is aborted. */
+  private stopOnAbort(signal: AbortSignal | undefined): Any {
+    const Stop = class extends this.t.StoppingCriteria {
+      _call(ids: unknown[]) {
+        return ids.map(() => signal?.aborted === true);
+      }
+    };
+    return new Stop();
+  }
+
+  /**
+   * Every step goes through our processors (transformers' repetition penalty, temperature, top-k,
+   * top-p, in that order; ./sampling.ts) and our pick (argmax, or a seeded draw); the library's
+   * own greedy step then takes that pick. Its repetition penalty, which it would read from the
+   * folder's generation_config.json, is turned off in run() so the penalty applies exactly once.
+   */
+  private decodingProcessor(g: RerunInput['generation']): Any {
+    const { imageTokenId, videoTokenId } = this.model;
+    // The sequence as upstream's input_ids hold it: the video's placeholders are <|video_pad|> there.
+    const step = decodingSteps(g, imageTokenId !== undefined ? { from: imageTokenId, to: videoTokenId } : undefined);
+    const Steps = class extends this.t.LogitsProcessor {
+      _call(ids: bigint[][], logits: Any) {
+        const [rows, vocab] = logits.dims.length === 2 ? logits.dims : [1, logits.dims[0]];
+        const data = logits.data as Float32Array;
+        for (let r = 0; r < rows; r++) {
+          const row = data.subarray(r * vocab, (r + 1) * vocab);
+          const pick = step(r, ids[r], row);
+          row.fill(-Infinity);
+          row[pick] = 0;
+        }
+        return logits;
+      }
+    };
+    return new Steps();
   }
 
   sessions(): Record<string, unknown> {
