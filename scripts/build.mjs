@@ -49,7 +49,31 @@ const configs = [
 ];
 
 if (watch) {
-  for (const c of configs) await (await esbuild.context(c)).watch();
+  // Watch mode reports for an editor's problem matcher (.vscode/tasks.json): one "[watch] build started" when
+  // a rebuild begins, one "[watch] build finished" when every bundle is done, and each message as
+  // "✘ [ERROR] text" with "    file:line:column:" on the next line.
+  let pending = 0;
+  const report = {
+    name: 'watch-report',
+    setup(build) {
+      build.onStart(() => {
+        if (pending++ === 0) console.log('[watch] build started');
+      });
+      build.onEnd((result) => {
+        for (const [mark, list] of [
+          ['✘ [ERROR]', result.errors],
+          ['▲ [WARNING]', result.warnings],
+        ]) {
+          for (const { text, location } of list) {
+            console.error(`${mark} ${text}`);
+            if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+          }
+        }
+        if (--pending === 0) console.log('[watch] build finished');
+      });
+    },
+  };
+  for (const c of configs) await (await esbuild.context({ ...c, logLevel: 'silent', plugins: [report] })).watch();
   console.log('watching…');
 } else {
   await Promise.all(configs.map((c) => esbuild.build(c)));
