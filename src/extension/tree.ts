@@ -21,6 +21,7 @@ import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } f
 import { isRerunsFile, rerunSource } from '../core/model/reruns';
 import type { ComparisonSession, Comparisons } from './comparisons';
 import type { ResultsFile, ResultsStore } from './store';
+import { Disposable } from './dispose';
 
 export type ResultsNode =
   | { kind: 'file'; id: string; file: ResultsFile }
@@ -81,14 +82,12 @@ interface Grouping {
   groups: Map<Category, Map<Direction, Map<Outcome, IndexEntry[]>>>;
 }
 
-export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<ResultsNode | undefined>();
+export class ResultsTreeProvider extends Disposable implements vscode.TreeDataProvider<ResultsNode> {
+  private readonly emitter = this._register(new vscode.EventEmitter<ResultsNode | undefined>());
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly nodes = new Map<string, ResultsNode>();
   private readonly groupings = new WeakMap<ResultsFile, Grouping>();
-  private readonly sub: vscode.Disposable;
 
-  private readonly subComparisons: vscode.Disposable | undefined;
   private companionPaths = new WeakMap<ResultsFile, string>();
   /** Re-runs by source id, per re-runs file version. */
   private readonly rerunIndex = new WeakMap<ResultsFile, { version: number; bySource: Map<string, IndexEntry[]> }>();
@@ -99,14 +98,9 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<ResultsNode>
     /** Where a results file's re-runs are written (their records show under the record re-run). */
     private readonly rerunsFileOf?: (resultsFile: string) => string,
   ) {
-    this.sub = store.onDidChange(() => this.refresh());
-    this.subComparisons = comparisons?.onDidChange(() => this.refresh());
-  }
-
-  dispose(): void {
-    this.sub.dispose();
-    this.subComparisons?.dispose();
-    this.emitter.dispose();
+    super();
+    this._register(store.onDidChange(() => this.refresh()));
+    if (comparisons) this._register(comparisons.onDidChange(() => this.refresh()));
   }
 
   refresh(): void {
