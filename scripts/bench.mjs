@@ -106,6 +106,19 @@ function measure(args) {
   rmSync(rssOut, { force: true });
   return { ms, rssMiB: rssKiB / 1024, stdout: p.stdout };
 }
+/** The peer (scripts/peer-summary.py, upstream's way in a Python loop), measured the same way. */
+function measurePeer(f) {
+  const t0 = process.hrtime.bigint();
+  const p = spawnSync('python3', [path.join(root, 'scripts/peer-summary.py'), f], {
+    env: { ...process.env, BENCH_RSS_OUT: rssOut },
+    encoding: 'utf8',
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (p.status !== 0) throw new Error(`peer-summary.py failed: ${p.stderr}`);
+  const rssKiB = Number(readFileSync(rssOut, 'utf8'));
+  rmSync(rssOut, { force: true });
+  return { ms, rssMiB: rssKiB / 1024 };
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const READLINE_LOOP = `const rl = require('node:readline').createInterface({ input: require('node:fs').createReadStream(process.argv[1]), crlfDelay: Infinity });
 let n = 0; rl.on('line', (l) => { if (l) { JSON.parse(l); n++; } }).on('close', () => console.log(n));`;
@@ -115,12 +128,15 @@ const size = statSync(file).size;
 const cli = path.join(root, 'dist/cli.js');
 const floor = [];
 const index = [];
+const peer = [];
 let records = 0;
 // One warm-up of each so the page cache holds the file for every measured run.
 measure([path.join(root, 'scripts/bench-floor.mjs'), file]);
 measure([cli, 'summary', file, '--json']);
+measurePeer(file);
 for (let k = 0; k < runs; k++) {
   floor.push(measure([path.join(root, 'scripts/bench-floor.mjs'), file]));
+  peer.push(measurePeer(file));
   const r = measure([cli, 'summary', file, '--json']);
   records = JSON.parse(r.stdout).records;
   index.push(r);
@@ -164,6 +180,8 @@ const fm = median(floor.map((x) => x.ms));
 const im = median(index.map((x) => x.ms));
 const fr = median(floor.map((x) => x.rssMiB));
 const ir = median(index.map((x) => x.rssMiB));
+const pm = median(peer.map((x) => x.ms));
+const pr = median(peer.map((x) => x.rssMiB));
 const result = {
   machine: `${os.cpus()[0].model}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   file: { path: path.relative(root, file), sizeMB: +(size / 1e6).toFixed(1), records },
@@ -174,6 +192,9 @@ const result = {
   floorPeakRssMiB: +fr.toFixed(1),
   indexPeakRssMiB: +ir.toFixed(1),
   readlineFloorMs: +readlineFloor.toFixed(0),
+  peerMs: +pm.toFixed(0),
+  peerPeakRssMiB: +pr.toFixed(1),
+  indexOverPeer: +(im / pm).toFixed(2),
   nodeBaselineRssMiB: +nodeBaseline.toFixed(1),
   cliBaselineRssMiB: +cliBaseline.toFixed(1),
   indexPeakRssAboveCliBaselineMiB: +(ir - cliBaseline).toFixed(1),
@@ -185,5 +206,7 @@ const result = {
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(
-  `index/floor time ${result.timeRatio}× (target ≤ 1.5×; ${(im / readlineFloor).toFixed(2)}× a readline loop); peak RSS ${result.indexPeakRssMiB} MiB, ${result.indexPeakRssAboveCliBaselineMiB} MiB above the CLI's own start-up (target < ${result.halfFileSizeMiB} MiB); first level ${JSON.stringify(result.firstLevelMs)} ms (target < 1000)`,
+  `index/floor time ${result.timeRatio}× (target ≤ 1.5×; ${(im / readlineFloor).toFixed(2)}× a readline loop); ` +
+    `index/peer (upstream's way, a Python loop) ${result.indexOverPeer}× (target ≤ 0.8×; peer ${result.peerMs} ms, ${result.peerPeakRssMiB} MiB); ` +
+    `peak RSS ${result.indexPeakRssMiB} MiB, ${result.indexPeakRssAboveCliBaselineMiB} MiB above the CLI's own start-up (target < ${result.halfFileSizeMiB} MiB); first level ${JSON.stringify(result.firstLevelMs)} ms (target < 1000)`,
 );
