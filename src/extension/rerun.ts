@@ -259,6 +259,20 @@ export class RerunService implements vscode.Disposable {
   }
   private readonly subs: vscode.Disposable[] = [];
 
+  /** The results files open, which a re-run must never be written into. */
+  private openResults(): string[] {
+    return this.store.list.map((f) => f.path);
+  }
+
+  /** A partial last line (a writer killed mid-line) was moved out of a re-runs file before appending. */
+  private reportMovedAside(outFile: string, movedAside: string | undefined): void {
+    if (!movedAside) return;
+    this.log.appendLine(`${new Date().toISOString()} ${outFile} ended in a partial line; moved it to ${movedAside}`);
+    void vscode.window.showWarningMessage(
+      `ST-Think: ${outFile} ended in a partial line (an interrupted write); it was moved to ${movedAside}.`,
+    );
+  }
+
   /** Where a results file's re-runs go. */
   rerunsFileOf(resultsFile: string): string {
     return rerunsPath(resultsFile, settings().outputFolder || undefined);
@@ -446,7 +460,8 @@ export class RerunService implements vscode.Disposable {
       firstTokenMs ??= performance.now() - started;
       show();
     };
-    const { output, record } = await runAndSave(runner, { ...ctx, ...io, onText });
+    const { output, record, movedAside } = await runAndSave(runner, { ...ctx, ...io, protect: this.openResults(), onText });
+    this.reportMovedAside(io.outFile, movedAside);
     const runs = [...plan.view.runs];
     runs[i] = {
       ...runs[i],
@@ -661,7 +676,14 @@ export class RerunService implements vscode.Disposable {
         if (b.have.has(rerunKey(ctx))) {
           tally.skipped++;
         } else {
-          const { record: saved } = await runAndSave(b.runner, { ...ctx, frameFiles: frames.files, outFile: b.outFile, signal });
+          const { record: saved, movedAside } = await runAndSave(b.runner, {
+            ...ctx,
+            frameFiles: frames.files,
+            outFile: b.outFile,
+            protect: this.openResults(),
+            signal,
+          });
+          this.reportMovedAside(b.outFile, movedAside);
           if (saved) {
             tally.done++;
             this.written.add(b.outFile);
