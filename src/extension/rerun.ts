@@ -41,6 +41,7 @@ import { CUDA_HELP, type ProviderPreference } from '../core/model/session';
 import type { RerunView } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
 import { reasoningSteps } from '../core/steps';
+import { trustedSettingValue } from '../core/settingsLimits';
 import { analysePartial } from '../core/streaming';
 import { framesInOrder, prepareFrames, samplerSetting } from './frames';
 import type { ResultsFile, ResultsStore } from './store';
@@ -70,10 +71,12 @@ const GENERATION_SETTING: Record<keyof GenerationSettings, string> = {
   seed: 'rerun.seed',
 };
 
-/** A value the user set in some scope (null counts as unset), else undefined. */
+/**
+ * A value the user set in some scope (null counts as unset), else undefined. An untrusted
+ * workspace's own values are ignored (these settings are restricted in package.json).
+ */
 function userValue<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
-  const i = c.inspect<T | null>(key);
-  const v = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+  const v = trustedSettingValue(c.inspect<T | null>(key), vscode.workspace.isTrusted);
   return v === null ? undefined : (v as T | undefined);
 }
 
