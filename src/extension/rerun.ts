@@ -41,6 +41,7 @@ import { CUDA_HELP, type ProviderPreference } from '../core/model/session';
 import type { RerunView } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
 import { reasoningSteps } from '../core/steps';
+import { trustedSettingValue } from '../core/settingsLimits';
 import { analysePartial } from '../core/streaming';
 import { framesInOrder, prepareFrames, samplerSetting } from './frames';
 import type { ResultsFile, ResultsStore } from './store';
@@ -70,10 +71,12 @@ const GENERATION_SETTING: Record<keyof GenerationSettings, string> = {
   seed: 'rerun.seed',
 };
 
-/** A value the user set in some scope (null counts as unset), else undefined. */
+/**
+ * A value the user set in some scope (null counts as unset), else undefined. An untrusted
+ * workspace's own values are ignored (these settings are restricted in package.json).
+ */
 function userValue<T>(c: vscode.WorkspaceConfiguration, key: string): T | undefined {
-  const i = c.inspect<T | null>(key);
-  const v = i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+  const v = trustedSettingValue(c.inspect<T | null>(key), vscode.workspace.isTrusted);
   return v === null ? undefined : (v as T | undefined);
 }
 
@@ -258,6 +261,20 @@ export class RerunService implements vscode.Disposable {
     );
   }
   private readonly subs: vscode.Disposable[] = [];
+
+  /** The results files open, which a re-run must never be written into. */
+  private openResults(): string[] {
+    return this.store.list.map((f) => f.path);
+  }
+
+  /** A partial last line (a writer killed mid-line) was moved out of a re-runs file before appending. */
+  private reportMovedAside(outFile: string, movedAside: string | undefined): void {
+    if (!movedAside) return;
+    this.log.appendLine(`${new Date().toISOString()} ${outFile} ended in a partial line; moved it to ${movedAside}`);
+    void vscode.window.showWarningMessage(
+      `ST-Think: ${outFile} ended in a partial line (an interrupted write); it was moved to ${movedAside}.`,
+    );
+  }
 
   /** Where a results file's re-runs go. */
   rerunsFileOf(resultsFile: string): string {
@@ -446,7 +463,8 @@ export class RerunService implements vscode.Disposable {
       firstTokenMs ??= performance.now() - started;
       show();
     };
-    const { output, record } = await runAndSave(runner, { ...ctx, ...io, onText });
+    const { output, record, movedAside } = await runAndSave(runner, { ...ctx, ...io, protect: this.openResults(), onText });
+    this.reportMovedAside(io.outFile, movedAside);
     const runs = [...plan.view.runs];
     runs[i] = {
       ...runs[i],
@@ -661,7 +679,14 @@ export class RerunService implements vscode.Disposable {
         if (b.have.has(rerunKey(ctx))) {
           tally.skipped++;
         } else {
-          const { record: saved } = await runAndSave(b.runner, { ...ctx, frameFiles: frames.files, outFile: b.outFile, signal });
+          const { record: saved, movedAside } = await runAndSave(b.runner, {
+            ...ctx,
+            frameFiles: frames.files,
+            outFile: b.outFile,
+            protect: this.openResults(),
+            signal,
+          });
+          this.reportMovedAside(b.outFile, movedAside);
           if (saved) {
             tally.done++;
             this.written.add(b.outFile);

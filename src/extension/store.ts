@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { isEmptyFilter, searchText, visibleEntries, type ResultsFilter } from '../core/filter';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/index';
 import type { ScoringRule } from '../core/schemas';
+import { clampRecordSizeMiB, trustedSettingValue } from '../core/settingsLimits';
 import { Disposable } from './dispose';
 
 export type FileState =
@@ -198,8 +199,9 @@ export class ResultsStore extends Disposable {
   }
 
   private maxRecordBytes(): number {
-    const mib = vscode.workspace.getConfiguration('stThink').get<number>('maxRecordSizeMiB', 16);
-    return Math.max(1, mib) * 1024 * 1024;
+    // Clamped (at most 256 MiB) whoever set it; a workspace's value counts only when it is trusted.
+    const c = vscode.workspace.getConfiguration('stThink');
+    return clampRecordSizeMiB(trustedSettingValue(c.inspect<number>('maxRecordSizeMiB'), vscode.workspace.isTrusted)) * 1024 * 1024;
   }
 
   private afterIndexChange(file: ResultsFile): void {

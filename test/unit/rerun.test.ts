@@ -628,11 +628,29 @@ describe('saving re-runs', () => {
     );
   });
 
-  test('one line per write; a partial last line left by someone else is not joined', async () => {
+  test('one line per write; a partial last line left by someone else is not joined: it is moved aside and reported', async () => {
     const file = path.join(tmp, 'append.jsonl');
-    await appendJsonLine(file, { a: 1 });
+    assert.deepEqual(await appendJsonLine(file, { a: 1 }), {});
     fs.appendFileSync(file, '{"broken": tr');
-    await appendJsonLine(file, { b: 'x\ny' });
-    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n'), ['{"a":1}', '{"broken": tr', '{"b":"x\\ny"}', '']);
+    const { movedAside } = await appendJsonLine(file, { b: 'x\ny' });
+    assert.deepEqual(fs.readFileSync(file, 'utf8').split('\n'), ['{"a":1}', '{"b":"x\\ny"}', '']);
+    assert.ok(movedAside && path.basename(movedAside).startsWith('append.jsonl.partial-'), movedAside);
+    assert.equal(fs.readFileSync(movedAside, 'utf8'), '{"broken": tr');
+  });
+
+  test('a planted re-runs file linking to its results file (or elsewhere) is refused, the target unchanged', async () => {
+    const results = path.join(tmp, 'linked.jsonl');
+    const other = path.join(tmp, 'bashrc');
+    fs.writeFileSync(results, '{"id":"q1"}\n');
+    fs.writeFileSync(other, 'export A=1\n');
+    const out = rerunsPath(results);
+    for (const target of [results, other]) {
+      fs.rmSync(out, { force: true });
+      fs.symlinkSync(target, out);
+      const before = fs.readFileSync(target, 'utf8');
+      await assert.rejects(appendJsonLine(out, { x: '$(touch /tmp/pwned)' }, { protect: [results] }), /is a symbolic link/);
+      assert.equal(fs.readFileSync(target, 'utf8'), before);
+    }
+    fs.rmSync(out);
   });
 });

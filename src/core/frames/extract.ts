@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
+import { z } from 'zod';
 import { planFrames, samplerParamsSchema, type SamplerParams } from './samplers';
 
 export interface FfmpegPaths {
@@ -98,6 +99,15 @@ function run(file: string, args: string[], signal?: AbortSignal): Promise<string
   });
 }
 
+/**
+ * A path as ffmpeg and ffprobe must read it: `file:` and the absolute path, so a file named like an
+ * option (`-report`) is not taken for one and one named like a protocol (`concat:a.mp4|b.mp4`,
+ * `http://…`) is read as the plain file it is.
+ */
+export function ffmpegInput(file: string): string {
+  return `file:${path.resolve(file)}`;
+}
+
 function rate(s: string | undefined): number {
   if (!s) return NaN;
   const [a, b] = s.split('/').map(Number);
@@ -121,7 +131,7 @@ export async function probeVideo(video: string, paths: FfmpegPaths, signal?: Abo
         'stream=width,height,avg_frame_rate,r_frame_rate,nb_frames,duration,start_time:format=duration,start_time:packet=pts_time,flags',
         '-of',
         'json',
-        video,
+        ffmpegInput(video),
       ],
       signal,
     ),
@@ -186,18 +196,61 @@ export function cacheKey(video: string, st: { size: number; mtimeMs: number }, p
     .slice(0, 32);
 }
 
-/** Reads a complete cached frame set, or undefined. */
+/** The file name of frame `index` in a cache folder. */
+function frameName(index: number): string {
+  return `frame-${String(index).padStart(6, '0')}.jpg`;
+}
+
+const index = z.number().int().nonnegative();
+/** The manifest as written; anything else (a planted or damaged one) is not a cache hit. */
+const manifestSchema = z.object({
+  video: z.string(),
+  params: samplerParamsSchema,
+  indices: z.array(index),
+  frames: z.array(
+    z.union([
+      z.object({ index, time: z.number(), file: z.string() }).strict(),
+      z.object({ index, time: z.number(), error: z.string() }).strict(),
+    ]),
+  ),
+  probe: z.object({
+    width: z.number(),
+    height: z.number(),
+    fps: z.number(),
+    totalFrames: z.number().int().nonnegative(),
+    countSource: z.enum(['packets', 'container', 'duration']),
+    estimated: z.boolean(),
+    startTime: z.number(),
+  }),
+  cached: z.boolean(),
+});
+
+/**
+ * Reads a complete cached frame set, or undefined. The manifest is not trusted: each frame must be
+ * the plain file its index names (`frame-000123.jpg`) directly inside `dir`, a regular file and
+ * not a link, so a planted `"file": "../../x"` or a link to elsewhere is never handed out.
+ */
 export async function readCachedFrames(dir: string): Promise<FrameSet | undefined> {
+  let set: z.infer<typeof manifestSchema>;
   try {
-    const set = JSON.parse(await fsp.readFile(path.join(dir, MANIFEST), 'utf8')) as FrameSet;
-    for (const f of set.frames) {
-      if (f.file) f.file = path.join(dir, f.file);
-      if (f.file && !fs.existsSync(f.file)) return undefined;
-    }
-    return { ...set, cached: true };
+    if (!(await fsp.lstat(dir)).isDirectory()) return undefined;
+    set = manifestSchema.parse(JSON.parse(await fsp.readFile(path.join(dir, MANIFEST), 'utf8')));
   } catch {
     return undefined;
   }
+  const frames: ExtractedFrame[] = [];
+  for (const f of set.frames) {
+    if (!('file' in f)) {
+      frames.push(f);
+      continue;
+    }
+    if (f.file !== frameName(f.index)) return undefined;
+    const file = path.join(dir, f.file);
+    const st = await fsp.lstat(file).catch(() => undefined);
+    if (!st?.isFile()) return undefined;
+    frames.push({ ...f, file });
+  }
+  return { ...set, frames, cached: true };
 }
 
 /** Extract the frames a sampler picks from `video`, or return them from the cache. */
@@ -211,7 +264,7 @@ export async function extractFrames(video: string, params: Partial<SamplerParams
       cause: e,
     });
   }
-  const dir = path.join(opts.cacheDir, cacheKey(video, st, p, opts.maxWidth));
+  const dir = path.join(path.resolve(opts.cacheDir), cacheKey(video, st, p, opts.maxWidth));
   const hit = await readCachedFrames(dir);
   if (hit) return hit;
 
@@ -221,7 +274,7 @@ export async function extractFrames(video: string, params: Partial<SamplerParams
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await fsp.mkdir(tmp, { recursive: true });
   try {
-    const frames = unique.map((index) => ({ index, time: timeOf(probe, index), name: `frame-${String(index).padStart(6, '0')}.jpg` }));
+    const frames = unique.map((index) => ({ index, time: timeOf(probe, index), name: frameName(index) }));
     await runSeeks(video, probe, frames, tmp, opts);
     const out: ExtractedFrame[] = frames.map((f) => {
       const ok = fs.existsSync(path.join(tmp, f.name)) && fs.statSync(path.join(tmp, f.name)).size > 0;
@@ -235,15 +288,34 @@ export async function extractFrames(video: string, params: Partial<SamplerParams
     void _keys;
     const set: FrameSet = { video: path.resolve(video), params: p, indices, frames: out, probe: probeFacts, cached: false };
     await fsp.writeFile(path.join(tmp, MANIFEST), JSON.stringify(set));
-    // Atomic: the folder appears whole or not at all; a concurrent extraction of the same set wins.
-    await fsp.rename(tmp, dir).catch(async (e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
-      await fsp.rm(tmp, { recursive: true, force: true });
-    });
-    return { ...set, frames: out.map((f) => (f.file ? { ...f, file: path.join(dir, f.file) } : f)) };
+    const other = await publish(tmp, dir);
+    return other ?? { ...set, frames: out.map((f) => (f.file ? { ...f, file: path.join(dir, f.file) } : f)) };
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * Moves a finished set into place. Atomic: the folder appears whole or not at all. When a folder is
+ * there already, a valid set in it (a concurrent extraction of the same set) wins and is returned;
+ * an invalid one (damaged or planted) is removed and replaced.
+ */
+async function publish(tmp: string, dir: string): Promise<FrameSet | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fsp.rename(tmp, dir);
+      return undefined;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') || attempt > 1) throw e;
+    }
+    const other = await readCachedFrames(dir);
+    if (other) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      return other;
+    }
+    await fsp.rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -307,11 +379,11 @@ function seekMany(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const cmd = ffmpeg().setFfmpegPath(opts.paths.ffmpeg);
-    frames.forEach((f) => cmd.input(video).inputOptions(['-threads', '1', '-ss', seekPoint(probe, f.index).toFixed(6)]));
+    frames.forEach((f) => cmd.input(ffmpegInput(video)).inputOptions(['-threads', '1', '-ss', seekPoint(probe, f.index).toFixed(6)]));
     frames.forEach((f, k) => {
       const o = ['-map', `${k}:v:0`, '-frames:v', '1', '-q:v', '2', '-an'];
       if (opts.maxWidth) o.push('-vf', `scale='min(${opts.maxWidth},iw)':-2`);
-      cmd.output(path.join(dir, f.name)).outputOptions(o);
+      cmd.output(ffmpegInput(path.join(dir, f.name))).outputOptions(o);
     });
     const abort = () => cmd.kill('SIGKILL');
     opts.signal?.addEventListener('abort', abort, { once: true });

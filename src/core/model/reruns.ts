@@ -1,11 +1,12 @@
 /**
  * Where re-runs go and what a re-run record holds. Each finished run is one canonical record
  * appended as one line to `<results file>.reruns.jsonl` (or to a chosen folder when the results
- * file's folder is not writable). The results file itself is never written.
+ * file's folder is not writable) by the safe writer. The results file itself is never written.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { safeAppendLine, type SafeAppendOptions, type SafeAppendResult } from '../safeWrite';
 import type { TraceRecord } from '../schemas';
 import type { RerunMode, RerunPrompt } from './prompt';
 import type { GenerationSettings, GenerationSources } from './sampling';
@@ -145,26 +146,14 @@ export function rerunRecord(c: RerunContext, out: RerunOutput, at: Date = new Da
 }
 
 /**
- * Appends one JSON record as one line with a single write. A file whose last line lacks its
- * newline (a crash elsewhere) gets one first, so the new line never joins a partial one.
+ * Appends one JSON record as one whole line, through the safe writer (core/safeWrite.ts): never
+ * through a link, never into a file in `protect` (the results files read), one checked write under
+ * a lock; a partial last line left by a killed writer is moved aside first (its new name returned).
  */
-export async function appendJsonLine(file: string, value: unknown): Promise<void> {
+export async function appendJsonLine(file: string, value: unknown, opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
   const line = JSON.stringify(value);
   if (line.includes('\n')) throw new Error('a JSON line cannot hold a raw newline'); // JSON.stringify escapes them; kept as a guard
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const h = await fs.promises.open(file, 'a+');
-  try {
-    const { size } = await h.stat();
-    let lead = '';
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await h.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) lead = '\n';
-    }
-    await h.write(lead + line + '\n');
-  } finally {
-    await h.close();
-  }
+  return safeAppendLine(file, line, opts);
 }
 
 /** The rerun keys already in a re-runs file (an absent file has none; bad lines are skipped). */
@@ -191,6 +180,8 @@ export async function rerunKeys(file: string): Promise<Set<string>> {
 export interface RunAndSaveInput extends RerunContext {
   frameFiles: string[];
   outFile: string;
+  /** Files the re-run must never be written into besides its source (the other results files open). */
+  protect?: string[];
   signal?: AbortSignal;
   onText?: (text: string, tokens: number) => void;
 }
@@ -202,7 +193,7 @@ export interface RunAndSaveInput extends RerunContext {
 export async function runAndSave(
   runner: { run(input: RerunInput): Promise<RerunOutput> },
   input: RunAndSaveInput,
-): Promise<{ output: RerunOutput; record?: Record<string, unknown> }> {
+): Promise<{ output: RerunOutput; record?: Record<string, unknown>; movedAside?: string }> {
   const output = await runner.run({
     frames: input.frameFiles.map((file) => ({ file })),
     size: { width: input.frames.width, height: input.frames.height },
@@ -213,6 +204,6 @@ export async function runAndSave(
   });
   if (output.stopped === 'cancelled') return { output };
   const record = rerunRecord(input, output);
-  await appendJsonLine(input.outFile, record);
-  return { output, record };
+  const { movedAside } = await appendJsonLine(input.outFile, record, { protect: [input.sourceFile, ...(input.protect ?? [])] });
+  return { output, record, ...(movedAside ? { movedAside } : {}) };
 }

@@ -1,6 +1,7 @@
 /** Results files: open (from a dialog, the Explorer, the editor, the `stThink.autoOpen` setting), close, re-index, the scoring rule. */
 import * as vscode from 'vscode';
 import { RULES, type ScoringRule } from '../../core/schemas';
+import { autoOpenPath, trustedSettingValue } from '../../core/settingsLimits';
 import type { ResultsFile } from '../store';
 import { urisOf } from './args';
 import type { CommandContext } from './context';
@@ -28,11 +29,21 @@ export async function openResultsFiles({ store, tree, view, reruns }: OpenContex
   return opened;
 }
 
-/** The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample). */
+/**
+ * The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample): paths
+ * inside the first workspace folder only, and in an untrusted workspace only the user's own.
+ */
 export async function openAutoOpen(ctx: OpenContext): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
-  const paths = vscode.workspace.getConfiguration('stThink', folder).get<string[]>('autoOpen', []);
-  const uris = paths.map((p) => (p.startsWith('/') || !folder ? vscode.Uri.file(p) : vscode.Uri.joinPath(folder.uri, p)));
+  const scopes = vscode.workspace.getConfiguration('stThink', folder).inspect<unknown>('autoOpen');
+  const paths = trustedSettingValue(scopes, vscode.workspace.isTrusted);
+  if (!folder || folder.uri.scheme !== 'file' || !Array.isArray(paths)) return;
+  const uris: vscode.Uri[] = [];
+  for (const p of paths) {
+    const r = autoOpenPath(p, folder.uri.fsPath);
+    if (r.ok) uris.push(vscode.Uri.file(r.path));
+    else void vscode.window.showWarningMessage(`ST-Think: stThink.autoOpen: ${String(p)} is not opened: ${r.why}.`);
+  }
   if (uris.length) await openResultsFiles(ctx, uris);
 }
 

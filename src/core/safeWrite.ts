@@ -1,0 +1,253 @@
+/**
+ * The one way the product writes a file of its own (re-runs today, judgments later): appending
+ * one line, all or nothing.
+ *
+ * - The output is opened without following links (`O_NOFOLLOW`, after an `lstat`) and must be a
+ *   regular file with one name: a planted `r.reruns.jsonl -> r.jsonl` or `-> ~/.bashrc`, a FIFO,
+ *   a folder or a hard link is refused, and so is any path whose real path (or file) is one the
+ *   caller protects (the results files open in the extension, the file the CLI reads).
+ * - Writers serialise on a lock file created with `O_EXCL` beside the output (`<file>.lock`); a
+ *   lock whose process is gone, or that is older than `staleLockMs`, is stale and taken over.
+ * - A partial last line (a writer killed mid-line) is moved aside to `<file>.partial-<time>`
+ *   (written atomically) and reported, so it never joins the next line.
+ * - Each line is one checked write: a short or failed write truncates the file back to its
+ *   previous length and throws.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** A write the safe writer refuses or could not complete; the message says which and why. */
+export class SafeWriteError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = 'SafeWriteError';
+  }
+}
+
+export interface SafeAppendOptions {
+  /** Files never to be written (compared by real path and by file identity). */
+  protect?: Iterable<string>;
+  /** How long to wait for another writer's lock; default 10 s. */
+  lockTimeoutMs?: number;
+  /** A lock older than this is stale even when its holder cannot be checked; default 30 s. */
+  staleLockMs?: number;
+  /** Test hook: writes `data` at the end of the file and says how many bytes it wrote. */
+  write?: (handle: fs.promises.FileHandle, data: Buffer) => Promise<number>;
+}
+
+export interface SafeAppendResult {
+  /** Where a partial last line found on open was moved (it is no longer in the file). */
+  movedAside?: string;
+}
+
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+
+/** Appends `line` (without its newline) as one whole line of `file`; see the module's comment. */
+export async function safeAppendLine(file: string, line: string, opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
+  if (line.includes('\n')) throw new SafeWriteError('a line cannot hold a raw newline', file);
+  const target = path.resolve(file);
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  await refuseUnsafeTarget(target);
+  const release = await acquireLock(`${target}.lock`, opts);
+  try {
+    const h = await openOutput(target, opts.protect ?? []);
+    try {
+      const movedAside = await moveAsidePartialLine(h, target);
+      await appendChecked(h, target, Buffer.from(line + '\n', 'utf8'), opts.write);
+      return movedAside ? { movedAside } : {};
+    } finally {
+      await h.close();
+    }
+  } finally {
+    await release();
+  }
+}
+
+function refusal(file: string, st: fs.Stats): string | undefined {
+  if (st.isSymbolicLink()) return `${file} is a symbolic link; ST-Think writes only regular files it does not reach through links`;
+  if (!st.isFile()) return `${file} is not a regular file (a folder, FIFO, socket or device); ST-Think does not write it`;
+  if (st.nlink > 1) return `${file} has other names (hard links); ST-Think does not write it`;
+  return undefined;
+}
+
+async function refuseUnsafeTarget(file: string): Promise<void> {
+  const st = await fs.promises.lstat(file).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  const why = st && refusal(file, st);
+  if (why) throw new SafeWriteError(why, file);
+}
+
+/** Opens the output for appending, never through a link, and checks what was opened. */
+async function openOutput(file: string, protect: Iterable<string>): Promise<fs.promises.FileHandle> {
+  const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND | O_NOFOLLOW | O_NONBLOCK;
+  let h: fs.promises.FileHandle;
+  try {
+    h = await fs.promises.open(file, flags, 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'EMLINK')
+      throw new SafeWriteError(`${file} is a symbolic link; ST-Think does not write through links`, file);
+    if (code === 'ENXIO' || code === 'EISDIR') throw new SafeWriteError(`${file} is not a regular file; ST-Think does not write it`, file);
+    throw e;
+  }
+  try {
+    const st = await h.stat();
+    const why = refusal(file, st) ?? (await protectedBy(file, st, protect));
+    if (why) throw new SafeWriteError(why, file);
+    return h;
+  } catch (e) {
+    await h.close();
+    throw e;
+  }
+}
+
+/** Whether the opened file is one of `protect` (by real path, or the same file by device and inode). */
+async function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>): Promise<string | undefined> {
+  const real = await fs.promises.realpath(file);
+  for (const p of protect) {
+    const abs = path.resolve(p);
+    if (abs === file) continue; // the output itself, open as a results file of its own
+    const pReal = await fs.promises.realpath(abs).catch(() => abs);
+    const pSt = await fs.promises.stat(abs).catch(() => undefined);
+    if (pReal === real || (pSt && pSt.dev === st.dev && pSt.ino === st.ino))
+      return `${file} is the results file ${abs} (or reaches it); ST-Think never writes a results file it reads`;
+  }
+  return undefined;
+}
+
+/**
+ * A last line without its newline (a writer killed mid-line) is copied to a new file beside the
+ * output, written whole under a temporary name and then renamed, and cut from the output.
+ */
+async function moveAsidePartialLine(h: fs.promises.FileHandle, file: string): Promise<string | undefined> {
+  const { size } = await h.stat();
+  if (size === 0) return undefined;
+  const cut = await afterLastNewline(h, size);
+  if (cut === size) return undefined;
+  const tail = Buffer.alloc(size - cut);
+  await h.read(tail, 0, tail.length, cut);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const aside = `${file}.partial-${stamp}-${randomBytes(3).toString('hex')}`;
+  const tmp = `${aside}.tmp`;
+  const t = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o644);
+  try {
+    await writeAll(t, tail);
+    await t.sync();
+  } finally {
+    await t.close();
+  }
+  await fs.promises.rename(tmp, aside);
+  await h.truncate(cut);
+  return aside;
+}
+
+/** The offset just after the last newline before `size` (0 when there is none). */
+async function afterLastNewline(h: fs.promises.FileHandle, size: number): Promise<number> {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0;) {
+    const start = Math.max(0, end - chunk.length);
+    const { bytesRead } = await h.read(chunk, 0, end - start, start);
+    const at = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (at >= 0) return start + at + 1;
+    end = start;
+  }
+  return 0;
+}
+
+async function writeAll(h: fs.promises.FileHandle, data: Buffer): Promise<void> {
+  for (let off = 0; off < data.length;) off += (await h.write(data, off, data.length - off)).bytesWritten;
+}
+
+/** One write of the whole line; short or failed, the file is cut back to its length before. */
+async function appendChecked(
+  h: fs.promises.FileHandle,
+  file: string,
+  data: Buffer,
+  write: SafeAppendOptions['write'] = async (handle, d) => (await handle.write(d, 0, d.length)).bytesWritten,
+): Promise<void> {
+  const { size } = await h.stat();
+  let written: number;
+  try {
+    written = await write(h, data);
+  } catch (e) {
+    await h.truncate(size).catch(() => undefined);
+    throw new SafeWriteError(`${file}: the line could not be written (${(e as Error).message}); the file is as it was`, file);
+  }
+  if (written !== data.length) {
+    await h.truncate(size);
+    throw new SafeWriteError(
+      `${file}: only ${written} of ${data.length} bytes could be written (a full disk or a file size limit?); the file is as it was`,
+      file,
+    );
+  }
+  await h.datasync();
+}
+
+/** Takes `lock` (created with O_EXCL), waiting for another writer; returns its release. */
+async function acquireLock(lock: string, opts: SafeAppendOptions): Promise<() => Promise<void>> {
+  const token = `${process.pid} ${os.hostname()} ${randomBytes(8).toString('hex')}\n`;
+  const deadline = Date.now() + (opts.lockTimeoutMs ?? 10_000);
+  const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
+  for (;;) {
+    try {
+      const h = await fs.promises.open(lock, flags, 0o644);
+      await h.writeFile(token);
+      await h.close();
+      return async () => {
+        const now = await fs.promises.readFile(lock, 'utf8').catch(() => undefined);
+        if (now === token) await fs.promises.unlink(lock).catch(() => undefined);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (await removeIfStale(lock, opts.staleLockMs ?? 30_000)) continue;
+    if (Date.now() > deadline) {
+      const holder = (await fs.promises.readFile(lock, 'utf8').catch(() => '')).split(' ')[0];
+      throw new SafeWriteError(`${lock} is held by another writer${holder ? ` (process ${holder})` : ''}; try again`, lock);
+    }
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+  }
+}
+
+/** Whether the process that wrote a lock on this machine is gone. */
+function holderGone(text: string): boolean {
+  const [pid, host] = text.split(' ');
+  if (host !== os.hostname() || !/^\d+$/.test(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Removes a stale lock: its holder is gone, it is too old, or it is not a regular file. It is
+ * renamed away first and put back when what was renamed is not what was judged (a new lock).
+ */
+async function removeIfStale(lock: string, staleMs: number): Promise<boolean> {
+  const st = await fs.promises.lstat(lock).catch(() => undefined);
+  if (!st) return true;
+  const text = st.isFile() ? await fs.promises.readFile(lock, 'utf8').catch(() => undefined) : '';
+  if (text === undefined) return true;
+  const stale = !st.isFile() || holderGone(text) || Date.now() - st.mtimeMs > staleMs;
+  if (!stale) return false;
+  const away = `${lock}.stale-${randomBytes(4).toString('hex')}`;
+  try {
+    await fs.promises.rename(lock, away);
+  } catch {
+    return true; // someone else took it away first
+  }
+  const took = st.isFile() ? await fs.promises.readFile(away, 'utf8').catch(() => undefined) : '';
+  if (took !== text) await fs.promises.link(away, lock).catch(() => undefined);
+  await fs.promises.unlink(away).catch(() => undefined);
+  return true;
+}

@@ -1,0 +1,168 @@
+/**
+ * The safe writer (issue 10, security point 1 and robustness point 12): no links, regular files
+ * only, never a protected file; one checked write per line, cut back when short; a partial last
+ * line moved aside; concurrent writers (two processes) serialised on a lock file.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { safeAppendLine, SafeWriteError } from '../../src/core/safeWrite';
+
+let dir = '';
+before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-safe-write-'))));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function fresh(name: string, text = ''): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('what the safe writer refuses', () => {
+  test('a link to a protected results file, or to any other file: refused with a clear error, the target unchanged', async () => {
+    const results = fresh('r.jsonl', '{"id":"a"}\n');
+    const other = fresh('profile', 'echo hi\n');
+    for (const target of [results, other]) {
+      const out = path.join(dir, `to-${path.basename(target)}.reruns.jsonl`);
+      fs.symlinkSync(target, out);
+      await assert.rejects(safeAppendLine(out, '{"x":1}', { protect: [results] }), (e: Error) => {
+        assert.ok(e instanceof SafeWriteError);
+        assert.match(e.message, /is a symbolic link/);
+        return true;
+      });
+      assert.equal(fs.readFileSync(target, 'utf8'), target === results ? '{"id":"a"}\n' : 'echo hi\n');
+      assert.ok(fs.lstatSync(out).isSymbolicLink());
+    }
+  });
+
+  test('a path whose real path is a protected file (through a linked folder), or a hard link to one, is refused', async () => {
+    const real = fs.mkdtempSync(path.join(dir, 'real-'));
+    const results = path.join(real, 'r.jsonl');
+    fs.writeFileSync(results, '{"id":"a"}\n');
+    const linkedDir = path.join(dir, 'linked-folder');
+    fs.symlinkSync(real, linkedDir);
+    await assert.rejects(safeAppendLine(path.join(linkedDir, 'r.jsonl'), '{}', { protect: [results] }), /is the results file/);
+    const hard = path.join(dir, 'hard.reruns.jsonl');
+    fs.linkSync(results, hard);
+    await assert.rejects(safeAppendLine(hard, '{}', { protect: [results] }), /hard links/);
+    assert.equal(fs.readFileSync(results, 'utf8'), '{"id":"a"}\n');
+  });
+
+  test('a FIFO and a folder are refused without blocking', async () => {
+    const fifo = path.join(dir, 'fifo.reruns.jsonl');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    await assert.rejects(safeAppendLine(fifo, '{}'), /not a regular file/);
+    const folder = path.join(dir, 'folder.reruns.jsonl');
+    fs.mkdirSync(folder);
+    await assert.rejects(safeAppendLine(folder, '{}'), /not a regular file/);
+  });
+
+  test('the output itself may be open as a results file; a new file is created', async () => {
+    const out = path.join(dir, 'new', 'x.reruns.jsonl');
+    await safeAppendLine(out, '{"a":1}', { protect: [out] });
+    await safeAppendLine(out, '{"a":2}', { protect: [out] });
+    assert.equal(fs.readFileSync(out, 'utf8'), '{"a":1}\n{"a":2}\n');
+    assert.ok(!fs.existsSync(`${out}.lock`));
+  });
+});
+
+describe('appends are all or nothing', () => {
+  test('a short write is an error and the file is cut back to its previous length', async () => {
+    const file = fresh('short.jsonl', '{"a":1}\n');
+    const half = async (h: fs.promises.FileHandle, d: Buffer) => (await h.write(d, 0, Math.floor(d.length / 2))).bytesWritten;
+    await assert.rejects(safeAppendLine(file, '{"b":"0123456789"}', { write: half }), /only 9 of 19 bytes could be written/);
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n');
+  });
+
+  test('a failed write (a full disk) after part of the line is an error and the file is cut back', async () => {
+    const file = fresh('full.jsonl', '{"a":1}\n');
+    const full = async (h: fs.promises.FileHandle, d: Buffer) => {
+      await h.write(d, 0, 3);
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    };
+    await assert.rejects(safeAppendLine(file, '{"b":2}', { write: full }), /could not be written \(ENOSPC/);
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n');
+  });
+
+  test('a partial last line is moved aside to a new file and reported; a file of one partial line too', async () => {
+    const file = fresh('partial.jsonl', '{"a":1}\n{"b":');
+    const r = await safeAppendLine(file, '{"c":3}');
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n{"c":3}\n');
+    assert.ok(r.movedAside);
+    assert.equal(path.dirname(r.movedAside), dir);
+    assert.match(path.basename(r.movedAside), /^partial\.jsonl\.partial-\S+$/);
+    assert.equal(fs.readFileSync(r.movedAside, 'utf8'), '{"b":');
+    const only = fresh('only-partial.jsonl', '{"half');
+    const r2 = await safeAppendLine(only, '{"d":4}');
+    assert.equal(fs.readFileSync(only, 'utf8'), '{"d":4}\n');
+    assert.equal(fs.readFileSync(r2.movedAside!, 'utf8'), '{"half');
+    assert.deepEqual(await safeAppendLine(only, '{"e":5}'), {});
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
+  });
+
+  test('a lock held by a live writer waits, then says so; a stale lock (its process gone, or old) is taken over', async () => {
+    const file = fresh('locked.jsonl');
+    const lock = `${file}.lock`;
+    fs.writeFileSync(lock, `${process.pid} ${os.hostname()} held\n`);
+    await assert.rejects(safeAppendLine(file, '{}', { lockTimeoutMs: 100 }), /held by another writer \(process \d+\)/);
+    assert.equal(fs.readFileSync(file, 'utf8'), '');
+    const old = new Date(Date.now() - 120_000);
+    fs.utimesSync(lock, old, old);
+    await safeAppendLine(file, '{"a":1}');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    fs.writeFileSync(lock, `${gone} ${os.hostname()} killed\n`);
+    await safeAppendLine(file, '{"a":2}', { lockTimeoutMs: 100 });
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n{"a":2}\n');
+    assert.ok(!fs.existsSync(lock));
+  });
+
+  test('a writer waits while another holds the lock, and writes once it is released', async () => {
+    const file = fresh('waits.jsonl');
+    const lock = `${file}.lock`;
+    fs.writeFileSync(lock, `${process.pid} ${os.hostname()} held\n`);
+    let done = false;
+    const writing = safeAppendLine(file, '{"a":1}').then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(done, false);
+    assert.equal(fs.readFileSync(file, 'utf8'), '');
+    fs.unlinkSync(lock);
+    await writing;
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n');
+  });
+
+  test('two processes appending at once after a killed writer: every line whole, none blank, none lost, the partial line moved aside once', async () => {
+    const sub = fs.mkdtempSync(path.join(dir, 'concurrent-'));
+    const file = path.join(sub, 'concurrent.jsonl');
+    fs.writeFileSync(file, '{"killed":');
+    const mod = path.resolve(__dirname, '../../src/core/safeWrite.js');
+    const script = `const { safeAppendLine } = require(${JSON.stringify(mod)});
+(async () => {
+  const who = process.argv[1];
+  for (let i = 0; i < 150; i++) await safeAppendLine(${JSON.stringify(file)}, JSON.stringify({ who, i, pad: 'x'.repeat(3000 + i) }));
+})().catch((e) => { console.error(e); process.exit(1); });`;
+    const child = (who: string) =>
+      new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', script, who], { stdio: 'inherit' }).on('exit', resolve));
+    assert.deepEqual(await Promise.all([child('a'), child('b')]), [0, 0]);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(text.endsWith('\n'));
+    const lines = text.slice(0, -1).split('\n');
+    assert.equal(lines.length, 300);
+    const seen = { a: [] as number[], b: [] as number[] };
+    for (const l of lines) {
+      const r = JSON.parse(l) as { who: 'a' | 'b'; i: number; pad: string };
+      assert.equal(r.pad.length, 3000 + r.i);
+      seen[r.who].push(r.i);
+    }
+    const all = Array.from({ length: 150 }, (_, i) => i);
+    assert.deepEqual(seen, { a: all, b: all });
+    const aside = fs.readdirSync(sub).filter((n) => n !== 'concurrent.jsonl');
+    assert.equal(aside.length, 1, aside.join(' '));
+    assert.equal(fs.readFileSync(path.join(sub, aside[0]), 'utf8'), '{"killed":');
+  });
+});
