@@ -456,8 +456,9 @@ async function cleanupAll() {
 }
 
 function usage() {
+  const testArgs = 'test --extension <dir> --tests <abs path to mocha index.js> --workspace <dir> [--timeout ms] [--logs dir]';
   return `usage:
-  node test/harness/vscode-host.mjs test --extension <dir> --tests <abs path to mocha index.js> --workspace <dir> [--timeout ms] [--logs dir]
+  node test/harness/vscode-host.mjs ${testArgs}
   node test/harness/vscode-host.mjs open --extension <dir> --workspace <dir> [--port N]`;
 }
 
