@@ -42,6 +42,7 @@ const rows = [
   ['diffWords over the whole unrelated chains (no sentence layer)', () => diffWords(a, unrelated)],
 ];
 console.log(
-  `chain diff: two 20,000-character chains, median of ${runs}, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), node ${process.version}`,
+  `chain diff: two 20,000-character chains, median of ${runs}, ` +
+    `${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), node ${process.version}`,
 );
 for (const [name, f] of rows) console.log(`${median(f).toFixed(1).padStart(8)} ms  ${name}`);

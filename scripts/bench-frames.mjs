@@ -78,8 +78,10 @@ void readCachedFrames;
 void cacheKey;
 const fd = median(fullDecode);
 const c = median(cold);
+const ffmpegVersion = spawnSync(paths.ffmpeg, ['-version']).stdout.toString().split('\n')[0];
+const memoryGiB = Math.round(os.totalmem() / 2 ** 30);
 const result = {
-  machine: `${os.cpus()[0].model}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${spawnSync(paths.ffmpeg, ['-version']).stdout.toString().split('\n')[0]}`,
+  machine: `${os.cpus()[0].model}, ${os.cpus().length} cores, ${memoryGiB} GiB, Node ${process.version}, ${ffmpegVersion}`,
   clip: '60 s, 1920×1080, H.264 (x264 veryfast, default GOP), 30 fps, 1800 frames',
   runs,
   indices,

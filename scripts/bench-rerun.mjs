@@ -138,7 +138,9 @@ await runner.dispose();
 
 const cpu = os.cpus()[0]?.model ?? 'cpu';
 console.log(
-  `re-run: tiny Qwen2-VL-layout model (hidden ${cfg.hidden_size}, ${cfg.num_hidden_layers} layers), CPU, ${N} new tokens, prompt ${promptTokens} tokens, frames ${size.width}×${size.height}; median of ${runs}; ${cpu} (${os.cpus().length} cores), node ${process.version}`,
+  `re-run: tiny Qwen2-VL-layout model (hidden ${cfg.hidden_size}, ${cfg.num_hidden_layers} layers), CPU, ` +
+    `${N} new tokens, prompt ${promptTokens} tokens, frames ${size.width}×${size.height}; ` +
+    `median of ${runs}; ${cpu} (${os.cpus().length} cores), node ${process.version}`,
 );
 const f = (x) => `${x.toFixed(2)} ms`;
 console.log(`per token, whole generation path: ${f(median(full))}`);

@@ -24,10 +24,11 @@ function rng(seed) {
   let s = seed >>> 0;
   return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
-const WORDS =
-  'turn left right walk straight pass the table chair door kitchen hallway stairs sofa window corridor then reach return starting point destination notice shelf lamp bed desk carpet approach continue forward backward around corner living room bedroom bathroom fridge counter'.split(
-    ' ',
-  );
+const WORDS = (
+  'turn left right walk straight pass the table chair door kitchen hallway stairs sofa window corridor then reach return ' +
+  'starting point destination notice shelf lamp bed desk carpet approach continue forward backward around corner ' +
+  'living room bedroom bathroom fridge counter'
+).split(' ');
 const STEMS = [
   ['direction', 'forward', 'what directions do you need to go through to get to your destination?'],
   ['direction', 'reverse', 'what directions do you need to go through to get to starting point ?'],
@@ -56,12 +57,16 @@ function generate(file, bytes) {
     const response =
       r() < 0.05
         ? `The answer is ${pred}.`
-        : `<think>Let's start by thinking reverse ${think.slice(0, thinkLen)} Hence, the correct answer is ${pred}</think> <answer>${pred}</answer>`;
+        : `<think>Let's start by thinking reverse ${think.slice(0, thinkLen)} ` +
+          `Hence, the correct answer is ${pred}</think> <answer>${pred}</answer>`;
     batch.push(
       JSON.stringify({
         id: `bench-${i}`,
         video: `/vi-lab/Ego-ST-bench/r1_video/clip_${Math.floor(i / 8)}.mp4`,
-        question: `Please take a egocentric view to understand the following questions. Based on this video, ${stem} Options: ${opts}\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).`,
+        question:
+          'Please take a egocentric view to understand the following questions. ' +
+          `Based on this video, ${stem} Options: ${opts}\n\nInstructions: ` +
+          'Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).',
         gold,
         response,
         model: 'bench-synthetic',
@@ -120,8 +125,10 @@ function measurePeer(f) {
   return { ms, rssMiB: rssKiB / 1024 };
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const READLINE_LOOP = `const rl = require('node:readline').createInterface({ input: require('node:fs').createReadStream(process.argv[1]), crlfDelay: Infinity });
-let n = 0; rl.on('line', (l) => { if (l) { JSON.parse(l); n++; } }).on('close', () => console.log(n));`;
+const READLINE_LOOP =
+  "const rl = require('node:readline')" +
+  ".createInterface({ input: require('node:fs').createReadStream(process.argv[1]), crlfDelay: Infinity });\n" +
+  "let n = 0; rl.on('line', (l) => { if (l) { JSON.parse(l); n++; } }).on('close', () => console.log(n));";
 
 const file = dataFile(targetMb);
 const size = statSync(file).size;
@@ -207,6 +214,8 @@ const result = {
 console.log(JSON.stringify(result, null, 2));
 console.log(
   `index/floor time ${result.timeRatio}× (target ≤ 1.5×; ${(im / readlineFloor).toFixed(2)}× a readline loop); ` +
-    `index/peer (upstream's way, a Python loop) ${result.indexOverPeer}× (target ≤ 0.8×; peer ${result.peerMs} ms, ${result.peerPeakRssMiB} MiB); ` +
-    `peak RSS ${result.indexPeakRssMiB} MiB, ${result.indexPeakRssAboveCliBaselineMiB} MiB above the CLI's own start-up (target < ${result.halfFileSizeMiB} MiB); first level ${JSON.stringify(result.firstLevelMs)} ms (target < 1000)`,
+    `index/peer (upstream's way, a Python loop) ${result.indexOverPeer}× (target ≤ 0.8×; ` +
+    `peer ${result.peerMs} ms, ${result.peerPeakRssMiB} MiB); ` +
+    `peak RSS ${result.indexPeakRssMiB} MiB, ${result.indexPeakRssAboveCliBaselineMiB} MiB above the CLI's own start-up ` +
+    `(target < ${result.halfFileSizeMiB} MiB); first level ${JSON.stringify(result.firstLevelMs)} ms (target < 1000)`,
 );

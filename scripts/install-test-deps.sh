@@ -89,7 +89,15 @@ else
     tgz="$(ls "$work"/code-server-*.tgz 2>/dev/null | head -n1 || true)"
     if [ -n "$tgz" ]; then
       rg_pkg_version="$(tar -xzOf "$tgz" package/lib/vscode/npm-shrinkwrap.json 2>/dev/null \
-        | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{const j=JSON.parse(s);const p=(j.packages||{})["node_modules/@vscode/ripgrep"]||(j.dependencies||{})["@vscode/ripgrep"];if(p&&p.version)process.stdout.write(p.version)}catch(e){}})' || true)"
+        | node -e '
+            let s = "";
+            process.stdin.on("data", (d) => (s += d)).on("end", () => {
+              try {
+                const j = JSON.parse(s);
+                const p = (j.packages || {})["node_modules/@vscode/ripgrep"] || (j.dependencies || {})["@vscode/ripgrep"];
+                if (p && p.version) process.stdout.write(p.version);
+              } catch (e) {}
+            });' || true)"
       rm -f "$tgz"
     fi
   fi

@@ -35,6 +35,7 @@ passed=$(( ${unit_pass:-0} + int_pass + ui_pass ))
 failed=$(( ${unit_fail:-0} + int_fail + ui_fail ))
 # A runner that crashed before reporting counts as a failure.
 for rc in "$unit_rc" "$int_rc" "$ui_rc"; do [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1; done
-echo "unit: ${unit_pass:-0} passed, ${unit_fail:-0} failed; integration: $int_pass passed, $int_fail failed; ui: $ui_pass passed, $ui_fail failed"
+unit_line="unit: ${unit_pass:-0} passed, ${unit_fail:-0} failed"
+echo "$unit_line; integration: $int_pass passed, $int_fail failed; ui: $ui_pass passed, $ui_fail failed"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

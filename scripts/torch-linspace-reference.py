@@ -83,4 +83,5 @@ if __name__ == '__main__':
     count = int(sys.argv[5]) if len(sys.argv) > 5 else 8
     n, first, idx, picks = qwen2vl(T, vf, fps, lanes, count)
     second = linspace(0, n - 1, count, lanes)
-    print(json.dumps({'n': n, 'indices': idx, 'firstStage': {k: float(first[k]) for k in picks}, 'secondStage': [float(x) for x in second]}))
+    print(json.dumps({'n': n, 'indices': idx, 'firstStage': {k: float(first[k]) for k in picks},
+                      'secondStage': [float(x) for x in second]}))

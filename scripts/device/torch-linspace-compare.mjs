@@ -26,7 +26,8 @@ for (const f of readdirSync(dir).filter((n) => /^linspace-.*\.json$/.test(n))) {
     if (JSON.stringify(qwen2vlIndices({ totalFrames: T, fps: vfps }, fps, 8, 1)) === JSON.stringify(want)) scalarSame++;
   }
   console.log(
-    `${f}: torch ${j.torch}, capability ${j.capability} → ${lanes} lanes: ${same}/${j.cases.length} equal; with ${other} lanes ${sameOther}; scalar ${scalarSame}`,
+    `${f}: torch ${j.torch}, capability ${j.capability} → ${lanes} lanes: ${same}/${j.cases.length} equal; ` +
+      `with ${other} lanes ${sameOther}; scalar ${scalarSame}`,
   );
   for (const d of diffs) console.log('  differs:', JSON.stringify(d));
 }

@@ -15,7 +15,15 @@ const V = man.V;
 const stepOf = (name) => (name === 'sample_default_topk' ? 1 : 2);
 const b64 = (off, t) => buf.subarray(off + 4 * V * t, off + 4 * V * (t + 1)).toString('base64');
 const out = {
-  about: `Real transformers output, for the logits-processor tests: transformers ${man.tf}, torch ${man.torch}, one NVIDIA H100 (CUDA). A tiny random Qwen2ForCausalLM (vocabulary ${V}, float32) saved with each config below as its generation_config.json, reloaded, and called as upstream does, model.generate(input_ids, max_new_tokens=8) (with min_new_tokens=8 and output_scores / output_logits to read the steps). Each run is one step (step: the tokens generated before it; the sample_default_topk one where top_k 50 changes what top-p keeps): raw = output_logits (before the processors), scores = output_scores (after them), both float32 little-endian in base64; sequence = the prompt (12 ids) and the tokens before this step; next = the token generate chose. Made by scripts/device/transformers-logits.py and transformers-logits-fixture.mjs.`,
+  about:
+    `Real transformers output, for the logits-processor tests: transformers ${man.tf}, torch ${man.torch}, one NVIDIA H100 (CUDA). ` +
+    `A tiny random Qwen2ForCausalLM (vocabulary ${V}, float32) saved with each config below as its generation_config.json, ` +
+    'reloaded, and called as upstream does, model.generate(input_ids, max_new_tokens=8) ' +
+    '(with min_new_tokens=8 and output_scores / output_logits to read the steps). ' +
+    'Each run is one step (step: the tokens generated before it; the sample_default_topk one where top_k 50 changes what top-p keeps): ' +
+    'raw = output_logits (before the processors), scores = output_scores (after them), both float32 little-endian in base64; ' +
+    'sequence = the prompt (12 ids) and the tokens before this step; next = the token generate chose. ' +
+    'Made by scripts/device/transformers-logits.py and transformers-logits-fixture.mjs.',
   vocab: V,
   runs: man.runs
     .filter((r) => r.device === 'cuda')

@@ -9,7 +9,8 @@ import json, os, torch, transformers as tf
 from transformers import Qwen2Config as C, Qwen2ForCausalLM as M, GenerationConfig as G
 
 O = os.environ['OUT']; V = 1000; T = 8
-print(torch.__version__, tf.__version__, {k: getattr(G(), k, None) for k in ['do_sample', 'temperature', 'top_k', 'top_p', 'repetition_penalty']}, flush=True)
+KEYS = ['do_sample', 'temperature', 'top_k', 'top_p', 'repetition_penalty']  # the settings generate() reads
+print(torch.__version__, tf.__version__, {k: getattr(G(), k, None) for k in KEYS}, flush=True)
 torch.manual_seed(0)
 b = M(C(vocab_size=V, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
         max_position_embeddings=256, eos_token_id=V + 5, bos_token_id=0, pad_token_id=0)).float().eval()
@@ -31,11 +32,15 @@ for n, gc in cs.items():
     for dev in ['cpu', 'cuda']:
         try:
             m = M.from_pretrained(d, dtype=torch.float32).to(dev).eval(); torch.manual_seed(2)
-            e = {k: getattr(m.generation_config, k, None) for k in ['do_sample', 'temperature', 'top_k', 'top_p', 'repetition_penalty']}
-            o = m.generate(p.to(dev), max_new_tokens=T, min_new_tokens=T, output_scores=True, output_logits=True, return_dict_in_generate=True)
-            r = torch.stack([x[0] for x in o.logits]).float().cpu().contiguous(); s = torch.stack([x[0] for x in o.scores]).float().cpu().contiguous()
+            e = {k: getattr(m.generation_config, k, None) for k in KEYS}
+            o = m.generate(p.to(dev), max_new_tokens=T, min_new_tokens=T,
+                           output_scores=True, output_logits=True, return_dict_in_generate=True)
+            r = torch.stack([x[0] for x in o.logits]).float().cpu().contiguous()
+            s = torch.stack([x[0] for x in o.scores]).float().cpu().contiguous()
             f.write(r.numpy().tobytes()); f.write(s.numpy().tobytes())
-            man['runs'].append(dict(name=n, device=dev, config=g, effective=e, sequence=o.sequences[0].tolist(), prompt_len=12, raw=off, scores=off + 4 * r.numel(), rows=r.shape[0])); off += 8 * r.numel()
+            man['runs'].append(dict(name=n, device=dev, config=g, effective=e, sequence=o.sequences[0].tolist(), prompt_len=12,
+                                    raw=off, scores=off + 4 * r.numel(), rows=r.shape[0]))
+            off += 8 * r.numel()
             print(n, dev, 'ok', e, flush=True)
         except Exception as x:
             print(n, dev, 'FAILED', repr(x), flush=True)

@@ -630,5 +630,8 @@ export function categorySource(r: { categoryExplicit: boolean; wordedAs?: Catego
   const ev = r.categoryEvidence;
   if (!r.wordedAs || !ev) return 'from its wording';
   if (ev.kind === 'reference-chain') return 'from its reference chain, which opens with the action question';
-  return `from the reverse action question on line ${ev.line} (id ${ev.id}), whose options share ${ev.sharedPhrases} three-word phrases with this question's`;
+  return (
+    `from the reverse action question on line ${ev.line} (id ${ev.id}), ` +
+    `whose options share ${ev.sharedPhrases} three-word phrases with this question's`
+  );
 }

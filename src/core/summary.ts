@@ -153,13 +153,17 @@ export function formatLine(s: Pick<Summary, 'records' | 'formatValid' | 'formatC
   if (s.formatChecked === 0 && reasons) return `format n/a: ${reasons}`;
   const skipped = s.records - s.formatChecked;
   if (!skipped) return `${s.formatValid.toLocaleString()} with valid format`;
-  return `${s.formatValid.toLocaleString()} of ${s.formatChecked.toLocaleString()} with valid format (n/a for ${skipped.toLocaleString()}${reasons ? `: ${reasons}` : ''})`;
+  const naFor = `n/a for ${skipped.toLocaleString()}${reasons ? `: ${reasons}` : ''}`;
+  return `${s.formatValid.toLocaleString()} of ${s.formatChecked.toLocaleString()} with valid format (${naFor})`;
 }
 
 /** "2 records have no video …", or '' when every record has one. */
 export function noVideoLine(noVideo: number): string {
   if (!noVideo) return '';
-  return `warning: ${noVideo.toLocaleString()} record${noVideo === 1 ? ' has' : 's have'} no video ("video": ""; upstream writes "No video file specified." as their prediction)`;
+  return (
+    `warning: ${noVideo.toLocaleString()} record${noVideo === 1 ? ' has' : 's have'} no video ` +
+    '("video": ""; upstream writes "No video file specified." as their prediction)'
+  );
 }
 
 /** "18 action questions are worded as landmark questions", one sentence per pair; [] when none. */
@@ -168,7 +172,8 @@ export function wordedAsLines(s: Pick<Summary, 'wordedAs'>): string[] {
   for (const [cat, by] of Object.entries(s.wordedAs)) {
     for (const [worded, n] of Object.entries(by)) {
       out.push(
-        `${n} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'} (recognised from the evidence in the file; counted as ${cat})`,
+        `${n} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'} ` +
+          `(recognised from the evidence in the file; counted as ${cat})`,
       );
     }
   }

@@ -31,7 +31,8 @@ export class AccuracyStatus extends Disposable {
           .map((r) => NA_TEXT[r].long)
           .join('; ');
       const score = b.total || !b.na ? `${b.correct}/${b.total} correct under ${rule}` : `${rule} n/a: ${why()}`;
-      item.tooltip = `ST-Think: ${a.uri.path.split('/').pop()}: ${score}${isEmptyFilter(f) ? '' : ` (filter: ${describeFilter(f)})`}. Click for the summary.`;
+      const filtered = isEmptyFilter(f) ? '' : ` (filter: ${describeFilter(f)})`;
+      item.tooltip = `ST-Think: ${a.uri.path.split('/').pop()}: ${score}${filtered}. Click for the summary.`;
       item.show();
     } else if (a?.state.kind === 'indexing') {
       item.text = '$(loading~spin) ST-Think';

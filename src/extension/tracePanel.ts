@@ -445,7 +445,8 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
     if (prepared.kind === 'noVideo') {
       // Upstream's inference script runs no model for such a record: there are no frames to show.
       const message =
-        'No video: this record\u2019s "video" is empty, so there are no frames (upstream wrote "No video file specified." instead of running the model).';
+        'No video: this record\u2019s "video" is empty, so there are no frames ' +
+        '(upstream wrote "No video file specified." instead of running the model).';
       return void post({ ...base, state: 'error', noVideo: true, message });
     }
     if (prepared.kind === 'notFound') {

@@ -315,7 +315,8 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
         const idx = n.file.index!;
         const item = new vscode.TreeItem('Problems', C.Collapsed);
         item.id = n.id;
-        item.description = `${idx.problemCount.toLocaleString()} invalid${idx.problemCount > idx.problems.length ? ` (first ${idx.problems.length.toLocaleString()} listed)` : ''}`;
+        const listed = idx.problemCount > idx.problems.length ? ` (first ${idx.problems.length.toLocaleString()} listed)` : '';
+        item.description = `${idx.problemCount.toLocaleString()} invalid${listed}`;
         item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
         return item;
       }
@@ -439,7 +440,10 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
           ? `${idx.entries.length.toLocaleString()}`
           : `${f.visible.length.toLocaleString()} of ${idx.entries.length.toLocaleString()}`;
       const noVideo = countNoVideo(idx.entries);
-      item.description = `${shown} record${idx.entries.length === 1 ? '' : 's'} · ${formatAccuracy(b)}${idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : ''}${noVideo ? ` · ${noVideo.toLocaleString()} warning${noVideo === 1 ? '' : 's'}` : ''}`;
+      const records = `${shown} record${idx.entries.length === 1 ? '' : 's'}`;
+      const invalid = idx.problemCount ? ` · ${idx.problemCount.toLocaleString()} invalid` : '';
+      const warnings = noVideo ? ` · ${noVideo.toLocaleString()} warning${noVideo === 1 ? '' : 's'}` : '';
+      item.description = `${records} · ${formatAccuracy(b)}${invalid}${warnings}`;
       item.tooltip = [
         f.path,
         b.total || !b.na ? `${b.correct}/${b.total} correct under ${rule}` : `${rule}: n/a`,
@@ -471,7 +475,9 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     if (worded) {
       // Upstream words its forward action questions as landmark questions: say how many are.
       item.description += ` · ${worded}`;
-      item.tooltip = `${item.tooltip ? `${item.tooltip}\n` : ''}${entries.length.toLocaleString()} ${n.category} questions; ${worded}: recognised as ${n.category} questions from the evidence in the file (a reference chain, or the reverse ${n.category} question on the same video)`;
+      const evidence = `(a reference chain, or the reverse ${n.category} question on the same video)`;
+      const recognised = `${worded}: recognised as ${n.category} questions from the evidence in the file ${evidence}`;
+      item.tooltip = `${item.tooltip ? `${item.tooltip}\n` : ''}${entries.length.toLocaleString()} ${n.category} questions; ${recognised}`;
     }
     item.iconPath = new vscode.ThemeIcon(
       n.kind === 'category' ? 'symbol-folder' : n.direction === 'forward' ? 'arrow-right' : 'arrow-left',
@@ -498,15 +504,22 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
       : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
     const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
     item.id = n.id;
+    const wordedMark = e.wordedAs ? ` · worded as ${e.wordedAs}` : '';
+    const rerunsMark = runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : '';
     item.description = under
       ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
-      : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${e.wordedAs ? ` · worded as ${e.wordedAs}` : ''}${formatMark}${runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : ''}`;
+      : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${wordedMark}${formatMark}${rerunsMark}`;
     item.iconPath = e.format === 'invalid' ? new vscode.ThemeIcon('warning', outcomeColour(outcome)) : outcomeIcon(outcome);
     item.resourceUri = recordUri(n.file, e);
     item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
     item.command = { command: 'stThink.showRecord', title: 'Show Record', arguments: [n] };
+    const verdict = na ? `${rule} n/a: ${NA_TEXT[na].long}` : outcome;
+    const invalidNote = e.format === 'invalid' ? ', invalid format' : '';
+    const videoNote = e.video ? '' : ', no video';
+    const wordedNote = e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : '';
+    const notes = `${invalidNote}${videoNote}${wordedNote}`;
     item.accessibilityInformation = {
-      label: `${e.label}. ${na ? `${rule} n/a: ${NA_TEXT[na].long}` : outcome}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${e.format === 'invalid' ? ', invalid format' : ''}${e.video ? '' : ', no video'}${e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : ''}. Line ${e.line}.`,
+      label: `${e.label}. ${verdict}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${notes}. Line ${e.line}.`,
     };
     return item;
   }
@@ -519,8 +532,16 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     item.iconPath = new vscode.ThemeIcon('diff');
     const d = c.overall.difference;
     const p = c.mcnemar.p;
-    item.description = `${d === null ? '—' : `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} pts`} · ${c.flips.rightToWrong}↓ ${c.flips.wrongToRight}↑ · p ${p < 1e-3 ? p.toExponential(1) : p.toFixed(3)}`;
-    item.tooltip = `A: ${n.session.a.path}\nB: ${n.session.b.path}\n${c.paired} pairs by ${c.pairedBy} under ${c.rule}; unpaired ${c.unpairedA} in A, ${c.unpairedB} in B\nA right → B wrong: ${c.flips.rightToWrong}; A wrong → B right: ${c.flips.wrongToRight}\nExact McNemar p = ${p.toPrecision(3)}`;
+    const points = d === null ? '—' : `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} pts`;
+    const pText = p < 1e-3 ? p.toExponential(1) : p.toFixed(3);
+    item.description = `${points} · ${c.flips.rightToWrong}↓ ${c.flips.wrongToRight}↑ · p ${pText}`;
+    item.tooltip = [
+      `A: ${n.session.a.path}`,
+      `B: ${n.session.b.path}`,
+      `${c.paired} pairs by ${c.pairedBy} under ${c.rule}; unpaired ${c.unpairedA} in A, ${c.unpairedB} in B`,
+      `A right → B wrong: ${c.flips.rightToWrong}; A wrong → B right: ${c.flips.wrongToRight}`,
+      `Exact McNemar p = ${p.toPrecision(3)}`,
+    ].join('\n');
     item.contextValue = 'stThink.comparison';
     item.command = { command: 'stThink.openComparison', title: 'Open Comparison', arguments: [n] };
     return item;
@@ -541,11 +562,15 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
       down ? 'arrow-down' : 'arrow-up',
       new vscode.ThemeColor(down ? 'testing.iconFailed' : 'testing.iconPassed'),
     );
-    item.tooltip = `${down ? 'A right → B wrong' : 'A wrong → B right'} · ${f.a.id}\ngold ${f.a.gold || '—'}, A ${predictedOf(f.a, rule) || '—'}, B ${predictedOf(f.b, rule) || '—'} under ${rule}`;
+    const predictedA = predictedOf(f.a, rule);
+    const predictedB = predictedOf(f.b, rule);
+    const flipped = down ? 'A right → B wrong' : 'A wrong → B right';
+    const flippedWords = down ? 'Right to wrong' : 'Wrong to right';
+    item.tooltip = `${flipped} · ${f.a.id}\ngold ${f.a.gold || '—'}, A ${predictedA || '—'}, B ${predictedB || '—'} under ${rule}`;
     item.contextValue = 'stThink.flip';
     item.command = { command: 'stThink.showFlip', title: 'Show Flip', arguments: [n] };
     item.accessibilityInformation = {
-      label: `${down ? 'Right to wrong' : 'Wrong to right'}: ${f.a.label}. Gold ${f.a.gold || 'none'}, A ${predictedOf(f.a, rule) || 'none'}, B ${predictedOf(f.b, rule) || 'none'}.`,
+      label: `${flippedWords}: ${f.a.label}. Gold ${f.a.gold || 'none'}, A ${predictedA || 'none'}, B ${predictedB || 'none'}.`,
     };
     return item;
   }

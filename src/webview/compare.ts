@@ -14,7 +14,8 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
   root.append(
     el(
       'p',
-      `${c.paired.toLocaleString()} pairs (by ${c.pairedBy === 'source' ? 'the record each re-run re-ran' : c.pairedBy}) · unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`,
+      `${c.paired.toLocaleString()} pairs (by ${c.pairedBy === 'source' ? 'the record each re-run re-ran' : c.pairedBy}) · ` +
+        `unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B · rule ${c.rule}`,
     ),
   );
 
@@ -25,14 +26,16 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
   root.append(
     el(
       'p',
-      `A right → B wrong: ${f.rightToWrong} · A wrong → B right: ${f.wrongToRight} · both right: ${f.bothRight} · both wrong: ${f.bothWrong} · unscored: ${f.unscored}`,
+      `A right → B wrong: ${f.rightToWrong} · A wrong → B right: ${f.wrongToRight} · ` +
+        `both right: ${f.bothRight} · both wrong: ${f.bothWrong} · unscored: ${f.unscored}`,
     ),
   );
   const p = c.mcnemar.p;
   root.append(
     el(
       'p',
-      `Exact McNemar test on ${c.mcnemar.discordant} discordant pairs: p = ${p < 1e-4 ? p.toExponential(2) : p.toFixed(4)} — ${p < 0.05 ? 'the change is unlikely to be noise (p < 0.05)' : 'the change could well be noise (p ≥ 0.05)'}.`,
+      `Exact McNemar test on ${c.mcnemar.discordant} discordant pairs: p = ${p < 1e-4 ? p.toExponential(2) : p.toFixed(4)} — ` +
+        `${p < 0.05 ? 'the change is unlikely to be noise (p < 0.05)' : 'the change could well be noise (p ≥ 0.05)'}.`,
       p < 0.05 ? 'significant' : 'note',
     ),
   );
@@ -46,7 +49,8 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
     root.append(
       el(
         'p',
-        `${label}: ${k.pairs} pairs (same video and category) — both directions right ${share(k.bothCorrect)}, one only ${share(k.oneOnly)}, neither ${share(k.neither)}`,
+        `${label}: ${k.pairs} pairs (same video and category) — ` +
+          `both directions right ${share(k.bothCorrect)}, one only ${share(k.oneOnly)}, neither ${share(k.neither)}`,
       ),
     );
   }

@@ -39,7 +39,8 @@ function cell(b: Bucket | undefined, naWhy: string): HTMLTableCellElement {
   const bar = el('div', undefined, 'bar');
   bar.style.width = `${Math.round((b.accuracy ?? 0) * 100)}%`;
   td.append(bar);
-  td.title = `${b.correct} correct, ${b.incorrect} incorrect, ${b.unanswered} unanswered, ${b.unscored} unscored${b.na ? ` (${b.na} n/a${naWhy ? `: ${naWhy}` : ''})` : ''}`;
+  const naPart = b.na ? ` (${b.na} n/a${naWhy ? `: ${naWhy}` : ''})` : '';
+  td.title = `${b.correct} correct, ${b.incorrect} incorrect, ${b.unanswered} unanswered, ${b.unscored} unscored${naPart}`;
   if (b.na) td.append(el('span', ` +${b.na} n/a`, 'frac'));
   return td;
 }
@@ -63,7 +64,9 @@ function renderSummary(m: Summary): void {
       app.append(
         el(
           'p',
-          `${n.toLocaleString()} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'}: recognised as ${cat} questions from the evidence in the file (a reference chain, or the reverse ${cat} question on the same video), and counted as ${cat}.`,
+          `${n.toLocaleString()} ${cat} question${n === 1 ? ' is' : 's are'} worded as ${worded} question${n === 1 ? '' : 's'}: ` +
+            `recognised as ${cat} questions from the evidence in the file ` +
+            `(a reference chain, or the reverse ${cat} question on the same video), and counted as ${cat}.`,
           'note',
         ),
       );
@@ -73,7 +76,8 @@ function renderSummary(m: Summary): void {
   const table = el('table');
   const caption = el(
     'caption',
-    'Accuracy per category and direction (correct / scored; unanswered counts as wrong, route questions are unscored; n/a: the rule does not apply)',
+    'Accuracy per category and direction ' +
+      '(correct / scored; unanswered counts as wrong, route questions are unscored; n/a: the rule does not apply)',
   );
   const head = el('tr');
   for (const h of ['Category', 'Direction', 'Records', 'mcq_infer', 'grpo_reward']) {
@@ -110,7 +114,9 @@ function renderSummary(m: Summary): void {
   app.append(rules);
   const note = el(
     'p',
-    'mcq_infer: the inference scripts\u2019 letter extraction (answer tag, else the whole text; a leading A–D, else the first A–D anywhere). grpo_reward: the training reward (first character of the answer tag equals the gold\u2019s).',
+    'mcq_infer: the inference scripts\u2019 letter extraction ' +
+      '(answer tag, else the whole text; a leading A–D, else the first A–D anywhere). ' +
+      'grpo_reward: the training reward (first character of the answer tag equals the gold\u2019s).',
     'note',
   );
   app.append(note);

@@ -178,7 +178,9 @@ export class TraceView {
       t.append(
         el(
           'p',
-          'No video: this record\u2019s "video" is empty. Upstream\u2019s inference script runs no model for such a record and writes "No video file specified." as its prediction; it is scored on that text.',
+          'No video: this record\u2019s "video" is empty. ' +
+            'Upstream\u2019s inference script runs no model for such a record and writes "No video file specified." as its prediction; ' +
+            'it is scored on that text.',
           'warning-text no-video',
         ),
       );
@@ -238,8 +240,7 @@ export class TraceView {
       p.append(this.framesError(f));
       return;
     }
-    const facts = `${f.indices.length} frames · ${f.totalFrames ?? '?'} in the video${f.estimated ? ` (count estimated from the ${f.countSource})` : ''}${f.model ? ` · model size ${f.model.width}×${f.model.height}` : ''}${f.source ? ` · source ${f.source.width}×${f.source.height}` : ''}${f.preset ? ` · ${describePreset(f.preset)}` : ''}${f.cached ? ' · cached' : ''}`;
-    p.append(el('p', facts, 'frames-facts'));
+    p.append(el('p', framesFacts(f), 'frames-facts'));
     // Frames other torch builds would pick (16-lane AVX-512 or scalar linspace): a quiet note, and a
     // dashed outline with the reason on the frames concerned.
     const alternatives = f.alternatives ?? [];
@@ -324,10 +325,23 @@ export class TraceView {
       el(
         'figcaption',
         cur
-          ? `Frame ${this.selected + 1} of ${f.indices.length}: index ${cur.index} at ${cur.time.toFixed(3)} s${size ? ` (shown at the model's ${size.width}×${size.height})` : ''}`
+          ? `Frame ${this.selected + 1} of ${f.indices.length}: index ${cur.index} at ${cur.time.toFixed(3)} s` +
+              (size ? ` (shown at the model's ${size.width}×${size.height})` : '')
           : '',
       ),
     );
     return big;
   }
+}
+
+/** The line of facts above the frames: how many, out of how many, at what size, from where, cached or not. */
+function framesFacts(f: FramesView): string {
+  return [
+    `${f.indices.length} frames · ${f.totalFrames ?? '?'} in the video`,
+    f.estimated ? ` (count estimated from the ${f.countSource})` : '',
+    f.model ? ` · model size ${f.model.width}×${f.model.height}` : '',
+    f.source ? ` · source ${f.source.width}×${f.source.height}` : '',
+    f.preset ? ` · ${describePreset(f.preset)}` : '',
+    f.cached ? ' · cached' : '',
+  ].join('');
 }

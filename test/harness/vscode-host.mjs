@@ -101,23 +101,8 @@ function readJson(file) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-/**
- * Starts code-server on a free 127.0.0.1 port (or `port`) with fresh temp user-data and
- * extensions folders. `enable-smoke-test-driver` is on, so the workbench honours the
- * extensionTestsPath payload and reports results through window.codeAutomation*.
- * @returns {Promise<{port:number,url:string,userDataDir:string,extensionsDir:string,stop:()=>Promise<void>}>}
- */
-export async function startCodeServer({
-  workspaceFolder,
-  userSettings = {},
-  extensionsDir,
-  port,
-  startTimeoutMs = 60_000,
-  verbose = VERBOSE,
-} = {}) {
-  if (!fs.existsSync(CODE_SERVER_ENTRY)) {
-    throw new Error(`code-server not found at ${CODE_SERVER_ENTRY}: run scripts/install-test-deps.sh`);
-  }
+/** A fresh temp folder with user data (settings), extensions, code-server's config and the smoke-test-driver preload. */
+async function prepareServerFolder(userSettings, extensionsDir) {
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'vscode-host-'));
   const userDataDir = path.join(tmp, 'user-data');
   const extDir = extensionsDir ? path.resolve(extensionsDir) : path.join(tmp, 'extensions');
@@ -147,7 +132,11 @@ export async function startCodeServer({
       '',
     ].join('\n'),
   );
+  return { tmp, userDataDir, extDir, configFile, preload };
+}
 
+/** The environment code-server runs in: its logs in the temp folder, no VS Code or password variables, no marketplace. */
+function serverEnv(tmp) {
   // code-server keeps its own logs under $XDG_DATA_HOME/code-server: keep them in the temp folder.
   const env = { ...process.env, XDG_DATA_HOME: path.join(tmp, 'xdg-data') };
   // Started from a VS Code terminal, code-server would hand the folder to that instance instead.
@@ -158,29 +147,84 @@ export async function startCodeServer({
   // No extension marketplace (offline machines): an empty gallery config disables it, so the
   // workbench does not log failed lookups of open-vsx.org. Set EXTENSIONS_GALLERY to override.
   if (env.EXTENSIONS_GALLERY === undefined) env.EXTENSIONS_GALLERY = '{}';
+  return env;
+}
+
+/** code-server's command line (after node): the preload, the entry point and its flags. */
+function serverArgs({ preload, configFile, port, userDataDir, extDir }) {
+  return [
+    '-r',
+    preload,
+    CODE_SERVER_ENTRY,
+    '--config',
+    configFile,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--enable-smoke-test-driver',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extDir,
+  ];
+}
+
+/** SIGTERM to the server's process group, SIGKILL if it has not exited 5 s later. */
+async function killGroup(child, exitPromise, exited) {
+  if (exited()) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
+  await Promise.race([exitPromise, sleep(5000)]);
+  if (!exited()) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+    await Promise.race([exitPromise, sleep(2000)]);
+  }
+}
+
+/** Polls `healthz` every 200 ms until it answers 200 (true), the server exits or the deadline passes (false). */
+async function waitForHealth(healthz, deadline, exited) {
+  while (!exited() && Date.now() < deadline) {
+    if ((await httpStatus(healthz)) === 200) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+/**
+ * Starts code-server on a free 127.0.0.1 port (or `port`) with fresh temp user-data and
+ * extensions folders. `enable-smoke-test-driver` is on, so the workbench honours the
+ * extensionTestsPath payload and reports results through window.codeAutomation*.
+ * @returns {Promise<{port:number,url:string,userDataDir:string,extensionsDir:string,stop:()=>Promise<void>}>}
+ */
+export async function startCodeServer({
+  workspaceFolder,
+  userSettings = {},
+  extensionsDir,
+  port,
+  startTimeoutMs = 60_000,
+  verbose = VERBOSE,
+} = {}) {
+  if (!fs.existsSync(CODE_SERVER_ENTRY)) {
+    throw new Error(`code-server not found at ${CODE_SERVER_ENTRY}: run scripts/install-test-deps.sh`);
+  }
+  const { tmp, userDataDir, extDir, configFile, preload } = await prepareServerFolder(userSettings, extensionsDir);
+  const env = serverEnv(tmp);
 
   const fixedPort = port != null;
   for (let attempt = 1; ; attempt++) {
     const usePort = fixedPort ? Number(port) : await getFreePort();
-    const args = [
-      '-r',
-      preload,
-      CODE_SERVER_ENTRY,
-      '--config',
-      configFile,
-      '--bind-addr',
-      `127.0.0.1:${usePort}`,
-      '--auth',
-      'none',
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--enable-smoke-test-driver',
-      '--user-data-dir',
-      userDataDir,
-      '--extensions-dir',
-      extDir,
-    ];
+    const args = serverArgs({ preload, configFile, port: usePort, userDataDir, extDir });
     if (workspaceFolder) args.push(path.resolve(workspaceFolder));
     const child = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -199,23 +243,7 @@ export async function startCodeServer({
       }),
     );
 
-    const killProcessGroup = async () => {
-      if (exited) return;
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* gone */
-      }
-      await Promise.race([exitPromise, sleep(5000)]);
-      if (!exited) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-        await Promise.race([exitPromise, sleep(2000)]);
-      }
-    };
+    const killProcessGroup = () => killGroup(child, exitPromise, () => exited);
     let stopping;
     // Idempotent: every caller waits for the same shutdown (process group, then temp folders).
     const stop = () =>
@@ -228,16 +256,7 @@ export async function startCodeServer({
     const server = { port: usePort, url, userDataDir, extensionsDir: extDir, process: child, stop, output: () => output };
     live.add(server);
 
-    const deadline = Date.now() + startTimeoutMs;
-    let ready = false;
-    while (!exited && Date.now() < deadline) {
-      const status = await httpStatus(`${url}healthz`);
-      if (status === 200) {
-        ready = true;
-        break;
-      }
-      await sleep(200);
-    }
+    const ready = await waitForHealth(`${url}healthz`, Date.now() + startTimeoutMs, () => exited);
     if (ready) return server;
     const inUse = /EADDRINUSE/.test(output);
     if (inUse && !fixedPort && attempt < 5) {
@@ -456,8 +475,9 @@ async function cleanupAll() {
 }
 
 function usage() {
+  const testArgs = 'test --extension <dir> --tests <abs path to mocha index.js> --workspace <dir> [--timeout ms] [--logs dir]';
   return `usage:
-  node test/harness/vscode-host.mjs test --extension <dir> --tests <abs path to mocha index.js> --workspace <dir> [--timeout ms] [--logs dir]
+  node test/harness/vscode-host.mjs ${testArgs}
   node test/harness/vscode-host.mjs open --extension <dir> --workspace <dir> [--port N]`;
 }
 

@@ -109,7 +109,8 @@ describe('Results tree in a real extension host', function () {
     assert.equal(r.kind, 'record');
     const item = a.tree.getTreeItem(r);
     const entry = (r as Extract<ResultsNode, { kind: 'record' }>).entry;
-    assert.equal(labelOf(a, r), `${entry.gold} → ${entry.mcqPred}  What directions do you need to go through to get to your destination?`);
+    const stem = 'What directions do you need to go through to get to your destination?';
+    assert.equal(labelOf(a, r), `${entry.gold} → ${entry.mcqPred}  ${stem}`);
     assert.notEqual(entry.gold, entry.mcqPred);
     assert.match(String(item.description), new RegExp(`^ADT_\\S+ · line ${entry.line}$`));
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'error');
@@ -308,7 +309,8 @@ describe('Results tree in a real extension host', function () {
           'Based on this video, which landmarks did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. b',
         gold: 'A',
         response:
-          "<think>Let's start by thinking reverse <script>alert(1)</script> And then think about it Hence, the correct answer is A</think><answer>A</answer>",
+          "<think>Let's start by thinking reverse <script>alert(1)</script> " +
+          'And then think about it Hence, the correct answer is A</think><answer>A</answer>',
       }) +
         '\n' +
         JSON.stringify({
@@ -597,7 +599,8 @@ describe('Results tree in a real extension host', function () {
     await waitFor('the single trace', () => (panel.target?.entry === fwd && !panel.pair ? true : undefined));
   });
 
-  it('re-runs a question through a local ONNX model: prompt first, streamed text, saved beside the file, under its record', async function () {
+  const onnxRerun = 're-runs a question through a local ONNX model: prompt first, streamed text, saved beside the file, under its record';
+  it(onnxRerun, async function () {
     this.timeout(120_000);
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
@@ -649,7 +652,9 @@ describe('Results tree in a real extension host', function () {
       assert.equal(
         plan.runs[0].prompt.user,
         row.problem +
-          ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ',
+          ' Please answer in English. ' +
+          'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, ' +
+          'i.e., <think> reasoning process here </think><answer> answer here </answer>. ',
       );
       assert.equal(plan.generation, "greedy, up to 24 tokens [setting] (the model folder's generation_config.json cannot be read)");
       await a.reruns.start(panel);

@@ -41,10 +41,15 @@ fs.writeFileSync(
     id: 'hostile-1',
     video: '/vi-lab/Ego-ST-bench/r1_video/walk.mp4',
     question:
-      'Please take a egocentric view to understand the following questions. Based on this video, which landmarks (objects or scenery changes) did you pass by to reach your destination? Options: A. <img src=x onerror=alert(1)>, B. sofa then window, C. <script>alert(2)</script>, D. kitchen',
+      'Please take a egocentric view to understand the following questions. ' +
+      'Based on this video, which landmarks (objects or scenery changes) did you pass by to reach your destination? ' +
+      'Options: A. <img src=x onerror=alert(1)>, B. sofa then window, C. <script>alert(2)</script>, D. kitchen',
     gold: 'B',
     response:
-      "<think>Let's start by thinking reverse which landmarks did you pass by to return to the starting point? <img src=x onerror=alert(3)> And then think about which landmarks did you pass by to reach your destination? <script>alert(4)</script> Hence, the correct answer is C</think><answer>C</answer>",
+      "<think>Let's start by thinking reverse which landmarks did you pass by to return to the starting point? " +
+      '<img src=x onerror=alert(3)> And then think about which landmarks did you pass by to reach your destination? ' +
+      '<script>alert(4)</script> ' +
+      'Hence, the correct answer is C</think><answer>C</answer>',
     model: 'ui-check',
   }) + '\n',
 );
@@ -366,7 +371,8 @@ try {
     const frame = await traceFrame('hostile-1', '.rerun .prompt-text', 20_000);
     const prompt = (await frame.locator('.rerun .prompt-text').allInnerTexts()).join('\n');
     const opening =
-      "<think>Let's start by thinking reverse which landmarks (objects or scenery changes) did you pass by to return to the starting point?";
+      "<think>Let's start by thinking reverse " +
+      'which landmarks (objects or scenery changes) did you pass by to return to the starting point?';
     if (!prompt.includes(opening)) throw new Error(`the planned prompt lacks the reverse opening: ${prompt.slice(-300)}`);
     if (!prompt.includes('<img src=x onerror=alert(1)>')) throw new Error('the prompt does not show the options as text');
     await shot(`${n}-rerun-plan`);

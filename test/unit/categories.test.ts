@@ -175,7 +175,8 @@ const PREFIX = 'Please take a egocentric view to understand the following questi
 const FWD_LANDMARK = 'which landmarks (objects or scenery changes) did you pass by to reach your destination?';
 const REV_LANDMARK = 'which landmarks (objects or scenery changes) did you pass by to return to the starting point?';
 const ask = (stem: string, options: string) =>
-  `${PREFIX}${stem} Options: ${options}\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).`;
+  `${PREFIX}${stem} Options: ${options}\n\n` +
+  'Instructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).';
 
 /** The 126 rows as canonical records without their chains, one per line, ids row-N. */
 function strippedRows(skip: (row: number) => boolean = () => false): string[] {
@@ -310,7 +311,9 @@ describe('the index: the reverse action question as evidence', () => {
     assert.deepEqual(recognised(two), EXPECTED_ROWS);
   });
 
-  test('appended lines: a reverse action question appended later re-categorises an earlier question, a reverse landmark one can undo it', async () => {
+  const appended =
+    'appended lines: a reverse action question appended later re-categorises an earlier question, a reverse landmark one can undo it';
+  test(appended, async () => {
     const partners = new Set(EXPECTED_ROWS.map(([, p]) => Number(p.slice(4))));
     const f = write('append.jsonl', strippedRows((row) => partners.has(row)).join('\n') + '\n');
     const index = await ResultsIndex.build(f);
@@ -364,15 +367,19 @@ describe('the index: genuine landmark questions stay landmark questions', () => 
     [77, 'A. board, B. board starting point, C. starting point'],
     [
       31,
-      'A. black coffee table yellow table position friend snack, B. red sofa orange slide purple door, C. purple couch green lamp orange rug, D. coffee table blue table stranger snack starting point',
+      'A. black coffee table yellow table position friend snack, B. red sofa orange slide purple door, ' +
+        'C. purple couch green lamp orange rug, D. coffee table blue table stranger snack starting point',
     ],
     [
       107,
-      'A. table refrigerator cabinet below the refrigerator upper wardrobes, B. original place table refrigerator items inside, C. ceiling wall door chair bed drawer magazine, D. cabinet below the refrigerator original place',
+      'A. table refrigerator cabinet below the refrigerator upper wardrobes, B. original place table refrigerator items inside, ' +
+        'C. ceiling wall door chair bed drawer magazine, D. cabinet below the refrigerator original place',
     ],
     [
       80,
-      'A. kitchen living room dining room cart dining table, B. basin fruit coffee table door cutting board countertop, C. apple coffee table kitchen cutting board closet living room basin hallway corridor doorway, D. window flowers vase painting floor cup shelf backyard pen table hallway walls front yard keys key holder TV',
+      'A. kitchen living room dining room cart dining table, B. basin fruit coffee table door cutting board countertop, ' +
+        'C. apple coffee table kitchen cutting board closet living room basin hallway corridor doorway, ' +
+        'D. window flowers vase painting floor cup shelf backyard pen table hallway walls front yard keys key holder TV',
     ],
     [86, 'A. crate, B. crate starting point, C. starting point'],
     [117, 'A. black plate, B. spoon countertop red bowl doorway, C. corner starting point'],

@@ -20,7 +20,8 @@ function file(name: string, records: object[]): string {
 }
 
 const Q = (what: string, dir: 'forward' | 'reverse', opts: string) =>
-  `Based on this video, which landmarks did you pass by to ${dir === 'forward' ? 'reach your destination' : 'return to the starting point'}? ${what} Options: ${opts}`;
+  `Based on this video, which landmarks did you pass by to ` +
+  `${dir === 'forward' ? 'reach your destination' : 'return to the starting point'}? ${what} Options: ${opts}`;
 const answer = (x: string) => `<think>t</think><answer>${x}</answer>`;
 
 describe('exact McNemar', () => {

@@ -120,7 +120,8 @@ describe('questionStem and shortQuestion', () => {
   test('stem is the text before "Options:"', () => {
     assert.equal(
       questionStem(sample[0].problem),
-      'Please take a egocentric view to understand the following questions. Based on this video, what directions do you need to go through to get to starting point ?',
+      'Please take a egocentric view to understand the following questions. ' +
+        'Based on this video, what directions do you need to go through to get to starting point ?',
     );
   });
 

@@ -18,7 +18,9 @@ let dir = '';
 let paths: FfmpegPaths;
 
 /** A luma level per band: the index's digits in base 16, each as 16 + 12·d (inside video range). */
-const BANDS = `format=yuv420p,geq=lum='if(lt(X,${W / 3}),16+12*mod(N,16),if(lt(X,${(2 * W) / 3}),16+12*mod(floor(N/16),16),16+12*mod(floor(N/256),16)))':cb=128:cr=128`;
+const BANDS =
+  `format=yuv420p,geq=lum='if(lt(X,${W / 3}),16+12*mod(N,16),` +
+  `if(lt(X,${(2 * W) / 3}),16+12*mod(floor(N/16),16),16+12*mod(floor(N/256),16)))':cb=128:cr=128`;
 
 function ffmpegRun(args: string[]): void {
   const r = spawnSync(paths.ffmpeg, ['-v', 'error', '-y', ...args], { encoding: 'utf8' });

@@ -51,20 +51,27 @@ const ownQuestion = (row: R1Row) => row.problem.split('Options:')[0].replace(/^.
  *   … </answer>. " (trailing space), formatted with the row's `problem`.
  */
 const INFER_TAIL =
-  '\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).' +
-  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>.';
+  '\n\nInstructions: ' +
+  'Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).' +
+  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, ' +
+  'i.e., <think> reasoning process here </think><answer> answer here </answer>.';
 const GRPO_TAIL =
-  ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
+  ' Please answer in English. ' +
+  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, ' +
+  'i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
 
 describe('forward prompt, options stored as a list: the upstream inference script', () => {
   test('the stored question and the stored option strings joined by "\\n", no re-lettering or re-spacing', () => {
     // Expected strings: python3 evaluating mcq_infer.py's expression on the fixture's blocks.
     const expected = [
-      'Based on this video, what directions do you need to go through to get to your destination?Options:A. Turn left\nB. Go straight\nC. Turn right\nD. Turn around' +
+      'Based on this video, what directions do you need to go through to get to your destination?' +
+        'Options:A. Turn left\nB. Go straight\nC. Turn right\nD. Turn around' +
         INFER_TAIL,
-      'Based on this video, which landmarks (objects or scenery changes) did you pass by to return to the starting point?Options:a bench\na fountain\na statue' +
+      'Based on this video, which landmarks (objects or scenery changes) did you pass by to return to the starting point?' +
+        'Options:a bench\na fountain\na statue' +
         INFER_TAIL,
-      'Based on this video, which landmarks (objects or scenery changes) did you pass by to reach your destination?Options:A. a gate\nB. a tree' +
+      'Based on this video, which landmarks (objects or scenery changes) did you pass by to reach your destination?' +
+        'Options:A. a gate\nB. a tree' +
         INFER_TAIL,
     ];
     const file = JSON.parse(fs.readFileSync(fixture('benchmark-predict.json'), 'utf8')) as Record<string, unknown>;
@@ -152,7 +159,8 @@ describe('reverse thinking as trained (the default)', () => {
     const worded = buildPrompt(records[i], 'reverse', DEFAULT_TEMPLATES, 'as-worded');
     assert.equal(
       trained.assistantPrefix,
-      "<think>Let's start by thinking reverse which landmarks (objects or scenery changes) did you pass by to return to the starting point?",
+      "<think>Let's start by thinking reverse " +
+        'which landmarks (objects or scenery changes) did you pass by to return to the starting point?',
     );
     assert.equal(
       worded.assistantPrefix,

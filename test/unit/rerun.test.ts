@@ -103,7 +103,10 @@ describe("generation: transformers' logits processors", () => {
     assert.deepEqual([...t], [3.6344451904296875]); // the CPU's division: 3.6344449520111084
   });
 
-  test("bit for bit what transformers' generate computed on an H100 from each generation_config.json (test/support/transformers-logits-cuda.json)", () => {
+  const bitForBit =
+    "bit for bit what transformers' generate computed on an H100 from each generation_config.json " +
+    '(test/support/transformers-logits-cuda.json)';
+  test(bitForBit, () => {
     const data = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/support/transformers-logits-cuda.json'), 'utf8')) as {
       vocab: number;
       runs: { name: string; config: Record<string, unknown>; sequence: number[]; next: number; raw: string; scores: string }[];
@@ -244,7 +247,8 @@ describe("generation: transformers' logits processors", () => {
     });
     assert.equal(
       describeGeneration(mixed.settings, mixed.sources),
-      'sampling [generation_config.json], repetition penalty 1.05 [generation_config.json], temperature 0.5 [setting], top-k 1 [generation_config.json], top-p 0.001 [generation_config.json], seed 7 [setting], up to 512 tokens',
+      'sampling [generation_config.json], repetition penalty 1.05 [generation_config.json], temperature 0.5 [setting], ' +
+        'top-k 1 [generation_config.json], top-p 0.001 [generation_config.json], seed 7 [setting], up to 512 tokens',
     );
     // null in the file turns a processor off, as transformers reads it.
     assert.deepEqual(resolveGeneration({}, { top_k: null, top_p: null }).settings, { ...DEFAULT_GENERATION, topK: 0 });
@@ -510,7 +514,10 @@ describe('re-run through the tiny model (CPU)', () => {
     assert.equal(createHash('sha1').update(fs.readFileSync(source)).digest('hex'), before);
   });
 
-  test("generation follows the folder's generation_config.json, its repetition penalty applied once; the saved re-run records each setting's source", async () => {
+  const followsConfig =
+    "generation follows the folder's generation_config.json, its repetition penalty applied once; " +
+    "the saved re-run records each setting's source";
+  test(followsConfig, async () => {
     // The same tiny weights (same seed), with a generation_config.json that samples as Qwen2-VL's
     // does: top_k 1 leaves one token, so the draw is the argmax after the repetition penalty.
     const dir = writeTinyQwen2vlModel(path.join(tmp, 'model-gencfg'), { externalData: true });

@@ -269,11 +269,15 @@ describe('alternatives: frames other torch kernels would pick', () => {
         frame: 9903,
         alternative: 9902,
         kernel: 'avx512',
-        why: 'the first stage linspace(0, 17367, 578) gives 9902.5 at sample 329 (AVX2: 9902.501), rounded half to even to 9902 instead of 9903',
+        why:
+          'the first stage linspace(0, 17367, 578) gives 9902.5 at sample 329 ' +
+          '(AVX2: 9902.501), rounded half to even to 9902 instead of 9903',
       },
     ]);
     assert.deepEqual(alternativesNotes(plan.alternatives, 8), [
-      'torch builds using AVX-512 (16-lane) linspace would pick frame 9902 instead of 9903 at position 5 of 8: the first stage linspace(0, 17367, 578) gives 9902.5 at sample 329 (AVX2: 9902.501), rounded half to even to 9902 instead of 9903.',
+      'torch builds using AVX-512 (16-lane) linspace would pick frame 9902 instead of 9903 at position 5 of 8: ' +
+        'the first stage linspace(0, 17367, 578) gives 9902.5 at sample 329 (AVX2: 9902.501), ' +
+        'rounded half to even to 9902 instead of 9903.',
     ]);
   });
 
@@ -299,7 +303,10 @@ describe('alternatives: frames other torch kernels would pick', () => {
     assert.equal(notes.length, 1);
     assert.match(
       notes[0],
-      /^torch builds using AVX-512 \(16-lane\) or per-element \(torch 2\.11\) linspace would pick frame 15381 instead of 15380 at position 7 of 8: /,
+      new RegExp(
+        String.raw`^torch builds using AVX-512 \(16-lane\) or per-element \(torch 2\.11\) linspace ` +
+          String.raw`would pick frame 15381 instead of 15380 at position 7 of 8: `,
+      ),
     );
   });
 

@@ -218,7 +218,10 @@ describe('predictions that hold only the extracted letter: grpo_reward and forma
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /3 records, 0 invalid, 0 of 1 with valid format \(n\/a for 2: the prediction holds only the extracted letter \(upstream dropped the trace\)\)/,
+      new RegExp(
+        String.raw`3 records, 0 invalid, 0 of 1 with valid format ` +
+          String.raw`\(n\/a for 2: the prediction holds only the extracted letter \(upstream dropped the trace\)\)`,
+      ),
     );
     assert.match(r.stdout, /^n\/a: the prediction holds only the extracted letter \(upstream dropped the trace\) \(2 records\)$/m);
     // direction forward holds only the letter-only 0_12: its grpo_reward cell reads n/a.
@@ -262,7 +265,8 @@ describe('benchmark outputs with "video": "" (upstream then writes "No video fil
         'python3',
         [
           '-c',
-          'import sys, json; sys.path.insert(0, sys.argv[1]); import upstream_rules as u; print(json.dumps([u.extracted(sys.argv[2]), u.reward(sys.argv[2], "B"), u.format_ok(sys.argv[2])]))',
+          'import sys, json; sys.path.insert(0, sys.argv[1]); import upstream_rules as u; ' +
+            'print(json.dumps([u.extracted(sys.argv[2]), u.reward(sys.argv[2], "B"), u.format_ok(sys.argv[2])]))',
           path.join(repoRoot, 'test/oracle'),
           'No video file specified.',
         ],

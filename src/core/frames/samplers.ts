@@ -234,8 +234,10 @@ export function planFramesWithAlternatives(video: VideoFacts, params: Partial<Sa
       const ko = Math.trunc(other.second[position]);
       const why =
         k !== ko
-          ? `the second stage linspace(0, ${avx2.n - 1}, ${p.count}) gives ${f32String(other.second[position])} there (AVX2: ${f32String(avx2.second[position])}), truncated to first-stage sample ${ko} instead of ${k}`
-          : `the first stage linspace(0, ${T - 1}, ${avx2.n}) gives ${f32String(other.first[k])} at sample ${k} (AVX2: ${f32String(avx2.first[k])}), rounded half to even to ${alternative} instead of ${frame}`;
+          ? `the second stage linspace(0, ${avx2.n - 1}, ${p.count}) gives ${f32String(other.second[position])} there ` +
+            `(AVX2: ${f32String(avx2.second[position])}), truncated to first-stage sample ${ko} instead of ${k}`
+          : `the first stage linspace(0, ${T - 1}, ${avx2.n}) gives ${f32String(other.first[k])} at sample ${k} ` +
+            `(AVX2: ${f32String(avx2.first[k])}), rounded half to even to ${alternative} instead of ${frame}`;
       alternatives.push({ position, frame, alternative, kernel, why });
     });
   }
@@ -261,6 +263,7 @@ export function alternativesNotes(alternatives: readonly FrameAlternative[], cou
   }
   return [...groups.values()].map(
     ({ a, kernels }) =>
-      `torch builds using ${kernels.join(' or ')} linspace would pick frame ${a.alternative} instead of ${a.frame} at position ${a.position + 1} of ${count}: ${a.why}.`,
+      `torch builds using ${kernels.join(' or ')} linspace would pick frame ${a.alternative} instead of ${a.frame} ` +
+      `at position ${a.position + 1} of ${count}: ${a.why}.`,
   );
 }

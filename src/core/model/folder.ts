@@ -145,7 +145,8 @@ function onnxParts(
       const missing = MODEL_PARTS.filter((p) => !available[p].includes(dtype));
       for (const p of missing) {
         problems.push(
-          `onnx/${partFile(p, dtype)} is missing (${dtype} asked for; ${p} has ${available[p].length ? available[p].join(', ') : 'no .onnx file'})`,
+          `onnx/${partFile(p, dtype)} is missing ` +
+            `(${dtype} asked for; ${p} has ${available[p].length ? available[p].join(', ') : 'no .onnx file'})`,
         );
       }
       if (!missing.length) chosen = dtype;

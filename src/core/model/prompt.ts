@@ -23,8 +23,10 @@ export type RerunMode = (typeof RERUN_MODES)[number];
  * with {question} (the stored question, verbatim) and {options} (the stored strings joined by "\n").
  */
 export const DEFAULT_USER_TEMPLATE =
-  '{question}Options:{options}\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).' +
-  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>.';
+  '{question}Options:{options}\n\n' +
+  'Instructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).' +
+  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, ' +
+  'i.e., <think> reasoning process here </think><answer> answer here </answer>.';
 
 /**
  * The prompt for options embedded in the question (ST-R1 rows): ST-R1's GRPO training prompt
@@ -34,7 +36,9 @@ export const DEFAULT_USER_TEMPLATE =
  * there for templates of one's own.
  */
 export const DEFAULT_EMBEDDED_TEMPLATE =
-  '{question} Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
+  '{question} Please answer in English. ' +
+  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, ' +
+  'i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
 
 /** How the assistant's turn starts in reverse mode; {thinking} is "reverse" or "forward". */
 export const DEFAULT_REVERSE_PREFIX = "<think>Let's start by thinking {thinking} {counterpart}";
@@ -259,7 +263,8 @@ export function buildPrompt(
       counterpartQuestion(record.question, record.category, record.direction, record.wordedAs);
     if (!counterpart) {
       throw new PromptError(
-        `record ${record.id}: no counterpart question can be derived from its wording (it names neither a destination nor a starting point)`,
+        `record ${record.id}: no counterpart question can be derived from its wording ` +
+          '(it names neither a destination nor a starting point)',
       );
     }
     // A forward question is preceded by thinking reverse; a reverse one by thinking forward.
@@ -286,7 +291,9 @@ export function describePrefix(p: Pick<RerunPrompt, 'prefixStyle' | 'counterpart
       return "as trained: the question ST-R1's training chains open with for this category and direction";
     case 'canonical':
       return "as worded: ST-R1's wording of the opposite question";
-    case 'swapped':
-      return `${p.prefixStyle === 'as-trained' ? 'as worded (no training chain opens a question of this category)' : 'as worded'}: destination and starting point swapped in the question's own words`;
+    case 'swapped': {
+      const worded = p.prefixStyle === 'as-trained' ? 'as worded (no training chain opens a question of this category)' : 'as worded';
+      return `${worded}: destination and starting point swapped in the question's own words`;
+    }
   }
 }

@@ -19,7 +19,8 @@ import { decodingSteps, type GenerationSettings } from './sampling';
 import { openOnProvider, type Provider, type ProviderPreference } from './session';
 
 export const INPUT_PATH =
-  'frames as one Qwen2-VL video grid (temporal patches of 2) through the image processor of @huggingface/transformers, <|image_pad|> placeholder';
+  'frames as one Qwen2-VL video grid (temporal patches of 2) ' +
+  'through the image processor of @huggingface/transformers, <|image_pad|> placeholder';
 
 /** The text the tokenizer is given for a prompt's chat text: the video's placeholder as an image's (see INPUT_PATH). */
 export function runnerInputText(chat: string): string {
@@ -96,7 +97,8 @@ function transformers(): Any {
       lib = require('@huggingface/transformers');
     } catch (e) {
       throw new Error(
-        `@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`,
+        `@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); ` +
+          `run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`,
         { cause: e },
       );
     }

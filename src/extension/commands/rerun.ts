@@ -82,7 +82,9 @@ async function rerunFiltered({ reruns, args }: RerunContext, arg?: unknown, mode
       `Re-run ${n.toLocaleString()} record${n === 1 ? '' : 's'} of ${fileName(file)} (${choice} thinking${style})?`,
       {
         modal: true,
-        detail: `Each finished run is saved to ${reruns.rerunsFileOf(file.path)}. Records already re-run with the same settings are skipped, so a cancelled batch resumes where it stopped.`,
+        detail:
+          `Each finished run is saved to ${reruns.rerunsFileOf(file.path)}. ` +
+          'Records already re-run with the same settings are skipped, so a cancelled batch resumes where it stopped.',
       },
       'Re-run',
     );
@@ -96,7 +98,8 @@ async function installCudaProvider({ context }: Pick<CommandContext, 'context'>)
   const script = vscode.Uri.joinPath(context.extensionUri, 'node_modules', 'onnxruntime-node', 'script', 'install.js').fsPath;
   if (!fs.existsSync(script)) {
     return void vscode.window.showErrorMessage(
-      `ST-Think: onnxruntime-node is not installed beside the extension (${script} is missing); run npm ci in ${context.extensionUri.fsPath} first.`,
+      `ST-Think: onnxruntime-node is not installed beside the extension (${script} is missing); ` +
+        `run npm ci in ${context.extensionUri.fsPath} first.`,
     );
   }
   const go = await vscode.window.showWarningMessage(
@@ -104,7 +107,9 @@ async function installCudaProvider({ context }: Pick<CommandContext, 'context'>)
     {
       modal: true,
       detail:
-        "It is fetched from NuGet (network needed, a few hundred MB) into the extension's node_modules. Running on the GPU also needs CUDA 12 and cuDNN 9 installed on this machine. Reload the window afterwards; the status bar then says CUDA.",
+        "It is fetched from NuGet (network needed, a few hundred MB) into the extension's node_modules. " +
+        'Running on the GPU also needs CUDA 12 and cuDNN 9 installed on this machine. ' +
+        'Reload the window afterwards; the status bar then says CUDA.',
     },
     'Download',
   );
