@@ -120,7 +120,11 @@ function effectiveGeneration(s: Settings, config: Record<string, unknown> | unde
   const bad = checkGeneration(g.settings);
   if (bad)
     throw new UserError(
-      `Generation settings: ${bad}${Object.values(g.sources).includes('generation_config.json') ? " (settings not set follow the model folder's generation_config.json)" : ''}.`,
+      `Generation settings: ${bad}${
+        Object.values(g.sources).includes('generation_config.json')
+          ? " (settings not set follow the model folder's generation_config.json)"
+          : ''
+      }.`,
     );
   return g;
 }
@@ -481,7 +485,8 @@ export class RerunService implements vscode.Disposable {
       this.written.add(io.outFile);
       const t = output.timings;
       this.log.appendLine(
-        `${new Date().toISOString()} ${plan.record.id} ${ctx.mode}: ${t.newTokens} tokens, first token ${t.firstTokenMs.toFixed(0)} ms, ${t.tokensPerSecond.toFixed(1)} tokens/s on ${runner.provider} → ${io.outFile}`,
+        `${new Date().toISOString()} ${plan.record.id} ${ctx.mode}: ${t.newTokens} tokens, ` +
+          `first token ${t.firstTokenMs.toFixed(0)} ms, ${t.tokensPerSecond.toFixed(1)} tokens/s on ${runner.provider} → ${io.outFile}`,
       );
     }
   }
@@ -506,7 +511,10 @@ export class RerunService implements vscode.Disposable {
     try {
       const r = await this.loaded.runner;
       this.status.text = `$(chip) ${r.provider.toUpperCase()}`;
-      this.status.tooltip = `ST-Think re-runs: ${r.model.name} (${r.model.dtype}) on ${r.provider.toUpperCase()}${r.fallback ? `\n${r.fallback}` : ''}\nLoaded in ${(r.loadMs / 1000).toFixed(1)} s. Click to choose another model folder.`;
+      const fallback = r.fallback ? `\n${r.fallback}` : '';
+      this.status.tooltip =
+        `ST-Think re-runs: ${r.model.name} (${r.model.dtype}) on ${r.provider.toUpperCase()}${fallback}\n` +
+        `Loaded in ${(r.loadMs / 1000).toFixed(1)} s. Click to choose another model folder.`;
       this.status.show();
       return r;
     } catch (e) {
@@ -522,7 +530,8 @@ export class RerunService implements vscode.Disposable {
       throw new UserError('This record has no video ("video" is empty): a re-run needs the frames the model saw.');
     if (job.kind === 'notFound') {
       throw new UserError(
-        `The re-run needs the frames the model saw, and the video was not found (paths tried: ${job.tried.join(', ')}). Set "stThink.videoRoots" or locate the video folder.`,
+        `The re-run needs the frames the model saw, and the video was not found (paths tried: ${job.tried.join(', ')}). ` +
+          'Set "stThink.videoRoots" or locate the video folder.',
       );
     }
     if (job.kind === 'noFfmpeg') throw new Error(job.message);
@@ -634,7 +643,10 @@ export class RerunService implements vscode.Disposable {
           for (const entry of entries) {
             if (abort.signal.aborted) break;
             await this.batchRecord(batch, entry, modes, prompt, () =>
-              progress.report({ increment: step, message: `${tally.done} done · ${tally.skipped} already done · ${tally.failed} failed` }),
+              progress.report({
+                increment: step,
+                message: `${tally.done} done · ${tally.skipped} already done · ${tally.failed} failed`,
+              }),
             );
           }
           tally.cancelled = abort.signal.aborted;
@@ -645,7 +657,10 @@ export class RerunService implements vscode.Disposable {
       },
     );
     await this.showSaved(outFile);
-    const summary = `${tally.done} re-run${tally.done === 1 ? '' : 's'} saved, ${tally.skipped} already done (skipped), ${tally.failed} failed${tally.cancelled ? '; cancelled (run it again to resume)' : ''}.`;
+    const cancelled = tally.cancelled ? '; cancelled (run it again to resume)' : '';
+    const summary =
+      `${tally.done} re-run${tally.done === 1 ? '' : 's'} saved, ${tally.skipped} already done (skipped), ` +
+      `${tally.failed} failed${cancelled}.`;
     const show = tally.failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(`ST-Think: ${summary}`, ...(tally.failed ? ['Show Log'] : [])).then((a) => a && this.log.show());
     return tally;

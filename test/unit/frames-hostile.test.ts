@@ -97,23 +97,26 @@ describe('the frame cache manifest is validated', () => {
     return { video, cacheDir, entry, first };
   }
 
-  test('an entry naming ../../x, an absolute path or another name is not a cache hit; extraction redoes the set inside the cache', async () => {
-    const secret = path.join(dir, 'secret.txt');
-    fs.writeFileSync(secret, 'do not copy');
-    for (const [name, file] of [
-      ['dotdot', '../../secret.txt'],
-      ['absolute', secret],
-      ['other', 'frames.json'],
-      ['renamed', 'frame-000099.jpg'],
-    ]) {
-      const { video, cacheDir, entry } = await planted(name, (m) => (m.frames[0].file = file));
-      assert.equal(await readCachedFrames(entry), undefined, name);
-      const again = await extractFrames(video, params, { paths, cacheDir });
-      assert.equal(again.cached, false, name);
-      for (const f of again.frames) assert.equal(path.dirname(f.file!), entry, name);
-      assert.ok((await readCachedFrames(entry))?.cached, name);
-    }
-  });
+  test(
+    'an entry naming ../../x, ' + 'an absolute path or another name is not a cache hit; extraction redoes the set inside the cache',
+    async () => {
+      const secret = path.join(dir, 'secret.txt');
+      fs.writeFileSync(secret, 'do not copy');
+      for (const [name, file] of [
+        ['dotdot', '../../secret.txt'],
+        ['absolute', secret],
+        ['other', 'frames.json'],
+        ['renamed', 'frame-000099.jpg'],
+      ]) {
+        const { video, cacheDir, entry } = await planted(name, (m) => (m.frames[0].file = file));
+        assert.equal(await readCachedFrames(entry), undefined, name);
+        const again = await extractFrames(video, params, { paths, cacheDir });
+        assert.equal(again.cached, false, name);
+        for (const f of again.frames) assert.equal(path.dirname(f.file!), entry, name);
+        assert.ok((await readCachedFrames(entry))?.cached, name);
+      }
+    },
+  );
 
   test('a frame file that is a link (to a file outside) is not a cache hit', async () => {
     const secret = path.join(dir, 'secret2.txt');

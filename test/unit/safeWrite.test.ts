@@ -136,33 +136,37 @@ describe('appends are all or nothing', () => {
     assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n');
   });
 
-  test('two processes appending at once after a killed writer: every line whole, none blank, none lost, the partial line moved aside once', async () => {
-    const sub = fs.mkdtempSync(path.join(dir, 'concurrent-'));
-    const file = path.join(sub, 'concurrent.jsonl');
-    fs.writeFileSync(file, '{"killed":');
-    const mod = path.resolve(__dirname, '../../src/core/safeWrite.js');
-    const script = `const { safeAppendLine } = require(${JSON.stringify(mod)});
+  test(
+    'two processes appending at once after a killed writer: every line whole, none blank, ' +
+      'none lost, the partial line moved aside once',
+    async () => {
+      const sub = fs.mkdtempSync(path.join(dir, 'concurrent-'));
+      const file = path.join(sub, 'concurrent.jsonl');
+      fs.writeFileSync(file, '{"killed":');
+      const mod = path.resolve(__dirname, '../../src/core/safeWrite.js');
+      const script = `const { safeAppendLine } = require(${JSON.stringify(mod)});
 (async () => {
   const who = process.argv[1];
   for (let i = 0; i < 150; i++) await safeAppendLine(${JSON.stringify(file)}, JSON.stringify({ who, i, pad: 'x'.repeat(3000 + i) }));
 })().catch((e) => { console.error(e); process.exit(1); });`;
-    const child = (who: string) =>
-      new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', script, who], { stdio: 'inherit' }).on('exit', resolve));
-    assert.deepEqual(await Promise.all([child('a'), child('b')]), [0, 0]);
-    const text = fs.readFileSync(file, 'utf8');
-    assert.ok(text.endsWith('\n'));
-    const lines = text.slice(0, -1).split('\n');
-    assert.equal(lines.length, 300);
-    const seen = { a: [] as number[], b: [] as number[] };
-    for (const l of lines) {
-      const r = JSON.parse(l) as { who: 'a' | 'b'; i: number; pad: string };
-      assert.equal(r.pad.length, 3000 + r.i);
-      seen[r.who].push(r.i);
-    }
-    const all = Array.from({ length: 150 }, (_, i) => i);
-    assert.deepEqual(seen, { a: all, b: all });
-    const aside = fs.readdirSync(sub).filter((n) => n !== 'concurrent.jsonl');
-    assert.equal(aside.length, 1, aside.join(' '));
-    assert.equal(fs.readFileSync(path.join(sub, aside[0]), 'utf8'), '{"killed":');
-  });
+      const child = (who: string) =>
+        new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', script, who], { stdio: 'inherit' }).on('exit', resolve));
+      assert.deepEqual(await Promise.all([child('a'), child('b')]), [0, 0]);
+      const text = fs.readFileSync(file, 'utf8');
+      assert.ok(text.endsWith('\n'));
+      const lines = text.slice(0, -1).split('\n');
+      assert.equal(lines.length, 300);
+      const seen = { a: [] as number[], b: [] as number[] };
+      for (const l of lines) {
+        const r = JSON.parse(l) as { who: 'a' | 'b'; i: number; pad: string };
+        assert.equal(r.pad.length, 3000 + r.i);
+        seen[r.who].push(r.i);
+      }
+      const all = Array.from({ length: 150 }, (_, i) => i);
+      assert.deepEqual(seen, { a: all, b: all });
+      const aside = fs.readdirSync(sub).filter((n) => n !== 'concurrent.jsonl');
+      assert.equal(aside.length, 1, aside.join(' '));
+      assert.equal(fs.readFileSync(path.join(sub, aside[0]), 'utf8'), '{"killed":');
+    },
+  );
 });

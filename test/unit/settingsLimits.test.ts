@@ -72,30 +72,33 @@ describe('settings limits', () => {
     }
   });
 
-  test('package.json: the settings a workspace could turn against its user are restricted; executables and models are machine settings', () => {
-    for (const k of [
-      'stThink.autoOpen',
-      'stThink.maxRecordSizeMiB',
-      'stThink.rerun.maxNewTokens',
-      'stThink.rerun.doSample',
-      'stThink.rerun.temperature',
-      'stThink.rerun.topK',
-      'stThink.rerun.topP',
-      'stThink.rerun.repetitionPenalty',
-      'stThink.rerun.seed',
-      'stThink.ffmpegPath',
-      'stThink.videoRoots',
-    ])
-      assert.ok(restricted.includes(k), `${k} is restricted`);
-    for (const k of restricted) assert.ok(props[k], `${k} is a setting`);
-    for (const k of [
-      'stThink.ffmpegPath',
-      'stThink.modelPath',
-      'stThink.modelDtype',
-      'stThink.executionProvider',
-      'stThink.rerun.outputFolder',
-    ])
-      assert.equal(props[k].scope, 'machine', k);
-    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
-  });
+  test(
+    'package.json: the settings a workspace could turn against its user are restricted; ' + 'executables and models are machine settings',
+    () => {
+      for (const k of [
+        'stThink.autoOpen',
+        'stThink.maxRecordSizeMiB',
+        'stThink.rerun.maxNewTokens',
+        'stThink.rerun.doSample',
+        'stThink.rerun.temperature',
+        'stThink.rerun.topK',
+        'stThink.rerun.topP',
+        'stThink.rerun.repetitionPenalty',
+        'stThink.rerun.seed',
+        'stThink.ffmpegPath',
+        'stThink.videoRoots',
+      ])
+        assert.ok(restricted.includes(k), `${k} is restricted`);
+      for (const k of restricted) assert.ok(props[k], `${k} is a setting`);
+      for (const k of [
+        'stThink.ffmpegPath',
+        'stThink.modelPath',
+        'stThink.modelDtype',
+        'stThink.executionProvider',
+        'stThink.rerun.outputFolder',
+      ])
+        assert.equal(props[k].scope, 'machine', k);
+      assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    },
+  );
 });
