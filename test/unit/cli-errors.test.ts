@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { NotResultsFileError, ResultsIndex } from '../../src/core/index';
 import { fixture, makeTempDir, removeDir, repoRoot } from './helpers';
 
 const cli = path.join(repoRoot, 'dist/cli.js');
@@ -145,5 +146,65 @@ describe('st-think frames extract: every failure is one line', () => {
     usageError(['frames', 'plan', '--total-frames', '300', '--video-fps', '30', '--count', '0'], /--count must be a whole number/);
     usageError(['frames', 'plan', '--total-frames', '300', '--video-fps', '30', '--fps', '0'], /--fps must be a number above 0/);
     assert.ok(!fs.existsSync(out), 'nothing written on a usage error');
+  });
+});
+
+describe('st-think validate: plain text and CR-only files (issue 10, point 9)', () => {
+  const record = (id: string) => JSON.stringify({ id, video: '/v.mp4', question: 'q', response: 'r' });
+
+  test('a 10-line text file is one "not a results file" message, not 10 problems', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => `hello world, line ${i + 1}`);
+    for (const name of ['notes.txt', 'notes.jsonl', 'notes']) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, lines.join('\n') + '\n');
+      const r = st(['validate', file]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, '', `${name}: no problem per line`);
+      assert.match(r.stderr, /^st-think: .+: not a results file: no line is JSON \(line 1: invalid JSON: [^\n]+\)\n$/);
+      await assert.rejects(ResultsIndex.build(file), NotResultsFileError);
+    }
+    // Latin-1 text (invalid UTF-8 on every line) is plain text too.
+    const latin1 = path.join(dir, 'latin1.txt');
+    fs.writeFileSync(latin1, Buffer.from('caf\xe9 cr\xe8me\nna\xefve\n', 'latin1'));
+    await assert.rejects(ResultsIndex.build(latin1), /not a results file: no line is JSON \(line 1: invalid UTF-8/);
+  });
+
+  test('damaged records, a text line among records, Latin-1 records: still one problem per line', async () => {
+    const damaged = path.join(dir, 'damaged.jsonl');
+    fs.writeFileSync(damaged, '{"id": "a", "video\n{not json\n[1, 2\n');
+    const d = await ResultsIndex.build(damaged);
+    assert.deepEqual([d.entries.length, d.problemCount], [0, 3]);
+    const header = path.join(dir, 'header.jsonl');
+    fs.writeFileSync(header, ['results of run 7', record('a'), record('b')].join('\n') + '\n');
+    const h = await ResultsIndex.build(header);
+    assert.deepEqual([h.entries.length, h.problemCount, h.problems[0].line], [2, 1, 1]);
+    const latin1 = path.join(dir, 'latin1.jsonl');
+    fs.writeFileSync(latin1, Buffer.from(`{"id": "caf\xe9", "video": "v", "question": "q", "response": "r"}\n`, 'latin1'));
+    const l = await ResultsIndex.build(latin1);
+    assert.deepEqual([l.entries.length, l.problemCount], [0, 1]);
+    assert.match(l.problems[0].message, /invalid UTF-8/);
+  });
+
+  test('a file whose lines end in CR only gets a hint about its line endings', async () => {
+    const text = [record('a'), record('b'), record('c')].join('\r') + '\r';
+    for (const name of ['cr.jsonl', 'cr-no-extension', 'cr.json']) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, text);
+      const r = st(['validate', file]);
+      assert.equal(r.code, 1, r.stderr);
+      const out = r.stdout.trimEnd().split('\n');
+      assert.equal(out.length, 1, `${name}: ${r.stdout}`);
+      assert.match(out[0], /:1: .*lines end in CR only: this line holds 3 CR-separated lines; convert the line breaks to LF/);
+    }
+    // CRLF and LF files are read as ever, with no hint.
+    const crlf = path.join(dir, 'crlf.jsonl');
+    fs.writeFileSync(crlf, text.replaceAll('\r', '\r\n'));
+    const c = await ResultsIndex.build(crlf);
+    assert.deepEqual([c.entries.length, c.problemCount], [3, 0]);
+    // A CR inside a record that is damaged for another reason gets no hint.
+    const other = path.join(dir, 'cr-inside.jsonl');
+    fs.writeFileSync(other, '{"id": \r"a", "video\n');
+    const o = await ResultsIndex.build(other);
+    assert.doesNotMatch(o.problems[0].message, /CR only/);
   });
 });
