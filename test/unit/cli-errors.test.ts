@@ -125,6 +125,34 @@ describe('st-think frames extract: every failure is one line', () => {
     failsWithOneLine(['frames', 'extract', text, '--out', out, '--json'], text, /not a video ffprobe can read/);
   });
 
+  test('a video whose data is lost after its index: the frames it has, and one line counting those it lacks', () => {
+    // moov first (faststart), then the media data zeroed from 40% on: ffprobe lists every frame, the later ones cannot be decoded.
+    const whole = path.join(dir, 'faststart.mp4');
+    ffmpeg(
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=25',
+      '-frames:v',
+      '250',
+      '-pix_fmt',
+      'yuv420p',
+      '-movflags',
+      '+faststart',
+      whole,
+    );
+    const damaged = path.join(dir, 'data-lost.mp4');
+    const bytes = fs.readFileSync(whole);
+    bytes.fill(0, Math.floor(bytes.length * 0.4));
+    fs.writeFileSync(damaged, bytes);
+    const r = st(['frames', 'extract', damaged, '--out', path.join(dir, 'out-lost')]);
+    assert.equal(r.code, 1, r.stderr);
+    noTrace(r.stderr, 'data lost');
+    assert.match(r.stderr, /^st-think: .*data-lost\.mp4: \d+ of 8 frames could not be decoded\n$/);
+    assert.match(r.stdout, /^0\t0\.000s\t.*frame-000000\.jpg$/m);
+    assert.match(r.stdout, /\tmissing: /);
+  });
+
   test('--out a file, an ffmpeg that is not one: exit 1 with one line', () => {
     const file = path.join(dir, 'out-is-a-file');
     fs.writeFileSync(file, '');
