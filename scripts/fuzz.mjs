@@ -8,6 +8,8 @@
 //   - the index equals a fresh index of the same file (built twice; update() of the unchanged file;
 //     a prefix indexed, the rest appended and update() against a fresh build of the whole);
 //   - the input file is never changed (hashed before and after).
+//   - every 10th input (--cli-every N; 0: none) also goes through dist/cli.js: validate and summary --json
+//     exit 0 or 1 and say what the index says, never an internal error or a stack trace.
 // Usage: node scripts/fuzz.mjs [--seed N] [--count N] [--timeout-ms N] [--only I] [--ci] [--save DIR] [--json]
 //                              [--plant counts|input-changed|hang|crash]
 //   needs `npm run build && npm run compile-tests` (npm run fuzz does both). Exit status 1 on any failure.
@@ -15,6 +17,7 @@
 //   as open in other points (see KNOWN below); without it those checks run too and report their class.
 //   --plant: a fault planted on the first input, to show that the checks, the watchdog and the crash
 //   recovery catch it (the unit test runs each; the run must then fail).
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,7 +46,17 @@ const KNOWN = {
 
 // --- arguments ----------------------------------------------------------------------------------
 function parseArgs(argv) {
-  const o = { seed: 1, count: 1000, timeoutMs: 30_000, only: undefined, ci: false, save: undefined, json: false, plant: undefined };
+  const o = {
+    seed: 1,
+    count: 1000,
+    timeoutMs: 30_000,
+    only: undefined,
+    ci: false,
+    save: undefined,
+    json: false,
+    plant: undefined,
+    cliEvery: 10,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -55,6 +68,7 @@ function parseArgs(argv) {
     else if (a === '--count') o.count = num();
     else if (a === '--timeout-ms') o.timeoutMs = num();
     else if (a === '--only') o.only = num();
+    else if (a === '--cli-every') o.cliEvery = num();
     else if (a === '--ci') o.ci = true;
     else if (a === '--json') o.json = true;
     else if (a === '--save') o.save = argv[++i];
@@ -416,10 +430,47 @@ async function checkSameSize(c, file, bytes, r, fail) {
   }
 }
 
+/**
+ * Through the CLI as shipped (dist/cli.js), every `cliEvery`-th input: validate and summary --json exit
+ * 0 or 1 with what the index says, and never with an internal error or a stack trace.
+ */
+function checkCli(file, first, fail) {
+  const cli = path.join(root, 'dist/cli.js');
+  const run = (...args) => spawnSync(process.execPath, [cli, ...args, file], { encoding: 'utf8', timeout: 60_000 });
+  const v = run('validate');
+  const s = run('summary', '--json');
+  for (const [name, r] of [
+    ['validate', v],
+    ['summary', s],
+  ]) {
+    if (r.error || r.status === null || r.status > 1 || /internal error|^\s+at /m.test(r.stderr)) {
+      fail('cli', `${name} exited ${r.status ?? r.signal}: ${(r.error?.message ?? r.stderr).slice(0, 300)}`);
+      return;
+    }
+  }
+  if (first.rejected) {
+    if (v.status !== 1 || s.status !== 1 || !/not a results file/.test(v.stderr))
+      fail('cli', `a file the index refuses: validate ${v.status}, summary ${s.status}`);
+    return;
+  }
+  const ix = first.index;
+  const listed = v.stdout.split('\n').filter((l) => /:\d+: /.test(l) && l.startsWith(ix.file)).length;
+  if (v.status !== (ix.problemCount ? 1 : 0) || listed !== ix.problems.length) {
+    fail('cli', `validate exited ${v.status} listing ${listed} problems; the index has ${ix.problemCount}`);
+  }
+  const sum = s.status === 0 ? JSON.parse(s.stdout) : undefined;
+  if (!sum || sum.records !== ix.entries.length || sum.invalid !== ix.problemCount) {
+    fail(
+      'cli',
+      `summary --json exited ${s.status}: ${sum?.records} records, ${sum?.invalid} invalid; the index: ${ix.entries.length}, ${ix.problemCount}`,
+    );
+  }
+}
+
 const sha = (file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** All checks of one input; returns the failures (a check that throws is a crash). */
-async function checkInput(c, file, input, ci, plant) {
+async function checkInput(c, file, input, { ci, plant, cli }) {
   const failures = [];
   const fail = (check, message) => failures.push({ check, message });
   const before = sha(file);
@@ -440,6 +491,7 @@ async function checkInput(c, file, input, ci, plant) {
         fail('update', 'update() of an unchanged file changed the index');
       if (first.index.format === 'jsonl') await checkAppend(c, file, input.bytes, input.r, fail).catch(guard('append'));
     }
+    if (cli) checkCli(file, first, fail);
     if (!ci) await checkKnown(c, file, input.bytes, first, input.r, fail).catch(guard('known'));
   }
   if (sha(file) !== before) fail('input-changed', 'the input file changed');
@@ -447,7 +499,7 @@ async function checkInput(c, file, input, ci, plant) {
 }
 
 async function workerMain() {
-  const { seed, from, to, ci, tmp, plant } = workerData;
+  const { seed, from, to, ci, tmp, plant, cliEvery } = workerData;
   const c = core();
   const srcs = sources();
   for (let i = from; i < to; i++) {
@@ -458,7 +510,7 @@ async function workerMain() {
     const planted = i === from ? plant : undefined;
     if (planted === 'hang') for (;;);
     if (planted === 'crash') throw new Error('a planted crash');
-    const res = await checkInput(c, file, input, ci, planted);
+    const res = await checkInput(c, file, input, { ci, plant: planted, cli: cliEvery > 0 && i % cliEvery === 0 });
     parentPort.postMessage({ type: 'done', i, ...res });
     if (!res.failures.length) fs.rmSync(file, { force: true });
   }
@@ -470,7 +522,7 @@ async function workerMain() {
 function runWorker(o, from, to, tmp, report) {
   return new Promise((resolve) => {
     const w = new Worker(fileURLToPath(import.meta.url), {
-      workerData: { seed: o.seed, from, to, ci: o.ci, tmp, plant: from === (o.only ?? 0) ? o.plant : undefined },
+      workerData: { seed: o.seed, from, to, ci: o.ci, tmp, cliEvery: o.cliEvery, plant: from === (o.only ?? 0) ? o.plant : undefined },
     });
     let current;
     let timer;
@@ -510,7 +562,7 @@ function runWorker(o, from, to, tmp, report) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  for (const f of ['out/src/core/index/index.js', ...(o.ci ? [] : ['dist/index-worker.js'])]) {
+  for (const f of ['out/src/core/index/index.js', 'dist/cli.js', ...(o.ci ? [] : ['dist/index-worker.js'])]) {
     if (!fs.existsSync(path.join(root, f))) throw new Error(`${f} is missing: run npm run build && npm run compile-tests`);
   }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-fuzz-'));
