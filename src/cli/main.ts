@@ -10,10 +10,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/index';
 import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket } from '../core/compare/compare';
-import { extractFrames, findFfmpeg } from '../core/frames/extract';
+import { extractFrames, findFfmpeg, type FfmpegPaths, type FrameSet } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
 import { FRAME_PRESET_NAMES, framePreset, isFramePreset, type FramePresetName } from '../core/frames/presets';
-import { alternativesNotes, planFramesWithAlternatives, SAMPLERS, type SamplerName, type SamplerParams } from '../core/frames/samplers';
+import {
+  alternativesNotes,
+  planFramesWithAlternatives,
+  SAMPLERS,
+  samplerParamsSchema,
+  type SamplerName,
+  type SamplerParams,
+} from '../core/frames/samplers';
 import { readGenerationConfig } from '../core/model/folder';
 import {
   buildPrompt,
@@ -107,13 +114,23 @@ function checkFlags(p: Parsed, allowed: readonly string[]): void {
   for (const k of p.flags.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown option --${k}`);
 }
 
+/**
+ * The positional arguments, exactly `count` of them, none empty: an empty path would resolve to the
+ * working directory, which nobody means.
+ */
+function positionals(p: Parsed, count: number, message: string): string[] {
+  if (p.positional.length !== count) throw new UsageError(message);
+  if (p.positional.some((a) => a === '')) throw new UsageError('an empty path names no file');
+  return p.positional;
+}
+
 async function summary(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['rule']);
   checkFlags(p, ['rule', 'json']);
-  if (p.positional.length !== 1) throw new UsageError('summary needs exactly one FILE');
+  const [file] = positionals(p, 1, 'summary needs exactly one FILE');
   const rule = (p.flags.get('rule') ?? 'mcq_infer') as string;
   if (!(RULES as readonly string[]).includes(rule)) throw new UsageError(`--rule must be one of ${RULES.join(', ')}`);
-  const index = await ResultsIndex.build(p.positional[0], indexOptions());
+  const index = await ResultsIndex.build(file, indexOptions());
   if (p.flags.has('json')) {
     const s = summarise(index.file, index.entries, index.problemCount, rule as ScoringRule);
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
@@ -146,8 +163,8 @@ async function summary(argv: string[]): Promise<number> {
 async function validate(argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
   checkFlags(p, []);
-  if (p.positional.length !== 1) throw new UsageError('validate needs exactly one FILE');
-  const index = await ResultsIndex.build(p.positional[0], indexOptions());
+  const [file] = positionals(p, 1, 'validate needs exactly one FILE');
+  const index = await ResultsIndex.build(file, indexOptions());
   for (const pr of index.problems) process.stdout.write(`${index.file}:${pr.line}: ${pr.message}\n`);
   if (index.problemCount > index.problems.length) {
     process.stdout.write(`${index.file}: ${index.problemCount - index.problems.length} more invalid records not listed\n`);
@@ -165,6 +182,12 @@ function numberFlag(p: Parsed, name: string, fallback?: number): number | undefi
   return n;
 }
 
+/** What each sampler setting must be, for a usage error that names the flag. */
+const SAMPLER_FLAG_RULES: Record<string, string> = {
+  fps: '--fps must be a number above 0',
+  count: '--count must be a whole number from 1 to 4096',
+};
+
 function samplerFlags(p: Parsed): { params: Partial<SamplerParams>; preset: ReturnType<typeof framePreset> } {
   const sampler = p.flags.get('sampler');
   if (sampler !== undefined && !(SAMPLERS as readonly unknown[]).includes(sampler)) {
@@ -175,7 +198,15 @@ function samplerFlags(p: Parsed): { params: Partial<SamplerParams>; preset: Retu
   const preset = framePreset(name as FramePresetName | undefined);
   // The preset's frame rate is qwen2vl's first stage; an explicit --fps wins.
   const fps = numberFlag(p, 'fps') ?? ((sampler ?? 'qwen2vl') === 'qwen2vl' ? preset.fps : undefined);
-  return { params: { sampler: sampler as SamplerName | undefined, fps, count: numberFlag(p, 'count') }, preset };
+  const params = { sampler: sampler as SamplerName | undefined, fps, count: numberFlag(p, 'count') };
+  // Checked here, so that a bad value is a usage error naming its flag (not the schema's report).
+  const checked = samplerParamsSchema.safeParse(params);
+  if (!checked.success) {
+    const key = String(checked.error.issues[0]?.path[0] ?? '');
+    const rule = SAMPLER_FLAG_RULES[key] ?? `--${key} is not valid`;
+    throw new UsageError(`${rule} (got ${String(p.flags.get(key))})`);
+  }
+  return { params, preset };
 }
 
 /** What --json says of the preset: for qwen2vl only (the other samplers have no frame rate or pixel budget). */
@@ -183,82 +214,138 @@ function presetFacts(sampler: string | undefined, preset: ReturnType<typeof fram
   return (sampler ?? 'qwen2vl') === 'qwen2vl' ? { preset: { name: preset.name, fps, maxPixels: preset.maxPixels } } : {};
 }
 
+function framesPlan(argv: string[]): number {
+  const p = parseArgs(argv, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'preset']);
+  checkFlags(p, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'preset', 'json']);
+  const total = numberFlag(p, 'total-frames');
+  const videoFps = numberFlag(p, 'video-fps');
+  if (total === undefined || videoFps === undefined) throw new UsageError('frames plan needs --total-frames and --video-fps');
+  const { params, preset } = samplerFlags(p);
+  let plan: ReturnType<typeof planFramesWithAlternatives>;
+  try {
+    plan = planFramesWithAlternatives({ totalFrames: total, fps: videoFps }, params);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (p.flags.has('json')) {
+    process.stdout.write(
+      JSON.stringify({ indices: plan.indices, alternatives: plan.alternatives, ...presetFacts(params.sampler, preset, params.fps) }) + '\n',
+    );
+  } else {
+    process.stdout.write(plan.indices.join(' ') + '\n');
+    const notes = alternativesNotes(plan.alternatives, plan.indices.length);
+    if (notes.length) process.stdout.write(`could differ: ${notes.join(' ')}\n`);
+  }
+  return 0;
+}
+
+/** The video must be a non-empty regular file: a folder, a device or a pipe is refused before ffprobe sees it. */
+function checkVideo(video: string): void {
+  const st = fs.statSync(video); // a missing file: a system error, reported as one line by main
+  if (st.isDirectory()) throw new InputError(`${video}: is a folder, not a video`);
+  if (!st.isFile()) throw new InputError(`${video}: not a regular file, so not a video`);
+  if (st.size === 0) throw new InputError(`${video}: empty file, not a video`);
+}
+
+/** --out must be a folder, or not exist yet (it is created). */
+function checkOutDir(out: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(out);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (!st.isDirectory()) throw new InputError(`${out}: --out must be a folder, and this is not one`);
+}
+
+/** ffmpeg's and ffprobe's complaints, on one line and without their "[demuxer @ 0x…]" prefixes. */
+function oneLine(message: string): string {
+  return message
+    .replace(/\[[^\]\n]* @ 0x[0-9a-f]+\] /g, '')
+    .split(/\s*[\r\n]+\s*/)
+    .filter(Boolean)
+    .join(' | ');
+}
+
+/** extractFrames, its failures turned into one line that names the video and says why. */
+async function extractOrExplain(video: string, params: Partial<SamplerParams>, paths: FfmpegPaths, out: string): Promise<FrameSet> {
+  try {
+    return await extractFrames(video, params, { paths, cacheDir: path.join(out, '.st-think-cache') });
+  } catch (e) {
+    if (isSystemError(e)) throw e;
+    if (e instanceof SyntaxError) throw new InputError(`${video}: ${paths.ffprobe} did not answer as ffprobe does (is it ffprobe?)`);
+    let message = oneLine((e as Error).message ?? String(e));
+    if (message.startsWith(`${video}: `)) message = message.slice(video.length + 2);
+    const probe = `${path.basename(paths.ffprobe)}: `;
+    if (message.startsWith(probe)) message = `not a video ffprobe can read (${message.slice(probe.length)})`;
+    throw new InputError(`${video}: ${message}`);
+  }
+}
+
+/** ffmpeg and ffprobe: --ffmpeg / --ffprobe when given (and then only those), else found on PATH. */
+function ffmpegPaths(p: Parsed): FfmpegPaths {
+  const ffmpeg = p.flags.get('ffmpeg');
+  const ffprobe = p.flags.get('ffprobe');
+  if (ffmpeg === true || ffprobe === true || ffmpeg === '' || ffprobe === '') throw new UsageError('--ffmpeg and --ffprobe need a path');
+  let paths: FfmpegPaths;
+  try {
+    paths = findFfmpeg({ ffmpeg, ffprobe });
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  // findFfmpeg falls back to PATH when the configured one is unusable; a flag asks for that one.
+  if (ffmpeg !== undefined && paths.source !== 'setting') {
+    throw new InputError(`--ffmpeg ${ffmpeg}: not an executable file (or no ffprobe beside it: give --ffprobe)`);
+  }
+  return paths;
+}
+
+async function framesExtract(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'preset']);
+  checkFlags(p, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'preset', 'json']);
+  const out = p.flags.get('out');
+  if (typeof out !== 'string') throw new UsageError('frames extract needs VIDEO and --out DIR');
+  if (out === '') throw new UsageError('--out needs a folder: an empty path names none');
+  const [video] = positionals(p, 1, 'frames extract needs VIDEO and --out DIR');
+  const { params, preset } = samplerFlags(p);
+  checkVideo(video);
+  checkOutDir(out);
+  const paths = ffmpegPaths(p);
+  const set = await extractOrExplain(video, params, paths, out);
+  const written: { index: number; time: number; path?: string; error?: string }[] = [];
+  for (const f of set.frames) {
+    if (!f.file) {
+      written.push({ index: f.index, time: f.time, error: f.error });
+      continue;
+    }
+    const dest = path.join(out, path.basename(f.file));
+    const tmp = `${dest}.tmp-${process.pid}`;
+    fs.copyFileSync(f.file, tmp);
+    fs.renameSync(tmp, dest);
+    written.push({ index: f.index, time: f.time, path: dest });
+  }
+  // The frames extracted are the AVX2 plan; the alternatives say where other torch builds differ.
+  const { alternatives } = planFramesWithAlternatives(set.probe, set.params);
+  if (p.flags.has('json')) {
+    const modelSize = modelFrameSize(set.params.sampler, { width: set.probe.width, height: set.probe.height }, preset.maxPixels);
+    const facts = presetFacts(set.params.sampler, preset, set.params.fps);
+    const json = { indices: set.indices, alternatives, ...facts, modelSize, frames: written, probe: set.probe, cached: set.cached };
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  } else {
+    for (const w of written) process.stdout.write(`${w.index}\t${w.time.toFixed(3)}s\t${w.path ?? `missing: ${w.error}`}\n`);
+    const notes = alternativesNotes(alternatives, set.indices.length);
+    if (notes.length) process.stderr.write(`could differ: ${notes.join(' ')}\n`);
+  }
+  const missing = written.filter((w) => !w.path).length;
+  if (missing) process.stderr.write(`st-think: ${video}: ${missing} of ${written.length} frames could not be decoded\n`);
+  return missing ? 1 : 0;
+}
+
 async function frames(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'plan') {
-    const p = parseArgs(rest, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'preset']);
-    checkFlags(p, ['total-frames', 'video-fps', 'fps', 'sampler', 'count', 'preset', 'json']);
-    const total = numberFlag(p, 'total-frames');
-    const videoFps = numberFlag(p, 'video-fps');
-    if (total === undefined || videoFps === undefined) throw new UsageError('frames plan needs --total-frames and --video-fps');
-    const { params, preset } = samplerFlags(p);
-    let plan: ReturnType<typeof planFramesWithAlternatives>;
-    try {
-      plan = planFramesWithAlternatives({ totalFrames: total, fps: videoFps }, params);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    if (p.flags.has('json')) {
-      process.stdout.write(
-        JSON.stringify({ indices: plan.indices, alternatives: plan.alternatives, ...presetFacts(params.sampler, preset, params.fps) }) +
-          '\n',
-      );
-    } else {
-      process.stdout.write(plan.indices.join(' ') + '\n');
-      const notes = alternativesNotes(plan.alternatives, plan.indices.length);
-      if (notes.length) process.stdout.write(`could differ: ${notes.join(' ')}\n`);
-    }
-    return 0;
-  }
-  if (sub === 'extract') {
-    const p = parseArgs(rest, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'preset']);
-    checkFlags(p, ['out', 'fps', 'sampler', 'count', 'ffmpeg', 'ffprobe', 'preset', 'json']);
-    const out = p.flags.get('out');
-    if (p.positional.length !== 1 || typeof out !== 'string') throw new UsageError('frames extract needs VIDEO and --out DIR');
-    const { params, preset } = samplerFlags(p);
-    const paths = findFfmpeg({
-      ffmpeg: p.flags.get('ffmpeg') as string | undefined,
-      ffprobe: p.flags.get('ffprobe') as string | undefined,
-    });
-    const set = await extractFrames(p.positional[0], params, { paths, cacheDir: path.join(out, '.st-think-cache') });
-    const written: { index: number; time: number; path?: string; error?: string }[] = [];
-    for (const f of set.frames) {
-      if (!f.file) {
-        written.push({ index: f.index, time: f.time, error: f.error });
-        continue;
-      }
-      const dest = path.join(out, path.basename(f.file));
-      const tmp = `${dest}.tmp-${process.pid}`;
-      fs.copyFileSync(f.file, tmp);
-      fs.renameSync(tmp, dest);
-      written.push({ index: f.index, time: f.time, path: dest });
-    }
-    // The frames extracted are the AVX2 plan; the alternatives say where other torch builds differ.
-    const { alternatives } = planFramesWithAlternatives(set.probe, set.params);
-    if (p.flags.has('json')) {
-      const modelSize = modelFrameSize(set.params.sampler, { width: set.probe.width, height: set.probe.height }, preset.maxPixels);
-      process.stdout.write(
-        JSON.stringify(
-          {
-            indices: set.indices,
-            alternatives,
-            ...presetFacts(set.params.sampler, preset, set.params.fps),
-            modelSize,
-            frames: written,
-            probe: set.probe,
-            cached: set.cached,
-          },
-          null,
-          2,
-        ) + '\n',
-      );
-    } else {
-      for (const w of written) process.stdout.write(`${w.index}\t${w.time.toFixed(3)}s\t${w.path ?? `missing: ${w.error}`}\n`);
-      const notes = alternativesNotes(alternatives, set.indices.length);
-      if (notes.length) process.stderr.write(`could differ: ${notes.join(' ')}\n`);
-    }
-    return written.every((w) => w.path) ? 0 : 1;
-  }
+  if (sub === 'plan') return framesPlan(rest);
+  if (sub === 'extract') return framesExtract(rest);
   throw new UsageError('frames needs "plan" or "extract"');
 }
 
@@ -274,12 +361,12 @@ const signed = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}
 async function compare(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['rule', 'rerun-mode']);
   checkFlags(p, ['rule', 'json', 'rerun-mode']);
-  if (p.positional.length !== 2) throw new UsageError('compare needs two files, A and B');
+  const files = positionals(p, 2, 'compare needs two files, A and B');
   const rule = ruleFlag(p);
   const raw = p.flags.get('rerun-mode');
   if (raw !== undefined && raw !== 'forward' && raw !== 'reverse') throw new UsageError('--rerun-mode must be forward or reverse');
   const mode = raw as 'forward' | 'reverse' | undefined;
-  const [a, b] = await Promise.all(p.positional.map((f) => ResultsIndex.build(f, indexOptions())));
+  const [a, b] = await Promise.all(files.map((f) => ResultsIndex.build(f, indexOptions())));
   const pairing = await pairRuns(a, b, { rerunMode: mode });
   // A side of re-runs counts only the re-runs of the mode compared.
   const counted = (es: readonly IndexEntry[]) => countedEntries(es, pairing, mode);
@@ -336,8 +423,8 @@ async function compare(argv: string[]): Promise<number> {
 async function consistencyCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['rule']);
   checkFlags(p, ['rule', 'json']);
-  if (p.positional.length !== 1) throw new UsageError('consistency needs exactly one FILE');
-  const index = await ResultsIndex.build(p.positional[0], indexOptions());
+  const [file] = positionals(p, 1, 'consistency needs exactly one FILE');
+  const index = await ResultsIndex.build(file, indexOptions());
   const c = consistency(index.entries, ruleFlag(p));
   if (p.flags.has('json')) {
     process.stdout.write(JSON.stringify({ file: index.file, ...c }, null, 2) + '\n');
@@ -492,10 +579,10 @@ function promptText({ where, record, mode, prompt, generation, configFile }: Pro
 async function promptCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['line', 'mode', 'prefix', 'model']);
   checkFlags(p, ['line', 'mode', 'prefix', 'model', 'json']);
-  if (p.positional.length !== 1) throw new UsageError('prompt needs exactly one FILE');
+  const [file] = positionals(p, 1, 'prompt needs exactly one FILE');
   const { line, mode, prefix, model } = promptFlags(p);
 
-  const index = await ResultsIndex.build(p.positional[0], indexOptions());
+  const index = await ResultsIndex.build(file, indexOptions());
   const where = `${index.file}:${line}`;
   const { record } = await index.readRecord(entryOnLine(index, line, where));
 
@@ -510,6 +597,23 @@ async function promptCommand(argv: string[]): Promise<number> {
   const view: PromptView = { index, line, where, record, mode, prompt, generation, configFile };
   process.stdout.write(p.flags.has('json') ? promptJson(view) : promptText(view));
   return 0;
+}
+
+/** An error of the operating system (a path that cannot be read or written): ENOENT, ENOTDIR, ELOOP, … */
+function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return e instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && 'syscall' in e;
+}
+
+/**
+ * One line naming the path and the reason: "FILE: not a directory (ENOTDIR)". Node's message is
+ * "ENOTDIR: not a directory, stat 'FILE'"; its reason is the part between the code and the call.
+ */
+function systemErrorLine(err: NodeJS.ErrnoException): string {
+  const m = /^[A-Z0-9]+: (.*?), [a-z_]+(?: '.*')?$/s.exec(err.message);
+  const reason = m ? m[1] : err.message;
+  const line = err.path ? `${err.path}: ${reason} (${err.code})` : `${reason} (${err.code})`;
+  return line.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -546,9 +650,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`st-think: ${e.message}\n`);
       return 1;
     }
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'EISDIR') {
-      process.stderr.write(`st-think: ${err.message}\n`);
+    if (isSystemError(e)) {
+      process.stderr.write(`st-think: ${systemErrorLine(e)}\n`);
       return 1;
     }
     throw e;

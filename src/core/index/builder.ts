@@ -25,6 +25,8 @@ export class IndexBuilder {
   resumeOffset = 0;
   resumeLine = 1;
   lastShape: ShapeName | undefined;
+  /** Whether any record so far parsed as JSON or starts like a JSON object or array (see `finish`). */
+  sawJson = false;
   wording = new WordingCache();
   /** The records that take part in the cross-record category evidence, and their option trigrams. */
   partners = new ActionPartners();
@@ -43,6 +45,7 @@ export class IndexBuilder {
     this.problems.length = 0;
     this.problemCount = 0;
     this.lastShape = undefined;
+    this.sawJson = false;
     this.interned.clear();
     this.lastInterned = '';
     this.wording = new WordingCache();
@@ -69,6 +72,17 @@ export class IndexBuilder {
     }
   }
 
+  /**
+   * At the end of a file read from its start: a file with problems, no record, and no line that is
+   * JSON or starts like an object or array is plain text, not a damaged results file; one message
+   * says so instead of a problem per line.
+   */
+  finish(): void {
+    if (this.partOfFile || this.entries.length || !this.problemCount || this.sawJson) return;
+    const first = this.problems[0];
+    throw new NotResultsFileError(this.file, `no line is JSON (line ${first.line}: ${first.message})`);
+  }
+
   /** One JSONL line (its line break left out): a record unless blank; a trailing CR is dropped. */
   addLine(bytes: Buffer, offset: number, line: number): boolean {
     let end = bytes.length;
@@ -82,6 +96,7 @@ export class IndexBuilder {
   /** Parse, normalise and analyse one record's bytes; an entry or a problem results. */
   addRecord(bytes: Buffer, offset: number, line: number, key: string | undefined): boolean {
     if (!isUtf8(bytes)) {
+      if (!this.sawJson) this.sawJson = startsLikeJson(bytes);
       this.addProblem(line, offset, `invalid UTF-8 at byte ${offset + firstInvalidUtf8(bytes)} of the file`);
       return false;
     }
@@ -89,9 +104,11 @@ export class IndexBuilder {
     try {
       value = JSON.parse(bytes.toString('utf8'));
     } catch (e) {
-      this.addProblem(line, offset, `invalid JSON: ${(e as Error).message}`);
+      if (!this.sawJson) this.sawJson = startsLikeJson(bytes);
+      this.addProblem(line, offset, `invalid JSON: ${(e as Error).message}${crOnlyHint(bytes)}`);
       return false;
     }
+    this.sawJson = true;
     const res = normalise(value, { line, key }, this.lastShape, { light: true, wording: this.wording });
     if (!res.ok) {
       this.addProblem(line, offset, res.error);
@@ -128,4 +145,28 @@ export class IndexBuilder {
     }
     return true;
   }
+}
+
+/** Whether the first byte that is not white space opens an object or an array. */
+function startsLikeJson(bytes: Buffer): boolean {
+  let k = 0;
+  while (k < bytes.length && isJsonSpace(bytes[k])) k++;
+  return bytes[k] === 0x7b /* { */ || bytes[k] === 0x5b; /* [ */
+}
+
+/**
+ * A line that does not parse but whose text up to its first CR does: the file's lines end in CR
+ * only (classic Mac), so the whole file reads as one line. Only invalid lines holding a CR pay for the check.
+ */
+function crOnlyHint(bytes: Buffer): string {
+  const cr = bytes.indexOf(0x0d);
+  if (cr < 0) return '';
+  try {
+    JSON.parse(bytes.toString('utf8', 0, cr));
+  } catch {
+    return '';
+  }
+  let records = 1;
+  for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) records++;
+  return `; lines end in CR only: this line holds ${records} CR-separated lines; convert the line breaks to LF (or CRLF)`;
 }

@@ -14,7 +14,9 @@ export function detectFormat(file: string, head: Buffer): FileFormat {
   while (i < head.length && isJsonSpace(head[i])) i++;
   if (head[i] === 0x5b /* [ */) return 'json';
   if (head[i] !== 0x7b /* { */) return ext === '.json' ? 'json' : 'jsonl';
-  const nl = head.indexOf(0x0a, i);
+  let nl = head.indexOf(0x0a, i);
+  // No LF: lines may end in CR only; JSONL then, whose reader says how its lines end.
+  if (nl < 0) nl = head.indexOf(0x0d, i);
   if (nl < 0) return 'json';
   try {
     const first = JSON.parse(head.toString('utf8', i, nl));

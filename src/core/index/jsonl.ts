@@ -72,6 +72,7 @@ export async function readJsonl(
     }
     if (pendingLen && !skipping) lastLine(b, Buffer.concat(pending), lineStart, line);
     else if (skipping) b.resumeOffset = total;
+    if (end === Infinity) b.finish();
     return { size: total, mtimeMs: st.mtimeMs };
   } finally {
     await fh.close();
