@@ -462,7 +462,8 @@ function checkCli(file, first, fail) {
   if (!sum || sum.records !== ix.entries.length || sum.invalid !== ix.problemCount) {
     fail(
       'cli',
-      `summary --json exited ${s.status}: ${sum?.records} records, ${sum?.invalid} invalid; the index: ${ix.entries.length}, ${ix.problemCount}`,
+      `summary --json exited ${s.status}: ${sum?.records} records, ${sum?.invalid} invalid; ` +
+        `the index: ${ix.entries.length}, ${ix.problemCount}`,
     );
   }
 }
@@ -618,7 +619,8 @@ function printReport(o, report) {
     process.stdout.write(`\n${check}: ${fs_.length}\n`);
     for (const f of fs_.slice(0, 5)) {
       process.stdout.write(
-        `  input ${f.i} (--seed ${report.seed} --only ${f.i}) ${f.source} ${f.mutations?.join('+')}: ${f.message.split('\n')[0]}\n    ${f.file ?? ''}\n`,
+        `  input ${f.i} (--seed ${report.seed} --only ${f.i}) ${f.source} ${f.mutations?.join('+')}: ` +
+          `${f.message.split('\n')[0]}\n    ${f.file ?? ''}\n`,
       );
     }
   }

@@ -412,7 +412,8 @@ async function compare(argv: string[]): Promise<number> {
       widths.map((w) => '-'.repeat(w)).join('  '),
       ...rows.slice(1).map(line),
       '',
-      `flips: right→wrong ${c.flips.rightToWrong}, wrong→right ${c.flips.wrongToRight}; both right ${c.flips.bothRight}, both wrong ${c.flips.bothWrong}, unscored ${c.flips.unscored}`,
+      `flips: right→wrong ${c.flips.rightToWrong}, wrong→right ${c.flips.wrongToRight}; ` +
+        `both right ${c.flips.bothRight}, both wrong ${c.flips.bothWrong}, unscored ${c.flips.unscored}`,
       `exact McNemar on ${c.mcnemar.discordant} discordant pairs: p = ${c.mcnemar.p.toPrecision(4)}`,
       '',
     ].join('\n'),
@@ -432,7 +433,8 @@ async function consistencyCommand(argv: string[]): Promise<number> {
   }
   const share = (n: number) => (c.pairs ? `${((n / c.pairs) * 100).toFixed(1)}%` : '—');
   const lines = [
-    `${index.file}: ${c.pairs} forward/reverse pairs (same video and category) under ${c.rule}; ${c.unpaired} questions without a counterpart`,
+    `${index.file}: ${c.pairs} forward/reverse pairs (same video and category) under ${c.rule}; ` +
+      `${c.unpaired} questions without a counterpart`,
     `  both directions correct  ${String(c.bothCorrect).padStart(6)}  ${share(c.bothCorrect)}`,
     `  one direction only       ${String(c.oneOnly).padStart(6)}  ${share(c.oneOnly)}`,
     `  neither                  ${String(c.neither).padStart(6)}  ${share(c.neither)}`,
@@ -480,7 +482,11 @@ function entryOnLine(index: ResultsIndex, line: number, where: string): IndexEnt
     if (bad) throw new InputError(`${where}: not a valid record: ${bad.message}`);
     const lines = index.entries.map((e) => e.line);
     throw new InputError(
-      `${where}: no record starts on line ${line} (${lines.length ? `${lines.length} records start on lines ${Math.min(...lines)} to ${Math.max(...lines)}` : 'the file has no valid record'})`,
+      `${where}: no record starts on line ${line} (${
+        lines.length
+          ? `${lines.length} records start on lines ${Math.min(...lines)} to ${Math.max(...lines)}`
+          : 'the file has no valid record'
+      })`,
     );
   }
   if (at.length > 1)
@@ -558,7 +564,11 @@ function promptText({ where, record, mode, prompt, generation, configFile }: Pro
   const width = Math.max(...GENERATION_KEYS.map((k) => HF_NAMES[k].length));
   const lines = [
     `${where}: record ${record.id}, ${kind}, ${mode} thinking`,
-    `options: ${prompt.optionsFrom === 'list' ? 'stored as a list: the upstream inference prompt (the stored strings joined by line breaks)' : "inside the question: ST-R1's GRPO training prompt around the whole question"}`,
+    `options: ${
+      prompt.optionsFrom === 'list'
+        ? 'stored as a list: the upstream inference prompt (the stored strings joined by line breaks)'
+        : "inside the question: ST-R1's GRPO training prompt around the whole question"
+    }`,
     ...(mode === 'reverse' ? [`prefix: ${describePrefix(prompt)}`] : []),
     '',
     '=== system ===',

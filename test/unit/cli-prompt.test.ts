@@ -37,10 +37,13 @@ const rows: R1Row[] = fs
   .map((l) => JSON.parse(l));
 // grpo.py's QUESTION_TEMPLATE after "{Question}", and mcq_infer.py's text after the options.
 const GRPO_TAIL =
-  ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
+  ' Please answer in English. Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, ' +
+  'i.e., <think> reasoning process here </think><answer> answer here </answer>. ';
 const INFER_TAIL =
-  '\n\nInstructions: Please select the most appropriate answer from the options above and return only the option number (e.g. A, B, C or D).' +
-  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, i.e., <think> reasoning process here </think><answer> answer here </answer>.';
+  '\n\nInstructions: Please select the most appropriate answer from the options above ' +
+  'and return only the option number (e.g. A, B, C or D).' +
+  'Output the thinking process in <think> </think> and final answer in <answer> </answer> tags, ' +
+  'i.e., <think> reasoning process here </think><answer> answer here </answer>.';
 
 let dir = '';
 before(() => {
@@ -65,7 +68,8 @@ describe('st-think prompt (dist/cli.js)', () => {
     assert.equal(out.user, row.problem + GRPO_TAIL);
     assert.equal(
       out.chat,
-      `<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>${out.user}<|im_end|>\n<|im_start|>assistant\n${out.assistantPrefix}`,
+      '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' +
+        `<|im_start|>user\n<|vision_start|><|video_pad|><|vision_end|>${out.user}<|im_end|>\n<|im_start|>assistant\n${out.assistantPrefix}`,
     );
     assert.equal(out.input, out.chat.replace('<|video_pad|>', '<|image_pad|>'));
     assert.deepEqual(out.generation, {
@@ -103,7 +107,8 @@ describe('st-think prompt (dist/cli.js)', () => {
     assert.equal(out.optionsFrom, 'list');
     assert.equal(
       out.user,
-      'Based on this video, which landmarks (objects or scenery changes) did you pass by to return to the starting point?Options:a bench\na fountain\na statue' +
+      'Based on this video, which landmarks (objects or scenery changes) did you pass by to return to the starting point?' +
+        'Options:a bench\na fountain\na statue' +
         INFER_TAIL,
     );
   });
