@@ -18,6 +18,7 @@ import { analyse } from '../derive';
 import { normalise } from '../normalize';
 import type { TraceAnalysis, TraceRecord } from '../schemas';
 import { IndexBuilder } from './builder';
+import { binaryReason } from './bytes';
 import { detectFormat } from './detect';
 import { readJsonDocument } from './json';
 import { readJsonl } from './jsonl';
@@ -208,8 +209,8 @@ export class ResultsIndex {
     const st = await fsp.stat(this.file);
     if (!st.isFile()) throw new NotResultsFileError(this.file, 'it is not a regular file');
     const head = await this.readHead(SNIFF_BYTES);
-    const nul = head.indexOf(0);
-    if (nul >= 0) throw new NotResultsFileError(this.file, `binary content (NUL byte at offset ${nul})`);
+    const binary = binaryReason(head);
+    if (binary !== undefined) throw new NotResultsFileError(this.file, `binary content (${binary})`);
     this.format = merged.format ?? detectFormat(this.file, head);
     if (this.format === 'json') await this.indexJsonDocument(merged);
     else if (
