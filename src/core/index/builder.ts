@@ -28,6 +28,11 @@ export class IndexBuilder {
   wording = new WordingCache();
   /** The records that take part in the cross-record category evidence, and their option trigrams. */
   partners = new ActionPartners();
+  /**
+   * In a part of a file (`partOfFile`): the entries whose ids were made from their line number
+   * (`line-N`, counted from the part's first line), to be renamed once the part's place is known.
+   */
+  readonly positionIds: number[] = [];
   private readonly interned = new Map<string, string>();
   private lastInterned = '';
 
@@ -47,6 +52,7 @@ export class IndexBuilder {
     this.lastInterned = '';
     this.wording = new WordingCache();
     this.partners = new ActionPartners();
+    this.positionIds.length = 0;
     this.resumeOffset = 0;
     this.resumeLine = 1;
   }
@@ -120,6 +126,7 @@ export class IndexBuilder {
       grpoPred: a.grpo_reward.predicted,
       na: a.na,
     });
+    if (this.partOfFile && r.idFromPosition) this.positionIds.push(this.entries.length - 1);
     // The category evidence across records (categories.ts). Only fields of the record go out of
     // this function, not the record: V8 need not then build the record object at all.
     if (r.category === 'landmark' || r.category === 'action') {
