@@ -162,7 +162,7 @@ describe('a stray control byte is not a binary file', () => {
 
   test('what looks binary still is: random bytes, UTF-16, compressed data, many NULs', async () => {
     let seed = 7;
-    const random = Buffer.alloc(4096, 0).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff);
+    const random = Buffer.from(Uint8Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff));
     assert.match((await rejects(write('random.jsonl', random))).message, /binary content \(\d+ control bytes/);
     const utf16 = Buffer.from('\ufeff' + [rec('a'), rec('b')].join('\n'), 'utf16le');
     assert.match((await rejects(write('utf16.jsonl', utf16))).message, /binary content \(UTF-16 text/);

@@ -57,6 +57,29 @@ export class IndexBuilder {
     this.resumeLine = 1;
   }
 
+  /** Whether `other` found the same entries, problems and resume point as this builder. */
+  sameAs(other: IndexBuilder): boolean {
+    if (other.entries.length !== this.entries.length || other.problemCount !== this.problemCount) return false;
+    if (other.resumeOffset !== this.resumeOffset || other.resumeLine !== this.resumeLine) return false;
+    for (let i = 0; i < this.entries.length; i++) if (!sameFields(this.entries[i], other.entries[i])) return false;
+    for (let i = 0; i < this.problems.length; i++) if (!sameFields(this.problems[i], other.problems[i])) return false;
+    return true;
+  }
+
+  /** Take everything `other` found, keeping this builder's `entries` and `problems` arrays (others hold them). */
+  adopt(other: IndexBuilder): void {
+    this.reset();
+    for (const e of other.entries) this.entries.push(e);
+    for (const p of other.problems) this.problems.push(p);
+    this.problemCount = other.problemCount;
+    this.resumeOffset = other.resumeOffset;
+    this.resumeLine = other.resumeLine;
+    this.lastShape = other.lastShape;
+    this.wording = other.wording;
+    this.partners = other.partners;
+    for (const s of other.interned.keys()) this.interned.set(s, s);
+  }
+
   intern(s: string): string {
     // Neighbouring records usually share a video: a string compare is cheaper than a hash.
     if (s === this.lastInterned) return this.lastInterned;
@@ -135,4 +158,16 @@ export class IndexBuilder {
     }
     return true;
   }
+}
+
+/** Two entries (or problems) with the same fields; the category evidence compared by what it says. */
+function sameFields<T extends object>(a: T, b: T): boolean {
+  const keys = Object.keys(a) as (keyof T)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (x !== y && !(typeof x === 'object' && typeof y === 'object' && JSON.stringify(x) === JSON.stringify(y))) return false;
+  }
+  return true;
 }
