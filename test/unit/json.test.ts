@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IndexCancelledError, ResultsIndex } from '../../src/core/index';
+import { JsonDocumentScanner } from '../../src/core/index/scan';
 import { fixture, landmarkRecord as rec, makeTempDir, removeDir } from './helpers';
 
 let dir = '';
@@ -135,6 +136,47 @@ describe('JSON documents', () => {
       assert.deepEqual(small.entries, whole.entries, `chunkSize ${chunkSize}`);
       assert.deepEqual(small.problems, []);
     }
+  });
+});
+
+describe('keys are bounded by the record size limit', () => {
+  test('a key longer than maxRecordBytes is a problem at its line; the next element loads', async () => {
+    const big = 'k'.repeat(3 << 20);
+    const file = write('long-key.json', `{\n  "a": ${rec('a')},\n  "${big}": ${rec('b')},\n  "c": ${rec('c')}\n}\n`);
+    const index = await ResultsIndex.build(file, { maxRecordBytes: 1 << 20, chunkSize: 64 << 10 });
+    assert.deepEqual(
+      index.entries.map((e) => [e.id, e.line]),
+      [
+        ['a', 2],
+        ['c', 4],
+      ],
+    );
+    assert.deepEqual(
+      index.problems.map((p) => [p.line, p.message]),
+      [[3, 'key is longer than 1 MiB; skipped']],
+    );
+  });
+
+  test('the bytes of a 256 MiB key are not kept (memory stays within the limit)', () => {
+    const problems: string[] = [];
+    const elements: string[] = [];
+    const scanner = new JsonDocumentScanner(1 << 20, {
+      element: (_bytes, _offset, _line, key) => elements.push(key!),
+      problem: (_line, _offset, message) => problems.push(message),
+    });
+    const chunk = Buffer.alloc(1 << 20, 0x6b);
+    scanner.feed(Buffer.from('{"'), 0);
+    const start = process.memoryUsage().arrayBuffers;
+    let peak = start;
+    for (let k = 0; k < 256; k++) {
+      scanner.feed(chunk, 2 + k * chunk.length);
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }
+    scanner.feed(Buffer.from('": {"x": 1}, "b": {"y": 2}}'), 2 + 256 * chunk.length);
+    scanner.end();
+    assert.ok(peak - start < 8 << 20, `${((peak - start) / (1 << 20)).toFixed(0)} MiB kept for the key`);
+    assert.deepEqual(problems, ['key is longer than 1 MiB; skipped']);
+    assert.deepEqual(elements, ['b']);
   });
 });
 

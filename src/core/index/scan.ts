@@ -28,6 +28,9 @@ export class JsonDocumentScanner {
   private valueLine = 0;
   private valueTooBig = false;
   private keyParts: Buffer[] = [];
+  private keyLen = 0;
+  /** The key is longer than a record may be: its bytes are no longer kept, and its value is skipped. */
+  private keyTooBig = false;
   private key: string | undefined;
   private keyLine = 0;
   private trailingReported = false;
@@ -77,7 +80,7 @@ export class JsonDocumentScanner {
     }
     // Keep the unfinished element's bytes from this chunk before the buffer is reused.
     if (this.phase === 'inValue' && !this.valueTooBig) this.keep(chunk.subarray(this.partStart, n));
-    if (this.phase === 'inKey') this.keyParts.push(Buffer.from(chunk.subarray(this.partStart, n)));
+    if (this.phase === 'inKey') this.keepKey(chunk.subarray(this.partStart, n));
   }
 
   end(): void {
@@ -153,6 +156,8 @@ export class JsonDocumentScanner {
   private beginKey(i: number): void {
     this.phase = 'inKey';
     this.keyParts = [];
+    this.keyLen = 0;
+    this.keyTooBig = false;
     this.partStart = i;
     this.keyLine = this.line;
     this.escape = false;
@@ -162,15 +167,29 @@ export class JsonDocumentScanner {
     if (this.escape) this.escape = false;
     else if (c === 0x5c) this.escape = true;
     else if (c === 0x22) {
-      this.keyParts.push(Buffer.from(chunk.subarray(this.partStart, i + 1)));
+      this.keepKey(chunk.subarray(this.partStart, i + 1));
+      this.phase = 'afterKey';
+      if (this.keyTooBig) return;
       const raw = Buffer.concat(this.keyParts).toString('utf8');
+      this.keyParts = [];
       try {
         this.key = JSON.parse(raw) as string;
       } catch {
         this.key = raw.slice(1, -1);
       }
-      this.phase = 'afterKey';
     } else if (c === 0x0a) this.fail(base + i, 'line break inside a key');
+  }
+
+  /** Keep a piece of the key being read, up to the record size limit (a key is part of its record). */
+  private keepKey(piece: Buffer): void {
+    if (this.keyTooBig) return;
+    if (this.keyLen + piece.length > this.maxBytes) {
+      this.keyTooBig = true;
+      this.keyParts = [];
+      return;
+    }
+    this.keyParts.push(Buffer.from(piece));
+    this.keyLen += piece.length;
   }
 
   private beginValue(chunk: Buffer, i: number, base: number): void {
@@ -181,7 +200,7 @@ export class JsonDocumentScanner {
     this.partStart = i;
     this.valueOffset = base + i;
     this.valueLine = this.topLevel === 'object' ? this.keyLine : this.line;
-    this.valueTooBig = false;
+    this.valueTooBig = this.topLevel === 'object' && this.keyTooBig;
     this.depth = 0;
     this.inString = false;
     this.escape = false;
@@ -205,7 +224,8 @@ export class JsonDocumentScanner {
     const key = this.topLevel === 'object' ? this.key : undefined;
     if (!this.valueTooBig) this.keep(chunk.subarray(this.partStart, endExclusive));
     if (this.valueTooBig) {
-      this.sink.problem(this.valueLine, this.valueOffset, `record is larger than ${formatBytes(this.maxBytes)}; skipped`);
+      const what = this.topLevel === 'object' && this.keyTooBig ? 'key is longer' : 'record is larger';
+      this.sink.problem(this.valueLine, this.valueOffset, `${what} than ${formatBytes(this.maxBytes)}; skipped`);
     } else {
       const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
       this.sink.element(bytes, this.valueOffset, this.valueLine, key);
