@@ -16,6 +16,21 @@ export const MAX_PROBLEMS = 10_000;
 /** With no valid record yet, this many problems in a row means the file is not a results file. */
 export const GIVE_UP_AFTER = 200;
 
+/**
+ * Run `read` (the synchronous reading of one chunk) capturing no stack trace for the errors made in
+ * it: a line's invalid JSON, a schema's issues are read for their message only, and the stack trace
+ * is most of what they cost.
+ */
+export function withoutStacks(read: () => void): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    read();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export class IndexBuilder {
   readonly entries: IndexEntry[] = [];
   readonly problems: IndexProblem[] = [];
