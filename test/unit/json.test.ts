@@ -174,7 +174,8 @@ describe('a damaged element: reading resumes at the next one', () => {
   for (const [name, text, lines, damagedLine] of cases) {
     test(name, async () => {
       const file = write(`damaged-${name.replace(/\W+/g, '-')}.json`, text);
-      // Whatever the chunk size (keys cut between chunks: see scan.ts), every element is loaded or listed.
+      // At several chunk sizes, every element is loaded or listed (a key cut by the end of a chunk is
+      // not recognised as the next item: see headStartsItem in scan.ts).
       for (const chunkSize of [undefined, 64, 100, 4096]) {
         const index = await ResultsIndex.build(file, { chunkSize });
         const loaded = index.entries.map((e) => [e.id, e.line]);
