@@ -3,14 +3,16 @@
  * The shape is guessed from its distinguishing keys and checked with its zod schema; when that
  * fails every other shape is tried, and the error names each shape and why it failed.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   benchmarkSchema,
   canonicalSchema,
   CATEGORIES,
   DIRECTIONS,
   harnessSchema,
+  SHAPE_NEEDS,
   type Category,
+  type NeededKind,
   type Direction,
   stR1Schema,
   type ShapeName,
@@ -39,8 +41,25 @@ export type NormaliseResult = { ok: true; record: TraceRecord } | { ok: false; e
 
 type Normaliser = (value: Record<string, unknown>, ctx: RecordContext, opts: NormaliseOptions) => TraceRecord | string;
 
-function firstIssue(error: z.ZodError, input: Record<string, unknown>): string {
-  const issue = error.issues[0];
+/** Schema parses made by `normalise` since the process started (for the tests and benchmarks). */
+export const normaliseStats = { schemaParses: 0 };
+
+/**
+ * Parse `value` with `schema`: its output, or the message of its first issue. Runs the schema
+ * directly rather than through safeParse, which on failure builds a ZodError (an Error, its methods
+ * bound one by one) and a message for every issue: most of what a record that fails costs, for one
+ * message kept.
+ */
+function parseWith<T extends z.ZodType>(schema: T, value: Record<string, unknown>): { data: z.output<T> } | string {
+  normaliseStats.schemaParses++;
+  const ctx = { async: false } as const;
+  const r = schema._zod.run({ value, issues: [] }, ctx);
+  if (r instanceof Promise) throw new Error('a results schema must not be asynchronous');
+  if (r.issues.length === 0) return { data: r.value as z.output<T> };
+  return firstIssue(z.core.util.finalizeIssue(r.issues[0], ctx, z.config()), value);
+}
+
+function firstIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>): string {
   const path = issue.path.length ? issue.path.join('.') : '(record)';
   let at: unknown = input;
   for (const k of issue.path)
@@ -143,8 +162,8 @@ function finish(
 
 const normalisers: Record<ShapeName, Normaliser> = {
   canonical(value, _ctx, opts) {
-    const r = canonicalSchema.safeParse(value);
-    if (!r.success) return firstIssue(r.error, value);
+    const r = parseWith(canonicalSchema, value);
+    if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
       {
@@ -169,8 +188,8 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   'st-r1'(value, ctx, opts) {
-    const r = stR1Schema.safeParse(value);
-    if (!r.success) return firstIssue(r.error, value);
+    const r = parseWith(stR1Schema, value);
+    if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
       {
@@ -187,8 +206,8 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   benchmark(value, ctx, opts) {
-    const r = benchmarkSchema.safeParse(value);
-    if (!r.success) return firstIssue(r.error, value);
+    const r = parseWith(benchmarkSchema, value);
+    if (typeof r === 'string') return r;
     const v = r.data;
     const block = v.forward_mcq ?? v.reverse_mcq;
     if (block) {
@@ -223,8 +242,8 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   harness(value, _ctx, opts) {
-    const r = harnessSchema.safeParse(value);
-    if (!r.success) return firstIssue(r.error, value);
+    const r = parseWith(harnessSchema, value);
+    if (typeof r === 'string') return r;
     const v = r.data;
     const first = v.resps[0];
     const response = Array.isArray(first) ? (first[0] ?? '') : (first ?? '');
@@ -259,7 +278,68 @@ export function guessShape(value: Record<string, unknown>): ShapeName {
 
 const SHAPE_ORDER: readonly ShapeName[] = ['canonical', 'st-r1', 'benchmark', 'harness'];
 
-/** Normalise one parsed JSON value. `hint` (the shape of the previous line) is tried first. */
+/** A shape as normalise tries it: its normaliser, and its needed fields as two arrays (read per record). */
+interface Trial {
+  shape: ShapeName;
+  normalise: Normaliser;
+  keys: readonly string[];
+  kinds: readonly NeededKind[];
+}
+const TRIALS = new Map<ShapeName, Trial>(
+  SHAPE_ORDER.map((shape) => [
+    shape,
+    { shape, normalise: normalisers[shape], keys: SHAPE_NEEDS[shape].map((n) => n[0]), kinds: SHAPE_NEEDS[shape].map((n) => n[1]) },
+  ]),
+);
+/** The shapes in the order tried when the first guess is each one (no array made per record). */
+const TRY_ORDER = new Map(
+  SHAPE_ORDER.map((first) => [first, [first, ...SHAPE_ORDER.filter((s) => s !== first)].map((s) => TRIALS.get(s)!)]),
+);
+
+function hasKind(v: unknown, kind: NeededKind): boolean {
+  if (kind === 'text') return typeof v === 'string';
+  if (kind === 'id') return typeof v === 'string' || typeof v === 'number';
+  if (kind === 'array') return Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const KIND_TEXT: Record<NeededKind, string> = { text: 'a string', id: 'a string or a number', object: 'an object', array: 'an array' };
+
+function jsonKind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * Why `value` cannot be the trial's shape at all (a needed field missing or of the wrong JSON type,
+ * or, for the benchmark shape, neither or both question blocks), or undefined when its schema must
+ * decide. A few property reads: a line that is no shape costs no schema parse.
+ */
+function cannotBe(trial: Trial, value: Record<string, unknown>): string | undefined {
+  const { keys, kinds } = trial;
+  for (let k = 0; k < keys.length; k++) {
+    const v = value[keys[k]];
+    if (v === undefined) return `missing "${keys[k]}"`;
+    if (!hasKind(v, kinds[k])) return `${keys[k]}: expected ${KIND_TEXT[kinds[k]]}, got ${jsonKind(v)}`;
+  }
+  return trial.shape === 'benchmark' ? benchmarkBlocks(value) : undefined;
+}
+
+/** The benchmark schema's refinement, before its parse: one question block, or a question with an answer. */
+function benchmarkBlocks(value: Record<string, unknown>): string | undefined {
+  const blocks = Number(value.forward_mcq !== undefined) + Number(value.reverse_mcq !== undefined);
+  if (blocks > 1) return '(record): has both forward_mcq and reverse_mcq';
+  if (blocks === 0 && !(value.question !== undefined && (value.forward_answer !== undefined || value.reverse_answer !== undefined))) {
+    return '(record): needs forward_mcq / reverse_mcq, or question with forward_answer / reverse_answer';
+  }
+  return undefined;
+}
+
+/**
+ * Normalise one parsed JSON value. The shape its keys point to is tried first, then the others; a
+ * shape is parsed with its schema only when the value can be it at all (`cannotBe`), so an invalid
+ * line costs no more schema parses than a valid one, mostly none. `hint` (the previous line's shape)
+ * is kept for the callers; the keys decide.
+ */
 export function normalise(value: unknown, ctx: RecordContext, hint?: ShapeName, opts: NormaliseOptions = {}): NormaliseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
@@ -267,12 +347,13 @@ export function normalise(value: unknown, ctx: RecordContext, hint?: ShapeName, 
   }
   const obj = value as Record<string, unknown>;
   const guess = guessShape(obj);
-  const first = hint === guess ? hint : guess;
-  const tried: string[] = [];
-  for (const shape of [first, ...SHAPE_ORDER.filter((s) => s !== first)]) {
-    const out = normalisers[shape](obj, ctx, opts);
+  const order = TRY_ORDER.get(hint === guess ? hint : guess)!;
+  let tried = '';
+  for (let k = 0; k < order.length; k++) {
+    const trial = order[k];
+    const out = cannotBe(trial, obj) ?? trial.normalise(obj, ctx, opts);
     if (typeof out !== 'string') return { ok: true, record: out };
-    tried.push(`${shape}: ${out}`);
+    tried += `${k ? '; ' : ''}${trial.shape}: ${out}`;
   }
-  return { ok: false, error: `no known shape (${tried.join('; ')})` };
+  return { ok: false, error: `no known shape (${tried})` };
 }

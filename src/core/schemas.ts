@@ -142,6 +142,35 @@ export const harnessSchema = z.object({
   filtered_resps: z.array(z.unknown()).optional(),
 });
 
+/** What a top-level field must be for a shape to be possible at all (see SHAPE_NEEDS). */
+export type NeededKind = 'text' | 'id' | 'object' | 'array';
+
+/**
+ * The fields each shape cannot do without, in its schema's order, and of which JSON type: checked
+ * before the schema, so a line that cannot be a shape costs no schema parse (and its message names
+ * the first field missing or of the wrong type). A schema parse still checks everything; the test
+ * of these lists (shapes.test.ts) checks them against the schemas above.
+ */
+export const SHAPE_NEEDS: Record<ShapeName, readonly (readonly [string, NeededKind])[]> = {
+  canonical: [
+    ['id', 'id'],
+    ['video', 'text'],
+    ['question', 'text'],
+    ['response', 'text'],
+  ],
+  'st-r1': [
+    ['problem', 'text'],
+    ['solution', 'text'],
+    ['video', 'text'],
+  ],
+  benchmark: [['video', 'text']],
+  harness: [
+    ['doc_id', 'id'],
+    ['doc', 'object'],
+    ['resps', 'array'],
+  ],
+};
+
 /** One option of a multiple-choice question. */
 export interface OptionItem {
   letter: string;

@@ -123,6 +123,59 @@ describe('files that are not results files', () => {
   });
 });
 
+describe('a stray control byte is not a binary file', () => {
+  test('one NUL byte in the first 64 KiB spoils only its own line (JSONL)', async () => {
+    const lines = [rec('a'), rec('b'), rec('c'), rec('d')];
+    lines[2] = lines[2].replace('<answer>', '<ans\u0000wer>');
+    const index = await ResultsIndex.build(write('one-nul.jsonl', lines.join('\n') + '\n'));
+    assert.deepEqual(
+      index.entries.map((e) => e.id),
+      ['a', 'b', 'd'],
+    );
+    assert.deepEqual(
+      index.problems.map((p) => [p.line, /invalid JSON/.test(p.message)]),
+      [[3, true]],
+    );
+  });
+
+  test('a NUL byte in a JSON document and at the very start of a JSONL file', async () => {
+    const doc = `[\n${rec('a')},\n${rec('b').replace('door', 'do\u0000or')},\n${rec('c')}\n]\n`;
+    const json = await ResultsIndex.build(write('one-nul.json', doc));
+    assert.deepEqual(
+      json.entries.map((e) => e.id),
+      ['a', 'c'],
+    );
+    assert.deepEqual(
+      json.problems.map((p) => p.line),
+      [3],
+    );
+    const first = await ResultsIndex.build(write('nul-first.jsonl', `\u0000${rec('a')}\n${rec('b')}\n${rec('c')}\n`));
+    assert.deepEqual(
+      first.entries.map((e) => e.id),
+      ['b', 'c'],
+    );
+    assert.deepEqual(
+      first.problems.map((p) => p.line),
+      [1],
+    );
+  });
+
+  test('what looks binary still is: random bytes, UTF-16, compressed data, many NULs', async () => {
+    let seed = 7;
+    const random = Buffer.from(Uint8Array.from({ length: 4096 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff));
+    assert.match((await rejects(write('random.jsonl', random))).message, /binary content \(\d+ control bytes/);
+    const utf16 = Buffer.from('\ufeff' + [rec('a'), rec('b')].join('\n'), 'utf16le');
+    assert.match((await rejects(write('utf16.jsonl', utf16))).message, /binary content \(UTF-16 text/);
+    const gz = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from(rec('a'))]);
+    assert.match((await rejects(write('results.jsonl.gz', gz))).message, /binary content \(gzip data; NUL byte at offset 3\)/);
+    const nuls = Buffer.from([rec('a'), rec('b')].join('\n').replace(/[ e]/g, '\u0000'));
+    assert.match(
+      (await rejects(write('nuls.jsonl', nuls))).message,
+      /binary content \(\d+ control bytes in the first \d+ bytes; NUL byte at offset \d+\)/,
+    );
+  });
+});
+
 describe('the index never modifies the file', () => {
   test('bytes and mtime unchanged after build, readRecord, filter and update', async () => {
     const file = write('readonly.jsonl', [rec('a'), '{broken', rec('c')].join('\n') + '\n');

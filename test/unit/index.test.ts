@@ -60,6 +60,54 @@ describe('update()', () => {
     assert.equal(index.entries.length, 4);
   });
 
+  test('an edit of the same size (A to B in an answer) is seen, wherever it is, even with the mtime put back', async () => {
+    const ids = Array.from({ length: 200 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+    const file = freshFile(ids.map((id) => rec(id)).join('\n') + '\n');
+    const index = await ResultsIndex.build(file);
+    const verdict = (id: string) => index.entries.find((e) => e.id === id)!.mcq;
+    assert.equal(verdict('r100'), 'correct');
+    // In the middle of the file, beyond the first and last blocks: the mtime says it changed.
+    const before = fs.statSync(file);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(rec('r100'), rec('r100', 'B')));
+    assert.equal(fs.statSync(file).size, before.size);
+    const later = new Date(before.mtimeMs + 2000);
+    fs.utimesSync(file, later, later);
+    assert.equal(await index.update(), 'rebuilt');
+    assert.equal(verdict('r100'), 'incorrect');
+    // In the last record, with the old mtime put back: the content of the file's ends says it.
+    const mtime = fs.statSync(file).mtime;
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(rec('r199'), rec('r199', 'B')));
+    fs.utimesSync(file, mtime, mtime);
+    assert.equal(await index.update(), 'rebuilt');
+    assert.equal(verdict('r199'), 'incorrect');
+    // Touched only: unchanged, and the entries are the very same objects.
+    const kept = index.entries[5];
+    const touched = new Date(mtime.getTime() + 5000);
+    fs.utimesSync(file, touched, touched);
+    assert.equal(await index.update(), 'unchanged');
+    assert.equal(index.entries[5], kept);
+    assert.equal(await index.update(), 'unchanged');
+  });
+
+  test('a same-size edit of a JSON document is seen too', async () => {
+    const file = freshFile(`[\n${rec('a')},\n${rec('b')},\n${rec('c')}\n]\n`, '.json');
+    const index = await ResultsIndex.build(file);
+    const entries = index.entries;
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(rec('b'), rec('b', 'B')));
+    const later = new Date(Date.now() + 3000);
+    fs.utimesSync(file, later, later);
+    assert.equal(await index.update(), 'rebuilt');
+    assert.equal(index.entries, entries, 'the same array, refilled');
+    assert.deepEqual(
+      index.entries.map((e) => [e.id, e.mcq]),
+      [
+        ['a', 'correct'],
+        ['b', 'incorrect'],
+        ['c', 'correct'],
+      ],
+    );
+  });
+
   test('a half-written last line is reported as incomplete, then loads once completed', async () => {
     const file = freshFile(`${rec('a')}\n`);
     const index = await ResultsIndex.build(file);

@@ -111,3 +111,70 @@ describe('two-halves indexing', () => {
     await assert.rejects(ResultsIndex.build(f, parallel), NotResultsFileError);
   });
 });
+
+/** A small seeded generator (mulberry32): the same inputs on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const OPTIONS = 'Options: A. pick up the cup, B. open the door, C. sit on the bench';
+const QUESTIONS = [
+  `Based on this video, which landmarks did you pass by to reach your destination? ${OPTIONS}`,
+  `Based on this video, which actions did you perform to return to the starting point? ${OPTIONS}`,
+  'Based on this video, what directions do you need to go through to get to your destination? Options: A. left, B. right',
+  'Based on this video, how to get from the last position back to the start?',
+];
+
+/** One line of a varied results file: every shape (with and without ids), damage, blanks, CR. */
+function variedLine(rand: () => number, i: number): string {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const video = `/v/clip_${Math.floor(rand() * 6)}.mp4`;
+  const question = pick(QUESTIONS);
+  const answer = `<think>step ${i}</think><answer>${pick(['A', 'B', 'C'])}</answer>`;
+  const gold = pick(['A', 'B', 'C']);
+  switch (Math.floor(rand() * 12)) {
+    case 0:
+      return JSON.stringify({ problem: question, solution: answer, video, original_answer: gold });
+    case 1:
+      return JSON.stringify({ video, forward_mcq: { question, options: ['A. x', 'B. y'], answer: gold }, predict: gold });
+    case 2:
+      return JSON.stringify({ video, reverse_mcq: { question, options: ['A. x', 'B. y'] }, answer: gold, predict: answer });
+    case 3:
+      return JSON.stringify({ doc_id: i, doc: { question, video }, target: gold, resps: [[answer]] });
+    case 4:
+      return pick(['', '   ', '{"id": broken', '{}', '[1, 2]', 'null', 'plain text', '{"id": "x\u0000y"}']);
+    case 5:
+      return JSON.stringify({ id: `r${i}`, video, question, gold, response: answer }) + '\r';
+    case 6:
+      return JSON.stringify({ id: `r${i}`, video, question, gold, response: answer, meta: { pad: 'p'.repeat(Math.floor(rand() * 3000)) } });
+    default:
+      return JSON.stringify({ id: `r${i}`, video, question, gold, response: answer });
+  }
+}
+
+describe('two-halves indexing on varied inputs', () => {
+  test('entries, ids (made from line numbers too), problems and categories equal the one-pass index', async () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const rand = rng(seed);
+      const n = 20 + Math.floor(rand() * 300);
+      const lines = Array.from({ length: n }, (_, i) => variedLine(rand, i));
+      const text = lines.join('\n') + (rand() < 0.5 ? '\n' : '');
+      const f = writeTmp(`varied-${seed}.jsonl`, text);
+      const opts = { maxRecordBytes: 2048, chunkSize: 512 + Math.floor(rand() * 4096) };
+      const one = await ResultsIndex.build(f, opts);
+      const two = await ResultsIndex.build(f, { ...opts, ...parallel });
+      assert.ok(one.entries.some((e) => e.id.startsWith('line-')));
+      assert.deepEqual(comparable(two), comparable(one), `seed ${seed}`);
+      const made = two.entries.filter((e) => e.id.startsWith('line-')).map((e) => e.id);
+      assert.equal(new Set(made).size, made.length, `seed ${seed}: ids made from lines are unique`);
+      for (const e of two.entries) if (e.id.startsWith('line-')) assert.equal(e.id, `line-${e.line}`);
+    }
+  });
+});

@@ -16,6 +16,21 @@ export const MAX_PROBLEMS = 10_000;
 /** With no valid record yet, this many problems in a row means the file is not a results file. */
 export const GIVE_UP_AFTER = 200;
 
+/**
+ * Run `read` (the synchronous reading of one chunk) capturing no stack trace for the errors made in
+ * it: a line's invalid JSON, a schema's issues are read for their message only, and the stack trace
+ * is most of what they cost.
+ */
+export function withoutStacks(read: () => void): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    read();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export class IndexBuilder {
   readonly entries: IndexEntry[] = [];
   readonly problems: IndexProblem[] = [];
@@ -30,6 +45,11 @@ export class IndexBuilder {
   wording = new WordingCache();
   /** The records that take part in the cross-record category evidence, and their option trigrams. */
   partners = new ActionPartners();
+  /**
+   * In a part of a file (`partOfFile`): the entries whose ids were made from their line number
+   * (`line-N`, counted from the part's first line), to be renamed once the part's place is known.
+   */
+  readonly positionIds: number[] = [];
   private readonly interned = new Map<string, string>();
   private lastInterned = '';
 
@@ -50,8 +70,32 @@ export class IndexBuilder {
     this.lastInterned = '';
     this.wording = new WordingCache();
     this.partners = new ActionPartners();
+    this.positionIds.length = 0;
     this.resumeOffset = 0;
     this.resumeLine = 1;
+  }
+
+  /** Whether `other` found the same entries, problems and resume point as this builder. */
+  sameAs(other: IndexBuilder): boolean {
+    if (other.entries.length !== this.entries.length || other.problemCount !== this.problemCount) return false;
+    if (other.resumeOffset !== this.resumeOffset || other.resumeLine !== this.resumeLine) return false;
+    for (let i = 0; i < this.entries.length; i++) if (!sameFields(this.entries[i], other.entries[i])) return false;
+    for (let i = 0; i < this.problems.length; i++) if (!sameFields(this.problems[i], other.problems[i])) return false;
+    return true;
+  }
+
+  /** Take everything `other` found, keeping this builder's `entries` and `problems` arrays (others hold them). */
+  adopt(other: IndexBuilder): void {
+    this.reset();
+    for (const e of other.entries) this.entries.push(e);
+    for (const p of other.problems) this.problems.push(p);
+    this.problemCount = other.problemCount;
+    this.resumeOffset = other.resumeOffset;
+    this.resumeLine = other.resumeLine;
+    this.lastShape = other.lastShape;
+    this.wording = other.wording;
+    this.partners = other.partners;
+    for (const s of other.interned.keys()) this.interned.set(s, s);
   }
 
   intern(s: string): string {
@@ -137,6 +181,7 @@ export class IndexBuilder {
       grpoPred: a.grpo_reward.predicted,
       na: a.na,
     });
+    if (this.partOfFile && r.idFromPosition) this.positionIds.push(this.entries.length - 1);
     // The category evidence across records (categories.ts). Only fields of the record go out of
     // this function, not the record: V8 need not then build the record object at all.
     if (r.category === 'landmark' || r.category === 'action') {
@@ -169,4 +214,16 @@ function crOnlyHint(bytes: Buffer): string {
   let records = 1;
   for (let i = bytes.indexOf(0x0d); i >= 0; i = bytes.indexOf(0x0d, i + 1)) records++;
   return `; lines end in CR only: this line holds ${records} CR-separated lines; convert the line breaks to LF (or CRLF)`;
+}
+
+/** Two entries (or problems) with the same fields; the category evidence compared by what it says. */
+function sameFields<T extends object>(a: T, b: T): boolean {
+  const keys = Object.keys(a) as (keyof T)[];
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (x !== y && !(typeof x === 'object' && typeof y === 'object' && JSON.stringify(x) === JSON.stringify(y))) return false;
+  }
+  return true;
 }

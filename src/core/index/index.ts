@@ -18,6 +18,7 @@ import { analyse } from '../derive';
 import { normalise } from '../normalize';
 import type { TraceAnalysis, TraceRecord } from '../schemas';
 import { IndexBuilder } from './builder';
+import { binaryReason } from './bytes';
 import { detectFormat } from './detect';
 import { readJsonDocument } from './json';
 import { readJsonl } from './jsonl';
@@ -89,19 +90,16 @@ export class ResultsIndex {
    */
   async update(opts: IndexOptions = {}): Promise<UpdateKind> {
     const st = await fsp.stat(this.file);
-    if (st.size === this.size && st.mtimeMs === this.mtimeMs) return 'unchanged';
     const b = this.builder;
-    if (
-      st.size === this.size &&
-      (await this.computeFingerprint()) === this.fingerprint &&
-      this.format === 'jsonl' &&
-      b.resumeOffset === this.size
-    ) {
-      // Touched, not written (as far as the ends of the file tell): nothing to read.
-      this.mtimeMs = st.mtimeMs;
-      return 'unchanged';
+    if (st.size === this.size) {
+      // The same size: unchanged when the ends of the file and the mtime say so; a new mtime may be
+      // a touch or an edit of the same size anywhere (A to B in an answer), which only a fresh
+      // index tells apart.
+      if ((await this.computeFingerprint()) !== this.fingerprint) return this.rebuild(opts).then(() => 'rebuilt');
+      if (st.mtimeMs === this.mtimeMs) return 'unchanged';
+      return this.rebuildIfChanged(opts, st.mtimeMs);
     }
-    if (this.format === 'jsonl' && st.size >= this.size && (await this.computeFingerprint()) === this.fingerprint) {
+    if (this.format === 'jsonl' && st.size > this.size && (await this.computeFingerprint()) === this.fingerprint) {
       // A pending (unterminated) last line is read again: forget what was said of it.
       for (let k = b.problems.length - 1; k >= 0 && b.problems[k].offset >= b.resumeOffset; k--) {
         b.problems.pop();
@@ -113,6 +111,26 @@ export class ResultsIndex {
       return 'appended';
     }
     await this.rebuild(opts);
+    return 'rebuilt';
+  }
+
+  /**
+   * Index the file afresh aside and compare: the same entries and problems leave this index as it
+   * is (its entries keep their identity) and say 'unchanged'; else this index takes the new one.
+   */
+  private async rebuildIfChanged(opts: IndexOptions, mtimeMs: number): Promise<UpdateKind> {
+    const fresh = ResultsIndex.create(this.file, this.opts);
+    await fresh.rebuild({ ...opts, onProgress: undefined });
+    if (fresh.format === this.format && fresh.keyedById === this.keyedById && this.builder.sameAs(fresh.builder)) {
+      this.mtimeMs = mtimeMs;
+      return 'unchanged';
+    }
+    this.builder.adopt(fresh.builder);
+    this.format = fresh.format;
+    this.keyedById = fresh.keyedById;
+    this.size = fresh.size;
+    this.mtimeMs = fresh.mtimeMs;
+    this.fingerprint = fresh.fingerprint;
     return 'rebuilt';
   }
 
@@ -208,8 +226,8 @@ export class ResultsIndex {
     const st = await fsp.stat(this.file);
     if (!st.isFile()) throw new NotResultsFileError(this.file, 'it is not a regular file');
     const head = await this.readHead(SNIFF_BYTES);
-    const nul = head.indexOf(0);
-    if (nul >= 0) throw new NotResultsFileError(this.file, `binary content (NUL byte at offset ${nul})`);
+    const binary = binaryReason(head);
+    if (binary !== undefined) throw new NotResultsFileError(this.file, `binary content (${binary})`);
     this.format = merged.format ?? detectFormat(this.file, head);
     if (this.format === 'json') await this.indexJsonDocument(merged);
     else if (

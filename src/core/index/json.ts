@@ -4,7 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { normalise } from '../normalize';
-import type { IndexBuilder } from './builder';
+import { withoutStacks, type IndexBuilder } from './builder';
 import { isJsonSpace } from './bytes';
 import { JsonDocumentScanner } from './scan';
 import { checkCancelled, NotResultsFileError, type IndexOptions } from './types';
@@ -31,11 +31,11 @@ export async function readJsonDocument(
       checkCancelled(b.file, opts);
       const { bytesRead } = await fh.read(buf, 0, Math.min(chunkSize, st.size - pos), pos);
       if (bytesRead === 0) break;
-      scanner.feed(buf.subarray(0, bytesRead), pos);
+      withoutStacks(() => scanner.feed(buf.subarray(0, bytesRead), pos));
       pos += bytesRead;
       opts.onProgress?.(pos, st.size);
     }
-    scanner.end();
+    withoutStacks(() => scanner.end());
     let keyedById = scanner.topLevel === 'object';
     if (keyedById && b.entries.length === 0 && st.size <= (opts.maxRecordBytes ?? 16 << 20)) {
       if (await trySingleRecord(b, fh, st.size)) keyedById = false;

@@ -39,31 +39,39 @@ export async function readJsonl(
       if (bytesRead === 0) break;
       const chunk = buf.subarray(0, bytesRead);
       let i = 0;
-      while (i < bytesRead) {
-        const nl = chunk.indexOf(0x0a, i);
-        const end = nl < 0 ? bytesRead : nl;
-        if (!skipping) {
-          const piece = chunk.subarray(i, end);
-          if (pendingLen + piece.length > maxBytes) {
-            tooLong(b, line, lineStart, maxBytes);
-            skipping = true;
-            pending = [];
-            pendingLen = 0;
-          } else if (end === bytesRead) {
-            pending.push(Buffer.from(piece));
-            pendingLen += piece.length;
-          } else {
-            const bytes = pendingLen ? Buffer.concat([...pending, piece]) : piece;
-            pending = [];
-            pendingLen = 0;
-            b.addLine(bytes, lineStart, line);
+      // Errors made while reading lines (a line's invalid JSON, a schema's issues) are read for their
+      // message only: capturing no stack trace for them is most of what an invalid line costs.
+      const stackLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        while (i < bytesRead) {
+          const nl = chunk.indexOf(0x0a, i);
+          const end = nl < 0 ? bytesRead : nl;
+          if (!skipping) {
+            const piece = chunk.subarray(i, end);
+            if (pendingLen + piece.length > maxBytes) {
+              tooLong(b, line, lineStart, maxBytes);
+              skipping = true;
+              pending = [];
+              pendingLen = 0;
+            } else if (end === bytesRead) {
+              pending.push(Buffer.from(piece));
+              pendingLen += piece.length;
+            } else {
+              const bytes = pendingLen ? Buffer.concat([...pending, piece]) : piece;
+              pending = [];
+              pendingLen = 0;
+              b.addLine(bytes, lineStart, line);
+            }
           }
+          if (end === bytesRead) break;
+          skipping = false;
+          i = end + 1;
+          line++;
+          lineStart = pos + i;
         }
-        if (end === bytesRead) break;
-        skipping = false;
-        i = end + 1;
-        line++;
-        lineStart = pos + i;
+      } finally {
+        Error.stackTraceLimit = stackLimit;
       }
       pos += bytesRead;
       b.resumeOffset = lineStart;

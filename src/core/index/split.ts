@@ -27,6 +27,8 @@ export interface RangeResult {
   resumeOffset: number;
   resumeLine: number;
   lastShape: ShapeName | undefined;
+  /** The entries whose ids were made from their line in the part (`line-N`), to be renamed. */
+  positionIds: number[];
   /** The option trigrams of the part's records that take part in the category evidence. */
   phrases: PackedPhrases;
 }
@@ -82,6 +84,7 @@ export function packPart(part: IndexBuilder): RangeResult {
     resumeOffset: part.resumeOffset,
     resumeLine: part.resumeLine,
     lastShape: part.lastShape,
+    positionIds: part.positionIds,
     phrases: part.partners.pack(),
   };
 }
@@ -91,6 +94,9 @@ export function appendPart(b: IndexBuilder, part: RangeResult): void {
   const shift = b.resumeLine - 1;
   const before = b.entries.length;
   unpackEntries(part.entries, shift, (s) => b.intern(s), b.entries);
+  // An id made from the line number counted in the part is renamed after the line in the file,
+  // as normalise names an id-less record read in one pass (positionId in normalize.ts).
+  for (const k of part.positionIds) b.entries[before + k].id = `line-${b.entries[before + k].line}`;
   b.partners.merge(part.phrases, before, b.entries);
   for (const p of part.problems) {
     p.line += shift;
