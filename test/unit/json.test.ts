@@ -195,7 +195,9 @@ describe('a damaged element: reading resumes at the next one', () => {
   }
 
   test('a valid document whose elements are laid out unevenly is not taken for damaged', async () => {
-    const text = `{\n  "k1": {"id": "a", "video": "/v/a.mp4",\n  "question": "Which way? Options: A. x, B. y", "response": "<answer>A</answer>"},\n  "k2": ${rec('b')}\n}\n`;
+    const text =
+      '{\n  "k1": {"id": "a", "video": "/v/a.mp4",\n  "question": "Which way? Options: A. x, B. y", "response": "<answer>A</answer>"},\n' +
+      `  "k2": ${rec('b')}\n}\n`;
     const index = await ResultsIndex.build(write('uneven.json', text));
     assert.deepEqual(index.problems, []);
     assert.deepEqual(
