@@ -429,17 +429,20 @@ export async function openWorkbench({
 /**
  * Opens the command palette with F1 (Ctrl+Shift+P may be taken by the browser), types `label`
  * and runs the first entry whose text contains it. Retries while the entry is missing, since the
- * palette lists extension commands only once the extension host has registered them.
+ * palette lists extension commands only once the extension host has registered them, and while the
+ * palette does not open or closes again before the label is typed.
  */
 export async function runCommand(page, label, { timeoutMs = 30_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
   const input = page.locator('.quick-input-widget input');
   for (;;) {
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await input.fill(`>${label}`);
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
     try {
+      // A view that takes the focus while it loads (a webview) can close the palette between these
+      // steps, or keep F1 from opening it: each step fails fast and the whole attempt is made again.
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.fill(`>${label}`, { timeout: 5_000 });
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
       await row.waitFor({ state: 'visible', timeout: 3_000 });
       await page.keyboard.press('Enter');
       return;

@@ -200,23 +200,24 @@ async function shot(name) {
 }
 const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
 
-/** Open Results File… through the palette and code-server's path dialog; one retry, as a person would. */
+/** Open Results File… through the palette and code-server's path dialog; retried, as a person would. */
 async function openThroughPalette(file) {
   const input = page.locator('.quick-input-widget input');
   for (let attempt = 1; ; attempt++) {
-    await runCommand(page, 'ST-Think: Open Results File');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    // The dialog fills in its folder first; type the path once it has.
-    await page.waitForTimeout(500);
-    await input.fill(file);
-    await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, file, { timeout: 5_000 });
-    await page.keyboard.press('Enter');
     try {
+      await runCommand(page, 'ST-Think: Open Results File');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      // The dialog fills in its folder first; type the path once it has.
+      await page.waitForTimeout(500);
+      await input.fill(file, { timeout: 5_000 });
+      await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, file, { timeout: 5_000 });
+      await page.keyboard.press('Enter');
       await treeRow(path.basename(file)).waitFor({ state: 'visible', timeout: 15_000 });
       return;
     } catch (e) {
+      // The dialog can close before the path is typed (a view that takes the focus): try again.
       await page.keyboard.press('Escape');
-      if (attempt === 2) throw e;
+      if (attempt === 3) throw e;
     }
   }
 }
