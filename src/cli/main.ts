@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IndexCancelledError, NotResultsFileError, ResultsIndex, type IndexEntry } from '../core/index';
+import { summariseFile } from '../core/index/summaryBuilder';
 import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket } from '../core/compare/compare';
 import { extractFrames, findFfmpeg, type FfmpegPaths, type FrameSet } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
@@ -130,23 +131,19 @@ async function summary(argv: string[]): Promise<number> {
   const [file] = positionals(p, 1, 'summary needs exactly one FILE');
   const rule = (p.flags.get('rule') ?? 'mcq_infer') as string;
   if (!(RULES as readonly string[]).includes(rule)) throw new UsageError(`--rule must be one of ${RULES.join(', ')}`);
-  const index = await ResultsIndex.build(file, indexOptions());
+  // Counts, not an index: memory does not grow with the file (summaryBuilder.ts).
+  const both = await summariseFile(file);
+  const s = both[rule as ScoringRule];
   if (p.flags.has('json')) {
-    const s = summarise(index.file, index.entries, index.problemCount, rule as ScoringRule);
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
   } else {
-    const both = {
-      mcq_infer: summarise(index.file, index.entries, index.problemCount, 'mcq_infer'),
-      grpo_reward: summarise(index.file, index.entries, index.problemCount, 'grpo_reward'),
-    };
-    const s = both[rule as ScoringRule];
     const overall =
       s.overall.total || !s.overall.na
         ? `${formatAccuracy(s.overall)} (${s.overall.correct}/${s.overall.total})`
         : formatAccuracy(s.overall);
     const notes = [...naLines(s.na), noVideoLine(s.noVideo)].filter(Boolean);
     process.stdout.write(
-      `${index.file}\n${s.records} records, ${s.invalid} invalid, ${formatLine(s)}; ` +
+      `${s.file}\n${s.records} records, ${s.invalid} invalid, ${formatLine(s)}; ` +
         `accuracy (${rule}) ${overall}\n` +
         wordedAsLines(s)
           .map((l) => `${l}\n`)

@@ -344,8 +344,8 @@ interface Entryish {
 
 /**
  * Per record in ActionPartners: entry index, role, start and length of its trigrams (length -1:
- * not computed), the next record of its video, and for a candidate the most trigrams a reverse
- * action question of its video shares with it and that question's record (-1: none yet).
+ * not computed), the next record of its video, for a candidate the most trigrams a reverse action
+ * question of its video shares with it and that question's record (-1: none yet), and its video.
  */
 const ENTRY = 0;
 const ROLE = 1;
@@ -354,7 +354,8 @@ const LENGTH = 3;
 const NEXT = 4;
 const BEST = 5;
 const PARTNER = 6;
-const FIELDS = 7;
+const VIDEO = 7;
+const FIELDS = 8;
 
 /** Per video: it has a candidate, a reverse action question, a candidate that shares enough with one. */
 const HAS_CANDIDATE = 1;
@@ -472,6 +473,7 @@ export class ActionPartners {
     r[k + BEST] = -1;
     r[k + PARTNER] = -1;
     const v = this.videoId(video);
+    r[k + VIDEO] = v;
     const kinds = this.kinds[v];
     if (this.first[v] < 0) this.first[v] = i;
     else r[this.last[v] * FIELDS + NEXT] = i;
@@ -551,21 +553,21 @@ export class ActionPartners {
    * Decide the candidates that await it: an action question when its partner shares more trigrams
    * than every reverse landmark question on its video, else a landmark question. `readPhrases`
    * supplies the records of reverse landmark questions whose trigrams were not computed yet (read
-   * back from the file); it may leave some out (a record changed on disk), which then share nothing.
-   * Returns how many entries changed category.
+   * back from the file; by entry index); it may leave some out (a record changed on disk), which
+   * then share nothing. `decided` hears each decision: the candidate's entry index, its partner's
+   * (-1: a landmark question) and the trigrams they share.
    */
-  async resolve(
-    entries: Entryish[],
+  async decide(
     readPhrases: (entryIndices: number[]) => Promise<Map<number, Pick<TraceRecord, 'question' | 'options'>>>,
-  ): Promise<number> {
-    if (!this.pending.length) return 0;
+    decided: (entry: number, partnerEntry: number, share: number) => void,
+  ): Promise<void> {
+    if (!this.pending.length) return;
     const todo = [...new Set(this.pending)];
     this.pending = [];
     const r = this.records;
-    const videoOf = (c: number) => this.videoId(entries[r[c * FIELDS + ENTRY]].video);
     const needed = new Set<number>();
     for (const c of todo) {
-      for (let k = this.first[videoOf(c)]; k >= 0; k = r[k * FIELDS + NEXT])
+      for (let k = this.first[r[c * FIELDS + VIDEO]]; k >= 0; k = r[k * FIELDS + NEXT])
         if (r[k * FIELDS + ROLE] === ROLE_LANDMARK && r[k * FIELDS + LENGTH] < 0) needed.add(k);
     }
     if (needed.size) {
@@ -579,12 +581,11 @@ export class ActionPartners {
         r[l * FIELDS + LENGTH] = n;
       }
     }
-    let changed = 0;
     for (const c of todo) {
       const share = r[c * FIELDS + BEST];
       let partner = share >= ACTION_PHRASES_MIN ? r[c * FIELDS + PARTNER] : -1;
       if (partner >= 0) {
-        for (let k = this.first[videoOf(c)]; k >= 0 && partner >= 0; k = r[k * FIELDS + NEXT]) {
+        for (let k = this.first[r[c * FIELDS + VIDEO]]; k >= 0 && partner >= 0; k = r[k * FIELDS + NEXT]) {
           if (
             r[k * FIELDS + ROLE] === ROLE_LANDMARK &&
             sharedIn(
@@ -599,20 +600,31 @@ export class ActionPartners {
             partner = -1;
         }
       }
-      const e = entries[r[c * FIELDS + ENTRY]];
+      decided(r[c * FIELDS + ENTRY], partner < 0 ? -1 : r[partner * FIELDS + ENTRY], share);
+    }
+  }
+
+  /** `decide`, setting each decided entry's category and evidence. Returns how many entries changed category. */
+  async resolve(
+    entries: Entryish[],
+    readPhrases: (entryIndices: number[]) => Promise<Map<number, Pick<TraceRecord, 'question' | 'options'>>>,
+  ): Promise<number> {
+    let changed = 0;
+    await this.decide(readPhrases, (entry, partnerEntry, share) => {
+      const e = entries[entry];
       const before = e.category;
-      if (partner < 0) {
+      if (partnerEntry < 0) {
         e.category = 'landmark';
         e.wordedAs = undefined;
         e.evidence = undefined;
       } else {
-        const p = entries[r[partner * FIELDS + ENTRY]];
+        const p = entries[partnerEntry];
         e.category = 'action';
         e.wordedAs = 'landmark';
         e.evidence = { kind: 'reverse-action', line: p.line, id: p.id, sharedPhrases: share };
       }
       if (e.category !== before) changed++;
-    }
+    });
     return changed;
   }
 }

@@ -258,7 +258,10 @@ export function analyse(record: Scored): TraceAnalysis {
 }
 
 /** Format and both rules, finding the answer tag once: what the index keeps of every record. */
-export function score(record: Scored): Omit<TraceAnalysis, 'think'> {
+/** A record's verdicts: what `score` gives. */
+export type Scores = Omit<TraceAnalysis, 'think'>;
+
+export function score(record: Scored): Scores {
   const { response, gold } = record;
   const scorable = record.category !== 'route';
   const answer = answerTag(response);
@@ -346,6 +349,8 @@ export class WordingCache {
   private lookUp(stem: string): Wording {
     let w = this.byStem.get(stem);
     if (!w) {
+      // A cache: a file whose every question has a wording of its own must not grow it without bound.
+      if (this.byStem.size >= 4096) this.byStem.clear();
       w = {
         label: shortQuestion(stem),
         category: categoryFromWording(stem, true),

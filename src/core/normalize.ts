@@ -19,6 +19,7 @@ import {
   type TraceRecord,
 } from './schemas';
 import { CHAIN_EVIDENCE, type CategoryEvidence } from './categories';
+import { benchmarkFast, canonicalFast, stR1Fast } from './fastShapes';
 import {
   categoryFromWording,
   chainOpeningCategory,
@@ -42,7 +43,23 @@ export type NormaliseResult = { ok: true; record: TraceRecord } | { ok: false; e
 type Normaliser = (value: Record<string, unknown>, ctx: RecordContext, opts: NormaliseOptions) => TraceRecord | string;
 
 /** Schema parses made by `normalise` since the process started (for the tests and benchmarks). */
-export const normaliseStats = { schemaParses: 0 };
+export const normaliseStats = { schemaParses: 0, fastChecks: 0 };
+
+/**
+ * A shape's check: the fast check's output when it is sure (fastShapes.ts), else the schema's. Both
+ * count as one schema parse in `normaliseStats`.
+ */
+function check<T extends z.ZodType>(
+  schema: T,
+  fast: (v: Record<string, unknown>) => z.output<T> | undefined,
+  value: Record<string, unknown>,
+): { data: z.output<T> } | string {
+  const data = fast(value);
+  if (data === undefined) return parseWith(schema, value);
+  normaliseStats.schemaParses++;
+  normaliseStats.fastChecks++;
+  return { data };
+}
 
 /**
  * Parse `value` with `schema`: its output, or the message of its first issue. Runs the schema
@@ -162,7 +179,7 @@ function finish(
 
 const normalisers: Record<ShapeName, Normaliser> = {
   canonical(value, _ctx, opts) {
-    const r = parseWith(canonicalSchema, value);
+    const r = check(canonicalSchema, canonicalFast, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
@@ -188,7 +205,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   'st-r1'(value, ctx, opts) {
-    const r = parseWith(stR1Schema, value);
+    const r = check(stR1Schema, stR1Fast, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
@@ -206,7 +223,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   benchmark(value, ctx, opts) {
-    const r = parseWith(benchmarkSchema, value);
+    const r = check(benchmarkSchema, benchmarkFast, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     const block = v.forward_mcq ?? v.reverse_mcq;

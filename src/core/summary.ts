@@ -82,56 +82,98 @@ export interface Summary {
   wordedAs: Record<string, Record<string, number>>;
 }
 
-/** One pass over the entries; categories and directions that have no record are left out. */
-export function summarise(file: string, entries: readonly IndexEntry[], invalid: number, rule: ScoringRule): Summary {
-  const overall = emptyBucket();
-  const byCategory: Record<string, Bucket> = {};
-  const byDirection: Record<string, Bucket> = {};
-  const byCategoryDirection: Record<string, Record<string, Bucket>> = {};
-  let formatValid = 0;
-  let formatChecked = 0;
-  let noVideo = 0;
-  const na: Partial<Record<NaReason, number>> = {};
-  const wordedAs: Record<string, Record<string, number>> = {};
-  for (const e of entries) {
+/** What a summary reads of a record: an index entry's fields, or the same worked out while streaming. */
+export type Tallied = Pick<IndexEntry, 'category' | 'wordedAs' | 'direction' | 'mcq' | 'grpo' | 'na' | 'format'> & {
+  /** The record has no video ("video": ""). */
+  noVideo: boolean;
+};
+
+interface RuleTally {
+  overall: Bucket;
+  byCategory: Record<string, Bucket>;
+  byDirection: Record<string, Bucket>;
+  byCategoryDirection: Record<string, Record<string, Bucket>>;
+}
+
+function emptyRuleTally(): RuleTally {
+  return { overall: emptyBucket(), byCategory: {}, byDirection: {}, byCategoryDirection: {} };
+}
+
+function tallyRule(t: RuleTally, e: Tallied, o: Outcome, why: NaReason | undefined): void {
+  addTo(t.overall, o, why);
+  addTo((t.byCategory[e.category] ??= emptyBucket()), o, why);
+  addTo((t.byDirection[e.direction] ??= emptyBucket()), o, why);
+  addTo(((t.byCategoryDirection[e.category] ??= {})[e.direction] ??= emptyBucket()), o, why);
+}
+
+/**
+ * The counts of a summary under both rules, added to one record at a time: what `summarise` makes
+ * of an index's entries, and what the CLI's streaming summary makes of a file without keeping an
+ * index (src/core/index/summaryBuilder.ts). One code path for both, so they agree by construction.
+ */
+export class Tally {
+  records = 0;
+  formatValid = 0;
+  formatChecked = 0;
+  noVideo = 0;
+  readonly na: Partial<Record<NaReason, number>> = {};
+  readonly wordedAs: Record<string, Record<string, number>> = {};
+  private readonly rules: Record<ScoringRule, RuleTally> = { mcq_infer: emptyRuleTally(), grpo_reward: emptyRuleTally() };
+
+  add(e: Tallied): void {
+    this.records++;
     if (e.wordedAs) {
-      const w = (wordedAs[e.category] ??= {});
+      const w = (this.wordedAs[e.category] ??= {});
       w[e.wordedAs] = (w[e.wordedAs] ?? 0) + 1;
     }
-    const o = outcomeOf(e, rule);
-    const why = naOf(e, rule);
-    addTo(overall, o, why);
-    addTo((byCategory[e.category] ??= emptyBucket()), o, why);
-    addTo((byDirection[e.direction] ??= emptyBucket()), o, why);
-    addTo(((byCategoryDirection[e.category] ??= {})[e.direction] ??= emptyBucket()), o, why);
-    if (e.format === 'valid') formatValid++;
-    if (e.format !== 'n/a') formatChecked++;
-    if (e.na) na[e.na] = (na[e.na] ?? 0) + 1;
-    if (e.video === '') noVideo++;
+    tallyRule(this.rules.mcq_infer, e, e.mcq, undefined);
+    tallyRule(this.rules.grpo_reward, e, e.grpo, e.na);
+    if (e.format === 'valid') this.formatValid++;
+    if (e.format !== 'n/a') this.formatChecked++;
+    if (e.na) this.na[e.na] = (this.na[e.na] ?? 0) + 1;
+    if (e.noVideo) this.noVideo++;
   }
-  finishBucket(overall);
-  const order = <T>(rec: Record<string, T>, keys: readonly string[]): Record<string, T> =>
-    Object.fromEntries(keys.filter((k) => k in rec).map((k) => [k, rec[k]]));
-  for (const b of Object.values(byCategory)) finishBucket(b);
-  for (const b of Object.values(byDirection)) finishBucket(b);
-  for (const m of Object.values(byCategoryDirection)) for (const b of Object.values(m)) finishBucket(b);
-  return {
-    file,
-    rule,
-    records: entries.length,
-    invalid,
-    formatValid,
-    formatChecked,
-    na,
-    noVideo,
-    overall,
-    byCategory: order(byCategory, CATEGORIES),
-    byDirection: order(byDirection, DIRECTIONS),
-    byCategoryDirection: Object.fromEntries(
-      Object.entries(order(byCategoryDirection, CATEGORIES)).map(([k, v]) => [k, order(v, DIRECTIONS)]),
-    ),
-    wordedAs: Object.fromEntries(Object.entries(order(wordedAs, CATEGORIES)).map(([k, v]) => [k, order(v, CATEGORIES)])),
-  };
+
+  /** The summary under `rule`; categories and directions that have no record are left out. */
+  summary(file: string, invalid: number, rule: ScoringRule): Summary {
+    const t = this.rules[rule];
+    const copy = (b: Bucket) => finishBucket({ ...b });
+    const order = <T, U>(rec: Record<string, T>, keys: readonly string[], f: (v: T) => U): Record<string, U> =>
+      Object.fromEntries(keys.filter((k) => k in rec).map((k) => [k, f(rec[k])]));
+    return {
+      file,
+      rule,
+      records: this.records,
+      invalid,
+      formatValid: this.formatValid,
+      formatChecked: this.formatChecked,
+      na: { ...this.na },
+      noVideo: this.noVideo,
+      overall: copy(t.overall),
+      byCategory: order(t.byCategory, CATEGORIES, copy),
+      byDirection: order(t.byDirection, DIRECTIONS, copy),
+      byCategoryDirection: order(t.byCategoryDirection, CATEGORIES, (m) => order(m, DIRECTIONS, copy)),
+      wordedAs: order(this.wordedAs, CATEGORIES, (m) => order(m, CATEGORIES, (n) => n)),
+    };
+  }
+}
+
+/** The summary of an index's entries under `rule`. */
+export function summarise(file: string, entries: readonly IndexEntry[], invalid: number, rule: ScoringRule): Summary {
+  const t = new Tally();
+  for (const e of entries) {
+    t.add({
+      category: e.category,
+      wordedAs: e.wordedAs,
+      direction: e.direction,
+      mcq: e.mcq,
+      grpo: e.grpo,
+      na: e.na,
+      format: e.format,
+      noVideo: e.video === '',
+    });
+  }
+  return t.summary(file, invalid, rule);
 }
 
 /** "62.5%"; "n/a" when nothing is scored because the rule does not apply; else "—". */

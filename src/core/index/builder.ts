@@ -5,9 +5,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { ActionPartners, partnerRole } from '../categories';
-import { goldLetter, score, WordingCache } from '../derive';
+import { goldLetter, score, WordingCache, type Scores } from '../derive';
 import { normalise } from '../normalize';
-import type { ShapeName } from '../schemas';
+import type { ShapeName, TraceRecord } from '../schemas';
 import { firstInvalidUtf8, isJsonSpace } from './bytes';
 import { NotResultsFileError, type IndexEntry, type IndexProblem } from './types';
 
@@ -110,7 +110,7 @@ export class IndexBuilder {
   addProblem(line: number, offset: number, message: string): void {
     this.problemCount++;
     if (this.problems.length < MAX_PROBLEMS) this.problems.push({ line, offset, message });
-    if (!this.partOfFile && this.entries.length === 0 && this.problemCount >= GIVE_UP_AFTER) {
+    if (!this.partOfFile && this.recordCount === 0 && this.problemCount >= GIVE_UP_AFTER) {
       const first = this.problems[0];
       throw new NotResultsFileError(this.file, `the first ${GIVE_UP_AFTER} records are all invalid (line ${first.line}: ${first.message})`);
     }
@@ -122,7 +122,7 @@ export class IndexBuilder {
    * says so instead of a problem per line.
    */
   finish(): void {
-    if (this.partOfFile || this.entries.length || !this.problemCount || this.sawJson) return;
+    if (this.partOfFile || this.recordCount || !this.problemCount || this.sawJson) return;
     const first = this.problems[0];
     throw new NotResultsFileError(this.file, `no line is JSON (line ${first.line}: ${first.message})`);
   }
@@ -137,12 +137,25 @@ export class IndexBuilder {
     return this.addRecord(end === bytes.length ? bytes : bytes.subarray(0, end), offset, line, undefined);
   }
 
+  /** Valid records so far (the entries kept, or the records a summary counted). */
+  get recordCount(): number {
+    return this.entries.length;
+  }
+
   /** Parse, normalise and analyse one record's bytes; an entry or a problem results. */
   addRecord(bytes: Buffer, offset: number, line: number, key: string | undefined): boolean {
+    const r = this.parse(bytes, offset, line, key);
+    if (r === undefined) return false;
+    this.keep(r, score(r), bytes.length, offset, line);
+    return true;
+  }
+
+  /** The record the bytes hold, or undefined with a problem said of them. */
+  protected parse(bytes: Buffer, offset: number, line: number, key: string | undefined): TraceRecord | undefined {
     if (!isUtf8(bytes)) {
       if (!this.sawJson) this.sawJson = startsLikeJson(bytes);
       this.addProblem(line, offset, `invalid UTF-8 at byte ${offset + firstInvalidUtf8(bytes)} of the file`);
-      return false;
+      return undefined;
     }
     let value: unknown;
     try {
@@ -150,21 +163,24 @@ export class IndexBuilder {
     } catch (e) {
       if (!this.sawJson) this.sawJson = startsLikeJson(bytes);
       this.addProblem(line, offset, `invalid JSON: ${(e as Error).message}${crOnlyHint(bytes)}`);
-      return false;
+      return undefined;
     }
     this.sawJson = true;
     const res = normalise(value, { line, key }, this.lastShape, { light: true, wording: this.wording });
     if (!res.ok) {
       this.addProblem(line, offset, res.error);
-      return false;
+      return undefined;
     }
-    const r = res.record;
-    this.lastShape = r.shape;
-    const a = score(r);
+    this.lastShape = res.record.shape;
+    return res.record;
+  }
+
+  /** Keep a valid record as an entry, and let it take part in the category evidence. */
+  protected keep(r: TraceRecord, a: Scores, length: number, offset: number, line: number): void {
     this.entries.push({
       line,
       offset,
-      length: bytes.length,
+      length,
       id: r.id,
       shape: r.shape,
       video: this.intern(r.video),
@@ -188,7 +204,6 @@ export class IndexBuilder {
       const role = partnerRole(r.category, r.direction, r.categoryExplicit, r.categoryEvidence !== undefined);
       if (role !== 0) this.partners.add(this.entries.length - 1, role, r.question, r.options, this.entries[this.entries.length - 1].video);
     }
-    return true;
   }
 }
 

@@ -1,7 +1,29 @@
 /** Which reader a results file needs: JSONL, or one JSON document. */
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { isJsonSpace, startsWithBom } from './bytes';
-import type { FileFormat } from './types';
+import { binaryReason, isJsonSpace, startsWithBom } from './bytes';
+import { NotResultsFileError, type FileFormat } from './types';
+
+const SNIFF_BYTES = 64 * 1024;
+
+/**
+ * The reader a file needs (`forced`, else detected), once it is known to be a regular file that
+ * does not look binary. Throws NotResultsFileError.
+ */
+export async function sniffFile(file: string, forced?: FileFormat): Promise<FileFormat> {
+  const fh = await fsp.open(file, 'r');
+  let head: Buffer;
+  try {
+    if (!(await fh.stat()).isFile()) throw new NotResultsFileError(file, 'it is not a regular file');
+    head = Buffer.alloc(SNIFF_BYTES);
+    head = head.subarray(0, (await fh.read(head, 0, SNIFF_BYTES, 0)).bytesRead);
+  } finally {
+    await fh.close();
+  }
+  const binary = binaryReason(head);
+  if (binary !== undefined) throw new NotResultsFileError(file, `binary content (${binary})`);
+  return forced ?? detectFormat(file, head);
+}
 
 /**
  * JSONL or one JSON document: by extension, else by the first bytes. `{` starts either JSONL or one

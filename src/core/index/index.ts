@@ -18,25 +18,14 @@ import { analyse } from '../derive';
 import { normalise } from '../normalize';
 import type { TraceAnalysis, TraceRecord } from '../schemas';
 import { IndexBuilder } from './builder';
-import { binaryReason } from './bytes';
-import { detectFormat } from './detect';
+import { sniffFile } from './detect';
 import { readJsonDocument } from './json';
 import { readJsonl } from './jsonl';
 import { appendPart, lineStartAfter, startIndexWorker } from './split';
-import {
-  checkCancelled,
-  NotResultsFileError,
-  type FileFormat,
-  type IndexEntry,
-  type IndexOptions,
-  type IndexProblem,
-  type UpdateKind,
-} from './types';
+import { checkCancelled, type FileFormat, type IndexEntry, type IndexOptions, type IndexProblem, type UpdateKind } from './types';
 
 export type { FileFormat, IndexEntry, IndexOptions, IndexProblem, UpdateKind } from './types';
 export { IndexCancelledError, NotResultsFileError } from './types';
-
-const SNIFF_BYTES = 64 * 1024;
 
 export class ResultsIndex {
   readonly entries: IndexEntry[];
@@ -223,12 +212,8 @@ export class ResultsIndex {
     const merged = { ...this.opts, ...opts };
     this.builder.reset();
     this.keyedById = false;
+    this.format = await sniffFile(this.file, merged.format);
     const st = await fsp.stat(this.file);
-    if (!st.isFile()) throw new NotResultsFileError(this.file, 'it is not a regular file');
-    const head = await this.readHead(SNIFF_BYTES);
-    const binary = binaryReason(head);
-    if (binary !== undefined) throw new NotResultsFileError(this.file, `binary content (${binary})`);
-    this.format = merged.format ?? detectFormat(this.file, head);
     if (this.format === 'json') await this.indexJsonDocument(merged);
     else if (
       merged.workerScript &&
@@ -238,17 +223,6 @@ export class ResultsIndex {
       await this.indexJsonlInTwo(merged);
     } else await this.indexJsonl(merged, 0, 1);
     await this.resolveCategories();
-  }
-
-  private async readHead(n: number): Promise<Buffer> {
-    const fh = await fsp.open(this.file, 'r');
-    try {
-      const buf = Buffer.alloc(n);
-      const { bytesRead } = await fh.read(buf, 0, n, 0);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
   }
 
   /** Hash of the file's first 4 KiB and of the 4 KiB before the resume point: "was it rewritten?" */

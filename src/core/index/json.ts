@@ -37,10 +37,10 @@ export async function readJsonDocument(
     }
     withoutStacks(() => scanner.end());
     let keyedById = scanner.topLevel === 'object';
-    if (keyedById && b.entries.length === 0 && st.size <= (opts.maxRecordBytes ?? 16 << 20)) {
+    if (keyedById && b.recordCount === 0 && st.size <= (opts.maxRecordBytes ?? 16 << 20)) {
       if (await trySingleRecord(b, fh, st.size)) keyedById = false;
     }
-    if (b.entries.length === 0 && scanner.topLevel === 'other') {
+    if (b.recordCount === 0 && scanner.topLevel === 'other') {
       throw new NotResultsFileError(b.file, b.problems[0]?.message ?? 'no JSON array or object');
     }
     return { size: st.size, mtimeMs: st.mtimeMs, keyedById };

@@ -95,7 +95,7 @@ async function bomLength(fh: fsp.FileHandle): Promise<number> {
 }
 
 function tooLong(b: IndexBuilder, line: number, lineStart: number, maxBytes: number): void {
-  if (line === 1 && !b.partOfFile && b.entries.length === 0) {
+  if (line === 1 && !b.partOfFile && b.recordCount === 0) {
     throw new NotResultsFileError(b.file, `line 1 is longer than ${formatBytes(maxBytes)} with no line break: not a JSONL results file`);
   }
   b.addProblem(line, lineStart, `line is longer than ${formatBytes(maxBytes)}; skipped`);
