@@ -1,0 +1,105 @@
+/** The CLI's arguments: flags, positionals, and the two errors that set the exit status. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RULES, type ScoringRule } from '../core/schemas';
+
+export const USAGE = `usage:
+  st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
+      accuracy per category and direction (JSON: records, invalid, formatValid, formatChecked, na,
+      noVideo, overall, byCategory, byDirection, byCategoryDirection; buckets { total, correct,
+      accuracy, na, ... }); "n/a" where a rule does not apply (a prediction that is only a letter);
+      wordedAs: category → the category its wording reads as → count, e.g. {"action":{"landmark":18}}
+  st-think validate FILE
+      one line per invalid record (FILE:LINE: reason); exit status 1 when there is any
+  st-think frames plan --total-frames N --video-fps F [--preset inference|grpo-training] [--fps F]
+                    [--sampler qwen2vl|internvl|uniform] [--count 8] [--json]
+      the frame indices a sampler picks, as torch's AVX2 linspace computes them (JSON: indices;
+      alternatives: [{position, frame, alternative, kernel: avx512|scalar, why}], the frames torch's
+      16-lane or scalar linspace would pick instead, [] when none; for qwen2vl, preset {name, fps,
+      maxPixels}). --preset: inference (fps 1, max pixels 360·420, the default) or grpo-training
+      (fps 2, max pixels 196·28·28); --fps overrides the preset's
+  st-think frames extract VIDEO --out DIR [--preset …] [--sampler …] [--fps F] [--count 8] [--ffmpeg PATH] [--json]
+      writes the frames to DIR (exact indices, with ffmpeg) and prints their indices and paths
+      (JSON also: alternatives, preset, modelSize: the size the model sees a frame at)
+  st-think compare A B [--rule mcq_infer|grpo_reward] [--rerun-mode forward|reverse] [--json]
+      two runs: accuracy of each per category and direction, flips, exact McNemar p, unpaired counts;
+      a results file and its .reruns.jsonl pair each record with its latest re-run (of one mode)
+  st-think consistency FILE [--rule …] [--json]
+      forward/reverse pairs on the same video and category: both correct, one only, neither
+  st-think prompt FILE --line N [--mode forward|reverse] [--prefix as-trained|as-worded] [--model DIR] [--json]
+      exactly what a re-run of the record starting on line N sends, without loading a model (default
+      templates): system, user turn, assistant prefix, chat text, and the generation settings with
+      where each comes from (DIR's generation_config.json, else upstream's and transformers' defaults)
+  st-think help`;
+
+export class UsageError extends Error {}
+
+/** Bad input (a missing line, a record that cannot be re-run, an unreadable model folder): exit status 1. */
+export class InputError extends Error {}
+
+/** The bundled worker beside this file splits large files across two threads. */
+export function indexOptions(): { workerScript?: string } {
+  const worker = path.join(__dirname, 'index-worker.js');
+  return fs.existsSync(worker) ? { workerScript: worker } : {};
+}
+export interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: string[], valued: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (valued.includes(name)) {
+        const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`--${name} needs a value`);
+        flags.set(name, v);
+      } else if (eq < 0) flags.set(name, true);
+      else throw new UsageError(`--${name} takes no value`);
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+export function checkFlags(p: Parsed, allowed: readonly string[]): void {
+  for (const k of p.flags.keys()) if (!allowed.includes(k)) throw new UsageError(`unknown option --${k}`);
+}
+
+/**
+ * The positional arguments, exactly `count` of them, none empty: an empty path would resolve to the
+ * working directory, which nobody means.
+ */
+export function positionals(p: Parsed, count: number, message: string): string[] {
+  if (p.positional.length !== count) throw new UsageError(message);
+  if (p.positional.some((a) => a === '')) throw new UsageError('an empty path names no file');
+  return p.positional;
+}
+
+export function numberFlag(p: Parsed, name: string, fallback?: number): number | undefined {
+  const v = p.flags.get(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number`);
+  return n;
+}
+
+export function ruleFlag(p: Parsed): ScoringRule {
+  const rule = (p.flags.get('rule') ?? 'mcq_infer') as string;
+  if (!(RULES as readonly string[]).includes(rule)) throw new UsageError(`--rule must be one of ${RULES.join(', ')}`);
+  return rule as ScoringRule;
+}
+
+/** An error of the operating system (a path that cannot be read or written): ENOENT, ENOTDIR, ELOOP, … */
+export function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return e instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && 'syscall' in e;
+}
