@@ -464,6 +464,46 @@ describe('Results tree in a real extension host', function () {
     assert.equal(file.visible.length, 1);
   });
 
+  it('a file being appended to stays usable: ready after each update, its menu and Compare With… work (issue 11)', async function () {
+    this.timeout(60_000);
+    const copy = tmpCopy(sample, 'appending.jsonl');
+    const other = path.join(path.dirname(copy), 'other.jsonl');
+    fs.copyFileSync(sample, other);
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(copy));
+    const file = a.store.get(vscode.Uri.file(copy))!;
+    assert.equal(file.state.kind, 'ready');
+    const root = () => a.tree.getChildren().find((n) => n.kind === 'file' && n.file === file)!;
+    for (let k = 1; k <= 3; k++) {
+      const extra = {
+        id: `appended-${k}`,
+        video: '/v.mp4',
+        question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. x, B. y',
+        gold: 'A',
+        response: '<think>t</think><answer>A</answer>',
+      };
+      fs.appendFileSync(copy, JSON.stringify(extra) + '\n');
+      await waitFor(`appended record ${k}`, () => file.index!.entries.length === 126 + k, 10_000);
+      // Wait for the update to end (the store fires after the index took the lines).
+      await waitFor(`update ${k} to end`, () => !file.updating && file.visible.length === 126 + k, 10_000);
+      assert.equal(file.state.kind, 'ready', `after append ${k} the file is ${JSON.stringify(file.state)}`);
+      const item = a.tree.getTreeItem(root());
+      assert.equal(item.contextValue, 'stThink.file.ready', 'the full context menu, not Re-index / Close only');
+      assert.doesNotMatch(String(item.description), /indexing/);
+      assert.match(String(item.description), new RegExp(`^${126 + k} records · `));
+    }
+    // Compare With… on the grown file finishes (it waited for an indexing that never ended).
+    const compared = vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(copy), [
+      vscode.Uri.file(copy),
+      vscode.Uri.file(other),
+    ]);
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('Compare With… did not finish')), 15_000));
+    await Promise.race([compared, timeout]);
+    const s = a.comparisons.list.find((x) => x.a === file);
+    assert.ok(s, 'the comparison was made');
+    assert.equal(s.comparison.paired, 126);
+    assert.equal(s.comparison.unpairedA, 3);
+  });
+
   it("compares two runs: the view, the Comparisons tree, a flip's inline diff, the diff editor, Next / Previous Flip", async function () {
     this.timeout(60_000);
     // Run B: the sample with 3 right answers made wrong and 2 wrong ones made right, and each of
