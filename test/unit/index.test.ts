@@ -254,7 +254,7 @@ describe('cancellation and progress', () => {
     assert.deepEqual(seen[seen.length - 1], [size, size]);
   });
 
-  test("update() reports to its own onProgress only, never to the first indexing's (issue 11: a growing file stayed 'indexing')", async () => {
+  test("update() reports to its own onProgress only, never to the first indexing's (issue 11: a file stayed 'indexing')", async () => {
     const file = freshFile(lines);
     const first: number[] = [];
     const ac = new AbortController();
