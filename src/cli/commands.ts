@@ -284,6 +284,7 @@ export async function compare(argv: string[]): Promise<number> {
       `A: ${a.file}`,
       `B: ${b.file}`,
       `rule ${rule}; ${c.paired} pairs (by ${c.pairedBy}); unpaired: ${c.unpairedA} in A, ${c.unpairedB} in B`,
+      ...(c.accuracyOver === 'paired' ? [`accuracies over the paired records only: ${c.paired} (one side is re-runs)`] : []),
       '',
       line(rows[0]),
       widths.map((w) => '-'.repeat(w)).join('  '),

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { extractFrames, findFfmpeg, type FfmpegPaths, type FrameSet } from '../core/frames/extract';
 import { DEFAULT_FRAME_PRESET, frameParams, framePreset, type FramePreset, type FramePresetName } from '../core/frames/presets';
 import { resolveVideo } from '../core/frames/resolve';
+import { rerunOrigins } from '../core/model/reruns';
 import { SAMPLERS, type SamplerName } from '../core/frames/samplers';
 import type { TraceRecord } from '../core/schemas';
 import type { ResultsFile } from './store';
@@ -44,21 +45,32 @@ export function frameCacheUri(context: vscode.ExtensionContext): vscode.Uri {
   return vscode.Uri.joinPath(context.globalStorageUri, 'frames');
 }
 
-/** Where the videos of a results file are looked for: the folder located for it, then videoRoots. */
-export function videoRootsFor(context: vscode.ExtensionContext, file: ResultsFile): string[] {
+/**
+ * Where the videos of a results file are looked for: the folder located for it, then (for a re-runs
+ * file) the folder located for the results file the record came from, then videoRoots. A re-run
+ * asks about the videos of its original, so it finds them where its original does.
+ */
+export function videoRootsFor(context: vscode.ExtensionContext, file: ResultsFile, record?: Pick<TraceRecord, 'sourceFile'>): string[] {
   const cfg = vscode.workspace.getConfiguration('stThink').get<string[]>('videoRoots', []);
-  const remembered = context.workspaceState.get<Record<string, string>>(VIDEO_FOLDERS_KEY, {})[file.uri.toString()];
-  return remembered ? [remembered, ...cfg] : cfg;
+  const located = context.workspaceState.get<Record<string, string>>(VIDEO_FOLDERS_KEY, {});
+  const keys = [file.uri.toString(), ...rerunOrigins(file.path, record?.sourceFile).map((p) => vscode.Uri.file(p).toString())];
+  const remembered = keys.map((k) => located[k]).filter((d): d is string => typeof d === 'string' && d.length > 0);
+  return [...new Set([...remembered, ...cfg])];
 }
 
-/** Locate Video Folder…: asks for the folder of a results file's videos and remembers it (per workspace). */
-export async function locateVideoFolder(context: vscode.ExtensionContext, file: ResultsFile): Promise<boolean> {
-  const pick = await vscode.window.showOpenDialog({
-    canSelectFolders: true,
-    canSelectFiles: false,
-    openLabel: 'Use as Video Folder',
-    title: `Where are the videos of ${file.uri.path.split('/').pop()}?`,
-  });
+/**
+ * Locate Video Folder…: the folder of a results file's videos (`folder`, else asked for), remembered
+ * per workspace; its re-runs file finds its videos there too.
+ */
+export async function locateVideoFolder(context: vscode.ExtensionContext, file: ResultsFile, folder?: vscode.Uri): Promise<boolean> {
+  const pick = folder
+    ? [folder]
+    : await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        openLabel: 'Use as Video Folder',
+        title: `Where are the videos of ${file.uri.path.split('/').pop()}?`,
+      });
   if (!pick?.[0]) return false;
   const all = { ...context.workspaceState.get<Record<string, string>>(VIDEO_FOLDERS_KEY, {}) };
   all[file.uri.toString()] = pick[0].fsPath;
@@ -87,7 +99,7 @@ export function prepareFrames(
   sampler: SamplerName,
 ): FramesJob | FramesProblem {
   if (!record.video) return { kind: 'noVideo' };
-  const resolved = resolveVideo(record.video, videoRootsFor(context, file));
+  const resolved = resolveVideo(record.video, videoRootsFor(context, file, record));
   const video = resolved.file;
   if (!video) return { kind: 'notFound', tried: resolved.tried };
   let paths: FfmpegPaths;

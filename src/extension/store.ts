@@ -160,12 +160,15 @@ export class ResultsStore extends Disposable {
         const sub = token.onCancellationRequested(() => ctrl.abort());
         let lastPct = 0;
         let lastFire = 0;
+        // The index keeps its options for later updates: progress counts only while this indexing runs.
+        let running = true;
         try {
           file.index = ResultsIndex.create(file.path, {
             signal: ctrl.signal,
             workerScript: this.workerScript,
             maxRecordBytes: this.maxRecordBytes(),
             onProgress: (done, total) => {
+              if (!running) return;
               file.state = { kind: 'indexing', done, total };
               const pct = total ? Math.floor((done / total) * 100) : 100;
               if (pct > lastPct) {
@@ -191,6 +194,7 @@ export class ResultsStore extends Disposable {
             void vscode.window.showErrorMessage(`ST-Think: ${message}`);
           }
         } finally {
+          running = false;
           sub.dispose();
         }
       },
@@ -268,7 +272,10 @@ export class ResultsStore extends Disposable {
     file.updating = (async () => {
       try {
         const kind = await file.index!.update({ maxRecordBytes: this.maxRecordBytes() });
-        if (kind !== 'unchanged') {
+        // A file being appended to stays usable: an update never leaves it "indexing".
+        const wasReady = file.state.kind === 'ready';
+        file.state = { kind: 'ready' };
+        if (kind !== 'unchanged' || !wasReady) {
           if (file.textHits) {
             const extra = await searchText(
               file.index!,

@@ -273,6 +273,11 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
   }
 
   /** Show again what is shown (after a settings change). */
+  /** A video folder was located: every trace view looks for its videos anew (frames already cached come back at once). */
+  static reloadAll(): void {
+    for (const p of TracePanel.all) void p.reload();
+  }
+
   private async reload(): Promise<void> {
     if (this.pair) await this.loadPair(this.pair);
     else if (this.target) await this.load(this.target);

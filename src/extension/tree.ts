@@ -534,11 +534,14 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     const p = c.mcnemar.p;
     const points = d === null ? '—' : `${d >= 0 ? '+' : ''}${(d * 100).toFixed(1)} pts`;
     const pText = p < 1e-3 ? p.toExponential(1) : p.toFixed(3);
-    item.description = `${points} · ${c.flips.rightToWrong}↓ ${c.flips.wrongToRight}↑ · p ${pText}`;
+    const pairedOnly = c.accuracyOver === 'paired';
+    const over = pairedOnly ? ` · paired records only: ${c.paired}` : '';
+    item.description = `${points} · ${c.flips.rightToWrong}↓ ${c.flips.wrongToRight}↑ · p ${pText}${over}`;
     item.tooltip = [
       `A: ${n.session.a.path}`,
       `B: ${n.session.b.path}`,
       `${c.paired} pairs by ${c.pairedBy} under ${c.rule}; unpaired ${c.unpairedA} in A, ${c.unpairedB} in B`,
+      ...(pairedOnly ? [`Accuracies and B − A over the paired records only (${c.paired}): one side is re-runs`] : []),
       `A right → B wrong: ${c.flips.rightToWrong}; A wrong → B right: ${c.flips.wrongToRight}`,
       `Exact McNemar p = ${p.toPrecision(3)}`,
     ].join('\n');

@@ -19,6 +19,15 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
     ),
   );
 
+  if (c.accuracyOver === 'paired')
+    root.append(
+      el(
+        'p',
+        `Paired records only: ${c.paired.toLocaleString()}. One side is re-runs, which hold only the records re-run, so the ` +
+          'accuracies and B − A are over the paired records (each record against its latest re-run; superseded re-runs left out).',
+        'note paired-only',
+      ),
+    );
   root.append(accuracyTable(c));
 
   const f = c.flips;
@@ -61,7 +70,8 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
 /** Each run's accuracy per category and direction, and the difference B − A. */
 function accuracyTable(c: ComparisonView): HTMLTableElement {
   const table = el('table');
-  table.append(el('caption', 'Accuracy of each run (its own records) and the difference B − A in points'));
+  const over = c.accuracyOver === 'paired' ? `paired records only: ${c.paired.toLocaleString()}` : 'its own records';
+  table.append(el('caption', `Accuracy of each run (${over}) and the difference B − A in points`));
   const head = el('tr');
   for (const h of ['Category', 'Direction', 'A', 'B', 'B − A']) head.append(el('th', h));
   const thead = el('thead');

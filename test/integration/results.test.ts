@@ -464,6 +464,46 @@ describe('Results tree in a real extension host', function () {
     assert.equal(file.visible.length, 1);
   });
 
+  it('a file being appended to stays usable: ready after each update, its menu and Compare With… work (issue 11)', async function () {
+    this.timeout(60_000);
+    const copy = tmpCopy(sample, 'appending.jsonl');
+    const other = path.join(path.dirname(copy), 'other.jsonl');
+    fs.copyFileSync(sample, other);
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(copy));
+    const file = a.store.get(vscode.Uri.file(copy))!;
+    assert.equal(file.state.kind, 'ready');
+    const root = () => a.tree.getChildren().find((n) => n.kind === 'file' && n.file === file)!;
+    for (let k = 1; k <= 3; k++) {
+      const extra = {
+        id: `appended-${k}`,
+        video: '/v.mp4',
+        question: 'Based on this video, which landmarks did you pass by to reach your destination? Options: A. x, B. y',
+        gold: 'A',
+        response: '<think>t</think><answer>A</answer>',
+      };
+      fs.appendFileSync(copy, JSON.stringify(extra) + '\n');
+      await waitFor(`appended record ${k}`, () => file.index!.entries.length === 126 + k, 10_000);
+      // Wait for the update to end (the store fires after the index took the lines).
+      await waitFor(`update ${k} to end`, () => !file.updating && file.visible.length === 126 + k, 10_000);
+      assert.equal(file.state.kind, 'ready', `after append ${k} the file is ${JSON.stringify(file.state)}`);
+      const item = a.tree.getTreeItem(root());
+      assert.equal(item.contextValue, 'stThink.file.ready', 'the full context menu, not Re-index / Close only');
+      assert.doesNotMatch(String(item.description), /indexing/);
+      assert.match(String(item.description), new RegExp(`^${126 + k} records · `));
+    }
+    // Compare With… on the grown file finishes (it waited for an indexing that never ended).
+    const compared = vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(copy), [
+      vscode.Uri.file(copy),
+      vscode.Uri.file(other),
+    ]);
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('Compare With… did not finish')), 15_000));
+    await Promise.race([compared, timeout]);
+    const s = a.comparisons.list.find((x) => x.a === file);
+    assert.ok(s, 'the comparison was made');
+    assert.equal(s.comparison.paired, 126);
+    assert.equal(s.comparison.unpairedA, 3);
+  });
+
   it("compares two runs: the view, the Comparisons tree, a flip's inline diff, the diff editor, Next / Previous Flip", async function () {
     this.timeout(60_000);
     // Run B: the sample with 3 right answers made wrong and 2 wrong ones made right, and each of
@@ -569,6 +609,114 @@ describe('Results tree in a real extension host', function () {
     await vscode.commands.executeCommand('stThink.closeResultsFile', { file: view.session.b });
     assert.equal(a.comparisons.list.length, 0);
     assert.ok(!a.tree.getChildren().some((n) => n.kind === 'comparisons'));
+  });
+
+  it('a file against its re-runs: accuracies over paired records only; re-runs use the original’s videos (issue 11)', async function () {
+    this.timeout(120_000);
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
+    const video = path.join(dir, 'videos', 'r1_video', 'clip.mp4');
+    const mk = spawnSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=160x120:rate=30',
+      '-frames:v',
+      '300',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
+    assert.equal(mk.status, 0, String(mk.stderr));
+    const results = path.join(dir, 'run.jsonl');
+    const reruns = path.join(dir, 'run.reruns.jsonl');
+    const where = '/vi-lab/Ego-ST-bench/r1_video/clip.mp4';
+    const Q = (d: 'forward' | 'reverse') =>
+      'Based on this video, which landmarks did you pass by to ' +
+      `${d === 'forward' ? 'reach your destination' : 'return to the starting point'}? ` +
+      'Options: A. a, B. b';
+    const answer = (x: string) => `<think>I look at the frames. The answer is ${x}.</think><answer>${x}</answer>`;
+    const rec = (id: string, d: 'forward' | 'reverse', x: string) => ({ id, video: where, question: Q(d), gold: 'A', response: answer(x) });
+    // The original: 2 of 4 right (50%); r1 and r2 wrong.
+    const original = [rec('r1', 'forward', 'B'), rec('r2', 'reverse', 'B'), rec('r3', 'forward', 'A'), rec('r4', 'reverse', 'A')];
+    fs.writeFileSync(results, original.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const rerun = (source: string, tag: string, d: 'forward' | 'reverse', x: string) => ({
+      ...rec(`${source}~forward~${tag}`, d, x),
+      sourceId: source,
+      sourceFile: results,
+      options: ['A. a', 'B. b'],
+      category: 'landmark',
+      direction: d,
+      mode: 'forward thinking',
+    });
+    // r1 re-run twice (the first, wrong, superseded by the second, right); r2 once, right.
+    const rr = [rerun('r1', 'aaaaaaaa', 'forward', 'B'), rerun('r2', 'cccccccc', 'reverse', 'A'), rerun('r1', 'bbbbbbbb', 'forward', 'A')];
+    fs.writeFileSync(reruns, rr.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const [uA, uB] = [vscode.Uri.file(results), vscode.Uri.file(reruns)];
+
+    // Bug 2: the 2 paired records on each side (0/2 against 2/2), not A's 4 against B's 3 re-runs
+    // (2/4 against 2/3, "+16.7 pts"), and the view and the tree say so.
+    await vscode.commands.executeCommand('stThink.compareWith', uA, [uA, uB]);
+    const view = await waitFor('the comparison view', () => [...a.comparePanels][0]);
+    const c = view.session.comparison;
+    assert.equal(c.pairedBy, 'source');
+    assert.equal(c.accuracyOver, 'paired');
+    assert.deepEqual([c.overall.a.correct, c.overall.a.total, c.overall.b.correct, c.overall.b.total], [0, 2, 2, 2]);
+    assert.equal(c.overall.difference, 1);
+    assert.deepEqual([c.paired, c.unpairedA, c.unpairedB], [2, 2, 1]);
+    assert.equal(view.view.accuracyOver, 'paired');
+    assert.deepEqual([view.view.overall.a.total, view.view.overall.b.total], [2, 2]);
+    const cmp = a.tree.getChildren().find((n) => n.kind === 'comparisons')!;
+    const [node] = a.tree.getChildren(cmp);
+    assert.match(String(a.tree.getTreeItem(node).description), /^\+100\.0 pts · 0↓ 2↑ · p 0\.500 · paired records only: 2$/);
+    assert.match(String(a.tree.getTreeItem(node).tooltip), /over the paired records only \(2\)/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    // Bug 3: the video folder located for the original serves its re-runs in every pair view.
+    const origFile = a.store.get(uA)!;
+    const rerunsFile = a.store.get(uB)!;
+    await vscode.commands.executeCommand('stThink.locateVideoFolder', { file: origFile }, vscode.Uri.file(path.join(dir, 'videos')));
+    const framesOf = async (what: string, id: string) => {
+      const panel = await waitFor(what, () => [...a.tracePanels].find((p) => p.lastPair?.a.id === id));
+      return waitFor(
+        `the frames of ${what}`,
+        () => (panel.lastFrames && panel.lastFrames.state !== 'loading' ? panel.lastFrames : undefined),
+        30_000,
+      );
+    };
+    // A flip of the re-runs (as A) against the original: side A's frames come from the re-runs file.
+    await vscode.commands.executeCommand('stThink.compareWith', uB, [uB, uA]);
+    const back = await waitFor('the comparison of the re-runs with the original', () =>
+      a.comparisons.list.find((s) => s.a === rerunsFile && s.b === origFile),
+    );
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('stThink.showFlip', a.tree.flipNode(back, 0));
+    const flipFrames = await framesOf('the flip', back.comparison.flipped[0].a.id);
+    assert.equal(flipFrames.state, 'ready', `${flipFrames.message}; tried ${flipFrames.tried?.join(', ')}`);
+    assert.equal(flipFrames.video, video);
+    // Show Opposite Direction on a re-run: both sides from the re-runs file.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const fwd = rerunsFile.index!.entries[0];
+    await vscode.commands.executeCommand('stThink.diffWithOppositeDirection', a.tree.recordNode(rerunsFile, fwd));
+    const oppositeFrames = await framesOf('the opposite-direction pair', fwd.id);
+    assert.equal(oppositeFrames.state, 'ready', `${oppositeFrames.message}; tried ${oppositeFrames.tried?.join(', ')}`);
+    assert.equal(oppositeFrames.video, video);
+    // The original's own records, and a file that is not its re-runs, are unchanged: another
+    // results file in the same folder does not borrow the folder.
+    const stranger = path.join(dir, 'other.jsonl');
+    fs.writeFileSync(stranger, JSON.stringify(rec('s1', 'forward', 'A')) + '\n');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(stranger));
+    const other = a.store.get(vscode.Uri.file(stranger))!;
+    await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(other, other.index!.entries[0]));
+    const single = await waitFor('the trace of the other file', () => [...a.tracePanels].find((p) => p.target?.entry.id === 's1'));
+    const none = await waitFor('its frames', () =>
+      single.lastFrames && single.lastFrames.state !== 'loading' ? single.lastFrames : undefined,
+    );
+    assert.match(none.message ?? '', /Video not found/);
   });
 
   it("diffs a question with the same video's question in the opposite direction", async () => {

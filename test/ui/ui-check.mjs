@@ -428,6 +428,28 @@ try {
     await page.waitForTimeout(500);
     await shot(`${n}-diff-editor`);
   });
+  await step('Compare With… a results file and its re-runs: accuracies over the paired records only, and said so', async () => {
+    const input = page.locator('.quick-input-widget input');
+    await twice('Compare With… (re-runs)', async () => {
+      await runCommand(page, 'ST-Think: Compare With');
+      for (const name of ['hostile-run.jsonl', 'hostile-run.reruns.jsonl']) {
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        await input.fill(name.replace('.jsonl', ''), { timeout: 5_000 });
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible', timeout: 5_000 });
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(300);
+      }
+    });
+    const frame = await webviewFrame('.paired-only', 30_000);
+    const note = await frame.locator('.paired-only').innerText();
+    if (!/^Paired records only: 1\./.test(note)) throw new Error(`the note reads "${note}"`);
+    const caption = await frame.locator('caption').first().innerText();
+    if (!/paired records only: 1/.test(caption)) throw new Error(`the table's caption reads "${caption}"`);
+    // The overall row: the one paired record on each side.
+    const total = await frame.locator('tr.total').innerText();
+    if (!/\/1\b[\s\S]*\/1\b/.test(total)) throw new Error(`the overall row reads "${total}"`);
+    await shot(`${n}-compare-reruns`);
+  });
 } finally {
   await wb.close();
   fs.rmSync(ws, { recursive: true, force: true });

@@ -96,6 +96,7 @@ describe('pairing and flips', () => {
     // Each side's accuracy over its own records: A 3/5, B 3/5 (the unanswered one counts as wrong).
     assert.deepEqual([c.overall.a.correct, c.overall.a.total, c.overall.b.correct, c.overall.b.total], [3, 5, 3, 5]);
     assert.equal(c.overall.difference, 0);
+    assert.equal(c.accuracyOver, 'all');
   });
 
   test('a file and its re-runs: each record with its latest re-run (of one mode); the rest listed', async () => {
@@ -161,11 +162,28 @@ describe('pairing and flips', () => {
     // Both forward re-runs that were paired turned wrong into right.
     const c = compareRuns(io.entries, ir.entries, fwd, 'mcq_infer');
     assert.deepEqual([c.flips.wrongToRight, c.flips.rightToWrong], [2, 0]);
-    // The CLI: the re-runs side counts only the mode compared (3 forward re-runs, 2 of them paired).
+    // Issue 11: the accuracies compare like sets, the 2 paired records (r1 with its latest re-run,
+    // r3), not A's 4 records against B's re-runs with the superseded r1~forward~aaaaaaaa and the
+    // reverse one (which gave A 0/4 against B 3/4).
+    assert.equal(c.accuracyOver, 'paired');
+    assert.deepEqual([c.overall.a.correct, c.overall.a.total, c.overall.b.correct, c.overall.b.total], [0, 2, 2, 2]);
+    assert.equal(c.overall.difference, 1);
+    assert.deepEqual(c.byDirection.forward.b, { total: 2, correct: 2, accuracy: 1 });
+    // The re-runs as A: the same like sets, the other way round.
+    const cb = compareRuns(ir.entries, io.entries, back, 'mcq_infer');
+    assert.deepEqual([cb.overall.a.correct, cb.overall.a.total, cb.overall.b.correct, cb.overall.b.total], [2, 2, 0, 2]);
+    assert.equal(cb.overall.difference, -1);
+    // The CLI: the re-runs side counts only the mode compared (3 forward re-runs, 2 of them paired),
+    // and the accuracies only the 2 paired records.
     const r = spawnSync(process.execPath, [cli, 'compare', orig, reruns, '--rerun-mode', 'forward', '--json'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout);
-    assert.deepEqual([j.pairedBy, j.paired, j.unpairedA, j.unpairedB, j.overall.b.total], ['source', 2, 2, 1, 3]);
+    assert.deepEqual(
+      [j.pairedBy, j.paired, j.unpairedA, j.unpairedB, j.accuracyOver, j.overall.a.total, j.overall.b.total],
+      ['source', 2, 2, 1, 'paired', 2, 2],
+    );
+    const text = spawnSync(process.execPath, [cli, 'compare', orig, reruns, '--rerun-mode', 'forward'], { encoding: 'utf8' });
+    assert.match(text.stdout, /accuracies over the paired records only: 2 \(one side is re-runs\)/);
     const bad = spawnSync(process.execPath, [cli, 'compare', orig, reruns, '--rerun-mode', 'sideways'], { encoding: 'utf8' });
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /--rerun-mode must be forward or reverse/);

@@ -253,4 +253,33 @@ describe('cancellation and progress', () => {
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i][0] > seen[i - 1][0]);
     assert.deepEqual(seen[seen.length - 1], [size, size]);
   });
+
+  test("update() reports to its own onProgress only, never to the first indexing's (issue 11: a file stayed 'indexing')", async () => {
+    const file = freshFile(lines);
+    const first: number[] = [];
+    const ac = new AbortController();
+    const index = ResultsIndex.create(file, { chunkSize: 700, signal: ac.signal, onProgress: (d) => first.push(d) });
+    await index.load();
+    const calls = first.length;
+    assert.ok(calls > 0);
+    // The first indexing's signal is aborted once it is over (its progress notification closed):
+    // updates go on regardless.
+    ac.abort();
+    fs.appendFileSync(file, rec('appended') + '\n');
+    assert.equal(await index.update(), 'appended');
+    assert.equal(index.entries[40].id, 'appended');
+    assert.equal(first.length, calls, 'the appended lines were not reported to the first indexing');
+    const own: number[] = [];
+    fs.appendFileSync(file, rec('appended-2') + '\n');
+    assert.equal(await index.update({ onProgress: (d) => own.push(d) }), 'appended');
+    assert.ok(own.length > 0);
+    // A rewrite re-indexes from scratch, reporting to nobody's old callback either.
+    fs.writeFileSync(file, rec('only') + '\n');
+    assert.equal(await index.update(), 'rebuilt');
+    assert.deepEqual(
+      index.entries.map((e) => e.id),
+      ['only'],
+    );
+    assert.equal(first.length, calls);
+  });
 });

@@ -187,6 +187,12 @@ export interface Flips {
 export interface Comparison {
   rule: ScoringRule;
   pairedBy: Pairing['by'];
+  /**
+   * What the accuracies and differences count: each side's own records ('all'), or only the paired
+   * records ('paired') when one side is re-runs: a re-runs file holds only the records re-run (and
+   * earlier re-runs superseded by later ones), so its own records are no like set for the other side's.
+   */
+  accuracyOver: 'all' | 'paired';
   paired: number;
   unpairedA: number;
   unpairedB: number;
@@ -220,9 +226,13 @@ function bucket(a: readonly IndexEntry[], b: readonly IndexEntry[], rule: Scorin
 
 /**
  * Accuracies of each whole file per category and direction (each side's own records), and flips
- * and McNemar over the paired records.
+ * and McNemar over the paired records. When one side is the other's re-runs (paired by source), the
+ * accuracies too are over the paired records only: the latest re-run of each record against it.
  */
-export function compareRuns(a: readonly IndexEntry[], b: readonly IndexEntry[], pairing: Pairing, rule: ScoringRule): Comparison {
+export function compareRuns(allA: readonly IndexEntry[], allB: readonly IndexEntry[], pairing: Pairing, rule: ScoringRule): Comparison {
+  const accuracyOver = pairing.by === 'source' ? 'paired' : 'all';
+  const a = accuracyOver === 'paired' ? pairing.pairs.map(([x]) => x) : allA;
+  const b = accuracyOver === 'paired' ? pairing.pairs.map(([, y]) => y) : allB;
   const group = (es: readonly IndexEntry[], key: (e: IndexEntry) => string) => {
     const m = new Map<string, IndexEntry[]>();
     for (const e of es) {
@@ -265,6 +275,7 @@ export function compareRuns(a: readonly IndexEntry[], b: readonly IndexEntry[], 
   return {
     rule,
     pairedBy: pairing.by,
+    accuracyOver,
     paired: pairing.pairs.length,
     unpairedA: pairing.unpairedA.length,
     unpairedB: pairing.unpairedB.length,

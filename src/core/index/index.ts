@@ -77,7 +77,10 @@ export class ResultsIndex {
    * Bring the index up to date with the file: nothing when unchanged, only the new lines when a
    * JSONL file grew and its indexed part is unchanged, else a full re-index.
    */
-  async update(opts: IndexOptions = {}): Promise<UpdateKind> {
+  async update(given: IndexOptions = {}): Promise<UpdateKind> {
+    // The progress callback and signal given at creation belong to the first indexing: an update
+    // reports to (and stops on) only what it is given.
+    const opts: IndexOptions = { onProgress: undefined, signal: undefined, ...given };
     const st = await fsp.stat(this.file);
     const b = this.builder;
     if (st.size === this.size) {

@@ -32,6 +32,17 @@ export function rerunsPath(resultsFile: string, fallbackFolder?: string, canWrit
   return path.join(fallbackFolder, `${path.basename(beside, RERUNS_SUFFIX)}-${tag}${RERUNS_SUFFIX}`);
 }
 
+/**
+ * The results file(s) a re-runs file's records came from, most likely first: the one a re-run names
+ * (`sourceFile`), then those its name points to (`x.reruns.jsonl` of `x.jsonl`, `x.json`, `x.ndjson`).
+ * Empty for a file that is not a re-runs file.
+ */
+export function rerunOrigins(rerunsFile: string, sourceFile?: string): string[] {
+  if (!isRerunsFile(rerunsFile)) return [];
+  const base = rerunsFile.slice(0, -RERUNS_SUFFIX.length);
+  return [...new Set([...(sourceFile ? [sourceFile] : []), `${base}.jsonl`, `${base}.json`, `${base}.ndjson`])];
+}
+
 function writable(dir: string): boolean {
   try {
     fs.accessSync(dir, fs.constants.W_OK);

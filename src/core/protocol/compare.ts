@@ -20,6 +20,7 @@ export const comparisonViewSchema = z.object({
   b: z.string(),
   rule: z.enum(RULES),
   pairedBy: z.enum(PAIRINGS),
+  accuracyOver: z.enum(['all', 'paired']),
   paired: z.number(),
   unpairedA: z.number(),
   unpairedB: z.number(),

@@ -2,7 +2,9 @@
 import * as vscode from 'vscode';
 import { RULES, type ScoringRule } from '../../core/schemas';
 import { autoOpenPath, trustedSettingValue } from '../../core/settingsLimits';
+import { locateVideoFolder } from '../frames';
 import type { ResultsFile } from '../store';
+import { TracePanel } from '../tracePanel';
 import { urisOf } from './args';
 import type { CommandContext } from './context';
 
@@ -60,7 +62,7 @@ async function switchScoringRule(ctx: Pick<CommandContext, 'store'>): Promise<vo
     await vscode.workspace.getConfiguration('stThink').update('scoringRule', pick.label as ScoringRule, vscode.ConfigurationTarget.Global);
 }
 
-export function registerResultsCommands(ctx: OpenContext & Pick<CommandContext, 'args'>): vscode.Disposable[] {
+export function registerResultsCommands(ctx: OpenContext & Pick<CommandContext, 'args' | 'context'>): vscode.Disposable[] {
   const { store, args } = ctx;
   return [
     vscode.commands.registerCommand('stThink.openResultsFile', async (uri?: unknown, all?: unknown) => {
@@ -83,5 +85,11 @@ export function registerResultsCommands(ctx: OpenContext & Pick<CommandContext, 
       if (file) await store.reindex(file);
     }),
     vscode.commands.registerCommand('stThink.switchScoringRule', () => switchScoringRule(ctx)),
+    // The folder may be given (a test, a keybinding's args); else it is asked for.
+    vscode.commands.registerCommand('stThink.locateVideoFolder', async (arg: unknown, folder?: unknown) => {
+      const file = await args.file(arg);
+      if (!file) return void vscode.window.showInformationMessage('ST-Think: open a results file first.');
+      if (await locateVideoFolder(ctx.context, file, folder instanceof vscode.Uri ? folder : undefined)) TracePanel.reloadAll();
+    }),
   ];
 }
