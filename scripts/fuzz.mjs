@@ -7,11 +7,13 @@
 //     array for every element; every entry reads back as a record; the summary counts every entry;
 //   - the index equals a fresh index of the same file (built twice; update() of the unchanged file;
 //     a prefix indexed, the rest appended and update() against a fresh build of the whole);
+//   - the CLI's streaming summary (no index) equals the index's summary under both rules, and refuses
+//     exactly the files the index refuses;
 //   - the input file is never changed (hashed before and after).
 //   - every 10th input (--cli-every N; 0: none) also goes through dist/cli.js: validate and summary --json
 //     exit 0 or 1 and say what the index says, never an internal error or a stack trace.
 // Usage: node scripts/fuzz.mjs [--seed N] [--count N] [--timeout-ms N] [--only I] [--ci] [--save DIR] [--json]
-//                              [--plant counts|input-changed|hang|crash]
+//                              [--plant counts|input-changed|hang|crash|stream-summary]
 //   needs `npm run build && npm run compile-tests` (npm run fuzz does both). Exit status 1 on any failure.
 //   --ci: avoids the classes in KNOWN below (open when the fuzzer was written, fixed since), for a faster
 //   run; without it those checks run too and report their class.
@@ -275,7 +277,13 @@ function makeInput(srcs, seed, i, ci) {
 function core() {
   const index = require(path.join(root, 'out/src/core/index/index.js'));
   const summary = require(path.join(root, 'out/src/core/summary.js'));
-  return { ResultsIndex: index.ResultsIndex, NotResultsFileError: index.NotResultsFileError, summarise: summary.summarise };
+  const stream = require(path.join(root, 'out/src/core/index/summaryBuilder.js'));
+  return {
+    ResultsIndex: index.ResultsIndex,
+    NotResultsFileError: index.NotResultsFileError,
+    summarise: summary.summarise,
+    summariseFile: stream.summariseFile,
+  };
 }
 
 /** What an index says, comparable with another's. */
@@ -295,6 +303,28 @@ function firstDifference(a, b) {
     }
   }
   return 'the problems differ';
+}
+
+/**
+ * The CLI's streaming summary (no index) must say what the summary of the index says, under both
+ * rules, and refuse exactly the files the index refuses, with the same message.
+ */
+async function checkStreamSummary(c, file, first, fail, plant) {
+  let both;
+  try {
+    both = await c.summariseFile(file);
+    if (plant === 'stream-summary' && both) both.grpo_reward.overall.correct++;
+  } catch (e) {
+    if (!(e instanceof c.NotResultsFileError)) throw e;
+    if (e.message !== first.rejected) fail('stream-summary', `refused: ${e.message}; the index: ${first.rejected ?? 'indexed'}`);
+    return;
+  }
+  if (!first.index) return fail('stream-summary', `summarised a file the index refused (${first.rejected})`);
+  for (const rule of ['mcq_infer', 'grpo_reward']) {
+    const expected = JSON.stringify(c.summarise(first.index.file, first.index.entries, first.index.problemCount, rule));
+    const got = JSON.stringify(both[rule]);
+    if (got !== expected) fail('stream-summary', `${rule}: ${got.slice(0, 300)} / the index: ${expected.slice(0, 300)}`);
+  }
 }
 
 async function tryBuild(c, file, opts = {}) {
@@ -493,6 +523,7 @@ async function checkInput(c, file, input, { ci, plant, cli }) {
         fail('update', 'update() of an unchanged file changed the index');
       if (first.index.format === 'jsonl') await checkAppend(c, file, input.bytes, input.r, fail).catch(guard('append'));
     }
+    await checkStreamSummary(c, file, first, fail, plant).catch(guard('stream-summary'));
     if (cli) checkCli(file, first, fail);
     if (!ci) await checkKnown(c, file, input.bytes, first, input.r, fail).catch(guard('known'));
   }

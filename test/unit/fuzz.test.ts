@@ -58,6 +58,7 @@ describe('fuzz: seeded mutations of the sample and fixture files', () => {
       ['input-changed', 'input-changed'],
       ['hang', 'hang'],
       ['crash', 'crash'],
+      ['stream-summary', 'stream-summary'],
     ]) {
       const { code, report } = fuzz('--seed', '7', '--count', '3', '--ci', '--plant', plant, '--timeout-ms', '3000');
       assert.equal(code, 1, plant);
