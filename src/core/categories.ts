@@ -426,13 +426,14 @@ export class ActionPartners {
       v = this.videoIds.size;
       this.videoIds.set(video, v);
       if (v === this.first.length) {
-        const first = new Int32Array(v * 2);
+        const n = Math.max(64, v * 2);
+        const first = new Int32Array(n);
         first.set(this.first);
         this.first = first;
-        const last = new Int32Array(v * 2);
+        const last = new Int32Array(n);
         last.set(this.last);
         this.last = last;
-        const kinds = new Uint8Array(v * 2);
+        const kinds = new Uint8Array(n);
         kinds.set(this.kinds);
         this.kinds = kinds;
       }
@@ -458,7 +459,7 @@ export class ActionPartners {
       start = this.store(buf, length, 0);
     }
     if (this.count * FIELDS === this.records.length) {
-      const grown = new Int32Array(this.records.length * 2);
+      const grown = new Int32Array(Math.max(FIELDS * 256, this.records.length * 2));
       grown.set(this.records);
       this.records = grown;
     }
@@ -511,6 +512,21 @@ export class ActionPartners {
     if (n >= ACTION_PHRASES_MIN) {
       this.kinds[v] |= HAS_PASSING;
       this.pending.push(c);
+    }
+  }
+
+  /**
+   * Give back what the arrays hold beyond their use (they grow by doubling while a file is read):
+   * once a file is indexed, its index keeps them for as long as it is open. Appends grow them again.
+   */
+  trim(): void {
+    if (this.records.length > this.count * FIELDS) this.records = this.records.slice(0, this.count * FIELDS);
+    if (this.pool.length > this.used) this.pool = this.pool.slice(0, this.used);
+    const videos = this.videoIds.size;
+    if (this.first.length > videos) {
+      this.first = this.first.slice(0, videos);
+      this.last = this.last.slice(0, videos);
+      this.kinds = this.kinds.slice(0, videos);
     }
   }
 

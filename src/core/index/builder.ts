@@ -9,6 +9,7 @@ import { goldLetter, score, WordingCache, type Scores } from '../derive';
 import { normalise } from '../normalize';
 import type { ShapeName, TraceRecord } from '../schemas';
 import { firstInvalidUtf8, isJsonSpace } from './bytes';
+import { Entry } from './entry';
 import { NotResultsFileError, type IndexEntry, type IndexProblem } from './types';
 
 /** Problems kept per file; beyond this only the count grows. */
@@ -177,26 +178,29 @@ export class IndexBuilder {
 
   /** Keep a valid record as an entry, and let it take part in the category evidence. */
   protected keep(r: TraceRecord, a: Scores, length: number, offset: number, line: number): void {
-    this.entries.push({
-      line,
-      offset,
-      length,
-      id: r.id,
-      shape: r.shape,
-      video: this.intern(r.video),
-      label: this.wording.get(r.question).label,
-      category: r.category,
-      wordedAs: r.wordedAs,
-      evidence: undefined,
-      direction: r.direction,
-      gold: goldLetter(r.gold) ?? '',
-      format: a.format,
-      mcq: a.mcq_infer.outcome,
-      mcqPred: a.mcq_infer.predicted,
-      grpo: a.grpo_reward.outcome,
-      grpoPred: a.grpo_reward.predicted,
-      na: a.na,
-    });
+    this.entries.push(
+      new Entry(
+        line,
+        offset,
+        length,
+        r.id,
+        r.shape,
+        this.intern(r.video),
+        this.wording.get(r.question).label,
+        r.category,
+        r.wordedAs,
+        r.direction,
+        {
+          gold: goldLetter(r.gold) ?? '',
+          format: a.format,
+          mcq: a.mcq_infer.outcome,
+          mcqPred: a.mcq_infer.predicted,
+          grpo: a.grpo_reward.outcome,
+          grpoPred: a.grpo_reward.predicted,
+          na: a.na,
+        },
+      ),
+    );
     if (this.partOfFile && r.idFromPosition) this.positionIds.push(this.entries.length - 1);
     // The category evidence across records (categories.ts). Only fields of the record go out of
     // this function, not the record: V8 need not then build the record object at all.

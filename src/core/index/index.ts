@@ -226,6 +226,8 @@ export class ResultsIndex {
       await this.indexJsonlInTwo(merged);
     } else await this.indexJsonl(merged, 0, 1);
     await this.resolveCategories();
+    // The index is kept while the file is open: its arrays give back what doubling left unused.
+    this.builder.partners.trim();
   }
 
   /** Hash of the file's first 4 KiB and of the 4 KiB before the resume point: "was it rewritten?" */

@@ -4,6 +4,7 @@
  * the distinct strings, and one array of ids.
  */
 import { NA_REASONS } from '../schemas';
+import { Entry } from './entry';
 import type { IndexEntry } from './types';
 
 export interface PackedEntries {
@@ -64,25 +65,29 @@ export function packEntries(entries: readonly IndexEntry[]): PackedEntries {
 export function unpackEntries(p: PackedEntries, lineShift: number, intern: (s: string) => string, out: IndexEntry[]): void {
   const table = p.table.map(intern);
   for (let i = 0; i < p.count; i++) {
-    out.push({
-      line: p.numbers[i * 3] + lineShift,
-      offset: p.numbers[i * 3 + 1],
-      length: p.numbers[i * 3 + 2],
-      id: p.ids[i],
-      shape: SHAPE_CODES[p.codes[i * CODES]],
-      video: table[p.strings[i * 5]],
-      label: table[p.strings[i * 5 + 1]],
-      category: CATEGORY_CODES[p.codes[i * CODES + 1] & 15],
-      wordedAs: p.codes[i * CODES + 1] >= 16 ? CATEGORY_CODES[(p.codes[i * CODES + 1] >> 4) - 1] : undefined,
-      evidence: undefined,
-      direction: DIRECTION_CODES[p.codes[i * CODES + 2]],
-      gold: table[p.strings[i * 5 + 2]],
-      format: FORMAT_CODES[p.codes[i * CODES + 5]],
-      mcq: OUTCOME_CODES[p.codes[i * CODES + 3]],
-      mcqPred: table[p.strings[i * 5 + 3]],
-      grpo: OUTCOME_CODES[p.codes[i * CODES + 4]],
-      grpoPred: table[p.strings[i * 5 + 4]],
-      na: NA_CODES[p.codes[i * CODES + 6]],
-    });
+    const category = p.codes[i * CODES + 1];
+    out.push(
+      new Entry(
+        p.numbers[i * 3] + lineShift,
+        p.numbers[i * 3 + 1],
+        p.numbers[i * 3 + 2],
+        p.ids[i],
+        SHAPE_CODES[p.codes[i * CODES]],
+        table[p.strings[i * 5]],
+        table[p.strings[i * 5 + 1]],
+        CATEGORY_CODES[category & 15],
+        category >= 16 ? CATEGORY_CODES[(category >> 4) - 1] : undefined,
+        DIRECTION_CODES[p.codes[i * CODES + 2]],
+        {
+          gold: table[p.strings[i * 5 + 2]],
+          format: FORMAT_CODES[p.codes[i * CODES + 5]],
+          mcq: OUTCOME_CODES[p.codes[i * CODES + 3]],
+          mcqPred: table[p.strings[i * 5 + 3]],
+          grpo: OUTCOME_CODES[p.codes[i * CODES + 4]],
+          grpoPred: table[p.strings[i * 5 + 4]],
+          na: NA_CODES[p.codes[i * CODES + 6]],
+        },
+      ),
+    );
   }
 }
