@@ -4,12 +4,14 @@
  */
 import { categoryLabel, categorySource } from './categories';
 import { goldLetter } from './derive';
-import { NA_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
+import { NA_TEXT, UNSCORED_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
 
 export function renderRecordText(record: TraceRecord, analysis: TraceAnalysis, where: { file: string; line: number }): string {
   const out: string[] = [];
   const rule = (name: string, r: TraceAnalysis['mcq_infer']) =>
-    r.na ? `${name.padEnd(12)} n/a: ${NA_TEXT[r.na].long}` : `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}`;
+    r.na
+      ? `${name.padEnd(12)} n/a: ${NA_TEXT[r.na].long}`
+      : `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}${r.unscored ? `: ${UNSCORED_TEXT[r.unscored].long}` : ''}`;
   out.push(`Record ${record.id}   (${record.shape} shape, ${where.file}:${where.line})`);
   const category = record.wordedAs
     ? `${categoryLabel(record)}: ${categorySource(record)}`
