@@ -382,7 +382,7 @@ describe('unscored says why (issue 11, bug 5); the verdicts themselves are uncha
     assert.deepEqual(a.grpo_reward, { outcome: 'incorrect', predicted: 'B' });
     assert.match(
       noVerdictText(a.mcq_infer) ?? '',
-      /^unscored: the gold answer does not start with an option letter A–Z \(letters are case-sensitive\)/,
+      /^unscored: the gold answer does not start with an option letter A–Z \(case-sensitive\)/,
     );
     assert.equal(noVerdictText(a.grpo_reward), undefined);
   });
