@@ -538,7 +538,7 @@ describe('Results tree in a real extension host', function () {
       .map((o) => o.text)
       .join('');
     assert.match(added, /On a second look the frames say otherwise\./);
-    assert.equal(panel.panel.title, `◇ Diff: ${pair.a.id}`);
+    assert.equal(panel.panel.title, `◇ Diff: ${pair.a.id} · ${pair.a.direction}`);
 
     // Next / Previous Flip step through the comparison's flips in the same panel.
     await vscode.commands.executeCommand('stThink.nextFlip');
@@ -863,6 +863,109 @@ describe('Results tree in a real extension host', function () {
     } finally {
       await cfg.update('scoringRule', undefined, vscode.ConfigurationTarget.Global);
     }
+  });
+
+  it('says why a verdict is unscored: a lowercase gold "b" in the tree tooltip and the trace view (issue 11)', async () => {
+    const file = path.join(tmpDir(), 'lower-gold.jsonl');
+    const question =
+      'Based on this video, what directions do you need to go through to get to your destination? Options: A. Turn left, B. Turn right';
+    fs.writeFileSync(
+      file,
+      [
+        { id: 'lower-b', video: 'walk_1.mp4', question, gold: 'b', response: '<think>right</think><answer>B</answer>' },
+        { id: 'no-gold', video: 'walk_2.mp4', question, response: '<think>right</think><answer>B</answer>' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(file));
+    const f = a.store.list[0];
+    assert.equal(f.state.kind, 'ready');
+    const lower = a.tree.recordNode(
+      f,
+      f.index!.entries.find((e) => e.id === 'lower-b')!,
+    )!;
+    const tip = await a.tree.resolveTreeItem!(a.tree.getTreeItem(lower), lower, new vscode.CancellationTokenSource().token);
+    // mcq_infer compares option letters (unscored, and why); grpo_reward compares first characters (B ≠ b).
+    assert.match(
+      String(tip.tooltip),
+      /mcq_infer B, unscored: the gold answer does not start with an option letter A–Z \(case-sensitive\).* · grpo_reward B \(incorrect\)/,
+    );
+    const none = a.tree.recordNode(
+      f,
+      f.index!.entries.find((e) => e.id === 'no-gold')!,
+    )!;
+    const tip2 = await a.tree.resolveTreeItem!(a.tree.getTreeItem(none), none, new vscode.CancellationTokenSource().token);
+    assert.match(
+      String(tip2.tooltip),
+      /mcq_infer B, unscored: the record has no gold answer · grpo_reward B, unscored: the record has no gold answer/,
+    );
+    await vscode.commands.executeCommand('stThink.showRecord', lower);
+    const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry.id === 'lower-b'));
+    const shown = await waitFor('the record posted', () => panel.lastRecord);
+    assert.deepEqual(shown.mcq_infer, { outcome: 'unscored', predicted: 'B', unscored: 'gold-not-letter' });
+    assert.deepEqual(shown.grpo_reward, { outcome: 'incorrect', predicted: 'B' });
+  });
+
+  it('Next Flip follows the comparison view in focus; the counter counts within the file; readable tab titles (issue 11)', async () => {
+    // Two comparisons of the sample: with run B (first record's answer changed) and with run C (the second's).
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const scored = a.store.list[0].index!.entries.filter((e) => e.mcq === 'correct');
+    const [idB, idC] = [scored[0].id, scored[1].id];
+    await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
+    const dir = tmpDir();
+    const variant = (name: string, id: string) => {
+      const out = path.join(dir, name);
+      const lines = fs
+        .readFileSync(sample, 'utf8')
+        .split('\n')
+        .map((line) => {
+          let r: { id: string; gold: string; response: string };
+          try {
+            r = JSON.parse(line);
+          } catch {
+            return line;
+          }
+          if (r.id !== id) return line;
+          const wrong = r.gold.trim()[0] === 'A' ? 'B' : 'A';
+          r.response = r.response.replace(/<answer>[\s\S]*<\/answer>/, `<answer>${wrong}</answer>`);
+          return JSON.stringify(r);
+        });
+      fs.writeFileSync(out, lines.join('\n'));
+      return out;
+    };
+    const runB = variant('run-b.jsonl', idB);
+    const runC = variant('run-c.jsonl', idC);
+    await vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(sample), [vscode.Uri.file(sample), vscode.Uri.file(runB)]);
+    const viewB = await waitFor('the first comparison view', () => [...a.comparePanels].find((p) => p.session.b.path === runB));
+    await vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(sample), [vscode.Uri.file(sample), vscode.Uri.file(runC)]);
+    const viewC = await waitFor('the second comparison view', () => [...a.comparePanels].find((p) => p.session.b.path === runC));
+    assert.deepEqual([viewB.session.comparison.flipped.length, viewC.session.comparison.flipped.length], [1, 1]);
+    // The tree's comparison C is opened (selected), then the user brings comparison B's view to the front.
+    const cmp = a.tree.getChildren().find((n) => n.kind === 'comparisons')!;
+    const nodeC = a.tree.getChildren(cmp).find((n) => n.kind === 'comparison' && n.session === viewC.session);
+    assert.ok(nodeC, 'comparison C is in the tree');
+    await vscode.commands.executeCommand('stThink.openComparison', nodeC);
+    assert.equal(a.comparisons.active, viewC.session);
+    viewB.panel.reveal(undefined, false);
+    await waitFor('comparison B in focus', () => viewB.panel.active);
+    await vscode.commands.executeCommand('stThink.nextFlip');
+    const panel = await waitFor('the pair view', () => [...a.tracePanels].find((p) => p.lastPair));
+    assert.equal(panel.lastPair!.b.file, runB, 'Next Flip steps through the comparison in focus');
+    assert.equal(panel.lastPair!.a.id, idB);
+    // The tab title is readable: the record id and its direction.
+    assert.equal(panel.panel.title, `◇ Diff: ${idB} · ${panel.lastPair!.a.direction}`);
+
+    // The trace view's counter counts within the record's file, not across the three open files.
+    const file = a.store.list.find((f) => f.path === runC)!;
+    const order = a.tree.treeOrder().filter((o) => o.file === file);
+    assert.equal(order.length, 126);
+    assert.ok(a.tree.treeOrder().length >= 3 * 126, 'three files are open');
+    await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(file, order[4].entry));
+    const single = await waitFor('the single trace', () => [...a.tracePanels].find((p) => p.target?.entry === order[4].entry));
+    const pos = await waitFor('the counter', () => single.lastPosition);
+    assert.deepEqual(pos, { index: 4, total: 126 });
+    assert.equal(single.panel.title, `◇ Trace: ${order[4].entry.id} · ${order[4].entry.direction}`);
   });
 
   it('says clearly when a file is not a results file', async () => {
