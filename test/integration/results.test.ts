@@ -599,6 +599,81 @@ describe('Results tree in a real extension host', function () {
     await waitFor('the single trace', () => (panel.target?.entry === fwd && !panel.pair ? true : undefined));
   });
 
+  it('a re-run is refused up front without its video; a chosen model folder offers Run again; no made-up verdicts (issue 11)', async () => {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'videos'));
+    fs.writeFileSync(path.join(dir, 'videos', 'here.mp4'), 'not decoded by this test');
+    const row = JSON.parse(fs.readFileSync(path.join(repo, '../shared/data/ego-st/r1-test-mcq-126.jsonl'), 'utf8').split('\n')[0]);
+    const results = path.join(dir, 'run.jsonl');
+    fs.writeFileSync(
+      results,
+      [
+        { ...row, video: '/elsewhere/here.mp4' },
+        { ...row, video: '/elsewhere/missing.mp4' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+    const cfg = vscode.workspace.getConfiguration('stThink');
+    const set = (k: string, v: unknown) => cfg.update(k, v, vscode.ConfigurationTarget.Global);
+    type Panel = import('../../src/extension/tracePanel').TracePanel;
+    try {
+      await set('videoRoots', [path.join(dir, 'videos')]);
+      await set('modelPath', undefined);
+      await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(results));
+      const file = a.store.list.find((f) => f.path === results)!;
+      // Line 1's video is found under videoRoots, line 2's is not.
+      const node = (line: number) =>
+        a.tree.recordNode(
+          file,
+          file.index!.entries.find((e) => e.line === line)!,
+        )!;
+
+      // The video is missing: the plan says so, and Run is refused before anything starts.
+      const missing = (await vscode.commands.executeCommand('stThink.rerunQuestion', node(2), 'forward')) as Panel;
+      assert.equal(missing.lastRerun!.state, 'plan');
+      assert.match(missing.lastRerun!.message ?? '', /^Run is not possible: the video was not found \(paths tried: .*missing\.mp4/);
+      await a.reruns.start(missing);
+      assert.equal(missing.lastRerun!.state, 'plan', 'nothing started');
+      assert.match(missing.lastRerun!.message ?? '', /^Run is not possible: the video was not found/);
+      assert.equal(missing.lastRerun!.runs[0].state, 'waiting');
+      a.reruns.dismiss(missing);
+
+      // No model folder: Run is refused with the way out, the plan stays (Run offered), no verdicts made up.
+      const panel = (await vscode.commands.executeCommand('stThink.rerunQuestion', node(1), 'forward')) as Panel;
+      assert.match(panel.lastRerun!.message ?? '', /^No model folder is set: choose one .*then Run\.$/);
+      await a.reruns.start(panel);
+      const refused = panel.lastRerun!;
+      assert.equal(refused.state, 'plan');
+      assert.match(refused.message ?? '', /^No model folder is set/);
+      assert.deepEqual(
+        [refused.runs[0].state, refused.runs[0].mcq_infer, refused.runs[0].grpo_reward, refused.runs[0].formatValid],
+        ['waiting', undefined, undefined, undefined],
+      );
+
+      // The folder chosen (as the notification's "Choose Model Folder…" does): the panel plans with it.
+      const model = writeTinyQwen2vlModel(path.join(dir, 'tiny-qwen2vl'));
+      assert.equal(await vscode.commands.executeCommand('stThink.chooseModelFolder', vscode.Uri.file(model)), true);
+      const again = await waitFor('the plan with the chosen folder', () =>
+        panel.lastRerun?.state === 'plan' && panel.lastRerun.model === 'tiny-qwen2vl' ? panel.lastRerun : undefined,
+      );
+      assert.doesNotMatch(again.message ?? '', /No model folder/);
+      assert.match(again.message ?? '', /Run sends it/);
+
+      // A folder that is no model stops the run with an error; choosing a good one brings the plan back.
+      const empty = path.join(dir, 'not-a-model');
+      fs.mkdirSync(empty);
+      await set('modelPath', empty);
+      await a.reruns.start(panel);
+      assert.equal(panel.lastRerun!.state, 'error');
+      assert.equal(panel.lastRerun!.runs[0].mcq_infer, undefined, 'no verdicts for a run that never happened');
+      await vscode.commands.executeCommand('stThink.chooseModelFolder', vscode.Uri.file(model));
+      await waitFor('the plan back to Run', () => panel.lastRerun?.state === 'plan' && /Run sends it/.test(panel.lastRerun.message ?? ''));
+    } finally {
+      for (const k of ['videoRoots', 'modelPath']) await set(k, undefined);
+    }
+  });
+
   const onnxRerun = 're-runs a question through a local ONNX model: prompt first, streamed text, saved beside the file, under its record';
   it(onnxRerun, async function () {
     this.timeout(120_000);
@@ -661,14 +736,20 @@ describe('Results tree in a real extension host', function () {
       assert.equal(panel.lastRerun!.state, 'error');
       assert.match(panel.lastRerun!.message ?? '', /not-a-model cannot be used: config\.json is missing;/);
 
-      // The tiny model: asked for CUDA, runs on the CPU and says why; the text streams in.
+      assert.equal(panel.lastRerun!.runs[0].mcq_infer, undefined, 'no verdicts for a run that never happened');
+
+      // The tiny model: asked for CUDA, runs on the CPU and says why; the text streams in. Setting
+      // the folder puts the plan back to Run.
       await set('modelPath', model);
+      await waitFor('the plan back to Run', () => panel.lastRerun?.state === 'plan');
       const posts = panel.rerunPosts;
       await a.reruns.start(panel);
       const done = panel.lastRerun!;
       assert.equal(done.state, 'done', done.message);
       assert.equal(done.provider, 'CPU');
-      assert.match(done.providerNote ?? '', /^CUDA provider unavailable: /);
+      // Once per session, one compact line; why (the runtime's message) and how to add CUDA on hover.
+      assert.equal(done.providerNote, 'CUDA is unavailable: running on the CPU (hover for why, and how to add CUDA).');
+      assert.match(done.providerDetail ?? '', /^CUDA provider unavailable: .*Running on the CPU\. The CUDA provider needs CUDA 12/);
       assert.ok(panel.rerunPosts - posts >= 5, `${panel.rerunPosts - posts} states posted while streaming`);
       const run = done.runs[0];
       assert.equal(run.state, 'done');
@@ -713,6 +794,8 @@ describe('Results tree in a real extension host', function () {
       );
       await a.reruns.start(both);
       assert.equal(both.lastRerun?.state, 'done', both.lastRerun?.message);
+      assert.equal(both.lastRerun?.providerNote, undefined, 'the CPU fallback line is shown once per session');
+      assert.match(both.lastRerun?.providerDetail ?? '', /^CUDA provider unavailable: /, 'its details stay on hover');
       const pair = await waitFor(
         'the forward vs reverse pair',
         () => [...a.tracePanels].find((p) => p.lastPair?.title.includes('forward vs reverse thinking'))?.lastPair,
