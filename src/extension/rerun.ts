@@ -805,6 +805,8 @@ export class RerunService implements vscode.Disposable {
       return false;
     }
     await vscode.workspace.getConfiguration('stThink').update('modelPath', pick[0].fsPath, vscode.ConfigurationTarget.Global);
+    // Plans waiting for a model take it now (the configuration event may name no key in a remote host).
+    this.modelFolderChanged();
     void vscode.window.showInformationMessage(
       `ST-Think: re-runs will use ${r.model.name} (${r.model.dtype}; vision encoder, embeddings and decoder found).`,
     );
