@@ -54,6 +54,19 @@ fs.writeFileSync(
   }) + '\n',
 );
 
+// A record whose gold is a lowercase "b": mcq_infer leaves it unscored (no option letter), and says why.
+const lowerGold = path.join(ws, 'lower-gold.jsonl');
+fs.writeFileSync(
+  lowerGold,
+  JSON.stringify({
+    id: 'lower-gold-1',
+    video: '/nowhere/lower.mp4',
+    question: 'Based on this video, what directions do you need to go through to reach the lowercase gold? Options: A. left, B. right',
+    gold: 'b',
+    response: '<think>Turn right.</think><answer>B</answer>',
+  }) + '\n',
+);
+
 // Run B: the demo run with six answers flipped (right → wrong or wrong → right) and a sentence
 // added to each of those chains, to compare with run A (the demo run itself).
 const runB = path.join(ws, 'run-b.jsonl');
@@ -427,6 +440,29 @@ try {
     if (!/↔/.test(tab)) throw new Error(`the diff editor's tab reads "${tab}" (stats: ${stats}, ${removed} removed)`);
     await page.waitForTimeout(500);
     await shot(`${n}-diff-editor`);
+  });
+
+  await step('an unscored verdict says why in the trace view (a lowercase gold "b")', async () => {
+    await openThroughPalette(lowerGold);
+    await page
+      .locator('.pane-body .monaco-list-row', { hasText: /Forward\s*1 · unscored/ })
+      .first()
+      .click();
+    // The outcome row itself ("Unscored 1"), not the groups whose descriptions read "1 · unscored".
+    const outcome = page.locator('.pane-body .monaco-list-row', { hasText: /^\s*Unscored\s*1\s*$/ }).first();
+    await outcome.waitFor({ state: 'visible', timeout: 10_000 });
+    await outcome.click();
+    await treeRow('lowercase gold').waitFor({ state: 'visible', timeout: 10_000 });
+    await treeRow('lowercase gold').click();
+    const frame = await traceFrame('lower-gold-1', '.verdict .rule.unscored', 20_000);
+    const why = frame.locator('.verdict .rule.unscored');
+    const text = await why.innerText();
+    if (!/^– mcq_infer: unscored: gold is not an option letter \(B\)$/.test(text)) throw new Error(`the unscored verdict reads "${text}"`);
+    const title = (await why.getAttribute('title')) ?? '';
+    if (!/does not start with an option letter A–Z \(case-sensitive\)/.test(title)) throw new Error(`its hover reads "${title}"`);
+    const verdict = await frame.locator('.verdict').innerText();
+    if (!/grpo_reward: incorrect \(B\)/.test(verdict)) throw new Error(`the verdicts read "${verdict}"`);
+    await shot(`${n}-unscored-reason`);
   });
 } finally {
   await wb.close();
