@@ -464,6 +464,36 @@ try {
     if (!/grpo_reward: incorrect \(B\)/.test(verdict)) throw new Error(`the verdicts read "${verdict}"`);
     await shot(`${n}-unscored-reason`);
   });
+
+  await step('Run is refused up front when the video is missing: the plan says why and nothing starts', async () => {
+    await twice('Re-run Question…', async () => {
+      await runCommand(page, 'ST-Think: Re-run Question');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('Forward thinking', { timeout: 5_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Forward thinking' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    });
+    const frame = await traceFrame('lower-gold-1', '.rerun .prompt-text', 20_000);
+    const head = () => frame.locator('.rerun').innerText();
+    if (!/Run is not possible: the video was not found/.test(await head()))
+      throw new Error(`the plan reads "${(await head()).slice(0, 300)}"`);
+    await frame.locator('.rerun vscode-button[title^="Send this prompt"]').click();
+    await page
+      .locator('.notifications-toasts', { hasText: 'cannot re-run lower-gold-1' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 10_000 });
+    const after = await head();
+    if (!/Run is not possible/.test(after)) throw new Error(`after Run the section reads "${after.slice(0, 400)}"`);
+    // No made-up result: no text, verdicts or token count for a run that never happened.
+    const madeUp = await frame.locator('.rerun-run .verdict, .rerun-run .rerun-speed, .rerun-run .rerun-text').count();
+    if (madeUp) throw new Error(`${madeUp} result elements shown for a run that never started`);
+    if ((await frame.locator('.rerun vscode-button[title^="Send this prompt"]').count()) !== 1) throw new Error('Run is no longer offered');
+    await shot(`${n}-rerun-refused`);
+  });
 } finally {
   await wb.close();
   fs.rmSync(ws, { recursive: true, force: true });
