@@ -2,7 +2,7 @@
  * What the inspector derives from a record's text: options, category, direction, the think/answer
  * segments, format validity and the two upstream scoring rules (see shared notes/ego-st-formats.md).
  */
-import type { Category, Direction, NaReason, OptionItem, RuleResult, TraceAnalysis, TraceRecord } from './schemas';
+import type { Category, Direction, NaReason, OptionItem, RuleResult, TraceAnalysis, TraceRecord, UnscoredReason } from './schemas';
 
 const OPTIONS_MARKER = /Options\s*:/i;
 const INSTRUCTIONS = /\n\s*\n|\bInstructions\s*:/;
@@ -195,14 +195,22 @@ function mcqInferOn(response: string, answer: string | undefined, gold: string |
     }
   }
   const want = goldLetter(gold);
-  if (!scorable || gold === undefined) return { outcome: 'unscored', predicted: letter };
+  if (!scorable) return { outcome: 'unscored', predicted: letter, unscored: 'route' };
+  if (gold === undefined) return { outcome: 'unscored', predicted: letter, unscored: 'no-gold' };
   if (!letter) {
     // Upstream compares the extracted text itself with the gold: equal text is still right.
     if (text && text === goldAnswer(gold)) return { outcome: 'correct', predicted: text.length <= 3 ? text : '' };
-    return { outcome: want === undefined ? 'unscored' : 'unanswered', predicted: '' };
+    return want === undefined
+      ? { outcome: 'unscored', predicted: '', unscored: noLetterIn(gold) }
+      : { outcome: 'unanswered', predicted: '' };
   }
-  if (want === undefined) return { outcome: 'unscored', predicted: letter };
+  if (want === undefined) return { outcome: 'unscored', predicted: letter, unscored: noLetterIn(gold) };
   return { outcome: letter === want ? 'correct' : 'incorrect', predicted: letter };
+}
+
+/** Why a gold gives mcq_infer no letter: it is empty, or it does not start with one. */
+function noLetterIn(gold: string): UnscoredReason {
+  return goldAnswer(gold) === '' ? 'empty-gold' : 'gold-not-letter';
 }
 
 /**
@@ -221,7 +229,9 @@ function grpoRewardOn(answer: string | undefined, gold: string | undefined, scor
   // A gold with nothing in it is no gold; but a chain whose answer tag is empty is one upstream
   // scores: ground_truth[0] raises IndexError there, caught as reward 0.
   const emptyChain = goldText === '' && gold !== undefined && answerTag(gold) !== undefined;
-  if (!scorable || goldText === undefined || (goldText === '' && !emptyChain)) return { outcome: 'unscored', predicted: first };
+  if (!scorable) return { outcome: 'unscored', predicted: first, unscored: 'route' };
+  if (goldText === undefined) return { outcome: 'unscored', predicted: first, unscored: 'no-gold' };
+  if (goldText === '' && !emptyChain) return { outcome: 'unscored', predicted: first, unscored: 'empty-gold' };
   if (!first) return { outcome: 'unanswered', predicted: '' };
   if (emptyChain) return { outcome: 'incorrect', predicted: first };
   const goldFirst = String.fromCodePoint(goldText.codePointAt(0)!);

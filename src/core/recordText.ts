@@ -4,12 +4,15 @@
  */
 import { categoryLabel, categorySource } from './categories';
 import { goldLetter } from './derive';
-import { NA_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
+import { rerunSource } from './model/reruns';
+import { NA_TEXT, UNSCORED_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
 
 export function renderRecordText(record: TraceRecord, analysis: TraceAnalysis, where: { file: string; line: number }): string {
   const out: string[] = [];
   const rule = (name: string, r: TraceAnalysis['mcq_infer']) =>
-    r.na ? `${name.padEnd(12)} n/a: ${NA_TEXT[r.na].long}` : `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}`;
+    r.na
+      ? `${name.padEnd(12)} n/a: ${NA_TEXT[r.na].long}`
+      : `${name.padEnd(12)} predicted ${r.predicted || '—'}  →  ${r.outcome}${r.unscored ? `: ${UNSCORED_TEXT[r.unscored].long}` : ''}`;
   out.push(`Record ${record.id}   (${record.shape} shape, ${where.file}:${where.line})`);
   const category = record.wordedAs
     ? `${categoryLabel(record)}: ${categorySource(record)}`
@@ -52,4 +55,27 @@ export function renderRecordText(record: TraceRecord, analysis: TraceAnalysis, w
   if (record.frames) out.push('', '── Frames ──', JSON.stringify(record.frames));
   if (record.meta) out.push('', '── Meta ──', JSON.stringify(record.meta, null, 2));
   return out.join('\n') + '\n';
+}
+
+type Titled = { id: string; direction: string };
+
+/** What a record is called in a tab: its id and direction; a re-run by the record it re-ran ("… · re-run, forward thinking"). */
+export function recordTitle(e: Titled): string {
+  const r = rerunSource(e.id);
+  return r ? `${r.source} · re-run, ${r.mode} thinking` : `${e.id} · ${e.direction}`;
+}
+
+/**
+ * A pair's tab title: "id · forward ↔ reverse" when both sides are (or re-ran) the same record,
+ * else both records' titles. Never a re-run's internal id ("…~forward~388238c7").
+ */
+export function pairTitle(a: Titled, b: Titled): string {
+  const ra = rerunSource(a.id);
+  const rb = rerunSource(b.id);
+  const idA = ra?.source ?? a.id;
+  const idB = rb?.source ?? b.id;
+  if (idA !== idB) return `${recordTitle(a)} ↔ ${recordTitle(b)}`;
+  const side = (e: Titled, r: typeof ra) => (r ? `re-run, ${r.mode} thinking` : e.direction);
+  const [sa, sb] = [side(a, ra), side(b, rb)];
+  return sa === sb ? `${idA} · ${sa}` : `${idA} · ${sa} ↔ ${sb}`;
 }

@@ -30,6 +30,30 @@ export const NA_TEXT: Record<NaReason, { short: string; long: string }> = {
     long: 'the prediction holds only the extracted letter (upstream dropped the trace)',
   },
 };
+/**
+ * Why a rule left a record unscored when the rule itself applies (n/a has its own NaReason): an
+ * open-ended route question, no gold, an empty gold, or (mcq_infer only) a gold that is no option
+ * letter: mcq_infer compares letters A–Z, case-sensitive, so a gold "b" leaves it nothing to compare
+ * with, while grpo_reward compares first characters and scores it.
+ */
+export const UNSCORED_REASONS = ['route', 'no-gold', 'empty-gold', 'gold-not-letter'] as const;
+export type UnscoredReason = (typeof UNSCORED_REASONS)[number];
+export const UNSCORED_TEXT: Record<UnscoredReason, { short: string; long: string }> = {
+  route: { short: 'route question', long: 'an open-ended route question has no option letter to score' },
+  'no-gold': { short: 'no gold answer', long: 'the record has no gold answer' },
+  'empty-gold': { short: 'empty gold answer', long: 'the gold answer is empty' },
+  'gold-not-letter': {
+    short: 'gold is not an option letter',
+    long: 'the gold answer does not start with an option letter A–Z (case-sensitive), so mcq_infer has no letter to compare with',
+  },
+};
+
+/** "unscored: the gold answer …" or "n/a: …": why a rule gave no verdict; undefined when it gave one. */
+export function noVerdictText(r: { outcome: Outcome; na?: NaReason; unscored?: UnscoredReason }): string | undefined {
+  if (r.na) return `n/a: ${NA_TEXT[r.na].long}`;
+  if (r.outcome !== 'unscored') return undefined;
+  return r.unscored ? `unscored: ${UNSCORED_TEXT[r.unscored].long}` : 'unscored';
+}
 /** The format check: valid, invalid, or n/a (it does not apply; see NaReason). */
 export const FORMAT_VERDICTS = ['valid', 'invalid', 'n/a'] as const;
 export type FormatVerdict = (typeof FORMAT_VERDICTS)[number];
@@ -220,6 +244,8 @@ export interface RuleResult {
   predicted: string;
   /** Set (with outcome 'unscored') when the rule does not apply to the record: why. */
   na?: NaReason;
+  /** Set with every other 'unscored' outcome: why the rule could not score the record. */
+  unscored?: UnscoredReason;
 }
 
 export interface TraceAnalysis {

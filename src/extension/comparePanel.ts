@@ -21,6 +21,7 @@ import { panelOptions, WebviewPanel } from './webviewPanel';
 export type { PairView };
 
 type OpenPair = (s: ComparisonSession, i: number, view: PairView) => Promise<void>;
+type OnActive = (s: ComparisonSession) => void;
 
 export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHostMessage> {
   static readonly viewType = 'stThink.compare';
@@ -28,9 +29,22 @@ export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHos
   /** What the webview shows (for tests). */
   readonly view: ComparisonView;
 
-  /** One panel per comparison: shown again when it is open. */
-  static show(context: vscode.ExtensionContext, session: ComparisonSession, openPair: OpenPair): ComparePanel {
-    const open = [...ComparePanel.all].find((p) => p.session === session);
+  /** The panel of `session`, when one is open. */
+  static of(session: ComparisonSession): ComparePanel | undefined {
+    return [...ComparePanel.all].find((p) => p.session === session);
+  }
+
+  /** The comparison view in focus (the active editor tab), if one is. */
+  static focused(): ComparePanel | undefined {
+    return [...ComparePanel.all].find((p) => p.panel.active);
+  }
+
+  /**
+   * One panel per comparison: shown again when it is open. `onActive` is told when the panel becomes
+   * the active tab (Next / Previous Flip then step through its comparison).
+   */
+  static show(context: vscode.ExtensionContext, session: ComparisonSession, openPair: OpenPair, onActive?: OnActive): ComparePanel {
+    const open = ComparePanel.of(session);
     if (open) {
       open.panel.reveal();
       return open;
@@ -41,7 +55,9 @@ export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHos
       vscode.ViewColumn.Active,
       panelOptions(context.extensionUri),
     );
-    return new ComparePanel(context, panel, session, openPair);
+    const p = new ComparePanel(context, panel, session, openPair);
+    if (onActive) p._register(panel.onDidChangeViewState((e) => e.webviewPanel.active && onActive(session)));
+    return p;
   }
 
   private constructor(

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { compareRuns, countedEntries, pairRuns, type Comparison } from '../core/compare/compare';
 import type { ResultsIndex } from '../core/index';
+import { pairTitle } from '../core/recordText';
 import { Disposable } from './dispose';
 import type { ResultsFile, ResultsStore } from './store';
 import type { PairTarget } from './tracePanel';
@@ -49,7 +50,7 @@ export class ComparisonSession {
       b: { file: this.b, entry: f.b },
       labelA: `A · ${fileName(this.a)}:${f.a.line}`,
       labelB: `B · ${fileName(this.b)}:${f.b.line}`,
-      title: `${f.kind === 'rightToWrong' ? 'A right → B wrong' : 'A wrong → B right'}: ${f.a.id}`,
+      title: `${f.kind === 'rightToWrong' ? 'A right → B wrong' : 'A wrong → B right'}: ${pairTitle(f.a, f.b)}`,
       position: { index: i, total: n, what: 'flip' },
       step: (delta) => (n ? this.flip((i + delta + n) % n) : undefined),
     };

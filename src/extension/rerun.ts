@@ -156,6 +156,8 @@ interface Plan {
   view: RerunView;
   abort?: AbortController;
   running?: Promise<void>;
+  /** The last run stopped at the model folder: choosing one puts the plan back to Run. */
+  modelProblem?: boolean;
 }
 
 class UserError extends Error {}
@@ -257,6 +259,7 @@ export class RerunService implements vscode.Disposable {
     this.subs.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('stThink.modelPath') && !e.affectsConfiguration('stThink.modelDtype')) return;
+        this.modelFolderChanged();
         const s = settings();
         if (!s.modelPath) return;
         const r = inspectModelFolder(s.modelPath, s.dtype);
@@ -313,23 +316,51 @@ export class RerunService implements vscode.Disposable {
     const panel = await TracePanel.show(this.host(), target, false);
     const old = this.plans.get(panel);
     old?.abort?.abort();
-    const view: RerunView = {
-      state: 'plan',
-      model: s.modelPath ? s.modelPath.split(/[\\/]/).pop() : undefined,
-      generation: planGeneration(s),
-      message: s.modelPath
-        ? 'The prompt below goes to the model with the frames shown. Run sends it; the result is saved beside the results file.'
-        : 'No model folder is set: Run asks for one (setting stThink.modelPath).',
-      runs: prompts.map((p) => this.emptyRun(p)),
-    };
-    const plan: Plan = { panel, target, record, prompts, view };
+    const plan: Plan = { panel, target, record, prompts, view: { state: 'plan', runs: prompts.map((p) => this.emptyRun(p)) } };
+    plan.view = this.planView(plan, s);
     this.plans.set(panel, plan);
-    panel.setRerun(target, view);
+    panel.setRerun(target, plan.view);
     return panel;
   }
 
+  /** A plan ready to Run with the settings `s`: its model, generation, and what Run would refuse, said up front. */
+  private planView(plan: Plan, s: Settings): RerunView {
+    const refused = this.refusal(plan, s);
+    return {
+      state: 'plan',
+      model: s.modelPath ? s.modelPath.split(/[\\/]/).pop() : undefined,
+      generation: planGeneration(s),
+      message:
+        refused?.message ??
+        'The prompt below goes to the model with the frames shown. Run sends it; the result is saved beside the results file.',
+      runs: plan.prompts.map((p) => this.emptyRun(p)),
+    };
+  }
+
+  /**
+   * Why Run cannot start now, checked before anything starts: the record's video is missing (the
+   * model must see its frames), or no model folder is set. Undefined when it can start.
+   */
+  private refusal(plan: Plan, s: Settings): { message: string; model?: boolean } | undefined {
+    const job = prepareFrames(this.context, plan.target.file, plan.record, plan.panel.samplerFor(plan.record));
+    if (job.kind === 'noVideo')
+      return { message: 'Run is not possible: this record has no video ("video" is empty), and the model must see its frames.' };
+    if (job.kind === 'notFound')
+      return {
+        message:
+          `Run is not possible: the video was not found (paths tried: ${job.tried.join(', ')}), and the model must see its frames. ` +
+          'Set "stThink.videoRoots" or locate the video folder, then Run.',
+      };
+    if (!s.modelPath)
+      return {
+        message: 'No model folder is set: choose one (ST-Think: Choose Model Folder…, setting stThink.modelPath), then Run.',
+        model: true,
+      };
+    return undefined;
+  }
+
+  /** A run not started yet: its prompt, no text, no verdicts. */
   private emptyRun(p: RerunPrompt): RerunView['runs'][number] {
-    const none = { outcome: 'unanswered' as const, predicted: '' };
     const prefix = describePrefix(p);
     return {
       mode: p.mode,
@@ -337,11 +368,22 @@ export class RerunService implements vscode.Disposable {
       prompt: { system: p.system, user: p.user, assistantPrefix: p.assistantPrefix, ...(prefix ? { prefix } : {}) },
       text: '',
       steps: [],
-      mcq_infer: none,
-      grpo_reward: none,
-      formatValid: false,
       tokens: 0,
     };
+  }
+
+  /**
+   * The model folder changed (chosen from a notification, the command or the settings): plans waiting
+   * to Run, and those stopped by the model folder, are planned again with it, so Run is offered.
+   */
+  private modelFolderChanged(): void {
+    const s = settings();
+    for (const plan of this.plans.values()) {
+      if (plan.running || !(plan.view.state === 'plan' || (plan.view.state === 'error' && plan.modelProblem))) continue;
+      plan.modelProblem = false;
+      plan.view = this.planView(plan, s);
+      plan.panel.setRerun(plan.target, plan.view);
+    }
   }
 
   /** The panel's planned re-run, if any (for tests). */
@@ -358,6 +400,14 @@ export class RerunService implements vscode.Disposable {
       (plan.view.state !== 'plan' && plan.view.state !== 'error' && plan.view.state !== 'cancelled' && plan.view.state !== 'done')
     )
       return;
+    const refused = this.refusal(plan, settings());
+    if (refused) {
+      // Nothing starts: the plan stays as it was, saying why, and Run stays offered.
+      this.update(plan, { ...this.planView(plan, settings()), message: refused.message });
+      if (refused.model) sayOfferingModelFolder('warning', `ST-Think: ${refused.message}`);
+      else void vscode.window.showErrorMessage(`ST-Think: cannot re-run ${plan.record.id}. ${refused.message}`);
+      return;
+    }
     plan.running = this.execute(plan).finally(() => {
       plan.running = undefined;
       this.setRunningContext();
@@ -400,7 +450,14 @@ export class RerunService implements vscode.Disposable {
     const s = settings();
     const abort = new AbortController();
     plan.abort = abort;
-    plan.view = { ...plan.view, runs: plan.prompts.map((p) => this.emptyRun(p)), message: undefined, providerNote: undefined };
+    plan.modelProblem = false;
+    plan.view = {
+      ...plan.view,
+      runs: plan.prompts.map((p) => this.emptyRun(p)),
+      message: undefined,
+      providerNote: undefined,
+      providerDetail: undefined,
+    };
     try {
       if (!s.modelPath) effectiveGeneration(s, undefined); // the user's own settings are checked first
       this.update(plan, { state: 'loading', message: 'Loading the model…' });
@@ -411,7 +468,7 @@ export class RerunService implements vscode.Disposable {
       this.update(plan, {
         model: runner.model.name,
         provider: runner.provider.toUpperCase(),
-        providerNote: runner.fallback ? `${runner.fallback}. Running on the CPU. ${CUDA_HELP}` : undefined,
+        ...this.providerNotes(runner.fallback),
         message: 'Extracting the frames…',
       });
       const frames = await this.frames(plan.target.file, plan.record, plan.panel.samplerFor(plan.record), abort.signal);
@@ -432,11 +489,26 @@ export class RerunService implements vscode.Disposable {
     } catch (e) {
       const msg = e instanceof UserError ? e.message : `The re-run failed: ${(e as Error).message}`;
       if (!(e instanceof UserError)) this.log.appendLine(`${new Date().toISOString()} ${plan.record.id}: ${(e as Error).stack ?? e}`);
-      this.update(plan, { state: abort.signal.aborted ? 'cancelled' : 'error', message: msg });
-      if (aboutModelFolder(e)) sayOfferingModelFolder('error', `ST-Think: ${msg}`);
+      // A run cut short keeps its text but is no longer running; those not started stay without verdicts.
+      const runs = plan.view.runs.map((r) => (r.state === 'running' ? { ...r, state: 'error' as const } : r));
+      plan.modelProblem = aboutModelFolder(e);
+      this.update(plan, { state: abort.signal.aborted ? 'cancelled' : 'error', message: msg, runs });
+      if (plan.modelProblem) sayOfferingModelFolder('error', `ST-Think: ${msg}`);
     } finally {
       plan.abort = undefined;
     }
+  }
+
+  /** Said once this session: that CUDA fell back to the CPU (a compact line; the details on hover). */
+  private fallbackNoted = false;
+
+  /** The provider note of a run: the compact line the first time CUDA falls back, the details on hover every time. */
+  private providerNotes(fallback: string | undefined): Pick<RerunView, 'providerNote' | 'providerDetail'> {
+    if (!fallback) return { providerNote: undefined, providerDetail: undefined };
+    const providerDetail = `${fallback}. Running on the CPU. ${CUDA_HELP}`;
+    if (this.fallbackNoted) return { providerNote: undefined, providerDetail };
+    this.fallbackNoted = true;
+    return { providerNote: 'CUDA is unavailable: running on the CPU (hover for why, and how to add CUDA).', providerDetail };
   }
 
   /** Run `i` of a plan: streamed into the panel (at most one update per 60 ms), then its result, saved. */
@@ -733,6 +805,8 @@ export class RerunService implements vscode.Disposable {
       return false;
     }
     await vscode.workspace.getConfiguration('stThink').update('modelPath', pick[0].fsPath, vscode.ConfigurationTarget.Global);
+    // Plans waiting for a model take it now (the configuration event may name no key in a remote host).
+    this.modelFolderChanged();
     void vscode.window.showInformationMessage(
       `ST-Think: re-runs will use ${r.model.name} (${r.model.dtype}; vision encoder, embeddings and decoder found).`,
     );

@@ -35,7 +35,8 @@ export function createTraceHost({ context, store, tree, view, reruns }: TraceHos
       return undefined;
     },
     position(t) {
-      const order = tree.treeOrder();
+      // Counted within the record's file: the tree's order runs across every open file.
+      const order = tree.treeOrder().filter((o) => o.file === t.file);
       return { index: order.findIndex((o) => same(o, t)), total: order.length };
     },
     onShow(t) {

@@ -26,6 +26,7 @@ import {
   type TraceWebviewMessage,
 } from '../core/protocol';
 import type { TraceRecord } from '../core/schemas';
+import { pairTitle, recordTitle } from '../core/recordText';
 import { reasoningSteps } from '../core/steps';
 import { openChainDiff } from './chainDiff';
 import { frameCacheUri, frameSettings, locateVideoFolder, prepareFrames, samplerFor, type FramesJob } from './frames';
@@ -54,6 +55,7 @@ export interface TraceHost {
   store: ResultsStore;
   /** The record before/after `t` in the tree's order (following the filter), optionally incorrect only. */
   step(t: TraceTarget, delta: 1 | -1, incorrectOnly: boolean): TraceTarget | undefined;
+  /** Where `t` is among its own file's records in the tree's order (the counter "17 / 126"). */
   position(t: TraceTarget): { index: number; total: number };
   /** Called when a panel moves to another record (to select it in the tree). */
   onShow(t: TraceTarget): void;
@@ -120,6 +122,10 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
   /** The record shown in single mode, as last posted to the webview (verdicts included; for tests). */
   get lastRecord(): TraceRecordView | undefined {
     return this.traceMessage?.type === 'trace' ? this.traceMessage.record : undefined;
+  }
+  /** Where the record shown is among the records it steps through (single mode; for tests). */
+  get lastPosition(): { index: number; total: number } | undefined {
+    return this.traceMessage?.type === 'trace' ? this.traceMessage.position : undefined;
   }
   /** The last pair message posted (for tests). */
   lastPair: PairMessage | undefined;
@@ -329,11 +335,8 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
     const t = this.target;
     const p = this.pair;
     const pin = this.pinned ? '' : '◇ ';
-    this.panel.title = p
-      ? `${pin}Diff: ${p.a.entry.id}${p.b.entry.id === p.a.entry.id ? '' : ` ↔ ${p.b.entry.id}`}`
-      : t
-        ? `${pin}Trace: ${t.entry.id}`
-        : 'Trace';
+    // Readable titles: a re-run's id is internal ("…~forward~388238c7"), so it is named by the record it re-ran.
+    this.panel.title = p ? `${pin}Diff: ${pairTitle(p.a.entry, p.b.entry)}` : t ? `${pin}Trace: ${recordTitle(t.entry)}` : 'Trace';
   }
 
   /** Show a record: its text at once, its frames when extracted. */

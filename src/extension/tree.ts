@@ -10,12 +10,14 @@ import {
   CATEGORIES,
   DIRECTIONS,
   NA_TEXT,
+  noVerdictText,
   OUTCOMES,
   type Category,
   type Direction,
   type NaReason,
   type Outcome,
   type ScoringRule,
+  type UnscoredReason,
 } from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
 import { isRerunsFile, rerunSource } from '../core/model/reruns';
@@ -670,6 +672,7 @@ function countNoVideo(entries: readonly IndexEntry[]): number {
   return n;
 }
 
-function ruleText(r: { outcome: Outcome; predicted: string; na?: NaReason }): string {
-  return r.na ? `n/a: ${NA_TEXT[r.na].long}` : `${r.predicted || '—'} (${r.outcome})`;
+function ruleText(r: { outcome: Outcome; predicted: string; na?: NaReason; unscored?: UnscoredReason }): string {
+  const why = noVerdictText(r);
+  return why ? `${r.predicted ? `${r.predicted}, ` : ''}${why}` : `${r.predicted || '—'} (${r.outcome})`;
 }

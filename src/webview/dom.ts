@@ -2,7 +2,7 @@
  * Small DOM helpers the webviews share. Text always goes in through textContent (record text is
  * untrusted); nothing here parses HTML.
  */
-import { NA_TEXT, type FormatVerdict, type NaReason } from '../core/schemas';
+import { NA_TEXT, UNSCORED_TEXT, type FormatVerdict, type NaReason, type UnscoredReason } from '../core/schemas';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -18,7 +18,7 @@ export function categoryText(r: { category: string; wordedAs?: string }): string
 
 const OUTCOME_MARK: Record<string, string> = { correct: '✓', incorrect: '✗', unanswered: '?', unscored: '–' };
 
-type Rule = { outcome: string; predicted: string; na?: NaReason };
+type Rule = { outcome: string; predicted: string; na?: NaReason; unscored?: UnscoredReason };
 
 /**
  * "✓ mcq_infer: correct (B)  ✗ grpo_reward: …  format ✓": both rules' verdicts and the format. A rule
@@ -32,6 +32,14 @@ export function verdictLine(r: { mcq_infer: Rule; grpo_reward: Rule; format: For
   ] as const) {
     if (res.na) {
       verdict.append(el('span', `– ${name}: n/a: ${NA_TEXT[res.na].long}`, 'rule na'));
+      continue;
+    }
+    if (res.unscored) {
+      // Unscored says why: a short reason, the whole of it on hover.
+      const why = UNSCORED_TEXT[res.unscored];
+      const span = el('span', `– ${name}: unscored: ${why.short}${res.predicted ? ` (${res.predicted})` : ''}`, 'rule unscored');
+      span.title = `${name} unscored: ${why.long}`;
+      verdict.append(span);
       continue;
     }
     verdict.append(

@@ -55,7 +55,11 @@ export class TraceView {
     const head = el('div', undefined, 'rerun-head');
     head.append(el('h2', view.runs.length > 1 ? 'Re-run: forward and reverse thinking' : `Re-run: ${view.runs[0]?.mode ?? ''} thinking`));
     const facts = [view.model, view.provider && `provider ${view.provider}`, view.generation].filter(Boolean).join(' · ');
-    if (facts) head.append(el('span', facts, 'note rerun-facts'));
+    if (facts) {
+      const span = el('span', facts, 'note rerun-facts');
+      if (view.providerDetail) span.title = view.providerDetail;
+      head.append(span);
+    }
     const actions = el('span', undefined, 'rerun-actions');
     if (view.state === 'plan') {
       actions.append(
@@ -67,51 +71,23 @@ export class TraceView {
         spinner(),
         button('Stop', () => this.post({ type: 'rerunStop' }), { title: 'Stop generating (nothing is saved)' }),
       );
-    } else actions.append(button('Close', () => this.post({ type: 'rerunDismiss' }), { secondary: true }));
+    } else {
+      // After an error or a stop, Run is offered again (with a model folder chosen since, say).
+      if (view.state === 'error' || view.state === 'cancelled')
+        actions.append(button('Run', () => this.post({ type: 'rerunStart' }), { title: 'Run the planned re-run again' }));
+      actions.append(button('Close', () => this.post({ type: 'rerunDismiss' }), { secondary: true }));
+    }
     head.append(actions);
     p.append(head);
-    if (view.providerNote) p.append(el('p', view.providerNote, 'note provider-note'));
+    if (view.providerNote) {
+      const note = el('p', view.providerNote, 'note provider-note');
+      if (view.providerDetail) note.title = view.providerDetail;
+      p.append(note);
+    }
     if (view.message) p.append(el('p', view.message, view.state === 'error' ? 'error-text' : 'note'));
     if (view.inputPath) p.append(el('p', `Input: ${view.inputPath}`, 'note'));
     const cols = el('div', undefined, `rerun-runs${view.runs.length > 1 ? ' two' : ''}`);
-    for (const r of view.runs) {
-      const col = el('div', undefined, `rerun-run ${r.state}`);
-      const title = el('h3', `${r.mode === 'forward' ? 'Forward' : 'Reverse'} thinking`);
-      title.append(el('span', ` · ${r.state}`, 'note'));
-      col.append(title);
-      const prompt = el('details', undefined, 'prompt');
-      prompt.open = view.state === 'plan';
-      prompt.append(el('summary', 'Prompt'));
-      const opening = r.prompt.prefix ? `assistant starts with (${r.prompt.prefix})` : 'assistant starts with';
-      for (const [k, v] of [
-        ['system', r.prompt.system],
-        ['user (after the video)', r.prompt.user],
-        [opening, r.prompt.assistantPrefix],
-      ] as const) {
-        if (!v) continue;
-        prompt.append(el('p', k, 'k'), el('pre', v, 'prompt-text'));
-      }
-      col.append(prompt);
-      if (view.state !== 'plan') {
-        if (r.steps.length) col.append(stepsList(r.steps));
-        const live = el('pre', r.text || (r.state === 'waiting' ? '(waiting)' : ''), 'response rerun-text');
-        live.setAttribute('aria-live', 'polite');
-        col.append(live);
-        if (r.answer !== undefined) col.append(el('p', `Answer: ${r.answer.trim()}`, 'answer'));
-        col.append(verdictLine({ ...r, format: r.formatValid ? 'valid' : 'invalid' }));
-        const speed = [
-          `${r.tokens} tokens`,
-          r.firstTokenMs !== undefined ? `first token ${(r.firstTokenMs / 1000).toFixed(2)} s` : '',
-          r.tokensPerSecond ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '',
-        ]
-          .filter(Boolean)
-          .join(' · ');
-        col.append(el('p', speed, 'note rerun-speed'));
-        if (r.savedTo) col.append(el('p', `Saved to ${r.savedTo}`, 'note'));
-        if (r.error) col.append(el('p', r.error, 'error-text'));
-      }
-      cols.append(col);
-    }
+    for (const r of view.runs) cols.append(rerunColumn(view, r));
     p.append(cols);
     if (hadFocus || view.state === 'plan') (p.querySelector('vscode-button') as HTMLElement | null)?.focus();
   }
@@ -344,4 +320,51 @@ function framesFacts(f: FramesView): string {
     f.preset ? ` · ${describePreset(f.preset)}` : '',
     f.cached ? ' · cached' : '',
   ].join('');
+}
+
+/** One run of a re-run: its prompt, then (once it started) its text, verdicts and speed. */
+function rerunColumn(view: RerunView, r: RerunView['runs'][number]): HTMLDivElement {
+  const col = el('div', undefined, `rerun-run ${r.state}`);
+  const title = el('h3', `${r.mode === 'forward' ? 'Forward' : 'Reverse'} thinking`);
+  const going = view.state === 'loading' || view.state === 'running';
+  const state = r.state !== 'waiting' ? r.state : view.state === 'plan' ? '' : going ? 'waiting' : 'not run';
+  if (state) title.append(el('span', ` · ${state}`, 'note'));
+  col.append(title);
+  const prompt = el('details', undefined, 'prompt');
+  prompt.open = view.state === 'plan';
+  prompt.append(el('summary', 'Prompt'));
+  const opening = r.prompt.prefix ? `assistant starts with (${r.prompt.prefix})` : 'assistant starts with';
+  for (const [k, v] of [
+    ['system', r.prompt.system],
+    ['user (after the video)', r.prompt.user],
+    [opening, r.prompt.assistantPrefix],
+  ] as const) {
+    if (!v) continue;
+    prompt.append(el('p', k, 'k'), el('pre', v, 'prompt-text'));
+  }
+  col.append(prompt);
+  if (r.state === 'waiting') {
+    // A run that has not started has no text and no verdicts: only "(waiting)" while the others go.
+    if (going) col.append(el('pre', '(waiting)', 'response rerun-text'));
+  } else {
+    if (r.steps.length) col.append(stepsList(r.steps));
+    const live = el('pre', r.text, 'response rerun-text');
+    live.setAttribute('aria-live', 'polite');
+    col.append(live);
+    if (r.answer !== undefined) col.append(el('p', `Answer: ${r.answer.trim()}`, 'answer'));
+    if (r.mcq_infer && r.grpo_reward) {
+      col.append(verdictLine({ mcq_infer: r.mcq_infer, grpo_reward: r.grpo_reward, format: r.formatValid ? 'valid' : 'invalid' }));
+    }
+    const speed = [
+      `${r.tokens} tokens`,
+      r.firstTokenMs !== undefined ? `first token ${(r.firstTokenMs / 1000).toFixed(2)} s` : '',
+      r.tokensPerSecond ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    col.append(el('p', speed, 'note rerun-speed'));
+    if (r.savedTo) col.append(el('p', `Saved to ${r.savedTo}`, 'note'));
+    if (r.error) col.append(el('p', r.error, 'error-text'));
+  }
+  return col;
 }

@@ -578,7 +578,7 @@ describe('Results tree in a real extension host', function () {
       .map((o) => o.text)
       .join('');
     assert.match(added, /On a second look the frames say otherwise\./);
-    assert.equal(panel.panel.title, `◇ Diff: ${pair.a.id}`);
+    assert.equal(panel.panel.title, `◇ Diff: ${pair.a.id} · ${pair.a.direction}`);
 
     // Next / Previous Flip step through the comparison's flips in the same panel.
     await vscode.commands.executeCommand('stThink.nextFlip');
@@ -747,6 +747,81 @@ describe('Results tree in a real extension host', function () {
     await waitFor('the single trace', () => (panel.target?.entry === fwd && !panel.pair ? true : undefined));
   });
 
+  it('a re-run is refused up front without its video; a chosen model folder offers Run again; no made-up verdicts (issue 11)', async () => {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, 'videos'));
+    fs.writeFileSync(path.join(dir, 'videos', 'here.mp4'), 'not decoded by this test');
+    const row = JSON.parse(fs.readFileSync(path.join(repo, '../shared/data/ego-st/r1-test-mcq-126.jsonl'), 'utf8').split('\n')[0]);
+    const results = path.join(dir, 'run.jsonl');
+    fs.writeFileSync(
+      results,
+      [
+        { ...row, video: '/elsewhere/here.mp4' },
+        { ...row, video: '/elsewhere/missing.mp4' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+    const cfg = vscode.workspace.getConfiguration('stThink');
+    const set = (k: string, v: unknown) => cfg.update(k, v, vscode.ConfigurationTarget.Global);
+    type Panel = import('../../src/extension/tracePanel').TracePanel;
+    try {
+      await set('videoRoots', [path.join(dir, 'videos')]);
+      await set('modelPath', undefined);
+      await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(results));
+      const file = a.store.list.find((f) => f.path === results)!;
+      // Line 1's video is found under videoRoots, line 2's is not.
+      const node = (line: number) =>
+        a.tree.recordNode(
+          file,
+          file.index!.entries.find((e) => e.line === line)!,
+        )!;
+
+      // The video is missing: the plan says so, and Run is refused before anything starts.
+      const missing = (await vscode.commands.executeCommand('stThink.rerunQuestion', node(2), 'forward')) as Panel;
+      assert.equal(missing.lastRerun!.state, 'plan');
+      assert.match(missing.lastRerun!.message ?? '', /^Run is not possible: the video was not found \(paths tried: .*missing\.mp4/);
+      await a.reruns.start(missing);
+      assert.equal(missing.lastRerun!.state, 'plan', 'nothing started');
+      assert.match(missing.lastRerun!.message ?? '', /^Run is not possible: the video was not found/);
+      assert.equal(missing.lastRerun!.runs[0].state, 'waiting');
+      a.reruns.dismiss(missing);
+
+      // No model folder: Run is refused with the way out, the plan stays (Run offered), no verdicts made up.
+      const panel = (await vscode.commands.executeCommand('stThink.rerunQuestion', node(1), 'forward')) as Panel;
+      assert.match(panel.lastRerun!.message ?? '', /^No model folder is set: choose one .*then Run\.$/);
+      await a.reruns.start(panel);
+      const refused = panel.lastRerun!;
+      assert.equal(refused.state, 'plan');
+      assert.match(refused.message ?? '', /^No model folder is set/);
+      assert.deepEqual(
+        [refused.runs[0].state, refused.runs[0].mcq_infer, refused.runs[0].grpo_reward, refused.runs[0].formatValid],
+        ['waiting', undefined, undefined, undefined],
+      );
+
+      // The folder chosen (as the notification's "Choose Model Folder…" does): the panel plans with it.
+      const model = writeTinyQwen2vlModel(path.join(dir, 'tiny-qwen2vl'));
+      assert.equal(await vscode.commands.executeCommand('stThink.chooseModelFolder', vscode.Uri.file(model)), true);
+      const again = await waitFor('the plan with the chosen folder', () =>
+        panel.lastRerun?.state === 'plan' && panel.lastRerun.model === 'tiny-qwen2vl' ? panel.lastRerun : undefined,
+      );
+      assert.doesNotMatch(again.message ?? '', /No model folder/);
+      assert.match(again.message ?? '', /Run sends it/);
+
+      // A folder that is no model stops the run with an error; choosing a good one brings the plan back.
+      const empty = path.join(dir, 'not-a-model');
+      fs.mkdirSync(empty);
+      await set('modelPath', empty);
+      await a.reruns.start(panel);
+      assert.equal(panel.lastRerun!.state, 'error');
+      assert.equal(panel.lastRerun!.runs[0].mcq_infer, undefined, 'no verdicts for a run that never happened');
+      await vscode.commands.executeCommand('stThink.chooseModelFolder', vscode.Uri.file(model));
+      await waitFor('the plan back to Run', () => panel.lastRerun?.state === 'plan' && /Run sends it/.test(panel.lastRerun.message ?? ''));
+    } finally {
+      for (const k of ['videoRoots', 'modelPath']) await set(k, undefined);
+    }
+  });
+
   const onnxRerun = 're-runs a question through a local ONNX model: prompt first, streamed text, saved beside the file, under its record';
   it(onnxRerun, async function () {
     this.timeout(120_000);
@@ -809,14 +884,20 @@ describe('Results tree in a real extension host', function () {
       assert.equal(panel.lastRerun!.state, 'error');
       assert.match(panel.lastRerun!.message ?? '', /not-a-model cannot be used: config\.json is missing;/);
 
-      // The tiny model: asked for CUDA, runs on the CPU and says why; the text streams in.
+      assert.equal(panel.lastRerun!.runs[0].mcq_infer, undefined, 'no verdicts for a run that never happened');
+
+      // The tiny model: asked for CUDA, runs on the CPU and says why; the text streams in. Setting
+      // the folder puts the plan back to Run.
       await set('modelPath', model);
+      await waitFor('the plan back to Run', () => panel.lastRerun?.state === 'plan');
       const posts = panel.rerunPosts;
       await a.reruns.start(panel);
       const done = panel.lastRerun!;
       assert.equal(done.state, 'done', done.message);
       assert.equal(done.provider, 'CPU');
-      assert.match(done.providerNote ?? '', /^CUDA provider unavailable: /);
+      // Once per session, one compact line; why (the runtime's message) and how to add CUDA on hover.
+      assert.equal(done.providerNote, 'CUDA is unavailable: running on the CPU (hover for why, and how to add CUDA).');
+      assert.match(done.providerDetail ?? '', /^CUDA provider unavailable: .*Running on the CPU\. The CUDA provider needs CUDA 12/);
       assert.ok(panel.rerunPosts - posts >= 5, `${panel.rerunPosts - posts} states posted while streaming`);
       const run = done.runs[0];
       assert.equal(run.state, 'done');
@@ -861,6 +942,8 @@ describe('Results tree in a real extension host', function () {
       );
       await a.reruns.start(both);
       assert.equal(both.lastRerun?.state, 'done', both.lastRerun?.message);
+      assert.equal(both.lastRerun?.providerNote, undefined, 'the CPU fallback line is shown once per session');
+      assert.match(both.lastRerun?.providerDetail ?? '', /^CUDA provider unavailable: /, 'its details stay on hover');
       const pair = await waitFor(
         'the forward vs reverse pair',
         () => [...a.tracePanels].find((p) => p.lastPair?.title.includes('forward vs reverse thinking'))?.lastPair,
@@ -1011,6 +1094,109 @@ describe('Results tree in a real extension host', function () {
     } finally {
       await cfg.update('scoringRule', undefined, vscode.ConfigurationTarget.Global);
     }
+  });
+
+  it('says why a verdict is unscored: a lowercase gold "b" in the tree tooltip and the trace view (issue 11)', async () => {
+    const file = path.join(tmpDir(), 'lower-gold.jsonl');
+    const question =
+      'Based on this video, what directions do you need to go through to get to your destination? Options: A. Turn left, B. Turn right';
+    fs.writeFileSync(
+      file,
+      [
+        { id: 'lower-b', video: 'walk_1.mp4', question, gold: 'b', response: '<think>right</think><answer>B</answer>' },
+        { id: 'no-gold', video: 'walk_2.mp4', question, response: '<think>right</think><answer>B</answer>' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(file));
+    const f = a.store.list[0];
+    assert.equal(f.state.kind, 'ready');
+    const lower = a.tree.recordNode(
+      f,
+      f.index!.entries.find((e) => e.id === 'lower-b')!,
+    )!;
+    const tip = await a.tree.resolveTreeItem!(a.tree.getTreeItem(lower), lower, new vscode.CancellationTokenSource().token);
+    // mcq_infer compares option letters (unscored, and why); grpo_reward compares first characters (B ≠ b).
+    assert.match(
+      String(tip.tooltip),
+      /mcq_infer B, unscored: the gold answer does not start with an option letter A–Z \(case-sensitive\).* · grpo_reward B \(incorrect\)/,
+    );
+    const none = a.tree.recordNode(
+      f,
+      f.index!.entries.find((e) => e.id === 'no-gold')!,
+    )!;
+    const tip2 = await a.tree.resolveTreeItem!(a.tree.getTreeItem(none), none, new vscode.CancellationTokenSource().token);
+    assert.match(
+      String(tip2.tooltip),
+      /mcq_infer B, unscored: the record has no gold answer · grpo_reward B, unscored: the record has no gold answer/,
+    );
+    await vscode.commands.executeCommand('stThink.showRecord', lower);
+    const panel = await waitFor('the trace panel', () => [...a.tracePanels].find((p) => p.target?.entry.id === 'lower-b'));
+    const shown = await waitFor('the record posted', () => panel.lastRecord);
+    assert.deepEqual(shown.mcq_infer, { outcome: 'unscored', predicted: 'B', unscored: 'gold-not-letter' });
+    assert.deepEqual(shown.grpo_reward, { outcome: 'incorrect', predicted: 'B' });
+  });
+
+  it('Next Flip follows the comparison view in focus; the counter counts within the file; readable tab titles (issue 11)', async () => {
+    // Two comparisons of the sample: with run B (first record's answer changed) and with run C (the second's).
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(sample));
+    const scored = a.store.list[0].index!.entries.filter((e) => e.mcq === 'correct');
+    const [idB, idC] = [scored[0].id, scored[1].id];
+    await vscode.commands.executeCommand('stThink.closeResultsFile', { file: a.store.list[0] });
+    const dir = tmpDir();
+    const variant = (name: string, id: string) => {
+      const out = path.join(dir, name);
+      const lines = fs
+        .readFileSync(sample, 'utf8')
+        .split('\n')
+        .map((line) => {
+          let r: { id: string; gold: string; response: string };
+          try {
+            r = JSON.parse(line);
+          } catch {
+            return line;
+          }
+          if (r.id !== id) return line;
+          const wrong = r.gold.trim()[0] === 'A' ? 'B' : 'A';
+          r.response = r.response.replace(/<answer>[\s\S]*<\/answer>/, `<answer>${wrong}</answer>`);
+          return JSON.stringify(r);
+        });
+      fs.writeFileSync(out, lines.join('\n'));
+      return out;
+    };
+    const runB = variant('run-b.jsonl', idB);
+    const runC = variant('run-c.jsonl', idC);
+    await vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(sample), [vscode.Uri.file(sample), vscode.Uri.file(runB)]);
+    const viewB = await waitFor('the first comparison view', () => [...a.comparePanels].find((p) => p.session.b.path === runB));
+    await vscode.commands.executeCommand('stThink.compareWith', vscode.Uri.file(sample), [vscode.Uri.file(sample), vscode.Uri.file(runC)]);
+    const viewC = await waitFor('the second comparison view', () => [...a.comparePanels].find((p) => p.session.b.path === runC));
+    assert.deepEqual([viewB.session.comparison.flipped.length, viewC.session.comparison.flipped.length], [1, 1]);
+    // The tree's comparison C is opened (selected), then the user brings comparison B's view to the front.
+    const cmp = a.tree.getChildren().find((n) => n.kind === 'comparisons')!;
+    const nodeC = a.tree.getChildren(cmp).find((n) => n.kind === 'comparison' && n.session === viewC.session);
+    assert.ok(nodeC, 'comparison C is in the tree');
+    await vscode.commands.executeCommand('stThink.openComparison', nodeC);
+    assert.equal(a.comparisons.active, viewC.session);
+    viewB.panel.reveal(undefined, false);
+    await waitFor('comparison B in focus', () => viewB.panel.active);
+    await vscode.commands.executeCommand('stThink.nextFlip');
+    const panel = await waitFor('the pair view', () => [...a.tracePanels].find((p) => p.lastPair));
+    assert.equal(panel.lastPair!.b.file, runB, 'Next Flip steps through the comparison in focus');
+    assert.equal(panel.lastPair!.a.id, idB);
+    // The tab title is readable: the record id and its direction.
+    assert.equal(panel.panel.title, `◇ Diff: ${idB} · ${panel.lastPair!.a.direction}`);
+
+    // The trace view's counter counts within the record's file, not across the three open files.
+    const file = a.store.list.find((f) => f.path === runC)!;
+    const order = a.tree.treeOrder().filter((o) => o.file === file);
+    assert.equal(order.length, 126);
+    assert.ok(a.tree.treeOrder().length >= 3 * 126, 'three files are open');
+    await vscode.commands.executeCommand('stThink.showRecord', a.tree.recordNode(file, order[4].entry));
+    const single = await waitFor('the single trace', () => [...a.tracePanels].find((p) => p.target?.entry === order[4].entry));
+    const pos = await waitFor('the counter', () => single.lastPosition);
+    assert.deepEqual(pos, { index: 4, total: 126 });
+    assert.equal(single.panel.title, `◇ Trace: ${order[4].entry.id} · ${order[4].entry.direction}`);
   });
 
   it('says clearly when a file is not a results file', async () => {

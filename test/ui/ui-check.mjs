@@ -54,6 +54,19 @@ fs.writeFileSync(
   }) + '\n',
 );
 
+// A record whose gold is a lowercase "b": mcq_infer leaves it unscored (no option letter), and says why.
+const lowerGold = path.join(ws, 'lower-gold.jsonl');
+fs.writeFileSync(
+  lowerGold,
+  JSON.stringify({
+    id: 'lower-gold-1',
+    video: '/nowhere/lower.mp4',
+    question: 'Based on this video, what directions do you need to go through to reach the lowercase gold? Options: A. left, B. right',
+    gold: 'b',
+    response: '<think>Turn right.</think><answer>B</answer>',
+  }) + '\n',
+);
+
 // Run B: the demo run with six answers flipped (right → wrong or wrong → right) and a sentence
 // added to each of those chains, to compare with run A (the demo run itself).
 const runB = path.join(ws, 'run-b.jsonl');
@@ -449,6 +462,59 @@ try {
     const total = await frame.locator('tr.total').innerText();
     if (!/\/1\b[\s\S]*\/1\b/.test(total)) throw new Error(`the overall row reads "${total}"`);
     await shot(`${n}-compare-reruns`);
+  });
+
+  await step('an unscored verdict says why in the trace view (a lowercase gold "b")', async () => {
+    await openThroughPalette(lowerGold);
+    await page
+      .locator('.pane-body .monaco-list-row', { hasText: /Forward\s*1 · unscored/ })
+      .first()
+      .click();
+    // The outcome row itself ("Unscored 1"), not the groups whose descriptions read "1 · unscored".
+    const outcome = page.locator('.pane-body .monaco-list-row', { hasText: /^\s*Unscored\s*1\s*$/ }).first();
+    await outcome.waitFor({ state: 'visible', timeout: 10_000 });
+    await outcome.click();
+    await treeRow('lowercase gold').waitFor({ state: 'visible', timeout: 10_000 });
+    await treeRow('lowercase gold').click();
+    const frame = await traceFrame('lower-gold-1', '.verdict .rule.unscored', 20_000);
+    const why = frame.locator('.verdict .rule.unscored');
+    const text = await why.innerText();
+    if (!/^– mcq_infer: unscored: gold is not an option letter \(B\)$/.test(text)) throw new Error(`the unscored verdict reads "${text}"`);
+    const title = (await why.getAttribute('title')) ?? '';
+    if (!/does not start with an option letter A–Z \(case-sensitive\)/.test(title)) throw new Error(`its hover reads "${title}"`);
+    const verdict = await frame.locator('.verdict').innerText();
+    if (!/grpo_reward: incorrect \(B\)/.test(verdict)) throw new Error(`the verdicts read "${verdict}"`);
+    await shot(`${n}-unscored-reason`);
+  });
+
+  await step('Run is refused up front when the video is missing: the plan says why and nothing starts', async () => {
+    await twice('Re-run Question…', async () => {
+      await runCommand(page, 'ST-Think: Re-run Question');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('Forward thinking', { timeout: 5_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Forward thinking' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    });
+    const frame = await traceFrame('lower-gold-1', '.rerun .prompt-text', 20_000);
+    const head = () => frame.locator('.rerun').innerText();
+    if (!/Run is not possible: the video was not found/.test(await head()))
+      throw new Error(`the plan reads "${(await head()).slice(0, 300)}"`);
+    await frame.locator('.rerun vscode-button[title^="Send this prompt"]').click();
+    await page
+      .locator('.notifications-toasts', { hasText: 'cannot re-run lower-gold-1' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 10_000 });
+    const after = await head();
+    if (!/Run is not possible/.test(after)) throw new Error(`after Run the section reads "${after.slice(0, 400)}"`);
+    // No made-up result: no text, verdicts or token count for a run that never happened.
+    const madeUp = await frame.locator('.rerun-run .verdict, .rerun-run .rerun-speed, .rerun-run .rerun-text').count();
+    if (madeUp) throw new Error(`${madeUp} result elements shown for a run that never started`);
+    if ((await frame.locator('.rerun vscode-button[title^="Send this prompt"]').count()) !== 1) throw new Error('Run is no longer offered');
+    await shot(`${n}-rerun-refused`);
   });
 } finally {
   await wb.close();

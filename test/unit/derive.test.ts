@@ -18,6 +18,8 @@ import {
   scoreMcqInfer,
   shortQuestion,
 } from '../../src/core/derive';
+import { ruleResultSchema } from '../../src/core/protocol/shared';
+import { noVerdictText, UNSCORED_REASONS, UNSCORED_TEXT } from '../../src/core/schemas';
 import { fixture } from './helpers';
 
 /** The 12 real ST-R1 rows of the sample fixture, in file order. */
@@ -370,5 +372,54 @@ describe('analyse', () => {
     const a = analyse({ response: 'plain', gold: 'A', category: 'other' });
     assert.equal(a.think, undefined);
     assert.equal(a.answer, undefined);
+  });
+});
+
+describe('unscored says why (issue 11, bug 5); the verdicts themselves are unchanged', () => {
+  test('a lowercase gold "b": mcq_infer unscored because the gold is no option letter, grpo_reward incorrect', () => {
+    const a = analyse({ response: '<think>x</think><answer>B</answer>', gold: 'b', category: 'direction' });
+    assert.deepEqual(a.mcq_infer, { outcome: 'unscored', predicted: 'B', unscored: 'gold-not-letter' });
+    assert.deepEqual(a.grpo_reward, { outcome: 'incorrect', predicted: 'B' });
+    assert.match(
+      noVerdictText(a.mcq_infer) ?? '',
+      /^unscored: the gold answer does not start with an option letter A–Z \(case-sensitive\)/,
+    );
+    assert.equal(noVerdictText(a.grpo_reward), undefined);
+  });
+
+  test('mcq_infer: route, no gold, empty gold, a gold that is no letter (with and without a predicted letter)', () => {
+    assert.deepEqual(scoreMcqInfer('<answer>A</answer>', 'A', false), { outcome: 'unscored', predicted: 'A', unscored: 'route' });
+    assert.deepEqual(scoreMcqInfer('<answer>A</answer>', undefined, true), { outcome: 'unscored', predicted: 'A', unscored: 'no-gold' });
+    assert.deepEqual(scoreMcqInfer('<answer>A</answer>', ' ', true), { outcome: 'unscored', predicted: 'A', unscored: 'empty-gold' });
+    assert.deepEqual(scoreMcqInfer('<answer>A</answer>', 'Walk straight', true), {
+      outcome: 'unscored',
+      predicted: 'A',
+      unscored: 'gold-not-letter',
+    });
+    assert.deepEqual(scoreMcqInfer('<answer>none</answer>', 'b', true), {
+      outcome: 'unscored',
+      predicted: '',
+      unscored: 'gold-not-letter',
+    });
+  });
+
+  test('grpo_reward: route, no gold, empty gold; n/a keeps its own reason', () => {
+    assert.deepEqual(scoreGrpoReward('<answer>A</answer>', 'A', false), { outcome: 'unscored', predicted: 'A', unscored: 'route' });
+    assert.deepEqual(scoreGrpoReward('<answer>A</answer>', undefined, true), { outcome: 'unscored', predicted: 'A', unscored: 'no-gold' });
+    assert.deepEqual(scoreGrpoReward('<answer>A</answer>', '  ', true), { outcome: 'unscored', predicted: 'A', unscored: 'empty-gold' });
+    const na = analyse({ response: 'A', gold: 'A', category: 'direction', shape: 'benchmark' });
+    assert.match(noVerdictText(na.grpo_reward) ?? '', /^n\/a: the prediction holds only the extracted letter/);
+  });
+
+  test('a verdict that scored has no reason, and every reason has a text', () => {
+    assert.equal(scoreMcqInfer('<answer>A</answer>', 'A', true).unscored, undefined);
+    assert.equal(scoreGrpoReward('<answer>A</answer>', 'b', true).unscored, undefined);
+    for (const r of UNSCORED_REASONS) assert.ok(UNSCORED_TEXT[r].short && UNSCORED_TEXT[r].long, r);
+  });
+
+  test('the trace view message keeps the reason (the protocol schema does not strip it)', () => {
+    const parsed = ruleResultSchema.parse({ outcome: 'unscored', predicted: 'B', unscored: 'gold-not-letter' });
+    assert.equal(parsed.unscored, 'gold-not-letter');
+    assert.throws(() => ruleResultSchema.parse({ outcome: 'unscored', predicted: '', unscored: 'made up' }));
   });
 });

@@ -4,7 +4,7 @@
  * the core modules that define them.
  */
 import { z } from 'zod';
-import { NA_REASONS, OUTCOMES } from '../schemas';
+import { NA_REASONS, OUTCOMES, UNSCORED_REASONS } from '../schemas';
 import { STEP_KINDS } from '../steps';
 
 /** Webview → host, every view: the webview listens now; the host sends (and re-sends) its state. */
@@ -13,7 +13,12 @@ export const readyMessageSchema = z.object({ type: z.literal('ready') });
 export const naReasonSchema = z.enum(NA_REASONS);
 
 /** One scoring rule's verdict on a record. */
-export const ruleResultSchema = z.object({ outcome: z.enum(OUTCOMES), predicted: z.string(), na: naReasonSchema.optional() });
+export const ruleResultSchema = z.object({
+  outcome: z.enum(OUTCOMES),
+  predicted: z.string(),
+  na: naReasonSchema.optional(),
+  unscored: z.enum(UNSCORED_REASONS).optional(),
+});
 
 export const stepSchema = z.object({ kind: z.enum(STEP_KINDS), label: z.string(), text: z.string() });
 

@@ -94,9 +94,10 @@ const rerunRunSchema = z.object({
   text: z.string(),
   steps: z.array(stepSchema),
   answer: z.string().optional(),
-  mcq_infer: ruleResultSchema,
-  grpo_reward: ruleResultSchema,
-  formatValid: z.boolean(),
+  /** The verdicts on the text so far: absent until the run starts (a run that never ran has none). */
+  mcq_infer: ruleResultSchema.optional(),
+  grpo_reward: ruleResultSchema.optional(),
+  formatValid: z.boolean().optional(),
   tokens: z.number(),
   firstTokenMs: z.number().optional(),
   tokensPerSecond: z.number().optional(),
@@ -111,7 +112,10 @@ export const rerunViewSchema = z.object({
   message: z.string().optional(),
   model: z.string().optional(),
   provider: z.string().optional(),
+  /** A compact line, once per session: the CUDA provider was asked for and the run fell back to the CPU. */
   providerNote: z.string().optional(),
+  /** Why (the runtime's message) and how to add CUDA: shown on hover, on every run that fell back. */
+  providerDetail: z.string().optional(),
   inputPath: z.string().optional(),
   generation: z.string().optional(),
   runs: z.array(rerunRunSchema),

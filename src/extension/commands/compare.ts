@@ -1,6 +1,7 @@
 /** Comparing two runs: pick them, pair records (or a file with its re-runs), open the view, show a flip. */
 import * as vscode from 'vscode';
 import { rerunModes } from '../../core/compare/compare';
+import { pairTitle } from '../../core/recordText';
 import { openChainDiff } from '../chainDiff';
 import { ComparePanel, type PairView } from '../comparePanel';
 import { fileName, type ComparisonSession } from '../comparisons';
@@ -26,12 +27,21 @@ export async function openFlip(
   session.cursor = i;
   if (how === 'inline') await TracePanel.showPair(traceHost, session.flip(i)!, false);
   else if (how === 'diffEditor')
-    await openChainDiff({ file: session.a, entry: f.a }, { file: session.b, entry: f.b }, `${f.a.id}: ${session.title} (reasoning)`);
+    await openChainDiff(
+      { file: session.a, entry: f.a },
+      { file: session.b, entry: f.b },
+      `${pairTitle(f.a, f.b)}: ${session.title} (reasoning)`,
+    );
   else await TracePanel.show(traceHost, how === 'traceA' ? { file: session.a, entry: f.a } : { file: session.b, entry: f.b }, false);
 }
 
 function showComparison(ctx: CompareContext, session: ComparisonSession): void {
-  ComparePanel.show(ctx.context, session, (s, i, how) => openFlip(ctx, s, i, how));
+  ComparePanel.show(
+    ctx.context,
+    session,
+    (s, i, how) => openFlip(ctx, s, i, how),
+    (s) => ctx.comparisons.list.includes(s) && (ctx.comparisons.active = s),
+  );
 }
 
 /** A results file to compare: an open one other than `not`, or one opened from disk. */

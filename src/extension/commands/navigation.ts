@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { isEmptyFilter } from '../../core/filter';
 import { outcomeOf } from '../../core/summary';
+import { ComparePanel } from '../comparePanel';
 import { openFlip } from './compare';
 import type { CommandContext } from './context';
 import { showTrace } from './records';
@@ -29,8 +30,13 @@ async function stepIncorrect(ctx: NavigationContext, delta: 1 | -1): Promise<voi
   }
 }
 
+/**
+ * Next / Previous Flip step through the comparison whose view is in focus; else the one last opened
+ * or used (its view was the last in focus, or its flip the last shown).
+ */
 async function stepFlip(ctx: NavigationContext, delta: 1 | -1): Promise<void> {
-  const session = ctx.comparisons.active;
+  const focused = ComparePanel.focused()?.session;
+  const session = focused && ctx.comparisons.list.includes(focused) ? focused : ctx.comparisons.active;
   if (!session) return void vscode.window.showInformationMessage('ST-Think: compare two results files first (ST-Think: Compare With…).');
   const n = session.comparison.flipped.length;
   if (!n) return void vscode.window.showInformationMessage(`ST-Think: no flips between ${session.title}.`);
