@@ -133,18 +133,26 @@ const READLINE_LOOP =
 const file = dataFile(targetMb);
 const size = statSync(file).size;
 const cli = path.join(root, 'dist/cli.js');
+// The Node options of the CLI's first line (#!/usr/bin/env -S node …): `st-think` runs with them, so
+// the measured runs do too.
+const cliFlags = readFileSync(cli, 'utf8')
+  .split('\n')[0]
+  .replace(/^#!.*?\bnode\b/, '')
+  .trim()
+  .split(/\s+/)
+  .filter(Boolean);
 const floor = [];
 const index = [];
 const peer = [];
 let records = 0;
 // One warm-up of each so the page cache holds the file for every measured run.
 measure([path.join(root, 'scripts/bench-floor.mjs'), file]);
-measure([cli, 'summary', file, '--json']);
+measure([...cliFlags, cli, 'summary', file, '--json']);
 measurePeer(file);
 for (let k = 0; k < runs; k++) {
   floor.push(measure([path.join(root, 'scripts/bench-floor.mjs'), file]));
   peer.push(measurePeer(file));
-  const r = measure([cli, 'summary', file, '--json']);
+  const r = measure([...cliFlags, cli, 'summary', file, '--json']);
   records = JSON.parse(r.stdout).records;
   index.push(r);
 }
@@ -152,7 +160,7 @@ const nodeBaseline = measure(['-e', '0']).rssMiB;
 // The CLI with its bundle loaded, on an empty file: its memory before any record.
 const empty = path.join(dataDir, 'empty.jsonl');
 if (!existsSync(empty)) closeSync(openSync(empty, 'w'));
-const cliBaseline = median([0, 1, 2].map(() => measure([cli, 'summary', empty, '--json']).rssMiB));
+const cliBaseline = median([0, 1, 2].map(() => measure([...cliFlags, cli, 'summary', empty, '--json']).rssMiB));
 // A second, slower reference: the loop most people write (readline over a stream).
 const readlineFloor = median([0, 1, 2].map(() => measure(['-e', READLINE_LOOP, file]).ms));
 
@@ -188,8 +196,8 @@ const firstLarge = median([await firstLevelMs(file), await firstLevelMs(file), a
 let large;
 if (!process.argv.includes('--no-400')) {
   const f400 = dataFile(400);
-  measure([cli, 'summary', f400, '--json']); // warm-up: the page cache
-  const s400 = measure([cli, 'summary', f400, '--json']);
+  measure([...cliFlags, cli, 'summary', f400, '--json']); // warm-up: the page cache
+  const s400 = measure([...cliFlags, cli, 'summary', f400, '--json']);
   const mem = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'scripts/bench-index-memory.mjs'), f400], { encoding: 'utf8' });
   if (mem.status !== 0) throw new Error(`bench-index-memory.mjs failed: ${mem.stderr}`);
   large = {

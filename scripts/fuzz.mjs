@@ -310,9 +310,13 @@ function firstDifference(a, b) {
  * rules, and refuse exactly the files the index refuses, with the same message.
  */
 async function checkStreamSummary(c, file, first, fail, plant) {
+  for (const evidence of ['memory', 'reread']) await checkStreamSummaryWith(c, file, first, fail, plant, evidence);
+}
+
+async function checkStreamSummaryWith(c, file, first, fail, plant, evidence) {
   let both;
   try {
-    both = await c.summariseFile(file);
+    both = await c.summariseFile(file, { evidence });
     if (plant === 'stream-summary' && both) both.grpo_reward.overall.correct++;
   } catch (e) {
     if (!(e instanceof c.NotResultsFileError)) throw e;
@@ -323,7 +327,7 @@ async function checkStreamSummary(c, file, first, fail, plant) {
   for (const rule of ['mcq_infer', 'grpo_reward']) {
     const expected = JSON.stringify(c.summarise(first.index.file, first.index.entries, first.index.problemCount, rule));
     const got = JSON.stringify(both[rule]);
-    if (got !== expected) fail('stream-summary', `${rule}: ${got.slice(0, 300)} / the index: ${expected.slice(0, 300)}`);
+    if (got !== expected) fail('stream-summary', `${evidence}, ${rule}: ${got.slice(0, 300)} / the index: ${expected.slice(0, 300)}`);
   }
 }
 

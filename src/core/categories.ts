@@ -315,7 +315,18 @@ export const PartnerRole = {
   ReverseLandmark: 3,
 } as const;
 
-export function partnerRole(category: Category, direction: Direction, categoryExplicit: boolean, hasEvidence: boolean): PartnerRole {
+/**
+ * A record with no video ("video": "") takes no part: records without a video are not questions on
+ * one video (and were linked, before, only when such a record came after another video's).
+ */
+export function partnerRole(
+  category: Category,
+  direction: Direction,
+  categoryExplicit: boolean,
+  hasEvidence: boolean,
+  video: string,
+): PartnerRole {
+  if (video === '') return PartnerRole.None;
   if (direction === 'reverse') {
     return category === 'action' ? PartnerRole.ReverseAction : category === 'landmark' ? PartnerRole.ReverseLandmark : PartnerRole.None;
   }
@@ -513,6 +524,16 @@ export class ActionPartners {
       this.kinds[v] |= HAS_PASSING;
       this.pending.push(c);
     }
+  }
+
+  /** Forget every record, keeping the arrays for the next use (the summary's pass over one video at a time). */
+  clear(): void {
+    this.count = 0;
+    this.used = 0;
+    this.videoIds.clear();
+    this.lastVideo = '';
+    this.lastVideoId = -1;
+    this.pending = [];
   }
 
   /**

@@ -30,7 +30,7 @@ interface Report {
 }
 
 function fuzz(...args: string[]): { code: number | null; report: Report; stderr: string } {
-  const r = spawnSync(process.execPath, [script, '--json', '--save', saved, ...args], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, [script, '--json', '--save', saved, ...args], { encoding: 'utf8', timeout: 600_000 });
   if (r.error) throw r.error;
   assert.ok(r.stdout.trim(), `no report: ${r.stderr}`);
   return { code: r.status, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
@@ -60,7 +60,7 @@ describe('fuzz: seeded mutations of the sample and fixture files', () => {
       ['crash', 'crash'],
       ['stream-summary', 'stream-summary'],
     ]) {
-      const { code, report } = fuzz('--seed', '7', '--count', '3', '--ci', '--plant', plant, '--timeout-ms', '3000');
+      const { code, report } = fuzz('--seed', '7', '--count', '3', '--ci', '--plant', plant, '--timeout-ms', '8000');
       assert.equal(code, 1, plant);
       assert.ok(
         report.failures.some((f) => f.check === check && f.i === 0),

@@ -205,7 +205,7 @@ export class IndexBuilder {
     // The category evidence across records (categories.ts). Only fields of the record go out of
     // this function, not the record: V8 need not then build the record object at all.
     if (r.category === 'landmark' || r.category === 'action') {
-      const role = partnerRole(r.category, r.direction, r.categoryExplicit, r.categoryEvidence !== undefined);
+      const role = partnerRole(r.category, r.direction, r.categoryExplicit, r.categoryEvidence !== undefined, r.video);
       if (role !== 0) this.partners.add(this.entries.length - 1, role, r.question, r.options, this.entries[this.entries.length - 1].video);
     }
   }

@@ -2,13 +2,20 @@
  * The summary of a results file without an index: what `st-think summary` needs is counts, so the
  * records are tallied as they are read (summary.ts's Tally, the same code `summarise` runs over an
  * index) and only the records that take part in the category evidence across records
- * (categories.ts) are remembered, compactly: where they are in the file, their option trigrams,
- * and for a candidate its verdicts, which are tallied once the evidence has decided its category.
- * Memory then grows with those records only (about 50 bytes each), not with the file.
+ * (categories.ts) are remembered, compactly: where they are in the file and for a candidate its
+ * verdicts, which are tallied once the evidence has decided its category. The evidence is worked out
+ * one of two ways, with the same result:
+ * - 'memory': the option trigrams of candidates and reverse action questions are computed as the
+ *   file is read and kept to the end (about 50 bytes a record taking part): fastest;
+ * - 'reread': nothing but where the records are (17 bytes each); at the end, one video at a time,
+ *   the records of the videos that have both kinds are read back and compared. Memory then stays
+ *   near what reading the file costs, at the price of reading those records twice. Large files
+ *   (REREAD_FROM_BYTES) take this way.
  */
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { PartnerRole, partnerRole } from '../categories';
+import { ActionPartners, PartnerRole, partnerRole } from '../categories';
 import type { Scores } from '../derive';
 import { normalise } from '../normalize';
 import { FORMAT_VERDICTS, NA_REASONS, OUTCOMES, RULES, type ScoringRule, type TraceRecord } from '../schemas';
@@ -18,6 +25,14 @@ import { sniffFile } from './detect';
 import { readJsonDocument } from './json';
 import { readJsonl } from './jsonl';
 import type { IndexOptions } from './types';
+
+/** Files from this size on work out the category evidence by reading records back ('reread'). */
+export const REREAD_FROM_BYTES = 64 << 20;
+
+export interface SummaryOptions extends IndexOptions {
+  /** How the category evidence is worked out (see the module comment); by default by the file's size. */
+  evidence?: 'memory' | 'reread';
+}
 
 /** A candidate's verdicts in 10 bits: mcq_infer, grpo_reward, n/a reason, format, no video. */
 function verdictCode(a: Scores, noVideo: boolean): number {
@@ -45,14 +60,46 @@ function candidateTallied(code: number, action: boolean): Tallied {
   };
 }
 
+/**
+ * A column of numbers in blocks of 8,192: it grows without copying what it holds, and holds at most
+ * one block more than its use (a doubling array's copy would hold three times its use for a moment).
+ */
+class Blocks<T extends Float64Array | Int32Array | Int16Array | Uint8Array> {
+  private readonly blocks: T[] = [];
+  constructor(private readonly make: (n: number) => T) {}
+
+  set(i: number, v: number): void {
+    const b = i >> 13;
+    if (b === this.blocks.length) this.blocks.push(this.make(1 << 13));
+    this.blocks[b][i & 8191] = v;
+  }
+
+  get(i: number): number {
+    return this.blocks[i >> 13][i & 8191];
+  }
+}
+
 export class SummaryBuilder extends IndexBuilder {
   readonly tally = new Tally();
   private records = 0;
   /** Per record taking part in the evidence: its bytes in the file, and a candidate's verdicts (-1: not a candidate). */
-  private offsets = new Float64Array(256);
-  private lengths = new Int32Array(256);
-  private codes = new Int16Array(256);
+  private readonly offsets = new Blocks((n) => new Float64Array(n));
+  private readonly lengths = new Blocks((n) => new Int32Array(n));
+  private readonly codes = new Blocks((n) => new Int16Array(n));
+  /** 'reread' only: each record's role and video (by number). */
+  private readonly roles = new Blocks((n) => new Uint8Array(n));
+  private readonly videos = new Blocks((n) => new Int32Array(n));
+  private readonly videoIds = new Map<string, number>();
+  private lastVideo: string | undefined;
+  private lastVideoId = -1;
   private taking = 0;
+
+  constructor(
+    file: string,
+    private readonly reread = false,
+  ) {
+    super(file);
+  }
 
   override get recordCount(): number {
     return this.records;
@@ -62,7 +109,7 @@ export class SummaryBuilder extends IndexBuilder {
     this.records++;
     const role =
       r.category === 'landmark' || r.category === 'action'
-        ? partnerRole(r.category, r.direction, r.categoryExplicit, r.categoryEvidence !== undefined)
+        ? partnerRole(r.category, r.direction, r.categoryExplicit, r.categoryEvidence !== undefined, r.video)
         : 0;
     if (role !== PartnerRole.Candidate) {
       this.tally.add({
@@ -78,24 +125,20 @@ export class SummaryBuilder extends IndexBuilder {
     }
     if (role === 0) return;
     const i = this.taking++;
-    if (i === this.offsets.length) this.grow();
-    this.offsets[i] = offset;
-    this.lengths[i] = length;
-    this.codes[i] = role === PartnerRole.Candidate ? verdictCode(a, r.video === '') : -1;
-    this.partners.add(i, role, r.question, r.options, r.video);
+    this.offsets.set(i, offset);
+    this.lengths.set(i, length);
+    this.codes.set(i, role === PartnerRole.Candidate ? verdictCode(a, r.video === '') : -1);
+    if (!this.reread) return this.partners.add(i, role, r.question, r.options, r.video);
+    this.roles.set(i, role);
+    this.videos.set(i, this.videoId(r.video));
   }
 
-  private grow(): void {
-    const n = this.offsets.length * 2;
-    const offsets = new Float64Array(n);
-    offsets.set(this.offsets);
-    this.offsets = offsets;
-    const lengths = new Int32Array(n);
-    lengths.set(this.lengths);
-    this.lengths = lengths;
-    const codes = new Int16Array(n);
-    codes.set(this.codes);
-    this.codes = codes;
+  private videoId(video: string): number {
+    if (video === this.lastVideo) return this.lastVideoId;
+    let v = this.videoIds.get(video);
+    if (v === undefined) this.videoIds.set(video, (v = this.videoIds.size));
+    this.lastVideo = video;
+    return (this.lastVideoId = v);
   }
 
   /**
@@ -104,32 +147,77 @@ export class SummaryBuilder extends IndexBuilder {
    */
   async decideCandidates(): Promise<void> {
     const action = new Uint8Array(this.taking);
-    await this.partners.decide(
-      (indices) => this.readBack(indices),
-      (i, partner) => (action[i] = partner >= 0 ? 1 : 0),
-    );
-    for (let i = 0; i < this.taking; i++) if (this.codes[i] >= 0) this.tally.add(candidateTallied(this.codes[i], action[i] === 1));
+    const decided = (i: number, partner: number) => (action[i] = partner >= 0 ? 1 : 0);
+    if (this.reread) await this.decideByVideo(decided);
+    else await this.partners.decide((indices) => this.readBack(indices), decided);
+    for (let i = 0; i < this.taking; i++) if (this.codes.get(i) >= 0) this.tally.add(candidateTallied(this.codes.get(i), action[i] === 1));
+  }
+
+  /**
+   * 'reread': the evidence one video at a time. The records taking part are put in order of their
+   * video (file order kept within one); a video with a candidate and a reverse action question has
+   * them read back and compared as `ActionPartners` compares them while reading, then decided.
+   */
+  private async decideByVideo(decided: (i: number, partner: number) => void): Promise<void> {
+    const n = this.taking;
+    const videoCount = this.videoIds.size;
+    const start = new Int32Array(videoCount + 1);
+    for (let i = 0; i < n; i++) start[this.videos.get(i) + 1]++;
+    for (let v = 0; v < videoCount; v++) start[v + 1] += start[v];
+    const order = new Int32Array(n);
+    const next = start.slice(0, videoCount);
+    for (let i = 0; i < n; i++) order[next[this.videos.get(i)]++] = i;
+    const partners = new ActionPartners();
+    for (let v = 0; v < videoCount; v++) {
+      let kinds = 0;
+      for (let k = start[v]; k < start[v + 1]; k++) kinds |= 1 << this.roles.get(order[k]);
+      if (!(kinds & (1 << PartnerRole.Candidate)) || !(kinds & (1 << PartnerRole.ReverseAction))) continue;
+      partners.clear();
+      for (let k = start[v]; k < start[v + 1]; k++) {
+        const i = order[k];
+        const role = this.roles.get(i) as PartnerRole;
+        // Reverse landmark questions are read only when a decision needs them (readBack).
+        const rec = role === PartnerRole.ReverseLandmark ? undefined : this.readRecord(i);
+        partners.add(i, role, rec?.question ?? '', rec?.options ?? [], 'v');
+      }
+      await partners.decide((indices) => this.readBack(indices), decided);
+    }
   }
 
   /** The question and options of records taking part, read back from the file (a record that no longer parses is left out). */
   private async readBack(indices: number[]): Promise<Map<number, Pick<TraceRecord, 'question' | 'options'>>> {
     const out = new Map<number, Pick<TraceRecord, 'question' | 'options'>>();
-    const fh = await fsp.open(this.file, 'r');
-    try {
-      for (const i of indices) {
-        const buf = Buffer.alloc(this.lengths[i]);
-        await fh.read(buf, 0, buf.length, this.offsets[i]);
-        try {
-          const res = normalise(JSON.parse(buf.toString('utf8')), { line: 1 }, undefined, { light: true, wording: this.wording });
-          if (res.ok) out.set(i, res.record);
-        } catch {
-          // changed on disk since it was read: it shares nothing
-        }
-      }
-    } finally {
-      await fh.close();
+    for (const i of indices) {
+      const rec = this.readRecord(i);
+      if (rec) out.set(i, rec);
     }
     return out;
+  }
+
+  private fd: number | undefined;
+  private readBuf = Buffer.alloc(0);
+
+  /** One record taking part, read back from the file now; undefined when it no longer parses (changed on disk). */
+  private readRecord(i: number): Pick<TraceRecord, 'question' | 'options'> | undefined {
+    this.fd ??= fs.openSync(this.file, 'r');
+    const length = this.lengths.get(i);
+    if (this.readBuf.length < length) this.readBuf = Buffer.allocUnsafe(Math.max(length, 64 << 10));
+    const read = fs.readSync(this.fd, this.readBuf, 0, length, this.offsets.get(i));
+    try {
+      const res = normalise(JSON.parse(this.readBuf.toString('utf8', 0, read)), { line: 1 }, undefined, {
+        light: true,
+        wording: this.wording,
+      });
+      return res.ok ? res.record : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Close what reading back opened. */
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
@@ -137,12 +225,17 @@ export class SummaryBuilder extends IndexBuilder {
  * Read a results file once and summarise it under both rules, keeping no index. Throws
  * NotResultsFileError or IndexCancelledError, as indexing does.
  */
-export async function summariseFile(file: string, opts: IndexOptions = {}): Promise<Record<ScoringRule, Summary>> {
+export async function summariseFile(file: string, opts: SummaryOptions = {}): Promise<Record<ScoringRule, Summary>> {
   const abs = path.resolve(file);
   const format = await sniffFile(abs, opts.format);
-  const b = new SummaryBuilder(abs);
-  if (format === 'json') await readJsonDocument(b, opts);
-  else await readJsonl(b, opts, 0, 1);
-  await b.decideCandidates();
+  const reread = (opts.evidence ?? ((await fsp.stat(abs)).size >= REREAD_FROM_BYTES ? 'reread' : 'memory')) === 'reread';
+  const b = new SummaryBuilder(abs, reread);
+  try {
+    if (format === 'json') await readJsonDocument(b, opts);
+    else await readJsonl(b, opts, 0, 1);
+    await b.decideCandidates();
+  } finally {
+    b.close();
+  }
   return Object.fromEntries(RULES.map((rule) => [rule, b.tally.summary(abs, b.problemCount, rule)])) as Record<ScoringRule, Summary>;
 }
