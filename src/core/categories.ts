@@ -49,8 +49,8 @@ function isWordChar(c: number): boolean {
   return c !== 0xfeff;
 }
 
-/** JavaScript's `\s`, as the option regular expressions of derive.ts read it. */
-function isJsSpace(c: number): boolean {
+/** JavaScript's `\s`, as the option regular expressions of derive.ts (and the schemas' /\S/) read it. */
+export function isJsSpace(c: number): boolean {
   if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
   if (c < 0xa0) return false;
   return (

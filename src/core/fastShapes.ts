@@ -6,24 +6,8 @@
  * (fastShapes.test.ts) holds both to the same output on real rows and on mutated ones.
  */
 import type { z } from 'zod';
+import { isJsSpace } from './categories';
 import { CATEGORIES, DIRECTIONS, type benchmarkSchema, type canonicalSchema, type stR1Schema } from './schemas';
-
-/** JavaScript's `\s` (what the schemas' /\S/ tests): white space and line terminators. */
-function isJsSpace(c: number): boolean {
-  if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
-  if (c < 0xa0) return false;
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
 
 /** A keyString of the schemas: a string with a character that is not white space. */
 function isKeyString(v: unknown): v is string {
