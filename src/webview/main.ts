@@ -7,6 +7,7 @@ import { renderComparison } from './compare';
 import { PairView } from './pair';
 import { TraceView } from './trace';
 import { el } from './dom';
+import { TraceKeys } from './keys';
 import { NA_TEXT, type NaReason } from '../core/schemas';
 import { formatLine, naLines, noVideoLine } from '../core/summary';
 
@@ -150,6 +151,14 @@ const post = (msg: WebviewMessage) => vscode.postMessage(msg);
 const save = (s: unknown) => vscode.setState(s);
 const traceView = new TraceView(app, post, save);
 const pairView = new PairView(app, post, save);
+// The trace view's keys (in a pair too: Next / Previous step through what the pair steps through).
+const keys = new TraceKeys({
+  active: () => app.classList.contains('trace'),
+  navigate: (to) => post({ type: 'navigate', to }),
+  frame: (move) => !app.classList.contains('pair') && traceView.frameKey(move),
+  releaseFrames: () => traceView.releaseFrames(),
+});
+traceView.onHelp = () => keys.toggleHelp(true);
 
 app.append(el('p', 'Loading…'));
 vscode.postMessage({ type: 'ready' });
