@@ -17,7 +17,7 @@ import { FormatDecorations } from './formatDecorations';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
 import { RerunService } from './rerun';
 import { ResultsView } from './resultsView';
-import { previewOnSelection } from './selectionPreview';
+import { previewOnSelection, TreeArrowKeys } from './selectionPreview';
 import { ResultsStore } from './store';
 import { createTraceHost } from './traceHost';
 import { TracePanel, type TraceHost } from './tracePanel';
@@ -57,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
     ...registerCommands(ctx),
     previewOnSelection(view, (r) => showTrace(ctx, r)),
+    new TreeArrowKeys(view, tree),
   );
   store.updateContext();
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);

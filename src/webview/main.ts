@@ -151,11 +151,11 @@ const post = (msg: WebviewMessage) => vscode.postMessage(msg);
 const save = (s: unknown) => vscode.setState(s);
 const traceView = new TraceView(app, post, save);
 const pairView = new PairView(app, post, save);
-// The trace view's keys (in a pair too: Next / Previous step through what the pair steps through).
+// The trace view's keys (a pair of records has its own: N / P / D, in pair.ts).
 const keys = new TraceKeys({
-  active: () => app.classList.contains('trace'),
+  active: () => app.classList.contains('trace') && !app.classList.contains('pair'),
   navigate: (to) => post({ type: 'navigate', to }),
-  frame: (move) => !app.classList.contains('pair') && traceView.frameKey(move),
+  frame: (move) => traceView.frameKey(move),
   releaseFrames: () => traceView.releaseFrames(),
 });
 traceView.onHelp = () => keys.toggleHelp(true);

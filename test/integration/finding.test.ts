@@ -153,6 +153,15 @@ describe('Finding records (issue 11)', function () {
     await a.view.reveal(second, { select: true, focus: true, expand: true });
     await waitFor('the preview following the selection', () => panel.target?.entry === second.entry);
     assert.equal(a.tracePanels.size, 1, 'the preview panel is reused');
+    // ↓ in the tree (stThink.treeSelectNext) moves the selection, not only the focus: the next row is previewed.
+    const rows = recordsUnder(a, second.parent);
+    const after = rows[rows.indexOf(second) + 1];
+    assert.ok(after, 'a record row follows');
+    await vscode.commands.executeCommand('stThink.treeSelectNext');
+    await waitFor('↓ to select the next row', () => a.view.selection[0]?.id === after.id);
+    await waitFor('the preview to follow ↓', () => panel.target?.entry === after.entry);
+    await vscode.commands.executeCommand('stThink.treeSelectPrevious');
+    await waitFor('↑ to come back', () => panel.target?.entry === second.entry);
     // Turned off, selecting leaves the trace view as it is.
     await cfg().update('tree.previewOnSelect', false, vscode.ConfigurationTarget.Global);
     await a.view.reveal(first, { select: true, focus: true, expand: true });

@@ -1,6 +1,7 @@
 /** Finding a record: Go to Record… (by id, video or line) and the tree's grouping (by category or by video). */
 import * as vscode from 'vscode';
 import { TREE_GROUPINGS, videoShortName, type TreeGrouping } from '../../core/recordLabel';
+import { findRecords, type Findable } from '../../core/findRecord';
 import type { ScoringRule } from '../../core/schemas';
 import { outcomeOf, predictedOf } from '../../core/summary';
 import { fileName } from '../comparisons';
@@ -11,7 +12,8 @@ import type { CommandContext } from './context';
 import { showTrace } from './records';
 
 type GoToContext = Pick<CommandContext, 'store' | 'tree' | 'view' | 'records' | 'traceHost'>;
-type RecordItem = vscode.QuickPickItem & { record: RecordRef };
+/** A quick pick row: `alwaysShow`, as the rows are matched here (findRecords), not by the quick pick. */
+type RecordItem = vscode.QuickPickItem & Findable & { record: RecordRef };
 
 /** One quick pick row per record of every open file: the id, then the video, the line and what it is. */
 function recordItems(files: readonly ResultsFile[], rule: ScoringRule): RecordItem[] {
@@ -31,7 +33,18 @@ function recordItems(files: readonly ResultsFile[], rule: ScoringRule): RecordIt
       ];
       if (several) parts.push(fileName(file));
       if (shown && !shown.has(entry)) parts.push('hidden by the filter');
-      items.push({ label: entry.id, description: parts.join(' · '), record: { file, entry } });
+      const { id, video, line, category, direction } = entry;
+      items.push({
+        label: id,
+        description: parts.join(' · '),
+        alwaysShow: true,
+        id,
+        video,
+        line,
+        category,
+        direction,
+        record: { file, entry },
+      });
     }
   }
   return items;
@@ -57,10 +70,15 @@ async function goToRecord(ctx: GoToContext, value?: unknown): Promise<void> {
   if (!files.length) return void vscode.window.showInformationMessage('ST-Think: open a results file first.');
   const qp = vscode.window.createQuickPick<RecordItem>();
   qp.title = 'ST-Think: Go to Record';
-  qp.placeholder = 'Type an id, a video name (e.g. sun3d_3) or "line 42"';
-  qp.matchOnDescription = true;
-  qp.items = recordItems(files, ctx.store.rule);
+  qp.placeholder = 'Type an id, a video name (e.g. sun3d_3) or a line number';
+  // Matched here rather than by the quick pick's fuzzy match: "sun3d_3" should list sun3d_3's
+  // questions first, not every name with those letters in order.
+  const all = recordItems(files, ctx.store.rule);
+  const show = (q: string) => (qp.items = findRecords(all, q));
+  qp.matchOnDescription = false;
+  qp.onDidChangeValue(show);
   if (typeof value === 'string') qp.value = value;
+  show(qp.value);
   const picked = await new Promise<RecordItem | undefined>((resolve) => {
     qp.onDidAccept(() => {
       resolve(qp.selectedItems[0] ?? qp.activeItems[0]);
