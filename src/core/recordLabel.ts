@@ -1,15 +1,19 @@
 /**
  * How a record row of the Results tree reads, and how records group by video. The rows of one
  * group often share their question word for word, so by default a row leads with what tells records
- * apart (the video's short name and the line); the question stays in the description and tooltip.
+ * apart (the line and the video's short name); the question stays in the description and tooltip.
  */
 import type { IndexEntry } from './index';
 import { CATEGORIES, DIRECTIONS } from './schemas';
 
 /** `stThink.tree.recordLabel`'s choices (package.json lists the same, with their descriptions). */
-export const RECORD_LABELS = ['videoAndLine', 'videoAndId', 'id', 'question'] as const;
+export const RECORD_LABELS = ['lineAndVideo', 'videoAndLine', 'videoAndId', 'id', 'question'] as const;
 export type RecordLabelChoice = (typeof RECORD_LABELS)[number];
-export const DEFAULT_RECORD_LABEL: RecordLabelChoice = 'videoAndLine';
+/**
+ * The line first: it is short and always differs, where video names of one dataset share a long
+ * start ("ADT_Lite_release_recognition_…") that a narrow sidebar cuts before the part that differs.
+ */
+export const DEFAULT_RECORD_LABEL: RecordLabelChoice = 'lineAndVideo';
 
 /** `stThink.tree.groupBy`'s choices. */
 export const TREE_GROUPINGS = ['category', 'video'] as const;
@@ -67,6 +71,8 @@ export function recordRowText(
       return { label: `${where} · ${e.id}`, description: `${answer} · line ${e.line} · ${question}` };
     case 'videoAndLine':
       return { label: `${where} · line ${e.line}`, description: `${answer} · ${question}` };
+    case 'lineAndVideo':
+      return { label: `line ${e.line} · ${where}`, description: `${answer} · ${question}` };
   }
 }
 

@@ -60,14 +60,14 @@ describe('Finding records (issue 11)', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it("record rows lead with the video's short name and the line; stThink.tree.recordLabel picks another lead", async () => {
+  it("record rows lead with the line and the video's short name; stThink.tree.recordLabel picks another lead", async () => {
     await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(real));
     const file = a.store.list[0];
     assert.equal(file.index!.entries.length, 126);
     const rows = recordsUnder(a, a.tree.getChildren()[0]);
     assert.equal(rows.length, 126);
     const sun = rows.find((r) => r.entry.video.endsWith('/sun3d_3.mp4') && r.entry.line === 16)!;
-    assert.equal(labelOf(a, sun), 'sun3d_3 · line 16');
+    assert.equal(labelOf(a, sun), 'line 16 · sun3d_3');
     const item = a.tree.getTreeItem(sun);
     assert.match(String(item.description), /^[A-D?] → [A-D–] · Which landmarks/);
     const tip = await a.tree.resolveTreeItem!(item, sun, new vscode.CancellationTokenSource().token);
@@ -76,6 +76,8 @@ describe('Finding records (issue 11)', function () {
     const labels = rows.map((r) => labelOf(a, r));
     assert.equal(new Set(labels).size, 126, 'every row of the 126 reads differently');
 
+    await cfg().update('tree.recordLabel', 'videoAndLine', vscode.ConfigurationTarget.Global);
+    await waitFor('labels by video first', () => labelOf(a, a.tree.recordNode(file, sun.entry)!) === 'sun3d_3 · line 16');
     await cfg().update('tree.recordLabel', 'id', vscode.ConfigurationTarget.Global);
     await waitFor('labels by id', () => labelOf(a, a.tree.recordNode(file, sun.entry)!) === 'line-16');
     await cfg().update('tree.recordLabel', 'question', vscode.ConfigurationTarget.Global);
@@ -126,7 +128,7 @@ describe('Finding records (issue 11)', function () {
     assert.match(String(a.tree.getTreeItem(sun).description), /^3 · /);
     assert.deepEqual(
       a.tree.getChildren(sun).map((n) => labelOf(a, n)),
-      ['Direction forward · line 52', 'Direction reverse · line 103', 'Landmark forward · line 16'],
+      ['line 52 · Direction forward', 'line 103 · Direction reverse', 'line 16 · Landmark forward'],
     );
     const inTree = videos.flatMap((v) => recordsUnder(a, v)).map((r) => r.entry);
     assert.equal(inTree.length, 126);

@@ -110,8 +110,8 @@ describe('Results tree in a real extension host', function () {
     const item = a.tree.getTreeItem(r);
     const entry = (r as Extract<ResultsNode, { kind: 'record' }>).entry;
     const stem = 'What directions do you need to go through to get to your destination?';
-    // The row leads with what tells it apart (the video's short name, the line); the question follows.
-    assert.match(labelOf(a, r), new RegExp(`^ADT_\\S+ · line ${entry.line}$`));
+    // The row leads with what tells it apart (the line, the video's short name); the question follows.
+    assert.match(labelOf(a, r), new RegExp(`^line ${entry.line} · ADT_\\S+$`));
     assert.equal(String(item.description), `${entry.gold} → ${entry.mcqPred} · ${stem}`);
     assert.notEqual(entry.gold, entry.mcqPred);
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'error');
@@ -990,7 +990,7 @@ describe('Results tree in a real extension host', function () {
       assert.match(String(tip.tooltip), /format n\/a: the prediction holds only the extracted letter/);
       // The record with no video: in the denominator, its row says so.
       const dirRecs = a.tree.getChildren(a.tree.getChildren(a.tree.getChildren(cats[0])[0])[0]);
-      assert.match(labelOf(a, dirRecs[0]), /^no video · line \d+$/);
+      assert.match(labelOf(a, dirRecs[0]), /^line \d+ · no video$/);
       assert.match(String(a.tree.getTreeItem(dirRecs[0]).description), /^[A-D?] → [A-D–] · format ✗ · /);
       // Under mcq_infer the letters are scored: 1_1 right, 1_2 wrong.
       await cfg.update('scoringRule', 'mcq_infer', vscode.ConfigurationTarget.Global);

@@ -280,10 +280,10 @@ try {
   });
 
   await step('the arrow keys in the tree preview the next record; the trace view has its own keys, not while typing', async () => {
-    // Record rows lead with the video's short name and the line (issue 11, item 7).
+    // Record rows lead with the line and the video's short name (issue 11, item 7).
     const rec = page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D] · What/ }).first();
     const rowText = await rec.innerText();
-    if (!/^\S+ · line \d+/.test(rowText)) throw new Error(`the record row reads "${rowText}"`);
+    if (!/^line \d+ · \S+/.test(rowText)) throw new Error(`the record row reads "${rowText}"`);
     const before = await shownId();
     await rec.click();
     await page.keyboard.press('ArrowDown');
@@ -360,7 +360,7 @@ try {
     await shot(`${n}-go-to-record`);
     await page.keyboard.press('Enter');
     await waitForShown((id, meta) => /sun3d_3\.mp4/.test(meta), 'the trace view to show a sun3d_3 record');
-    await treeRow('sun3d_3 · line').waitFor({ state: 'visible', timeout: 10_000 });
+    await treeRow(/line \d+ · sun3d_3/).waitFor({ state: 'visible', timeout: 10_000 });
     await twice('Group Records By…', async () => {
       await runCommand(page, 'ST-Think: Group Records By');
       await input.waitFor({ state: 'visible', timeout: 10_000 });
@@ -376,14 +376,14 @@ try {
     await twice('Go to Record… (by video)', async () => {
       await runCommand(page, 'ST-Think: Go to Record…');
       await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill('sun3d_3 · line 53', { timeout: 5_000 });
+      await input.fill('sun3d_3 · line 16', { timeout: 5_000 });
       await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: 'sun3d_3 · line 53' })
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'sun3d_3 · line 16' })
         .first()
         .waitFor({ state: 'visible', timeout: 5_000 });
       await page.keyboard.press('Enter');
     });
-    for (const label of ['Direction forward · line 53', 'Direction reverse · line 105', 'Landmark forward · line 16'])
+    for (const label of ['line 53 · Direction forward', 'line 105 · Direction reverse', 'line 16 · Landmark forward'])
       await treeRow(label).waitFor({ state: 'visible', timeout: 10_000 });
     await shot(`${n}-grouped-by-video`);
     await twice('Group Records By… (back)', async () => {

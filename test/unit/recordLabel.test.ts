@@ -16,13 +16,14 @@ const e = {
 };
 
 describe('record row text', () => {
-  test("leads with the video's short name and the line by default; the question follows in the description", () => {
+  test("leads with the line and the video's short name by default; the question follows in the description", () => {
     const t = recordRowText(e, 'D', recordLabelChoice(undefined));
-    assert.equal(t.label, 'sun3d_3 · line 16');
+    assert.equal(t.label, 'line 16 · sun3d_3');
     assert.equal(t.description, `B → D · ${e.label}`);
   });
 
   test('each choice leads with something else; the question stays in the description or label', () => {
+    assert.equal(recordRowText(e, 'D', 'videoAndLine').label, 'sun3d_3 · line 16');
     assert.equal(recordRowText(e, 'D', 'videoAndId').label, 'sun3d_3 · st-r1-test-015');
     assert.equal(recordRowText(e, 'D', 'id').label, 'st-r1-test-015');
     assert.equal(recordRowText(e, 'D', 'id').description, `B → D · sun3d_3 · line 16 · ${e.label}`);
@@ -35,14 +36,15 @@ describe('record row text', () => {
   });
 
   test('under a video node the row leads with its category and direction; no video and no prediction read so', () => {
+    assert.equal(recordRowText(e, 'D', 'lineAndVideo', true).label, 'line 16 · Direction forward');
     assert.equal(recordRowText(e, 'D', 'videoAndLine', true).label, 'Direction forward · line 16');
-    assert.equal(recordRowText({ ...e, video: '' }, '', 'videoAndLine').label, 'no video · line 16');
-    assert.equal(recordRowText({ ...e, gold: '' }, '', 'videoAndLine').description.slice(0, 5), '? → –');
+    assert.equal(recordRowText({ ...e, video: '' }, '', 'lineAndVideo').label, 'line 16 · no video');
+    assert.equal(recordRowText({ ...e, gold: '' }, '', 'lineAndVideo').description.slice(0, 5), '? → –');
   });
 
   test('settings read back as a known choice, else the default', () => {
     assert.equal(recordLabelChoice('id'), 'id');
-    assert.equal(recordLabelChoice('<script>'), 'videoAndLine');
+    assert.equal(recordLabelChoice('<script>'), 'lineAndVideo');
     assert.equal(treeGrouping('video'), 'video');
     assert.equal(treeGrouping(42), 'category');
     assert.equal(videoShortName('C:\\videos\\ADT_seq030.mp4'), 'ADT_seq030');
