@@ -1,9 +1,11 @@
 /**
  * Filters over the index: outcome, category, direction and format test the index entry alone;
- * free text reads the records' question and response back from the file, in large sequential reads.
+ * free text matches the record's id and video name from the index, and otherwise reads the records'
+ * question and response back from the file, in large sequential reads.
  */
 import { z } from 'zod';
 import type { IndexEntry, ResultsIndex } from './index';
+import { videoFileName } from './recordLabel';
 import { CATEGORIES, DIRECTIONS, OUTCOMES, RULES, type ScoringRule } from './schemas';
 import { outcomeOf } from './summary';
 
@@ -12,7 +14,7 @@ export const filterSchema = z.object({
   categories: z.array(z.enum(CATEGORIES)).optional(),
   directions: z.array(z.enum(DIRECTIONS)).optional(),
   format: z.enum(['valid', 'invalid']).optional(),
-  /** Case-insensitive text searched in the question and the response. */
+  /** Case-insensitive text searched in the id, the video's file name, the question and the response. */
   text: z.string().optional(),
   rule: z.enum(RULES).optional(),
 });
@@ -47,8 +49,14 @@ export interface TextSearchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Whether the entry's id or its video's file name contains `needle` (already lower-cased). */
+export function entryTextMatches(e: Pick<IndexEntry, 'id' | 'video'>, needle: string): boolean {
+  return e.id.toLocaleLowerCase().includes(needle) || (!!e.video && videoFileName(e.video).toLocaleLowerCase().includes(needle));
+}
+
 /**
- * Entries (among `candidates`) whose question or response contains `text`, case-insensitively.
+ * Entries (among `candidates`) whose id, video file name, question or response contains `text`,
+ * case-insensitively; only the records the index does not already match are read from the file.
  * Throws an AbortError-named error when cancelled.
  */
 export async function searchText(
@@ -60,7 +68,12 @@ export async function searchText(
   const needle = text.trim().toLocaleLowerCase();
   const hits = new Set<IndexEntry>();
   if (!needle) return new Set(candidates);
-  for await (const { entry, record } of index.records(candidates, opts)) {
+  const rest: IndexEntry[] = [];
+  for (const e of candidates) {
+    if (entryTextMatches(e, needle)) hits.add(e);
+    else rest.push(e);
+  }
+  for await (const { entry, record } of index.records(rest, opts)) {
     if (record.question.toLocaleLowerCase().includes(needle) || record.response.toLocaleLowerCase().includes(needle)) {
       hits.add(entry);
     }

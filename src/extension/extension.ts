@@ -9,6 +9,7 @@ import { CHAIN_SCHEME, ChainDocuments } from './chainDiff';
 import { CommandArgs } from './commands/args';
 import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
+import { showTrace } from './commands/records';
 import { openAutoOpen } from './commands/results';
 import { ComparePanel } from './comparePanel';
 import { Comparisons } from './comparisons';
@@ -16,6 +17,7 @@ import { FormatDecorations } from './formatDecorations';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
 import { RerunService } from './rerun';
 import { ResultsView } from './resultsView';
+import { previewOnSelection, TreeArrowKeys } from './selectionPreview';
 import { ResultsStore } from './store';
 import { createTraceHost } from './traceHost';
 import { TracePanel, type TraceHost } from './tracePanel';
@@ -54,6 +56,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     vscode.window.registerFileDecorationProvider(new FormatDecorations()),
     vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
     ...registerCommands(ctx),
+    previewOnSelection(view, (r) => showTrace(ctx, r)),
+    new TreeArrowKeys(view, tree),
   );
   store.updateContext();
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);

@@ -41,10 +41,16 @@ export class ResultsView extends Disposable {
         }
       }),
     );
+    // The tree's own settings are compared by value: user settings that reach a remote extension
+    // host late (code-server) arrive in an event that names no key.
+    let shape = treeSettings();
     this._register(
       vscode.workspace.onDidChangeConfiguration(async (e) => {
+        const now = treeSettings();
+        const changed = now !== shape;
+        shape = now;
         if (e.affectsConfiguration('stThink.scoringRule')) await store.refilterAll();
-        else if (e.affectsConfiguration('stThink.recordsPerPage')) tree.refresh();
+        else if (changed || e.affectsConfiguration('stThink.recordsPerPage')) tree.refresh();
       }),
     );
     this.updateHeader();
@@ -55,4 +61,10 @@ export class ResultsView extends Disposable {
     this.view.message = isEmptyFilter(f) ? undefined : `Filter: ${describeFilter(f)}`;
     this.view.description = this.store.rule;
   }
+}
+
+/** What the tree's rows and grouping depend on, as one string to compare. */
+function treeSettings(): string {
+  const c = vscode.workspace.getConfiguration('stThink');
+  return JSON.stringify([c.get('tree.recordLabel'), c.get('tree.groupBy'), c.get('recordsPerPage')]);
 }

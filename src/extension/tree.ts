@@ -1,7 +1,7 @@
 /**
- * The Results tree: file → category → direction → outcome → record, each level with its count and
- * accuracy under the chosen rule; invalid lines under a "Problems" node. Nodes are cached per file
- * version so `reveal` and `getParent` see stable objects.
+ * The Results tree: file → category → direction → outcome → record (or, grouped by video, file →
+ * video → record), each level with its count and accuracy under the chosen rule; invalid lines under
+ * a "Problems" node. Nodes are cached per file version so `reveal` and `getParent` see stable objects.
  */
 import * as vscode from 'vscode';
 import { categoryLabel, categorySource } from '../core/categories';
@@ -21,6 +21,15 @@ import {
 } from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
 import { isRerunsFile, rerunSource } from '../core/model/reruns';
+import {
+  groupByVideo,
+  recordLabelChoice,
+  recordRowText,
+  treeGrouping,
+  videoShortName,
+  type TreeGrouping,
+  type VideoGroup,
+} from '../core/recordLabel';
 import type { ComparisonSession, Comparisons } from './comparisons';
 import type { ResultsFile, ResultsStore } from './store';
 import { Disposable } from './dispose';
@@ -30,6 +39,7 @@ export type ResultsNode =
   | { kind: 'category'; id: string; file: ResultsFile; category: Category; parent: ResultsNode }
   | { kind: 'direction'; id: string; file: ResultsFile; category: Category; direction: Direction; parent: ResultsNode }
   | { kind: 'outcome'; id: string; file: ResultsFile; outcome: Outcome; entries: IndexEntry[]; parent: ResultsNode }
+  | { kind: 'video'; id: string; file: ResultsFile; video: string; entries: IndexEntry[]; parent: ResultsNode }
   | { kind: 'page'; id: string; file: ResultsFile; entries: IndexEntry[]; first: number; parent: ResultsNode }
   | { kind: 'record'; id: string; file: ResultsFile; entry: IndexEntry; parent: ResultsNode }
   | { kind: 'problems'; id: string; file: ResultsFile; parent: ResultsNode }
@@ -43,6 +53,7 @@ export type RecordNode = Extract<ResultsNode, { kind: 'record' }>;
 export type FileNode = Extract<ResultsNode, { kind: 'file' }>;
 export type ComparisonNode = Extract<ResultsNode, { kind: 'comparison' }>;
 export type FlipNode = Extract<ResultsNode, { kind: 'flip' }>;
+export type VideoNode = Extract<ResultsNode, { kind: 'video' }>;
 
 const OUTCOME_LABEL: Record<Outcome, string> = {
   correct: 'Correct',
@@ -82,6 +93,13 @@ interface Grouping {
   key: string;
   /** category → direction → outcome → entries */
   groups: Map<Category, Map<Direction, Map<Outcome, IndexEntry[]>>>;
+  /** The visible entries by video (made when the tree is grouped by video). */
+  byVideo?: VideoGroup[];
+}
+
+/** How the tree groups records (`stThink.tree.groupBy`). */
+export function treeGroupingSetting(): TreeGrouping {
+  return treeGrouping(vscode.workspace.getConfiguration('stThink').get('tree.groupBy'));
 }
 
 export class ResultsTreeProvider extends Disposable implements vscode.TreeDataProvider<ResultsNode> {
@@ -152,6 +170,12 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     return this.node({ kind: 'file', id: `f:${file.key}`, file });
   }
 
+  /** The visible records of a file by video, forward and reverse questions side by side. */
+  private videoGroups(file: ResultsFile): VideoGroup[] {
+    const g = this.grouping(file);
+    return (g.byVideo ??= groupByVideo(file.visible));
+  }
+
   private grouping(file: ResultsFile): Grouping {
     const rule = this.store.rule;
     const key = `${file.version}:${rule}:${file.visible.length}`;
@@ -213,7 +237,8 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
         );
       }
       case 'outcome':
-        return this.outcomeChildren(element);
+      case 'video':
+        return this.pagedRecords(element, element.entries);
       case 'page':
         return this.records(element, element.entries);
       case 'record': {
@@ -239,11 +264,19 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     );
   }
 
-  /** Every visible record in the tree's order: file, category, direction, outcome, file order. */
+  /**
+   * Every visible record in the tree's order: file, category, direction, outcome, file order (or,
+   * grouped by video: file, video, category, direction, file order).
+   */
   treeOrder(): { file: ResultsFile; entry: IndexEntry }[] {
     const out: { file: ResultsFile; entry: IndexEntry }[] = [];
+    const byVideo = treeGroupingSetting() === 'video';
     for (const file of this.store.list) {
       if (!file.index) continue;
+      if (byVideo) {
+        for (const g of this.videoGroups(file)) for (const entry of g.entries) out.push({ file, entry });
+        continue;
+      }
       const { groups } = this.grouping(file);
       for (const c of CATEGORIES)
         for (const d of DIRECTIONS)
@@ -271,10 +304,15 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
   recordNode(file: ResultsFile, entry: IndexEntry): RecordNode | undefined {
     const rule = this.store.rule;
     const fileNode = this.fileNode(file);
-    const cat = this.getChildren(fileNode).find((n) => n.kind === 'category' && n.category === entry.category);
-    const dir = cat && this.getChildren(cat).find((n) => n.kind === 'direction' && n.direction === entry.direction);
-    const out = dir && this.getChildren(dir).find((n) => n.kind === 'outcome' && n.outcome === outcomeOf(entry, rule));
-    if (!out || out.kind !== 'outcome') return undefined;
+    let out: ResultsNode | undefined;
+    if (treeGroupingSetting() === 'video') {
+      out = this.getChildren(fileNode).find((n) => n.kind === 'video' && n.video === entry.video);
+    } else {
+      const cat = this.getChildren(fileNode).find((n) => n.kind === 'category' && n.category === entry.category);
+      const dir = cat && this.getChildren(cat).find((n) => n.kind === 'direction' && n.direction === entry.direction);
+      out = dir && this.getChildren(dir).find((n) => n.kind === 'outcome' && n.outcome === outcomeOf(entry, rule));
+    }
+    if (!out || (out.kind !== 'outcome' && out.kind !== 'video')) return undefined;
     let holder: ResultsNode = out;
     if (out.entries.length > this.pageSize()) {
       const pos = out.entries.indexOf(entry);
@@ -303,6 +341,8 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
         item.contextValue = 'stThink.outcome';
         return item;
       }
+      case 'video':
+        return this.videoItem(n);
       case 'page': {
         const item = new vscode.TreeItem(
           `Records ${(n.first + 1).toLocaleString()}–${(n.first + n.entries.length).toLocaleString()}`,
@@ -385,9 +425,14 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
       return text ? [this.node({ kind: 'message', id: `m:${f.key}`, text, parent: element })] : [];
     }
     const { groups } = this.grouping(f);
-    const out: ResultsNode[] = CATEGORIES.filter((c) => groups.has(c)).map((category) =>
-      this.node({ kind: 'category', id: `c:${f.key}:${category}`, file: f, category, parent: element }),
-    );
+    const out: ResultsNode[] =
+      treeGroupingSetting() === 'video'
+        ? this.videoGroups(f).map((g) =>
+            this.node({ kind: 'video', id: `v:${f.key}:${g.video}`, file: f, video: g.video, entries: g.entries, parent: element }),
+          )
+        : CATEGORIES.filter((c) => groups.has(c)).map((category) =>
+            this.node({ kind: 'category', id: `c:${f.key}:${category}`, file: f, category, parent: element }),
+          );
     if (f.index.problemCount) out.push(this.node({ kind: 'problems', id: `p:${f.key}`, file: f, parent: element }));
     if (!out.length && f.state.kind === 'ready') {
       const text = f.index.entries.length ? 'No record matches the filter' : 'No records';
@@ -396,17 +441,18 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     return out;
   }
 
-  private outcomeChildren(element: Extract<ResultsNode, { kind: 'outcome' }>): ResultsNode[] {
+  /** A group's records, in pages of `stThink.recordsPerPage` when there are more. */
+  private pagedRecords(element: Extract<ResultsNode, { kind: 'outcome' | 'video' }>, entries: IndexEntry[]): ResultsNode[] {
     const size = this.pageSize();
-    if (element.entries.length <= size) return this.records(element, element.entries);
+    if (entries.length <= size) return this.records(element, entries);
     const pages: ResultsNode[] = [];
-    for (let i = 0; i < element.entries.length; i += size) {
+    for (let i = 0; i < entries.length; i += size) {
       pages.push(
         this.node({
           kind: 'page',
           id: `${element.id}:${i}`,
           file: element.file,
-          entries: element.entries.slice(i, i + size),
+          entries: entries.slice(i, i + size),
           first: i,
           parent: element,
         }),
@@ -496,21 +542,26 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     const na = naOf(e, rule);
     const pred = na ? 'n/a' : predictedOf(e, rule);
     const formatMark = e.format === 'invalid' ? ' · format ✗' : '';
-    // Gold and prediction lead the label: the stems of one group are often alike, and a narrow
-    // sidebar cuts the end of the row first.
+    // The stems of one group are often alike word for word, and a narrow sidebar cuts the end of
+    // the row first: the row leads with what tells records apart (stThink.tree.recordLabel).
     const rerun = isRerunsFile(n.file.path);
     const under = rerun && n.parent.kind === 'record';
     const runs = rerun ? undefined : this.rerunsOf(n.file, e);
-    const label = under
-      ? `${e.gold || '?'} → ${pred || '–'}  ${rerunSource(e.id)?.mode ?? 'unknown'} thinking (re-run)`
-      : `${e.gold || '?'} → ${pred || '–'}  ${e.label || `(record ${e.id})`}`;
+    const choice = recordLabelChoice(vscode.workspace.getConfiguration('stThink').get('tree.recordLabel'));
+    const row = recordRowText(e, pred, choice, n.parent.kind === 'video' || (n.parent.kind === 'page' && n.parent.parent.kind === 'video'));
+    const label = under ? `${e.gold || '?'} → ${pred || '–'}  ${rerunSource(e.id)?.mode ?? 'unknown'} thinking (re-run)` : row.label;
     const item = new vscode.TreeItem(label, runs ? C.Collapsed : C.None);
     item.id = n.id;
     const wordedMark = e.wordedAs ? ` · worded as ${e.wordedAs}` : '';
     const rerunsMark = runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : '';
+    // The marks before the question, which is the part a narrow sidebar may cut.
+    const [answer, ...rest] = row.description.split(' · ');
+    const marks = `${wordedMark}${formatMark}${rerunsMark}`;
     item.description = under
       ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
-      : `${e.video ? videoName(e.video) : 'no video'} · line ${e.line}${wordedMark}${formatMark}${rerunsMark}`;
+      : choice === 'question'
+        ? `${row.description}${marks}`
+        : [`${answer}${marks}`, ...rest].join(' · ');
     item.iconPath = e.format === 'invalid' ? new vscode.ThemeIcon('warning', outcomeColour(outcome)) : outcomeIcon(outcome);
     item.resourceUri = recordUri(n.file, e);
     item.contextValue = rerun ? 'stThink.rerun' : 'stThink.record';
@@ -520,9 +571,25 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     const videoNote = e.video ? '' : ', no video';
     const wordedNote = e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : '';
     const notes = `${invalidNote}${videoNote}${wordedNote}`;
+    const video = e.video ? `Video ${videoShortName(e.video)}, line ${e.line}` : `No video, line ${e.line}`;
     item.accessibilityInformation = {
-      label: `${e.label}. ${verdict}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${notes}. Line ${e.line}.`,
+      label: `${video}: ${e.label}. ${verdict}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${notes}.`,
     };
+    return item;
+  }
+
+  /** A video of the file (grouped by video): its short name, how many questions, their accuracy. */
+  private videoItem(n: VideoNode): vscode.TreeItem {
+    const rule = this.store.rule;
+    const item = new vscode.TreeItem(n.video ? videoShortName(n.video) : 'No video', vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = n.id;
+    const kinds = [...new Set(n.entries.map((e) => `${e.category} ${e.direction}`))].join(', ');
+    item.description = `${countAndAccuracy(n.entries, rule)} · ${kinds}`;
+    item.tooltip = [n.video || 'Records with no video', `${n.entries.length} question${n.entries.length === 1 ? '' : 's'}: ${kinds}`]
+      .concat(naNotes(n.entries, rule))
+      .join('\n');
+    item.iconPath = new vscode.ThemeIcon(n.video ? 'device-camera-video' : 'circle-slash');
+    item.contextValue = 'stThink.video';
     return item;
   }
 
@@ -608,11 +675,6 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     }
     return item;
   }
-}
-
-function videoName(video: string): string {
-  const base = video.split(/[\\/]/).pop() ?? video;
-  return base.replace(/\.[A-Za-z0-9]{2,4}$/, '');
 }
 
 function cap(s: string): string {

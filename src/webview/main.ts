@@ -7,6 +7,7 @@ import { renderComparison } from './compare';
 import { PairView } from './pair';
 import { TraceView } from './trace';
 import { el } from './dom';
+import { TraceKeys } from './keys';
 import { NA_TEXT, type NaReason } from '../core/schemas';
 import { formatLine, naLines, noVideoLine } from '../core/summary';
 
@@ -150,6 +151,14 @@ const post = (msg: WebviewMessage) => vscode.postMessage(msg);
 const save = (s: unknown) => vscode.setState(s);
 const traceView = new TraceView(app, post, save);
 const pairView = new PairView(app, post, save);
+// The trace view's keys (a pair of records has its own: N / P / D, in pair.ts).
+const keys = new TraceKeys({
+  active: () => app.classList.contains('trace') && !app.classList.contains('pair'),
+  navigate: (to) => post({ type: 'navigate', to }),
+  frame: (move) => traceView.frameKey(move),
+  releaseFrames: () => traceView.releaseFrames(),
+});
+traceView.onHelp = () => keys.toggleHelp(true);
 
 app.append(el('p', 'Loading…'));
 vscode.postMessage({ type: 'ready' });

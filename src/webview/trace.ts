@@ -18,6 +18,10 @@ export class TraceView {
   private frames: FramesView | undefined;
   private selected = 0;
   private modelSize = true;
+  /** A thumbnail was clicked: ← / → move through the frames wherever the focus is (see keys.ts). */
+  private framesActive = false;
+  /** Opens the keys' help overlay (set by main.ts). */
+  onHelp: (() => void) | undefined;
   private readonly framesPane = el('section', undefined, 'frames');
   private readonly textPane = el('section', undefined, 'trace-text');
   private readonly header = el('header', undefined, 'trace-nav');
@@ -118,6 +122,7 @@ export class TraceView {
         secondary: true,
         title: 'Re-run this question through the local ONNX model (forward, reverse or both thinking)',
       }),
+      button('?', () => this.onHelp?.(), { secondary: true, title: 'Keyboard shortcuts (?)' }),
     );
   }
 
@@ -266,19 +271,38 @@ export class TraceView {
       }
       cell.addEventListener('click', () => {
         this.selected = k;
+        this.framesActive = true;
         this.renderFrames();
+        (this.framesPane.querySelector('.strip') as HTMLElement | null)?.focus();
       });
       strip.append(cell);
     });
     strip.addEventListener('keydown', (e) => {
       if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return;
       e.preventDefault();
-      const n = f.indices.length;
-      this.selected = e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : (this.selected + (e.key === 'ArrowRight' ? 1 : -1) + n) % n;
-      this.renderFrames();
-      (this.framesPane.querySelector('.strip') as HTMLElement | null)?.focus();
+      this.moveFrame(e.key === 'Home' ? 'first' : e.key === 'End' ? 'last' : e.key === 'ArrowRight' ? 'next' : 'previous');
     });
     return strip;
+  }
+
+  /** The trace view's frame keys (keys.ts): only once a thumbnail was clicked, and only with frames shown. */
+  frameKey(move: 'next' | 'previous' | 'first' | 'last'): boolean {
+    if (!this.framesActive || this.frames?.state !== 'ready' || !this.frames.indices.length) return false;
+    this.moveFrame(move);
+    return true;
+  }
+
+  /** Esc: the arrow keys stop moving frames until a thumbnail is clicked again. */
+  releaseFrames(): void {
+    this.framesActive = false;
+  }
+
+  private moveFrame(move: 'next' | 'previous' | 'first' | 'last'): void {
+    const n = this.frames?.indices.length ?? 0;
+    if (!n) return;
+    this.selected = move === 'first' ? 0 : move === 'last' ? n - 1 : (this.selected + (move === 'next' ? 1 : -1) + n) % n;
+    this.renderFrames();
+    (this.framesPane.querySelector('.strip') as HTMLElement | null)?.focus();
   }
 
   /** The selected frame, enlarged (at the model's size when so chosen). */

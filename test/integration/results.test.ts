@@ -110,9 +110,10 @@ describe('Results tree in a real extension host', function () {
     const item = a.tree.getTreeItem(r);
     const entry = (r as Extract<ResultsNode, { kind: 'record' }>).entry;
     const stem = 'What directions do you need to go through to get to your destination?';
-    assert.equal(labelOf(a, r), `${entry.gold} → ${entry.mcqPred}  ${stem}`);
+    // The row leads with what tells it apart (the line, the video's short name); the question follows.
+    assert.match(labelOf(a, r), new RegExp(`^line ${entry.line} · ADT_\\S+$`));
+    assert.equal(String(item.description), `${entry.gold} → ${entry.mcqPred} · ${stem}`);
     assert.notEqual(entry.gold, entry.mcqPred);
-    assert.match(String(item.description), new RegExp(`^ADT_\\S+ · line ${entry.line}$`));
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'error');
     // The tooltip (full question) is read lazily from the file.
     const resolved = await a.tree.resolveTreeItem!(item, r, new vscode.CancellationTokenSource().token);
@@ -1057,10 +1058,10 @@ describe('Results tree in a real extension host', function () {
       assert.equal(String(a.tree.getTreeItem(outcomes[0]).description), '2 · only the extracted letter');
       const recs = a.tree.getChildren(outcomes[0]) as RecordNode[];
       assert.deepEqual(
-        recs.map((n) => labelOf(a, n)),
+        recs.map((n) => String(a.tree.getTreeItem(n).description)),
         [
-          'A → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?',
-          'B → n/a  Which landmarks (objects or scenery changes) did you pass by to reach your destination?',
+          'A → n/a · Which landmarks (objects or scenery changes) did you pass by to reach your destination?',
+          'B → n/a · Which landmarks (objects or scenery changes) did you pass by to reach your destination?',
         ],
       );
       assert.doesNotMatch(String(a.tree.getTreeItem(recs[0]).description), /format/, 'no "format ✗" where the check does not apply');
@@ -1072,7 +1073,8 @@ describe('Results tree in a real extension host', function () {
       assert.match(String(tip.tooltip), /format n\/a: the prediction holds only the extracted letter/);
       // The record with no video: in the denominator, its row says so.
       const dirRecs = a.tree.getChildren(a.tree.getChildren(a.tree.getChildren(cats[0])[0])[0]);
-      assert.match(String(a.tree.getTreeItem(dirRecs[0]).description), /^no video · line \d+ · format ✗$/);
+      assert.match(labelOf(a, dirRecs[0]), /^line \d+ · no video$/);
+      assert.match(String(a.tree.getTreeItem(dirRecs[0]).description), /^[A-D?] → [A-D–] · format ✗ · /);
       // Under mcq_infer the letters are scored: 1_1 right, 1_2 wrong.
       await cfg.update('scoringRule', 'mcq_infer', vscode.ConfigurationTarget.Global);
       await waitFor(

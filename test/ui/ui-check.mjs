@@ -213,6 +213,31 @@ async function shot(name) {
 }
 const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
 
+/** The id and the facts line of the record the trace view shows ('' when none). */
+async function shownRecord() {
+  for (const f of page.frames()) {
+    const meta = await f
+      .locator('.trace-text .meta')
+      .first()
+      .innerText({ timeout: 500 })
+      .catch(() => '');
+    const id = /\bid\s+(\S+)/.exec(meta)?.[1];
+    if (id) return { id, meta };
+  }
+  return { id: '', meta: '' };
+}
+const shownId = async () => (await shownRecord()).id;
+/** Waits until the record shown passes `ok(id, meta)`; returns its id. */
+async function waitForShown(ok, what, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { id, meta } = await shownRecord();
+    if (ok(id, meta)) return id;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (shows "${id}")`);
+    await page.waitForTimeout(200);
+  }
+}
+
 /** Open Results File… through the palette and code-server's path dialog; retried, as a person would. */
 async function openThroughPalette(file) {
   const input = page.locator('.quick-input-widget input');
@@ -250,14 +275,14 @@ try {
     await treeRow('Incorrect').waitFor({ state: 'visible', timeout: 10_000 });
     await treeRow('Incorrect').click();
     await page
-      .locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D]\s+What/ })
+      .locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D] · What/ })
       .first()
       .waitFor({ timeout: 10_000 });
     await shot('2-expanded');
   });
 
   await step('selecting a record opens the trace view; its missing video shows the paths tried', async () => {
-    const rec = page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D]\s+What/ }).first();
+    const rec = page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D] · What/ }).first();
     await rec.click();
     const frame = await webviewFrame('.frames-error');
     const err = await frame.locator('.frames-error').innerText();
@@ -265,6 +290,44 @@ try {
     const verdict = await frame.locator('.verdict').innerText();
     if (!/mcq_infer: incorrect/.test(verdict)) throw new Error(`verdict reads "${verdict}"`);
     await shot('3-trace-missing-video');
+  });
+
+  await step('the arrow keys in the tree preview the next record; the trace view has its own keys, not while typing', async () => {
+    // Record rows lead with the line and the video's short name (issue 11, item 7).
+    const rec = page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D] · What/ }).first();
+    const rowText = await rec.innerText();
+    if (!/^line \d+ · \S+/.test(rowText)) throw new Error(`the record row reads "${rowText}"`);
+    const before = await shownId();
+    await rec.click();
+    await page.keyboard.press('ArrowDown');
+    const after = await waitForShown((id) => id && id !== before, 'the trace view to preview the next row');
+    // The focus stays in the tree, as the Explorer's preview does: a second ArrowDown moves on again.
+    await page.keyboard.press('ArrowDown');
+    const third = await waitForShown((id) => id && id !== after, 'a second ArrowDown to preview the row after');
+    await shot(`${n}-arrow-preview`);
+    const frame = await traceFrame(third, '.trace-nav .position');
+    const position = () => frame.locator('.trace-nav .position').innerText();
+    const at = await position();
+    // Into the trace view: ? opens the keys' help, Esc closes it, J goes to the next record.
+    await frame.locator('.trace-text h2').first().click();
+    await page.keyboard.press('?');
+    await frame.locator('.keys-help:not([hidden])').waitFor({ state: 'visible', timeout: 5_000 });
+    const help = await frame.locator('.keys-help').innerText();
+    if (!/Next record/.test(help) || !/Next incorrect/.test(help) || !/frame/.test(help)) throw new Error(`the help reads "${help}"`);
+    await shot(`${n}-trace-keys-help`);
+    await page.keyboard.press('Escape');
+    await frame.locator('.keys-help').waitFor({ state: 'hidden', timeout: 5_000 });
+    await page.keyboard.press('j');
+    const next = await waitForShown((id) => id && id !== third, 'J to show the next record');
+    const f2 = await traceFrame(next, '.trace-nav .position');
+    const at2 = await f2.locator('.trace-nav .position').innerText();
+    if (at2 === at) throw new Error(`the position stayed "${at}" after J`);
+    // Typing in a field (the sampler dropdown) is not a key of the trace view.
+    await f2.locator('vscode-dropdown').focus();
+    await page.keyboard.press('k');
+    await page.waitForTimeout(800);
+    if ((await shownId()) !== next) throw new Error('K in the sampler dropdown moved the trace view');
+    await page.keyboard.press('Escape');
   });
 
   await step('Show Summary opens a table under both rules', async () => {
@@ -289,6 +352,64 @@ try {
     const total = await frame.locator('tr.total').innerText();
     if (!/75\.4%/.test(total) || !/74\.6%/.test(total)) throw new Error(`total row reads "${total}"`);
     await shot('4-summary');
+  });
+
+  await step('Go to Record… finds a video by name and opens its record; grouped by video, its questions sit together', async () => {
+    const input = page.locator('.quick-input-widget input');
+    await twice('Go to Record…', async () => {
+      await runCommand(page, 'ST-Think: Go to Record…');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('sun3d_3 ·', { timeout: 5_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'sun3d_3 · line' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 5_000 });
+    });
+    const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+    // sun3d_3's three questions first, then names that start with it (sun3d_30…).
+    const hits = rows.map((r) => /sun3d_3 · line/.test(r));
+    if (hits.filter(Boolean).length !== 3 || !hits.slice(0, 3).every(Boolean))
+      throw new Error(`Go to Record… lists for "sun3d_3": ${rows.join(' | ')}`);
+    await shot(`${n}-go-to-record`);
+    await page.keyboard.press('Enter');
+    await waitForShown((id, meta) => /sun3d_3\.mp4/.test(meta), 'the trace view to show a sun3d_3 record');
+    await treeRow(/line \d+ · sun3d_3/).waitFor({ state: 'visible', timeout: 10_000 });
+    await twice('Group Records By…', async () => {
+      await runCommand(page, 'ST-Think: Group Records By');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('Video', { timeout: 5_000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Video' }).first().waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    });
+    await page
+      .locator('.pane-body .monaco-list-row', { hasText: /^ADT_|^sun3d_|^Aria/ })
+      .first()
+      .waitFor({ timeout: 10_000 });
+    // Go to Record… again reveals the record under its video: the video's three questions together.
+    await twice('Go to Record… (by video)', async () => {
+      await runCommand(page, 'ST-Think: Go to Record…');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('sun3d_3 · line 16', { timeout: 5_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'sun3d_3 · line 16' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    });
+    for (const label of ['line 53 · Direction forward', 'line 105 · Direction reverse', 'line 16 · Landmark forward'])
+      await treeRow(label).waitFor({ state: 'visible', timeout: 10_000 });
+    await shot(`${n}-grouped-by-video`);
+    await twice('Group Records By… (back)', async () => {
+      await runCommand(page, 'ST-Think: Group Records By');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('Category', { timeout: 5_000 });
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Category' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    });
+    await treeRow('Direction').waitFor({ state: 'visible', timeout: 10_000 });
   });
 
   await step('the trace view shows the 8 frames and the trace; hostile text stays text (dark theme)', async () => {
@@ -331,6 +452,12 @@ try {
     await page.keyboard.press('ArrowRight');
     const fig = await frame.locator('.enlarged figcaption').innerText();
     if (!/^Frame 3 of 8: index 66 /.test(fig)) throw new Error(`after two ArrowRight the enlarged frame reads "${fig}"`);
+    // Once a thumbnail is clicked, ← / → move through the frames with the focus anywhere in the view.
+    await frame.locator('.strip .thumb').nth(5).click();
+    await frame.locator('.trace-text h2').first().click();
+    await page.keyboard.press('ArrowLeft');
+    const fig2 = await frame.locator('.enlarged figcaption').innerText();
+    if (!/^Frame 5 of 8: /.test(fig2)) throw new Error(`after a click on frame 6 and ArrowLeft the enlarged frame reads "${fig2}"`);
     await page.waitForTimeout(500);
     if (dialogs.length) throw new Error(`script ran: dialogs ${dialogs.join(', ')}`);
     await shot('5-trace-dark');

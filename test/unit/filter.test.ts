@@ -1,6 +1,7 @@
 /**
- * filter.ts: entry fields decide outcome/category/direction/format; free text reads the question and
- * the response back from the file, case-insensitively, and nothing else.
+ * filter.ts: entry fields decide outcome/category/direction/format; free text matches the id and the
+ * video's file name, and reads the question and the response back from the file, case-insensitively,
+ * and nothing else.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ import {
   type ResultsFilter,
 } from '../../src/core/filter';
 import type { ScoringRule } from '../../src/core/schemas';
-import { fixture } from './helpers';
+import { fixture, realDataFile } from './helpers';
 
 const base: IndexEntry = {
   line: 1,
@@ -139,12 +140,17 @@ describe('filtering with text as the store does it (test/fixtures/search.jsonl)'
     assert.deepEqual(ids(await filtered(index, { text: 'Kettle' }, 'mcq_infer')), ['s1', 's2']);
   });
 
-  test('no match, and text outside question and response does not match', async () => {
+  test('no match, and text outside id, video name, question and response does not match', async () => {
     const index = await ResultsIndex.build(file);
     assert.deepEqual(ids(await filtered(index, { text: 'zebra' }, 'mcq_infer')), []);
-    // "s1.mp4" is in the video field and "gold" is a key: neither is searched.
-    assert.deepEqual(ids(await filtered(index, { text: 's1.mp4' }, 'mcq_infer')), []);
+    // "gold" is a key and "model" a field that is not searched.
     assert.deepEqual(ids(await filtered(index, { text: 'gold' }, 'mcq_infer')), []);
+  });
+
+  test("the id and the video's file name match too (issue 11: searching a video name found nothing)", async () => {
+    const index = await ResultsIndex.build(file);
+    assert.deepEqual(ids(await filtered(index, { text: 'S1.MP4' }, 'mcq_infer')), ['s1']);
+    assert.deepEqual(ids(await filtered(index, { text: 's3' }, 'mcq_infer')), ['s3']);
   });
 
   test('blank text keeps everything; entry fields are applied before the text', async () => {
@@ -170,5 +176,22 @@ describe('filtering with text as the store does it (test/fixtures/search.jsonl)'
     const index = await ResultsIndex.build(fixture('benchmark-predict.json'));
     assert.deepEqual(ids(await filtered(index, { text: 'model inference' }, 'mcq_infer')), ['0_13']);
     assert.deepEqual(ids(await filtered(index, { text: 'RETURN TO THE STARTING' }, 'mcq_infer')), ['0_13']);
+  });
+});
+
+describe('text search over the 126 real ST-R1 rows (shared/data)', () => {
+  test('a video name and an id find their records (issue 11: "sun3d_3" found 0 of 126)', async () => {
+    const index = await ResultsIndex.build(realDataFile);
+    assert.equal(index.entries.length, 126);
+    const byName = (needle: string) => index.entries.filter((e) => e.video.split('/').pop()!.toLowerCase().includes(needle));
+    const sun = await filtered(index, { text: 'sun3d_3' }, 'mcq_infer');
+    assert.ok(byName('sun3d_3').length > 0);
+    assert.deepEqual(sun, byName('sun3d_3'));
+    assert.ok(sun.some((e) => e.video.endsWith('/sun3d_3.mp4')));
+    const exact = await filtered(index, { text: 'sun3d_3.mp4' }, 'mcq_infer');
+    assert.ok(exact.length >= 1 && exact.every((e) => e.video.endsWith('/sun3d_3.mp4')));
+    const one = index.entries[57];
+    assert.ok(one.id, 'the real rows have ids');
+    assert.ok((await filtered(index, { text: one.id }, 'mcq_infer')).includes(one));
   });
 });

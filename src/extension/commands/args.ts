@@ -26,6 +26,7 @@ const NODE_KINDS: ReadonlySet<string> = new Set<ResultsNode['kind']>([
   'category',
   'direction',
   'outcome',
+  'video',
   'page',
   'record',
   'problems',

@@ -3,6 +3,7 @@ import type * as vscode from 'vscode';
 import { registerCompareCommands } from './compare';
 import type { CommandContext } from './context';
 import { registerFilterCommands } from './filter';
+import { registerGoToCommands } from './goTo';
 import { registerNavigationCommands } from './navigation';
 import { registerPairCommands } from './pairs';
 import { registerRecordCommands } from './records';
@@ -15,6 +16,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerResultsCommands(ctx),
     ...registerFilterCommands(ctx),
     ...registerNavigationCommands(ctx),
+    ...registerGoToCommands(ctx),
     ...registerRecordCommands(ctx),
     ...registerPairCommands(ctx),
     ...registerCompareCommands(ctx),
