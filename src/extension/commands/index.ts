@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import { registerCompareCommands } from './compare';
 import type { CommandContext } from './context';
+import { registerExportCommands } from './export';
 import { registerFilterCommands } from './filter';
 import { registerNavigationCommands } from './navigation';
 import { registerPairCommands } from './pairs';
@@ -20,5 +21,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerCompareCommands(ctx),
     ...registerRerunCommands(ctx),
     ...registerSummaryCommands(ctx),
+    ...registerExportCommands(ctx),
   ];
 }
