@@ -4,7 +4,8 @@
 # served on http://127.0.0.1:${PORT:-8080}/ (open it in a browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+# package.json's allowScripts skips onnxruntime-node's CUDA download (npm 11); the variable does it for older npm.
+[ -d node_modules ] || ONNXRUNTIME_NODE_INSTALL="${ONNXRUNTIME_NODE_INSTALL:-skip}" npm ci --no-audit --no-fund
 npm run build
 ws="$PWD/.tools/demo-workspace"
 mkdir -p "$ws/.vscode"

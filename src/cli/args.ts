@@ -1,14 +1,17 @@
 /** The CLI's arguments: flags, positionals, and the two errors that set the exit status. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isTableFormat, TABLE_FORMATS, type TableFormat } from '../core/export';
 import { RULES, type ScoringRule } from '../core/schemas';
 
 export const USAGE = `usage:
-  st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
+  st-think summary FILE [--rule mcq_infer|grpo_reward] [--json | --format csv|markdown|latex]
       accuracy per category and direction (JSON: records, invalid, formatValid, formatChecked, na,
       noVideo, overall, byCategory, byDirection, byCategoryDirection; buckets { total, correct,
       accuracy, na, ... }); "n/a" where a rule does not apply (a prediction that is only a letter);
       wordedAs: category → the category its wording reads as → count, e.g. {"action":{"landmark":18}}
+      --format: the table under both rules (per category and direction: records; each rule's correct,
+      scored and accuracy in %; grpo_reward's n/a) as CSV (RFC 4180), Markdown or a LaTeX booktabs tabular
   st-think validate FILE
       one line per invalid record (FILE:LINE: reason); exit status 1 when there is any
   st-think frames plan --total-frames N --video-fps F [--preset inference|grpo-training] [--fps F]
@@ -21,9 +24,11 @@ export const USAGE = `usage:
   st-think frames extract VIDEO --out DIR [--preset …] [--sampler …] [--fps F] [--count 8] [--ffmpeg PATH] [--json]
       writes the frames to DIR (exact indices, with ffmpeg) and prints their indices and paths
       (JSON also: alternatives, preset, modelSize: the size the model sees a frame at)
-  st-think compare A B [--rule mcq_infer|grpo_reward] [--rerun-mode forward|reverse] [--json]
+  st-think compare A B [--rule mcq_infer|grpo_reward] [--rerun-mode forward|reverse] [--json | --format csv|markdown|latex]
       two runs: accuracy of each per category and direction, flips, exact McNemar p, unpaired counts;
-      a results file and its .reruns.jsonl pair each record with its latest re-run (of one mode)
+      a results file and its .reruns.jsonl pair each record with its latest re-run (of one mode).
+      --format: the per-bucket table (each side's correct, scored, accuracy in %, B-A in points); Markdown
+      and LaTeX add the flips and McNemar table, --format csv has the first table only
   st-think consistency FILE [--rule …] [--json]
       forward/reverse pairs on the same video and category: both correct, one only, neither
   st-think prompt FILE --line N [--mode forward|reverse] [--prefix as-trained|as-worded] [--model DIR] [--json]
@@ -96,6 +101,15 @@ export function ruleFlag(p: Parsed): ScoringRule {
   const rule = (p.flags.get('rule') ?? 'mcq_infer') as string;
   if (!(RULES as readonly string[]).includes(rule)) throw new UsageError(`--rule must be one of ${RULES.join(', ')}`);
   return rule as ScoringRule;
+}
+
+/** --format csv|markdown|latex, or undefined; it and --json cannot both be given. */
+export function formatFlag(p: Parsed): TableFormat | undefined {
+  const f = p.flags.get('format');
+  if (f === undefined) return undefined;
+  if (p.flags.has('json')) throw new UsageError('--format and --json cannot be used together');
+  if (!isTableFormat(f)) throw new UsageError(`--format must be one of ${TABLE_FORMATS.join(', ')}`);
+  return f;
 }
 
 /** An error of the operating system (a path that cannot be read or written): ENOENT, ENOTDIR, ELOOP, … */

@@ -18,6 +18,7 @@ import {
   type SamplerName,
   type SamplerParams,
 } from '../core/frames/samplers';
+import { comparisonExport } from '../core/export';
 import { readGenerationConfig } from '../core/model/folder';
 import {
   buildPrompt,
@@ -40,6 +41,7 @@ import type { TraceRecord } from '../core/schemas';
 import { noVideoLine, summarise, wordedAsLines } from '../core/summary';
 import {
   checkFlags,
+  formatFlag,
   indexOptions,
   InputError,
   isSystemError,
@@ -236,10 +238,11 @@ const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}
 const signed = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`);
 
 export async function compare(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['rule', 'rerun-mode']);
-  checkFlags(p, ['rule', 'json', 'rerun-mode']);
+  const p = parseArgs(argv, ['rule', 'rerun-mode', 'format']);
+  checkFlags(p, ['rule', 'json', 'rerun-mode', 'format']);
   const files = positionals(p, 2, 'compare needs two files, A and B');
   const rule = ruleFlag(p);
+  const format = formatFlag(p);
   const raw = p.flags.get('rerun-mode');
   if (raw !== undefined && raw !== 'forward' && raw !== 'reverse') throw new UsageError('--rerun-mode must be forward or reverse');
   const mode = raw as 'forward' | 'reverse' | undefined;
@@ -253,6 +256,10 @@ export async function compare(argv: string[]): Promise<number> {
     { ...pairing, unpairedA: [...counted(pairing.unpairedA)], unpairedB: [...counted(pairing.unpairedB)] },
     rule,
   );
+  if (format) {
+    process.stdout.write(comparisonExport(c, format));
+    return 0;
+  }
   if (p.flags.has('json')) {
     const { flipped, ...rest } = c;
     const out = {

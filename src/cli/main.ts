@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * st-think: the inspector's core for terminals and pipelines.
- *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json]
+ *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json | --format csv|markdown|latex]
  *   st-think validate FILE
  *   st-think prompt FILE --line N [--mode forward|reverse] [--prefix as-trained|as-worded] [--model DIR] [--json]
  *   (and frames, compare, consistency: see USAGE)

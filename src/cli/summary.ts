@@ -1,17 +1,21 @@
 /** `st-think summary`: counts streamed from the file, no index kept (src/core/index/summaryBuilder.ts). */
+import { renderTable, summaryExportTable } from '../core/export';
 import { summariseFile } from '../core/index/summaryBuilder';
 import { formatAccuracy, formatLine, naLines, noVideoLine, summaryTable, wordedAsLines } from '../core/summary';
-import { checkFlags, parseArgs, positionals, ruleFlag } from './args';
+import { checkFlags, formatFlag, parseArgs, positionals, ruleFlag } from './args';
 
 export async function summary(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['rule']);
-  checkFlags(p, ['rule', 'json']);
+  const p = parseArgs(argv, ['rule', 'format']);
+  checkFlags(p, ['rule', 'json', 'format']);
   const [file] = positionals(p, 1, 'summary needs exactly one FILE');
   const rule = ruleFlag(p);
+  const format = formatFlag(p);
   // Counts, not an index: memory does not grow with the file (summaryBuilder.ts).
   const both = await summariseFile(file);
   const s = both[rule];
-  if (p.flags.has('json')) {
+  if (format) {
+    process.stdout.write(renderTable(summaryExportTable(both), format));
+  } else if (p.flags.has('json')) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
   } else {
     const overall =

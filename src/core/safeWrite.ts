@@ -12,6 +12,10 @@
  *   (written atomically) and reported, so it never joins the next line.
  * - Each line is one checked write: a short or failed write truncates the file back to its
  *   previous length and throws.
+ *
+ * And writing a whole file (exports): `safeWriteFile` writes a temporary file beside the target
+ * and renames it over the target, so a reader sees the old file or the new one, never a part; the
+ * same refusals apply (links, non-regular files, other names, the files the caller protects).
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -250,4 +254,61 @@ async function removeIfStale(lock: string, staleMs: number): Promise<boolean> {
   if (took !== text) await fs.promises.link(away, lock).catch(() => undefined);
   await fs.promises.unlink(away).catch(() => undefined);
   return true;
+}
+
+export interface SafeWriteFileOptions {
+  /** Files never to be written over (compared by real path and by file identity). */
+  protect?: Iterable<string>;
+}
+
+/**
+ * Writes `data` (text, bytes, or chunks of text as they are made) to `file` atomically: into a new
+ * temporary file beside it (created with O_EXCL, never through a link), synced, then renamed over
+ * `file`. A target that is a link, not a regular file, has other names or is (or reaches) a
+ * protected file is refused before anything is written; on any failure the temporary file is
+ * removed and `file` is as it was.
+ */
+export async function safeWriteFile(
+  file: string,
+  data: string | Uint8Array | AsyncIterable<string | Uint8Array> | Iterable<string>,
+  opts: SafeWriteFileOptions = {},
+): Promise<void> {
+  const target = path.resolve(file);
+  const protect = [...(opts.protect ?? [])];
+  await checkWholeFileTarget(target, protect);
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const h = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o644);
+  try {
+    try {
+      if (typeof data === 'string' || data instanceof Uint8Array) await writeAll(h, Buffer.from(data));
+      else for await (const chunk of data) await writeAll(h, Buffer.from(chunk));
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await checkWholeFileTarget(target, protect); // again: it may have changed while the data was written
+    await fs.promises.rename(tmp, target);
+  } catch (e) {
+    await fs.promises.unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Refuses a whole-file target: a link, not a regular file, other names, or a protected file (also through a linked folder). */
+async function checkWholeFileTarget(target: string, protect: readonly string[]): Promise<void> {
+  const st = await fs.promises.lstat(target).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  const why = st && refusal(target, st);
+  if (why) throw new SafeWriteError(why, target);
+  // Where the file will really be: its folder's real path (a folder may be a link) and its name.
+  const real = path.join(await fs.promises.realpath(path.dirname(target)), path.basename(target));
+  for (const p of protect) {
+    const abs = path.resolve(p);
+    const pReal = await fs.promises.realpath(abs).catch(() => abs);
+    const pSt = await fs.promises.stat(abs).catch(() => undefined);
+    if (abs === target || pReal === real || (st && pSt && pSt.dev === st.dev && pSt.ino === st.ino))
+      throw new SafeWriteError(`${target} is the results file ${abs} (or reaches it); ST-Think never writes over a results file`, target);
+  }
 }

@@ -33,6 +33,8 @@ export interface StThinkApi {
   /** Open comparison views (for tests). */
   comparePanels: ReadonlySet<ComparePanel>;
   reruns: RerunService;
+  /** Opens the files of `stThink.autoOpen` as at start-up (for tests). */
+  autoOpen: () => Promise<void>;
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
@@ -62,7 +64,16 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   store.updateContext();
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);
   void openAutoOpen(ctx);
-  return { store, tree, view, tracePanels: TracePanel.all, comparisons, comparePanels: ComparePanel.all, reruns };
+  return {
+    store,
+    tree,
+    view,
+    tracePanels: TracePanel.all,
+    comparisons,
+    comparePanels: ComparePanel.all,
+    reruns,
+    autoOpen: () => openAutoOpen(ctx),
+  };
 }
 
 export function deactivate(): void {

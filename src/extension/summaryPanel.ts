@@ -37,6 +37,11 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     SummaryPanel.panels.set(key, new SummaryPanel(context, store, file, panel));
   }
 
+  /** The results file of the summary view in focus, if one is. */
+  static activeFile(): ResultsFile | undefined {
+    return [...SummaryPanel.panels.values()].find((p) => p.panel.active)?.file;
+  }
+
   private constructor(
     context: vscode.ExtensionContext,
     private readonly store: ResultsStore,

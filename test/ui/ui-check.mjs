@@ -647,5 +647,45 @@ try {
   await wb.close();
   fs.rmSync(ws, { recursive: true, force: true });
 }
+
+// npm start's first view: its demo workspace auto-opens the sample (scripts/start.sh writes these settings).
+const demo = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-ui-demo-'));
+fs.mkdirSync(path.join(demo, '.vscode'));
+fs.copyFileSync(path.join(root, 'samples/st-r1-demo-run.jsonl'), path.join(demo, 'st-r1-demo-run.jsonl'));
+const demoSettings = { 'stThink.autoOpen': ['st-r1-demo-run.jsonl'], 'workbench.startupEditor': 'none' };
+fs.writeFileSync(path.join(demo, '.vscode', 'settings.json'), JSON.stringify(demoSettings, null, 2));
+const first = await openWorkbench({ extensionPath: root, workspaceFolder: demo, userSettings: { 'workbench.startupEditor': 'none' } });
+try {
+  await step("npm start's first view: the demo file in the Results view, its summary in the editor area", async () => {
+    const p = first.page;
+    await p
+      .locator('.pane-body .monaco-list-row', { hasText: 'st-r1-demo-run.jsonl' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 60_000 });
+    const tab = p.locator('.tabs-container .tab.active', { hasText: 'Summary: st-r1-demo-run.jsonl' });
+    await tab.waitFor({ state: 'visible', timeout: 30_000 });
+    const total = await (async () => {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        for (const f of p.frames()) {
+          const text = await f
+            .locator('tr.total')
+            .first()
+            .innerText({ timeout: 500 })
+            .catch(() => '');
+          if (text) return text;
+        }
+        await p.waitForTimeout(250);
+      }
+      return '';
+    })();
+    if (!/126[\s\S]*75\.4%/.test(total)) throw new Error(`the summary's overall row reads "${total}"`);
+    await p.waitForTimeout(500);
+    await p.screenshot({ path: path.join(shots, `${n}-first-view.png`), timeout: 20_000 });
+  });
+} finally {
+  await first.close();
+  fs.rmSync(demo, { recursive: true, force: true });
+}
 console.log(`ui: ${n - failed} passed, ${failed} failed; screenshots in ${path.relative(root, shots)}/`);
 process.exit(failed ? 1 : 0);

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import { registerCompareCommands } from './compare';
 import type { CommandContext } from './context';
+import { registerExportCommands } from './export';
 import { registerFilterCommands } from './filter';
 import { registerGoToCommands } from './goTo';
 import { registerNavigationCommands } from './navigation';
@@ -22,5 +23,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerCompareCommands(ctx),
     ...registerRerunCommands(ctx),
     ...registerSummaryCommands(ctx),
+    ...registerExportCommands(ctx),
   ];
 }

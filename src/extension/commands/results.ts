@@ -31,9 +31,16 @@ export async function openResultsFiles({ store, tree, view, reruns }: OpenContex
   return opened;
 }
 
+/** No editor is open in any group (the editor area shows only its empty background). */
+function editorAreaEmpty(): boolean {
+  return vscode.window.tabGroups.all.every((g) => g.tabs.length === 0);
+}
+
 /**
  * The files named by `stThink.autoOpen` (the demo workspace uses it to load its sample): paths
- * inside the first workspace folder only, and in an untrusted workspace only the user's own.
+ * inside the first workspace folder only, and in an untrusted workspace only the user's own. When
+ * the editor area is empty (a first start: the demo sets no startup editor) and still is once they
+ * are indexed, the last one's summary opens in it, so the first view is not a blank editor area.
  */
 export async function openAutoOpen(ctx: OpenContext): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -46,7 +53,11 @@ export async function openAutoOpen(ctx: OpenContext): Promise<void> {
     if (r.ok) uris.push(vscode.Uri.file(r.path));
     else void vscode.window.showWarningMessage(`ST-Think: stThink.autoOpen: ${String(p)} is not opened: ${r.why}.`);
   }
-  if (uris.length) await openResultsFiles(ctx, uris);
+  if (!uris.length) return;
+  const wasEmpty = editorAreaEmpty();
+  const last = (await openResultsFiles(ctx, uris)).at(-1);
+  if (last && wasEmpty && editorAreaEmpty() && last.state.kind === 'ready')
+    await vscode.commands.executeCommand('stThink.showSummary', { file: last });
 }
 
 async function switchScoringRule(ctx: Pick<CommandContext, 'store'>): Promise<void> {
