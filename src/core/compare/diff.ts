@@ -191,12 +191,6 @@ function common(a: Set<string>, b: Set<string>): number {
   return n;
 }
 
-/** Dice's coefficient of two word sets: 2·common / (|a| + |b|). */
-function similarity(a: Set<string>, b: Set<string>): number {
-  if (!a.size && !b.size) return 1;
-  return (2 * common(a, b)) / (a.size + b.size);
-}
-
 /**
  * Align two chains sentence by sentence: equal sentences first (wherever they are), then the most
  * similar remaining ones (Dice word overlap ≥ 0.5), then, between two pairs in order, sentences
@@ -218,17 +212,23 @@ export function diffChains(a: string, b: string): ChainDiff {
   const setsA = sa.map(wordSet);
   const setsB = sb.map(wordSet);
   const candidates: { i: number; j: number; sim: number }[] = [];
+  // Pairs under Dice's 0.5 that still share most of the shorter sentence's words: edits, maybe.
+  const edits: { i: number; j: number }[] = [];
   for (let i = 0; i < sa.length; i++) {
     if (matchOfA[i] >= 0) continue;
     for (let j = 0; j < sb.length; j++) {
       if (takenB[j]) continue;
-      const sim = similarity(setsA[i], setsB[j]);
+      const n = common(setsA[i], setsB[j]);
+      const x = setsA[i].size;
+      const y = setsB[j].size;
+      const sim = x + y ? (2 * n) / (x + y) : 1;
       if (sim >= 0.5) candidates.push({ i, j, sim });
+      else if (n >= 2 && n >= 0.6 * (x < y ? x : y)) edits.push({ i, j });
     }
   }
   candidates.sort((x, y) => y.sim - x.sim || Math.abs(x.i - x.j) - Math.abs(y.i - y.j));
   for (const c of candidates) if (matchOfA[c.i] < 0 && !takenB[c.j]) link(c.i, c.j);
-  pairEditedInGaps(sa, sb, setsA, setsB, matchOfA, takenB, inOrderPairs(matchOfA), link);
+  pairEditedInGaps(sa, sb, edits, matchOfA, takenB, inOrderPairs(matchOfA), link);
   return { sentencesA: sa, sentencesB: sb, pairs: layOut(sa, sb, matchOfA, new Set(inOrderPairs(matchOfA).map((p) => p.i))) };
 }
 
@@ -268,51 +268,47 @@ function wordList(s: string): string[] {
 /**
  * Between two consecutive pairs in order, pair the sentences left on each side when one is an edit
  * of the other: a word changed and a clause appended halves Dice's overlap, but the shorter
- * sentence's words are still mostly there, in order. Judged by sets first (at least 60% of the
- * shorter one's distinct words in the other), then by a capped word diff: the words kept in order
- * are ≥ 2, ≥ 60% of the shorter sentence and ≥ 30% of both together. Best first; a pair crossing
- * one already taken in the stretch is skipped (so none of these is marked moved).
+ * sentence's words are still mostly there, in order. The `edits` were judged by word sets (at least
+ * 60% of the shorter one's distinct words in the other); each in one stretch is then judged by a
+ * capped word diff: the words kept in order are ≥ 2, ≥ 60% of the shorter sentence and ≥ 30% of
+ * both together. Best first; a pair crossing one already taken is skipped (so none is marked moved).
  */
 function pairEditedInGaps(
   sa: readonly string[],
   sb: readonly string[],
-  setsA: readonly Set<string>[],
-  setsB: readonly Set<string>[],
+  edits: readonly { i: number; j: number }[],
   matchOfA: readonly number[],
   takenB: readonly boolean[],
   anchors: readonly { i: number; j: number }[],
   link: (i: number, j: number) => void,
 ): void {
+  if (!edits.length) return;
+  // The stretch each sentence lies in: how many pairs in order come before it.
+  const stretchA = new Int32Array(sa.length);
+  const stretchB = new Int32Array(sb.length);
+  anchors.forEach((p, k) => {
+    const next = anchors[k + 1] ?? { i: sa.length - 1, j: sb.length - 1 };
+    stretchA.fill(k + 1, p.i + 1, next.i + 1);
+    stretchB.fill(k + 1, p.j + 1, next.j + 1);
+  });
   let diffs = 0;
-  const bounds = [{ i: -1, j: -1 }, ...anchors, { i: sa.length, j: sb.length }];
-  for (let g = 1; g < bounds.length; g++) {
-    const onlyA: number[] = [];
-    const onlyB: number[] = [];
-    for (let i = bounds[g - 1].i + 1; i < bounds[g].i; i++) if (matchOfA[i] < 0) onlyA.push(i);
-    for (let j = bounds[g - 1].j + 1; j < bounds[g].j; j++) if (!takenB[j]) onlyB.push(j);
-    if (!onlyA.length || !onlyB.length) continue;
-    const found: { i: number; j: number; score: number }[] = [];
-    for (const i of onlyA) {
-      for (const j of onlyB) {
-        const small = Math.min(setsA[i].size, setsB[j].size);
-        if (small < 2 || common(setsA[i], setsB[j]) < 0.6 * small) continue;
-        const wa = wordList(sa[i]);
-        const wb = wordList(sb[j]);
-        if (wa.length > GAP_LIMITS.words || wb.length > GAP_LIMITS.words || diffs >= GAP_LIMITS.diffs) continue;
-        diffs++;
-        const kept = keptWords(wa, wb);
-        const shorter = Math.min(wa.length, wb.length);
-        if (kept >= 2 && kept >= 0.6 * shorter && 2 * kept >= 0.3 * (wa.length + wb.length))
-          found.push({ i, j, score: kept / Math.max(wa.length, wb.length) });
-      }
-    }
-    found.sort((x, y) => y.score - x.score || x.i - y.i || x.j - y.j);
-    const taken: { i: number; j: number }[] = [];
-    for (const f of found) {
-      if (taken.some((t) => t.i === f.i || t.j === f.j || t.i < f.i !== t.j < f.j)) continue;
-      taken.push(f);
-      link(f.i, f.j);
-    }
+  const found: { i: number; j: number; score: number }[] = [];
+  for (const { i, j } of edits) {
+    if (matchOfA[i] >= 0 || takenB[j] || stretchA[i] !== stretchB[j] || diffs >= GAP_LIMITS.diffs) continue;
+    const wa = wordList(sa[i]);
+    const wb = wordList(sb[j]);
+    if (wa.length > GAP_LIMITS.words || wb.length > GAP_LIMITS.words) continue;
+    diffs++;
+    const kept = keptWords(wa, wb);
+    if (kept >= 2 && kept >= 0.6 * Math.min(wa.length, wb.length) && 2 * kept >= 0.3 * (wa.length + wb.length))
+      found.push({ i, j, score: kept / Math.max(wa.length, wb.length) });
+  }
+  found.sort((x, y) => y.score - x.score || x.i - y.i || x.j - y.j);
+  const taken: { i: number; j: number }[] = [];
+  for (const f of found) {
+    if (taken.some((t) => t.i === f.i || t.j === f.j || t.i < f.i !== t.j < f.j)) continue;
+    taken.push(f);
+    link(f.i, f.j);
   }
 }
 /**
