@@ -107,6 +107,7 @@ function comparisonView(session: ComparisonSession): ComparisonView {
       label: f.a.label,
       category: f.a.category,
       direction: f.a.direction,
+      video: f.a.video || f.b.video,
       a: { id: f.a.id, line: f.a.line, predicted: predictedOf(f.a, comparison.rule) },
       b: { id: f.b.id, line: f.b.line, predicted: predictedOf(f.b, comparison.rule) },
       gold: f.a.gold,

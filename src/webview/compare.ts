@@ -105,7 +105,7 @@ function flippedRecords(root: HTMLElement, c: ComparisonView, post: Post): void 
   const controls = el('div', undefined, 'frames-bar');
   const filter = el('input');
   filter.type = 'search';
-  filter.placeholder = 'Filter by question, id, category, direction…';
+  filter.placeholder = 'Filter by question, id, video, category, direction…';
   filter.setAttribute('aria-label', 'Filter flipped records');
   const kind = el('select');
   for (const [v, t] of [
@@ -121,50 +121,37 @@ function flippedRecords(root: HTMLElement, c: ComparisonView, post: Post): void 
   root.append(controls);
   const list = el('table', undefined, 'flips');
   const lhead = el('tr');
-  for (const h of ['', 'Question', 'Gold', 'A', 'B', '']) lhead.append(el('th', h));
+  for (const [h, cls] of [
+    ['', 'kind'],
+    ['Question', 'question'],
+    ['Video', 'video'],
+    ['Gold', 'gold'],
+    ['A → B', 'answers'],
+    ['Id', 'ids'],
+    ['', 'actions'],
+  ])
+    lhead.append(el('th', h, cls));
   const lthead = el('thead');
   lthead.append(lhead);
   const lbody = el('tbody');
   list.append(lthead, lbody);
-  root.append(list);
+  // Narrower than the table's one-line cells and shortest question: it scrolls sideways, the page does not.
+  const scroller = el('div', undefined, 'flips-scroll');
+  scroller.append(list);
+  root.append(scroller);
   const render = () => {
     const q = filter.value.trim().toLowerCase();
     lbody.replaceChildren();
     let shown = 0;
     for (const x of c.flipped) {
       if (kind.value !== 'all' && x.kind !== kind.value) continue;
-      if (q && !`${x.label} ${x.a.id} ${x.b.id} ${x.category} ${x.direction}`.toLowerCase().includes(q)) continue;
+      if (q && !`${x.label} ${x.a.id} ${x.b.id} ${x.video} ${x.category} ${x.direction}`.toLowerCase().includes(q)) continue;
       if (++shown > 500) break;
-      const tr = el('tr');
-      tr.append(
-        el('td', x.kind === 'rightToWrong' ? '✓→✗' : '✗→✓', x.kind === 'rightToWrong' ? 'down' : 'up'),
-        el('td', `${x.label} (${x.category}, ${x.direction})`),
-        el('td', x.gold || '—'),
-        el('td', `${x.a.predicted || '—'} · ${x.a.id}`),
-        el('td', `${x.b.predicted || '—'} · ${x.b.id}`),
-      );
-      const actions = el('td');
-      actions.append(
-        button('Diff', () => post({ type: 'openPair', pair: x.pair, view: 'inline' }), {
-          title: 'The two traces side by side with the inline diff of their reasoning (Enter on the row)',
-        }),
-        button('Diff Editor', () => post({ type: 'openPair', pair: x.pair, view: 'diffEditor' }), {
-          secondary: true,
-          title: 'The two reasoning chains in VS Code\u2019s diff editor',
-        }),
-        button('A', () => post({ type: 'openPair', pair: x.pair, view: 'traceA' }), { secondary: true, title: 'Trace of A' }),
-        button('B', () => post({ type: 'openPair', pair: x.pair, view: 'traceB' }), { secondary: true, title: 'Trace of B' }),
-      );
-      tr.append(actions);
-      tr.tabIndex = 0;
-      tr.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter' && e.target === tr) post({ type: 'openPair', pair: x.pair, view: 'inline' });
-      });
-      lbody.append(tr);
+      lbody.append(flipRow(x, post));
     }
     if (shown > 500 || shown === 0) {
       const td = el('td', shown ? 'Showing the first 500: narrow the filter.' : 'No flipped records match.', 'note');
-      td.colSpan = 6;
+      td.colSpan = 7;
       const tr = el('tr');
       tr.append(td);
       lbody.append(tr);
@@ -173,4 +160,67 @@ function flippedRecords(root: HTMLElement, c: ComparisonView, post: Post): void 
   filter.addEventListener('input', render);
   kind.addEventListener('change', render);
   render();
+}
+
+/**
+ * The video's file name, free to break after "_", "-" and "." (names share long prefixes, so an
+ * ellipsis would hide what tells them apart); the full path is the tooltip.
+ */
+function videoCell(video: string): HTMLTableCellElement {
+  const td = el('td', undefined, 'video');
+  const span = el('span');
+  span.title = video;
+  videoFileName(video)
+    .split(/(?<=[_\-.])/)
+    .forEach((piece, k) => {
+      if (k) span.append(el('wbr'));
+      span.append(piece);
+    });
+  td.append(span);
+  return td;
+}
+
+/** The video's file name (the table's short name; the full path is the tooltip). */
+function videoFileName(video: string): string {
+  return video.split(/[\\/]/).pop() || video;
+}
+
+/** A flipped record: kind, question, video, gold, the two predictions, the id (each side's when they differ), what it opens. */
+function flipRow(x: ComparisonView['flipped'][number], post: Post): HTMLTableRowElement {
+  const tr = el('tr');
+  const ids = el('td', undefined, 'ids');
+  const title = `A: ${x.a.id} (line ${x.a.line})\nB: ${x.b.id} (line ${x.b.line})`;
+  for (const id of x.a.id === x.b.id ? [x.a.id] : [x.a.id, x.b.id]) {
+    const span = el('span', id, 'flip-id');
+    span.title = title;
+    ids.append(span);
+  }
+  tr.append(
+    el('td', x.kind === 'rightToWrong' ? '✓→✗' : '✗→✓', `kind ${x.kind === 'rightToWrong' ? 'down' : 'up'}`),
+    el('td', `${x.label} (${x.category}, ${x.direction})`, 'question'),
+    x.video ? videoCell(x.video) : el('td', 'no video', 'video note'),
+    el('td', x.gold || '—', 'gold'),
+    el('td', `${x.a.predicted || '—'} → ${x.b.predicted || '—'}`, 'answers'),
+    ids,
+  );
+  const actions = el('td', undefined, 'actions');
+  const buttons = el('div', undefined, 'row-actions');
+  actions.append(buttons);
+  buttons.append(
+    button('Diff', () => post({ type: 'openPair', pair: x.pair, view: 'inline' }), {
+      title: 'The two traces side by side with the inline diff of their reasoning (Enter on the row)',
+    }),
+    button('Diff Editor', () => post({ type: 'openPair', pair: x.pair, view: 'diffEditor' }), {
+      secondary: true,
+      title: 'The two reasoning chains in VS Code\u2019s diff editor',
+    }),
+    button('A', () => post({ type: 'openPair', pair: x.pair, view: 'traceA' }), { secondary: true, title: 'Trace of A' }),
+    button('B', () => post({ type: 'openPair', pair: x.pair, view: 'traceB' }), { secondary: true, title: 'Trace of B' }),
+  );
+  tr.append(actions);
+  tr.tabIndex = 0;
+  tr.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && e.target === tr) post({ type: 'openPair', pair: x.pair, view: 'inline' });
+  });
+  return tr;
 }

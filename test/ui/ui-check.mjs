@@ -68,8 +68,12 @@ fs.writeFileSync(
 );
 
 // Run B: the demo run with six answers flipped (right → wrong or wrong → right) and a sentence
-// added to each of those chains, to compare with run A (the demo run itself).
+// added to each of those chains, to compare with run A (the demo run itself). In the first, the
+// concluding sentence also has its letter changed and a clause appended (issue 11, item 13: once
+// shown as the whole sentence added above the whole sentence removed).
 const runB = path.join(ws, 'run-b.jsonl');
+const appendedClause = ', since the door I passed comes after the window when the walk is replayed backwards.';
+let editedSentence;
 let flipped = 0;
 fs.writeFileSync(
   runB,
@@ -88,8 +92,15 @@ fs.writeFileSync(
       const was = /<answer>\s*([A-D])/.exec(r.response)?.[1];
       if (!was) return line;
       flipped++;
+      const now = was === gold ? (gold === 'A' ? 'B' : 'A') : gold;
+      if (flipped === 1) {
+        const hence = /Hence, the correct answer is ([A-D])(?=<\/think>)/.exec(r.response);
+        if (!hence) throw new Error(`the first flipped record's chain has no concluding sentence: ${r.response}`);
+        editedSentence = { old: hence[1], now, id: r.id, video: r.video };
+        r.response = r.response.replace(hence[0], `Hence, the correct answer is ${now}${appendedClause}`);
+      }
       r.response = r.response
-        .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${was === gold ? (gold === 'A' ? 'B' : 'A') : gold}</answer>`)
+        .replace(/<answer>[\s\S]*<\/answer>/, `<answer>${now}</answer>`)
         .replace('</think>', ' On a second look the frames say otherwise.</think>');
       return JSON.stringify(r);
     })
@@ -99,6 +110,90 @@ fs.writeFileSync(
 // A tiny random-weight model in the Qwen2-VL ONNX layout, for Re-run Question… (built by the tests' fixture).
 const { writeTinyQwen2vlModel } = createRequire(import.meta.url)(path.join(root, 'out/test/support/tinyModel.js'));
 const modelDir = writeTinyQwen2vlModel(path.join(ws, 'tiny-qwen2vl'));
+
+/**
+ * The flips table: a video column (the file name, the path in its tooltip), each id on one line
+ * (an ellipsis when it does not fit, the whole id in its tooltip) and each row's buttons on one line.
+ */
+async function checkFlipsTable(frame, fits) {
+  const heads = await frame.locator('table.flips thead th').allInnerTexts();
+  if (!heads.includes('Video')) throw new Error(`the flips table's columns: ${heads.join(' | ')}`);
+  const rows = frame.locator('table.flips tbody tr');
+  const first = rows.first();
+  const video = await first.locator('td.video').innerText();
+  const videoTitle = await first.locator('td.video span').getAttribute('title');
+  if (video !== path.basename(editedSentence.video) || videoTitle !== editedSentence.video)
+    throw new Error(`the first flip's video cell reads "${video}" (tooltip "${videoTitle}")`);
+  const lines = await rows.evaluateAll((trs) =>
+    trs.map((tr) => {
+      const lineHeight = (e) => parseFloat(getComputedStyle(e).lineHeight) || 20;
+      const ids = [...tr.querySelectorAll('.flip-id')].map((e) => ({
+        id: e.textContent,
+        title: e.title,
+        oneLine: e.getBoundingClientRect().height < 1.6 * lineHeight(e),
+        nowrap: getComputedStyle(e).whiteSpace === 'nowrap',
+      }));
+      const tops = [...tr.querySelectorAll('td.actions vscode-button')].map((b) => Math.round(b.getBoundingClientRect().top));
+      return { ids, buttons: tops.length, buttonRows: new Set(tops).size };
+    }),
+  );
+  for (const r of lines) {
+    if (r.buttons !== 4 || r.buttonRows !== 1) throw new Error(`a row's ${r.buttons} buttons lie on ${r.buttonRows} lines`);
+    for (const i of r.ids)
+      if (!i.oneLine || !i.nowrap || !i.title.includes(i.id))
+        throw new Error(`an id cell wraps or lacks its tooltip: ${JSON.stringify(i)}`);
+  }
+  if (!lines.length || lines[0].ids.length !== 1) throw new Error(`the flips table's rows: ${JSON.stringify(lines)}`);
+  if (fits) {
+    const [scroll, client, cells] = await frame.locator('.flips-scroll').evaluate((e) => [
+      e.scrollWidth,
+      e.clientWidth,
+      [
+        ...[...e.querySelectorAll('tbody tr:first-child td')].map((td) => td.offsetWidth),
+        e.firstElementChild.offsetWidth,
+        ...[...e.querySelectorAll('*')]
+          .filter((x) => x.getBoundingClientRect().right > e.getBoundingClientRect().right + 1)
+          .slice(0, 5)
+          .map((x) => `${x.tagName}.${x.className}:${Math.round(x.getBoundingClientRect().right - e.getBoundingClientRect().right)}`),
+      ],
+    ]);
+    if (scroll > client + 1) throw new Error(`the flips table is ${scroll} px wide in ${client} px (cells ${cells.join(', ')} px)`);
+    const [right, edge] = await frame
+      .locator('.flips-scroll')
+      .evaluate((e) => [
+        Math.max(...[...e.querySelectorAll('vscode-button')].map((b) => b.getBoundingClientRect().right)),
+        e.getBoundingClientRect().right,
+      ]);
+    if (right > edge + 1) throw new Error(`the rows' buttons end at ${right} px, past the view's ${edge} px`);
+  }
+}
+
+/**
+ * The first flip's concluding sentence, its letter changed and a clause appended: one changed row,
+ * the old letter struck through on A's side, the new letter and the clause underlined on B's.
+ */
+async function checkEditedSentence(pair) {
+  const rows = await pair.locator('.chain-row').evaluateAll((els) =>
+    els.map((r) => ({
+      cls: r.className,
+      a: r.children[0]?.textContent ?? '',
+      del: [...r.querySelectorAll('del.removed')].map((e) => [e.textContent, getComputedStyle(e).textDecorationLine]),
+      ins: [...r.querySelectorAll('ins.added')].map((e) => [e.textContent, getComputedStyle(e).textDecorationLine]),
+    })),
+  );
+  const hence = rows.filter((r) => /Hence, the correct answer/.test(r.a) || r.ins.some(([t]) => /Hence/.test(t)));
+  const summary = JSON.stringify(rows.slice(-4));
+  if (hence.length !== 1 || !/\bchanged\b/.test(hence[0].cls)) throw new Error(`the concluding sentence's rows: ${summary}`);
+  const [row] = hence;
+  const expectIns = `${editedSentence.now}${appendedClause.slice(0, -1)}`;
+  if (row.del.length !== 1 || row.del[0][0] !== editedSentence.old || !row.del[0][1].includes('line-through'))
+    throw new Error(`removed in the concluding sentence: ${JSON.stringify(row.del)}`);
+  if (row.ins.length !== 1 || row.ins[0][0].trim().replace(/\.$/, '') !== expectIns || !row.ins[0][1].includes('underline'))
+    throw new Error(`added in the concluding sentence: ${JSON.stringify(row.ins)} (expected "${expectIns}")`);
+  // Rows with only A's sentence come before rows with only B's.
+  const firstOnlyB = rows.findIndex((r) => /only-b/.test(r.cls));
+  if (firstOnlyB >= 0 && rows.slice(firstOnlyB).some((r) => /only-a/.test(r.cls))) throw new Error(`added above removed: ${summary}`);
+}
 
 let n = 0;
 let failed = 0;
@@ -552,14 +647,26 @@ try {
     const body = await frame.locator('body').innerText();
     if (!/Flips/.test(body) || !/McNemar/.test(body) || !/Flipped records \(6\)/.test(body))
       throw new Error(`the comparison view reads "${body.slice(0, 600)}"`);
+    await checkFlipsTable(frame, true);
+    await frame.locator('table.flips').scrollIntoViewIfNeeded();
     await shot(`${n}-compare`);
+    // Narrower, the question column gives way: ids, video names and buttons still keep to one line.
+    await page.setViewportSize({ width: 960, height: 800 });
+    await page.waitForTimeout(500);
+    await checkFlipsTable(frame, false);
+    await frame.locator('table.flips').scrollIntoViewIfNeeded();
+    await shot(`${n}-compare-narrow`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.waitForTimeout(300);
     // A flipped row's "Diff" button (its title says what it opens).
     await frame.locator('vscode-button[title^="The two traces side by side"]').first().click();
     const pair = await webviewFrame('.chain-table', 20_000);
     const added = await pair.locator('.chain-table ins.added').allInnerTexts();
     if (!added.some((t) => /On a second look/.test(t))) throw new Error(`added text: ${added.join(' | ')}`);
+    await checkEditedSentence(pair);
     const removed = await pair.locator('.chain-table del.removed').count();
     const stats = await pair.locator('.diff-stats').innerText();
+    await pair.locator('.chain-row.changed').last().scrollIntoViewIfNeeded();
     await shot(`${n}-pair-inline-diff`);
     await pair.locator('vscode-button', { hasText: 'Open in Diff Editor' }).click();
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { applyDiff, chainDiffStats, diffChains, diffTokens, diffWords, tokenize } from '../../src/core/compare/diff';
+import { GAP_LIMITS, applyDiff, chainDiffStats, diffChains, diffTokens, diffWords, tokenize } from '../../src/core/compare/diff';
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -187,5 +187,117 @@ describe('chain diff (sentences, then words)', () => {
     assert.equal(s.same + s.changed + s.onlyA + s.onlyB, d.pairs.length);
     assert.deepEqual(chainDiffStats(diffChains('', '')), { same: 0, changed: 0, moved: 0, onlyA: 0, onlyB: 0 });
     assert.deepEqual(chainDiffStats(diffChains('One. Two.', 'One. Two.')), { same: 2, changed: 0, moved: 0, onlyA: 0, onlyB: 0 });
+  });
+
+  // Issue 11, item 13: a sentence with one letter changed and a clause appended showed as a whole
+  // sentence added, then the old one removed; it is one changed sentence, the changed words marked.
+  test('one letter changed plus a clause appended: one changed sentence, the word and the clause marked', () => {
+    const start = "Let's start by thinking forward. I pass the sofa and then the window. ";
+    const a = `${start}Hence, the correct answer is C.`;
+    const clause = ', since the kitchen door came into view only after I turned around at the end of the hallway';
+    const b = `${start}Hence, the correct answer is D${clause}.`;
+    const d = diffChains(a, b);
+    assert.deepEqual(rebuild(d), { a, b });
+    assert.deepEqual(
+      d.pairs.map((p) => [p.a, p.b, p.moved]),
+      [
+        [0, 0, false],
+        [1, 1, false],
+        [2, 2, false],
+      ],
+    );
+    assert.deepEqual(d.pairs[2].ops, [
+      { op: 'equal', text: 'Hence, the correct answer is ' },
+      { op: 'delete', text: 'C' },
+      { op: 'insert', text: `D${clause}` },
+      { op: 'equal', text: '.' },
+    ]);
+    assert.deepEqual(chainDiffStats(d), { same: 2, changed: 1, moved: 0, onlyA: 0, onlyB: 0 });
+  });
+
+  test('a letter changed inside a word, then a clause: the word and the clause are the only marks', () => {
+    const a = 'First I see the red chair near the window. Then the door.';
+    const clause = ', and then I turn right towards the kitchen where the long hallway ends at a glass door';
+    const b = `First I see the red chairs near the window${clause}. Then the door.`;
+    const d = diffChains(a, b);
+    assert.deepEqual(rebuild(d), { a, b });
+    assert.equal(d.pairs.length, 2, JSON.stringify(d.pairs));
+    assert.deepEqual(
+      d.pairs[0].ops.filter((o) => o.op !== 'equal'),
+      [
+        { op: 'delete', text: 'chair' },
+        { op: 'insert', text: 'chairs' },
+        { op: 'insert', text: clause },
+      ],
+    );
+  });
+
+  test('sentences unlike each other stay removed and added, removed first', () => {
+    const a = 'One. Alpha beta gamma delta. Two.';
+    const b = 'One. Epsilon zeta eta. Two.';
+    const d = diffChains(a, b);
+    assert.deepEqual(
+      d.pairs.map((p) => [p.a, p.b]),
+      [
+        [0, 0],
+        [1, undefined],
+        [undefined, 1],
+        [2, 2],
+      ],
+    );
+    // At the end of the chains too, and with several on each side.
+    const e = diffChains('Same. Gone one. Gone two.', 'Same. New one here? New two here!');
+    assert.deepEqual(
+      e.pairs.map((p) => [p.a, p.b]),
+      [
+        [0, 0],
+        [1, undefined],
+        [2, undefined],
+        [undefined, 1],
+        [undefined, 2],
+      ],
+    );
+  });
+
+  test('only sentences between the same two pairs in order are paired as edits, and only when short enough', () => {
+    // "I pass the sofa" lengthened, but on the other side of a sentence both chains keep: not paired here
+    // (it is a move, which the Dice pass alone may pair), so each side shows it on its own.
+    const a = 'I pass the sofa. Then the door. Hence B.';
+    const b = 'Then the door. I pass the sofa on my left while the lamp, the shelf and the long window go by. Hence B.';
+    const d = diffChains(a, b);
+    assert.deepEqual(rebuild(d), { a, b });
+    assert.ok(
+      d.pairs.some((p) => p.a === 0 && p.b === undefined) && d.pairs.some((p) => p.a === undefined && p.b === 1),
+      JSON.stringify(d.pairs),
+    );
+    // Words w0, w1, … then x0, x1, … (the extra words bring Dice's overlap under 0.5).
+    const words = (n: number, extra = 0) =>
+      [...Array.from({ length: n }, (_, k) => `w${k}`), ...Array.from({ length: extra }, (_, k) => `x${k}`)].join(' ') + '.';
+    const layout = (x: string, y: string) => diffChains(`Start. ${x}`, `Start. ${y}`).pairs.map((p) => [p.a, p.b]);
+    // Within the cap: one changed sentence.
+    assert.deepEqual(layout(words(30), words(30, 70)), [
+      [0, 0],
+      [1, 1],
+    ]);
+    // Longer than the cap: left as removed and added.
+    const n = GAP_LIMITS.words + 1;
+    assert.deepEqual(layout(words(n), words(n, 3 * n)), [
+      [0, 0],
+      [1, undefined],
+      [undefined, 1],
+    ]);
+  });
+
+  test('in a changed sentence the words removed come before the words added', () => {
+    for (const [a, b] of [
+      ['the answer is A.', 'the answer is B, since the door is behind me.'],
+      ['go left then right', 'go up down then right'],
+      ['x', 'y z'],
+    ]) {
+      const ops = diffWords(a, b);
+      assert.equal(applyDiff(a, ops), b);
+      for (let k = 1; k < ops.length; k++)
+        assert.ok(!(ops[k - 1].op === 'insert' && ops[k].op === 'delete'), `insert before delete in ${JSON.stringify(ops)}`);
+    }
   });
 });

@@ -16,7 +16,10 @@ export function tokenize(text: string): string[] {
   return text.match(/\s+|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{M}\p{N}_]+|[^]/gu) ?? [];
 }
 
-/** The edit script turning `a` into `b`, word by word. Equal neighbours are merged. */
+/**
+ * The edit script turning `a` into `b`, word by word. Equal neighbours are merged, and between two
+ * equal runs the words removed come before the words added.
+ */
 export function diffWords(a: string, b: string): DiffOp[] {
   return diffTokens(tokenize(a), tokenize(b));
 }
@@ -36,7 +39,12 @@ export function diffTokens(ta: readonly string[], tb: readonly string[]): DiffOp
     const text = tokens.slice(from, to).join('');
     const last = out[out.length - 1];
     if (last && last.op === op) last.text += text;
-    else out.push({ op, text });
+    else if (op === 'delete' && last?.op === 'insert') {
+      // Removed before added within a change: the same edit, read in the order a person expects.
+      const before = out[out.length - 2];
+      if (before?.op === 'delete') before.text += text;
+      else out.splice(out.length - 1, 0, { op, text });
+    } else out.push({ op, text });
   };
   // Work items: a range to diff, or a snake of equal tokens to emit. LIFO: push right, snake, left.
   type Item = { aLo: number; aHi: number; bLo: number; bHi: number } | { equalFrom: number; equalTo: number };
@@ -160,7 +168,10 @@ export interface SentencePair {
 export interface ChainDiff {
   sentencesA: string[];
   sentencesB: string[];
-  /** In B's order, each of A's unmatched sentences after the pair before it in A. */
+  /**
+   * In B's order; each of A's unmatched sentences after the pair before it in A, and before B's
+   * unmatched sentences of the same stretch (removed above added).
+   */
   pairs: SentencePair[];
 }
 
@@ -173,25 +184,57 @@ function wordSet(s: string): Set<string> {
   return new Set(tokenize(s.toLowerCase()).filter((t) => /[\p{L}\p{N}]/u.test(t)));
 }
 
-/** Dice's coefficient of two word sets: 2·common / (|a| + |b|). */
-function similarity(a: Set<string>, b: Set<string>): number {
-  if (!a.size && !b.size) return 1;
-  let common = 0;
-  for (const w of a) if (b.has(w)) common++;
-  return (2 * common) / (a.size + b.size);
+/** How many words two word sets share. */
+function common(a: Set<string>, b: Set<string>): number {
+  let n = 0;
+  for (const w of a) if (b.has(w)) n++;
+  return n;
 }
 
 /**
  * Align two chains sentence by sentence: equal sentences first (wherever they are), then the most
- * similar remaining ones (Dice word overlap ≥ 0.5); matched pairs out of order are marked as moved;
- * each pair gets its word diff. Cost: sentences² word-set comparisons plus short word diffs.
+ * similar remaining ones (Dice word overlap ≥ 0.5), then, between two pairs in order, sentences
+ * that keep most of the shorter one's words in order (a sentence edited and lengthened, see
+ * pairEditedInGaps); matched pairs out of order are marked as moved; each pair gets its word diff.
+ * Where a stretch has sentences only in A and only in B, A's come first (removed above added).
+ * Cost: sentences² word-set comparisons plus short word diffs, the extra ones capped (GAP_LIMITS).
  */
 export function diffChains(a: string, b: string): ChainDiff {
   const sa = sentenceSpans(a);
   const sb = sentenceSpans(b);
-  const norm = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
   const matchOfA = new Array<number>(sa.length).fill(-1);
   const takenB = new Array<boolean>(sb.length).fill(false);
+  const link = (i: number, j: number) => {
+    matchOfA[i] = j;
+    takenB[j] = true;
+  };
+  matchEqual(sa, sb, link);
+  const setsA = sa.map(wordSet);
+  const setsB = sb.map(wordSet);
+  const candidates: { i: number; j: number; sim: number }[] = [];
+  // Pairs under Dice's 0.5 that still share most of the shorter sentence's words: edits, maybe.
+  const edits: { i: number; j: number }[] = [];
+  for (let i = 0; i < sa.length; i++) {
+    if (matchOfA[i] >= 0) continue;
+    for (let j = 0; j < sb.length; j++) {
+      if (takenB[j]) continue;
+      const n = common(setsA[i], setsB[j]);
+      const x = setsA[i].size;
+      const y = setsB[j].size;
+      const sim = x + y ? (2 * n) / (x + y) : 1;
+      if (sim >= 0.5) candidates.push({ i, j, sim });
+      else if (n >= 2 && n >= 0.6 * (x < y ? x : y)) edits.push({ i, j });
+    }
+  }
+  candidates.sort((x, y) => y.sim - x.sim || Math.abs(x.i - x.j) - Math.abs(y.i - y.j));
+  for (const c of candidates) if (matchOfA[c.i] < 0 && !takenB[c.j]) link(c.i, c.j);
+  pairEditedInGaps(sa, sb, edits, matchOfA, takenB, inOrderPairs(matchOfA), link);
+  return { sentencesA: sa, sentencesB: sb, pairs: layOut(sa, sb, matchOfA, new Set(inOrderPairs(matchOfA).map((p) => p.i))) };
+}
+
+/** Pair sentences equal up to case and white space, the first unmatched B for each A in order. */
+function matchEqual(sa: readonly string[], sb: readonly string[], link: (i: number, j: number) => void): void {
+  const norm = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
   const byText = new Map<string, number[]>();
   sb.forEach((s, j) => {
     const k = norm(s);
@@ -200,37 +243,102 @@ export function diffChains(a: string, b: string): ChainDiff {
     else byText.set(k, [j]);
   });
   sa.forEach((s, i) => {
-    const list = byText.get(norm(s));
-    const j = list?.shift();
-    if (j !== undefined) {
-      matchOfA[i] = j;
-      takenB[j] = true;
-    }
+    const j = byText.get(norm(s))?.shift();
+    if (j !== undefined) link(i, j);
   });
-  const setsA = sa.map(wordSet);
-  const setsB = sb.map(wordSet);
-  const candidates: { i: number; j: number; sim: number }[] = [];
-  for (let i = 0; i < sa.length; i++) {
-    if (matchOfA[i] >= 0) continue;
-    for (let j = 0; j < sb.length; j++) {
-      if (takenB[j]) continue;
-      const sim = similarity(setsA[i], setsB[j]);
-      if (sim >= 0.5) candidates.push({ i, j, sim });
-    }
-  }
-  candidates.sort((x, y) => y.sim - x.sim || Math.abs(x.i - x.j) - Math.abs(y.i - y.j));
-  for (const c of candidates) {
-    if (matchOfA[c.i] >= 0 || takenB[c.j]) continue;
-    matchOfA[c.i] = c.j;
-    takenB[c.j] = true;
-  }
-  // Moved: matched pairs off the longest run that keeps both orders (LIS over B indices in A order).
+}
+
+/** The matched pairs on one longest run that keeps both orders (LIS over B indices in A order), in A order. */
+function inOrderPairs(matchOfA: readonly number[]): { i: number; j: number }[] {
   const matched = matchOfA.map((j, i) => ({ i, j })).filter((p) => p.j >= 0);
-  const inOrder = new Set(longestIncreasing(matched.map((p) => p.j)).map((k) => matched[k].i));
+  return longestIncreasing(matched.map((p) => p.j)).map((k) => matched[k]);
+}
+
+/**
+ * Bounds of the word-level pass of pairEditedInGaps: sentences longer than `words` words are left
+ * out, and at most `diffs` word diffs are run per chain pair.
+ */
+export const GAP_LIMITS = { words: 120, diffs: 400 };
+
+/** The words of a sentence, lower-cased, in order (white space and punctuation left out). */
+function wordList(s: string): string[] {
+  return tokenize(s.toLowerCase()).filter((t) => /[\p{L}\p{N}]/u.test(t));
+}
+
+/**
+ * Between two consecutive pairs in order, pair the sentences left on each side when one is an edit
+ * of the other: a word changed and a clause appended halves Dice's overlap, but the shorter
+ * sentence's words are still mostly there, in order. The `edits` were judged by word sets (at least
+ * 60% of the shorter one's distinct words in the other); each in one stretch is then judged by a
+ * capped word diff: the words kept in order are ≥ 2, ≥ 60% of the shorter sentence and ≥ 30% of
+ * both together. Best first; a pair crossing one already taken is skipped (so none is marked moved).
+ */
+function pairEditedInGaps(
+  sa: readonly string[],
+  sb: readonly string[],
+  edits: readonly { i: number; j: number }[],
+  matchOfA: readonly number[],
+  takenB: readonly boolean[],
+  anchors: readonly { i: number; j: number }[],
+  link: (i: number, j: number) => void,
+): void {
+  if (!edits.length) return;
+  // The stretch each sentence lies in: how many pairs in order come before it.
+  const stretchA = new Int32Array(sa.length);
+  const stretchB = new Int32Array(sb.length);
+  anchors.forEach((p, k) => {
+    const next = anchors[k + 1] ?? { i: sa.length - 1, j: sb.length - 1 };
+    stretchA.fill(k + 1, p.i + 1, next.i + 1);
+    stretchB.fill(k + 1, p.j + 1, next.j + 1);
+  });
+  let diffs = 0;
+  const found: { i: number; j: number; score: number }[] = [];
+  for (const { i, j } of edits) {
+    if (matchOfA[i] >= 0 || takenB[j] || stretchA[i] !== stretchB[j] || diffs >= GAP_LIMITS.diffs) continue;
+    const wa = wordList(sa[i]);
+    const wb = wordList(sb[j]);
+    if (wa.length > GAP_LIMITS.words || wb.length > GAP_LIMITS.words) continue;
+    diffs++;
+    const kept = keptWords(wa, wb);
+    if (kept >= 2 && kept >= 0.6 * Math.min(wa.length, wb.length) && 2 * kept >= 0.3 * (wa.length + wb.length))
+      found.push({ i, j, score: kept / Math.max(wa.length, wb.length) });
+  }
+  found.sort((x, y) => y.score - x.score || x.i - y.i || x.j - y.j);
+  const taken: { i: number; j: number }[] = [];
+  for (const f of found) {
+    if (taken.some((t) => t.i === f.i || t.j === f.j || t.i < f.i !== t.j < f.j)) continue;
+    taken.push(f);
+    link(f.i, f.j);
+  }
+}
+/**
+ * How many words of `wa` stay, in order, in `wb` (their longest common subsequence), by the word
+ * diff run on one code unit per distinct word, so that the equal runs' lengths count the words.
+ */
+function keptWords(wa: readonly string[], wb: readonly string[]): number {
+  const ids = new Map<string, string>();
+  const unit = (w: string) => {
+    let u = ids.get(w);
+    if (u === undefined) ids.set(w, (u = String.fromCharCode(0xe000 + ids.size)));
+    return u;
+  };
+  const ops = diffTokens(wa.map(unit), wb.map(unit));
+  return ops.reduce((n, o) => (o.op === 'equal' ? n + o.text.length : n), 0);
+}
+
+/**
+ * The pairs in B's order. A's unmatched sentences go before the next pair in order that follows
+ * them in A, and before any of B's unmatched sentences of the same stretch: removed above added.
+ */
+function layOut(sa: readonly string[], sb: readonly string[], matchOfA: readonly number[], inOrder: Set<number>): SentencePair[] {
   const pairs: SentencePair[] = [];
   const aOfB = new Array<number>(sb.length).fill(-1);
-  matched.forEach((p) => (aOfB[p.j] = p.i));
-  // Walk B in order; before each matched B sentence, A's unmatched sentences that precede its A.
+  matchOfA.forEach((j, i) => {
+    if (j >= 0) aOfB[j] = i;
+  });
+  // For each B position, the A index of the next pair in order at or after it (A's length if none).
+  const nextAnchorA = new Array<number>(sb.length + 1).fill(sa.length);
+  for (let j = sb.length - 1; j >= 0; j--) nextAnchorA[j] = aOfB[j] >= 0 && inOrder.has(aOfB[j]) ? aOfB[j] : nextAnchorA[j + 1];
   let nextA = 0;
   const flushDeletedUpTo = (limit: number) => {
     for (; nextA < limit; nextA++)
@@ -239,6 +347,7 @@ export function diffChains(a: string, b: string): ChainDiff {
   for (let j = 0; j < sb.length; j++) {
     const i = aOfB[j];
     if (i < 0) {
+      flushDeletedUpTo(nextAnchorA[j]);
       pairs.push({ b: j, moved: false, ops: [{ op: 'insert', text: sb[j] }] });
       continue;
     }
@@ -247,7 +356,7 @@ export function diffChains(a: string, b: string): ChainDiff {
     pairs.push({ a: i, b: j, moved, ops: diffWords(sa[i], sb[j]) });
   }
   flushDeletedUpTo(sa.length);
-  return { sentencesA: sa, sentencesB: sb, pairs };
+  return pairs;
 }
 
 /** Positions (into `xs`) of one longest strictly increasing subsequence, O(n log n). */

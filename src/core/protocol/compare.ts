@@ -45,6 +45,8 @@ export const comparisonViewSchema = z.object({
       label: z.string(),
       category: z.string(),
       direction: z.string(),
+      /** The video's path as the record gives it ('' when it has none); the table shows its file name. */
+      video: z.string(),
       a: flippedSide,
       b: flippedSide,
       gold: z.string(),
