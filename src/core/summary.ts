@@ -5,7 +5,7 @@
  * counted apart. A bucket with nothing scored but n/a records reads "n/a", never 0%.
  */
 import type { IndexEntry } from './index';
-import { CATEGORIES, DIRECTIONS, NA_TEXT, type NaReason, type Outcome, type ScoringRule } from './schemas';
+import { CATEGORIES, DIRECTIONS, NA_TEXT, OUTCOMES, type NaReason, type Outcome, type ScoringRule } from './schemas';
 
 export interface Bucket {
   /** Records in the bucket, scored or not. */
@@ -88,28 +88,17 @@ export type Tallied = Pick<IndexEntry, 'category' | 'wordedAs' | 'direction' | '
   noVideo: boolean;
 };
 
-interface RuleTally {
-  overall: Bucket;
-  byCategory: Record<string, Bucket>;
-  byDirection: Record<string, Bucket>;
-  byCategoryDirection: Record<string, Record<string, Bucket>>;
-}
-
-function emptyRuleTally(): RuleTally {
-  return { overall: emptyBucket(), byCategory: {}, byDirection: {}, byCategoryDirection: {} };
-}
-
-function tallyRule(t: RuleTally, e: Tallied, o: Outcome, why: NaReason | undefined): void {
-  addTo(t.overall, o, why);
-  addTo((t.byCategory[e.category] ??= emptyBucket()), o, why);
-  addTo((t.byDirection[e.direction] ??= emptyBucket()), o, why);
-  addTo(((t.byCategoryDirection[e.category] ??= {})[e.direction] ??= emptyBucket()), o, why);
-}
+/** Per category × direction, per rule: the four outcomes and the n/a records among the unscored. */
+const CELL = 10;
+const NA_SLOT = 4;
+const RULE_SLOT: Record<ScoringRule, number> = { mcq_infer: 0, grpo_reward: 5 };
 
 /**
  * The counts of a summary under both rules, added to one record at a time: what `summarise` makes
  * of an index's entries, and what the CLI's streaming summary makes of a file without keeping an
  * index (src/core/index/summaryBuilder.ts). One code path for both, so they agree by construction.
+ * The counts are kept per category × direction in one array (this runs once per record); the
+ * buckets are made from them when a summary is asked for.
  */
 export class Tally {
   records = 0;
@@ -118,7 +107,7 @@ export class Tally {
   noVideo = 0;
   readonly na: Partial<Record<NaReason, number>> = {};
   readonly wordedAs: Record<string, Record<string, number>> = {};
-  private readonly rules: Record<ScoringRule, RuleTally> = { mcq_infer: emptyRuleTally(), grpo_reward: emptyRuleTally() };
+  private readonly cells = new Float64Array(CATEGORIES.length * DIRECTIONS.length * CELL);
 
   add(e: Tallied): void {
     this.records++;
@@ -126,20 +115,64 @@ export class Tally {
       const w = (this.wordedAs[e.category] ??= {});
       w[e.wordedAs] = (w[e.wordedAs] ?? 0) + 1;
     }
-    tallyRule(this.rules.mcq_infer, e, e.mcq, undefined);
-    tallyRule(this.rules.grpo_reward, e, e.grpo, e.na);
+    const at = (CATEGORIES.indexOf(e.category) * DIRECTIONS.length + DIRECTIONS.indexOf(e.direction)) * CELL;
+    const c = this.cells;
+    c[at + OUTCOMES.indexOf(e.mcq)]++;
+    c[at + 5 + OUTCOMES.indexOf(e.grpo)]++;
+    if (e.na) {
+      // Only grpo_reward is n/a (IndexEntry.na); counted where the record is unscored, as addTo does.
+      if (e.grpo === 'unscored') c[at + 5 + NA_SLOT]++;
+      this.na[e.na] = (this.na[e.na] ?? 0) + 1;
+    }
     if (e.format === 'valid') this.formatValid++;
     if (e.format !== 'n/a') this.formatChecked++;
-    if (e.na) this.na[e.na] = (this.na[e.na] ?? 0) + 1;
     if (e.noVideo) this.noVideo++;
+  }
+
+  /** The bucket of the cells of categories `cats` × directions `dirs` under a rule; undefined when it holds no record. */
+  private bucket(rule: ScoringRule, cats: readonly number[], dirs: readonly number[]): Bucket | undefined {
+    const b = emptyBucket();
+    const r = RULE_SLOT[rule];
+    for (const ci of cats) {
+      for (const di of dirs) {
+        const at = (ci * DIRECTIONS.length + di) * CELL + r;
+        b.correct += this.cells[at];
+        b.incorrect += this.cells[at + 1];
+        b.unanswered += this.cells[at + 2];
+        b.unscored += this.cells[at + 3];
+        b.na += this.cells[at + NA_SLOT];
+      }
+    }
+    b.total = b.correct + b.incorrect + b.unanswered;
+    b.records = b.total + b.unscored;
+    return b.records ? finishBucket(b) : undefined;
   }
 
   /** The summary under `rule`; categories and directions that have no record are left out. */
   summary(file: string, invalid: number, rule: ScoringRule): Summary {
-    const t = this.rules[rule];
-    const copy = (b: Bucket) => finishBucket({ ...b });
-    const order = <T, U>(rec: Record<string, T>, keys: readonly string[], f: (v: T) => U): Record<string, U> =>
-      Object.fromEntries(keys.filter((k) => k in rec).map((k) => [k, f(rec[k])]));
+    const allCats = CATEGORIES.map((_, i) => i);
+    const allDirs = DIRECTIONS.map((_, i) => i);
+    const byCategory: Record<string, Bucket> = {};
+    const byDirection: Record<string, Bucket> = {};
+    const byCategoryDirection: Record<string, Record<string, Bucket>> = {};
+    CATEGORIES.forEach((cat, ci) => {
+      const b = this.bucket(rule, [ci], allDirs);
+      if (!b) return;
+      byCategory[cat] = b;
+      const m: Record<string, Bucket> = (byCategoryDirection[cat] = {});
+      DIRECTIONS.forEach((dir, di) => {
+        const cell = this.bucket(rule, [ci], [di]);
+        if (cell) m[dir] = cell;
+      });
+    });
+    DIRECTIONS.forEach((dir, di) => {
+      const b = this.bucket(rule, allCats, [di]);
+      if (b) byDirection[dir] = b;
+    });
+    const order = <U>(rec: Record<string, Record<string, U>>): Record<string, Record<string, U>> =>
+      Object.fromEntries(
+        CATEGORIES.filter((k) => k in rec).map((k) => [k, Object.fromEntries(CATEGORIES.filter((j) => j in rec[k]).map((j) => [j, rec[k][j]]))]),
+      );
     return {
       file,
       rule,
@@ -149,11 +182,11 @@ export class Tally {
       formatChecked: this.formatChecked,
       na: { ...this.na },
       noVideo: this.noVideo,
-      overall: copy(t.overall),
-      byCategory: order(t.byCategory, CATEGORIES, copy),
-      byDirection: order(t.byDirection, DIRECTIONS, copy),
-      byCategoryDirection: order(t.byCategoryDirection, CATEGORIES, (m) => order(m, DIRECTIONS, copy)),
-      wordedAs: order(this.wordedAs, CATEGORIES, (m) => order(m, CATEGORIES, (n) => n)),
+      overall: this.bucket(rule, allCats, allDirs) ?? finishBucket(emptyBucket()),
+      byCategory,
+      byDirection,
+      byCategoryDirection,
+      wordedAs: order(this.wordedAs),
     };
   }
 }
