@@ -346,14 +346,42 @@ export class WordingCache {
   private readonly byStem = new Map<string, Wording>();
   private lastQuestion: string | undefined;
   private lastWording: Wording | undefined;
+  /**
+   * The text before "Options:" of recent questions whose first options marker is that one, with
+   * their wording: a question that starts with one of them and has "Options:" right after it has
+   * the same first marker (the text a match before it could span is the same), hence the same stem.
+   * Checked before working the stem out, which most records then skip.
+   */
+  private readonly heads: string[] = [];
+  private readonly headWordings: Wording[] = [];
 
   get(question: string): Wording {
     // The indexer asks twice per record (category, then label): one analysis.
     if (question !== this.lastQuestion) {
       this.lastQuestion = question;
-      this.lastWording = this.lookUp(questionStem(question));
+      this.lastWording = this.byHead(question);
     }
     return this.lastWording!;
+  }
+
+  private byHead(question: string): Wording {
+    const at = question.indexOf('Options:');
+    if (at >= 0) {
+      for (let k = 0; k < this.heads.length; k++) {
+        const h = this.heads[k];
+        if (h.length === at && question.startsWith(h)) return this.headWordings[k];
+      }
+    }
+    const w = this.lookUp(questionStem(question));
+    if (at >= 0 && optionsMarkerAt(question) === at) {
+      if (this.heads.length === 16) {
+        this.heads.shift();
+        this.headWordings.shift();
+      }
+      this.heads.push(flat(question.slice(0, at)));
+      this.headWordings.push(w);
+    }
+    return w;
   }
 
   private lookUp(stem: string): Wording {

@@ -171,7 +171,10 @@ export class Tally {
     });
     const order = <U>(rec: Record<string, Record<string, U>>): Record<string, Record<string, U>> =>
       Object.fromEntries(
-        CATEGORIES.filter((k) => k in rec).map((k) => [k, Object.fromEntries(CATEGORIES.filter((j) => j in rec[k]).map((j) => [j, rec[k][j]]))]),
+        CATEGORIES.filter((k) => k in rec).map((k) => [
+          k,
+          Object.fromEntries(CATEGORIES.filter((j) => j in rec[k]).map((j) => [j, rec[k][j]])),
+        ]),
       );
     return {
       file,
