@@ -8,6 +8,22 @@ const production = process.argv.includes('--production');
 // Source maps stay beside the bundles except in the packaged .vsix.
 const common = { bundle: true, sourcemap: !production, minify: true, logLevel: 'warning', legalComments: 'none' };
 
+/**
+ * In the CLI's bundles: normalize.ts's require('./schemas') and main.ts's import('./commands') stay
+ * requires of the files built beside them (dist/schemas.js, dist/commands.js).
+ */
+const splitCli = {
+  name: 'split-cli',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(schemas|commands)$/ }, (args) => {
+      const lazy =
+        (args.kind === 'require-call' && args.importer.endsWith('normalize.ts')) ||
+        (args.kind === 'dynamic-import' && args.importer.endsWith('main.ts'));
+      return lazy ? { path: `${args.path}.js`, external: true } : undefined;
+    });
+  },
+};
+
 const configs = [
   {
     ...common,
@@ -37,15 +53,25 @@ const configs = [
     format: 'cjs',
     target: 'node20',
   },
-  {
+  // The CLI in three files, so that `st-think summary` reads and compiles only what it runs (zod is
+  // three quarters of the rest): cli.js (dispatch, the summary), commands.js (the other commands,
+  // imported when one runs), schemas.js (the zod schemas, loaded by normalize.ts on the first record
+  // its fast checks are not sure of). Each may bundle core modules the others do too (kept apart,
+  // the modules are pure; the CLI's errors are told apart by name, not by class).
+  ...[
+    ['src/cli/main.ts', 'dist/cli.js'],
+    ['src/cli/commands.ts', 'dist/commands.js'],
+    ['src/core/schemas.ts', 'dist/schemas.js'],
+  ].map(([entry, outfile]) => ({
     ...common,
-    entryPoints: ['src/cli/main.ts'],
-    outfile: 'dist/cli.js',
+    entryPoints: [entry],
+    outfile,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     external: ['*.node', 'onnxruntime-node', '@huggingface/transformers', 'sharp', '@ffmpeg-installer/*', '@ffprobe-installer/*'],
-  },
+    plugins: [splitCli],
+  })),
 ];
 
 if (watch) {

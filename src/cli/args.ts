@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isTableFormat, TABLE_FORMATS, type TableFormat } from '../core/export';
-import { RULES, type ScoringRule } from '../core/schemas';
+import { RULES, type ScoringRule } from '../core/vocabulary';
 
 export const USAGE = `usage:
   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json | --format csv|markdown|latex]
@@ -37,10 +37,22 @@ export const USAGE = `usage:
       where each comes from (DIR's generation_config.json, else upstream's and transformers' defaults)
   st-think help`;
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 /** Bad input (a missing line, a record that cannot be re-run, an unreadable model folder): exit status 1. */
-export class InputError extends Error {}
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/**
+ * An error of one of these classes, told by its name: the commands run from their own bundle
+ * (dist/commands.js, scripts/build.mjs), with their own copies of the classes.
+ */
+export function errorNamed(e: unknown, ...names: string[]): e is Error {
+  return e instanceof Error && names.includes(e.name);
+}
 
 /** The bundled worker beside this file splits large files across two threads. */
 export function indexOptions(): { workerScript?: string } {

@@ -10,8 +10,7 @@
  * summary keeps counts, not records, and a larger young generation only grows the memory it peaks
  * at (by 6 MiB on the bench file) while saving no time (docs/benchmarks.md).
  */
-import { IndexCancelledError, NotResultsFileError } from '../core/index/types';
-import { InputError, isSystemError, USAGE, UsageError } from './args';
+import { errorNamed, isSystemError, USAGE, UsageError } from './args';
 import { summary } from './summary';
 
 /**
@@ -52,11 +51,11 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (errorNamed(e, 'UsageError')) {
       process.stderr.write(`st-think: ${e.message}\n${USAGE}\n`);
       return 2;
     }
-    if (e instanceof NotResultsFileError || e instanceof IndexCancelledError || e instanceof InputError) {
+    if (errorNamed(e, 'NotResultsFileError', 'IndexCancelledError', 'InputError')) {
       process.stderr.write(`st-think: ${e.message}\n`);
       return 1;
     }

@@ -7,7 +7,8 @@
  */
 import type { z } from 'zod';
 import { isJsSpace } from './categories';
-import { CATEGORIES, DIRECTIONS, type benchmarkSchema, type canonicalSchema, type stR1Schema } from './schemas';
+import type { benchmarkSchema, canonicalSchema, stR1Schema } from './schemas';
+import { CATEGORIES, DIRECTIONS } from './vocabulary';
 
 /** A keyString of the schemas: a string with a character that is not white space. */
 function isKeyString(v: unknown): v is string {

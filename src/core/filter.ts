@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { IndexEntry, ResultsIndex } from './index';
 import { videoFileName } from './recordLabel';
-import { CATEGORIES, DIRECTIONS, OUTCOMES, RULES, type ScoringRule } from './schemas';
+import { CATEGORIES, DIRECTIONS, OUTCOMES, RULES, type ScoringRule } from './vocabulary';
 import { outcomeOf } from './summary';
 
 export const filterSchema = z.object({

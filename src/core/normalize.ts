@@ -3,21 +3,9 @@
  * The shape is guessed from its distinguishing keys and checked with its zod schema; when that
  * fails every other shape is tried, and the error names each shape and why it failed.
  */
-import { z } from 'zod';
-import {
-  benchmarkSchema,
-  canonicalSchema,
-  CATEGORIES,
-  DIRECTIONS,
-  harnessSchema,
-  SHAPE_NEEDS,
-  type Category,
-  type NeededKind,
-  type Direction,
-  stR1Schema,
-  type ShapeName,
-  type TraceRecord,
-} from './schemas';
+import type { z } from 'zod';
+import type { TraceRecord } from './schemas';
+import { CATEGORIES, DIRECTIONS, SHAPE_NEEDS, type Category, type Direction, type NeededKind, type ShapeName } from './vocabulary';
 import { CHAIN_EVIDENCE, type CategoryEvidence } from './categories';
 import { benchmarkFast, canonicalFast, stR1Fast } from './fastShapes';
 import {
@@ -45,17 +33,30 @@ type Normaliser = (value: Record<string, unknown>, ctx: RecordContext, opts: Nor
 /** Schema parses made by `normalise` since the process started (for the tests and benchmarks). */
 export const normaliseStats = { schemaParses: 0, fastChecks: 0 };
 
+type Schemas = typeof import('./schemas');
+let loaded: Schemas | undefined;
+
+/**
+ * The zod schemas (schemas.ts), loaded on the first record the fast checks are not sure of: most
+ * files never need them, and the CLI's summary then starts without zod (a separate file beside its
+ * bundle: scripts/build.mjs).
+ */
+function schemas(): Schemas {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  return (loaded ??= require('./schemas') as Schemas);
+}
+
 /**
  * A shape's check: the fast check's output when it is sure (fastShapes.ts), else the schema's. Both
  * count as one schema parse in `normaliseStats`.
  */
 function check<T extends z.ZodType>(
-  schema: T,
+  schema: (s: Schemas) => T,
   fast: (v: Record<string, unknown>) => z.output<T> | undefined,
   value: Record<string, unknown>,
 ): { data: z.output<T> } | string {
   const data = fast(value);
-  if (data === undefined) return parseWith(schema, value);
+  if (data === undefined) return parseWith(schema(schemas()), value);
   normaliseStats.schemaParses++;
   normaliseStats.fastChecks++;
   return { data };
@@ -73,7 +74,7 @@ function parseWith<T extends z.ZodType>(schema: T, value: Record<string, unknown
   const r = schema._zod.run({ value, issues: [] }, ctx);
   if (r instanceof Promise) throw new Error('a results schema must not be asynchronous');
   if (r.issues.length === 0) return { data: r.value as z.output<T> };
-  return firstIssue(z.core.util.finalizeIssue(r.issues[0], ctx, z.config()), value);
+  return firstIssue(schemas().finalizeIssue(r.issues[0], ctx), value);
 }
 
 function firstIssue(issue: z.core.$ZodIssue, input: Record<string, unknown>): string {
@@ -179,7 +180,7 @@ function finish(
 
 const normalisers: Record<ShapeName, Normaliser> = {
   canonical(value, _ctx, opts) {
-    const r = check(canonicalSchema, canonicalFast, value);
+    const r = check((m) => m.canonicalSchema, canonicalFast, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
@@ -205,7 +206,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   'st-r1'(value, ctx, opts) {
-    const r = check(stR1Schema, stR1Fast, value);
+    const r = check((m) => m.stR1Schema, stR1Fast, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
@@ -223,7 +224,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   benchmark(value, ctx, opts) {
-    const r = check(benchmarkSchema, benchmarkFast, value);
+    const r = check((m) => m.benchmarkSchema, benchmarkFast, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     const block = v.forward_mcq ?? v.reverse_mcq;
@@ -259,7 +260,7 @@ const normalisers: Record<ShapeName, Normaliser> = {
     );
   },
   harness(value, _ctx, opts) {
-    const r = parseWith(harnessSchema, value);
+    const r = parseWith(schemas().harnessSchema, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     const first = v.resps[0];

@@ -4,7 +4,7 @@
  * apart (the line and the video's short name); the question stays in the description and tooltip.
  */
 import type { IndexEntry } from './index';
-import { CATEGORIES, DIRECTIONS } from './schemas';
+import { CATEGORIES, DIRECTIONS } from './vocabulary';
 
 /** `stThink.tree.recordLabel`'s choices (package.json lists the same, with their descriptions). */
 export const RECORD_LABELS = ['lineAndVideo', 'videoAndLine', 'videoAndId', 'id', 'question'] as const;

@@ -5,7 +5,8 @@
 import { categoryLabel, categorySource } from './categories';
 import { goldLetter } from './derive';
 import { rerunSource } from './model/reruns';
-import { NA_TEXT, UNSCORED_TEXT, type TraceAnalysis, type TraceRecord } from './schemas';
+import type { TraceAnalysis, TraceRecord } from './schemas';
+import { NA_TEXT, UNSCORED_TEXT } from './vocabulary';
 
 export function renderRecordText(record: TraceRecord, analysis: TraceAnalysis, where: { file: string; line: number }): string {
   const out: string[] = [];

@@ -5,7 +5,7 @@
  * counted apart. A bucket with nothing scored but n/a records reads "n/a", never 0%.
  */
 import type { IndexEntry } from './index';
-import { CATEGORIES, DIRECTIONS, NA_TEXT, OUTCOMES, type NaReason, type Outcome, type ScoringRule } from './schemas';
+import { CATEGORIES, DIRECTIONS, NA_TEXT, OUTCOMES, type NaReason, type Outcome, type ScoringRule } from './vocabulary';
 
 export interface Bucket {
   /** Records in the bucket, scored or not. */

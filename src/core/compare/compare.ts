@@ -5,7 +5,8 @@
 import type { IndexEntry, ResultsIndex } from '../index';
 import { questionStem } from '../derive';
 import { rerunSource } from '../model/reruns';
-import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule, type TraceRecord } from '../schemas';
+import type { TraceRecord } from '../schemas';
+import { CATEGORIES, DIRECTIONS, type Outcome, type ScoringRule } from '../vocabulary';
 import { outcomeOf } from '../summary';
 import { FLIP_KINDS, PAIRINGS } from './kinds';
 

@@ -20,7 +20,7 @@ import {
   type NaReason,
   type Outcome,
   type ShapeName,
-} from '../schemas';
+} from '../vocabulary';
 import type { IndexEntry } from './types';
 
 /** The packed integer: each field's shift and width in bits. */

@@ -3,7 +3,7 @@
  * between threads costs far more (structured clone of each object) than typed arrays, a table of
  * the distinct strings, and one array of ids.
  */
-import { NA_REASONS } from '../schemas';
+import { NA_REASONS } from '../vocabulary';
 import { Entry } from './entry';
 import type { IndexEntry } from './types';
 

@@ -1,7 +1,7 @@
 /** The comparison view's messages: two runs compared; the webview opens a flipped pair. */
 import { z } from 'zod';
 import { FLIP_KINDS, PAIRINGS } from '../compare/kinds';
-import { RULES } from '../schemas';
+import { RULES } from '../vocabulary';
 import { readyMessageSchema } from './shared';
 
 const side = z.object({ total: z.number(), correct: z.number(), accuracy: z.number().nullable() });

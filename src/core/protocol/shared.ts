@@ -4,7 +4,7 @@
  * the core modules that define them.
  */
 import { z } from 'zod';
-import { NA_REASONS, OUTCOMES, UNSCORED_REASONS } from '../schemas';
+import { NA_REASONS, OUTCOMES, UNSCORED_REASONS } from '../vocabulary';
 import { STEP_KINDS } from '../steps';
 
 /** Webview → host, every view: the webview listens now; the host sends (and re-sends) its state. */

@@ -1,6 +1,6 @@
 /** The summary view's messages: the tables under both rules; the webview may switch the rule. */
 import { z } from 'zod';
-import { RULES } from '../schemas';
+import { RULES } from '../vocabulary';
 import { naReasonSchema, readyMessageSchema } from './shared';
 
 const bucket = z.object({

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { DIFF_OPS } from '../compare/diff';
 import { RERUN_MODES } from '../model/prompt';
 import { OTHER_KERNELS, SAMPLERS } from '../frames/samplers';
-import { FORMAT_VERDICTS } from '../schemas';
+import { FORMAT_VERDICTS } from '../vocabulary';
 import { naReasonSchema, positionSchema, readyMessageSchema, ruleResultSchema, SIDES, stepSchema } from './shared';
 
 /** One record as the trace view shows it: text only, rendered with textContent. */
