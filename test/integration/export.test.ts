@@ -9,15 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StThinkApi } from '../../src/extension/extension';
-
-const repo = path.resolve(__dirname, '../../..');
-const sample = path.join(repo, 'samples/st-r1-demo-run.jsonl');
-
-async function api(): Promise<StThinkApi> {
-  const ext = vscode.extensions.getExtension<StThinkApi>('st-think.st-think-inspector');
-  assert.ok(ext, 'the extension is installed in this host');
-  return ext.isActive ? ext.exports : ext.activate();
-}
+import { api, sample } from './helpers';
 
 describe('Export in a real extension host', function () {
   let a: StThinkApi;

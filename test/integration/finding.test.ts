@@ -7,28 +7,11 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StThinkApi } from '../../src/extension/extension';
+import { api, repo, sample, waitFor } from './helpers';
 import type { RecordNode, ResultsNode } from '../../src/extension/tree';
 
-const repo = path.resolve(__dirname, '../../..');
-const sample = path.join(repo, 'samples/st-r1-demo-run.jsonl');
 /** The 126 real ST-R1 test rows (read-only; never written). */
 const real = path.resolve(repo, '../shared/data/ego-st/r1-test-mcq-126.jsonl');
-
-async function api(): Promise<StThinkApi> {
-  const ext = vscode.extensions.getExtension<StThinkApi>('st-think.st-think-inspector');
-  assert.ok(ext, 'the extension is installed in this host');
-  return ext.isActive ? ext.exports : ext.activate();
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

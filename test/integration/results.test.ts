@@ -3,33 +3,14 @@
  * (extensionDevelopmentPath) and driven through its commands and the real vscode API.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StThinkApi } from '../../src/extension/extension';
+import { api, makeTestVideo, repo, sample, waitFor } from './helpers';
 import type { RecordNode, ResultsNode } from '../../src/extension/tree';
 import { writeTinyQwen2vlModel } from '../support/tinyModel';
-
-const repo = path.resolve(__dirname, '../../..');
-const sample = path.join(repo, 'samples/st-r1-demo-run.jsonl');
-
-async function api(): Promise<StThinkApi> {
-  const ext = vscode.extensions.getExtension<StThinkApi>('st-think.st-think-inspector');
-  assert.ok(ext, 'the extension is installed in this host');
-  return ext.isActive ? ext.exports : ext.activate();
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function labelOf(api: StThinkApi, n: ResultsNode): string {
   const item = api.tree.getTreeItem(n);
@@ -285,21 +266,7 @@ describe('Results tree in a real extension host', function () {
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
     const video = path.join(dir, 'videos', 'r1_video', 'clip.mp4');
-    const mk = spawnSync('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=160x120:rate=30',
-      '-frames:v',
-      '300',
-      '-pix_fmt',
-      'yuv420p',
-      video,
-    ]);
-    assert.equal(mk.status, 0, String(mk.stderr));
+    makeTestVideo(video);
     const results = path.join(dir, 'run.jsonl');
     fs.writeFileSync(
       results,
@@ -617,21 +584,7 @@ describe('Results tree in a real extension host', function () {
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
     const video = path.join(dir, 'videos', 'r1_video', 'clip.mp4');
-    const mk = spawnSync('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=160x120:rate=30',
-      '-frames:v',
-      '300',
-      '-pix_fmt',
-      'yuv420p',
-      video,
-    ]);
-    assert.equal(mk.status, 0, String(mk.stderr));
+    makeTestVideo(video);
     const results = path.join(dir, 'run.jsonl');
     const reruns = path.join(dir, 'run.reruns.jsonl');
     const where = '/vi-lab/Ego-ST-bench/r1_video/clip.mp4';
@@ -828,21 +781,7 @@ describe('Results tree in a real extension host', function () {
     this.timeout(120_000);
     const dir = tmpDir();
     fs.mkdirSync(path.join(dir, 'videos', 'r1_video'), { recursive: true });
-    const mk = spawnSync('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=112x84:rate=30',
-      '-frames:v',
-      '300',
-      '-pix_fmt',
-      'yuv420p',
-      path.join(dir, 'videos', 'r1_video', 'walk.mp4'),
-    ]);
-    assert.equal(mk.status, 0, String(mk.stderr));
+    makeTestVideo(path.join(dir, 'videos', 'r1_video', 'walk.mp4'), '112x84');
     // A real ST-R1 row (a reverse direction question), pointed at the generated video.
     const row = JSON.parse(fs.readFileSync(path.join(repo, '../shared/data/ego-st/r1-test-mcq-126.jsonl'), 'utf8').split('\n')[0]);
     const results = path.join(dir, 'run.jsonl');

@@ -9,12 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StThinkApi } from '../../src/extension/extension';
-
-async function api(): Promise<StThinkApi> {
-  const ext = vscode.extensions.getExtension<StThinkApi>('st-think.st-think-inspector');
-  assert.ok(ext, 'the extension is installed in this host');
-  return ext.isActive ? ext.exports : ext.activate();
-}
+import { api } from './helpers';
 
 const summaryTabs = () =>
   vscode.window.tabGroups.all
