@@ -55,9 +55,10 @@ export function errorNamed(e: unknown, ...names: string[]): e is Error {
 }
 
 /** The bundled worker beside this file splits large files across two threads. */
-export function indexOptions(): { workerScript?: string } {
+/** How the CLI indexes: reading synchronously (nothing else waits on its thread), halves in a worker where the build has one. */
+export function indexOptions(): { workerScript?: string; sync: true } {
   const worker = path.join(__dirname, 'index-worker.js');
-  return fs.existsSync(worker) ? { workerScript: worker } : {};
+  return fs.existsSync(worker) ? { workerScript: worker, sync: true } : { sync: true };
 }
 export interface Parsed {
   positional: string[];

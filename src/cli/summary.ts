@@ -11,7 +11,7 @@ export async function summary(argv: string[]): Promise<number> {
   const rule = ruleFlag(p);
   const format = formatFlag(p);
   // Counts, not an index: memory does not grow with the file (summaryBuilder.ts).
-  const both = await summariseFile(file);
+  const both = await summariseFile(file, { sync: true });
   const s = both[rule];
   if (format) {
     process.stdout.write(renderTable(summaryExportTable(both), format));

@@ -153,14 +153,18 @@ export class IndexBuilder {
 
   /** The record the bytes hold, or undefined with a problem said of them. */
   protected parse(bytes: Buffer, offset: number, line: number, key: string | undefined): TraceRecord | undefined {
-    if (!isUtf8(bytes)) {
+    const text = bytes.toString('utf8');
+    // The decoder replaces each invalid sequence with U+FFFD: text without one came from valid
+    // UTF-8 (and in a one-byte string the search ends at once), so only text holding one pays for
+    // the check of the bytes.
+    if (text.indexOf('\uFFFD') >= 0 && !isUtf8(bytes)) {
       if (!this.sawJson) this.sawJson = startsLikeJson(bytes);
       this.addProblem(line, offset, `invalid UTF-8 at byte ${offset + firstInvalidUtf8(bytes)} of the file`);
       return undefined;
     }
     let value: unknown;
     try {
-      value = JSON.parse(bytes.toString('utf8'));
+      value = JSON.parse(text);
     } catch (e) {
       if (!this.sawJson) this.sawJson = startsLikeJson(bytes);
       this.addProblem(line, offset, `invalid JSON: ${(e as Error).message}${crOnlyHint(bytes)}`);

@@ -2,10 +2,10 @@
  * The JSON reader: a results file that is one JSON document, an array of records or an object keyed
  * by id, read in chunks through the byte-level scanner (scan.ts) without parsing it as a whole.
  */
-import { promises as fsp } from 'node:fs';
 import { normalise } from '../normalize';
 import { withoutStacks, type IndexBuilder } from './builder';
 import { isJsonSpace } from './bytes';
+import { openChunks, type ChunkSource } from './reader';
 import { JsonDocumentScanner } from './scan';
 import { checkCancelled, NotResultsFileError, type IndexOptions } from './types';
 
@@ -22,28 +22,27 @@ export async function readJsonDocument(
     element: (bytes, offset, line, key) => b.addRecord(bytes, offset, line, key),
     problem: (line, offset, message) => b.addProblem(line, offset, message),
   });
-  const fh = await fsp.open(b.file, 'r');
+  const fh = await openChunks(b.file, opts.sync);
   try {
-    const st = await fh.stat();
     const buf = Buffer.allocUnsafe(chunkSize);
     let pos = 0;
-    while (pos < st.size && !scanner.stopped) {
+    while (pos < fh.size && !scanner.stopped) {
       checkCancelled(b.file, opts);
-      const { bytesRead } = await fh.read(buf, 0, Math.min(chunkSize, st.size - pos), pos);
+      const bytesRead = await fh.read(buf, Math.min(chunkSize, fh.size - pos), pos);
       if (bytesRead === 0) break;
       withoutStacks(() => scanner.feed(buf.subarray(0, bytesRead), pos));
       pos += bytesRead;
-      opts.onProgress?.(pos, st.size);
+      opts.onProgress?.(pos, fh.size);
     }
     withoutStacks(() => scanner.end());
     let keyedById = scanner.topLevel === 'object';
-    if (keyedById && b.recordCount === 0 && st.size <= (opts.maxRecordBytes ?? 16 << 20)) {
-      if (await trySingleRecord(b, fh, st.size)) keyedById = false;
+    if (keyedById && b.recordCount === 0 && fh.size <= (opts.maxRecordBytes ?? 16 << 20)) {
+      if (await trySingleRecord(b, fh, fh.size)) keyedById = false;
     }
     if (b.recordCount === 0 && scanner.topLevel === 'other') {
       throw new NotResultsFileError(b.file, b.problems[0]?.message ?? 'no JSON array or object');
     }
-    return { size: st.size, mtimeMs: st.mtimeMs, keyedById };
+    return { size: fh.size, mtimeMs: fh.mtimeMs, keyedById };
   } finally {
     await fh.close();
   }
@@ -54,9 +53,9 @@ export async function readJsonDocument(
  * holding a single canonical record): if it is, it replaces the problems said of its "values", and
  * this returns true.
  */
-async function trySingleRecord(b: IndexBuilder, fh: fsp.FileHandle, size: number): Promise<boolean> {
+async function trySingleRecord(b: IndexBuilder, fh: ChunkSource, size: number): Promise<boolean> {
   const buf = Buffer.alloc(size);
-  await fh.read(buf, 0, size, 0);
+  await fh.read(buf, size, 0);
   let value: unknown;
   try {
     value = JSON.parse(buf.toString('utf8'));

@@ -3,9 +3,9 @@
  * parse yet is kept pending (the resume point stays before it), so a writer appending lines is
  * followed incrementally.
  */
-import { promises as fsp } from 'node:fs';
 import type { IndexBuilder } from './builder';
 import { formatBytes, startsWithBom } from './bytes';
+import { openChunks, type ChunkSource } from './reader';
 import { checkCancelled, NotResultsFileError, type IndexOptions } from './types';
 
 /**
@@ -22,10 +22,9 @@ export async function readJsonl(
 ): Promise<{ size: number; mtimeMs: number }> {
   const chunkSize = opts.chunkSize ?? 1 << 20;
   const maxBytes = opts.maxRecordBytes ?? 16 << 20;
-  const fh = await fsp.open(b.file, 'r');
+  const fh = await openChunks(b.file, opts.sync);
   try {
-    const st = await fh.stat();
-    const total = Math.min(st.size, end);
+    const total = Math.min(fh.size, end);
     const buf = Buffer.allocUnsafe(chunkSize);
     let pos = start === 0 ? await bomLength(fh) : start;
     let line = startLine;
@@ -35,7 +34,7 @@ export async function readJsonl(
     let skipping = false;
     while (pos < total) {
       checkCancelled(b.file, opts);
-      const { bytesRead } = await fh.read(buf, 0, Math.min(chunkSize, total - pos), pos);
+      const bytesRead = await fh.read(buf, Math.min(chunkSize, total - pos), pos);
       if (bytesRead === 0) break;
       const chunk = buf.subarray(0, bytesRead);
       let i = 0;
@@ -81,16 +80,16 @@ export async function readJsonl(
     if (pendingLen && !skipping) lastLine(b, Buffer.concat(pending), lineStart, line);
     else if (skipping) b.resumeOffset = total;
     if (end === Infinity) b.finish();
-    return { size: total, mtimeMs: st.mtimeMs };
+    return { size: total, mtimeMs: fh.mtimeMs };
   } finally {
     await fh.close();
   }
 }
 
 /** 3 when the file starts with a UTF-8 byte order mark (which belongs to no record), else 0. */
-async function bomLength(fh: fsp.FileHandle): Promise<number> {
+async function bomLength(fh: ChunkSource): Promise<number> {
   const head = Buffer.alloc(3);
-  await fh.read(head, 0, 3, 0);
+  await fh.read(head, 3, 0);
   return startsWithBom(head) ? 3 : 0;
 }
 

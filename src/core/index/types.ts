@@ -68,6 +68,11 @@ export interface IndexOptions {
    * (docs/benchmarks.md) while it holds both halves' garbage at once.
    */
   parallelMinCores?: number;
+  /**
+   * Read with synchronous calls (reader.ts): for a command-line run, never in the extension host,
+   * whose thread must not block.
+   */
+  sync?: boolean;
 }
 
 /** The file is not a results file at all: one clear message instead of thousands of problems. */
