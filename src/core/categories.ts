@@ -379,6 +379,21 @@ const ROLE_ACTION = 2;
 const ROLE_LANDMARK = 3;
 
 /**
+ * Storage of ActionPartners: the records in blocks of REC_BLOCK (FIELDS ints each) and the trigrams
+ * in a pool of blocks of POOL_BLOCK ints, a record's trigrams within one block (a record with more
+ * than a block's worth gets a block of its own). The first block of each grows by doubling up to
+ * its full size; after that, blocks are added and nothing is copied: a doubling array left its old
+ * copies as garbage that only a full collection frees (6 MiB of the summary's peak on the 100 MB
+ * bench file). A record's START is its block's number times POOL_BLOCK plus where it starts in it.
+ */
+const REC_SHIFT = 12;
+const REC_BLOCK = 1 << REC_SHIFT;
+const REC_MASK = REC_BLOCK - 1;
+const POOL_SHIFT = 16;
+const POOL_BLOCK = 1 << POOL_SHIFT;
+const POOL_MASK = POOL_BLOCK - 1;
+
+/**
  * The evidence pass over a file, done as the records are indexed (`add`, on the hot path):
  * candidates and reverse action questions have their option trigrams computed at once and are
  * compared with the records of the other kind already seen on their video; reverse landmark
@@ -388,9 +403,10 @@ const ROLE_LANDMARK = 3;
  * continue the same pass.
  */
 export class ActionPartners {
-  private records = new Int32Array(FIELDS * 256);
+  private recs: Int32Array[] = [new Int32Array(FIELDS * 256)];
   private count = 0;
-  private pool = new Int32Array(4096);
+  private pools: Int32Array[] = [new Int32Array(4096)];
+  /** Ints used in the last block of the pool. */
   private used = 0;
   /** Per video (by number): its first and last record and what it has (HAS_*). */
   private readonly videoIds = new Map<string, number>();
@@ -415,18 +431,62 @@ export class ActionPartners {
     this.link(entry, role, question, options, video, -1, -1);
   }
 
-  /** Append keys[from, from + n) to the pool; returns where they start. */
+  private get(i: number, field: number): number {
+    return this.recs[i >> REC_SHIFT][(i & REC_MASK) * FIELDS + field];
+  }
+
+  private put(i: number, field: number, v: number): void {
+    this.recs[i >> REC_SHIFT][(i & REC_MASK) * FIELDS + field] = v;
+  }
+
+  /** Trigrams in common between records i and j (a record whose trigrams are not computed has none). */
+  private shared(i: number, j: number): number {
+    const si = this.get(i, START);
+    const sj = this.get(j, START);
+    const ni = this.get(i, LENGTH);
+    const nj = this.get(j, LENGTH);
+    if (ni <= 0 || nj <= 0) return 0;
+    return sharedIn(this.pools[si >> POOL_SHIFT], si & POOL_MASK, ni, this.pools[sj >> POOL_SHIFT], sj & POOL_MASK, nj);
+  }
+
+  /** Append keys[from, from + n) to the pool; returns the START that finds them. */
   private store(keys: Int32Array, n: number, from: number): number {
-    if (this.used + n > this.pool.length) {
-      const p = new Int32Array(Math.max(this.pool.length * 2, this.used + n));
-      p.set(this.pool.subarray(0, this.used));
-      this.pool = p;
+    let b = this.pools.length - 1;
+    let block = this.pools[b];
+    if (this.used + n > block.length) {
+      if (b === 0 && this.used + n <= POOL_BLOCK) {
+        // The first block doubles up to its full size (a small file keeps a small pool).
+        const grown = new Int32Array(Math.min(POOL_BLOCK, Math.max(block.length * 2, this.used + n)));
+        grown.set(block.subarray(0, this.used));
+        this.pools[0] = block = grown;
+      } else {
+        block = new Int32Array(Math.max(POOL_BLOCK, n));
+        this.pools.push(block);
+        b++;
+        this.used = 0;
+      }
     }
-    const pool = this.pool;
     const at = this.used;
-    for (let i = 0; i < n; i++) pool[at + i] = keys[from + i];
-    this.used += n;
-    return at;
+    for (let i = 0; i < n; i++) block[at + i] = keys[from + i];
+    // A block of its own (more than POOL_BLOCK keys) is full: the next record starts another.
+    this.used = n > POOL_BLOCK ? block.length : at + n;
+    return b * POOL_BLOCK + at;
+  }
+
+  /** Room for record `i` (the next one). */
+  private grow(i: number): void {
+    const b = i >> REC_SHIFT;
+    if (b === this.recs.length) {
+      this.recs.push(new Int32Array(REC_BLOCK * FIELDS));
+      return;
+    }
+    const block = this.recs[b];
+    if ((i & REC_MASK) * FIELDS === block.length) {
+      // A short block (the first, or the last after `trim`) doubles up to its full size.
+      const grown = new Int32Array(Math.min(REC_BLOCK * FIELDS, block.length * 2));
+      grown.set(block);
+      this.recs[b] = grown;
+    }
   }
 
   private videoId(video: string): number {
@@ -469,14 +529,12 @@ export class ActionPartners {
       length = collectPhrases(options, question);
       start = this.store(buf, length, 0);
     }
-    if (this.count * FIELDS === this.records.length) {
-      const grown = new Int32Array(Math.max(FIELDS * 256, this.records.length * 2));
-      grown.set(this.records);
-      this.records = grown;
-    }
-    const i = this.count++;
-    const r = this.records;
-    const k = i * FIELDS;
+    const i = this.count;
+    this.grow(i);
+    this.count++;
+    const v = this.videoId(video);
+    const r = this.recs[i >> REC_SHIFT];
+    const k = (i & REC_MASK) * FIELDS;
     r[k + ENTRY] = entry;
     r[k + ROLE] = role;
     r[k + START] = start;
@@ -484,51 +542,49 @@ export class ActionPartners {
     r[k + NEXT] = -1;
     r[k + BEST] = -1;
     r[k + PARTNER] = -1;
-    const v = this.videoId(video);
     r[k + VIDEO] = v;
     const kinds = this.kinds[v];
     if (this.first[v] < 0) this.first[v] = i;
-    else r[this.last[v] * FIELDS + NEXT] = i;
+    else this.put(this.last[v], NEXT, i);
     this.last[v] = i;
     if (role === ROLE_CANDIDATE) {
       this.kinds[v] = kinds | HAS_CANDIDATE;
       if (kinds & HAS_ACTION) {
-        for (let a = this.first[v]; a >= 0; a = r[a * FIELDS + NEXT]) {
-          if (r[a * FIELDS + ROLE] === ROLE_ACTION)
-            this.offer(i, a, sharedIn(this.pool, start, length, this.pool, r[a * FIELDS + START], r[a * FIELDS + LENGTH]), v);
+        for (let a = this.first[v]; a >= 0; a = this.get(a, NEXT)) {
+          if (this.get(a, ROLE) === ROLE_ACTION) this.offer(i, a, this.shared(i, a), v);
         }
       }
     } else if (role === ROLE_ACTION) {
       this.kinds[v] = kinds | HAS_ACTION;
       if (kinds & HAS_CANDIDATE) {
-        for (let c = this.first[v]; c >= 0; c = r[c * FIELDS + NEXT]) {
-          if (r[c * FIELDS + ROLE] === ROLE_CANDIDATE)
-            this.offer(c, i, sharedIn(this.pool, r[c * FIELDS + START], r[c * FIELDS + LENGTH], this.pool, start, length), v);
+        for (let c = this.first[v]; c >= 0; c = this.get(c, NEXT)) {
+          if (this.get(c, ROLE) === ROLE_CANDIDATE) this.offer(c, i, this.shared(c, i), v);
         }
       }
     } else if (kinds & HAS_PASSING) {
       // A reverse landmark question can take back what an action partner gave.
-      for (let c = this.first[v]; c >= 0; c = r[c * FIELDS + NEXT]) {
-        if (r[c * FIELDS + ROLE] === ROLE_CANDIDATE && r[c * FIELDS + BEST] >= ACTION_PHRASES_MIN) this.pending.push(c);
+      for (let c = this.first[v]; c >= 0; c = this.get(c, NEXT)) {
+        if (this.get(c, ROLE) === ROLE_CANDIDATE && this.get(c, BEST) >= ACTION_PHRASES_MIN) this.pending.push(c);
       }
     }
   }
 
   /** Reverse action question `a` shares `n` trigrams with candidate `c`: the first that shares the most is its partner. */
   private offer(c: number, a: number, n: number, v: number): void {
-    const r = this.records;
-    if (n <= r[c * FIELDS + BEST]) return;
-    r[c * FIELDS + BEST] = n;
-    r[c * FIELDS + PARTNER] = a;
+    if (n <= this.get(c, BEST)) return;
+    this.put(c, BEST, n);
+    this.put(c, PARTNER, a);
     if (n >= ACTION_PHRASES_MIN) {
       this.kinds[v] |= HAS_PASSING;
       this.pending.push(c);
     }
   }
 
-  /** Forget every record, keeping the arrays for the next use (the summary's pass over one video at a time). */
+  /** Forget every record, keeping the first blocks for the next use (the summary's pass over one video at a time). */
   clear(): void {
     this.count = 0;
+    this.recs.length = 1;
+    this.pools.length = 1;
     this.used = 0;
     this.videoIds.clear();
     this.lastVideo = '';
@@ -537,12 +593,15 @@ export class ActionPartners {
   }
 
   /**
-   * Give back what the arrays hold beyond their use (they grow by doubling while a file is read):
-   * once a file is indexed, its index keeps them for as long as it is open. Appends grow them again.
+   * Give back what the last blocks hold beyond their use: once a file is indexed, its index keeps
+   * them for as long as it is open. Appends grow them again.
    */
   trim(): void {
-    if (this.records.length > this.count * FIELDS) this.records = this.records.slice(0, this.count * FIELDS);
-    if (this.pool.length > this.used) this.pool = this.pool.slice(0, this.used);
+    const rb = this.recs.length - 1;
+    const inLast = this.count - rb * REC_BLOCK;
+    if (this.recs[rb].length > inLast * FIELDS) this.recs[rb] = this.recs[rb].slice(0, Math.max(FIELDS, inLast * FIELDS));
+    const pb = this.pools.length - 1;
+    if (this.pools[pb].length > this.used) this.pools[pb] = this.pools[pb].slice(0, Math.max(1, this.used));
     const videos = this.videoIds.size;
     if (this.first.length > videos) {
       this.first = this.first.slice(0, videos);
@@ -551,16 +610,29 @@ export class ActionPartners {
     }
   }
 
-  /** For a worker's half: the records and trigrams, entry indices as they are. */
+  /** For a worker's half: the records and trigrams, entry indices as they are, the trigrams in one array. */
   pack(): PackedPhrases {
     const records = new Int32Array(this.count * 4);
+    let used = 0;
+    for (let i = 0; i < this.count; i++) used += Math.max(0, this.get(i, LENGTH));
+    const pool = new Int32Array(used);
+    let at = 0;
     for (let i = 0; i < this.count; i++) {
-      records[i * 4] = this.records[i * FIELDS + ENTRY];
-      records[i * 4 + 1] = this.records[i * FIELDS + ROLE];
-      records[i * 4 + 2] = this.records[i * FIELDS + START];
-      records[i * 4 + 3] = this.records[i * FIELDS + LENGTH];
+      const len = this.get(i, LENGTH);
+      records[i * 4] = this.get(i, ENTRY);
+      records[i * 4 + 1] = this.get(i, ROLE);
+      records[i * 4 + 3] = len;
+      if (len <= 0) {
+        records[i * 4 + 2] = len < 0 ? -1 : at;
+        continue;
+      }
+      const s = this.get(i, START);
+      const block = this.pools[s >> POOL_SHIFT];
+      pool.set(block.subarray(s & POOL_MASK, (s & POOL_MASK) + len), at);
+      records[i * 4 + 2] = at;
+      at += len;
     }
-    return { records, count: this.count, pool: this.pool.slice(0, this.used), used: this.used };
+    return { records, count: this.count, pool, used };
   }
 
   /**
@@ -569,7 +641,6 @@ export class ActionPartners {
    * this half's as well.
    */
   merge(p: PackedPhrases, entryShift: number, entries: readonly Entryish[]): void {
-    const base = this.store(p.pool, p.used, 0);
     for (let i = 0; i < p.count; i++) {
       const k = i * 4;
       const len = p.records[k + 3];
@@ -580,7 +651,7 @@ export class ActionPartners {
         undefined,
         NO_OPTIONS,
         entries[entry].video,
-        len < 0 ? 0 : p.records[k + 2] + base,
+        len < 0 ? -1 : this.store(p.pool, len, p.records[k + 2]),
         len,
       );
     }
@@ -601,43 +672,29 @@ export class ActionPartners {
     if (!this.pending.length) return;
     const todo = [...new Set(this.pending)];
     this.pending = [];
-    const r = this.records;
     const needed = new Set<number>();
     for (const c of todo) {
-      for (let k = this.first[r[c * FIELDS + VIDEO]]; k >= 0; k = r[k * FIELDS + NEXT])
-        if (r[k * FIELDS + ROLE] === ROLE_LANDMARK && r[k * FIELDS + LENGTH] < 0) needed.add(k);
+      for (let k = this.first[this.get(c, VIDEO)]; k >= 0; k = this.get(k, NEXT))
+        if (this.get(k, ROLE) === ROLE_LANDMARK && this.get(k, LENGTH) < 0) needed.add(k);
     }
     if (needed.size) {
-      const read = await readPhrases([...needed].map((l) => r[l * FIELDS + ENTRY]));
+      const read = await readPhrases([...needed].map((l) => this.get(l, ENTRY)));
       for (const l of needed) {
-        const rec = read.get(r[l * FIELDS + ENTRY]);
+        const rec = read.get(this.get(l, ENTRY));
         const n = rec ? collectPhrases(rec.options, rec.question) : 0;
-        const at = this.store(buf, n, 0);
-        // Records are not added while this runs: `r` is still this.records.
-        r[l * FIELDS + START] = at;
-        r[l * FIELDS + LENGTH] = n;
+        this.put(l, START, this.store(buf, n, 0));
+        this.put(l, LENGTH, n);
       }
     }
     for (const c of todo) {
-      const share = r[c * FIELDS + BEST];
-      let partner = share >= ACTION_PHRASES_MIN ? r[c * FIELDS + PARTNER] : -1;
+      const share = this.get(c, BEST);
+      let partner = share >= ACTION_PHRASES_MIN ? this.get(c, PARTNER) : -1;
       if (partner >= 0) {
-        for (let k = this.first[r[c * FIELDS + VIDEO]]; k >= 0 && partner >= 0; k = r[k * FIELDS + NEXT]) {
-          if (
-            r[k * FIELDS + ROLE] === ROLE_LANDMARK &&
-            sharedIn(
-              this.pool,
-              r[c * FIELDS + START],
-              r[c * FIELDS + LENGTH],
-              this.pool,
-              r[k * FIELDS + START],
-              Math.max(0, r[k * FIELDS + LENGTH]),
-            ) >= share
-          )
-            partner = -1;
+        for (let k = this.first[this.get(c, VIDEO)]; k >= 0 && partner >= 0; k = this.get(k, NEXT)) {
+          if (this.get(k, ROLE) === ROLE_LANDMARK && this.shared(c, k) >= share) partner = -1;
         }
       }
-      decided(r[c * FIELDS + ENTRY], partner < 0 ? -1 : r[partner * FIELDS + ENTRY], share);
+      decided(this.get(c, ENTRY), partner < 0 ? -1 : this.get(partner, ENTRY), share);
     }
   }
 
