@@ -38,13 +38,17 @@ function makeRecords(n: number, videos: number, seed: number): Rec[] {
     const role = roles[Math.floor(r() * 3)];
     // Every 997th record has one option of 70,000 words: more trigrams than a pool block holds.
     const big = i % 997 === 5;
-    const options = ['A', 'B', 'C', 'D'].map((letter, k) => ({ letter, text: big && k === 0 ? words(70_000) : words(6 + Math.floor(r() * 8)) }));
+    const text = (k: number) => (big && k === 0 ? words(70_000) : words(6 + Math.floor(r() * 8)));
+    const options = ['A', 'B', 'C', 'D'].map((letter, k) => ({ letter, text: text(k) }));
     out.push({ entry: i, role, video: `v${Math.floor(r() * videos)}`, question: `q${i}`, options });
   }
   return out;
 }
 
-/** The rule read plainly: for each candidate the first reverse action question on its video sharing the most, if enough, unless a reverse landmark question there shares as many. */
+/**
+ * The rule read plainly: for each candidate the first reverse action question on its video sharing
+ * the most, if enough, unless a reverse landmark question there shares as many.
+ */
 function expected(recs: Rec[]): Map<number, [number, number]> {
   const phrases = recs.map((x) => optionPhrases(x));
   const out = new Map<number, [number, number]>();
