@@ -239,6 +239,10 @@ export async function summariseFile(file: string, opts: SummaryOptions = {}): Pr
   try {
     if (format === 'json') await readJsonDocument(b, opts);
     else await readJsonl(b, opts, 0, 1);
+    // The file's garbage goes before the evidence's read-back adds its own: where the runtime lets
+    // a program collect (st-think runs with --expose-gc), one full collection here keeps the peak
+    // near what reading alone needed.
+    (globalThis as { gc?: () => void }).gc?.();
     await b.decideCandidates();
   } finally {
     b.close();
