@@ -258,16 +258,24 @@ export function foldNotes(text: string, file: string): NotesState {
   return state;
 }
 
-/** Reads and folds a notes file; an absent one is empty. */
+/**
+ * Reads and folds a notes file; an absent one is empty. A link or anything but a regular file is not
+ * read (one problem says why), as the writer would not write it: a planted `run.notes.jsonl -> run.jsonl`
+ * shows as what it is, not as a hundred bad lines.
+ */
 export async function readNotes(file: string): Promise<NotesState> {
-  let text: string;
-  try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new NotesState(file);
+  const st = await fs.promises.lstat(file).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
     throw e;
+  });
+  const state = new NotesState(file);
+  if (!st) return state;
+  if (!st.isFile()) {
+    const what = st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+    state.problems.push({ file, line: 1, message: `${file} is ${what}; ST-Think reads and writes notes files only as regular files` });
+    return state;
   }
-  return foldNotes(text, file);
+  return foldNotes(await fs.promises.readFile(file, 'utf8'), file);
 }
 
 /** The notes of a results file's records, attached to its index entries. */

@@ -132,10 +132,20 @@ describe('folding the events', () => {
     assert.equal([...whole.records()].length, 2);
   });
 
-  test('an absent notes file is empty', async () => {
+  test('an absent notes file is empty; a link (to the results file, say) is not read, and says so', async () => {
     const s = await readNotes(path.join(dir, 'none.notes.jsonl'));
     assert.equal(s.events, 0);
     assert.deepEqual([...s.records()], []);
+    const results = path.join(dir, 'linked.jsonl');
+    fs.writeFileSync(results, `${ev({})}\n`);
+    const link = path.join(dir, 'linked.notes.jsonl');
+    fs.symlinkSync(results, link);
+    const l = await readNotes(link);
+    assert.equal(l.events, 0);
+    assert.deepEqual(
+      l.problems.map((p) => [p.line, p.message]),
+      [[1, `${link} is a symbolic link; ST-Think reads and writes notes files only as regular files`]],
+    );
   });
 });
 
