@@ -14,7 +14,7 @@ import { openAutoOpen } from './commands/results';
 import { ComparePanel } from './comparePanel';
 import { Comparisons } from './comparisons';
 import { FormatDecorations } from './formatDecorations';
-import { RecordNotesService } from './notes';
+import { NotesDecorations, RecordNotesService } from './notes';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
 import { RerunService } from './rerun';
 import { ResultsView } from './resultsView';
@@ -65,10 +65,13 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const args = new CommandArgs(store, view, records);
   const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, traceHost, args, notes };
 
+  const decorations = new NotesDecorations(store, notes);
   subs.push(
     vscode.workspace.registerTextDocumentContentProvider(RECORD_SCHEME, records),
     vscode.workspace.registerTextDocumentContentProvider(CHAIN_SCHEME, new ChainDocuments(store)),
     vscode.window.registerFileDecorationProvider(new FormatDecorations()),
+    decorations,
+    vscode.window.registerFileDecorationProvider(decorations),
     vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
     ...registerCommands(ctx),
     previewOnSelection(view, (r) => showTrace(ctx, r)),

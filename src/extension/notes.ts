@@ -22,6 +22,7 @@ import {
 } from '../core/notes';
 import { trustedSettingValue } from '../core/settingsLimits';
 import { Disposable } from './dispose';
+import { recordOfUri } from './recordDocuments';
 import type { ResultsFile, ResultsStore } from './store';
 
 interface FileNotes {
@@ -193,4 +194,29 @@ export class RecordNotesService extends Disposable {
 function author(): string | undefined {
   const v = trustedSettingValue(vscode.workspace.getConfiguration('stThink').inspect<string>('notes.author'), vscode.workspace.isTrusted);
   return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+}
+
+/**
+ * A badge on tagged records' rows ("#"; "✎" for a note alone), seen at the row's end where a narrow
+ * sidebar cuts the description that lists the tags; its tooltip names them.
+ */
+export class NotesDecorations extends Disposable implements vscode.FileDecorationProvider {
+  private readonly emitter = this._register(new vscode.EventEmitter<undefined>());
+  readonly onDidChangeFileDecorations = this.emitter.event;
+
+  constructor(
+    private readonly store: ResultsStore,
+    private readonly notes: RecordNotesService,
+  ) {
+    super();
+    this._register(notes.onDidChange(() => this.emitter.fire(undefined)));
+  }
+
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    const at = recordOfUri(this.store, uri);
+    const n = at && this.notes.notesOf(at.file, at.entry);
+    if (!n) return undefined;
+    const tooltip = [n.tags.length ? `tags: ${n.tags.join(', ')}` : '', n.note ? 'has a note' : ''].filter(Boolean).join('; ');
+    return new vscode.FileDecoration(n.tags.length ? '#' : '✎', tooltip);
+  }
 }

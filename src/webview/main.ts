@@ -149,9 +149,11 @@ function tagTable(rows: NonNullable<Summary['tags']>): HTMLTableElement {
     for (const n of [fwd, rev, fwd + rev]) tr.append(el('td', n.toLocaleString(), 'num'));
     table.tBodies[0].append(tr);
   };
+  // A tag's total row, when the tag is on records of more than one category.
+  const categories = (tag: string) => rows.filter((r) => r.tag === tag).length;
   rows.forEach((r, i) => {
     add(r.tag, r.category, r.forward, r.reverse);
-    if (rows[i + 1]?.tag !== r.tag) add(r.tag, 'all', ...totals.get(r.tag)!, 'subtotal');
+    if (rows[i + 1]?.tag !== r.tag && categories(r.tag) > 1) add(r.tag, 'all', ...totals.get(r.tag)!, 'subtotal');
   });
   return table;
 }
