@@ -16,12 +16,14 @@ export const filterSchema = z.object({
   format: z.enum(['valid', 'invalid']).optional(),
   /** Case-insensitive text searched in the id, the video's file name, the question and the response. */
   text: z.string().optional(),
+  /** Records with any of these tags (from the results file's notes file, core/notes.ts). */
+  tags: z.array(z.string()).optional(),
   rule: z.enum(RULES).optional(),
 });
 export type ResultsFilter = z.infer<typeof filterSchema>;
 
 export function isEmptyFilter(f: ResultsFilter | undefined): boolean {
-  return !f || (!f.outcomes?.length && !f.categories?.length && !f.directions?.length && !f.format && !f.text?.trim());
+  return !f || (!f.outcomes?.length && !f.categories?.length && !f.directions?.length && !f.format && !f.text?.trim() && !f.tags?.length);
 }
 
 export function describeFilter(f: ResultsFilter): string {
@@ -31,7 +33,21 @@ export function describeFilter(f: ResultsFilter): string {
   if (f.directions?.length) parts.push(f.directions.join('|'));
   if (f.format) parts.push(`format ${f.format}`);
   if (f.text?.trim()) parts.push(`"${f.text.trim()}"`);
+  if (f.tags?.length) parts.push(f.tags.map((t) => `tag:${t}`).join('|'));
   return parts.join(', ');
+}
+
+/**
+ * The filter text typed, with its `tag:NAME` words taken out as tags ("tag:wrong-direction door" →
+ * text "door", tags ["wrong-direction"]); tags are written as stored (see core/notes.ts normaliseTag).
+ */
+export function splitTagWords(text: string): { text: string; tags: string[] } {
+  const tags: string[] = [];
+  const rest = text.replace(/(^|\s)tag:(\S+)/gi, (_m, pre: string, t: string) => {
+    tags.push(t.toLocaleLowerCase());
+    return pre;
+  });
+  return { text: rest.replace(/\s+/g, ' ').trim(), tags };
 }
 
 /** The part of the filter that the index entry alone decides. */
@@ -83,16 +99,20 @@ export async function searchText(
 
 /**
  * The entries a filter leaves visible, in file order: those the entry fields match and, when the text
- * was searched (`textHits`, from `searchText`), those it found.
+ * was searched (`textHits`, from `searchText`), those it found; with tags in the filter, those with
+ * one of them (`tagsOf`: a record's tags now; none without it).
  */
 export function visibleEntries(
   entries: IndexEntry[],
   f: ResultsFilter,
   rule: ScoringRule,
   textHits?: ReadonlySet<IndexEntry>,
+  tagsOf?: (e: IndexEntry) => readonly string[] | undefined,
 ): IndexEntry[] {
   if (isEmptyFilter(f)) return entries;
-  return entries.filter((e) => entryMatches(e, f, rule) && (!textHits || textHits.has(e)));
+  const wanted = f.tags?.length ? new Set(f.tags) : undefined;
+  const tagged = (e: IndexEntry) => !wanted || !!tagsOf?.(e)?.some((t) => wanted.has(t));
+  return entries.filter((e) => entryMatches(e, f, rule) && (!textHits || textHits.has(e)) && tagged(e));
 }
 
 /**
@@ -110,6 +130,6 @@ export function parseFilter(arg: unknown): ResultsFilter {
 function invalidFilter(why: string): never {
   throw new Error(
     `not a results filter (${why}); expected { outcomes?: (${OUTCOMES.join('|')})[], categories?: (${CATEGORIES.join('|')})[], ` +
-      `directions?: (${DIRECTIONS.join('|')})[], format?: 'valid'|'invalid', text?: string, rule?: ${RULES.join('|')} }`,
+      `directions?: (${DIRECTIONS.join('|')})[], format?: 'valid'|'invalid', text?: string, tags?: string[], rule?: ${RULES.join('|')} }`,
   );
 }

@@ -14,11 +14,14 @@ import { openAutoOpen } from './commands/results';
 import { ComparePanel } from './comparePanel';
 import { Comparisons } from './comparisons';
 import { FormatDecorations } from './formatDecorations';
+import { NotesDecorations, RecordNotesService } from './notes';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
 import { RerunService } from './rerun';
 import { ResultsView } from './resultsView';
 import { previewOnSelection, TreeArrowKeys } from './selectionPreview';
-import { ResultsStore } from './store';
+import { ResultsStore, type ResultsFile } from './store';
+import { SummaryPanel } from './summaryPanel';
+import type { SummaryHostMessage } from '../core/protocol';
 import { createTraceHost } from './traceHost';
 import { TracePanel, type TraceHost } from './tracePanel';
 import { ResultsTreeProvider, type ResultsNode } from './tree';
@@ -33,6 +36,10 @@ export interface StThinkApi {
   /** Open comparison views (for tests). */
   comparePanels: ReadonlySet<ComparePanel>;
   reruns: RerunService;
+  /** The tags and notes of the open files. */
+  notes: RecordNotesService;
+  /** What the open summary view of a file shows (for tests). */
+  summaryOf: (file: ResultsFile) => SummaryHostMessage | undefined;
   /** Opens the files of `stThink.autoOpen` as at start-up (for tests). */
   autoOpen: () => Promise<void>;
 }
@@ -42,25 +49,35 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const store = new ResultsStore(vscode.Uri.joinPath(context.extensionUri, 'dist', 'index-worker.js').fsPath);
   const comparisons = new Comparisons(store);
   const reruns = new RerunService(context, store, () => traceHost);
-  const tree = new ResultsTreeProvider(store, comparisons, (f) => reruns.rerunsFileOf(f));
+  const notes = new RecordNotesService(store);
+  const tree = new ResultsTreeProvider(
+    store,
+    comparisons,
+    (f) => reruns.rerunsFileOf(f),
+    (f, e) => notes.notesOf(f, e),
+  );
   const records = new RecordDocuments(store);
   const status = new AccuracyStatus(store);
   const results = new ResultsView(store, tree, records, status);
   const view = results.view;
-  subs.push(store, tree, results, status, records, comparisons, reruns);
-  const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns });
+  subs.push(store, notes, tree, results, status, records, comparisons, reruns);
+  const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns, notes });
   const args = new CommandArgs(store, view, records);
-  const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, traceHost, args };
+  const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, traceHost, args, notes };
 
+  const decorations = new NotesDecorations(store, notes);
   subs.push(
     vscode.workspace.registerTextDocumentContentProvider(RECORD_SCHEME, records),
     vscode.workspace.registerTextDocumentContentProvider(CHAIN_SCHEME, new ChainDocuments(store)),
     vscode.window.registerFileDecorationProvider(new FormatDecorations()),
+    decorations,
+    vscode.window.registerFileDecorationProvider(decorations),
     vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
     ...registerCommands(ctx),
     previewOnSelection(view, (r) => showTrace(ctx, r)),
     new TreeArrowKeys(view, tree),
   );
+  subs.push(notes.onDidChange((f) => TracePanel.notesChanged(f)));
   store.updateContext();
   void vscode.commands.executeCommand('setContext', 'stThink.filterActive', false);
   void openAutoOpen(ctx);
@@ -72,6 +89,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     comparisons,
     comparePanels: ComparePanel.all,
     reruns,
+    notes,
+    summaryOf: (file) => SummaryPanel.messageFor(file),
     autoOpen: () => openAutoOpen(ctx),
   };
 }

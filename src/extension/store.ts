@@ -51,6 +51,8 @@ export class ResultsStore extends Disposable {
   private filterValue: ResultsFilter = {};
   /** The file the user last worked with: the status bar shows it. */
   active: ResultsFile | undefined;
+  /** A file's records' tags now (set by the notes service, extension/notes.ts): the filter's tags use it. */
+  tagsOf: ((file: ResultsFile) => ((e: IndexEntry) => readonly string[] | undefined) | undefined) | undefined;
 
   get list(): ResultsFile[] {
     return [...this.files.values()];
@@ -146,7 +148,14 @@ export class ResultsStore extends Disposable {
       file.visible = [];
       return;
     }
-    file.visible = visibleEntries(idx.entries, this.filterValue, this.rule, file.textHits);
+    file.visible = visibleEntries(idx.entries, this.filterValue, this.rule, file.textHits, this.tagsOf?.(file));
+  }
+
+  /** A file's tags or notes changed: what the filter shows, and every view of the file, follow. */
+  notesChanged(file: ResultsFile): void {
+    if (!this.files.has(file.uri.toString())) return;
+    this.recompute(file);
+    this.changed.fire(file);
   }
 
   private async indexWithProgress(file: ResultsFile): Promise<void> {

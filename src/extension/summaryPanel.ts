@@ -11,6 +11,7 @@ import {
   type SummaryHostMessage,
   type SummaryWebviewMessage,
 } from '../core/protocol';
+import { countTags, tagCountRows } from '../core/notes';
 import { summarise } from '../core/summary';
 import type { ResultsFile, ResultsStore } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
@@ -35,6 +36,11 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
       panelOptions(context.extensionUri),
     );
     SummaryPanel.panels.set(key, new SummaryPanel(context, store, file, panel));
+  }
+
+  /** What the open summary view of `file` shows now (for tests); undefined when none is open. */
+  static messageFor(file: ResultsFile): SummaryHostMessage | undefined {
+    return SummaryPanel.panels.get(file.uri.toString())?.summary();
   }
 
   /** The results file of the summary view in focus, if one is. */
@@ -71,6 +77,8 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     const idx = this.file.index;
     if (!idx) return undefined;
     const entries = this.file.visible;
+    const tagsOf = this.store.tagsOf?.(this.file);
+    const tags = tagsOf ? tagCountRows(countTags(entries, (e) => ({ tags: [...(tagsOf(e) ?? [])] }))) : [];
     return {
       type: 'summary',
       title: this.file.path,
@@ -80,6 +88,7 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
         mcq_infer: summarise(this.file.path, entries, idx.problemCount, 'mcq_infer'),
         grpo_reward: summarise(this.file.path, entries, idx.problemCount, 'grpo_reward'),
       },
+      ...(tags.length ? { tags } : {}),
     };
   }
 }

@@ -13,11 +13,13 @@ import { modelFrameSize } from '../core/frames/modelSize';
 import { ownFrameParams } from '../core/frames/presets';
 import { planFramesWithAlternatives, type SamplerName } from '../core/frames/samplers';
 import type { IndexEntry } from '../core/index';
+import type { RecordNotes } from '../core/notes';
 import {
   traceHostMessageSchema,
   traceWebviewMessageSchema,
   type FramesView,
   type Navigation,
+  type NotesView,
   type PairMessage,
   type RerunView,
   type Side,
@@ -57,6 +59,8 @@ export interface TraceHost {
   step(t: TraceTarget, delta: 1 | -1, incorrectOnly: boolean): TraceTarget | undefined;
   /** Where `t` is among its own file's records in the tree's order (the counter "17 / 126"). */
   position(t: TraceTarget): { index: number; total: number };
+  /** The record's tags and note (none without a notes service). */
+  notesOf?(t: TraceTarget): RecordNotes | undefined;
   /** Called when a panel moves to another record (to select it in the tree). */
   onShow(t: TraceTarget): void;
   /** The re-run section's buttons. */
@@ -97,6 +101,7 @@ interface Shown {
 /** The state keys of the trace view: the record or pair, the re-run section, each side's frames. */
 const VIEW = 'view';
 const RERUN = 'rerun';
+const NOTES = 'notes';
 const FRAMES = { a: 'frames:a', b: 'frames:b' } as const;
 
 export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessage> {
@@ -119,6 +124,8 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
   lastFrames: FramesView | undefined;
   /** Side b's frames in a pair whose records have different videos. */
   lastFramesB: FramesView | undefined;
+  /** The tags and note last posted for the record shown (for tests). */
+  lastNotes: NotesView | undefined;
   /** The record shown in single mode, as last posted to the webview (verdicts included; for tests). */
   get lastRecord(): TraceRecordView | undefined {
     return this.traceMessage?.type === 'trace' ? this.traceMessage.record : undefined;
@@ -273,6 +280,19 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
       case 'rerunDismiss':
         this.host.rerun?.dismiss(this);
         break;
+      case 'tag':
+      case 'untag':
+      case 'editNote':
+        if (t) {
+          const command = { tag: 'stThink.tagRecords', untag: 'stThink.untagRecords', editNote: 'stThink.editNote' }[m.type];
+          await vscode.commands.executeCommand(
+            command,
+            { kind: 'record', file: t.file, entry: t.entry },
+            undefined,
+            m.type === 'untag' ? m.tag : undefined,
+          );
+        }
+        break;
       default:
         m satisfies never;
     }
@@ -354,8 +374,24 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
     this.forget();
     this.keep(VIEW, this.traceMessage);
     this.keep(RERUN, () => ({ type: 'rerun', rerun: sameTarget(this.rerunTarget, this.target) ? (this.lastRerun ?? null) : null }));
+    this.updateNotes();
     this.clearFrames('b');
     await this.loadFrames('a', gen, target, shown);
+  }
+
+  /** Posts (and keeps) the record's tags and note, as the webview shows them (single mode only). */
+  private updateNotes(): void {
+    const t = this.target;
+    if (!t || this.pair) return;
+    const n = this.host.notesOf?.(t);
+    const notes: NotesView = { tags: n?.tags ?? [], note: n?.note?.text, noteBy: n?.note?.by, noteAt: n?.note?.at };
+    this.lastNotes = notes;
+    this.keep(NOTES, { type: 'notes', notes });
+  }
+
+  /** The tags or notes of `file` changed: each panel showing one of its records shows them anew. */
+  static notesChanged(file: ResultsFile): void {
+    for (const p of TracePanel.all) if (p.target?.file === file) p.updateNotes();
   }
 
   /** Shows (or, with undefined, hides) the re-run section for `target`. */

@@ -21,6 +21,7 @@ import {
 } from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
 import { isRerunsFile, rerunSource } from '../core/model/reruns';
+import type { RecordNotes } from '../core/notes';
 import {
   groupByVideo,
   recordLabelChoice,
@@ -117,6 +118,8 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     private readonly comparisons?: Comparisons,
     /** Where a results file's re-runs are written (their records show under the record re-run). */
     private readonly rerunsFileOf?: (resultsFile: string) => string,
+    /** A record's tags and note (extension/notes.ts). */
+    private readonly notesOf?: (file: ResultsFile, entry: IndexEntry) => RecordNotes | undefined,
   ) {
     super();
     this._register(store.onDidChange(() => this.refresh()));
@@ -554,9 +557,11 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     item.id = n.id;
     const wordedMark = e.wordedAs ? ` · worded as ${e.wordedAs}` : '';
     const rerunsMark = runs ? ` · ${runs.entries.length} re-run${runs.entries.length === 1 ? '' : 's'}` : '';
+    const notes = this.notesOf?.(n.file, e);
+    const notesMark = notesMarks(notes);
     // The marks before the question, which is the part a narrow sidebar may cut.
     const [answer, ...rest] = row.description.split(' · ');
-    const marks = `${wordedMark}${formatMark}${rerunsMark}`;
+    const marks = `${notesMark}${wordedMark}${formatMark}${rerunsMark}`;
     item.description = under
       ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
       : choice === 'question'
@@ -570,10 +575,11 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     const invalidNote = e.format === 'invalid' ? ', invalid format' : '';
     const videoNote = e.video ? '' : ', no video';
     const wordedNote = e.wordedAs ? `, ${e.category} question worded as ${e.wordedAs}` : '';
-    const notes = `${invalidNote}${videoNote}${wordedNote}`;
+    const tagsNote = notes?.tags.length ? `, tagged ${notes.tags.join(', ')}` : '';
+    const said = `${invalidNote}${videoNote}${wordedNote}${tagsNote}${notes?.note ? ', has a note' : ''}`;
     const video = e.video ? `Video ${videoShortName(e.video)}, line ${e.line}` : `No video, line ${e.line}`;
     item.accessibilityInformation = {
-      label: `${video}: ${e.label}. ${verdict}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${notes}.`,
+      label: `${video}: ${e.label}. ${verdict}. gold ${e.gold || 'none'}, predicted ${pred || 'none'}${said}.`,
     };
     return item;
   }
@@ -667,6 +673,7 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
             : 'format invalid: not <think>…</think><answer>…</answer>',
         ...(record.video ? [] : [noVideoLine(1)]),
         `tree shows ${rule}`,
+        ...notesLines(this.notesOf?.(n.file, n.entry)),
       ];
       // A plain string: trace text is untrusted and is never rendered as Markdown or HTML.
       item.tooltip = lines.join('\n');
@@ -675,6 +682,20 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     }
     return item;
   }
+}
+
+/** " · #wrong-direction #skipped-step · ✎" for a record's tags and note; '' for none. */
+export function notesMarks(notes: RecordNotes | undefined): string {
+  if (!notes) return '';
+  const tags = notes.tags.map((t) => `#${t}`).join(' ');
+  return `${tags ? ` · ${tags}` : ''}${notes.note ? ' · ✎' : ''}`;
+}
+
+/** The tooltip's lines for a record's tags and note (plain text, as written). */
+function notesLines(notes: RecordNotes | undefined): string[] {
+  if (!notes) return [];
+  const by = notes.note?.by ? ` (${notes.note.by})` : '';
+  return ['', ...(notes.tags.length ? [`tags: ${notes.tags.join(', ')}`] : []), ...(notes.note ? [`note${by}: ${notes.note.text}`] : [])];
 }
 
 function cap(s: string): string {

@@ -10,6 +10,8 @@ export interface TraceKeyActions {
   /** Whether the webview shows a trace (the summary and comparison views share this script). */
   active(): boolean;
   navigate(to: 'next' | 'previous' | 'nextIncorrect' | 'previousIncorrect'): void;
+  /** T: Tag…, Shift+T: Remove Tag…, E: Edit Note… on the record shown. */
+  notes(what: 'tag' | 'untag' | 'editNote'): void;
   /** Moves the selected frame; false when frame keys are not active (no thumbnail clicked yet). */
   frame(move: 'next' | 'previous' | 'first' | 'last'): boolean;
   /** Esc: the frame keys stop until a thumbnail is clicked again. */
@@ -22,6 +24,9 @@ export const TRACE_KEYS: readonly { keys: string; what: string }[] = [
   { keys: 'K or P', what: 'Previous record' },
   { keys: 'I', what: 'Next incorrect record' },
   { keys: 'Shift+I', what: 'Previous incorrect record' },
+  { keys: 'T', what: 'Tag this record' },
+  { keys: 'Shift+T', what: 'Remove a tag of this record' },
+  { keys: 'E', what: 'Write or edit the note on this record' },
   { keys: '← / →', what: 'Previous / next frame, once a thumbnail is clicked' },
   { keys: 'Home / End', what: 'First / last frame, once a thumbnail is clicked' },
   { keys: 'Esc', what: 'Close this help; stop the arrow keys moving frames' },
@@ -35,6 +40,11 @@ const NAVIGATION_KEYS: Record<string, Parameters<TraceKeyActions['navigate']>[0]
   p: 'previous',
   i: 'nextIncorrect',
   I: 'previousIncorrect',
+};
+const NOTES_KEYS: Record<string, Parameters<TraceKeyActions['notes']>[0] | undefined> = {
+  t: 'tag',
+  T: 'untag',
+  e: 'editNote',
 };
 const FRAME_KEYS: Record<string, Parameters<TraceKeyActions['frame']>[0] | undefined> = {
   ArrowRight: 'next',
@@ -109,6 +119,11 @@ export class TraceKeys {
     const to = NAVIGATION_KEYS[key];
     if (to) {
       this.actions.navigate(to);
+      return true;
+    }
+    const notes = NOTES_KEYS[key];
+    if (notes) {
+      this.actions.notes(notes);
       return true;
     }
     const move = FRAME_KEYS[key];

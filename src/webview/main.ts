@@ -113,6 +113,7 @@ function renderSummary(m: Summary): void {
     rules.append(b, document.createTextNode(' '));
   }
   app.append(rules);
+  if (m.tags?.length) app.append(tagTable(m.tags));
   const note = el(
     'p',
     'mcq_infer: the inference scripts\u2019 letter extraction ' +
@@ -121,6 +122,40 @@ function renderSummary(m: Summary): void {
     'note',
   );
   app.append(note);
+}
+
+/** Records per tag, category and direction (the tags of the results file's notes file). */
+function tagTable(rows: NonNullable<Summary['tags']>): HTMLTableElement {
+  const table = el('table', undefined, 'tags-table');
+  table.append(el('caption', 'Tags per category and direction (records of the filter, from the notes file beside the results)'));
+  const head = el('tr');
+  for (const h of ['Tag', 'Category', 'Forward', 'Reverse', 'Both']) {
+    const th = el('th', h);
+    th.scope = 'col';
+    head.append(th);
+  }
+  table.append(el('thead'), el('tbody'));
+  table.tHead!.append(head);
+  const totals = new Map<string, [number, number]>();
+  for (const r of rows) {
+    const t = totals.get(r.tag) ?? [0, 0];
+    totals.set(r.tag, [t[0] + r.forward, t[1] + r.reverse]);
+  }
+  const add = (tag: string, cat: string, fwd: number, rev: number, cls?: string) => {
+    const tr = el('tr', undefined, cls);
+    const th = el('th', tag, 'tag-name');
+    th.scope = 'row';
+    tr.append(th, el('td', cat));
+    for (const n of [fwd, rev, fwd + rev]) tr.append(el('td', n.toLocaleString(), 'num'));
+    table.tBodies[0].append(tr);
+  };
+  // A tag's total row, when the tag is on records of more than one category.
+  const categories = (tag: string) => rows.filter((r) => r.tag === tag).length;
+  rows.forEach((r, i) => {
+    add(r.tag, r.category, r.forward, r.reverse);
+    if (rows[i + 1]?.tag !== r.tag && categories(r.tag) > 1) add(r.tag, 'all', ...totals.get(r.tag)!, 'subtotal');
+  });
+  return table;
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
@@ -139,6 +174,8 @@ window.addEventListener('message', (event: MessageEvent) => {
   } else if (m.type === 'pair') {
     app.classList.add('trace', 'pair');
     pairView.show(m);
+  } else if (m.type === 'notes') {
+    if (!app.classList.contains('pair')) traceView.showNotes(m.notes);
   } else if (m.type === 'rerun') {
     if (!app.classList.contains('pair')) traceView.showRerun(m.rerun);
   } else if (m.type === 'frames') {
@@ -155,6 +192,7 @@ const pairView = new PairView(app, post, save);
 const keys = new TraceKeys({
   active: () => app.classList.contains('trace') && !app.classList.contains('pair'),
   navigate: (to) => post({ type: 'navigate', to }),
+  notes: (what) => post({ type: what }),
   frame: (move) => traceView.frameKey(move),
   releaseFrames: () => traceView.releaseFrames(),
 });

@@ -5,7 +5,7 @@
 import { questionStem } from '../core/derive';
 import { describePreset } from '../core/frames/presets';
 import { alternativesNotes, SAMPLERS, type SamplerName } from '../core/frames/samplers';
-import type { FramesView, RerunView, TraceRecordView, TraceWebviewMessage } from '../core/protocol';
+import type { FramesView, NotesView, RerunView, TraceRecordView, TraceWebviewMessage } from '../core/protocol';
 import { NA_TEXT } from '../core/schemas';
 import { categoryText, el, fillThumb, stepsList, verdictLine } from './dom';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
@@ -26,6 +26,7 @@ export class TraceView {
   private readonly textPane = el('section', undefined, 'trace-text');
   private readonly header = el('header', undefined, 'trace-nav');
   private readonly rerunPane = el('section', undefined, 'rerun');
+  private readonly notesPane = el('section', undefined, 'record-notes');
 
   constructor(
     private readonly root: HTMLElement,
@@ -43,10 +44,41 @@ export class TraceView {
     grid.append(this.framesPane, this.textPane);
     this.rerunPane.replaceChildren();
     this.rerunPane.hidden = true;
-    this.root.append(this.header, this.rerunPane, grid);
+    this.showNotes({ tags: [] });
+    this.root.append(this.header, this.notesPane, this.rerunPane, grid);
     this.renderNav(position, pinned);
     this.renderText(record);
     this.renderFrames();
+  }
+
+  /** The record's tags (each with its remove button) and note; the row is hidden when there are none. */
+  showNotes(n: NotesView): void {
+    const p = this.notesPane;
+    p.replaceChildren();
+    p.hidden = !n.tags.length && !n.note;
+    if (p.hidden) return;
+    if (n.tags.length) {
+      const tags = el('span', undefined, 'tags');
+      tags.setAttribute('aria-label', 'Tags');
+      tags.append(el('span', 'Tags', 'notes-label'));
+      for (const t of n.tags) {
+        const chip = el('span', undefined, 'tag-chip');
+        const x = el('button', '×', 'tag-remove');
+        x.title = `Remove the tag ${t}`;
+        x.setAttribute('aria-label', `Remove the tag ${t}`);
+        x.addEventListener('click', () => this.post({ type: 'untag', tag: t }));
+        chip.append(el('span', t, 'tag-text'), x);
+        tags.append(chip);
+      }
+      p.append(tags);
+    }
+    if (n.note) {
+      const note = el('p', undefined, 'record-note');
+      note.append(el('span', 'Note', 'notes-label'), el('span', n.note, 'note-text'));
+      const who = [n.noteBy, n.noteAt && new Date(n.noteAt).toLocaleString()].filter(Boolean).join(', ');
+      if (who) note.title = `Written by ${who}`;
+      p.append(note);
+    }
   }
 
   /** The re-run section: the prompt before running, the text as it streams, the result. */
@@ -118,6 +150,8 @@ export class TraceView {
         title: 'Keep this panel; the next record opens in a new one',
       }),
       button('Go to Source', () => this.post({ type: 'openSource' }), { secondary: true }),
+      button('Tag…', () => this.post({ type: 'tag' }), { secondary: true, title: 'Tag this record (T); Shift+T removes a tag' }),
+      button('Note…', () => this.post({ type: 'editNote' }), { secondary: true, title: 'Write a note on this record (E)' }),
       button('Re-run…', () => this.post({ type: 'rerunPlan' }), {
         secondary: true,
         title: 'Re-run this question through the local ONNX model (forward, reverse or both thinking)',

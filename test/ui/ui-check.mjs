@@ -425,6 +425,57 @@ try {
     await page.keyboard.press('Escape');
   });
 
+  await step('tags two records from a multi-selection in the tree; the trace view shows the tags, T / E tag and note', async () => {
+    // Issue 11, item 10: Ctrl+click selects a second record row; the row menu tags both at once.
+    const rows = page.locator('.pane-body .monaco-list-row', { hasText: /[A-D] → [A-D] · What/ });
+    const first = rows.nth(0);
+    const second = rows.nth(1);
+    const firstLine = /^line \d+/.exec(await first.innerText())?.[0];
+    const secondLine = /^line \d+/.exec(await second.innerText())?.[0];
+    if (!firstLine || !secondLine) throw new Error('two record rows to tag');
+    await first.click();
+    await second.click({ modifiers: ['Control'] });
+    await page.waitForFunction(() => document.querySelectorAll('.pane-body .monaco-list-row.selected').length === 2, undefined, {
+      timeout: 5_000,
+    });
+    const input = page.locator('.quick-input-widget input');
+    await twice('Tag Record(s)… from the row menu', async () => {
+      await second.click({ button: 'right', modifiers: [] }).catch(() => {});
+      await page.locator('.context-view .action-label', { hasText: 'Tag Record(s)…' }).first().click({ timeout: 5_000 });
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+    });
+    const title = await page.locator('.quick-input-widget .quick-input-title').innerText();
+    if (!/Tag 2 records/.test(title)) throw new Error(`the tag picker's title reads "${title}"`);
+    await input.fill('wrong direction');
+    await page.keyboard.press('Enter');
+    const tagged = page.locator('.pane-body .monaco-list-row', { hasText: '#wrong-direction' });
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('.pane-body .monaco-list-row')].filter((r) => r.textContent.includes('#wrong-direction')).length ===
+        2,
+      undefined,
+      { timeout: 10_000 },
+    );
+    const taggedRows = (await tagged.allInnerTexts()).map((t) => /^line \d+/.exec(t)?.[0]).sort();
+    if (taggedRows.join() !== [firstLine, secondLine].sort().join()) throw new Error(`tagged rows: ${taggedRows.join(', ')}`);
+    const notes = fs.readFileSync(path.join(ws, 'st-r1-demo-run.notes.jsonl'), 'utf8').trim().split('\n');
+    if (notes.length !== 2 || !notes.every((l) => JSON.parse(l).tag === 'wrong-direction'))
+      throw new Error(`notes file: ${notes.join(' / ')}`);
+    // One record alone: its trace view shows the tag; E writes a note, shown under the tags.
+    await tagged.first().click();
+    const id = await waitForShown((i) => !!i, 'the tagged record in the trace view');
+    const frame = await traceFrame(id, '.record-notes .tag-chip');
+    const chip = await frame.locator('.record-notes .tag-chip').innerText();
+    if (!/wrong-direction/.test(chip)) throw new Error(`the tag chip reads "${chip}"`);
+    await frame.locator('.trace-text h2').first().click();
+    await page.keyboard.press('e');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill('The chain turns left at the door; the frames show a right turn.');
+    await page.keyboard.press('Enter');
+    await frame.locator('.record-notes .record-note').waitFor({ state: 'visible', timeout: 10_000 });
+    await shot(`${n}-tagged`);
+  });
+
   await step('Show Summary opens a table under both rules', async () => {
     await runCommand(page, 'ST-Think: Show Summary');
     let frame;
@@ -442,10 +493,13 @@ try {
       if (!frame) await page.waitForTimeout(250);
     }
     if (!frame) throw new Error('no summary table in any webview frame');
-    const head = await frame.locator('thead').innerText();
+    const head = await frame.locator('table:not(.tags-table) thead').innerText();
     if (!/mcq_infer/.test(head) || !/grpo_reward/.test(head)) throw new Error(`table head reads "${head}"`);
     const total = await frame.locator('tr.total').innerText();
     if (!/75\.4%/.test(total) || !/74\.6%/.test(total)) throw new Error(`total row reads "${total}"`);
+    // The two records tagged above, counted per category and direction.
+    const tags = await frame.locator('table.tags-table').innerText();
+    if (!/wrong-direction\s+direction\s+2\s+0\s+2/.test(tags)) throw new Error(`the tags table reads "${tags}"`);
     await shot('4-summary');
   });
 

@@ -38,6 +38,8 @@ export const summaryHostMessageSchema = z.discriminatedUnion('type', [
     filter: z.string(),
     activeRule: z.enum(RULES),
     byRule: z.object({ mcq_infer: fileSummary, grpo_reward: fileSummary }),
+    /** Records per tag, category and direction (of those the filter shows), from the notes file; absent when none is tagged. */
+    tags: z.array(z.object({ tag: z.string(), category: z.string(), forward: z.number(), reverse: z.number() })).optional(),
   }),
 ]);
 export type SummaryHostMessage = z.infer<typeof summaryHostMessageSchema>;

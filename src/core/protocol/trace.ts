@@ -139,10 +139,22 @@ const pairMessage = z.object({
 });
 export type PairMessage = z.infer<typeof pairMessage>;
 
+/** The tags and note of the record shown (from its results file's notes file, core/notes.ts). */
+export const notesViewSchema = z.object({
+  tags: z.array(z.string()),
+  note: z.string().optional(),
+  /** Who wrote the note, and when (ISO). */
+  noteBy: z.string().optional(),
+  noteAt: z.string().optional(),
+});
+export type NotesView = z.infer<typeof notesViewSchema>;
+
 /** Host → trace view. */
 export const traceHostMessageSchema = z.discriminatedUnion('type', [
   traceMessage,
   pairMessage,
+  /** The record's tags and note (after the record; again whenever they change). */
+  z.object({ type: z.literal('notes'), notes: notesViewSchema }),
   /** The re-run section of the trace view (absent: none). */
   z.object({ type: z.literal('rerun'), rerun: rerunViewSchema.nullable() }),
   /** Frames of the record shown, or in a pair of side a or b (one strip when both share a video). */
@@ -172,5 +184,9 @@ export const traceWebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('rerunStart') }),
   z.object({ type: z.literal('rerunStop') }),
   z.object({ type: z.literal('rerunDismiss') }),
+  /** Tags and notes of the record shown: Tag…, remove a tag (one named, or pick), Edit Note…. */
+  z.object({ type: z.literal('tag') }),
+  z.object({ type: z.literal('untag'), tag: z.string().optional() }),
+  z.object({ type: z.literal('editNote') }),
 ]);
 export type TraceWebviewMessage = z.infer<typeof traceWebviewMessageSchema>;

@@ -1,6 +1,7 @@
 /** The services the command modules work with; each module's register function takes the part it needs. */
 import type * as vscode from 'vscode';
 import type { Comparisons } from '../comparisons';
+import type { RecordNotesService } from '../notes';
 import type { RecordDocuments } from '../recordDocuments';
 import type { RerunService } from '../rerun';
 import type { ResultsStore } from '../store';
@@ -18,4 +19,5 @@ export interface CommandContext {
   reruns: RerunService;
   traceHost: TraceHost;
   args: CommandArgs;
+  notes: RecordNotesService;
 }

@@ -1,14 +1,14 @@
 /** The Results filter: picked in two steps (fields, then text), set by other code, cleared. */
 import * as vscode from 'vscode';
-import { parseFilter, type ResultsFilter } from '../../core/filter';
+import { parseFilter, splitTagWords, type ResultsFilter } from '../../core/filter';
 import { CATEGORIES, DIRECTIONS, OUTCOMES } from '../../core/schemas';
 import type { ResultsStore } from '../store';
 import type { CommandContext } from './context';
 
 type Item = vscode.QuickPickItem & { apply?: (f: ResultsFilter) => void };
 
-/** The quick pick's items: outcomes, categories, directions and format, the current filter's picked. */
-function filterItems(store: ResultsStore): Item[] {
+/** The quick pick's items: outcomes, categories, directions, format and tags in use, the current filter's picked. */
+function filterItems(store: ResultsStore, tags: readonly string[]): Item[] {
   const cur = store.filter;
   const items: Item[] = [{ label: 'Outcome', kind: vscode.QuickPickItemKind.Separator }];
   for (const o of OUTCOMES)
@@ -27,25 +27,30 @@ function filterItems(store: ResultsStore): Item[] {
   items.push({ label: 'Format', kind: vscode.QuickPickItemKind.Separator });
   items.push({ label: 'format valid', picked: cur.format === 'valid', apply: (f) => (f.format = f.format ? undefined : 'valid') });
   items.push({ label: 'format invalid', picked: cur.format === 'invalid', apply: (f) => (f.format = f.format ? undefined : 'invalid') });
+  if (tags.length) items.push({ label: 'Tag (any of those picked)', kind: vscode.QuickPickItemKind.Separator });
+  for (const t of tags)
+    items.push({ label: `tag:${t}`, description: 'tag', picked: cur.tags?.includes(t), apply: (f) => (f.tags ??= []).push(t) });
   return items;
 }
 
-async function pickFilter(store: ResultsStore): Promise<void> {
-  const picked = await vscode.window.showQuickPick(filterItems(store), {
+async function pickFilter(store: ResultsStore, tagsInUse: () => string[]): Promise<void> {
+  const picked = await vscode.window.showQuickPick(filterItems(store, tagsInUse()), {
     canPickMany: true,
     title: 'ST-Think: Filter Results (1/2)',
-    placeHolder: 'Pick outcomes, categories, directions, format (none = any); Enter to go on to the text',
+    placeHolder: 'Pick outcomes, categories, directions, format, tags (none = any); Enter to go on to the text',
   });
   if (!picked) return;
   const text = await vscode.window.showInputBox({
     title: 'ST-Think: Filter Results (2/2)',
-    prompt: 'Text to find in the question or the response (case-insensitive); empty for any',
+    prompt: 'Text to find in the question or the response (case-insensitive), and tag:NAME for a tag; empty for any',
     value: store.filter.text ?? '',
   });
   if (text === undefined) return;
   const next: ResultsFilter = {};
   for (const p of picked) p.apply?.(next);
-  if (text.trim()) next.text = text.trim();
+  const typed = splitTagWords(text);
+  if (typed.text) next.text = typed.text;
+  if (typed.tags.length) next.tags = [...new Set([...(next.tags ?? []), ...typed.tags])];
   await store.setFilter(next);
 }
 
@@ -60,9 +65,18 @@ function checkedFilter(arg: unknown): ResultsFilter {
   }
 }
 
-export function registerFilterCommands({ store }: Pick<CommandContext, 'store'>): vscode.Disposable[] {
+export function registerFilterCommands({
+  store,
+  notes,
+}: Pick<CommandContext, 'store'> & Partial<Pick<CommandContext, 'notes'>>): vscode.Disposable[] {
+  // Tags in use in the open files (not the suggestions: a filter on a tag no record has shows nothing).
+  const tagsInUse = () => {
+    const used = new Set<string>();
+    for (const f of store.list) for (const n of notes?.attached(f)?.byEntry.values() ?? []) for (const t of n.tags) used.add(t);
+    return [...used].sort();
+  };
   return [
-    vscode.commands.registerCommand('stThink.filterResults', () => pickFilter(store)),
+    vscode.commands.registerCommand('stThink.filterResults', () => pickFilter(store, tagsInUse)),
     vscode.commands.registerCommand('stThink.setFilter', (arg: unknown) => store.setFilter(checkedFilter(arg))),
     vscode.commands.registerCommand('stThink.clearFilter', () => store.setFilter({})),
   ];

@@ -6,6 +6,7 @@ import { registerExportCommands } from './export';
 import { registerFilterCommands } from './filter';
 import { registerGoToCommands } from './goTo';
 import { registerNavigationCommands } from './navigation';
+import { registerNotesCommands } from './notes';
 import { registerPairCommands } from './pairs';
 import { registerRecordCommands } from './records';
 import { registerRerunCommands } from './rerun';
@@ -24,5 +25,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerRerunCommands(ctx),
     ...registerSummaryCommands(ctx),
     ...registerExportCommands(ctx),
+    ...registerNotesCommands(ctx),
   ];
 }
