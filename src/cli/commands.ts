@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ResultsIndex, type IndexEntry } from '../core/index';
-import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket } from '../core/compare/compare';
+import { comparePairing, consistency, pairRuns, type CompareBucket } from '../core/compare/compare';
 import { extractFrames, findFfmpeg, type FfmpegPaths, type FrameSet } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
 import { FRAME_PRESET_NAMES, framePreset, isFramePreset, type FramePresetName } from '../core/frames/presets';
@@ -249,13 +249,7 @@ export async function compare(argv: string[]): Promise<number> {
   const [a, b] = await Promise.all(files.map((f) => ResultsIndex.build(f, indexOptions())));
   const pairing = await pairRuns(a, b, { rerunMode: mode });
   // A side of re-runs counts only the re-runs of the mode compared.
-  const counted = (es: readonly IndexEntry[]) => countedEntries(es, pairing, mode);
-  const c = compareRuns(
-    counted(a.entries),
-    counted(b.entries),
-    { ...pairing, unpairedA: [...counted(pairing.unpairedA)], unpairedB: [...counted(pairing.unpairedB)] },
-    rule,
-  );
+  const c = comparePairing(pairing, a.entries, b.entries, rule, mode);
   if (format) {
     process.stdout.write(comparisonExport(c, format));
     return 0;
