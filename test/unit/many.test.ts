@@ -1,5 +1,6 @@
 /** More than two runs: common records, accuracy per bucket with the best marked, pairwise McNemar on demand, exports. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -195,5 +196,59 @@ describe('export of several runs', () => {
     const tex = runsExport(c, list, 'latex');
     assert.match(tex, /R1 & run\\_1\.jsonl & 12 & 2 & -- \\\\/);
     assert.equal((tex.match(/\\begin\{tabular\}/g) ?? []).length, 2);
+  });
+});
+
+describe('st-think compare A B C …', () => {
+  const cli = path.resolve(__dirname, '../../../dist/cli.js');
+  const st = (...args: string[]) => spawnSync(process.execPath, [cli, 'compare', ...args], { encoding: 'utf8' });
+
+  test('the table on the common records, the best marked, every pair’s McNemar as `compare X Y` computes it', () => {
+    const text = st(...runs, '--mcnemar');
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^R1: .*run-1\.jsonl\nR2: .*run-2\.jsonl \(paired with R1 by id\)\nR3: /);
+    assert.match(text.stdout, /rule mcq_infer; 10 records common to all 3 runs; left out \(not in every run\): R1 2, R2 2, R3 1/);
+    assert.match(text.stdout, /\ndirection {2}reverse {10}3 {3}66\.7% \(2\/3\) {3}100\.0% \(3\/3\)\* {4}100\.0% \(3\/3\)\*\n/);
+    assert.match(text.stdout, /\nall {8}both {12}10 {2}70\.0% \(7\/10\) {3}90\.0% \(9\/10\) {3}100\.0% \(10\/10\)\*\n/);
+    assert.match(text.stdout, /R1 vs R2: 11 pairs \(by id\); right→wrong 1, wrong→right 3; p = 0\.6250/);
+
+    const json = st(...runs, '--json', '--mcnemar', '--rule', 'grpo_reward');
+    assert.equal(json.status, 0, json.stderr);
+    const out = JSON.parse(json.stdout);
+    assert.equal(out.common, 10);
+    assert.deepEqual(Object.keys(out.byRule), ['mcq_infer', 'grpo_reward']);
+    assert.deepEqual(out.byRule.grpo_reward.overall.best, [2]);
+    assert.deepEqual(
+      out.runs.map((r: RunInfo) => [r.label, r.records, r.leftOut, r.pairedBy]),
+      [
+        ['R1', 12, 2, ''],
+        ['R2', 12, 2, 'id'],
+        ['R3', 11, 1, 'id'],
+      ],
+    );
+    assert.equal(out.pairwise.length, 3);
+    for (const t of out.pairwise) {
+      const two = st(runs[t.a], runs[t.b], '--json', '--rule', 'grpo_reward');
+      assert.equal(two.status, 0, two.stderr);
+      assert.deepEqual(t.mcnemar, JSON.parse(two.stdout).mcnemar, `R${t.a + 1} vs R${t.b + 1}`);
+    }
+    // Without --mcnemar no pair is tested.
+    assert.equal(JSON.parse(st(...runs, '--json').stdout).pairwise, undefined);
+  });
+
+  test('--format, and the two-file options that do not apply', () => {
+    const csv = st(...runs, '--format', 'csv');
+    assert.equal(csv.status, 0, csv.stderr);
+    assert.ok(csv.stdout.startsWith('category,direction,common records,R1 correct,R1 scored,R1 accuracy (%),R2 correct,'));
+    const tex = st(...runs, '--format', 'latex', '--mcnemar');
+    assert.equal((tex.stdout.match(/\\begin\{tabular\}/g) ?? []).length, 3);
+    const bad = st(...runs, '--rerun-mode', 'forward');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /unknown option --rerun-mode/);
+    // Two files: the two-run comparison as before (flips, its own McNemar line).
+    const two = st(runs[0], runs[1]);
+    assert.match(two.stdout, /^A: .*\nB: .*\nrule mcq_infer; 11 pairs \(by id\); unpaired: 1 in A, 1 in B\n/);
+    assert.match(two.stdout, /exact McNemar on 4 discordant pairs: p = 0\.6250/);
+    assert.equal(st(runs[0], runs[1], '--mcnemar').status, 2, '--mcnemar is for three runs or more');
   });
 });
