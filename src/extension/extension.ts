@@ -12,6 +12,7 @@ import { registerCommands } from './commands/index';
 import { showTrace } from './commands/records';
 import { openAutoOpen } from './commands/results';
 import { ComparePanel } from './comparePanel';
+import { RunsPanel } from './runsPanel';
 import { Comparisons } from './comparisons';
 import { FormatDecorations } from './formatDecorations';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
@@ -32,6 +33,8 @@ export interface StThinkApi {
   comparisons: Comparisons;
   /** Open comparison views (for tests). */
   comparePanels: ReadonlySet<ComparePanel>;
+  /** Open views of several runs compared (for tests). */
+  runsPanels: ReadonlySet<RunsPanel>;
   reruns: RerunService;
   /** Opens the files of `stThink.autoOpen` as at start-up (for tests). */
   autoOpen: () => Promise<void>;
@@ -71,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     tracePanels: TracePanel.all,
     comparisons,
     comparePanels: ComparePanel.all,
+    runsPanels: RunsPanel.all,
     reruns,
     autoOpen: () => openAutoOpen(ctx),
   };

@@ -22,7 +22,7 @@ export class ResultsView extends Disposable {
   ) {
     super();
     this.view = this._register(
-      vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: false }),
+      vscode.window.createTreeView('stThink.results', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true }),
     );
     this._register(store.onDidChange(() => this.updateHeader()));
     this._register(
