@@ -126,7 +126,8 @@ export class RunsPanel extends WebviewPanel<RunsWebviewMessage, RunsHostMessage>
       byRule: session.byRule,
       filter: session.filter,
     });
-    this.keep('runs', { type: 'runs', runs: this.view });
+    // Made when sent: a view shown again (its webview rebuilt) opens under the rule it last showed.
+    this.keep('runs', () => ({ type: 'runs', runs: { ...this.view, rule: this.rule } }));
   }
 
   protected async receive(m: Exclude<RunsWebviewMessage, { type: 'ready' }>): Promise<void> {
