@@ -29,6 +29,12 @@ export const USAGE = `usage:
       a results file and its .reruns.jsonl pair each record with its latest re-run (of one mode).
       --format: the per-bucket table (each side's correct, scored, accuracy in %, B-A in points); Markdown
       and LaTeX add the flips and McNemar table, --format csv has the first table only
+  st-think compare A B C … [--rule …] [--mcnemar] [--json | --format csv|markdown|latex]
+      three or more runs (R1, R2, …): each paired with R1 as two runs are; accuracy of each on the records
+      common to all runs per category and direction, the best marked * (all on a tie); left-out counts.
+      --mcnemar: the exact McNemar test of every pair, as \`compare X Y\` computes it. JSON: runs, common,
+      byRule (both rules), pairwise. --format: the table (each run's correct, scored, accuracy in %, best);
+      Markdown and LaTeX add the runs and the pairwise tests
   st-think consistency FILE [--rule …] [--json]
       forward/reverse pairs on the same video and category: both correct, one only, neither
   st-think prompt FILE --line N [--mode forward|reverse] [--prefix as-trained|as-worded] [--model DIR] [--json]

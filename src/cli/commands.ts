@@ -6,7 +6,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ResultsIndex, type IndexEntry } from '../core/index';
-import { compareRuns, consistency, countedEntries, pairRuns, type CompareBucket } from '../core/compare/compare';
+import { comparePairing, consistency, pairRuns, type CompareBucket } from '../core/compare/compare';
+import {
+  compareManyByRule,
+  pairMany,
+  PairwiseTests,
+  type PairwiseResult,
+  type RunsBucket,
+  type RunsComparison,
+} from '../core/compare/many';
 import { extractFrames, findFfmpeg, type FfmpegPaths, type FrameSet } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
 import { FRAME_PRESET_NAMES, framePreset, isFramePreset, type FramePresetName } from '../core/frames/presets';
@@ -18,7 +26,7 @@ import {
   type SamplerName,
   type SamplerParams,
 } from '../core/frames/samplers';
-import { comparisonExport } from '../core/export';
+import { comparisonExport, runsExport, type RunInfo } from '../core/export';
 import { readGenerationConfig } from '../core/model/folder';
 import {
   buildPrompt,
@@ -239,8 +247,9 @@ const signed = (x: number | null) => (x === null ? '—' : `${x >= 0 ? '+' : ''}
 
 export async function compare(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['rule', 'rerun-mode', 'format']);
+  if (p.positional.length > 2) return compareSeveral(p);
   checkFlags(p, ['rule', 'json', 'rerun-mode', 'format']);
-  const files = positionals(p, 2, 'compare needs two files, A and B');
+  const files = positionals(p, 2, 'compare needs two files, A and B (or more, to compare several runs)');
   const rule = ruleFlag(p);
   const format = formatFlag(p);
   const raw = p.flags.get('rerun-mode');
@@ -249,13 +258,7 @@ export async function compare(argv: string[]): Promise<number> {
   const [a, b] = await Promise.all(files.map((f) => ResultsIndex.build(f, indexOptions())));
   const pairing = await pairRuns(a, b, { rerunMode: mode });
   // A side of re-runs counts only the re-runs of the mode compared.
-  const counted = (es: readonly IndexEntry[]) => countedEntries(es, pairing, mode);
-  const c = compareRuns(
-    counted(a.entries),
-    counted(b.entries),
-    { ...pairing, unpairedA: [...counted(pairing.unpairedA)], unpairedB: [...counted(pairing.unpairedB)] },
-    rule,
-  );
+  const c = comparePairing(pairing, a.entries, b.entries, rule, mode);
   if (format) {
     process.stdout.write(comparisonExport(c, format));
     return 0;
@@ -304,6 +307,82 @@ export async function compare(argv: string[]): Promise<number> {
     ].join('\n'),
   );
   return 0;
+}
+
+/**
+ * `st-think compare A B C …`: several runs on the records common to all (each paired with the first as
+ * two runs are), accuracy per category and direction, the best marked; with --mcnemar, the exact
+ * McNemar test of every pair of runs as `st-think compare X Y` computes it.
+ */
+async function compareSeveral(p: Parsed): Promise<number> {
+  checkFlags(p, ['rule', 'json', 'format', 'mcnemar']);
+  const files = positionals(p, p.positional.length, '');
+  const rule = ruleFlag(p);
+  const format = formatFlag(p);
+  const indexes = await Promise.all(files.map((f) => ResultsIndex.build(f, indexOptions())));
+  const pairing = await pairMany(indexes);
+  const byRule = compareManyByRule(pairing.rows, indexes.length);
+  const runs: RunInfo[] = indexes.map((x, i) => ({
+    label: `R${i + 1}`,
+    file: x.file,
+    records: x.entries.length,
+    leftOut: x.entries.length - pairing.rows.length,
+    pairedBy: i ? pairing.by[i - 1] : '',
+  }));
+  const pairwise: PairwiseResult[] = [];
+  if (p.flags.has('mcnemar')) {
+    const tests = new PairwiseTests(indexes);
+    for (let i = 0; i < indexes.length; i++) for (let j = i + 1; j < indexes.length; j++) pairwise.push(await tests.get(i, j, rule));
+  }
+  const c = byRule[rule];
+  if (format) {
+    process.stdout.write(runsExport(c, runs, format, pairwise));
+    return 0;
+  }
+  if (p.flags.has('json')) {
+    const out = { runs, common: pairing.rows.length, rule, byRule, ...(pairwise.length ? { pairwise } : {}) };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return 0;
+  }
+  process.stdout.write(severalRunsText(c, runs, pairwise));
+  return 0;
+}
+
+/** The text `st-think compare A B C …` prints: the runs, the table (best marked with *), any pairwise tests. */
+function severalRunsText(c: RunsComparison, runs: readonly RunInfo[], pairwise: readonly PairwiseResult[]): string {
+  const labels = runs.map((r) => r.label);
+  const rows: string[][] = [['category', 'direction', 'records', ...labels]];
+  const row = (cat: string, dir: string, k: RunsBucket) =>
+    rows.push([
+      cat,
+      dir,
+      String(k.records),
+      ...k.runs.map((r, i) => `${pct(r.accuracy)} (${r.correct}/${r.total})${k.best.includes(i) ? '*' : ' '}`),
+    ]);
+  for (const [cat, dirs] of Object.entries(c.byCategoryDirection)) for (const [dir, k] of Object.entries(dirs)) row(cat, dir, k);
+  for (const [cat, k] of Object.entries(c.byCategory)) row(cat, 'both', k);
+  for (const [dir, k] of Object.entries(c.byDirection)) row('all', dir, k);
+  row('all', 'both', c.overall);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((x, i) => (i >= 2 ? x.padStart(widths[i]) : x.padEnd(widths[i]))).join('  ');
+  const tests = pairwise.map(
+    (t) =>
+      `  ${labels[t.a]} vs ${labels[t.b]}: ${t.paired} pairs (by ${t.pairedBy}); right→wrong ${t.flips.rightToWrong}, ` +
+      `wrong→right ${t.flips.wrongToRight}; p = ${t.mcnemar.p.toPrecision(4)}`,
+  );
+  return [
+    ...runs.map((r) => `${r.label}: ${r.file}${r.pairedBy ? ` (paired with R1 by ${r.pairedBy})` : ''}`),
+    `rule ${c.rule}; ${c.common} records common to all ${runs.length} runs; left out (not in every run): ` +
+      runs.map((r) => `${r.label} ${r.leftOut}`).join(', '),
+    '',
+    line(rows[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+    '',
+    '* best in its row (all of the best on a tie)',
+    ...(tests.length ? ['', 'exact McNemar per pair (each pair paired on its own, as `st-think compare X Y` does):', ...tests] : []),
+    '',
+  ].join('\n');
 }
 
 export async function consistencyCommand(argv: string[]): Promise<number> {

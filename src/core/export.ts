@@ -8,6 +8,7 @@
  * decimal) so that a spreadsheet reads them as numbers; the header says the unit.
  */
 import type { Comparison } from './compare/compare';
+import type { PairwiseResult, RunsComparison } from './compare/many';
 import type { IndexEntry } from './index/types';
 import type { ScoringRule } from './schemas';
 import { predictedOf, type Bucket, type Summary } from './summary';
@@ -233,6 +234,77 @@ export function comparisonStatsTable(c: Comparison): Table {
 /** A comparison as tables: per bucket, then (Markdown and LaTeX only) the flips and McNemar. */
 export function comparisonExport(c: Comparison, format: TableFormat): string {
   return renderTables([comparisonExportTable(c), comparisonStatsTable(c)], format);
+}
+
+/** One of several runs compared: its label in the tables (R1, R2, …), its file and what of it counts. */
+export interface RunInfo {
+  label: string;
+  file: string;
+  /** Its records (those a filter leaves). */
+  records: number;
+  /** Its records missing from some other run, left out of the accuracies. */
+  leftOut: number;
+  /** How it was paired with the first run ('' for the first). */
+  pairedBy: string;
+}
+
+/**
+ * Several runs per category and direction under one rule, on the records common to all: the
+ * records, each run's correct, scored and accuracy, and the best run(s) by label (all on a tie).
+ */
+export function runsExportTable(c: RunsComparison, labels: readonly string[]): Table {
+  const rows = bucketRows(c, (k) => [
+    String(k.records),
+    ...k.runs.flatMap((r) => [String(r.correct), String(r.total), percent(r.accuracy)]),
+    k.best.length ? k.best.map((i) => labels[i]).join(' ') : null,
+  ]);
+  const runCols = labels.flatMap((l) => [`${l} correct`, `${l} scored`, `${l} accuracy (%)`]);
+  return {
+    columns: ['category', 'direction', 'common records', ...runCols, `best (${c.rule})`],
+    rows,
+    right: [false, false, true, ...runCols.map(() => true), false],
+  };
+}
+
+/** The runs of a comparison of several: label, file, records, left out (not in every run), pairing with the first. */
+export function runsListTable(runs: readonly RunInfo[]): Table {
+  return {
+    columns: ['run', 'file', 'records', 'left out (not in every run)', 'paired with the first by'],
+    rows: runs.map((r) => [r.label, r.file, String(r.records), String(r.leftOut), r.pairedBy || null]),
+    right: [false, false, true, true, false],
+  };
+}
+
+/** Pairwise exact McNemar tests, one row a pair of runs (each pair's own pairing, as Compare With… makes it). */
+export function pairwiseExportTable(results: readonly PairwiseResult[], labels: readonly string[]): Table {
+  return {
+    columns: ['A', 'B', 'rule', 'paired by', 'pairs', 'right to wrong', 'wrong to right', 'McNemar discordant pairs', 'McNemar exact p'],
+    rows: results.map((r) => [
+      labels[r.a],
+      labels[r.b],
+      r.rule,
+      r.pairedBy,
+      String(r.paired),
+      String(r.flips.rightToWrong),
+      String(r.flips.wrongToRight),
+      String(r.mcnemar.discordant),
+      r.mcnemar.p.toPrecision(4),
+    ]),
+    right: [false, false, false, false, true, true, true, true, true],
+  };
+}
+
+/** Several runs as tables: per bucket, then (Markdown and LaTeX only) the runs and any pairwise tests. */
+export function runsExport(
+  c: RunsComparison,
+  runs: readonly RunInfo[],
+  format: TableFormat,
+  pairwise: readonly PairwiseResult[] = [],
+): string {
+  const labels = runs.map((r) => r.label);
+  const tables = [runsExportTable(c, labels), runsListTable(runs)];
+  if (pairwise.length) tables.push(pairwiseExportTable(pairwise, labels));
+  return renderTables(tables, format);
 }
 
 const FLIP_NAMES: Record<Comparison['flipped'][number]['kind'], string> = {

@@ -4,7 +4,7 @@
  * a comparison goes when either file is closed or re-indexed from scratch (its entries are stale).
  */
 import * as vscode from 'vscode';
-import { compareRuns, countedEntries, pairRuns, type Comparison } from '../core/compare/compare';
+import { comparePairing, pairRuns, type Comparison } from '../core/compare/compare';
 import type { ResultsIndex } from '../core/index';
 import { pairTitle } from '../core/recordText';
 import { Disposable } from './dispose';
@@ -91,24 +91,8 @@ export class Comparisons extends Disposable {
         token.onCancellationRequested(() => ctrl.abort());
         try {
           const pairing = await pairRuns(a.index!, b.index!, { signal: ctrl.signal, rerunMode: opts.rerunMode });
-          // Under a filter: each side's visible records, and the pairs both of whose records are;
-          // a side of re-runs counts only the re-runs of the mode compared.
-          const visA = countedEntries(a.visible, pairing, opts.rerunMode);
-          const visB = countedEntries(b.visible, pairing, opts.rerunMode);
-          const va = new Set(visA);
-          const vb = new Set(visB);
-          const pairs = pairing.pairs.filter(([x, y]) => va.has(x) && vb.has(y));
-          return compareRuns(
-            visA,
-            visB,
-            {
-              ...pairing,
-              pairs,
-              unpairedA: pairing.unpairedA.filter((e) => va.has(e)),
-              unpairedB: pairing.unpairedB.filter((e) => vb.has(e)),
-            },
-            rule,
-          );
+          // Under a filter: each side's visible records, and the pairs both of whose records are.
+          return comparePairing(pairing, a.visible, b.visible, rule, opts.rerunMode);
         } catch (e) {
           if ((e as Error).name === 'AbortError') return undefined;
           throw e;

@@ -12,6 +12,7 @@ import { registerCommands } from './commands/index';
 import { showTrace } from './commands/records';
 import { openAutoOpen } from './commands/results';
 import { ComparePanel } from './comparePanel';
+import { RunsPanel } from './runsPanel';
 import { Comparisons } from './comparisons';
 import { FormatDecorations } from './formatDecorations';
 import { NotesDecorations, RecordNotesService } from './notes';
@@ -35,6 +36,8 @@ export interface StThinkApi {
   comparisons: Comparisons;
   /** Open comparison views (for tests). */
   comparePanels: ReadonlySet<ComparePanel>;
+  /** Open views of several runs compared (for tests). */
+  runsPanels: ReadonlySet<RunsPanel>;
   reruns: RerunService;
   /** The tags and notes of the open files. */
   notes: RecordNotesService;
@@ -88,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     tracePanels: TracePanel.all,
     comparisons,
     comparePanels: ComparePanel.all,
+    runsPanels: RunsPanel.all,
     reruns,
     notes,
     summaryOf: (file) => SummaryPanel.messageFor(file),

@@ -99,6 +99,11 @@ export abstract class WebviewPanel<In extends { type: string }, Out extends { ty
     } else await this.receive(m as Exclude<In, { type: 'ready' }>);
   }
 
+  /** A message as if the view's webview had sent it, checked the same way (for tests). */
+  deliver(raw: unknown): Promise<void> {
+    return this.arrive(raw);
+  }
+
   /** Whether a message sent now reaches the webview. */
   protected get listening(): boolean {
     return this.ready && this.panel.visible && !this.isDisposed;

@@ -4,6 +4,7 @@
  */
 import { hostMessageSchema, type SummaryHostMessage, type WebviewMessage } from '../core/protocol';
 import { renderComparison } from './compare';
+import { RunsRenderer } from './runs';
 import { PairView } from './pair';
 import { TraceView } from './trace';
 import { el } from './dom';
@@ -167,6 +168,9 @@ window.addEventListener('message', (event: MessageEvent) => {
   const m = parsed.data;
   if (m.type === 'summary') renderSummary(m);
   else if (m.type === 'comparison') renderComparison(app, m.comparison, (msg) => vscode.postMessage(msg));
+  else if (m.type === 'runs') runsView.show(m.runs);
+  else if (m.type === 'pairwise') runsView.showTests(m);
+  else if (m.type === 'pairwiseError') runsView.showError(m.message);
   else if (m.type === 'trace') {
     app.classList.add('trace');
     app.classList.remove('pair');
@@ -188,6 +192,7 @@ const post = (msg: WebviewMessage) => vscode.postMessage(msg);
 const save = (s: unknown) => vscode.setState(s);
 const traceView = new TraceView(app, post, save);
 const pairView = new PairView(app, post, save);
+const runsView = new RunsRenderer(app, post);
 // The trace view's keys (a pair of records has its own: N / P / D, in pair.ts).
 const keys = new TraceKeys({
   active: () => app.classList.contains('trace') && !app.classList.contains('pair'),

@@ -107,6 +107,13 @@ fs.writeFileSync(
     .join('\n'),
 );
 
+// Three small runs to compare at once (test/fixtures/runs, derived from the demo run).
+const severalRuns = ['run-1.jsonl', 'run-2.jsonl', 'run-3.jsonl'].map((f) => {
+  const to = path.join(ws, f);
+  fs.copyFileSync(path.join(root, 'test/fixtures/runs', f), to);
+  return to;
+});
+
 // A tiny random-weight model in the Qwen2-VL ONNX layout, for Re-run Question… (built by the tests' fixture).
 const { writeTinyQwen2vlModel } = createRequire(import.meta.url)(path.join(root, 'out/test/support/tinyModel.js'));
 const modelDir = writeTinyQwen2vlModel(path.join(ws, 'tiny-qwen2vl'));
@@ -804,6 +811,64 @@ try {
     if ((await frame.locator('.rerun vscode-button[title^="Send this prompt"]').count()) !== 1) throw new Error('Run is no longer offered');
     await shot(`${n}-rerun-refused`);
   });
+
+  await step(
+    'Compare Runs… checks three files in one quick pick: a table per bucket, the best starred, McNemar of every pair',
+    async () => {
+      for (const f of severalRuns) await openThroughPalette(f);
+      const input = page.locator('.quick-input-widget input');
+      await twice('Compare Runs…', async () => {
+        await runCommand(page, 'ST-Think: Compare Runs');
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        for (const f of severalRuns) {
+          const name = path.basename(f);
+          await input.fill(name.replace('.jsonl', ''), { timeout: 5_000 });
+          const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+          await row.waitFor({ state: 'visible', timeout: 5_000 });
+          await row.locator('.monaco-checkbox').first().click();
+          await page.waitForFunction(
+            (n) =>
+              [...document.querySelectorAll('.quick-input-list .monaco-list-row')].some(
+                (r) => r.textContent.includes(n) && r.getAttribute('aria-checked') === 'true',
+              ),
+            name,
+            { timeout: 5_000 },
+          );
+        }
+        await input.fill('', { timeout: 5_000 });
+        await page.keyboard.press('Enter');
+      });
+      const frame = await webviewFrame('table.runs', 30_000);
+      const note = await frame.locator('.note.common').innerText();
+      if (!/over the 10 records common to all 3 runs/.test(note) || !/left out: R1 2, R2 2, R3 1/.test(note))
+        throw new Error(`the note reads "${note}"`);
+      const heads = await frame.locator('table.runs thead th').allInnerTexts();
+      if (heads.slice(3).join(' | ') !== 'R1 · run-1.jsonl | R2 · run-2.jsonl | R3 · run-3.jsonl')
+        throw new Error(`columns: ${heads.join(' | ')}`);
+      // The overall row: R3 alone is best, bold and starred; a tie (direction reverse) stars both.
+      const total = await frame.locator('tr.total td.best').allInnerTexts();
+      if (total.length !== 1 || !/^★ 100\.0% 10\/10/.test(total[0])) throw new Error(`the best overall cell(s): ${total.join(' | ')}`);
+      const weight = await frame.locator('tr.total td.best').evaluate((e) => getComputedStyle(e).fontWeight);
+      if (Number(weight) < 700) throw new Error(`the best cell's weight is ${weight}`);
+      const tie = await frame.locator('tbody tr', { hasText: 'reverse' }).first().locator('td.best').count();
+      if (tie !== 2) throw new Error(`the direction / reverse row has ${tie} best cells`);
+      // The rule's buttons take the keyboard: Tab to grpo_reward, Enter switches the table.
+      await frame.locator('.rule-switch button', { hasText: 'mcq_infer' }).focus();
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
+      await frame.locator('caption', { hasText: 'under grpo_reward' }).waitFor({ timeout: 5_000 });
+      const pressed = await frame.locator('.rule-switch button[aria-pressed="true"]').innerText();
+      if (pressed !== 'grpo_reward') throw new Error(`the pressed rule is ${pressed}`);
+      await frame.locator('vscode-button', { hasText: 'All Pairs' }).click();
+      await frame.locator('table.p-matrix').waitFor({ timeout: 20_000 });
+      const tests = await frame.locator('table.runs-tests-table tbody tr').allInnerTexts();
+      if (tests.length !== 3 || !/^R1\s+R3\s+11 \(by id\)\s+0\s+3\s+3\s+0\.2500/.test(tests[1]))
+        throw new Error(`the tests read ${tests.join(' / ')}`);
+      await shot(`${n}-compare-runs`);
+      await frame.locator('table.p-matrix').scrollIntoViewIfNeeded();
+      await shot(`${n}-compare-runs-tests`);
+    },
+  );
 } finally {
   await wb.close();
   fs.rmSync(ws, { recursive: true, force: true });

@@ -207,7 +207,8 @@ export interface Comparison {
   flipped: { a: IndexEntry; b: IndexEntry; kind: (typeof FLIP_KINDS)[number] }[];
 }
 
-function side(entries: readonly IndexEntry[], rule: ScoringRule): SideBucket {
+/** One run's correct and scored records among `entries` under `rule` (unscored ones left out). */
+export function side(entries: readonly IndexEntry[], rule: ScoringRule): SideBucket {
   let total = 0;
   let correct = 0;
   for (const e of entries) {
@@ -288,6 +289,35 @@ export function compareRuns(allA: readonly IndexEntry[], allB: readonly IndexEnt
     mcnemar: { discordant: flips.rightToWrong + flips.wrongToRight, p: mcnemarExact(flips.rightToWrong, flips.wrongToRight) },
     flipped,
   };
+}
+
+/**
+ * Two runs compared as Compare With… and `st-think compare` compare them, from their pairing: each
+ * side's records that count (`visibleA` / `visibleB`: those a filter leaves, or all; a side of re-runs
+ * counts only the re-runs of the mode compared), and the pairs both of whose records count.
+ */
+export function comparePairing(
+  pairing: Pairing,
+  visibleA: readonly IndexEntry[],
+  visibleB: readonly IndexEntry[],
+  rule: ScoringRule,
+  rerunMode?: 'forward' | 'reverse',
+): Comparison {
+  const visA = countedEntries(visibleA, pairing, rerunMode);
+  const visB = countedEntries(visibleB, pairing, rerunMode);
+  const va = new Set(visA);
+  const vb = new Set(visB);
+  return compareRuns(
+    visA,
+    visB,
+    {
+      ...pairing,
+      pairs: pairing.pairs.filter(([x, y]) => va.has(x) && vb.has(y)),
+      unpairedA: pairing.unpairedA.filter((e) => va.has(e)),
+      unpairedB: pairing.unpairedB.filter((e) => vb.has(e)),
+    },
+    rule,
+  );
 }
 
 export interface Consistency {

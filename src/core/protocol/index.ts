@@ -1,15 +1,17 @@
 /**
  * Every message between the extension host and its webviews, per view: each view has one
  * discriminated union per direction, validated with zod on arrival on both sides, and each panel
- * accepts only its own view's messages. The webview bundle serves all three views, so it reads
+ * accepts only its own view's messages. The webview bundle serves all four views, so it reads
  * the union of the host's messages.
  */
 import { z } from 'zod';
 import { compareHostMessageSchema, type CompareWebviewMessage } from './compare';
+import { runsHostMessageSchema, type RunsWebviewMessage } from './runs';
 import { summaryHostMessageSchema, type SummaryWebviewMessage } from './summary';
 import { traceHostMessageSchema, type TraceWebviewMessage } from './trace';
 
 export * from './compare';
+export * from './runs';
 export * from './shared';
 export * from './summary';
 export * from './trace';
@@ -19,8 +21,9 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   ...traceHostMessageSchema.options,
   ...compareHostMessageSchema.options,
   ...summaryHostMessageSchema.options,
+  ...runsHostMessageSchema.options,
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;
 
 /** Webview → host, any view. */
-export type WebviewMessage = TraceWebviewMessage | CompareWebviewMessage | SummaryWebviewMessage;
+export type WebviewMessage = TraceWebviewMessage | CompareWebviewMessage | SummaryWebviewMessage | RunsWebviewMessage;

@@ -82,7 +82,7 @@ async function pickPair(ctx: CompareContext, arg: unknown, all?: unknown): Promi
 }
 
 /** Waits for both to be indexed; false (having said why) when one is not. */
-async function indexed(ctx: CompareContext, files: ResultsFile[]): Promise<boolean> {
+export async function indexed(ctx: Pick<CommandContext, 'store'>, files: ResultsFile[]): Promise<boolean> {
   for (const f of files) {
     if (f.state.kind === 'indexing')
       await new Promise<void>((done) => {

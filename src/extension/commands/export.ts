@@ -1,6 +1,6 @@
 /**
- * Export: a results file's summary (as filtered), a comparison and its flipped records as CSV,
- * Markdown or LaTeX, and the filtered records as JSONL or a list of ids. Each command takes what
+ * Export: a results file's summary (as filtered), a comparison and its flipped records, and several
+ * runs compared as CSV, Markdown or LaTeX, and the filtered records as JSONL or a list of ids. Each command takes what
  * to export (a tree node, `{ file }`, or the summary / comparison view in focus) and, optionally,
  * the file to write (a path or a URI: no save dialog, as tests call it). Files are written whole
  * and atomically by the safe writer, never over a results file open in ST-Think.
@@ -12,6 +12,7 @@ import type { Comparison } from '../../core/compare/compare';
 import {
   comparisonExport,
   flipsExportTable,
+  runsExport,
   idList,
   jsonlLine,
   renderTable,
@@ -24,6 +25,7 @@ import type { IndexEntry } from '../../core/index';
 import { safeWriteFile } from '../../core/safeWrite';
 import { summarise } from '../../core/summary';
 import { ComparePanel } from '../comparePanel';
+import { RunsPanel, RunsSession } from '../runsPanel';
 import type { ComparisonSession } from '../comparisons';
 import type { ResultsFile } from '../store';
 import { SummaryPanel } from '../summaryPanel';
@@ -114,12 +116,27 @@ async function exportSummary(ctx: ExportContext, arg: unknown, given: unknown): 
   return write(ctx, target, renderTable(summaryExportTable(byRule), format));
 }
 
+/**
+ * Several runs compared: per bucket under the rule their view shows, the runs, and the McNemar tests
+ * made so far under that rule (CSV: the first table only).
+ */
+async function exportRuns(ctx: ExportContext, session: RunsSession, given: unknown): Promise<string | undefined> {
+  const target = await targetOf(given, beside(session.files[0], 'runs', TABLE_EXTENSIONS.csv), TABLE_FILTERS);
+  const format = target && notAResultsFile(ctx, target) && (await tableFormatFor(target));
+  if (!target || !format) return undefined;
+  const rule = [...RunsPanel.all].find((p) => p.session === session)?.rule ?? ctx.store.rule;
+  return write(ctx, target, runsExport(session.byRule[rule], session.runs, format, session.pairwiseDone(rule)));
+}
+
 async function exportComparison(
   ctx: ExportContext,
   arg: unknown,
   given: unknown,
   what: 'comparison' | 'flips',
 ): Promise<string | undefined> {
+  // Several runs: the argument's, else the several-runs view in focus (their table; they have no flips).
+  const runs = arg instanceof RunsSession ? arg : !sessionOf(arg) && what === 'comparison' ? RunsPanel.focused()?.session : undefined;
+  if (runs) return exportRuns(ctx, runs, given);
   const session = sessionToExport(ctx, arg);
   if (!session) return undefined;
   const target = await targetOf(given, beside(session.a, what, TABLE_EXTENSIONS.csv), TABLE_FILTERS);

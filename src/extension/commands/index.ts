@@ -11,6 +11,7 @@ import { registerPairCommands } from './pairs';
 import { registerRecordCommands } from './records';
 import { registerRerunCommands } from './rerun';
 import { registerResultsCommands } from './results';
+import { registerRunsCommands } from './runs';
 import { registerSummaryCommands } from './summary';
 
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
@@ -22,6 +23,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerRecordCommands(ctx),
     ...registerPairCommands(ctx),
     ...registerCompareCommands(ctx),
+    ...registerRunsCommands(ctx),
     ...registerRerunCommands(ctx),
     ...registerSummaryCommands(ctx),
     ...registerExportCommands(ctx),
