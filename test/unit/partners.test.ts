@@ -107,7 +107,8 @@ describe('ActionPartners across its storage blocks', () => {
     for (const x of recs.slice(0, half)) first.add(x.entry, x.role, x.question, x.options, x.video);
     const second = new ActionPartners();
     for (const x of recs.slice(half)) second.add(x.entry - half, x.role, x.question, x.options, x.video);
-    first.merge(second.pack(), half, recs);
+    const entries = recs.map((x) => ({ line: x.entry + 1, id: x.question, video: x.video, category: 'landmark' as const }));
+    first.merge(second.pack(), half, entries);
     assert.deepEqual(await decisions(first, recs), want);
   });
 });
