@@ -291,31 +291,58 @@ export interface AttachedNotes<E> {
  * (the record moved), else detached. Records sharing one id share their tags.
  */
 export function attachNotes<E extends KeyedEntry>(state: NotesState, entries: readonly E[]): AttachedNotes<E> {
-  const byId = new Map<string, E[]>();
-  const byFp = new Map<string, E[]>();
-  const push = (m: Map<string, E[]>, k: string, e: E) => {
-    const l = m.get(k);
-    if (l) l.push(e);
-    else m.set(k, [e]);
-  };
-  for (const e of entries) {
-    push(byId, e.id, e);
-    if (isPositionalId(e)) push(byFp, fingerprint(e), e);
-  }
-  const out: AttachedNotes<E> = { byEntry: new Map(), detached: [] };
+  const out: AttachedNotes<E> = { byEntry: new Map() as Map<E, RecordNotes>, detached: [] };
+  const add = (e: E, notes: RecordNotes) => out.byEntry.set(e, mergeNotes(out.byEntry.get(e), notes));
+  const byId = new Map<string, { key: RecordKey; notes: RecordNotes }[]>();
+  const moved: { key: RecordKey; notes: RecordNotes }[] = [];
   for (const r of state.records()) {
-    let hits: E[];
-    if (r.key.fp === undefined) hits = byId.get(r.key.record) ?? [];
-    else {
-      // The record of the line last written for, while it is the same record; else the only one like it.
-      const same = byFp.get(r.key.fp) ?? [];
-      const there = same.find((e) => e.line === r.key.line);
-      hits = there ? [there] : same.length === 1 ? same : [];
+    if (r.key.fp === undefined) {
+      const l = byId.get(r.key.record);
+      if (l) l.push(r);
+      else byId.set(r.key.record, [r]);
+      continue;
     }
-    if (!hits.length) out.detached.push(r);
-    for (const e of hits) out.byEntry.set(e, mergeNotes(out.byEntry.get(e), r.notes));
+    // An id-less record: the entry of the line last written for, while it is the same record.
+    const e = r.key.line === undefined ? undefined : entryAt(entries, r.key.line);
+    if (e && isPositionalId(e) && fingerprint(e) === r.key.fp) add(e, r.notes);
+    else moved.push(r);
+  }
+  // One pass over the entries for the ids named (no map of every entry: a million records cost seconds).
+  if (byId.size) {
+    const found = new Set<string>();
+    for (const e of entries) {
+      const rs = byId.get(e.id);
+      if (!rs) continue;
+      found.add(e.id);
+      for (const r of rs) add(e, r.notes);
+    }
+    for (const [id, rs] of byId) if (!found.has(id)) out.detached.push(...rs);
+  }
+  // Moved id-less records: the one entry with the fingerprint (hashing every id-less entry, so only when some moved).
+  if (moved.length) {
+    const wanted = new Map<string, E[]>(moved.map((r) => [r.key.fp!, []]));
+    for (const e of entries) if (isPositionalId(e)) wanted.get(fingerprint(e))?.push(e);
+    for (const r of moved) {
+      const same = wanted.get(r.key.fp!)!;
+      if (same.length === 1) add(same[0], r.notes);
+      else out.detached.push(r);
+    }
   }
   return out;
+}
+
+/** The entry starting at `line`, if there is one (entries are in file order, as an index keeps them). */
+function entryAt<E extends { line: number }>(entries: readonly E[], line: number): E | undefined {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const l = entries[mid].line;
+    if (l === line) return entries[mid];
+    if (l < line) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 function mergeNotes(a: RecordNotes | undefined, b: RecordNotes): RecordNotes {
