@@ -8,6 +8,7 @@ import { comparePairing, pairRuns } from '../../src/core/compare/compare';
 import { bestRuns, compareMany, compareManyByRule, pairMany, PairwiseTests, visibleRows } from '../../src/core/compare/many';
 import { runsExport, runsExportTable, type RunInfo } from '../../src/core/export';
 import { ResultsIndex } from '../../src/core/index';
+import { hostMessageSchema, runsWebviewMessageSchema } from '../../src/core/protocol';
 import { RULES } from '../../src/core/vocabulary';
 import { fixture, makeTempDir, removeDir } from './helpers';
 
@@ -250,5 +251,24 @@ describe('st-think compare A B C …', () => {
     assert.match(two.stdout, /^A: .*\nB: .*\nrule mcq_infer; 11 pairs \(by id\); unpaired: 1 in A, 1 in B\n/);
     assert.match(two.stdout, /exact McNemar on 4 discordant pairs: p = 0\.6250/);
     assert.equal(st(runs[0], runs[1], '--mcnemar').status, 2, '--mcnemar is for three runs or more');
+  });
+});
+
+describe('the several-runs view’s messages', () => {
+  test('the view’s requests are checked: two run positions and a rule; the host’s messages reach the webview bundle', async () => {
+    const ok = runsWebviewMessageSchema.safeParse({ type: 'pairwise', a: 0, b: 2, rule: 'grpo_reward' });
+    assert.ok(ok.success);
+    for (const bad of [
+      { type: 'pairwise', a: -1, b: 2, rule: 'mcq_infer' },
+      { type: 'pairwise', a: 0.5, b: 2, rule: 'mcq_infer' },
+      { type: 'pairwise', a: 0, b: 1, rule: 'exact_match' },
+      { type: 'pairwiseAll' },
+      { type: 'openPair', pair: 0, view: 'inline' },
+    ])
+      assert.ok(!runsWebviewMessageSchema.safeParse(bad).success, JSON.stringify(bad));
+    const indexes = await Promise.all(runs.map((f) => ResultsIndex.build(f)));
+    const result = await new PairwiseTests(indexes).get(0, 1, 'mcq_infer');
+    assert.ok(hostMessageSchema.safeParse({ type: 'pairwise', all: false, results: [result] }).success);
+    assert.ok(!hostMessageSchema.safeParse({ type: 'pairwise', all: false, results: [{ ...result, a: 'R1' }] }).success);
   });
 });
