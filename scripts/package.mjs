@@ -17,6 +17,7 @@
 // these from dist/node_modules; vsce leaves a top-level node_modules out under --no-dependencies, a nested
 // one in. Every native file in the stage is checked (ELF / Mach-O / PE header) to be the target's own.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -52,7 +53,7 @@ function resolvePackage(name, fromDir) {
   }
 }
 
-/** os, arch and the binary format of a target. */
+/** A target's os and arch, and onnxruntime-node's name for them (`linux/x64`). */
 function platformOf(target) {
   const [platform, arch] = target.split('-');
   return { platform, arch, key: `${platform}/${arch}` };
@@ -65,7 +66,10 @@ function sharpPackagesFor(target, sharpDir) {
   return names.filter((n) => optional[n]).map((name) => ({ name, version: optional[name] }));
 }
 
-/** An @img package for another platform: from node_modules when the pinned version is installed, else `npm pack`. */
+/**
+ * An @img package for another platform: from node_modules when the pinned version is installed, else `npm pack`
+ * from the registry, its tarball checked against package-lock.json's integrity (the lock lists every platform's).
+ */
 function fetchPackage({ name, version }, cacheDir) {
   const local = path.join(modules, name);
   if (fs.existsSync(path.join(local, 'package.json')) && readJson(path.join(local, 'package.json')).version === version) return local;
@@ -73,6 +77,11 @@ function fetchPackage({ name, version }, cacheDir) {
   if (!fs.existsSync(path.join(dest, 'package.json'))) {
     const out = execFileSync('npm', ['pack', '--silent', '--prefer-offline', `${name}@${version}`], { cwd: cacheDir, encoding: 'utf8' });
     const tgz = path.join(cacheDir, out.trim().split('\n').pop());
+    const locked = readJson(path.join(root, 'package-lock.json')).packages?.[`node_modules/${name}`];
+    const [algo, digest] = (locked?.integrity ?? '').split('-');
+    if (locked?.version !== version || !digest) throw new Error(`${name}@${version} is not in package-lock.json`);
+    const got = createHash(algo).update(fs.readFileSync(tgz)).digest('base64');
+    if (got !== digest) throw new Error(`${name}@${version}: the tarball's ${algo} differs from package-lock.json's integrity`);
     fs.mkdirSync(dest, { recursive: true });
     execFileSync('tar', ['-xzf', tgz, '-C', dest, '--strip-components=1']);
     fs.rmSync(tgz);
@@ -142,7 +151,10 @@ function copyPackage(name, from, toModules, target, opts) {
 /** Checks that transformers' Node build requires none of the packages left out as bundled inside it. */
 function checkTransformersEntry(dir) {
   const text = fs.readFileSync(path.join(dir, TRANSFORMERS_ENTRY), 'utf8');
-  const required = new Set([...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]));
+  // Any call with the name as its argument: require(), import(), the createRequire() function it uses for onnxruntime-node.
+  const required = new Set([...text.matchAll(/\(\s*["'`]((?:@[\w.-]+\/)?[\w.-]+)(?:\/[^"'`]*)?["'`]\s*\)/g)].map((m) => m[1]));
+  if (!required.has('onnxruntime-node') || !required.has('sharp'))
+    throw new Error(`${TRANSFORMERS_ENTRY}: no call names onnxruntime-node and sharp`);
   const bad = BUNDLED_IN_TRANSFORMERS.filter((n) => required.has(n));
   if (bad.length) throw new Error(`${TRANSFORMERS_ENTRY} requires ${bad.join(', ')}, which the package leaves out`);
 }
@@ -154,9 +166,14 @@ function checkTransformersEntry(dir) {
 function runtimePackages(target, cacheDir, { cudaInstaller }) {
   const out = new Map();
   const visit = (name, fromDir) => {
-    if (out.has(name) || BUNDLED_IN_TRANSFORMERS.includes(name)) return;
+    if (BUNDLED_IN_TRANSFORMERS.includes(name)) return;
     const dir = resolvePackage(name, fromDir);
     if (!dir) throw new Error(`${name} is not installed (run npm ci)`);
+    // dist/node_modules is flat: one copy of each package.
+    if (out.has(name)) {
+      if (out.get(name) !== dir) throw new Error(`${name} is installed twice (${out.get(name)}, ${dir}); the staged runtime is flat`);
+      return;
+    }
     out.set(name, dir);
     const pkg = readJson(path.join(dir, 'package.json'));
     let deps = Object.keys(pkg.dependencies ?? {});
@@ -252,6 +269,10 @@ function unsupported(target) {
 }
 
 function packageTarget(target, { cacheDir, keep }) {
+  const name = target ? `st-think-inspector-${target}.vsix` : 'st-think-inspector.vsix';
+  const out = path.join(root, 'dist', name);
+  // A failed run leaves no earlier package behind under the name.
+  fs.rmSync(out, { force: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), `st-think-vsix-${target ?? 'universal'}-`));
   try {
     const own = stageExtension(stage);
@@ -269,8 +290,6 @@ function packageTarget(target, { cacheDir, keep }) {
         throw new Error(`${target}: the stage lacks onnxruntime's or sharp's binding:\n${natives.join('\n')}`);
       log(`${target}: ${pkgs.length} runtime packages (${pkgs.map((p) => p.name).join(', ')}), ${mib(runtimeBytes)} unpacked`);
     } else if (checkNativeFiles(stage, 'none').length) throw new Error('the universal package holds native files');
-    const name = target ? `st-think-inspector-${target}.vsix` : 'st-think-inspector.vsix';
-    const out = path.join(root, 'dist', name);
     vsce(['package', ...(target ? ['--target', target] : []), ...VSCE_FLAGS, '-o', out], stage);
     const size = fs.statSync(out).size;
     log(`${name}: ${mib(size)} (${own} extension files${target ? `, runtime ${mib(runtimeBytes)} unpacked` : ', no runtime'})`);
