@@ -384,18 +384,20 @@ export async function runExtensionTests({
 
 /**
  * Opens the workbench in headless Chromium with `extensionPath` loaded for development (no tests),
+ * or, without `extensionPath`, only the extensions installed in `extensionsDir` (as a user runs them),
  * for UI checks (keyboard, screenshots). Resolves once the workbench is restored.
  * @returns {Promise<{page:any,browser:any,server:any,close:()=>Promise<void>}>}
  */
 export async function openWorkbench({
   extensionPath,
+  extensionsDir,
   workspaceFolder,
   userSettings = {},
   viewport = { width: 1280, height: 800 },
   timeoutMs = 60_000,
   verbose = VERBOSE,
 } = {}) {
-  const server = await startCodeServer({ workspaceFolder, userSettings, verbose });
+  const server = await startCodeServer({ workspaceFolder, userSettings, extensionsDir, verbose });
   let browser;
   try {
     browser = await launchChromium();

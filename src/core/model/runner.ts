@@ -98,7 +98,9 @@ function transformers(): Any {
     } catch (e) {
       throw new Error(
         `@huggingface/transformers could not be loaded (${(e as Error).message.split('\n')[0]}); ` +
-          `run "npm install --omit=dev" in the extension's folder (the .vsix does not carry the model runtime)`,
+          `install the .vsix built for ${process.platform}-${process.arch} ` +
+          '(st-think-inspector-<platform>.vsix carries the model runtime, the universal st-think-inspector.vsix does not), ' +
+          'or run "npm ci" in a checkout',
         { cause: e },
       );
     }

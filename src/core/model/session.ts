@@ -18,7 +18,8 @@ export interface OpenedOn<T> {
 export const CUDA_HELP =
   "The CUDA provider needs CUDA 12 and cuDNN 9 on this machine and onnxruntime-node's CUDA 12 binaries, " +
   'which its install script downloads on request (network needed): run "ST-Think: Download the CUDA Provider for Re-runs…", ' +
-  'or ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js in the extension folder.';
+  'or ONNXRUNTIME_NODE_INSTALL=cuda12 node dist/node_modules/onnxruntime-node/script/install.js in the installed linux-x64 ' +
+  "extension's folder (node_modules/onnxruntime-node/… in a checkout).";
 
 /**
  * Opens something (the model's sessions) with `open` on CUDA when `want` allows it, else on the CPU,

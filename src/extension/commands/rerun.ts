@@ -93,13 +93,20 @@ async function rerunFiltered({ reruns, args }: RerunContext, arg?: unknown, mode
   return reruns.rerunFiltered(file, choice, picked.prefixStyle);
 }
 
-/** onnxruntime-node's own install script fetches its CUDA 12 provider (NuGet) on request. */
+/**
+ * onnxruntime-node's own install script fetches its CUDA 12 provider (NuGet) on request: in dist/node_modules in
+ * an installed linux-x64 .vsix (scripts/package.mjs ships it only where onnxruntime-node has a CUDA download), in
+ * node_modules in a checkout.
+ */
 async function installCudaProvider({ context }: Pick<CommandContext, 'context'>): Promise<void> {
-  const script = vscode.Uri.joinPath(context.extensionUri, 'node_modules', 'onnxruntime-node', 'script', 'install.js').fsPath;
-  if (!fs.existsSync(script)) {
+  const candidates = [['dist', 'node_modules'], ['node_modules']].map(
+    (dir) => vscode.Uri.joinPath(context.extensionUri, ...dir, 'onnxruntime-node', 'script', 'install.js').fsPath,
+  );
+  const script = candidates.find((f) => fs.existsSync(f));
+  if (!script) {
     return void vscode.window.showErrorMessage(
-      `ST-Think: onnxruntime-node is not installed beside the extension (${script} is missing); ` +
-        `run npm ci in ${context.extensionUri.fsPath} first.`,
+      `ST-Think: onnxruntime-node's installer is not beside the extension (${candidates.join(' and ')} are missing). ` +
+        `Its CUDA provider is offered for Linux x64 only: install st-think-inspector-linux-x64.vsix, or run npm ci in a checkout.`,
     );
   }
   const go = await vscode.window.showWarningMessage(
