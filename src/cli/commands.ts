@@ -53,6 +53,8 @@ import {
   type Parsed,
 } from './args';
 
+export { judgeCommand, judgeSummary, judgeLines } from './judge';
+
 export async function validate(argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
   checkFlags(p, []);

@@ -41,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands')).consistencyCommand(rest);
       case 'prompt':
         return await (await import('./commands')).promptCommand(rest);
+      case 'judge':
+        return await (await import('./commands')).judgeCommand(rest);
       case undefined:
       case 'help':
       case '--help':
