@@ -14,6 +14,7 @@ import { openAutoOpen } from './commands/results';
 import { ComparePanel } from './comparePanel';
 import { Comparisons } from './comparisons';
 import { FormatDecorations } from './formatDecorations';
+import { JudgeService } from './judge';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
 import { RerunService } from './rerun';
 import { ResultsView } from './resultsView';
@@ -33,6 +34,8 @@ export interface StThinkApi {
   /** Open comparison views (for tests). */
   comparePanels: ReadonlySet<ComparePanel>;
   reruns: RerunService;
+  /** The route judge (judgments per open file, judging, the API key). */
+  judge: JudgeService;
   /** Opens the files of `stThink.autoOpen` as at start-up (for tests). */
   autoOpen: () => Promise<void>;
 }
@@ -42,15 +45,16 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const store = new ResultsStore(vscode.Uri.joinPath(context.extensionUri, 'dist', 'index-worker.js').fsPath);
   const comparisons = new Comparisons(store);
   const reruns = new RerunService(context, store, () => traceHost);
-  const tree = new ResultsTreeProvider(store, comparisons, (f) => reruns.rerunsFileOf(f));
+  const judge = new JudgeService(context, store);
+  const tree = new ResultsTreeProvider(store, comparisons, (f) => reruns.rerunsFileOf(f), judge);
   const records = new RecordDocuments(store);
   const status = new AccuracyStatus(store);
   const results = new ResultsView(store, tree, records, status);
   const view = results.view;
-  subs.push(store, tree, results, status, records, comparisons, reruns);
-  const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns });
+  subs.push(store, tree, results, status, records, comparisons, reruns, judge);
+  const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns, judge });
   const args = new CommandArgs(store, view, records);
-  const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, traceHost, args };
+  const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, judge, traceHost, args };
 
   subs.push(
     vscode.workspace.registerTextDocumentContentProvider(RECORD_SCHEME, records),
@@ -59,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
     ...registerCommands(ctx),
     previewOnSelection(view, (r) => showTrace(ctx, r)),
+    judge.onDidChange((f) => TracePanel.reloadRoutes(f)),
     new TreeArrowKeys(view, tree),
   );
   store.updateContext();
@@ -72,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     comparisons,
     comparePanels: ComparePanel.all,
     reruns,
+    judge,
     autoOpen: () => openAutoOpen(ctx),
   };
 }

@@ -1,6 +1,7 @@
 /** What the trace view asks of the rest of the extension: stepping in the tree's order, selecting, re-runs. */
 import * as vscode from 'vscode';
 import { outcomeOf } from '../core/summary';
+import type { JudgeService } from './judge';
 import type { RerunService } from './rerun';
 import type { ResultsStore } from './store';
 import type { TraceHost, TraceTarget } from './tracePanel';
@@ -12,14 +13,16 @@ export interface TraceHostDeps {
   tree: ResultsTreeProvider;
   view: vscode.TreeView<ResultsNode>;
   reruns: RerunService;
+  judge?: JudgeService;
 }
 
 const same = (a: TraceTarget, b: TraceTarget) => a.file === b.file && a.entry === b.entry;
 
-export function createTraceHost({ context, store, tree, view, reruns }: TraceHostDeps): TraceHost {
+export function createTraceHost({ context, store, tree, view, reruns, judge }: TraceHostDeps): TraceHost {
   return {
     context,
     store,
+    judge,
     rerun: { start: (p) => reruns.start(p), stop: (p) => reruns.stop(p), dismiss: (p) => reruns.dismiss(p) },
     step(t, delta, incorrectOnly) {
       // Records in tree order; Next/Previous stop at the ends, the incorrect ones wrap around.

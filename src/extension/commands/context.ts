@@ -1,6 +1,7 @@
 /** The services the command modules work with; each module's register function takes the part it needs. */
 import type * as vscode from 'vscode';
 import type { Comparisons } from '../comparisons';
+import type { JudgeService } from '../judge';
 import type { RecordDocuments } from '../recordDocuments';
 import type { RerunService } from '../rerun';
 import type { ResultsStore } from '../store';
@@ -16,6 +17,7 @@ export interface CommandContext {
   records: RecordDocuments;
   comparisons: Comparisons;
   reruns: RerunService;
+  judge: JudgeService;
   traceHost: TraceHost;
   args: CommandArgs;
 }

@@ -5,6 +5,7 @@ import type { CommandContext } from './context';
 import { registerExportCommands } from './export';
 import { registerFilterCommands } from './filter';
 import { registerGoToCommands } from './goTo';
+import { registerJudgeCommands } from './judge';
 import { registerNavigationCommands } from './navigation';
 import { registerPairCommands } from './pairs';
 import { registerRecordCommands } from './records';
@@ -22,6 +23,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerPairCommands(ctx),
     ...registerCompareCommands(ctx),
     ...registerRerunCommands(ctx),
+    ...registerJudgeCommands(ctx),
     ...registerSummaryCommands(ctx),
     ...registerExportCommands(ctx),
   ];
