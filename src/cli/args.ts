@@ -41,6 +41,11 @@ export const USAGE = `usage:
       skip and failure rules; key from OPENAI_API_KEY; defaults https://api.openai.com/v1 and gpt-4o.
       Judgments go to FILE's .judgments.jsonl (nothing judged twice; run again to resume);
       --json: upstream's output file {"evaluations": {key: {...}}, "average_total_score"}
+  st-think agreement A B [--model-a NAME] [--model-b NAME] [--json]
+      two judgments of the same samples (upstream judge outputs, or .judgments.jsonl files and a
+      model of each), paired by key: means, B-A, Wilcoxon signed-rank (scipy's defaults), and per
+      part exact match, mean absolute difference and quadratic-weighted kappa; compare A B adds the
+      same for the route answers of two runs judged beside them
   st-think summary FILE --judge-file EVAL.json
       the route records' judge scores from upstream's judge output (matched by sample key); without
       it, from FILE's .judgments.jsonl; --json adds "judge" when the file has route records

@@ -4,7 +4,15 @@
  */
 import { ResultsIndex } from '../core/index';
 import { ChatClient, ChatError } from '../core/http/chat';
-import { readUpstreamJudgeFile, judgmentsFor, summariseScores, upstreamOutput, type JudgeSummary } from '../core/judge/summary';
+import { compareJudgments, judgmentsByRecord, upstreamByKey, type JudgeComparison } from '../core/judge/agreement';
+import {
+  readUpstreamJudgeFile,
+  judgmentsFor,
+  summariseScores,
+  upstreamOutput,
+  type JudgeSummary,
+  type Scored,
+} from '../core/judge/summary';
 import { judgeRoutes, routeItem, type ItemOutcome, type RouteItem } from '../core/judge/run';
 import { judgmentsPath, readJudgments, type Judgment } from '../core/judge/store';
 import { UPSTREAM_TEMPLATES } from '../core/judge/templates';
@@ -155,4 +163,74 @@ export async function judgeCommand(argv: string[]): Promise<number> {
     return 130;
   }
   return result.failed ? 1 : 0;
+}
+
+/** Each route record's judge score in a results file's judgments file (by the latest model), by sample key. */
+async function scoresOf(index: ResultsIndex): Promise<Map<string, Scored>> {
+  const routes = index.entries.filter((e) => e.category === 'route');
+  if (!routes.length) return new Map();
+  const items: RouteItem[] = [];
+  for await (const { entry, record } of index.records(routes)) {
+    const item = routeItem(record, entry.line);
+    if (item) items.push(item);
+  }
+  const { byId } = judgmentsFor(items, await readJudgments(judgmentsPath(index.file)));
+  return new Map(items.flatMap((i) => (byId.has(i.id) ? [[i.id, byId.get(i.id)!] as const] : [])));
+}
+
+/** compare's judge part: the two runs' route records paired by sample key, when either has judgments. */
+export async function compareJudge(a: ResultsIndex, b: ResultsIndex): Promise<JudgeComparison | undefined> {
+  const [sa, sb] = await Promise.all([scoresOf(a), scoresOf(b)]);
+  return sa.size || sb.size ? compareJudgments(sa, sb) : undefined;
+}
+
+const p3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+
+export function comparisonLines(c: JudgeComparison, what: [string, string] = ['A', 'B']): string[] {
+  const w = c.wilcoxon;
+  const how = w && `${w.method}${w.method === 'normal' ? `, z ${w.z!.toFixed(3)}` : ''}`;
+  const test = w ? `Wilcoxon signed-rank (${how}): W = ${w.statistic}, p = ${w.pvalue.toPrecision(4)}` : 'no pairs';
+  const part = (name: string, g: JudgeComparison['agreement']['direction']) =>
+    `  ${name}: exact match ${p3(g.exactMatch)}, mean |difference| ${p3(g.meanAbsDiff)}, ` +
+    `quadratic kappa ${p3(g.kappa)} (${g.kappaN} on 0-5)`;
+  return [
+    `judge scores (0-5) of route answers, paired by sample key: ${c.pairs} pairs; ` +
+      `judged in ${what[0]} only ${c.onlyA}, in ${what[1]} only ${c.onlyB}`,
+    `  mean ${what[0]} ${p3(c.meanA)}, ${what[1]} ${p3(c.meanB)}, ${what[1]}-${what[0]} ${p3(c.meanDiff)}; ${test}`,
+    part('direction', c.agreement.direction),
+    part('landmark', c.agreement.landmark),
+    part('semantic and logic', c.agreement.semantic),
+  ];
+}
+
+/** One side of `agreement`: an upstream judge output (.json) or a judgments file (.jsonl, one model of it). */
+async function side(file: string, model: string | undefined): Promise<{ label: string; byKey: Map<string, Scored> }> {
+  if (/\.jsonl$/i.test(file)) {
+    const { model: chosen, byKey } = judgmentsByRecord(await readJudgments(file), model);
+    if (!byKey.size) throw new InputError(`${file}: no judgments${model ? ` by ${model}` : ''}`);
+    return { label: `${file} (${chosen})`, byKey };
+  }
+  try {
+    return { label: file, byKey: upstreamByKey(file) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw e;
+    throw new InputError((e as Error).message);
+  }
+}
+
+/** `st-think agreement A B`: two judgments of the same samples (two judge models, or a re-judge). */
+export async function agreementCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, ['model-a', 'model-b']);
+  checkFlags(p, ['model-a', 'model-b', 'json']);
+  const [fa, fb] = positionals(p, 2, 'agreement needs two judgment files, A and B');
+  const flag = (k: string) => {
+    const v = p.flags.get(k);
+    if (v === true || v === '') throw new UsageError(`--${k} needs a model name`);
+    return v;
+  };
+  const [a, b] = [await side(fa, flag('model-a')), await side(fb, flag('model-b'))];
+  const c = compareJudgments(a.byKey, b.byKey);
+  if (p.flags.has('json')) process.stdout.write(JSON.stringify({ a: a.label, b: b.label, ...c }, null, 2) + '\n');
+  else process.stdout.write([`A: ${a.label}`, `B: ${b.label}`, ...comparisonLines(c), ''].join('\n'));
+  return 0;
 }

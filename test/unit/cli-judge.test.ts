@@ -156,6 +156,52 @@ describe('st-think judge / summary --judge-file', () => {
     assert.equal(bad.code, 1);
   });
 
+  test('agreement A B: two judge outputs of the same samples, paired by key', async () => {
+    const ev = (totals: Record<string, [number, number, number]>) => ({
+      evaluations: Object.fromEntries(
+        Object.entries(totals).map(([k, [d, l, sl]]) => [
+          k,
+          { direction: d, landmark: l, 'semantic and logic': sl, total: (d + l + sl) / 3 },
+        ]),
+      ),
+      average_total_score: 0,
+    });
+    const fa = path.join(dir, 'judge-a.json');
+    const fb = path.join(dir, 'judge-b.json');
+    fs.writeFileSync(fa, JSON.stringify(ev({ k1: [5, 4, 4], k2: [3, 3, 3], k3: [2, 2, 1], onlyA: [1, 1, 1] })));
+    const b = ev({ k1: [5, 4, 3], k2: [3, 3, 3], k3: [4, 2, 2], onlyB: [0, 0, 0] });
+    (b.evaluations as Record<string, unknown>).failedB = { direction: 0, landmark: 0, semantic: 0, total: 0.0 };
+    fs.writeFileSync(fb, JSON.stringify(b));
+    const r = await run(['agreement', fa, fb, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = JSON.parse(r.stdout) as {
+      pairs: number;
+      onlyA: number;
+      onlyB: number;
+      meanDiff: number;
+      agreement: Record<string, { n: number; exactMatch: number; meanAbsDiff: number; kappaN: number }>;
+      wilcoxon: { n: number; method: string };
+    };
+    assert.deepEqual([c.pairs, c.onlyA, c.onlyB], [3, 1, 1], 'a failed call is no pair');
+    assert.equal(c.meanDiff, (-1 / 3 + 0 + 3 / 3) / 3);
+    assert.deepEqual(c.agreement.direction, { ...c.agreement.direction, n: 3, exactMatch: 2 / 3, meanAbsDiff: 2 / 3, kappaN: 3 });
+    assert.deepEqual([c.wilcoxon.n, c.wilcoxon.method], [3, 'permutation']);
+    const text = await run(['agreement', fa, fb]);
+    assert.match(text.stdout, /3 pairs; judged in A only 1, in B only 1/);
+    assert.match(text.stdout, /direction: exact match 0\.667, mean \|difference\| 0\.667, quadratic kappa/);
+  });
+
+  test('compare A B adds the judge scores of the route answers, paired by key', async () => {
+    const b = path.join(dir, 'route_qa_b.json');
+    fs.copyFileSync(file, b);
+    fs.copyFileSync(path.join(dir, 'route_qa.judgments.jsonl'), path.join(dir, 'route_qa_b.judgments.jsonl'));
+    const r = await run(['compare', file, b, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = (JSON.parse(r.stdout) as { judge: { pairs: number; meanDiff: number; agreement: { landmark: { exactMatch: number } } } })
+      .judge;
+    assert.deepEqual([j.pairs, j.meanDiff, j.agreement.landmark.exactMatch], [2, 0, 1]);
+  });
+
   test('errors: no key for OpenAI, 401 from the server, a bad --concurrency', async () => {
     const noKey = await run(['judge', file]);
     assert.equal(noKey.code, 1);
