@@ -18,6 +18,7 @@ import { JudgeService } from './judge';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
 import { RerunService } from './rerun';
 import { ResultsView } from './resultsView';
+import { SummaryPanel } from './summaryPanel';
 import { previewOnSelection, TreeArrowKeys } from './selectionPreview';
 import { ResultsStore } from './store';
 import { createTraceHost } from './traceHost';
@@ -46,6 +47,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const comparisons = new Comparisons(store);
   const reruns = new RerunService(context, store, () => traceHost);
   const judge = new JudgeService(context, store);
+  SummaryPanel.judge = judge;
   const tree = new ResultsTreeProvider(store, comparisons, (f) => reruns.rerunsFileOf(f), judge);
   const records = new RecordDocuments(store);
   const status = new AccuracyStatus(store);

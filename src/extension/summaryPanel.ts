@@ -12,11 +12,14 @@ import {
   type SummaryWebviewMessage,
 } from '../core/protocol';
 import { summarise } from '../core/summary';
+import type { JudgeService } from './judge';
 import type { ResultsFile, ResultsStore } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
 export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHostMessage> {
   static readonly viewType = 'stThink.summary';
+  /** The route judge (set at activation): route records' judge scores join the summary. */
+  static judge: JudgeService | undefined;
   private static panels = new Map<string, SummaryPanel>();
 
   static show(context: vscode.ExtensionContext, store: ResultsStore, file: ResultsFile): void {
@@ -55,6 +58,8 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     });
     this._register({ dispose: () => SummaryPanel.panels.delete(file.uri.toString()) });
     this._register(store.onDidChange((f) => (f === undefined || f === file) && this.resend('summary')));
+    if (SummaryPanel.judge)
+      this._register(SummaryPanel.judge.onDidChange((f) => (f === undefined || f === file) && this.resend('summary')));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('stThink.scoringRule') && this.resend('summary')),
     );
@@ -71,6 +76,8 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     const idx = this.file.index;
     if (!idx) return undefined;
     const entries = this.file.visible;
+    const judged = SummaryPanel.judge?.summaryOf(this.file, entries);
+    const judge = judged && { ...judged, source: undefined };
     return {
       type: 'summary',
       title: this.file.path,
@@ -80,6 +87,7 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
         mcq_infer: summarise(this.file.path, entries, idx.problemCount, 'mcq_infer'),
         grpo_reward: summarise(this.file.path, entries, idx.problemCount, 'grpo_reward'),
       },
+      ...(judge ? { judge } : {}),
     };
   }
 }

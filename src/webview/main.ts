@@ -113,6 +113,7 @@ function renderSummary(m: Summary): void {
     rules.append(b, document.createTextNode(' '));
   }
   app.append(rules);
+  if (m.judge) app.append(judgeSummary(m.judge));
   const note = el(
     'p',
     'mcq_infer: the inference scripts\u2019 letter extraction ' +
@@ -121,6 +122,27 @@ function renderSummary(m: Summary): void {
     'note',
   );
   app.append(note);
+}
+
+/** The route answers' judge scores: the mean per direction, the parts, and what counted as 0 or was left out. */
+function judgeSummary(j: NonNullable<Summary['judge']>): HTMLElement {
+  const f = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(2));
+  const box = el('div', undefined, 'judge-summary');
+  box.append(el('h2', 'Route answers (LLM judge, 0–5)'));
+  const dirs = Object.entries(j.byDirection)
+    .map(([d, b]) => `${d} ${f(b.mean)} (${b.judged} judged)`)
+    .join(', ');
+  box.append(
+    el('p', `Mean ${f(j.mean)} over ${j.judged} judged: ${dirs}.`),
+    el('p', `Parts: direction ${f(j.parts.direction)}, landmark ${f(j.parts.landmark)}, semantic and logic ${f(j.parts.semantic)}.`),
+    el(
+      'p',
+      `${j.skipped} skipped (empty reference or prediction); ${j.failed} failed calls and ${j.unparsed} unreadable replies ` +
+        `counted as 0, as upstream does; ${j.notJudged} not judged yet.`,
+      'note',
+    ),
+  );
+  return box;
 }
 
 window.addEventListener('message', (event: MessageEvent) => {

@@ -61,6 +61,26 @@ try {
     if (!/^Route[\s\S]*judge 2\.67 \(4 judged\)/.test(text)) throw new Error(`the Route row reads "${text}"`);
   });
 
+  await step("the summary view (opened at start-up) shows the route answers' judge scores", async () => {
+    const deadline = Date.now() + 30_000;
+    let text = '';
+    while (!text && Date.now() < deadline) {
+      for (const f of page.frames()) {
+        text ||= await f
+          .locator('.judge-summary')
+          .first()
+          .innerText({ timeout: 500 })
+          .catch(() => '');
+      }
+      if (!text) await page.waitForTimeout(250);
+    }
+    if (!/Mean 2\.67 over 4 judged: forward 3\.00 \(2 judged\), reverse 2\.33 \(2 judged\)/.test(text))
+      throw new Error(`the summary's judge section reads "${text}"`);
+    if (!/1 skipped .*0 failed calls and 1 unreadable replies counted as 0.*1 not judged yet/s.test(text))
+      throw new Error(`the summary's judge counts read "${text}"`);
+    await page.screenshot({ path: path.join(shots, 'judge-summary.png'), timeout: 20_000 });
+  });
+
   await step('a judged record shows its total; its trace view shows the routes, the parts and the raw reply', async () => {
     // Expand Forward, then its Unscored bucket, by their twisties.
     await labelled('Forward').locator('.monaco-tl-twistie').click();
