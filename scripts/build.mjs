@@ -9,8 +9,9 @@ const production = process.argv.includes('--production');
 const common = { bundle: true, sourcemap: !production, minify: true, logLevel: 'warning', legalComments: 'none' };
 
 /**
- * In the CLI's bundles: normalize.ts's require('./schemas') and main.ts's import('./commands') stay
- * requires of the files built beside them (dist/schemas.js, dist/commands.js).
+ * In the CLI's bundles: normalize.ts's require('./schemas'), and main.ts's and summary.ts's
+ * import('./commands') (summary.ts's: the judge's part, for files with route records) stay requires
+ * of the files built beside them (dist/schemas.js, dist/commands.js).
  */
 const splitCli = {
   name: 'split-cli',
@@ -18,7 +19,7 @@ const splitCli = {
     build.onResolve({ filter: /^\.\/(schemas|commands)$/ }, (args) => {
       const lazy =
         (args.kind === 'require-call' && args.importer.endsWith('normalize.ts')) ||
-        (args.kind === 'dynamic-import' && args.importer.endsWith('main.ts'));
+        (args.kind === 'dynamic-import' && (args.importer.endsWith('main.ts') || args.importer.endsWith('summary.ts')));
       return lazy ? { path: `${args.path}.js`, external: true } : undefined;
     });
   },

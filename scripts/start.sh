@@ -10,9 +10,12 @@ npm run build
 ws="$PWD/.tools/demo-workspace"
 mkdir -p "$ws/.vscode"
 cp samples/st-r1-demo-run.jsonl "$ws/"
+# Route questions (upstream's route-QA inference output) with judgments written by hand for the demo:
+# the tree shows their judge totals, the trace view the routes' diff and the judge's reply.
+cp samples/route-qa-demo.json samples/route-qa-demo.judgments.jsonl "$ws/"
 cat > "$ws/.vscode/settings.json" <<'JSON'
 {
-  "stThink.autoOpen": ["st-r1-demo-run.jsonl"],
+  "stThink.autoOpen": ["st-r1-demo-run.jsonl", "route-qa-demo.json"],
   "workbench.startupEditor": "none"
 }
 JSON

@@ -41,6 +41,20 @@ export const USAGE = `usage:
       exactly what a re-run of the record starting on line N sends, without loading a model (default
       templates): system, user turn, assistant prefix, chat text, and the generation settings with
       where each comes from (DIR's generation_config.json, else upstream's and transformers' defaults)
+  st-think judge FILE [--base-url URL] [--model NAME] [--concurrency N] [--timeout-ms MS] [--retries N] [--stream] [--json]
+      judges the route answers with an OpenAI-compatible chat-completions endpoint as upstream's
+      eval/qa_eval.py (forward) and qa_eval2.py (reverse) do: their prompts, their parsing, their
+      skip and failure rules; key from OPENAI_API_KEY; defaults https://api.openai.com/v1 and gpt-4o.
+      Judgments go to FILE's .judgments.jsonl (nothing judged twice; run again to resume);
+      --json: upstream's output file {"evaluations": {key: {...}}, "average_total_score"}
+  st-think agreement A B [--model-a NAME] [--model-b NAME] [--json]
+      two judgments of the same samples (upstream judge outputs, or .judgments.jsonl files and a
+      model of each), paired by key: means, B-A, Wilcoxon signed-rank (scipy's defaults), and per
+      part exact match, mean absolute difference and quadratic-weighted kappa; compare A B adds the
+      same for the route answers of two runs judged beside them
+  st-think summary FILE --judge-file EVAL.json
+      the route records' judge scores from upstream's judge output (matched by sample key); without
+      it, from FILE's .judgments.jsonl; --json adds "judge" when the file has route records
   st-think help`;
 
 export class UsageError extends Error {

@@ -61,6 +61,9 @@ import {
   type Parsed,
 } from './args';
 
+export { agreementCommand, judgeCommand, judgeSummary, judgeLines } from './judge';
+import { compareJudge, comparisonLines } from './judge';
+
 export async function validate(argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);
   checkFlags(p, []);
@@ -263,6 +266,8 @@ export async function compare(argv: string[]): Promise<number> {
     process.stdout.write(comparisonExport(c, format));
     return 0;
   }
+  // Route answers: their judge scores paired by sample key, when either run has judgments.
+  const judge = await compareJudge(a, b);
   if (p.flags.has('json')) {
     const { flipped, ...rest } = c;
     const out = {
@@ -270,6 +275,7 @@ export async function compare(argv: string[]): Promise<number> {
       b: b.file,
       ...rest,
       flipped: flipped.map((f) => ({ kind: f.kind, a: { id: f.a.id, line: f.a.line }, b: { id: f.b.id, line: f.b.line } })),
+      ...(judge ? { judge } : {}),
     };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
@@ -303,6 +309,7 @@ export async function compare(argv: string[]): Promise<number> {
       `flips: right→wrong ${c.flips.rightToWrong}, wrong→right ${c.flips.wrongToRight}; ` +
         `both right ${c.flips.bothRight}, both wrong ${c.flips.bothWrong}, unscored ${c.flips.unscored}`,
       `exact McNemar on ${c.mcnemar.discordant} discordant pairs: p = ${c.mcnemar.p.toPrecision(4)}`,
+      ...(judge ? ['', ...comparisonLines(judge)] : []),
       '',
     ].join('\n'),
   );

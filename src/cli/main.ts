@@ -44,6 +44,10 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands')).consistencyCommand(rest);
       case 'prompt':
         return await (await import('./commands')).promptCommand(rest);
+      case 'judge':
+        return await (await import('./commands')).judgeCommand(rest);
+      case 'agreement':
+        return await (await import('./commands')).agreementCommand(rest);
       case undefined:
       case 'help':
       case '--help':

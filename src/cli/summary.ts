@@ -2,21 +2,28 @@
 import { renderTable, summaryExportTable } from '../core/export';
 import { summariseFile } from '../core/index/summaryBuilder';
 import { formatAccuracy, formatLine, naLines, noVideoLine, summaryTable, wordedAsLines } from '../core/summary';
-import { checkFlags, formatFlag, parseArgs, positionals, ruleFlag } from './args';
+import { checkFlags, formatFlag, parseArgs, positionals, ruleFlag, UsageError } from './args';
 
 export async function summary(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, ['rule', 'format']);
-  checkFlags(p, ['rule', 'json', 'format']);
+  const p = parseArgs(argv, ['rule', 'format', 'judge-file']);
+  checkFlags(p, ['rule', 'json', 'format', 'judge-file']);
   const [file] = positionals(p, 1, 'summary needs exactly one FILE');
   const rule = ruleFlag(p);
   const format = formatFlag(p);
   // Counts, not an index: memory does not grow with the file (summaryBuilder.ts).
   const both = await summariseFile(file, { sync: true });
   const s = both[rule];
+  const judgeFile = p.flags.get('judge-file');
+  if (judgeFile === true || judgeFile === '') throw new UsageError('--judge-file needs a path');
+  // Route records' judge scores: a second read of the file, only when it has route records (or a
+  // judge file is given), from the commands bundle (never loaded for multiple-choice files).
+  const routes = s.byCategory.route?.records ?? 0;
+  const commands = routes || judgeFile ? await import('./commands') : undefined;
+  const judge = commands ? await commands.judgeSummary(file, judgeFile) : undefined;
   if (format) {
     process.stdout.write(renderTable(summaryExportTable(both), format));
   } else if (p.flags.has('json')) {
-    process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(judge ? { ...s, judge } : s, null, 2) + '\n');
   } else {
     const overall =
       s.overall.total || !s.overall.na
@@ -32,7 +39,8 @@ export async function summary(argv: string[]): Promise<number> {
         '\n' +
         summaryTable(both) +
         '\n' +
-        (notes.length ? '\n' + notes.join('\n') + '\n' : ''),
+        (notes.length ? '\n' + notes.join('\n') + '\n' : '') +
+        (judge && commands ? '\n' + commands.judgeLines(judge).join('\n') + '\n' : ''),
     );
   }
   return 0;

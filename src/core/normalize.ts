@@ -153,6 +153,7 @@ function finish(
       if (opens === 'action') derived = 'action';
     }
   }
+  const finalCategory = cat ?? derived!;
   // Built field by field (no rest/spread): this runs once per record of a file.
   return {
     id: base.id,
@@ -163,7 +164,7 @@ function finish(
     options,
     gold: base.gold,
     response: base.response,
-    category: cat ?? derived!,
+    category: finalCategory,
     categoryExplicit: cat !== undefined,
     wordedAs: derived !== worded ? worded : undefined,
     categoryEvidence: evidence,
@@ -175,6 +176,7 @@ function finish(
     meta: base.meta,
     sourceId: base.sourceId,
     sourceFile: base.sourceFile,
+    route: finalCategory === 'route' ? { key: base.id, reference: base.gold ?? '', prediction: base.response } : undefined,
   };
 }
 

@@ -139,6 +139,19 @@ export interface OptionItem {
   raw?: string;
 }
 
+/**
+ * A route question's answers (category 'route': open-ended, judged by an LLM, not scored by letter):
+ * upstream's `forward_answer` / `reverse_answer` and `predict`, and the sample key judge files use.
+ */
+export interface RouteAnswer {
+  /** The sample key (the record's id: its key in a JSON object keyed by id). */
+  key: string;
+  /** The reference route ('' when the record has none). */
+  reference: string;
+  /** The model's route. */
+  prediction: string;
+}
+
 /** Every shape normalises into this. Field sources say whether a value was explicit or derived. */
 export interface TraceRecord {
   id: string;
@@ -172,6 +185,8 @@ export interface TraceRecord {
   sourceFile?: string;
   frames?: z.infer<typeof framesSchema>;
   meta?: Record<string, unknown>;
+  /** Set for route questions (category 'route'): what the judge reads. */
+  route?: RouteAnswer;
 }
 
 export interface RuleResult {

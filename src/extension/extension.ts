@@ -16,12 +16,13 @@ import { RunsPanel } from './runsPanel';
 import { Comparisons } from './comparisons';
 import { FormatDecorations } from './formatDecorations';
 import { NotesDecorations, RecordNotesService } from './notes';
+import { JudgeService } from './judge';
 import { RECORD_SCHEME, RecordDocuments } from './recordDocuments';
 import { RerunService } from './rerun';
 import { ResultsView } from './resultsView';
+import { SummaryPanel } from './summaryPanel';
 import { previewOnSelection, TreeArrowKeys } from './selectionPreview';
 import { ResultsStore, type ResultsFile } from './store';
-import { SummaryPanel } from './summaryPanel';
 import type { SummaryHostMessage } from '../core/protocol';
 import { createTraceHost } from './traceHost';
 import { TracePanel, type TraceHost } from './tracePanel';
@@ -43,6 +44,8 @@ export interface StThinkApi {
   notes: RecordNotesService;
   /** What the open summary view of a file shows (for tests). */
   summaryOf: (file: ResultsFile) => SummaryHostMessage | undefined;
+  /** The route judge (judgments per open file, judging, the API key). */
+  judge: JudgeService;
   /** Opens the files of `stThink.autoOpen` as at start-up (for tests). */
   autoOpen: () => Promise<void>;
 }
@@ -53,20 +56,23 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const comparisons = new Comparisons(store);
   const reruns = new RerunService(context, store, () => traceHost);
   const notes = new RecordNotesService(store);
+  const judge = new JudgeService(context, store);
+  SummaryPanel.judge = judge;
   const tree = new ResultsTreeProvider(
     store,
     comparisons,
     (f) => reruns.rerunsFileOf(f),
     (f, e) => notes.notesOf(f, e),
+    judge,
   );
   const records = new RecordDocuments(store);
   const status = new AccuracyStatus(store);
   const results = new ResultsView(store, tree, records, status);
   const view = results.view;
-  subs.push(store, notes, tree, results, status, records, comparisons, reruns);
-  const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns, notes });
+  subs.push(store, notes, tree, results, status, records, comparisons, reruns, judge);
+  const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns, notes, judge });
   const args = new CommandArgs(store, view, records);
-  const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, traceHost, args, notes };
+  const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, judge, traceHost, args, notes };
 
   const decorations = new NotesDecorations(store, notes);
   subs.push(
@@ -78,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     vscode.window.registerWebviewPanelSerializer(TracePanel.viewType, TracePanel.serializer(traceHost)),
     ...registerCommands(ctx),
     previewOnSelection(view, (r) => showTrace(ctx, r)),
+    judge.onDidChange((f) => TracePanel.reloadRoutes(f)),
     new TreeArrowKeys(view, tree),
   );
   subs.push(notes.onDidChange((f) => TracePanel.notesChanged(f)));
@@ -95,6 +102,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     reruns,
     notes,
     summaryOf: (file) => SummaryPanel.messageFor(file),
+    judge,
     autoOpen: () => openAutoOpen(ctx),
   };
 }

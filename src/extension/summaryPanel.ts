@@ -13,11 +13,14 @@ import {
 } from '../core/protocol';
 import { countTags, tagCountRows } from '../core/notes';
 import { summarise } from '../core/summary';
+import type { JudgeService } from './judge';
 import type { ResultsFile, ResultsStore } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
 export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHostMessage> {
   static readonly viewType = 'stThink.summary';
+  /** The route judge (set at activation): route records' judge scores join the summary. */
+  static judge: JudgeService | undefined;
   private static panels = new Map<string, SummaryPanel>();
 
   static show(context: vscode.ExtensionContext, store: ResultsStore, file: ResultsFile): void {
@@ -61,6 +64,8 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     });
     this._register({ dispose: () => SummaryPanel.panels.delete(file.uri.toString()) });
     this._register(store.onDidChange((f) => (f === undefined || f === file) && this.resend('summary')));
+    if (SummaryPanel.judge)
+      this._register(SummaryPanel.judge.onDidChange((f) => (f === undefined || f === file) && this.resend('summary')));
     this._register(
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('stThink.scoringRule') && this.resend('summary')),
     );
@@ -79,6 +84,8 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     const entries = this.file.visible;
     const tagsOf = this.store.tagsOf?.(this.file);
     const tags = tagsOf ? tagCountRows(countTags(entries, (e) => ({ tags: [...(tagsOf(e) ?? [])] }))) : [];
+    const judged = SummaryPanel.judge?.summaryOf(this.file, entries);
+    const judge = judged && { ...judged, source: undefined };
     return {
       type: 'summary',
       title: this.file.path,
@@ -89,6 +96,7 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
         grpo_reward: summarise(this.file.path, entries, idx.problemCount, 'grpo_reward'),
       },
       ...(tags.length ? { tags } : {}),
+      ...(judge ? { judge } : {}),
     };
   }
 }

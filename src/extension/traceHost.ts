@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { outcomeOf } from '../core/summary';
 import type { RecordNotesService } from './notes';
+import type { JudgeService } from './judge';
 import type { RerunService } from './rerun';
 import type { ResultsStore } from './store';
 import type { TraceHost, TraceTarget } from './tracePanel';
@@ -14,15 +15,17 @@ export interface TraceHostDeps {
   view: vscode.TreeView<ResultsNode>;
   reruns: RerunService;
   notes?: RecordNotesService;
+  judge?: JudgeService;
 }
 
 const same = (a: TraceTarget, b: TraceTarget) => a.file === b.file && a.entry === b.entry;
 
-export function createTraceHost({ context, store, tree, view, reruns, notes }: TraceHostDeps): TraceHost {
+export function createTraceHost({ context, store, tree, view, reruns, notes, judge }: TraceHostDeps): TraceHost {
   return {
     context,
     store,
     notesOf: (t) => notes?.notesOf(t.file, t.entry),
+    judge,
     rerun: { start: (p) => reruns.start(p), stop: (p) => reruns.stop(p), dismiss: (p) => reruns.dismiss(p) },
     step(t, delta, incorrectOnly) {
       // Records in tree order; Next/Previous stop at the ends, the incorrect ones wrap around.

@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { categorySource } from '../core/categories';
-import { chainDiffStats, diffChains } from '../core/compare/diff';
+import { chainDiffStats, diffChains, diffWords } from '../core/compare/diff';
 import { goldLetter } from '../core/derive';
 import type { FrameSet } from '../core/frames/extract';
 import { modelFrameSize } from '../core/frames/modelSize';
@@ -25,13 +25,16 @@ import {
   type Side,
   type TraceHostMessage,
   type TraceRecordView,
+  type TraceRouteView,
   type TraceWebviewMessage,
 } from '../core/protocol';
+import { isSkipped } from '../core/judge/run';
 import type { TraceRecord } from '../core/schemas';
 import { pairTitle, recordTitle } from '../core/recordText';
 import { reasoningSteps } from '../core/steps';
 import { openChainDiff } from './chainDiff';
 import { frameCacheUri, frameSettings, locateVideoFolder, prepareFrames, samplerFor, type FramesJob } from './frames';
+import type { RecordJudgment } from './judge';
 import type { ResultsFile, ResultsStore } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
@@ -63,6 +66,8 @@ export interface TraceHost {
   notesOf?(t: TraceTarget): RecordNotes | undefined;
   /** Called when a panel moves to another record (to select it in the tree). */
   onShow(t: TraceTarget): void;
+  /** The route judge's verdict on a record, and its route answers. */
+  judge?: { judgmentOf(file: ResultsFile, id: string): RecordJudgment | undefined };
   /** The re-run section's buttons. */
   rerun?: {
     start(panel: TracePanel): Promise<void>;
@@ -304,6 +309,12 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
     for (const p of TracePanel.all) void p.reload();
   }
 
+  /** The judge's verdicts of a file changed: its route records shown anywhere are shown anew. */
+  static reloadRoutes(file: ResultsFile | undefined): void {
+    for (const p of TracePanel.all)
+      if (p.target && (!file || p.target.file === file) && p.target.entry.category === 'route') void p.reload();
+  }
+
   private async reload(): Promise<void> {
     if (this.pair) await this.loadPair(this.pair);
     else if (this.target) await this.load(this.target);
@@ -469,8 +480,30 @@ export class TracePanel extends WebviewPanel<TraceWebviewMessage, TraceHostMessa
       answer: analysis.answer,
       response: record.response,
       sampler,
+      route: record.route ? this.routeView(target, record.route) : undefined,
     };
     return { record, view, chain: analysis.think ?? record.response, sampler };
+  }
+
+  private routeView(target: TraceTarget, r: NonNullable<TraceRecord['route']>): TraceRouteView {
+    const j = this.host.judge?.judgmentOf(target.file, r.key);
+    return {
+      reference: r.reference,
+      prediction: r.prediction,
+      ops: diffWords(r.reference, r.prediction),
+      skipped: isSkipped(r),
+      judge: j && {
+        status: j.status,
+        total: j.total,
+        parts: j.parts,
+        note: j.note,
+        reply: j.reply,
+        model: j.model,
+        endpoint: j.endpoint,
+        templateHash: j.templateHash,
+        source: j.source,
+      },
+    };
   }
 
   /** The sampler this panel uses for a record (the panel's choice, the record's, the setting). */

@@ -20,6 +20,7 @@ import {
   type UnscoredReason,
 } from '../core/schemas';
 import { bucketOf, formatAccuracy, naOf, noVideoLine, outcomeOf, predictedOf } from '../core/summary';
+import type { JudgeSummary } from '../core/judge/summary';
 import { isRerunsFile, rerunSource } from '../core/model/reruns';
 import type { RecordNotes } from '../core/notes';
 import {
@@ -120,9 +121,12 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     private readonly rerunsFileOf?: (resultsFile: string) => string,
     /** A record's tags and note (extension/notes.ts). */
     private readonly notesOf?: (file: ResultsFile, entry: IndexEntry) => RecordNotes | undefined,
+    /** The route judge's scores (route records show their total, their buckets the mean). */
+    private readonly judge?: JudgeScores,
   ) {
     super();
     this._register(store.onDidChange(() => this.refresh()));
+    if (judge) this._register(judge.onDidChange(() => this.refresh()));
     if (comparisons) this._register(comparisons.onDidChange(() => this.refresh()));
   }
 
@@ -520,6 +524,8 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     const item = new vscode.TreeItem(label, n.kind === 'category' ? C.Expanded : C.Collapsed);
     item.id = n.id;
     item.description = countAndAccuracy(entries, rule);
+    const judged = n.category === 'route' ? this.judge?.summaryOf(n.file, entries) : undefined;
+    if (judged) item.description += ` · ${judgeBucketText(judged)}`;
     const notes = naNotes(entries, rule);
     if (notes.length) item.tooltip = notes.join('\n');
     const worded = wordedAsCounts(entries);
@@ -561,7 +567,9 @@ export class ResultsTreeProvider extends Disposable implements vscode.TreeDataPr
     const notesMark = notesMarks(notes);
     // The marks before the question, which is the part a narrow sidebar may cut.
     const [answer, ...rest] = row.description.split(' · ');
-    const marks = `${notesMark}${wordedMark}${formatMark}${rerunsMark}`;
+    const judged = e.category === 'route' ? this.judge?.judgmentOf(n.file, e.id) : undefined;
+    const judgeMark = judged ? ` · judge ${judged.total.toFixed(2)}/5${judged.status === 'scored' ? '' : ` (${judged.status})`}` : '';
+    const marks = `${notesMark}${judgeMark}${wordedMark}${formatMark}${rerunsMark}`;
     item.description = under
       ? `line ${e.line} of ${n.file.path.split(/[\\/]/).pop()}${formatMark}`
       : choice === 'question'
@@ -711,6 +719,19 @@ function wordedAsCounts(entries: readonly IndexEntry[]): string {
   const counts = new Map<string, number>();
   for (const e of entries) if (e.wordedAs) counts.set(e.wordedAs, (counts.get(e.wordedAs) ?? 0) + 1);
   return [...counts].map(([w, k]) => `${k.toLocaleString()} worded as ${w}`).join(', ');
+}
+
+/** What the tree needs of the judge service (src/extension/judge.ts). */
+export interface JudgeScores {
+  onDidChange: vscode.Event<unknown>;
+  judgmentOf(file: ResultsFile, id: string): { total: number; status: string } | undefined;
+  summaryOf(file: ResultsFile, entries: readonly IndexEntry[]): JudgeSummary | undefined;
+}
+
+/** A route bucket's judge mean: "judge 3.21 (12 judged)". */
+function judgeBucketText(s: JudgeSummary): string {
+  if (!s.judged) return s.notJudged ? 'not judged' : 'nothing to judge';
+  return `judge ${s.mean!.toFixed(2)} (${s.judged.toLocaleString()} judged${s.failed ? `, ${s.failed} failed` : ''})`;
 }
 
 function countAndAccuracy(entries: readonly IndexEntry[], rule: ScoringRule): string {

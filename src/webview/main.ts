@@ -115,6 +115,7 @@ function renderSummary(m: Summary): void {
   }
   app.append(rules);
   if (m.tags?.length) app.append(tagTable(m.tags));
+  if (m.judge) app.append(judgeSummary(m.judge));
   const note = el(
     'p',
     'mcq_infer: the inference scripts\u2019 letter extraction ' +
@@ -157,6 +158,27 @@ function tagTable(rows: NonNullable<Summary['tags']>): HTMLTableElement {
     if (rows[i + 1]?.tag !== r.tag && categories(r.tag) > 1) add(r.tag, 'all', ...totals.get(r.tag)!, 'subtotal');
   });
   return table;
+}
+
+/** The route answers' judge scores: the mean per direction, the parts, and what counted as 0 or was left out. */
+function judgeSummary(j: NonNullable<Summary['judge']>): HTMLElement {
+  const f = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(2));
+  const box = el('div', undefined, 'judge-summary');
+  box.append(el('h2', 'Route answers (LLM judge, 0–5)'));
+  const dirs = Object.entries(j.byDirection)
+    .map(([d, b]) => `${d} ${f(b.mean)} (${b.judged} judged)`)
+    .join(', ');
+  box.append(
+    el('p', `Mean ${f(j.mean)} over ${j.judged} judged: ${dirs}.`),
+    el('p', `Parts: direction ${f(j.parts.direction)}, landmark ${f(j.parts.landmark)}, semantic and logic ${f(j.parts.semantic)}.`),
+    el(
+      'p',
+      `${j.skipped} skipped (empty reference or prediction); ${j.failed} failed calls and ${j.unparsed} unreadable replies ` +
+        `counted as 0, as upstream does; ${j.notJudged} not judged yet.`,
+      'note',
+    ),
+  );
+  return box;
 }
 
 window.addEventListener('message', (event: MessageEvent) => {

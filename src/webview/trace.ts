@@ -8,6 +8,7 @@ import { alternativesNotes, SAMPLERS, type SamplerName } from '../core/frames/sa
 import type { FramesView, NotesView, RerunView, TraceRecordView, TraceWebviewMessage } from '../core/protocol';
 import { NA_TEXT } from '../core/schemas';
 import { categoryText, el, fillThumb, stepsList, verdictLine } from './dom';
+import { routeSection } from './route';
 import { badge, button, checkbox, divider, dropdown, spinner } from './toolkit';
 
 type Post = (m: TraceWebviewMessage) => void;
@@ -185,7 +186,8 @@ export class TraceView {
       }
       t.append(list);
     }
-    t.append(verdictLine(r));
+    if (r.route) t.append(...routeSection(r.route));
+    else t.append(verdictLine(r));
     if (r.mcq_infer.outcome !== r.grpo_reward.outcome && !r.mcq_infer.na && !r.grpo_reward.na) {
       t.append(el('p', 'The two upstream rules disagree on this record.', 'note'));
     }

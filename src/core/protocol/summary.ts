@@ -40,6 +40,19 @@ export const summaryHostMessageSchema = z.discriminatedUnion('type', [
     byRule: z.object({ mcq_infer: fileSummary, grpo_reward: fileSummary }),
     /** Records per tag, category and direction (of those the filter shows), from the notes file; absent when none is tagged. */
     tags: z.array(z.object({ tag: z.string(), category: z.string(), forward: z.number(), reverse: z.number() })).optional(),
+    /** The route answers' judge scores (0–5), when the file has route records. */
+    judge: z
+      .object({
+        judged: z.number(),
+        skipped: z.number(),
+        failed: z.number(),
+        unparsed: z.number(),
+        notJudged: z.number(),
+        mean: z.number().nullable(),
+        byDirection: z.record(z.string(), z.object({ judged: z.number(), mean: z.number().nullable() })),
+        parts: z.object({ direction: z.number().nullable(), landmark: z.number().nullable(), semantic: z.number().nullable() }),
+      })
+      .optional(),
   }),
 ]);
 export type SummaryHostMessage = z.infer<typeof summaryHostMessageSchema>;

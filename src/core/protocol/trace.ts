@@ -9,6 +9,30 @@ import { OTHER_KERNELS, SAMPLERS } from '../frames/samplers';
 import { FORMAT_VERDICTS } from '../vocabulary';
 import { naReasonSchema, positionSchema, readyMessageSchema, ruleResultSchema, SIDES, stepSchema } from './shared';
 
+/** A route record's answers, their word diff and the judge's verdict (text only, rendered with textContent). */
+export const traceRouteSchema = z.object({
+  reference: z.string(),
+  prediction: z.string(),
+  /** The word diff turning the reference into the prediction. */
+  ops: z.array(z.object({ op: z.enum(DIFF_OPS), text: z.string() })),
+  /** An empty reference or prediction: upstream's judge skips it. */
+  skipped: z.boolean(),
+  judge: z
+    .object({
+      status: z.enum(['scored', 'unparsed', 'unusable', 'failed']),
+      total: z.number(),
+      parts: z.object({ direction: z.number(), landmark: z.number(), semantic: z.number() }),
+      note: z.string().optional(),
+      reply: z.string().nullable().optional(),
+      model: z.string().optional(),
+      endpoint: z.string().optional(),
+      templateHash: z.string().optional(),
+      source: z.string(),
+    })
+    .optional(),
+});
+export type TraceRouteView = z.infer<typeof traceRouteSchema>;
+
 /** One record as the trace view shows it: text only, rendered with textContent. */
 export const traceRecordSchema = z.object({
   id: z.string(),
@@ -38,6 +62,8 @@ export const traceRecordSchema = z.object({
   answer: z.string().optional(),
   response: z.string(),
   sampler: z.enum(SAMPLERS),
+  /** Route questions: the reference and predicted routes and the judge's verdict. */
+  route: traceRouteSchema.optional(),
 });
 export type TraceRecordView = z.infer<typeof traceRecordSchema>;
 

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import type { Comparisons } from '../comparisons';
 import type { RecordNotesService } from '../notes';
+import type { JudgeService } from '../judge';
 import type { RecordDocuments } from '../recordDocuments';
 import type { RerunService } from '../rerun';
 import type { ResultsStore } from '../store';
@@ -17,6 +18,7 @@ export interface CommandContext {
   records: RecordDocuments;
   comparisons: Comparisons;
   reruns: RerunService;
+  judge: JudgeService;
   traceHost: TraceHost;
   args: CommandArgs;
   notes: RecordNotesService;

@@ -5,6 +5,7 @@ import type { CommandContext } from './context';
 import { registerExportCommands } from './export';
 import { registerFilterCommands } from './filter';
 import { registerGoToCommands } from './goTo';
+import { registerJudgeCommands } from './judge';
 import { registerNavigationCommands } from './navigation';
 import { registerNotesCommands } from './notes';
 import { registerPairCommands } from './pairs';
@@ -25,6 +26,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerCompareCommands(ctx),
     ...registerRunsCommands(ctx),
     ...registerRerunCommands(ctx),
+    ...registerJudgeCommands(ctx),
     ...registerSummaryCommands(ctx),
     ...registerExportCommands(ctx),
     ...registerNotesCommands(ctx),

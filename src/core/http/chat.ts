@@ -1,0 +1,313 @@
+/**
+ * One client for OpenAI-compatible chat-completions endpoints (OpenAI, vLLM, SGLang, llama.cpp's
+ * server, Ollama): the route judge uses it, and so can any other caller (messages with text and
+ * image parts). Node's own fetch, no dependency.
+ * - JSON replies, or streamed ones (server-sent events, `stream: true`), collected into one reply;
+ * - a timeout per attempt (for a stream: the longest wait for the next bytes), and cancel through
+ *   an AbortSignal (a cancelled call throws ChatError kind 'cancelled', never retried);
+ * - retries with exponential backoff on 429, 5xx, timeouts and dropped connections, waiting what
+ *   `Retry-After` says (seconds or an HTTP date) when the server says it;
+ * - errors that name the URL and say what to check (401/403: the key; 404: the URL or model;
+ *   connection refused: is the server running);
+ * - at most `concurrency` requests in flight at once (waits between retries hold no slot).
+ */
+import { Limiter } from './limit';
+
+export type ChatContentPart =
+  { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string | ChatContentPart[];
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  /** Other body fields (temperature, max_tokens, seed…), sent as they are. */
+  extra?: Record<string, unknown>;
+}
+
+export interface ChatReply {
+  /** choices[0].message.content (null when the server sent none). */
+  content: string | null;
+  finishReason: string | null;
+  /** The model the server says answered. */
+  model?: string;
+  /** How many attempts it took (1: no retry). */
+  attempts: number;
+}
+
+export type ChatErrorKind = 'auth' | 'not-found' | 'http' | 'timeout' | 'connection' | 'bad-reply' | 'cancelled';
+
+export class ChatError extends Error {
+  constructor(
+    message: string,
+    readonly kind: ChatErrorKind,
+    readonly url: string,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ChatError';
+  }
+
+  get retryable(): boolean {
+    if (this.kind === 'timeout' || this.kind === 'connection') return true;
+    return this.kind === 'http' && this.status !== undefined && (this.status === 429 || this.status >= 500);
+  }
+}
+
+export interface ChatClientOptions {
+  /** e.g. https://api.openai.com/v1 (…/chat/completions is added unless it is there). */
+  baseUrl: string;
+  apiKey?: string;
+  /** Per attempt; default 60 s. */
+  timeoutMs?: number;
+  /** Retries after the first attempt; default 4. */
+  maxRetries?: number;
+  /** First backoff; doubled each retry; default 1 s. */
+  backoffMs?: number;
+  /** Longest backoff, and longest Retry-After honoured; default 60 s. */
+  maxBackoffMs?: number;
+  /** Requests in flight at once; default 4. */
+  concurrency?: number;
+  /** Stream replies (SSE) instead of one JSON reply. */
+  stream?: boolean;
+  headers?: Record<string, string>;
+  /** Test hooks. */
+  fetch?: typeof fetch;
+  random?: () => number;
+  now?: () => number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Streamed replies: each piece of text as it arrives. */
+  onDelta?: (text: string) => void;
+  /** Called before each retry wait: the error and how long it waits. */
+  onRetry?: (error: ChatError, waitMs: number, attempt: number) => void;
+}
+
+export function chatCompletionsUrl(baseUrl: string): string {
+  const b = baseUrl.trim().replace(/\/+$/, '');
+  return /\/chat\/completions$/.test(b) ? b : `${b}/chat/completions`;
+}
+
+/** `Retry-After` in ms: a number of seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** Waits `ms`, or throws ChatError 'cancelled' as soon as `signal` aborts. */
+function sleep(ms: number, url: string, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelled(url));
+    const done = () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelled(url));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const cancelled = (url: string) => new ChatError(`${url}: cancelled`, 'cancelled', url);
+
+export class ChatClient {
+  readonly url: string;
+  private readonly limiter: Limiter;
+  private readonly o: Required<Omit<ChatClientOptions, 'apiKey' | 'headers' | 'baseUrl'>> & Pick<ChatClientOptions, 'apiKey' | 'headers'>;
+
+  constructor(opts: ChatClientOptions) {
+    this.url = chatCompletionsUrl(opts.baseUrl);
+    try {
+      const u = new URL(this.url);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+    } catch {
+      throw new ChatError(`${opts.baseUrl}: not an http(s) URL`, 'bad-reply', opts.baseUrl);
+    }
+    this.o = {
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      maxRetries: opts.maxRetries ?? 4,
+      backoffMs: opts.backoffMs ?? 1000,
+      maxBackoffMs: opts.maxBackoffMs ?? 60_000,
+      concurrency: opts.concurrency ?? 4,
+      stream: opts.stream ?? false,
+      fetch: opts.fetch ?? fetch,
+      random: opts.random ?? Math.random,
+      now: opts.now ?? Date.now,
+      apiKey: opts.apiKey,
+      headers: opts.headers,
+    };
+    this.limiter = new Limiter(Math.max(1, Math.floor(this.o.concurrency)));
+  }
+
+  /** One chat completion, retried as the module comment says. */
+  async complete(req: ChatRequest, call: CallOptions = {}): Promise<ChatReply> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const reply = await this.limiter.run(() => this.attempt(req, call), call.signal);
+        return { ...reply, attempts: attempt };
+      } catch (e) {
+        if (e instanceof Error && e.name === 'LimiterCancelled') throw cancelled(this.url);
+        if (!(e instanceof ChatError) || !e.retryable || attempt > this.o.maxRetries) throw e;
+        const backoff = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** (attempt - 1)) * (0.5 + this.o.random() / 2);
+        const wait = e.retryAfterMs !== undefined ? Math.min(e.retryAfterMs, this.o.maxBackoffMs) : backoff;
+        call.onRetry?.(e, wait, attempt);
+        await sleep(wait, this.url, call.signal);
+      }
+    }
+  }
+
+  private headers(): Record<string, string> {
+    return {
+      'content-type': 'application/json',
+      accept: this.o.stream ? 'text/event-stream' : 'application/json',
+      ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
+      ...this.o.headers,
+    };
+  }
+
+  private async attempt(req: ChatRequest, call: CallOptions): Promise<Omit<ChatReply, 'attempts'>> {
+    if (call.signal?.aborted) throw cancelled(this.url);
+    const ctl = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        ctl.abort();
+      }, this.o.timeoutMs);
+    };
+    const onAbort = () => ctl.abort();
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
+    try {
+      const body = JSON.stringify({ ...req.extra, model: req.model, messages: req.messages, ...(this.o.stream ? { stream: true } : {}) });
+      const res = await this.o.fetch(this.url, { method: 'POST', headers: this.headers(), body, signal: ctl.signal });
+      if (!res.ok) throw await this.httpError(res);
+      if (this.o.stream && /text\/event-stream/i.test(res.headers.get('content-type') ?? '')) {
+        return await this.readStream(res, arm, call.onDelta);
+      }
+      arm();
+      return this.readJson(await res.text());
+    } catch (e) {
+      if (e instanceof ChatError) throw e;
+      if (call.signal?.aborted) throw cancelled(this.url);
+      if (timedOut) throw new ChatError(`${this.url}: no reply within ${this.o.timeoutMs} ms (timeout)`, 'timeout', this.url);
+      throw this.connectionError(e);
+    } finally {
+      clearTimeout(timer);
+      call.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private connectionError(e: unknown): ChatError {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const code = cause?.code ?? (e as { code?: string }).code;
+    const why =
+      code === 'ECONNREFUSED'
+        ? 'connection refused (is the server running, and is this its address?)'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? `host not found (${code}; offline?)`
+          : `${cause?.message ?? (e as Error).message ?? String(e)}${code ? ` (${code})` : ''}`;
+    return new ChatError(`${this.url}: cannot connect: ${why}`, 'connection', this.url);
+  }
+
+  private async httpError(res: Response): Promise<ChatError> {
+    let detail = '';
+    try {
+      const text = await res.text();
+      const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+      detail = (typeof j.error === 'string' ? j.error : j.error?.message) ?? j.message ?? '';
+    } catch {
+      // not JSON: the status says enough
+    }
+    const s = res.status;
+    const what = `${this.url}: HTTP ${s}${res.statusText ? ` ${res.statusText}` : ''}${detail ? `: ${detail}` : ''}`;
+    if (s === 401 || s === 403) return new ChatError(`${what} (check the API key)`, 'auth', this.url, s);
+    if (s === 404) return new ChatError(`${what} (check the base URL and the model name)`, 'not-found', this.url, s);
+    const retryAfter = parseRetryAfter(res.headers.get('retry-after'), this.o.now());
+    return new ChatError(what, 'http', this.url, s, retryAfter);
+  }
+
+  private readJson(text: string): Omit<ChatReply, 'attempts'> {
+    let j: { choices?: { message?: { content?: unknown }; finish_reason?: string | null }[]; model?: string };
+    try {
+      j = JSON.parse(text) as typeof j;
+    } catch {
+      throw new ChatError(`${this.url}: the reply is not JSON: ${text.slice(0, 120)}`, 'bad-reply', this.url);
+    }
+    const choice = Array.isArray(j?.choices) ? j.choices[0] : undefined;
+    if (!choice || typeof choice !== 'object') throw new ChatError(`${this.url}: the reply has no choices`, 'bad-reply', this.url);
+    const content = choice.message?.content;
+    return {
+      content: typeof content === 'string' ? content : null,
+      finishReason: choice.finish_reason ?? null,
+      model: typeof j.model === 'string' ? j.model : undefined,
+    };
+  }
+
+  /** Server-sent events: `data: {chunk}` lines, a blank line between events, `data: [DONE]` at the end. */
+  private async readStream(res: Response, arm: () => void, onDelta?: (t: string) => void): Promise<Omit<ChatReply, 'attempts'>> {
+    const decoder = new TextDecoder();
+    let buf = '';
+    let data: string[] = [];
+    let content: string | null = null;
+    let finishReason: string | null = null;
+    let model: string | undefined;
+    let done = false;
+    const dispatch = () => {
+      if (!data.length) return;
+      const payload = data.join('\n');
+      data = [];
+      if (payload.trim() === '[DONE]') {
+        done = true;
+        return;
+      }
+      let j: { choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[]; model?: string; error?: { message?: string } };
+      try {
+        j = JSON.parse(payload) as typeof j;
+      } catch {
+        throw new ChatError(`${this.url}: a streamed event is not JSON: ${payload.slice(0, 120)}`, 'bad-reply', this.url);
+      }
+      if (j.error) throw new ChatError(`${this.url}: the stream reported an error: ${j.error.message ?? ''}`, 'http', this.url, 500);
+      if (typeof j.model === 'string') model = j.model;
+      const choice = j.choices?.[0];
+      const piece = choice?.delta?.content;
+      if (typeof piece === 'string') {
+        content = (content ?? '') + piece;
+        onDelta?.(piece);
+      }
+      if (choice?.finish_reason) finishReason = choice.finish_reason;
+    };
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      arm();
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, '');
+        buf = buf.slice(nl + 1);
+        if (line === '') dispatch();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        if (done) break;
+      }
+      if (done) break;
+    }
+    dispatch();
+    if (!done && content === null && finishReason === null) {
+      throw new ChatError(`${this.url}: the stream ended without a reply`, 'connection', this.url);
+    }
+    return { content, finishReason, model };
+  }
+}

@@ -1,0 +1,122 @@
+// UI check of the route judge in Debian Chromium against code-server: the demo's route records
+// (samples/route-qa-demo.json with its hand-written judgments) open at start-up; the Route bucket
+// shows the judge's mean, a judged record its total, and its trace view both routes with their
+// diff, the three parts and the judge's raw reply. Screenshots under test-results/ui/ (git-ignored),
+// to be looked at. Prints "ok N - …" / "not ok N - …" per step; exits non-zero when one fails.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openWorkbench } from '../harness/vscode-host.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = path.join(root, 'test-results/ui');
+fs.mkdirSync(shots, { recursive: true });
+const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-judge-ui-'));
+fs.mkdirSync(path.join(ws, '.vscode'));
+for (const f of ['route-qa-demo.json', 'route-qa-demo.judgments.jsonl']) fs.copyFileSync(path.join(root, 'samples', f), path.join(ws, f));
+fs.writeFileSync(
+  path.join(ws, '.vscode', 'settings.json'),
+  JSON.stringify({ 'stThink.autoOpen': ['route-qa-demo.json'], 'workbench.startupEditor': 'none' }, null, 2),
+);
+
+let n = 0;
+let failed = 0;
+const wb = await openWorkbench({
+  extensionPath: root,
+  workspaceFolder: ws,
+  userSettings: { 'window.autoDetectColorScheme': true, 'workbench.preferredDarkColorTheme': 'Default Dark Modern' },
+});
+const { page } = wb;
+await page.emulateMedia({ colorScheme: 'dark' });
+const step = async (name, fn) => {
+  n++;
+  try {
+    await fn();
+    console.log(`ok ${n} - ${name}`);
+  } catch (e) {
+    failed++;
+    await page.screenshot({ path: path.join(shots, `judge-failed-${n}.png`) }).catch(() => {});
+    console.log(
+      `not ok ${n} - ${name}\n  # ${String(e?.message ?? e)
+        .split('\n')
+        .join('\n  # ')}`,
+    );
+  }
+};
+const row = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
+/** A tree row by its label exactly ("Forward", "Unscored"), not by its description. */
+const labelled = (label) =>
+  page
+    .locator('.pane-body .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
+    .first();
+
+try {
+  await step('the Route bucket shows the judge mean and how many were judged', async () => {
+    await row('route-qa-demo.json').waitFor({ state: 'visible', timeout: 60_000 });
+    const route = page.locator('.pane-body .monaco-list-row', { hasText: /judge 2\.67/ }).first();
+    await route.waitFor({ state: 'visible', timeout: 30_000 });
+    const text = await route.innerText();
+    if (!/^Route[\s\S]*judge 2\.67 \(4 judged\)/.test(text)) throw new Error(`the Route row reads "${text}"`);
+  });
+
+  await step("the summary view (opened at start-up) shows the route answers' judge scores", async () => {
+    const deadline = Date.now() + 30_000;
+    let text = '';
+    while (!text && Date.now() < deadline) {
+      for (const f of page.frames()) {
+        text ||= await f
+          .locator('.judge-summary')
+          .first()
+          .innerText({ timeout: 500 })
+          .catch(() => '');
+      }
+      if (!text) await page.waitForTimeout(250);
+    }
+    if (!/Mean 2\.67 over 4 judged: forward 3\.00 \(2 judged\), reverse 2\.33 \(2 judged\)/.test(text))
+      throw new Error(`the summary's judge section reads "${text}"`);
+    if (!/1 skipped .*0 failed calls and 1 unreadable replies counted as 0.*1 not judged yet/s.test(text))
+      throw new Error(`the summary's judge counts read "${text}"`);
+    await page.screenshot({ path: path.join(shots, 'judge-summary.png'), timeout: 20_000 });
+  });
+
+  await step('a judged record shows its total; its trace view shows the routes, the parts and the raw reply', async () => {
+    // Expand Forward, then its Unscored bucket, by their twisties.
+    await labelled('Forward').locator('.monaco-tl-twistie').click();
+    await labelled('Unscored').waitFor({ state: 'visible', timeout: 10_000 });
+    if ((await labelled('Unscored').getAttribute('aria-expanded')) !== 'true')
+      await labelled('Unscored').locator('.monaco-tl-twistie').click();
+    const rec = row('judge 4.33/5');
+    await rec.waitFor({ state: 'visible', timeout: 20_000 });
+    await rec.click();
+    const deadline = Date.now() + 30_000;
+    let frame;
+    while (!frame && Date.now() < deadline) {
+      for (const f of page.frames())
+        if (
+          await f
+            .locator('.judge-total')
+            .count()
+            .catch(() => 0)
+        )
+          frame = f;
+      if (!frame) await page.waitForTimeout(250);
+    }
+    if (!frame) throw new Error('no trace view with a judge section');
+    const total = await frame.locator('.judge-total').innerText();
+    if (!/Total 4\.33 \/ 5/.test(total)) throw new Error(`the judge total reads "${total}"`);
+    const reply = await frame.locator('.judge-reply').innerText();
+    if (!reply.includes("{'direction': 5, 'landmark': 4, 'semantic and logic': 4}")) throw new Error(`the raw reply reads "${reply}"`);
+    if (!(await frame.locator('.route-prediction ins.added').count())) throw new Error('no added words marked in the predicted route');
+    if (!(await frame.locator('.route-reference del.removed').count())) throw new Error('no removed words marked in the reference route');
+    await frame.locator('.route-pair').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(shots, 'judge-trace.png'), timeout: 20_000 });
+  });
+} finally {
+  await wb.close();
+  fs.rmSync(ws, { recursive: true, force: true });
+}
+console.log(`judge ui: ${n - failed} passed, ${failed} failed; screenshots in ${path.relative(root, shots)}/`);
+process.exit(failed ? 1 : 0);
