@@ -29,6 +29,10 @@ int_fail=$(grep -oE '^ *[0-9]+ failing' "$logs/integration.log" | awk '{s+=$1} E
 echo "== UI check (Chromium)"
 node test/ui/ui-check.mjs 2>&1 | tee "$logs/ui.log"
 ui_rc=${PIPESTATUS[0]}
+# The route judge's views (its own workspace: route records, a local chat-completions server).
+node test/ui/judge-ui.mjs 2>&1 | tee -a "$logs/ui.log"
+judge_ui_rc=${PIPESTATUS[0]}
+[ "$judge_ui_rc" -ne 0 ] && [ "$ui_rc" -eq 0 ] && ui_rc=$judge_ui_rc
 ui_pass=$(grep -cE '^ok ' "$logs/ui.log")
 ui_fail=$(grep -cE '^not ok ' "$logs/ui.log")
 
