@@ -21,6 +21,8 @@ import { previewOnSelection, TreeArrowKeys } from './selectionPreview';
 import { ResultsStore } from './store';
 import { createTraceHost } from './traceHost';
 import { TracePanel, type TraceHost } from './tracePanel';
+import { registerTraining, type TrainingRuns } from './training';
+import { TrainingGroupPanel } from './trainingPanel';
 import { ResultsTreeProvider, type ResultsNode } from './tree';
 
 export interface StThinkApi {
@@ -35,6 +37,9 @@ export interface StThinkApi {
   reruns: RerunService;
   /** Opens the files of `stThink.autoOpen` as at start-up (for tests). */
   autoOpen: () => Promise<void>;
+  /** The Training view's runs, and the completion-group view when it is open (for tests). */
+  training: TrainingRuns;
+  trainingPanel: () => TrainingGroupPanel | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
@@ -51,6 +56,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns });
   const args = new CommandArgs(store, view, records);
   const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, traceHost, args };
+  const training = registerTraining(context);
+  subs.push(...training.disposables);
 
   subs.push(
     vscode.workspace.registerTextDocumentContentProvider(RECORD_SCHEME, records),
@@ -73,6 +80,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     comparePanels: ComparePanel.all,
     reruns,
     autoOpen: () => openAutoOpen(ctx),
+    training: training.runs,
+    trainingPanel: () => TrainingGroupPanel.current,
   };
 }
 

@@ -8,19 +8,22 @@ import { z } from 'zod';
 import { compareHostMessageSchema, type CompareWebviewMessage } from './compare';
 import { summaryHostMessageSchema, type SummaryWebviewMessage } from './summary';
 import { traceHostMessageSchema, type TraceWebviewMessage } from './trace';
+import { trainingHostMessageSchema, type TrainingWebviewMessage } from './training';
 
 export * from './compare';
 export * from './shared';
 export * from './summary';
 export * from './trace';
+export * from './training';
 
 /** Host → webview, any view (what the webview bundle accepts). */
 export const hostMessageSchema = z.discriminatedUnion('type', [
   ...traceHostMessageSchema.options,
   ...compareHostMessageSchema.options,
   ...summaryHostMessageSchema.options,
+  ...trainingHostMessageSchema.options,
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;
 
 /** Webview → host, any view. */
-export type WebviewMessage = TraceWebviewMessage | CompareWebviewMessage | SummaryWebviewMessage;
+export type WebviewMessage = TraceWebviewMessage | CompareWebviewMessage | SummaryWebviewMessage | TrainingWebviewMessage;
