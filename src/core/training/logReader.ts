@@ -365,6 +365,8 @@ export class TrainingLogReader {
     // After tqdm's bar the dict may follow on the same line: then a failed parse is not reported.
     const s = text.indexOf("{'", from);
     if (s < 0) return false;
+    const fast = flatNumericDict(text, s);
+    if (fast) return this.keepMetrics(fast, line);
     let v: PyValue;
     try {
       const r = parsePyLiteral(text, s);
@@ -375,7 +377,10 @@ export class TrainingLogReader {
       if (!quiet && s === from) this.problem(line, `a line that starts like the trainer's metrics dict does not parse: ${e.message}`);
       return false;
     }
-    const values = metricsOf(v);
+    return this.keepMetrics(metricsOf(v), line);
+  }
+
+  private keepMetrics(values: Record<string, number> | undefined, line: number): boolean {
     if (!values) return false;
     this.metrics.push({ kind: entryKind(values), step: 0, stepFrom: 'order', values, file: this.file, line });
     return true;
@@ -397,6 +402,30 @@ function metricsOf(v: PyValue): Record<string, number> | undefined {
     if (k === 'epoch' || k === 'loss' || k === 'train_runtime' || k.startsWith('eval_')) trainer = true;
   }
   return trainer ? values : undefined;
+}
+
+const FLAT_ITEM = /'([^'\\]*)': (-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|nan|inf))(, |\}\s*$)/y;
+
+/**
+ * The trainer's usual line, `{'key': number, …}` with plain keys and numbers only, read without the
+ * general parser (the printed metrics of every logging step); undefined for anything else, which the
+ * general parser then reads (or reports).
+ */
+function flatNumericDict(text: string, start: number): Record<string, number> | undefined {
+  const values: Record<string, number> = {};
+  let trainer = false;
+  let i = start + 1;
+  for (;;) {
+    FLAT_ITEM.lastIndex = i;
+    const m = FLAT_ITEM.exec(text);
+    if (!m) return undefined;
+    const [, k, v] = m;
+    // The pattern has checked the number: Number() reads it as Python's float() does.
+    values[k] = v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v);
+    if (k === 'epoch' || k === 'loss' || k === 'train_runtime' || k.startsWith('eval_')) trainer = true;
+    if (m[3] !== ', ') return trainer ? values : undefined;
+    i = FLAT_ITEM.lastIndex;
+  }
 }
 
 /** A line of the trainer's output rather than of a solution: a metrics dict, a tqdm bar, or `print(contents[:2])`'s list. */
