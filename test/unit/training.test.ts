@@ -16,6 +16,7 @@ import {
   PyLiteralError,
   readRange,
   readTrainerState,
+  scanTrainerState,
   TrainingLogReader,
   TrainingRun,
 } from '../../src/core/training';
@@ -113,6 +114,23 @@ describe('trainer_state.json', () => {
     assert.equal(st.entries[2].values.eval_loss, 0.002);
     assert.equal(st.fields.global_step, 4);
     assert.equal(st.fields.logging_steps, 1);
+  });
+
+  test('the whole-document fast path gives what the entry-by-entry scan gives (lines included)', () => {
+    for (const name of ['training/run/checkpoint-2/trainer_state.json', 'training/run/checkpoint-4/trainer_state.json']) {
+      const text = fs.readFileSync(fixture(name), 'utf8');
+      const fast = readTrainerState(name, text);
+      const scanned = scanTrainerState(name, text);
+      assert.deepEqual(fast, scanned, name);
+      assert.ok(fast.entries.length >= 3);
+    }
+    // Another layout (one line): the scan reads it, with the same values.
+    const text = fs.readFileSync(fixture('training/run/checkpoint-4/trainer_state.json'), 'utf8');
+    const oneLine = text.replace(/\n\s*/g, ' ');
+    assert.deepEqual(
+      readTrainerState('x', oneLine).entries.map((e) => [e.step, e.kind, e.line]),
+      readTrainerState('x', text).entries.map((e) => [e.step, e.kind, 1]),
+    );
   });
 
   test('a file cut short keeps the entries before the cut and says where', () => {

@@ -3,5 +3,5 @@ export { filterGroups, GROUP_FILTERS, groupAdvantages, groupCompletions, totalRe
 export { readRange, TrainingLogReader, type LogReadOptions, type PendingEntry } from './logReader';
 export { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
 export { assignLogSteps, summariseSeries, TrainingRun, type TrainingRunOptions, type TrainingSummary } from './run';
-export { parsePythonJson, readTrainerState, type TrainerState } from './trainerState';
+export { parsePythonJson, readTrainerState, scanTrainerState, type TrainerState } from './trainerState';
 export * from './types';

@@ -91,6 +91,52 @@ class Lines {
 
 /** Read a trainer_state.json's text (`file` names it in entries and problems). */
 export function readTrainerState(file: string, text: string): TrainerState {
+  return wholeDocument(file, text) ?? scanTrainerState(file, text);
+}
+
+/**
+ * The usual case at native speed: the whole document parses and every log_history entry is a flat
+ * object whose text starts a line with "    {" (save_to_json's indent=2), which gives its line.
+ * Undefined otherwise: scanTrainerState then reads entry by entry and reports each bad one.
+ */
+function wholeDocument(file: string, text: string): TrainerState | undefined {
+  let doc: unknown;
+  try {
+    doc = parsePythonJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const { log_history: history, ...rest } = doc as Record<string, unknown>;
+  if (!Array.isArray(history)) return undefined;
+  const st: TrainerState = { entries: [], problems: [], fields: {}, truncated: false };
+  for (const [k, v] of Object.entries(rest)) if (typeof v === 'number') st.fields[k] = v;
+  let at = text.indexOf('"log_history"');
+  let line = 1 + countNewlines(text, 0, at);
+  for (const e of history) {
+    const next = text.indexOf('\n    {', at);
+    if (next < 0 || typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
+    line += countNewlines(text, at, next + 1);
+    at = next + 1;
+    // A nested value would put "    {" lines of its own in the text: then read entry by entry.
+    if (Object.values(e).some((x) => typeof x === 'object' && x !== null)) return undefined;
+    const values = numericValues(e as Record<string, unknown>);
+    const step = values.step;
+    if (typeof step !== 'number' || !Number.isInteger(step)) return undefined;
+    delete values.step;
+    st.entries.push({ kind: entryKind(values), step, stepFrom: 'file', values, file, line });
+  }
+  return st;
+}
+
+function countNewlines(s: string, a: number, b: number): number {
+  let n = 0;
+  for (let k = s.indexOf('\n', a); k >= 0 && k < b; k = s.indexOf('\n', k + 1)) n++;
+  return n;
+}
+
+/** Entry by entry (readTrainerState's way when the whole document does not parse, or is not the usual layout). */
+export function scanTrainerState(file: string, text: string): TrainerState {
   const st: TrainerState = { entries: [], problems: [], fields: {}, truncated: false };
   const lines = new Lines(text);
   let i = skipSpace(text, text.charCodeAt(0) === 0xfeff ? 1 : 0);
