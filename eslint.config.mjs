@@ -46,7 +46,7 @@ export default defineConfig(
   },
   {
     // Functions these drivers hand to page.evaluate() run in the browser page.
-    files: ['test/harness/vscode-host.mjs', 'test/ui/ui-check.mjs', 'test/ui/vsix-check.mjs'],
+    files: ['test/harness/vscode-host.mjs', 'test/ui/ui-check.mjs', 'test/ui/vsix-check.mjs', 'test/ui/training-check.mjs'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

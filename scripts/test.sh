@@ -33,6 +33,9 @@ ui_rc=${PIPESTATUS[0]}
 node test/ui/judge-ui.mjs 2>&1 | tee -a "$logs/ui.log"
 judge_ui_rc=${PIPESTATUS[0]}
 [ "$judge_ui_rc" -ne 0 ] && [ "$ui_rc" -eq 0 ] && ui_rc=$judge_ui_rc
+# The training views (a run folder from test/fixtures/training).
+node test/ui/training-check.mjs 2>&1 | tee -a "$logs/ui.log"
+[ "${PIPESTATUS[0]}" -ne 0 ] && ui_rc=1
 ui_pass=$(grep -cE '^ok ' "$logs/ui.log")
 ui_fail=$(grep -cE '^not ok ' "$logs/ui.log")
 

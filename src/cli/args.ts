@@ -55,6 +55,14 @@ export const USAGE = `usage:
   st-think summary FILE --judge-file EVAL.json
       the route records' judge scores from upstream's judge output (matched by sample key); without
       it, from FILE's .judgments.jsonl; --json adds "judge" when the file has route records
+  st-think training FILE_OR_DIR [--reward-funcs accuracy|format|accuracy,format] [--json]
+      a GRPO run (a run folder: the latest checkpoint-N/trainer_state.json and the logs beside it; or one
+      trainer_state.json, training log or reward debug log): each metric's series (points, first and last
+      step and value, min, max) and the completions of the reward debug log grouped by reward call, with
+      their rewards and advantages ((reward - mean) / (std + 1e-4), float32, std over n - 1). JSON:
+      { metrics: { NAME: { points, firstStep, lastStep, first, last, min, max } }, completions, groups,
+      zeroVarianceGroups, meanAccuracyReward }; problems and entries not yet whole go to stderr as FILE:LINE: reason.
+      --reward-funcs: what the run summed (default: accuracy, plus format when the metrics have rewards/format_reward)
   st-think help`;
 
 export class UsageError extends Error {

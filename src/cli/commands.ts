@@ -1,5 +1,5 @@
 /**
- * The CLI's commands other than summary (validate, frames, compare, consistency, prompt): loaded
+ * The CLI's commands other than summary (validate, frames, compare, consistency, prompt, training): loaded
  * only when one of them runs, so that `st-think summary` starts without their modules (ffmpeg's
  * wrapper, the index, the model code and the Node modules they load).
  */
@@ -63,6 +63,7 @@ import {
 
 export { agreementCommand, judgeCommand, judgeSummary, judgeLines } from './judge';
 import { compareJudge, comparisonLines } from './judge';
+export { training } from './training';
 
 export async function validate(argv: string[]): Promise<number> {
   const p = parseArgs(argv, []);

@@ -4,6 +4,7 @@
  *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json | --format csv|markdown|latex]
  *   st-think validate FILE
  *   st-think prompt FILE --line N [--mode forward|reverse] [--prefix as-trained|as-worded] [--model DIR] [--json]
+ *   st-think training FILE_OR_DIR [--json]
  *   (and frames, compare, consistency: see USAGE)
  *
  * Started as `st-think` (this file's first line), V8 keeps its young generation at 1 MiB a half: a
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands')).judgeCommand(rest);
       case 'agreement':
         return await (await import('./commands')).agreementCommand(rest);
+      case 'training':
+        return await (await import('./commands')).training(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -62,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`st-think: ${e.message}\n${USAGE}\n`);
       return 2;
     }
-    if (errorNamed(e, 'NotResultsFileError', 'IndexCancelledError', 'InputError')) {
+    if (errorNamed(e, 'NotResultsFileError', 'NotTrainingRunError', 'IndexCancelledError', 'InputError')) {
       process.stderr.write(`st-think: ${e.message}\n`);
       return 1;
     }

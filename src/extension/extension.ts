@@ -26,6 +26,8 @@ import { ResultsStore, type ResultsFile } from './store';
 import type { SummaryHostMessage } from '../core/protocol';
 import { createTraceHost } from './traceHost';
 import { TracePanel, type TraceHost } from './tracePanel';
+import { registerTraining, type TrainingRuns } from './training';
+import { TrainingGroupPanel } from './trainingPanel';
 import { ResultsTreeProvider, type ResultsNode } from './tree';
 
 export interface StThinkApi {
@@ -48,6 +50,9 @@ export interface StThinkApi {
   judge: JudgeService;
   /** Opens the files of `stThink.autoOpen` as at start-up (for tests). */
   autoOpen: () => Promise<void>;
+  /** The Training view's runs, and the completion-group view when it is open (for tests). */
+  training: TrainingRuns;
+  trainingPanel: () => TrainingGroupPanel | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
@@ -73,6 +78,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const traceHost: TraceHost = createTraceHost({ context, store, tree, view, reruns, notes, judge });
   const args = new CommandArgs(store, view, records);
   const ctx: CommandContext = { context, store, tree, view, records, comparisons, reruns, judge, traceHost, args, notes };
+  const training = registerTraining(context);
+  subs.push(...training.disposables);
 
   const decorations = new NotesDecorations(store, notes);
   subs.push(
@@ -104,6 +111,8 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     summaryOf: (file) => SummaryPanel.messageFor(file),
     judge,
     autoOpen: () => openAutoOpen(ctx),
+    training: training.runs,
+    trainingPanel: () => TrainingGroupPanel.current,
   };
 }
 

@@ -7,6 +7,7 @@ import { renderComparison } from './compare';
 import { RunsRenderer } from './runs';
 import { PairView } from './pair';
 import { TraceView } from './trace';
+import { TrainingView } from './training';
 import { el } from './dom';
 import { TraceKeys } from './keys';
 import { NA_TEXT, type NaReason } from '../core/schemas';
@@ -189,6 +190,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   }
   const m = parsed.data;
   if (m.type === 'summary') renderSummary(m);
+  else if (m.type === 'trainingGroup') trainingView.show(m);
   else if (m.type === 'comparison') renderComparison(app, m.comparison, (msg) => vscode.postMessage(msg));
   else if (m.type === 'runs') runsView.show(m.runs);
   else if (m.type === 'pairwise') runsView.showTests(m);
@@ -215,6 +217,7 @@ const save = (s: unknown) => vscode.setState(s);
 const traceView = new TraceView(app, post, save);
 const pairView = new PairView(app, post, save);
 const runsView = new RunsRenderer(app, post);
+const trainingView = new TrainingView(app, post);
 // The trace view's keys (a pair of records has its own: N / P / D, in pair.ts).
 const keys = new TraceKeys({
   active: () => app.classList.contains('trace') && !app.classList.contains('pair'),

@@ -9,12 +9,14 @@ import { compareHostMessageSchema, type CompareWebviewMessage } from './compare'
 import { runsHostMessageSchema, type RunsWebviewMessage } from './runs';
 import { summaryHostMessageSchema, type SummaryWebviewMessage } from './summary';
 import { traceHostMessageSchema, type TraceWebviewMessage } from './trace';
+import { trainingHostMessageSchema, type TrainingWebviewMessage } from './training';
 
 export * from './compare';
 export * from './runs';
 export * from './shared';
 export * from './summary';
 export * from './trace';
+export * from './training';
 
 /** Host → webview, any view (what the webview bundle accepts). */
 export const hostMessageSchema = z.discriminatedUnion('type', [
@@ -22,8 +24,10 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   ...compareHostMessageSchema.options,
   ...summaryHostMessageSchema.options,
   ...runsHostMessageSchema.options,
+  ...trainingHostMessageSchema.options,
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;
 
 /** Webview → host, any view. */
-export type WebviewMessage = TraceWebviewMessage | CompareWebviewMessage | SummaryWebviewMessage | RunsWebviewMessage;
+export type WebviewMessage =
+  TraceWebviewMessage | CompareWebviewMessage | SummaryWebviewMessage | RunsWebviewMessage | TrainingWebviewMessage;

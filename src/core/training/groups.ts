@@ -1,0 +1,118 @@
+/**
+ * Completions grouped by reward call, and each group's advantages as upstream's trainer computes them
+ * (ST-R1/src/open_r1_video/trainer/grpo_trainer.py, compute_loss):
+ *
+ *   rewards = rewards_per_func.sum(dim=1)                      # float32: the reward functions' sum
+ *   mean = rewards.view(-1, G).mean(dim=1); std = rewards.view(-1, G).std(dim=1)   # std: n − 1
+ *   advantages = (rewards - mean) / (std + 1e-4)
+ *
+ * in float32 (the rewards tensor is float32). The mean is the float32 sum over n; the std is taken in
+ * float64 and rounded once to float32, as torch's CPU kernel does (Welford in double); its CUDA kernel
+ * runs Welford in float32, which test/unit/training-groups.test.ts compares on every 0/1 and 0/1/2
+ * group of up to 12. A group of one completion has std NaN (torch's n − 1 = 0) and NaN advantages,
+ * as the trainer would.
+ */
+import type { Completion, CompletionGroup, RewardFuncs } from './types';
+
+const f32 = Math.fround;
+const EPS = f32(1e-4);
+
+/** mean, std (Bessel-corrected) and advantages of `rewards`, float32 step by step as the trainer computes them. */
+export function groupAdvantages(rewards: readonly number[]): { mean: number; std: number; advantages: number[] } {
+  const n = rewards.length;
+  const r = rewards.map(f32);
+  let sum = 0;
+  for (const x of r) sum = f32(sum + x);
+  const mean = f32(sum / n);
+  // The variance as torch's CPU kernel takes it: about the mean in float64, rounded once at the end.
+  let total = 0;
+  for (const x of r) total += x;
+  const mean64 = total / n;
+  let sq = 0;
+  for (const x of r) sq += (x - mean64) * (x - mean64);
+  const std = n > 1 ? f32(Math.sqrt(sq / (n - 1))) : NaN;
+  const denom = f32(std + EPS);
+  return { mean, std, advantages: r.map((x) => f32(f32(x - mean) / denom)) };
+}
+
+/** The reward the trainer summed for a completion: accuracy, plus the format reward when the run used it. */
+export function totalReward(c: Pick<Completion, 'accuracy' | 'format'>, funcs: RewardFuncs): number {
+  let r = 0;
+  if (funcs.includes('accuracy')) r = f32(r + f32(c.accuracy));
+  if (funcs.includes('format')) r = f32(r + c.format);
+  return r;
+}
+
+/**
+ * Group completions by their header's timestamp (one reward call), in the order calls first appear;
+ * sets each completion's `group`. Calls of several processes (one per GPU) may interleave in the file:
+ * their timestamps differ, so their groups stay apart.
+ */
+export function groupCompletions(completions: Completion[], funcs: RewardFuncs): CompletionGroup[] {
+  const byTimestamp = new Map<string, CompletionGroup>();
+  const groups: CompletionGroup[] = [];
+  completions.forEach((c, i) => {
+    let g = byTimestamp.get(c.timestamp);
+    if (!g) {
+      g = emptyGroup(groups.length, c);
+      byTimestamp.set(c.timestamp, g);
+      groups.push(g);
+    }
+    c.group = g.index;
+    g.completions.push(i);
+  });
+  for (const g of groups) finishGroup(g, completions, funcs);
+  return groups;
+}
+
+function emptyGroup(index: number, c: Completion): CompletionGroup {
+  return {
+    index,
+    call: index + 1,
+    timestamp: c.timestamp,
+    file: c.file,
+    line: c.line,
+    completions: [],
+    rewards: [],
+    advantages: [],
+    mean: NaN,
+    std: NaN,
+    zeroVariance: false,
+    allWrong: true,
+    allFormatBroken: true,
+    longest: 0,
+  };
+}
+
+function finishGroup(g: CompletionGroup, completions: readonly Completion[], funcs: RewardFuncs): void {
+  const members = g.completions.map((i) => completions[i]);
+  g.rewards = members.map((c) => totalReward(c, funcs));
+  const a = groupAdvantages(g.rewards);
+  g.mean = a.mean;
+  g.std = a.std;
+  g.advantages = a.advantages;
+  g.zeroVariance = g.rewards.every((r) => r === g.rewards[0] || (Number.isNaN(r) && Number.isNaN(g.rewards[0])));
+  g.allWrong = members.every((c) => !(c.accuracy > 0));
+  g.allFormatBroken = members.every((c) => c.format === 0);
+  g.longest = members.reduce((m, c) => Math.max(m, c.chars), 0);
+}
+
+/** Filters of the completion-group view and the CLI. */
+export const GROUP_FILTERS = ['all', 'zero-variance', 'all-wrong', 'all-format-broken', 'longest'] as const;
+export type GroupFilter = (typeof GROUP_FILTERS)[number];
+
+/** The groups a filter keeps; 'longest' keeps all, longest completion first. */
+export function filterGroups(groups: readonly CompletionGroup[], filter: GroupFilter): CompletionGroup[] {
+  switch (filter) {
+    case 'zero-variance':
+      return groups.filter((g) => g.zeroVariance);
+    case 'all-wrong':
+      return groups.filter((g) => g.allWrong);
+    case 'all-format-broken':
+      return groups.filter((g) => g.allFormatBroken);
+    case 'longest':
+      return [...groups].sort((a, b) => b.longest - a.longest || a.index - b.index);
+    default:
+      return [...groups];
+  }
+}

@@ -1,0 +1,7 @@
+/** Training runs (issue 13): trainer metrics and the reward debug log of GRPO runs, read in plain Node. */
+export { filterGroups, GROUP_FILTERS, groupAdvantages, groupCompletions, totalReward, type GroupFilter } from './groups';
+export { readRange, TrainingLogReader, type LogReadOptions, type PendingEntry } from './logReader';
+export { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
+export { assignLogSteps, summariseSeries, TrainingRun, type TrainingRunOptions, type TrainingSummary } from './run';
+export { parsePythonJson, readTrainerState, scanTrainerState, type TrainerState } from './trainerState';
+export * from './types';

@@ -1,0 +1,493 @@
+/**
+ * The training logs, read in chunks: upstream's reward debug log and the trainer's printed output, in
+ * one file or apart (a run started with `DEBUG_MODE=true LOG_PATH=…`, its stdout in another file, or
+ * both sent to one).
+ *
+ * - The reward debug log (`ST-R1/src/open_r1_video/grpo.py`, accuracy_reward): per completion
+ *   `------------- {%d-%H-%M-%S-%f} Accuracy reward: {reward} -------------`, then
+ *   `Content: {content}` and `Solution: {solution}`, both raw and possibly many lines long. The
+ *   timestamp is taken once per reward call, so one call's completions share it.
+ * - The trainer's log: one Python dict per logging step (`{'loss': 0.0, 'learning_rate': 1e-06, …,
+ *   'epoch': 0.01}`, what `print(dict)` writes; tqdm's progress bar may precede it after a carriage
+ *   return), among any other output.
+ *
+ * An entry's content runs from "Content: " to its last line starting "Solution: " (a completion may
+ * itself write "Solution:"); the solution runs to the next header, less any trailing lines that are
+ * the trainer's output (a metrics dict, a tqdm bar, the `print(contents[:2])` list). Completions keep
+ * byte ranges, not texts: `readRange` reads a text back. The last entry, when the file ends inside it
+ * (no "Solution: " line yet, or no final line break), is pending: not counted, and read again by the
+ * next `read` once the file grows.
+ */
+import { isUtf8 } from 'node:buffer';
+import { promises as fsp } from 'node:fs';
+import { answerTag, formatValid, pyStrip } from '../derive';
+import { binaryReason, formatBytes } from '../index/bytes';
+import { IndexCancelledError } from '../index/types';
+import { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
+import { entryKind } from './trainerState';
+import { NotTrainingRunError, type Completion, type MetricEntry, type TrainingProblem } from './types';
+
+const HEADER_START = Buffer.from('------------- ');
+const HEADER = /^-{13} (\S+) Accuracy reward: (\S+) -{13}\r?$/;
+const CONTENT = Buffer.from('Content: ');
+const NL_CONTENT = Buffer.from('\nContent: ');
+const NL_SOLUTION = Buffer.from('\nSolution: ');
+const DICT_START = Buffer.from("{'");
+
+export interface LogReadOptions {
+  chunkSize?: number;
+  /** An entry larger than this is reported and skipped. Default 16 MiB. */
+  maxEntryBytes?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The last entry, not yet whole: where it starts and why it is not counted yet. */
+export interface PendingEntry {
+  line: number;
+  reason: string;
+}
+
+interface OpenEntry {
+  line: number;
+  timestamp: string;
+  reward: number;
+  rewardText: string;
+}
+
+/** Everything before this point is final; a new `read` starts here after forgetting what came after. */
+interface Checkpoint {
+  offset: number;
+  line: number;
+  completions: number;
+  metrics: number;
+  problems: number;
+  otherLines: number;
+}
+
+export class TrainingLogReader {
+  readonly completions: Completion[] = [];
+  /** The trainer's printed dicts, steps not yet known (`step` is the ordinal among training entries: see assignLogSteps). */
+  readonly metrics: MetricEntry[] = [];
+  readonly problems: TrainingProblem[] = [];
+  /** Lines that are neither entries nor metrics dicts (the trainer's other output, interleaved lines). */
+  otherLines = 0;
+  pending: PendingEntry | undefined;
+  size = 0;
+  mtimeMs = 0;
+  private resume: Checkpoint = { offset: 0, line: 1, completions: 0, metrics: 0, problems: 0, otherLines: 0 };
+  // State while reading.
+  private line = 1;
+  private entry: OpenEntry | undefined;
+  private skipping = false;
+  /** While skipping: the bytes kept start inside a line. */
+  private midLine = false;
+  private lastHeader: OpenEntry | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly opts: LogReadOptions = {},
+  ) {}
+
+  /** Read from where the last read left off (the start of a pending entry) to the end of the file. */
+  async read(): Promise<void> {
+    this.rollBack();
+    const fh = await fsp.open(this.file, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new NotTrainingRunError(this.file, 'it is not a regular file');
+      if (this.resume.offset === 0) await this.sniff(fh);
+      await this.readFrom(fh, st.size);
+      this.size = st.size;
+      this.mtimeMs = st.mtimeMs;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private rollBack(): void {
+    const r = this.resume;
+    this.completions.length = r.completions;
+    this.metrics.length = r.metrics;
+    this.problems.length = r.problems;
+    this.otherLines = r.otherLines;
+    this.pending = undefined;
+    this.line = r.line;
+    this.entry = undefined;
+    this.skipping = false;
+    this.midLine = false;
+  }
+
+  private async sniff(fh: fsp.FileHandle): Promise<void> {
+    const head = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const why = binaryReason(head.subarray(0, bytesRead));
+    if (why !== undefined) throw new NotTrainingRunError(this.file, `binary content (${why})`);
+  }
+
+  private async readFrom(fh: fsp.FileHandle, total: number): Promise<void> {
+    const chunkSize = this.opts.chunkSize ?? 1 << 20;
+    // One working buffer: what is carried over (a partial line, an entry not yet ended) moves to its
+    // start and the next chunk is read in after it, so no chunk is copied.
+    let work = Buffer.allocUnsafe(chunkSize * 2);
+    let carried = 0;
+    let pos = this.resume.offset;
+    let base = pos;
+    while (pos < total) {
+      if (this.opts.signal?.aborted) throw new IndexCancelledError(this.file);
+      if (carried + chunkSize > work.length) {
+        const grown = Buffer.allocUnsafe(Math.max(work.length * 2, carried + chunkSize));
+        work.copy(grown, 0, 0, carried);
+        work = grown;
+      }
+      const { bytesRead } = await fh.read(work, carried, Math.min(chunkSize, total - pos), pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      const buf = work.subarray(0, carried + bytesRead);
+      const used = this.process(buf, base, false);
+      carried = buf.length - used;
+      work.copy(work, 0, used, buf.length);
+      base += used;
+      this.opts.onProgress?.(pos, total);
+    }
+    this.process(work.subarray(0, carried), base, true);
+  }
+
+  /**
+   * Handle the whole lines and entries of `buf` (its first byte at file offset `base`, a line start).
+   * Returns how many bytes were used; the rest (a partial line, an entry not yet ended) comes again
+   * with more bytes. `final`: no more bytes will come.
+   */
+  private process(buf: Buffer, base: number, final: boolean): number {
+    let i = 0;
+    for (;;) {
+      const h = this.findHeader(buf, i, final);
+      if (this.entry) {
+        if (h < 0 && !final) return this.waitForEntry(buf, i);
+        const end = h < 0 ? buf.length : h;
+        const lineAtEnd = this.line + countLines(buf, i, end);
+        this.finishEntry(buf, i, end, base, h >= 0 || (end > i && buf[end - 1] === 0x0a));
+        this.line = lineAtEnd;
+        this.entry = undefined;
+        i = end;
+        if (h < 0) return i;
+      } else if (this.skipping) {
+        let end = h >= 0 ? h : lastLineStart(buf, i);
+        // One long line with no break yet cannot be a header (findHeader reads none over 200 bytes): dropped.
+        if (h < 0 && end === i && (this.midLine || buf.length - i > 200)) end = buf.length;
+        this.line += countLines(buf, i, end);
+        if (h < 0 && end > i) this.midLine = buf[end - 1] !== 0x0a;
+        i = end;
+        if (h < 0) return i;
+      } else {
+        const end = h >= 0 ? h : lastLineStart(buf, i);
+        this.outside(buf, i, end, this.line);
+        this.line += countLines(buf, i, end);
+        i = end;
+        if (h < 0) {
+          this.checkpoint(base + i);
+          if (final && i < buf.length) this.lastLine(buf.toString('utf8', i));
+          return i;
+        }
+      }
+      // A header at h: everything before it is final.
+      this.skipping = false;
+      this.midLine = false;
+      this.checkpoint(base + h);
+      this.entry = this.lastHeader;
+      i = Math.min(buf.length, buf.indexOf(0x0a, h) + 1 || buf.length);
+      this.line++;
+    }
+  }
+
+  /**
+   * The file's last line, with no line break: a metrics dict when it is one; else it may be half
+   * written, and is pending (read again when the file grows).
+   */
+  private lastLine(text: string): void {
+    if (this.metricsLine(text, this.line, true)) return;
+    this.pending = { line: this.line, reason: 'the last line has no line break yet' };
+  }
+
+  /** An entry not ended in `buf`: wait for more bytes, or skip it when it is too large. */
+  private waitForEntry(buf: Buffer, i: number): number {
+    const max = this.opts.maxEntryBytes ?? 16 << 20;
+    if (buf.length - i <= max) return i;
+    this.problem(this.entry!.line, `entry is longer than ${formatBytes(max)}; skipped`);
+    this.entry = undefined;
+    this.skipping = true;
+    const end = lastLineStart(buf, i);
+    this.line += countLines(buf, i, end);
+    return end;
+  }
+
+  private checkpoint(offset: number): void {
+    this.resume = {
+      offset,
+      line: this.line,
+      completions: this.completions.length,
+      metrics: this.metrics.length,
+      problems: this.problems.length,
+      otherLines: this.otherLines,
+    };
+  }
+
+  /**
+   * Offset of the next header line at or after `from` (a line start), its fields left in lastHeader;
+   * -1 when there is none whole in `buf` (a header whose line is not ended waits, unless `final`).
+   */
+  private findHeader(buf: Buffer, from: number, final: boolean): number {
+    for (let k = buf.indexOf(HEADER_START, from); k >= 0; k = buf.indexOf(HEADER_START, k + 1)) {
+      if (k === from ? this.midLine : buf[k - 1] !== 0x0a) continue;
+      let eol = buf.indexOf(0x0a, k);
+      if (eol < 0) {
+        if (!final) return -1;
+        eol = buf.length;
+      }
+      if (eol - k > 200) continue;
+      const m = HEADER.exec(buf.toString('utf8', k, eol));
+      if (!m) continue;
+      const line = this.line + countLines(buf, from, k);
+      this.lastHeader = { line, timestamp: m[1], reward: pyFloat(m[2]), rewardText: m[2] };
+      return k;
+    }
+    return -1;
+  }
+
+  /** The entry whose body is buf[a, end) (after its header line). `whole`: nothing more will be added to it. */
+  private finishEntry(buf: Buffer, a: number, end: number, base: number, whole: boolean): void {
+    const e = this.entry!;
+    let c = a;
+    if (!startsWith(buf, a, CONTENT)) {
+      const k = buf.indexOf(NL_CONTENT, a);
+      if (k < 0 || k >= end) {
+        if (whole) this.problem(e.line, 'entry has no "Content: " line; skipped');
+        else this.pending = { line: e.line, reason: 'the last entry has no "Content: " line yet' };
+        this.outside(buf, a, end, e.line + 1);
+        return;
+      }
+      c = k + 1;
+      this.outside(buf, a, c, e.line + 1); // output interleaved between the header and its content
+    }
+    const contentStart = c + CONTENT.length;
+    const solNl = end - NL_SOLUTION.length >= contentStart ? buf.lastIndexOf(NL_SOLUTION, end - NL_SOLUTION.length) : -1;
+    if (solNl < contentStart) {
+      if (whole) this.problem(e.line, 'entry has no "Solution: " line; skipped');
+      else this.pending = { line: e.line, reason: 'the last entry has no "Solution: " line yet' };
+      return;
+    }
+    if (!whole) {
+      this.pending = { line: e.line, reason: 'the last entry has no final line break yet' };
+      return;
+    }
+    const solStart = solNl + NL_SOLUTION.length;
+    const solEnd = this.solutionEnd(buf, solStart, end, e.line + 1 + countLines(buf, a, solNl + 1));
+    if (Number.isNaN(e.reward) && !/^[+-]?nan$/i.test(e.rewardText)) {
+      this.problem(e.line, `accuracy reward "${e.rewardText}" is not a number; entry skipped`);
+      return;
+    }
+    this.addCompletion(buf, base, e, contentStart, solNl, solStart, solEnd);
+  }
+
+  /**
+   * Where the solution starting at `s` ends: its first line, and the lines after it up to the first
+   * that is the trainer's own output (handled as output outside entries). `solLine`: its line number.
+   */
+  private solutionEnd(buf: Buffer, s: number, end: number, solLine: number): number {
+    let eol = buf.indexOf(0x0a, s);
+    if (eol < 0 || eol >= end) return end;
+    let solEnd = eol;
+    let line = solLine + 1;
+    for (let t = eol + 1; t < end; t = eol + 1, line++) {
+      eol = buf.indexOf(0x0a, t);
+      if (eol < 0 || eol > end) eol = end;
+      if (isTrainerOutput(buf.toString('utf8', t, eol))) {
+        this.outside(buf, t, end, line);
+        return solEnd;
+      }
+      solEnd = eol;
+    }
+    return solEnd;
+  }
+
+  private addCompletion(
+    buf: Buffer,
+    base: number,
+    e: OpenEntry,
+    contentStart: number,
+    contentEnd: number,
+    solStart: number,
+    solEnd: number,
+  ): void {
+    const bytes = buf.subarray(contentStart, contentEnd);
+    const content = bytes.toString('utf8');
+    if (!isUtf8(bytes)) this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    const tag = answerTag(content);
+    const stripped = tag === undefined ? '' : pyStrip(tag);
+    this.completions.push({
+      group: -1,
+      timestamp: e.timestamp,
+      accuracy: e.reward,
+      format: formatValid(content) ? 1 : 0,
+      chars: codePoints(content, bytes.length),
+      answer: stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
+      hasThink: content.includes('<think>') && content.includes('</think>'),
+      file: this.file,
+      line: e.line,
+      contentOffset: base + contentStart,
+      contentLength: contentEnd - contentStart,
+      solutionOffset: base + solStart,
+      solutionLength: solEnd - solStart,
+    });
+  }
+
+  /** Lines outside entries, buf[a, b) from line `line`: metrics dicts are kept, other lines counted. */
+  private outside(buf: Buffer, a: number, b: number, line: number): void {
+    let lines = countLines(buf, a, b) + (b > a && buf[b - 1] !== 0x0a ? 1 : 0);
+    let at = a;
+    for (let k = buf.indexOf(DICT_START, a); k >= 0 && k < b; k = buf.indexOf(DICT_START, k + 1)) {
+      const start = buf.lastIndexOf(0x0a, k - 1) + 1;
+      const startAt = Math.max(start, a);
+      let eol = buf.indexOf(0x0a, k);
+      if (eol < 0 || eol > b) eol = b;
+      line += countLines(buf, at, startAt);
+      at = startAt;
+      if (this.metricsLine(buf.toString('utf8', startAt, eol), line)) lines--;
+      k = eol;
+    }
+    this.otherLines += lines;
+  }
+
+  /** A line with a metrics dict (at its start, or after tqdm's bar or carriage return): kept; true when it was one. */
+  private metricsLine(text: string, line: number, quiet = false): boolean {
+    const cr = text.lastIndexOf('\r', text.length - 2);
+    const from = cr >= 0 ? cr + 1 : 0;
+    // After tqdm's bar the dict may follow on the same line: then a failed parse is not reported.
+    const s = text.indexOf("{'", from);
+    if (s < 0) return false;
+    const fast = flatNumericDict(text, s);
+    if (fast) return this.keepMetrics(fast, line);
+    let v: PyValue;
+    try {
+      const r = parsePyLiteral(text, s);
+      if (text.slice(r.end).trim()) throw new PyLiteralError(`unexpected text after the dict at column ${r.end + 1}`, r.end);
+      v = r.value;
+    } catch (e) {
+      if (!(e instanceof PyLiteralError)) throw e;
+      if (!quiet && s === from) this.problem(line, `a line that starts like the trainer's metrics dict does not parse: ${e.message}`);
+      return false;
+    }
+    return this.keepMetrics(metricsOf(v), line);
+  }
+
+  private keepMetrics(values: Record<string, number> | undefined, line: number): boolean {
+    if (!values) return false;
+    this.metrics.push({ kind: entryKind(values), step: 0, stepFrom: 'order', values, file: this.file, line });
+    return true;
+  }
+
+  private problem(line: number, message: string): void {
+    this.problems.push({ file: this.file, line, message });
+  }
+}
+
+/** The numbers of a printed trainer dict, or undefined when the dict is not the trainer's (no epoch, loss, eval_* or train_runtime). */
+function metricsOf(v: PyValue): Record<string, number> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const values: Record<string, number> = {};
+  let trainer = false;
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== 'number') continue;
+    values[k] = x;
+    if (k === 'epoch' || k === 'loss' || k === 'train_runtime' || k.startsWith('eval_')) trainer = true;
+  }
+  return trainer ? values : undefined;
+}
+
+const FLAT_ITEM = /'([^'\\]*)': (-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|nan|inf))(, |\}\s*$)/y;
+
+/**
+ * The trainer's usual line, `{'key': number, …}` with plain keys and numbers only, read without the
+ * general parser (the printed metrics of every logging step); undefined for anything else, which the
+ * general parser then reads (or reports).
+ */
+function flatNumericDict(text: string, start: number): Record<string, number> | undefined {
+  const values: Record<string, number> = {};
+  let trainer = false;
+  let i = start + 1;
+  for (;;) {
+    FLAT_ITEM.lastIndex = i;
+    const m = FLAT_ITEM.exec(text);
+    if (!m) return undefined;
+    const [, k, v] = m;
+    // The pattern has checked the number: Number() reads it as Python's float() does.
+    values[k] = v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v);
+    if (k === 'epoch' || k === 'loss' || k === 'train_runtime' || k.startsWith('eval_')) trainer = true;
+    if (m[3] !== ', ') return trainer ? values : undefined;
+    i = FLAT_ITEM.lastIndex;
+  }
+}
+
+/** A line of the trainer's output rather than of a solution: a metrics dict, a tqdm bar, or `print(contents[:2])`'s list. */
+function isTrainerOutput(line: string): boolean {
+  if (line.includes('\r') || /\d+%\|.*\|\s*\d+\/\d+ \[/.test(line)) return true;
+  if (/^\[(['"]).*\1\]$/.test(line)) return true;
+  if (!line.startsWith("{'")) return false;
+  try {
+    const r = parsePyLiteral(line);
+    return !line.slice(r.end).trim() && metricsOf(r.value) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** Python's float(repr): numbers, nan, inf. */
+export function pyFloat(s: string): number {
+  const t = s.toLowerCase();
+  if (t === 'nan' || t === '+nan' || t === '-nan') return NaN;
+  if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+}
+
+function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
+  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+}
+
+function countLines(buf: Buffer, a: number, b: number): number {
+  let n = 0;
+  for (let k = buf.indexOf(0x0a, a); k >= 0 && k < b; k = buf.indexOf(0x0a, k + 1)) n++;
+  return n;
+}
+
+/** Start of the last line of buf[from, …) that has no line break yet (buf.length when the last line is ended). */
+function lastLineStart(buf: Buffer, from: number): number {
+  const k = buf.lastIndexOf(0x0a);
+  return k < from ? from : k + 1;
+}
+
+/** Unicode code points of `s` (Python's len), `bytes` its UTF-8 length: ASCII when they are equal. */
+function codePoints(s: string, bytes: number): number {
+  if (bytes === s.length) return s.length;
+  let pairs = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const p = s.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) pairs++;
+    }
+  }
+  return s.length - pairs;
+}
+
+/** The UTF-8 text of `length` bytes at `offset` of `file` (a completion's content or solution). */
+export async function readRange(file: string, offset: number, length: number): Promise<string> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(buf, 0, length, offset);
+    return buf.toString('utf8', 0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
