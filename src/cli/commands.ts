@@ -54,6 +54,7 @@ import {
 } from './args';
 
 export { agreementCommand, judgeCommand, judgeSummary, judgeLines } from './judge';
+export { rerunCommand } from './rerun';
 import { compareJudge, comparisonLines } from './judge';
 
 export async function validate(argv: string[]): Promise<number> {

@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'judge':
         return await (await import('./commands')).judgeCommand(rest);
       case 'rerun':
-        return await (await import('./rerun')).rerunCommand(rest);
+        return await (await import('./commands')).rerunCommand(rest);
       case 'agreement':
         return await (await import('./commands')).agreementCommand(rest);
       case undefined:

@@ -4,7 +4,7 @@
  * records as local re-runs; and `st-think rerun` (concurrency, resume, whole lines).
  */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -293,6 +293,34 @@ describe('st-think rerun (batch)', () => {
     assert.equal(lines.length, 24);
     for (const l of lines) assert.equal((JSON.parse(l) as { provider: string }).provider, 'openai');
     assert.equal(new Set(lines.map((l) => (JSON.parse(l) as { meta: { rerunKey: string } }).meta.rerunKey)).size, 24);
+    server.setHandler(vllmLike(ANSWER));
+  });
+
+  test('the CLI: st-think rerun --json, the key from OPENAI_API_KEY, a failing server → exit 1 with the record named', async () => {
+    const cli = path.resolve(__dirname, '../../../dist/cli.js');
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [cli, 'rerun', results, ...args], { env: { ...process.env, OPENAI_API_KEY: 'k-env' } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d));
+        child.stderr.on('data', (d: Buffer) => (stderr += d));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    server.requests.length = 0;
+    server.setHandler(vllmLike(ANSWER));
+    const common = ['--base-url', server.baseUrl, '--model', 'st-r1', '--line', '3', '--cache-dir', path.join(tmp, 'cache'), '--json'];
+    const ok = await run([...common, '--max-new-tokens', '32']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const sum = JSON.parse(ok.stdout) as { done: number; total: number; provider: string };
+    assert.deepEqual([sum.total, sum.done, sum.provider], [1, 1, 'openai']);
+    assert.equal(server.requests[0].headers.authorization, 'Bearer k-env');
+    assert.equal(server.requests[0].body.max_tokens, 32);
+    assert.match(ok.stderr, /records\/min .* tokens\/s · ETA/);
+    server.setHandler(() => ({ status: 404 }));
+    const bad = await run([...common, '--max-new-tokens', '33']);
+    assert.equal(bad.code, 1);
+    assert.match((JSON.parse(bad.stdout) as { failures: string[] }).failures[0], /:3 \(q2, forward\): .*HTTP 404.*check the base URL/);
     server.setHandler(vllmLike(ANSWER));
   });
 
