@@ -52,6 +52,13 @@ export const USAGE = `usage:
       model of each), paired by key: means, B-A, Wilcoxon signed-rank (scipy's defaults), and per
       part exact match, mean absolute difference and quadratic-weighted kappa; compare A B adds the
       same for the route answers of two runs judged beside them
+  st-think rerun FILE [--line N] [--category C] [--direction D] [--mode forward|reverse|both]
+                [--provider onnx|openai] [--model-path DIR] [--base-url URL] [--model NAME] [--concurrency N]
+                [--max-new-tokens N] [--video-root DIR] [--timeout-ms MS] [--cache-dir DIR] [--json]
+      re-runs the chosen records (the frames the trace view shows, the same prompts) with the local ONNX
+      model (--model-path) or an OpenAI-compatible server (--base-url, --model; key from OPENAI_API_KEY),
+      up to N at once; each finished run is one line of FILE's .reruns.jsonl; runs already there are
+      skipped (run again to resume); progress (records/min, tokens/s, ETA) on stderr
   st-think summary FILE --judge-file EVAL.json
       the route records' judge scores from upstream's judge output (matched by sample key); without
       it, from FILE's .judgments.jsonl; --json adds "judge" when the file has route records

@@ -62,6 +62,7 @@ import {
 } from './args';
 
 export { agreementCommand, judgeCommand, judgeSummary, judgeLines } from './judge';
+export { rerunCommand } from './rerun';
 import { compareJudge, comparisonLines } from './judge';
 export { training } from './training';
 

@@ -47,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./commands')).promptCommand(rest);
       case 'judge':
         return await (await import('./commands')).judgeCommand(rest);
+      case 'rerun':
+        return await (await import('./commands')).rerunCommand(rest);
       case 'agreement':
         return await (await import('./commands')).agreementCommand(rest);
       case 'training':

@@ -16,8 +16,20 @@ export interface ReceivedRequest {
 }
 
 export type Reply =
-  /** A normal completion whose message content is this text (null: content null). */
-  | { content: string | null; delayMs?: number; finishReason?: string }
+  /**
+   * A normal completion whose message content is this text (null: content null). Streamed:
+   * `chunkDelayMs` between pieces (slow tokens), `chunkSize` characters a piece (default 7),
+   * `dropAfterChunks`: the connection is destroyed after that many pieces (a dropped connection).
+   */
+  | {
+      content: string | null;
+      delayMs?: number;
+      finishReason?: string;
+      chunkDelayMs?: number;
+      chunkSize?: number;
+      dropAfterChunks?: number;
+      usage?: { prompt_tokens: number; completion_tokens: number };
+    }
   /** An HTTP error, with headers (Retry-After…) and a body. */
   | { status: number; headers?: Record<string, string>; body?: string }
   /** Headers sent, then nothing (body: 'stall'), or nothing at all (headers: 'stall'). */
@@ -47,25 +59,54 @@ function completion(content: string | null, model: string, finishReason = 'stop'
   };
 }
 
-/** The content in pieces of up to 7 characters, as SSE events ending with [DONE]. */
-function streamEvents(content: string | null, model: string): string[] {
+/**
+ * The content in pieces of up to `size` characters (default 7), as SSE events ending with [DONE];
+ * with `usage`, a last chunk with no choices carries it (as vLLM sends with stream_options.include_usage).
+ */
+function streamEvents(
+  content: string | null,
+  model: string,
+  opts: { size?: number; finishReason?: string; usage?: { prompt_tokens: number; completion_tokens: number } } = {},
+): string[] {
   const events: string[] = [];
   const text = content ?? '';
+  const size = opts.size ?? 7;
   events.push(JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { role: 'assistant' } }] }));
-  for (let i = 0; i < text.length; i += 7) {
+  for (let i = 0; i < text.length; i += size) {
     events.push(
       JSON.stringify({
         id: 'c',
         object: 'chat.completion.chunk',
         model,
-        choices: [{ index: 0, delta: { content: text.slice(i, i + 7) } }],
+        choices: [{ index: 0, delta: { content: text.slice(i, i + size) } }],
       }),
     );
   }
   events.push(
-    JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+    JSON.stringify({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      model,
+      choices: [{ index: 0, delta: {}, finish_reason: opts.finishReason ?? 'stop' }],
+    }),
   );
+  if (opts.usage) events.push(JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model, choices: [], usage: opts.usage }));
   return events.map((e) => `data: ${e}\n\n`).concat('data: [DONE]\n\n');
+}
+
+/**
+ * Why vLLM would refuse a request's continuation fields, else undefined: `continue_final_message`
+ * needs a final assistant message and no generation prompt (vLLM answers 400 to both at once).
+ */
+export function continuationProblem(body: ReceivedRequest['body']): string | undefined {
+  const last = body.messages?.[body.messages.length - 1];
+  if (body.continue_final_message === true) {
+    if (body.add_generation_prompt !== false) return 'continue_final_message and add_generation_prompt cannot both be true';
+    if (last?.role !== 'assistant') return 'continue_final_message needs a final assistant message';
+  } else if (last?.role === 'assistant') {
+    return 'a final assistant message without continue_final_message starts a new turn after it';
+  }
+  return undefined;
 }
 
 export async function startChatServer(
@@ -116,7 +157,17 @@ export async function startChatServer(
         if (reply.delayMs) await new Promise((r2) => setTimeout(r2, reply.delayMs));
         if (body.stream) {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-          for (const e of streamEvents(reply.content, model)) res.write(e);
+          const usage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage ? reply.usage : undefined;
+          const events = streamEvents(reply.content, model, { size: reply.chunkSize, finishReason: reply.finishReason, usage });
+          for (let i = 0; i < events.length; i++) {
+            if (reply.dropAfterChunks !== undefined && i > reply.dropAfterChunks) {
+              res.destroy();
+              return;
+            }
+            if (res.destroyed) return;
+            res.write(events[i]);
+            if (reply.chunkDelayMs && i > 0) await new Promise((r2) => setTimeout(r2, reply.chunkDelayMs));
+          }
           res.end();
         } else {
           res.writeHead(200, { 'content-type': 'application/json' });

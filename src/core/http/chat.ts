@@ -36,6 +36,23 @@ export interface ChatReply {
   model?: string;
   /** How many attempts it took (1: no retry). */
   attempts: number;
+  /** The reply's `usage` when the server sent one (a stream: with `stream_options.include_usage`). */
+  usage?: ChatUsage;
+}
+
+export interface ChatUsage {
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+/** `usage` as the API writes it, or undefined. */
+function readUsage(u: unknown): ChatUsage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  const { prompt_tokens: p, completion_tokens: c } = u as { prompt_tokens?: unknown; completion_tokens?: unknown };
+  return {
+    ...(typeof p === 'number' ? { promptTokens: p } : {}),
+    ...(typeof c === 'number' ? { completionTokens: c } : {}),
+  };
 }
 
 export type ChatErrorKind = 'auth' | 'not-found' | 'http' | 'timeout' | 'connection' | 'bad-reply' | 'cancelled';
@@ -242,7 +259,7 @@ export class ChatClient {
   }
 
   private readJson(text: string): Omit<ChatReply, 'attempts'> {
-    let j: { choices?: { message?: { content?: unknown }; finish_reason?: string | null }[]; model?: string };
+    let j: { choices?: { message?: { content?: unknown }; finish_reason?: string | null }[]; model?: string; usage?: unknown };
     try {
       j = JSON.parse(text) as typeof j;
     } catch {
@@ -255,6 +272,7 @@ export class ChatClient {
       content: typeof content === 'string' ? content : null,
       finishReason: choice.finish_reason ?? null,
       model: typeof j.model === 'string' ? j.model : undefined,
+      ...(readUsage(j.usage) ? { usage: readUsage(j.usage) } : {}),
     };
   }
 
@@ -266,6 +284,7 @@ export class ChatClient {
     let content: string | null = null;
     let finishReason: string | null = null;
     let model: string | undefined;
+    let usage: ChatUsage | undefined;
     let done = false;
     const dispatch = () => {
       if (!data.length) return;
@@ -275,7 +294,12 @@ export class ChatClient {
         done = true;
         return;
       }
-      let j: { choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[]; model?: string; error?: { message?: string } };
+      let j: {
+        choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[];
+        model?: string;
+        error?: { message?: string };
+        usage?: unknown;
+      };
       try {
         j = JSON.parse(payload) as typeof j;
       } catch {
@@ -283,6 +307,7 @@ export class ChatClient {
       }
       if (j.error) throw new ChatError(`${this.url}: the stream reported an error: ${j.error.message ?? ''}`, 'http', this.url, 500);
       if (typeof j.model === 'string') model = j.model;
+      usage = readUsage(j.usage) ?? usage;
       const choice = j.choices?.[0];
       const piece = choice?.delta?.content;
       if (typeof piece === 'string') {
@@ -308,6 +333,6 @@ export class ChatClient {
     if (!done && content === null && finishReason === null) {
       throw new ChatError(`${this.url}: the stream ended without a reply`, 'connection', this.url);
     }
-    return { content, finishReason, model };
+    return { content, finishReason, model, ...(usage ? { usage } : {}) };
   }
 }

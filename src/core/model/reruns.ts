@@ -59,7 +59,8 @@ export interface RerunContext {
   prompt: RerunPrompt;
   frames: { sampler: string; indices: number[]; width: number; height: number; video: string };
   model: { path: string; name: string; dtype: string };
-  provider: Provider;
+  /** cpu or cuda (the local runner), openai (a served checkpoint: ./served.ts). */
+  provider: Provider | 'openai';
   fallback?: string;
   /** The effective settings of the run. */
   generation: GenerationSettings;

@@ -1,0 +1,192 @@
+/**
+ * Re-runs on a served checkpoint: any OpenAI-compatible chat-completions server (vLLM, SGLang…),
+ * through the one chat client the route judge uses (../http/chat.ts: retries, Retry-After,
+ * timeouts, streaming, a concurrency limit). It implements the same provider interface as the
+ * local ONNX runner (`RerunProvider`), so the extension and the CLI run, save, diff and compare
+ * its re-runs exactly as local ones.
+ *
+ * What is sent (stated in every saved re-run as `frames.inputPath`, SERVED_INPUT_PATH):
+ * - system: the prompt's system text;
+ * - user: the frames the trace view shows, in order, as `image_url` parts (data: URLs of the
+ *   frame files, JPEG or PNG as extracted), then the prompt's user text (it follows the video);
+ * - reverse: a final assistant message holding the prefix, continued by the server; for vLLM the
+ *   body says `continue_final_message: true, add_generation_prompt: false` (SGLang reads the same
+ *   fields); forward sends no assistant message;
+ * - the generation settings: max_tokens, temperature (0 when greedy), top_p, seed, and top_k and
+ *   repetition_penalty as vLLM's extra sampling parameters when they differ from "none".
+ * The server's processor, not ours, patches the images (each frame as one image, not one video
+ * grid), so the saved grid is [0, 0, 0]: unknown here.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ChatClient, ChatError, type ChatClientOptions, type ChatContentPart, type ChatMessage } from '../http/chat';
+import type { GenerationSettings } from './sampling';
+import type { RerunInput, RerunOutput } from './runner';
+import type { RerunPrompt } from './prompt';
+
+export const SERVED_INPUT_PATH = 'openai-chat:images';
+
+/** What the extension and the CLI run re-runs with: the local ONNX runner or a served checkpoint. */
+export interface RerunProvider {
+  /** Saved as the re-run's `provider`: cpu or cuda (local), openai (served). */
+  readonly provider: string;
+  readonly fallback?: string;
+  /** Saved as the re-run's `model`: the folder (local) or the server's URL (served), a name, a dtype. */
+  readonly model: { dir: string; name: string; dtype: string };
+  run(input: RerunInput): Promise<RerunOutput>;
+  dispose(): Promise<void>;
+}
+
+export interface ServedSettings {
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+  concurrency?: number;
+  timeoutMs?: number;
+  /** Test and benchmark hooks, passed to the client. */
+  client?: Partial<ChatClientOptions>;
+}
+
+/** The MIME type of a frame file from its first bytes (JPEG or PNG; the extractor writes one of them). */
+export function imageType(bytes: Uint8Array, file: string): 'image/jpeg' | 'image/png' {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
+  throw new Error(`${file}: not a JPEG or PNG image`);
+}
+
+/** The chat messages of a prompt with its frames (data: URLs), as the module comment says. */
+export function servedMessages(prompt: RerunPrompt, frameUrls: readonly string[]): ChatMessage[] {
+  const user: ChatContentPart[] = [
+    ...frameUrls.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+    { type: 'text', text: prompt.user },
+  ];
+  const messages: ChatMessage[] = [
+    { role: 'system', content: prompt.system },
+    { role: 'user', content: user },
+  ];
+  if (prompt.assistantPrefix) messages.push({ role: 'assistant', content: prompt.assistantPrefix });
+  return messages;
+}
+
+/** The body fields besides model and messages: the generation settings and, in reverse, the continuation. */
+export function servedBody(g: GenerationSettings, continuing: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    max_tokens: g.maxNewTokens,
+    temperature: g.doSample ? g.temperature : 0,
+    top_p: g.doSample ? g.topP : 1,
+    seed: g.seed,
+    stream_options: { include_usage: true },
+  };
+  if (g.doSample && g.topK !== 0) body.top_k = g.topK;
+  if (g.repetitionPenalty !== 1) body.repetition_penalty = g.repetitionPenalty;
+  if (continuing) Object.assign(body, { continue_final_message: true, add_generation_prompt: false });
+  return body;
+}
+
+/** What was sent, for the record's `prompt.input`: the body with each frame's data URL shortened. */
+function describeSent(messages: ChatMessage[], body: Record<string, unknown>, model: string, sizes: number[]): string {
+  let i = 0;
+  const shown = messages.map((m) =>
+    typeof m.content === 'string'
+      ? m
+      : {
+          ...m,
+          content: m.content.map((p) =>
+            p.type === 'image_url' ? { type: 'image_url', image_url: { url: `${p.image_url.url.slice(0, 22)}…(${sizes[i++]} bytes)` } } : p,
+          ),
+        },
+  );
+  return JSON.stringify({ model, messages: shown, ...body, stream: true });
+}
+
+export class ServedRerunner implements RerunProvider {
+  readonly provider = 'openai';
+  readonly model: { dir: string; name: string; dtype: string };
+  readonly client: ChatClient;
+
+  constructor(readonly settings: ServedSettings) {
+    if (!settings.model.trim()) throw new Error('no model name is set for the served provider');
+    this.client = new ChatClient({
+      baseUrl: settings.baseUrl,
+      apiKey: settings.apiKey,
+      concurrency: settings.concurrency ?? 8,
+      timeoutMs: settings.timeoutMs ?? 120_000,
+      stream: true,
+      ...settings.client,
+    });
+    this.model = { dir: this.client.url, name: settings.model, dtype: 'served' };
+  }
+
+  async run(input: RerunInput): Promise<RerunOutput> {
+    const start = performance.now();
+    const images = await Promise.all(input.frames.map((f) => fs.promises.readFile(f.file)));
+    const urls = images.map((b, i) => `data:${imageType(b, path.basename(input.frames[i].file))};base64,${b.toString('base64')}`);
+    const framesDone = performance.now();
+    const messages = servedMessages(input.prompt, urls);
+    const body = servedBody(input.generation, input.prompt.assistantPrefix !== '');
+    let generated = '';
+    let pieces = 0;
+    let firstAt = 0;
+    let stopped: RerunOutput['stopped'];
+    let completionTokens: number | undefined;
+    let promptTokens = 0;
+    try {
+      const reply = await this.client.complete(
+        { model: this.settings.model, messages, extra: body },
+        {
+          signal: input.signal,
+          onDelta: (t) => {
+            if (!firstAt) firstAt = performance.now();
+            generated += t;
+            pieces++;
+            input.onText?.(t, pieces);
+          },
+          // A retried stream starts over: what the failed attempt streamed is dropped.
+          onRetry: () => {
+            generated = '';
+            pieces = 0;
+            firstAt = 0;
+          },
+        },
+      );
+      generated = reply.content ?? generated;
+      stopped = reply.finishReason === 'length' ? 'length' : 'eos';
+      completionTokens = reply.usage?.completionTokens;
+      promptTokens = reply.usage?.promptTokens ?? 0;
+    } catch (e) {
+      if (!(e instanceof ChatError && e.kind === 'cancelled')) throw e;
+      stopped = 'cancelled';
+    }
+    const end = performance.now();
+    const newTokens = completionTokens ?? pieces;
+    const decodeMs = firstAt ? end - firstAt : 0;
+    return {
+      response: input.prompt.assistantPrefix + generated,
+      generated,
+      stopped,
+      inputText: describeSent(
+        messages,
+        body,
+        this.settings.model,
+        images.map((b) => b.length),
+      ),
+      inputPath: SERVED_INPUT_PATH,
+      videoGrid: [0, 0, 0],
+      promptTokens,
+      timings: {
+        framesMs: framesDone - start,
+        preprocessMs: 0,
+        visionMs: 0,
+        prefillMs: 0,
+        firstTokenMs: firstAt ? firstAt - start : end - start,
+        totalMs: end - start,
+        newTokens,
+        tokensPerSecond: newTokens > 1 && decodeMs > 0 ? ((newTokens - 1) * 1000) / decodeMs : 0,
+      },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    // nothing held: fetch's connections close when idle
+  }
+}
