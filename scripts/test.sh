@@ -29,6 +29,9 @@ int_fail=$(grep -oE '^ *[0-9]+ failing' "$logs/integration.log" | awk '{s+=$1} E
 echo "== UI check (Chromium)"
 node test/ui/ui-check.mjs 2>&1 | tee "$logs/ui.log"
 ui_rc=${PIPESTATUS[0]}
+# The charts in Chromium under the webviews' CSP, in dark, light and high-contrast colours.
+node test/ui/charts-check.mjs 2>&1 | tee -a "$logs/ui.log"
+[ "${PIPESTATUS[0]}" -ne 0 ] && ui_rc=1
 ui_pass=$(grep -cE '^ok ' "$logs/ui.log")
 ui_fail=$(grep -cE '^not ok ' "$logs/ui.log")
 

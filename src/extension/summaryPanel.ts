@@ -13,6 +13,7 @@ import {
 } from '../core/protocol';
 import { countTags, tagCountRows } from '../core/notes';
 import { summarise } from '../core/summary';
+import { letterCharts } from '../core/chartsData';
 import type { ResultsFile, ResultsStore } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
@@ -88,6 +89,7 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
         mcq_infer: summarise(this.file.path, entries, idx.problemCount, 'mcq_infer'),
         grpo_reward: summarise(this.file.path, entries, idx.problemCount, 'grpo_reward'),
       },
+      charts: { mcq_infer: letterCharts(entries, 'mcq_infer'), grpo_reward: letterCharts(entries, 'grpo_reward') },
       ...(tags.length ? { tags } : {}),
     };
   }
