@@ -95,3 +95,21 @@ export function bucketBars(c: ComparedBuckets): BucketBar[] {
   }
   return bars;
 }
+
+/**
+ * A curve smoothed as TensorBoard smooths it: an exponential moving average with weight `weight`
+ * (0: as is, 0.99: very smooth), debiased so that the first points are not pulled towards 0. Points
+ * that are null or not finite stay null and do not move the average.
+ */
+export function smoothCurve(values: readonly (number | null)[], weight: number): (number | null)[] {
+  if (!(weight > 0)) return [...values];
+  const w = Math.min(weight, 0.999);
+  let last = 0;
+  let n = 0;
+  return values.map((v) => {
+    if (v === null || !Number.isFinite(v)) return null;
+    last = last * w + (1 - w) * v;
+    n++;
+    return last / (1 - w ** n);
+  });
+}

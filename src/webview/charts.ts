@@ -10,6 +10,7 @@
  */
 import uPlot from 'uplot';
 import { el } from './dom';
+import { smoothCurve } from '../core/chartsData';
 
 export type ChartColour = 'blue' | 'orange' | 'green' | 'red' | 'yellow' | 'purple' | 'foreground';
 
@@ -139,7 +140,7 @@ function barOptions(spec: BarChartSpec, width: number): uPlot.Options {
       },
       {
         ...axis,
-        values: (_u, splits) => splits.map((v) => (spec.axisFormat ?? spec.format)(v)),
+        values: (_u, splits) => splits.map((v) => (v === null ? '' : (spec.axisFormat ?? spec.format)(v))),
         size: 72,
         ...(spec.integer ? { incrs: INTEGER_STEPS } : {}),
       },
@@ -266,4 +267,140 @@ export function matrixChart(spec: MatrixSpec): HTMLElement {
   live.add({ root: fig, draw: shade });
   watchTheme();
   return fig;
+}
+
+export interface LineSeries {
+  /** The run and metric, as the legend and the table name it. */
+  label: string;
+  /** Steps (ascending). Series with different steps are overlaid: each is drawn at its own steps. */
+  x: number[];
+  y: (number | null)[];
+  colour: ChartColour;
+  /** Marks only, no line (e.g. eval points). */
+  points?: boolean;
+}
+
+export interface LineChartSpec {
+  title: string;
+  series: LineSeries[];
+  /** How a value reads (hover, axis, table). */
+  format: (v: number) => string;
+  /** Smoothing weight 0–1 (exponential moving average, as TensorBoard's; marks are never smoothed). */
+  smoothing?: number;
+  /** A log y axis (values ≤ 0 are not drawn). */
+  log?: boolean;
+  height?: number;
+  /** A click (not a drag) on the plot: the step under the cursor. */
+  onPick?: (step: number) => void;
+}
+
+/** A line chart's figure and how to change its smoothing or scale without building it again. */
+export interface LineChart {
+  element: HTMLElement;
+  update(change: { smoothing?: number; log?: boolean }): void;
+  /** The step range shown now (after a zoom, the zoomed one); undefined before the first draw. */
+  xRange(): [number, number] | undefined;
+}
+
+/**
+ * Curves over steps: drag across to zoom to a step range, double-click to zoom out, hover to read
+ * every series at the step. Its table gives each series' first, last, lowest and highest values
+ * (a table of 10k points would help no one).
+ */
+export function lineChart(spec: LineChartSpec): LineChart {
+  let current = { ...spec };
+  const fig = el('figure', undefined, 'chart chart-lines');
+  const plotBox = el('div', undefined, 'chart-plot');
+  plotBox.setAttribute('role', 'img');
+  plotBox.setAttribute('aria-label', `${spec.title} (a summary of each series is in the table that follows)`);
+  const table = lineTable(spec);
+  fig.append(el('figcaption', spec.title), plotBox, toggle(table), table);
+  let plot: uPlot | undefined;
+  const draw = () => {
+    plot?.destroy();
+    const data = uPlot.join(
+      current.series.map((s) => [s.x, s.points ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData),
+    );
+    plot = new uPlot(lineOptions(current, Math.max(240, plotBox.clientWidth || 600)), data, plotBox);
+    if (current.onPick) pickOnClick(plot, current.onPick);
+  };
+  requestAnimationFrame(() => {
+    if (!fig.isConnected) return;
+    draw();
+    live.add({ root: fig, draw });
+    watchTheme();
+    new ResizeObserver(
+      () => plot && plotBox.clientWidth && plot.setSize({ width: plotBox.clientWidth, height: spec.height ?? 260 }),
+    ).observe(plotBox);
+  });
+  return {
+    element: fig,
+    update(change) {
+      current = { ...current, ...change };
+      if (plot) draw();
+    },
+    xRange() {
+      const x = plot?.scales.x;
+      return x?.min === undefined || x.max === undefined ? undefined : [x.min, x.max];
+    },
+  };
+}
+
+function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
+  const fg = themeColour('foreground');
+  const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+  const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  const hc = highContrast();
+  return {
+    width,
+    height: spec.height ?? 260,
+    legend: { live: true },
+    cursor: { drag: { x: true, y: false, setScale: true } },
+    scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
+    axes: [
+      { ...axis, label: 'step' },
+      { ...axis, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.format(v))), size: 72 },
+    ],
+    series: [
+      { label: 'step', value: (_u, v) => (v === null ? '—' : String(v)) },
+      ...spec.series.map((s): uPlot.Series => {
+        const colour = themeColour(s.colour);
+        return {
+          label: s.label,
+          stroke: colour,
+          width: hc ? 2 : 1.5,
+          spanGaps: true,
+          value: (_u, v) => (v === null ? '—' : spec.format(v)),
+          ...(s.points
+            ? { paths: () => null, points: { show: true, size: 7, fill: colour, stroke: colour } }
+            : { points: { show: false } }),
+        };
+      }),
+    ],
+  };
+}
+
+/** A click that is not the end of a drag picks the step under the cursor. */
+function pickOnClick(u: uPlot, pick: (step: number) => void): void {
+  let downX = 0;
+  u.over.addEventListener('mousedown', (e) => (downX = e.clientX));
+  u.over.addEventListener('mouseup', (e) => {
+    const idx = u.cursor.idx;
+    if (Math.abs(e.clientX - downX) < 3 && idx !== null && idx !== undefined) pick(u.data[0][idx]);
+  });
+}
+
+function lineTable(spec: LineChartSpec): HTMLTableElement {
+  const columns = ['first', 'last', 'lowest', 'highest'];
+  const rows = spec.series.map((s) => {
+    const pts = s.x.map((x, i) => [x, s.y[i]] as const).filter((p): p is readonly [number, number] => p[1] !== null);
+    const at = (p: readonly [number, number] | undefined) => (p ? `${spec.format(p[1])} at step ${p[0]}` : '—');
+    const byValue = [...pts].sort((a, b) => a[1] - b[1]);
+    return [at(pts[0]), at(pts[pts.length - 1]), at(byValue[0]), at(byValue[byValue.length - 1])];
+  });
+  return dataTable(
+    spec.title,
+    spec.series.map((s) => s.label),
+    columns.map((label, ci) => ({ label, values: rows.map((r) => r[ci]) })),
+  );
 }

@@ -11,6 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 import { launchChromium } from '../harness/vscode-host.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -76,6 +77,17 @@ const page0 = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
 const stub =
   'window.sent = []; window.acquireVsCodeApi = () => ' +
   '({ postMessage: (m) => window.sent.push(m), getState: () => undefined, setState() {} });';
+// The line chart (for the training view) in a page of its own: test/ui/charts-lines-entry.mjs bundled.
+const lines = await esbuild.build({
+  entryPoints: [path.join(root, 'test/ui/charts-lines-entry.mjs')],
+  bundle: true,
+  write: false,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+});
+const linesPage = page0.replace('/media/webview.js', '/lines.js');
 const server = http.createServer((req, res) => {
   const url = req.url ?? '/';
   const send = (type, body) => {
@@ -84,6 +96,8 @@ const server = http.createServer((req, res) => {
   };
   if (url === '/') return send('text/html', page0);
   if (url === '/stub.js') return send('text/javascript', stub);
+  if (url === '/lines.html') return send('text/html', linesPage);
+  if (url === '/lines.js') return send('text/javascript', lines.outputFiles[0].text);
   const m = /^\/media\/(webview\.js|webview\.css|uplot\.css)$/.exec(url);
   if (m) return send(m[1].endsWith('.js') ? 'text/javascript' : 'text/css', fs.readFileSync(path.join(root, 'media', m[1])));
   res.writeHead(404);
@@ -220,6 +234,43 @@ await check('"Show numbers" shows the table and says so', async () => {
   if ((await b.getAttribute('aria-expanded')) !== 'true') throw new Error('aria-expanded stays false');
   if (!(await page.locator('.chart-difference table.chart-table').isVisible())) throw new Error('table hidden');
 });
+
+for (const name of ['dark', 'light']) {
+  await check(`three runs of 10k steps with eval points: drawn within a second, hover, zoom, pick, log (${name})`, async () => {
+    await page.goto(`${base}lines.html`);
+    await theme(name);
+    await page.waitForFunction(() => window.firstPaintMs !== undefined, null, { timeout: 10_000 });
+    const ms = await page.evaluate(() => window.firstPaintMs);
+    console.log(`  # line chart, 3 × 10k points + eval marks, smoothed: first paint ${ms.toFixed(0)} ms`);
+    if (ms > 1000) throw new Error(`first paint took ${ms} ms`);
+    await page.waitForTimeout(300);
+    const ink = await inkOf('.chart-lines');
+    if (ink < 2000) throw new Error(`${ink} drawn pixels`);
+    const over = await page.locator('.chart-lines .u-over').boundingBox();
+    await page.mouse.move(over.x + over.width / 2, over.y + over.height / 2);
+    await page.waitForTimeout(150);
+    const legend = await page.locator('.chart-lines .u-legend').innerText();
+    if (!/run 1:?\s*0\.\d{3}/.test(legend)) throw new Error(`legend reads "${legend}"`);
+    await page.locator('.chart-lines').screenshot({ path: path.join(shots, `charts-lines-${name}.png`) });
+    // A click picks the step under the cursor.
+    await page.mouse.click(over.x + over.width / 2, over.y + over.height / 2);
+    const picked = await page.evaluate(() => window.picked);
+    if (picked.length !== 1 || picked[0] < 4000 || picked[0] > 6000) throw new Error(`picked ${JSON.stringify(picked)}`);
+    // A drag zooms to a step range (about steps 3000–5000 of 10000); a double-click zooms out.
+    const before = await page.evaluate(() => window.chart.xRange());
+    await page.mouse.move(over.x + over.width * 0.3, over.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.5, over.y + 20, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForTimeout(200);
+    const zoomed = await page.evaluate(() => window.chart.xRange());
+    if (!(zoomed[0] > 2500 && zoomed[1] < 5500)) throw new Error(`after zooming from ${before}, the range is ${zoomed}`);
+    if ((await page.evaluate(() => window.picked.length)) !== 1) throw new Error('a drag picked a step');
+    await page.evaluate(() => window.chart.update({ log: true, smoothing: 0 }));
+    await page.waitForTimeout(200);
+    if ((await inkOf('.chart-lines')) < 2000) throw new Error('nothing drawn on a log scale');
+  });
+}
 
 await browser.close();
 server.close();

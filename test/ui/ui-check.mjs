@@ -500,7 +500,7 @@ try {
       if (!frame) await page.waitForTimeout(250);
     }
     if (!frame) throw new Error('no summary table in any webview frame');
-    const head = await frame.locator('table:not(.tags-table) thead').innerText();
+    const head = await frame.locator('#app > table:not(.tags-table) thead').innerText();
     if (!/mcq_infer/.test(head) || !/grpo_reward/.test(head)) throw new Error(`table head reads "${head}"`);
     const total = await frame.locator('tr.total').innerText();
     if (!/75\.4%/.test(total) || !/74\.6%/.test(total)) throw new Error(`total row reads "${total}"`);

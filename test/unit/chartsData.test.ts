@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { bucketBars, letterCharts, PREDICTED_BINS } from '../../src/core/chartsData';
+import { bucketBars, letterCharts, PREDICTED_BINS, smoothCurve } from '../../src/core/chartsData';
 import { compareRuns, pairRuns } from '../../src/core/compare/compare';
 import { ResultsIndex, type IndexEntry } from '../../src/core/index';
 import { summarise } from '../../src/core/summary';
@@ -90,5 +90,24 @@ describe('comparison bars', () => {
       c.flips.wrongToRight,
     );
     assert.ok(c.flips.rightToWrong + c.flips.wrongToRight > 0, 'the fixture runs differ');
+  });
+});
+
+describe('curve smoothing', () => {
+  test('weight 0 keeps the curve; a constant stays constant (debiased); nulls stay null and do not move the average', () => {
+    assert.deepEqual(smoothCurve([1, 2, null, 4], 0), [1, 2, null, 4]);
+    for (const v of smoothCurve([5, 5, 5, 5, 5], 0.9)) assert.ok(Math.abs(v! - 5) < 1e-12);
+    const s = smoothCurve([0, null, 10], 0.5);
+    assert.equal(s[1], null);
+    // (0.5·(0.5·0 + 0.5·0) + 0.5·10) / (1 − 0.25) = 5 / 0.75
+    assert.ok(Math.abs(s[2]! - 5 / 0.75) < 1e-12);
+  });
+
+  test('a step is followed late, more so with more weight', () => {
+    const step = [...Array(10).fill(0), ...Array(10).fill(1)];
+    const light = smoothCurve(step, 0.3);
+    const heavy = smoothCurve(step, 0.9);
+    assert.ok(light[10]! > heavy[10]!);
+    assert.ok(light[19]! > 0.99 && heavy[19]! < 0.99);
   });
 });
