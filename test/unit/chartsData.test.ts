@@ -6,6 +6,7 @@ import { bucketBars, letterCharts, PREDICTED_BINS, smoothCurve } from '../../src
 import { compareRuns, pairRuns } from '../../src/core/compare/compare';
 import { ResultsIndex, type IndexEntry } from '../../src/core/index';
 import { summarise } from '../../src/core/summary';
+import { summaryHostMessageSchema } from '../../src/core/protocol';
 import { RULES } from '../../src/core/vocabulary';
 import { fixturesDir, repoRoot } from './helpers';
 
@@ -109,5 +110,18 @@ describe('curve smoothing', () => {
     const heavy = smoothCurve(step, 0.9);
     assert.ok(light[10]! > heavy[10]!);
     assert.ok(light[19]! > 0.99 && heavy[19]! < 0.99);
+  });
+});
+
+describe('the summary message with its charts', () => {
+  test('passes the summary view schema as the panel builds it; a matrix of non-numbers does not', async () => {
+    const idx = await ResultsIndex.build(demo);
+    const byRule = { mcq_infer: summarise(demo, idx.entries, 0, 'mcq_infer'), grpo_reward: summarise(demo, idx.entries, 0, 'grpo_reward') };
+    const charts = { mcq_infer: letterCharts(idx.entries, 'mcq_infer'), grpo_reward: letterCharts(idx.entries, 'grpo_reward') };
+    const m = { type: 'summary', title: demo, filter: '', activeRule: 'mcq_infer', byRule, charts };
+    assert.deepEqual(summaryHostMessageSchema.parse(m).charts, charts);
+    const bad = structuredClone(m);
+    (bad.charts.grpo_reward.confusion.counts[0] as unknown[])[0] = '<img src=x>';
+    assert.equal(summaryHostMessageSchema.safeParse(bad).success, false);
   });
 });
