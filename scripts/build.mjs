@@ -1,6 +1,6 @@
 // One esbuild build for the three bundles: extension host (Node/CJS), webview (browser), CLI (Node/CJS).
 import * as esbuild from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -74,6 +74,9 @@ const configs = [
     plugins: [splitCli],
   })),
 ];
+
+// uPlot's stylesheet as a file beside the webview's (the CSP allows no inline <style>): webviewPanel.ts links it.
+copyFileSync('node_modules/uplot/dist/uPlot.min.css', 'media/uplot.css');
 
 if (watch) {
   // Watch mode reports for an editor's problem matcher (.vscode/tasks.json): one "[watch] build started" when

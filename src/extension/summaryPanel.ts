@@ -14,6 +14,7 @@ import {
 import { countTags, tagCountRows } from '../core/notes';
 import { summarise } from '../core/summary';
 import type { JudgeService } from './judge';
+import { letterCharts } from '../core/chartsData';
 import type { ResultsFile, ResultsStore } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
@@ -95,6 +96,7 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
         mcq_infer: summarise(this.file.path, entries, idx.problemCount, 'mcq_infer'),
         grpo_reward: summarise(this.file.path, entries, idx.problemCount, 'grpo_reward'),
       },
+      charts: { mcq_infer: letterCharts(entries, 'mcq_infer'), grpo_reward: letterCharts(entries, 'grpo_reward') },
       ...(tags.length ? { tags } : {}),
       ...(judge ? { judge } : {}),
     };

@@ -15,6 +15,8 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, t
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
+  // The chart library's stylesheet (copied from uplot by scripts/build.mjs), before ours so that ours wins.
+  const chartStyle = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'uplot.css'));
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource}`,
@@ -28,6 +30,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, t
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${chartStyle}">
 <link rel="stylesheet" href="${style}">
 <title>${escapeAttr(title)}</title>
 </head>

@@ -2,6 +2,8 @@
 import type { CompareWebviewMessage, ComparisonView } from '../core/protocol';
 import { button } from './toolkit';
 import { el } from './dom';
+import { barChart } from './charts';
+import { bucketBars } from '../core/chartsData';
 
 type Post = (m: CompareWebviewMessage) => void;
 
@@ -28,7 +30,7 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
         'note paired-only',
       ),
     );
-  root.append(accuracyTable(c));
+  root.append(accuracyTable(c), compareCharts(c));
 
   const f = c.flips;
   root.append(el('h2', 'Flips'));
@@ -223,4 +225,39 @@ function flipRow(x: ComparisonView['flipped'][number], post: Post): HTMLTableRow
     if (e.key === 'Enter' && e.target === tr) post({ type: 'openPair', pair: x.pair, view: 'inline' });
   });
   return tr;
+}
+
+/** Per category × direction: B − A in points, and the flips each way. */
+function compareCharts(c: ComparisonView): HTMLElement {
+  const bars = bucketBars(c);
+  const box = el('section', undefined, 'charts compare-charts');
+  const categories = bars.map((b) => `${b.category} ${b.direction}`);
+  box.append(
+    barChart({
+      title: 'B − A per category and direction, in accuracy points',
+      categories,
+      series: [
+        {
+          label: 'B − A (green: B better, red: B worse)',
+          values: bars.map((b) => (b.difference === null ? null : b.difference * 100)),
+          colour: 'green',
+          colourOf: (v) => (v !== null && v < 0 ? 'red' : 'green'),
+        },
+      ],
+      format: (v) => `${v > 0 ? '+' : ''}${v.toFixed(1)}`,
+      className: 'chart-difference',
+    }),
+    barChart({
+      title: 'Flips per category and direction (pairs)',
+      categories,
+      series: [
+        { label: 'A wrong → B right', values: bars.map((b) => b.wrongToRight), colour: 'green' },
+        { label: 'A right → B wrong', values: bars.map((b) => b.rightToWrong), colour: 'red' },
+      ],
+      format: (v) => v.toLocaleString(),
+      integer: true,
+      className: 'chart-flips',
+    }),
+  );
+  return box;
 }

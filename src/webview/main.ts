@@ -9,6 +9,7 @@ import { PairView } from './pair';
 import { TraceView } from './trace';
 import { TrainingView } from './training';
 import { el } from './dom';
+import { summaryCharts } from './summaryCharts';
 import { TraceKeys } from './keys';
 import { NA_TEXT, type NaReason } from '../core/schemas';
 import { formatLine, naLines, noVideoLine } from '../core/summary';
@@ -106,6 +107,7 @@ function renderSummary(m: Summary): void {
   for (const [dir, b] of Object.entries(a.byDirection)) row('all', dir, b.records, b, g.byDirection[dir], 'subtotal');
   row('all', 'both', a.overall.records, a.overall, g.overall, 'total');
   app.append(table);
+  app.append(summaryCharts(m));
 
   const rules = el('p', 'Tree and status bar use: ', 'rules');
   for (const r of ['mcq_infer', 'grpo_reward'] as const) {

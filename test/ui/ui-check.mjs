@@ -500,7 +500,7 @@ try {
       if (!frame) await page.waitForTimeout(250);
     }
     if (!frame) throw new Error('no summary table in any webview frame');
-    const head = await frame.locator('table:not(.tags-table) thead').innerText();
+    const head = await frame.locator('#app > table:not(.tags-table) thead').innerText();
     if (!/mcq_infer/.test(head) || !/grpo_reward/.test(head)) throw new Error(`table head reads "${head}"`);
     const total = await frame.locator('tr.total').innerText();
     if (!/75\.4%/.test(total) || !/74\.6%/.test(total)) throw new Error(`total row reads "${total}"`);
@@ -508,6 +508,12 @@ try {
     const tags = await frame.locator('table.tags-table').innerText();
     if (!/wrong-direction\s+direction\s+2\s+0\s+2/.test(tags)) throw new Error(`the tags table reads "${tags}"`);
     await shot('4-summary');
+    // The charts under the table (test/ui/charts-check.mjs checks them in light and high contrast too).
+    await frame.locator('.summary-charts .chart-accuracy canvas').waitFor({ timeout: 10_000 });
+    const matrix = await frame.locator('.summary-charts table.matrix tbody').innerText();
+    if (!/^A\s+36\s+0\s+9\s+0\s+0\s+0/.test(matrix)) throw new Error(`the confusion matrix reads "${matrix}"`);
+    await frame.locator('.summary-charts').scrollIntoViewIfNeeded();
+    await shot('4-summary-charts-dark');
   });
 
   await step('Go to Record… finds a video by name and opens its record; grouped by video, its questions sit together', async () => {

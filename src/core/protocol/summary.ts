@@ -30,6 +30,12 @@ const fileSummary = z.object({
   wordedAs: z.record(z.string(), z.record(z.string(), z.number())).optional(),
 });
 
+/** The charts of one rule: the answer letters against the gold ones, and gold × predicted (src/core/chartsData.ts). */
+const ruleCharts = z.object({
+  letters: z.object({ bins: z.array(z.string()), predicted: z.array(z.number()), gold: z.array(z.number()) }),
+  confusion: z.object({ gold: z.array(z.string()), predicted: z.array(z.string()), counts: z.array(z.array(z.number())) }),
+});
+
 /** Host → summary view. */
 export const summaryHostMessageSchema = z.discriminatedUnion('type', [
   z.object({
@@ -38,6 +44,8 @@ export const summaryHostMessageSchema = z.discriminatedUnion('type', [
     filter: z.string(),
     activeRule: z.enum(RULES),
     byRule: z.object({ mcq_infer: fileSummary, grpo_reward: fileSummary }),
+    /** The letter charts under both rules, of the records the filter shows. */
+    charts: z.object({ mcq_infer: ruleCharts, grpo_reward: ruleCharts }).optional(),
     /** Records per tag, category and direction (of those the filter shows), from the notes file; absent when none is tagged. */
     tags: z.array(z.object({ tag: z.string(), category: z.string(), forward: z.number(), reverse: z.number() })).optional(),
     /** The route answers' judge scores (0–5), when the file has route records. */

@@ -1,0 +1,406 @@
+/**
+ * The one place that draws charts (uPlot: canvas, no eval, no inline <style>; it sets element styles
+ * through the CSSOM, which the webview's CSP allows). Every chart:
+ * - takes its colours from VS Code's theme variables (--vscode-charts-*, the foreground, the editor
+ *   background) and is drawn again when the body's theme class changes (light, dark, high contrast);
+ * - shows its numbers on hover (the legend under it reads the values at the cursor);
+ * - has a table of the same numbers beside it, visually hidden until "Show numbers" is pressed, so
+ *   that a screen reader reads the numbers and not a picture;
+ * - follows its container's width.
+ */
+import uPlot from 'uplot';
+import { el } from './dom';
+import { smoothCurve } from '../core/chartsData';
+
+export type ChartColour = 'blue' | 'orange' | 'green' | 'red' | 'yellow' | 'purple' | 'foreground';
+
+const FALLBACK: Record<ChartColour, string> = {
+  blue: '#3794ff',
+  orange: '#d18616',
+  green: '#89d185',
+  red: '#f14c4c',
+  yellow: '#cca700',
+  purple: '#b180d7',
+  foreground: '#cccccc',
+};
+
+/** A theme colour as the page's CSS variables give it now. */
+export function themeColour(c: ChartColour): string {
+  const name = c === 'foreground' ? '--vscode-foreground' : `--vscode-charts-${c}`;
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || FALLBACK[c];
+}
+
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+export function highContrast(): boolean {
+  return document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
+}
+
+/** Charts on the page, drawn again on a theme change; those no longer in the page are dropped. */
+const live = new Set<{ root: HTMLElement; draw: () => void }>();
+let watching = false;
+function watchTheme(): void {
+  if (watching) return;
+  watching = true;
+  new MutationObserver(() => {
+    for (const c of [...live]) {
+      if (c.root.isConnected) c.draw();
+      else live.delete(c);
+    }
+  }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+}
+
+export interface BarSeries {
+  label: string;
+  values: (number | null)[];
+  colour: ChartColour;
+  /** A colour per bar (e.g. by sign), instead of the series' one. */
+  colourOf?: (value: number | null, index: number) => ChartColour;
+}
+
+export interface BarChartSpec {
+  /** What the chart shows: its caption, the table's caption, the canvas's accessible name. */
+  title: string;
+  /** One group of bars per category, labelled under the x axis. */
+  categories: string[];
+  /** One bar per series in each group. */
+  series: BarSeries[];
+  /** How a value reads (hover, table; the axis too unless `axisFormat`). */
+  format: (v: number) => string;
+  /** How the y axis's ticks read. */
+  axisFormat?: (v: number) => string;
+  /** Counts: whole-number ticks only. */
+  integer?: boolean;
+  /** The y range, when it should not follow the data (e.g. [0, 1] for accuracies). */
+  range?: [number, number];
+  height?: number;
+  className?: string;
+}
+
+/** A figure: the grouped bars, their hover legend, a "Show numbers" toggle and the table. */
+export function barChart(spec: BarChartSpec): HTMLElement {
+  const fig = el('figure', undefined, `chart ${spec.className ?? ''}`.trim());
+  const plotBox = el('div', undefined, 'chart-plot');
+  plotBox.setAttribute('role', 'img');
+  plotBox.setAttribute('aria-label', `${spec.title} (the numbers are in the table that follows)`);
+  const table = dataTable(
+    spec.title,
+    spec.categories,
+    spec.series.map((s) => ({ label: s.label, values: s.values.map((v) => (v === null ? '—' : spec.format(v))) })),
+  );
+  fig.append(el('figcaption', spec.title), plotBox, toggle(table), table);
+  let plot: uPlot | undefined;
+  const draw = () => {
+    plot?.destroy();
+    plot = new uPlot(barOptions(spec, Math.max(240, plotBox.clientWidth || 600)), barData(spec), plotBox);
+  };
+  // Drawn once the figure is in the page (its width is known then).
+  requestAnimationFrame(() => {
+    if (!fig.isConnected) return;
+    draw();
+    live.add({ root: fig, draw });
+    watchTheme();
+    new ResizeObserver(
+      () => plot && plotBox.clientWidth && plot.setSize({ width: plotBox.clientWidth, height: spec.height ?? 220 }),
+    ).observe(plotBox);
+  });
+  return fig;
+}
+
+function barData(spec: BarChartSpec): uPlot.AlignedData {
+  return [spec.categories.map((_, i) => i), ...spec.series.map((s) => s.values)] as uPlot.AlignedData;
+}
+
+/** Tick steps of a count axis: never between two whole numbers. */
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
+
+function barOptions(spec: BarChartSpec, width: number): uPlot.Options {
+  const fg = themeColour('foreground');
+  const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+  const n = spec.series.length;
+  const groupWidth = 0.8;
+  const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  return {
+    width,
+    height: spec.height ?? 220,
+    legend: { live: true },
+    cursor: { drag: { x: false, y: false }, points: { show: false } },
+    scales: {
+      x: { time: false, range: [-0.5, spec.categories.length - 0.5] },
+      y: { range: spec.range ?? ((_u, min, max) => [Math.min(0, min), Math.max(0, max) * 1.1 || 1]) },
+    },
+    axes: [
+      {
+        ...axis,
+        splits: () => spec.categories.map((_, i) => i),
+        values: (_u, splits) => splits.map((i) => spec.categories[i] ?? ''),
+        grid: { show: false },
+      },
+      {
+        ...axis,
+        values: (_u, splits) => splits.map((v) => (v === null ? '' : (spec.axisFormat ?? spec.format)(v))),
+        size: 72,
+        ...(spec.integer ? { incrs: INTEGER_STEPS } : {}),
+      },
+    ],
+    series: [
+      { label: 'Bucket', value: (_u, v) => (v === null ? '—' : (spec.categories[v] ?? '')) },
+      ...spec.series.map((s, si): uPlot.Series => {
+        const fill = themeColour(s.colour);
+        return {
+          label: s.label,
+          fill,
+          stroke: fill,
+          width: 0,
+          value: (_u, v) => (v === null ? '—' : spec.format(v)),
+          paths: uPlot.paths.bars!({
+            disp: {
+              x0: { unit: 1, values: (u) => (u.data[0] as number[]).map((x) => x - groupWidth / 2 + (si * groupWidth) / n) },
+              size: { unit: 1, values: (u) => (u.data[0] as number[]).map(() => (groupWidth / n) * 0.92) },
+              ...(s.colourOf ? { fill: { unit: 3, values: () => s.values.map((v, i) => themeColour(s.colourOf!(v, i))) } } : {}),
+            },
+          }),
+          points: { show: false },
+        };
+      }),
+    ],
+  };
+}
+
+/** A table of a chart's numbers: a row per category, a column per series. */
+export function dataTable(title: string, categories: string[], columns: { label: string; values: string[] }[]): HTMLTableElement {
+  const table = el('table', undefined, 'chart-table visually-hidden');
+  table.append(el('caption', title));
+  const head = el('tr');
+  head.append(el('th', ''));
+  for (const c of columns) {
+    const th = el('th', c.label);
+    th.scope = 'col';
+    head.append(th);
+  }
+  const thead = el('thead');
+  thead.append(head);
+  const body = el('tbody');
+  categories.forEach((cat, i) => {
+    const tr = el('tr');
+    const th = el('th', cat);
+    th.scope = 'row';
+    tr.append(th);
+    for (const c of columns) tr.append(el('td', c.values[i] ?? '', 'num'));
+    body.append(tr);
+  });
+  table.append(thead, body);
+  return table;
+}
+
+/** "Show numbers": the table of a chart, shown and hidden (a screen reader reads it either way). */
+function toggle(table: HTMLTableElement): HTMLButtonElement {
+  const b = el('button', 'Show numbers', 'chart-toggle');
+  b.setAttribute('aria-expanded', 'false');
+  b.addEventListener('click', () => {
+    const shown = table.classList.toggle('visually-hidden') === false;
+    b.textContent = shown ? 'Hide numbers' : 'Show numbers';
+    b.setAttribute('aria-expanded', String(shown));
+  });
+  return b;
+}
+
+export interface MatrixSpec {
+  title: string;
+  rowLabel: string;
+  columnLabel: string;
+  rows: string[];
+  columns: string[];
+  counts: number[][];
+  /** The cells counted as right (the diagonal), marked apart. */
+  isDiagonal?: (row: number, column: number) => boolean;
+}
+
+/**
+ * A matrix as a heat map that is a table: each cell's count shaded by its share of the largest,
+ * its row share on hover. Being a table, it is its own text alternative.
+ */
+export function matrixChart(spec: MatrixSpec): HTMLElement {
+  const fig = el('figure', undefined, 'chart chart-matrix');
+  const table = el('table', undefined, 'matrix');
+  table.append(el('caption', spec.title));
+  const head = el('tr');
+  const corner = el('th', `${spec.rowLabel} \\ ${spec.columnLabel}`);
+  corner.scope = 'col';
+  head.append(corner);
+  for (const c of spec.columns) {
+    const th = el('th', c);
+    th.scope = 'col';
+    head.append(th);
+  }
+  const thead = el('thead');
+  thead.append(head);
+  const body = el('tbody');
+  const max = Math.max(1, ...spec.counts.flat());
+  const cells: [HTMLTableCellElement, number][] = [];
+  spec.rows.forEach((r, ri) => {
+    const tr = el('tr');
+    const th = el('th', r);
+    th.scope = 'row';
+    tr.append(th);
+    const rowTotal = spec.counts[ri].reduce((x, y) => x + y, 0);
+    spec.columns.forEach((c, ci) => {
+      const n = spec.counts[ri][ci];
+      const td = el('td', n.toLocaleString(), `num${spec.isDiagonal?.(ri, ci) ? ' diagonal' : ''}`);
+      const ofRow = rowTotal ? ` (${((n / rowTotal) * 100).toFixed(1)}% of ${spec.rowLabel} ${r})` : '';
+      td.title = `${spec.rowLabel} ${r}, ${spec.columnLabel} ${c}: ${n.toLocaleString()}${ofRow}`;
+      cells.push([td, n / max]);
+      tr.append(td);
+    });
+    body.append(tr);
+  });
+  table.append(thead, body);
+  fig.append(table);
+  const shade = () => {
+    const blue = themeColour('blue');
+    for (const [td, share] of cells)
+      td.style.backgroundColor = share ? `color-mix(in srgb, ${blue} ${Math.round(10 + share * 60)}%, transparent)` : '';
+  };
+  shade();
+  live.add({ root: fig, draw: shade });
+  watchTheme();
+  return fig;
+}
+
+export interface LineSeries {
+  /** The run and metric, as the legend and the table name it. */
+  label: string;
+  /** Steps (ascending). Series with different steps are overlaid: each is drawn at its own steps. */
+  x: number[];
+  y: (number | null)[];
+  colour: ChartColour;
+  /** Marks only, no line (e.g. eval points). */
+  points?: boolean;
+}
+
+export interface LineChartSpec {
+  title: string;
+  series: LineSeries[];
+  /** How a value reads (hover, axis, table). */
+  format: (v: number) => string;
+  /** Smoothing weight 0–1 (exponential moving average, as TensorBoard's; marks are never smoothed). */
+  smoothing?: number;
+  /** A log y axis (values ≤ 0 are not drawn). */
+  log?: boolean;
+  height?: number;
+  /** A click (not a drag) on the plot: the step under the cursor. */
+  onPick?: (step: number) => void;
+}
+
+/** A line chart's figure and how to change its smoothing or scale without building it again. */
+export interface LineChart {
+  element: HTMLElement;
+  update(change: { smoothing?: number; log?: boolean }): void;
+  /** The step range shown now (after a zoom, the zoomed one); undefined before the first draw. */
+  xRange(): [number, number] | undefined;
+}
+
+/**
+ * Curves over steps: drag across to zoom to a step range, double-click to zoom out, hover to read
+ * every series at the step. Its table gives each series' first, last, lowest and highest values
+ * (a table of 10k points would help no one).
+ */
+export function lineChart(spec: LineChartSpec): LineChart {
+  let current = { ...spec };
+  const fig = el('figure', undefined, 'chart chart-lines');
+  const plotBox = el('div', undefined, 'chart-plot');
+  plotBox.setAttribute('role', 'img');
+  plotBox.setAttribute('aria-label', `${spec.title} (a summary of each series is in the table that follows)`);
+  const table = lineTable(spec);
+  fig.append(el('figcaption', spec.title), plotBox, toggle(table), table);
+  let plot: uPlot | undefined;
+  const draw = () => {
+    plot?.destroy();
+    const data = uPlot.join(
+      current.series.map((s) => [s.x, s.points ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData),
+    );
+    plot = new uPlot(lineOptions(current, Math.max(240, plotBox.clientWidth || 600)), data, plotBox);
+    if (current.onPick) pickOnClick(plot, current.onPick);
+  };
+  requestAnimationFrame(() => {
+    if (!fig.isConnected) return;
+    draw();
+    live.add({ root: fig, draw });
+    watchTheme();
+    new ResizeObserver(
+      () => plot && plotBox.clientWidth && plot.setSize({ width: plotBox.clientWidth, height: spec.height ?? 260 }),
+    ).observe(plotBox);
+  });
+  return {
+    element: fig,
+    update(change) {
+      current = { ...current, ...change };
+      if (plot) draw();
+    },
+    xRange() {
+      const x = plot?.scales.x;
+      return x?.min === undefined || x.max === undefined ? undefined : [x.min, x.max];
+    },
+  };
+}
+
+function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
+  const fg = themeColour('foreground');
+  const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
+  const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  const hc = highContrast();
+  return {
+    width,
+    height: spec.height ?? 260,
+    legend: { live: true },
+    cursor: { drag: { x: true, y: false, setScale: true } },
+    scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
+    axes: [
+      { ...axis, label: 'step' },
+      { ...axis, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.format(v))), size: 72 },
+    ],
+    series: [
+      { label: 'step', value: (_u, v) => (v === null ? '—' : String(v)) },
+      ...spec.series.map((s): uPlot.Series => {
+        const colour = themeColour(s.colour);
+        return {
+          label: s.label,
+          stroke: colour,
+          width: hc ? 2 : 1.5,
+          spanGaps: true,
+          value: (_u, v) => (v === null ? '—' : spec.format(v)),
+          ...(s.points
+            ? { paths: () => null, points: { show: true, size: 7, fill: colour, stroke: colour } }
+            : { points: { show: false } }),
+        };
+      }),
+    ],
+  };
+}
+
+/** A click that is not the end of a drag picks the step under the cursor. */
+function pickOnClick(u: uPlot, pick: (step: number) => void): void {
+  let downX = 0;
+  u.over.addEventListener('mousedown', (e) => (downX = e.clientX));
+  u.over.addEventListener('mouseup', (e) => {
+    const idx = u.cursor.idx;
+    if (Math.abs(e.clientX - downX) < 3 && idx !== null && idx !== undefined) pick(u.data[0][idx]);
+  });
+}
+
+function lineTable(spec: LineChartSpec): HTMLTableElement {
+  const columns = ['first', 'last', 'lowest', 'highest'];
+  const rows = spec.series.map((s) => {
+    const pts = s.x.map((x, i) => [x, s.y[i]] as const).filter((p): p is readonly [number, number] => p[1] !== null);
+    const at = (p: readonly [number, number] | undefined) => (p ? `${spec.format(p[1])} at step ${p[0]}` : '—');
+    const byValue = [...pts].sort((a, b) => a[1] - b[1]);
+    return [at(pts[0]), at(pts[pts.length - 1]), at(byValue[0]), at(byValue[byValue.length - 1])];
+  });
+  return dataTable(
+    spec.title,
+    spec.series.map((s) => s.label),
+    columns.map((label, ci) => ({ label, values: rows.map((r) => r[ci]) })),
+  );
+}
