@@ -98,10 +98,10 @@ function dataFile(mb) {
 
 // --- measuring ----------------------------------------------------------------------------------
 const rssOut = path.join(os.tmpdir(), `st-think-bench-rss-${process.pid}`);
-function measure(args) {
+function measure(args, extraEnv = {}) {
   const t0 = process.hrtime.bigint();
   const p = spawnSync(process.execPath, ['-r', path.join(root, 'scripts/bench-rss.cjs'), ...args], {
-    env: { ...process.env, BENCH_RSS_OUT: rssOut },
+    env: { ...process.env, ...extraEnv, BENCH_RSS_OUT: rssOut },
     maxBuffer: 1 << 28,
     encoding: 'utf8',
   });
@@ -135,24 +135,26 @@ const size = statSync(file).size;
 const cli = path.join(root, 'dist/cli.js');
 // The Node options of the CLI's first line (#!/usr/bin/env -S node …): `st-think` runs with them, so
 // the measured runs do too.
-const cliFlags = readFileSync(cli, 'utf8')
-  .split('\n')[0]
+const shebang = readFileSync(cli, 'utf8').split('\n')[0];
+const cliFlags = shebang
   .replace(/^#!.*?\bnode\b/, '')
   .trim()
   .split(/\s+/)
   .filter(Boolean);
+// …and the variables `env -S` sets before node (NAME=VALUE), which the measured runs get too.
+const cliEnv = Object.fromEntries([...(shebang.match(/-S\s+(.*?)\bnode\b/)?.[1] ?? '').matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
 const floor = [];
 const index = [];
 const peer = [];
 let records = 0;
 // One warm-up of each so the page cache holds the file for every measured run.
 measure([path.join(root, 'scripts/bench-floor.mjs'), file]);
-measure([...cliFlags, cli, 'summary', file, '--json']);
+measure([...cliFlags, cli, 'summary', file, '--json'], cliEnv);
 measurePeer(file);
 for (let k = 0; k < runs; k++) {
   floor.push(measure([path.join(root, 'scripts/bench-floor.mjs'), file]));
   peer.push(measurePeer(file));
-  const r = measure([...cliFlags, cli, 'summary', file, '--json']);
+  const r = measure([...cliFlags, cli, 'summary', file, '--json'], cliEnv);
   records = JSON.parse(r.stdout).records;
   index.push(r);
 }
@@ -160,7 +162,7 @@ const nodeBaseline = measure(['-e', '0']).rssMiB;
 // The CLI with its bundle loaded, on an empty file: its memory before any record.
 const empty = path.join(dataDir, 'empty.jsonl');
 if (!existsSync(empty)) closeSync(openSync(empty, 'w'));
-const cliBaseline = median([0, 1, 2].map(() => measure([...cliFlags, cli, 'summary', empty, '--json']).rssMiB));
+const cliBaseline = median([0, 1, 2].map(() => measure([...cliFlags, cli, 'summary', empty, '--json'], cliEnv).rssMiB));
 // A second, slower reference: the loop most people write (readline over a stream).
 const readlineFloor = median([0, 1, 2].map(() => measure(['-e', READLINE_LOOP, file]).ms));
 
@@ -196,8 +198,8 @@ const firstLarge = median([await firstLevelMs(file), await firstLevelMs(file), a
 let large;
 if (!process.argv.includes('--no-400')) {
   const f400 = dataFile(400);
-  measure([...cliFlags, cli, 'summary', f400, '--json']); // warm-up: the page cache
-  const s400 = measure([...cliFlags, cli, 'summary', f400, '--json']);
+  measure([...cliFlags, cli, 'summary', f400, '--json'], cliEnv); // warm-up: the page cache
+  const s400 = measure([...cliFlags, cli, 'summary', f400, '--json'], cliEnv);
   const mem = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'scripts/bench-index-memory.mjs'), f400], { encoding: 'utf8' });
   if (mem.status !== 0) throw new Error(`bench-index-memory.mjs failed: ${mem.stderr}`);
   large = {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --no-concurrent-recompilation --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --expose-gc
 /**
  * st-think: the inspector's core for terminals and pipelines.
  *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json | --format csv|markdown|latex]
@@ -9,10 +9,10 @@
  *
  * Started as `st-think` (this file's first line), V8 keeps its young generation at 1 MiB a half: a
  * summary keeps counts, not records, and a larger young generation only grows the memory it peaks
- * at (by 6 MiB on the bench file) while saving no time (docs/benchmarks.md). It compiles on its own
- * thread (--no-concurrent-recompilation: the compiler thread's allocations stayed in the process,
- * 5-6 MiB of the 400 MB summary's peak) and may collect once between reading and the category
- * evidence (--expose-gc; summaryBuilder.ts).
+ * at (by 6 MiB on the bench file) while saving no time (docs/benchmarks.md). One malloc arena
+ * (MALLOC_ARENA_MAX=1): the compiler thread's own arena otherwise stays in the process after its work
+ * (about 2 MiB of the 400 MB summary's peak). --expose-gc lets the summary collect between reading
+ * and the category evidence, and every 64 MiB of a large file (summaryBuilder.ts).
  */
 import { errorNamed, isSystemError, USAGE, UsageError } from './args';
 import { summary } from './summary';

@@ -35,6 +35,9 @@ import type { IndexOptions } from './types';
  */
 export const REREAD_FROM_BYTES = 128 << 20;
 
+/** How often a large file's summary collects its garbage, where it may (see summariseFile). */
+const GC_EVERY_BYTES = 64 << 20;
+
 export interface SummaryOptions extends IndexOptions {
   /** How the category evidence is worked out (see the module comment); by default by the file's size. */
   evidence?: 'memory' | 'reread';
@@ -236,13 +239,29 @@ export async function summariseFile(file: string, opts: SummaryOptions = {}): Pr
   const format = await sniffFile(abs, opts.format);
   const reread = (opts.evidence ?? ((await fsp.stat(abs)).size >= REREAD_FROM_BYTES ? 'reread' : 'memory')) === 'reread';
   const b = new SummaryBuilder(abs, reread);
+  // Where the runtime lets a program collect (st-think runs with --expose-gc): a large file (the
+  // 'reread' way, which trades time for flat memory) is collected every GC_EVERY_BYTES read, and
+  // every file once before the evidence's read-back adds its own garbage, so the peak stays near
+  // what reading needs.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let collected = 0;
+  const readOpts: SummaryOptions =
+    reread && gc
+      ? {
+          ...opts,
+          onProgress: (done, total) => {
+            if (done - collected >= GC_EVERY_BYTES) {
+              collected = done;
+              gc();
+            }
+            opts.onProgress?.(done, total);
+          },
+        }
+      : opts;
   try {
-    if (format === 'json') await readJsonDocument(b, opts);
-    else await readJsonl(b, opts, 0, 1);
-    // The file's garbage goes before the evidence's read-back adds its own: where the runtime lets
-    // a program collect (st-think runs with --expose-gc), one full collection here keeps the peak
-    // near what reading alone needed.
-    (globalThis as { gc?: () => void }).gc?.();
+    if (format === 'json') await readJsonDocument(b, readOpts);
+    else await readJsonl(b, readOpts, 0, 1);
+    gc?.();
     await b.decideCandidates();
   } finally {
     b.close();
