@@ -448,7 +448,11 @@ try {
     const input = page.locator('.quick-input-widget input');
     await twice('Tag Record(s)… from the row menu', async () => {
       await second.click({ button: 'right', modifiers: [] }).catch(() => {});
-      await page.locator('.context-view .action-label', { hasText: 'Tag Record(s)…' }).first().click({ timeout: 5_000 });
+      // The row menu has grown (Judge Route Answers…): let it settle before clicking an entry in it.
+      const entry = page.locator('.context-view .action-label', { hasText: 'Tag Record(s)…' }).first();
+      await entry.waitFor({ state: 'visible', timeout: 5_000 });
+      await page.waitForTimeout(500);
+      await entry.click({ timeout: 5_000 });
       await input.waitFor({ state: 'visible', timeout: 10_000 });
     });
     const title = await page.locator('.quick-input-widget .quick-input-title').innerText();
