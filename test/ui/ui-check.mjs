@@ -772,8 +772,15 @@ try {
   await step('an unscored verdict says why in the trace view (a lowercase gold "b")', async () => {
     // Collapse what earlier steps expanded (Results' Collapse All): the list renders only the rows in
     // view, and the new file's rows come below the others.
-    await page.locator('.pane-header', { hasText: /results/i }).first().hover();
-    await page.locator('.pane-header .codicon-collapse-all').first().click({ force: true, timeout: 5_000 }).catch(() => {});
+    await page
+      .locator('.pane-header', { hasText: /results/i })
+      .first()
+      .hover();
+    await page
+      .locator('.pane-header .codicon-collapse-all')
+      .first()
+      .click({ force: true, timeout: 5_000 })
+      .catch(() => {});
     await page.keyboard.press('Escape');
     await openThroughPalette(lowerGold);
     await page
