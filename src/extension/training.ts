@@ -171,10 +171,7 @@ export function registerTraining(context: vscode.ExtensionContext): { runs: Trai
     }
     if (!p) return undefined;
     try {
-      const run = await vscode.window.withProgress({ location: { viewId: 'stThink.training' } }, () => runs.open(p));
-      // The view starts collapsed (the Results view keeps the sidebar until a run is opened): show it now.
-      await vscode.commands.executeCommand('stThink.training.focus');
-      return run;
+      return await vscode.window.withProgress({ location: { viewId: 'stThink.training' } }, () => runs.open(p));
     } catch (e) {
       void vscode.window.showErrorMessage(`ST-Think: ${(e as Error).message}`);
       return undefined;
