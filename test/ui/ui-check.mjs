@@ -364,6 +364,13 @@ async function openThroughPalette(file) {
 
 try {
   await step('opens a results file through the command palette', async () => {
+    // The Training view shares the sidebar: collapse it so the Results list keeps its height (its
+    // rows out of view are not rendered, and later steps click them).
+    await page
+      .locator('.pane-header[aria-expanded="true"]', { hasText: 'Training' })
+      .first()
+      .click({ timeout: 5_000 })
+      .catch(() => {});
     // code-server's own file dialog is a quick input that takes a path.
     await openThroughPalette(sample);
     await treeRow('Direction').waitFor({ state: 'visible', timeout: 30_000 });
