@@ -135,8 +135,6 @@ function scanOptions(s: string, from: number, to: number, markers: boolean): voi
   let words = 0;
   let inOption = !markers;
   let expected = 0x41;
-  let h = 0;
-  let inWord = false;
   // With markers, the body's start counts as a separator (`^`).
   let i = markers ? separatorAt(u, 0, end, 0x41) : 0;
   if (i < 0) {
@@ -152,22 +150,26 @@ function scanOptions(s: string, from: number, to: number, markers: boolean): voi
     const c = u[i];
     const w = c < 0x80 ? lower[c] : isWordChar(c) ? c : 0;
     if (w !== 0) {
-      if (inWord) h = Math.imul(h ^ w, FNV_PRIME);
-      else {
-        if (c === 0x49 && markers && (i === 0 || !isRegexWordChar(u[i - 1])) && endsAtInstructions(u, i, end)) break;
-        h = Math.imul(FNV_OFFSET ^ w, FNV_PRIME);
-        inWord = true;
+      if (c === 0x49 && markers && (i === 0 || !isRegexWordChar(u[i - 1])) && endsAtInstructions(u, i, end)) break;
+      // The rest of the word in a loop of its own: few live values, so they stay in registers.
+      let h = Math.imul(FNV_OFFSET ^ w, FNV_PRIME);
+      let j = i + 1;
+      while (j < end) {
+        const d = u[j];
+        const x = d < 0x80 ? lower[d] : isWordChar(d) ? d : 0;
+        if (x === 0) break;
+        h = Math.imul(h ^ x, FNV_PRIME);
+        j++;
       }
-      continue;
-    }
-    if (inWord) {
-      inWord = false;
       if (inOption) {
         if (words >= 2) a[n++] = Math.imul(Math.imul(w1, 0x9e3779b1) ^ w2, 0x85ebca77) ^ h;
         w1 = w2;
         w2 = h;
         words++;
       }
+      // u[j] (when j < end) ends the word: the loop's next step reads it as a separator.
+      i = j - 1;
+      continue;
     }
     if (markers && (c === 0x2c || c === 0x0a || c === 0x3b)) {
       const j = separatorAt(u, i + 1, end, expected);
@@ -183,7 +185,6 @@ function scanOptions(s: string, from: number, to: number, markers: boolean): voi
       }
     }
   }
-  if (inWord && inOption && words >= 2) a[n++] = Math.imul(Math.imul(w1, 0x9e3779b1) ^ w2, 0x85ebca77) ^ h;
   count = n;
 }
 
