@@ -274,11 +274,13 @@ export type Scores = Omit<TraceAnalysis, 'think'>;
 export function score(record: Scored): Scores {
   const { response, gold } = record;
   const scorable = record.category !== 'route';
-  const answer = answerTag(response);
+  const open = response.indexOf('<answer>');
+  const close = open < 0 ? -1 : response.indexOf('</answer>', open + 8);
+  const answer = close < 0 ? undefined : response.slice(open + 8, close);
   const na = notApplicable(record);
   return {
     answer,
-    format: na ? 'n/a' : answer !== undefined && formatValid(response) ? 'valid' : 'invalid',
+    format: na ? 'n/a' : answer !== undefined && formatValidAt(response, open) ? 'valid' : 'invalid',
     na,
     mcq_infer: mcqInferOn(response, answer, gold, scorable),
     grpo_reward: na ? { outcome: 'unscored', predicted: '', na } : grpoRewardOn(answer, gold, scorable),
@@ -301,8 +303,22 @@ export function answerTag(response: string): string | undefined {
  * string searches: some `</think>` followed by Python white space, `<answer>`, and later an `</answer>`.
  */
 export function formatValid(response: string): boolean {
-  if (!hasAt(response, '<think>', 0)) return false;
-  for (let k = response.indexOf('</think>', 7); k >= 0; k = response.indexOf('</think>', k + 1)) {
+  return formatValidAt(response, response.indexOf('<answer>'));
+}
+
+/**
+ * formatValid, given where the first `<answer>` is (-1: none). A `</think>` before it matches only
+ * when nothing but white space lies between them (any other character there would have to be the
+ * `<answer>` the match needs, and there is none before the first); so that one `</think>` is looked
+ * for backwards from the first `<answer>`, and only a response without it is searched from there
+ * on. The match then needs an `</answer>` after the `<answer>` it found.
+ */
+function formatValidAt(response: string, open: number): boolean {
+  if (open < 0 || !hasAt(response, '<think>', 0)) return false;
+  let j = open;
+  while (j > 0 && isPythonSpace(response.charCodeAt(j - 1))) j--;
+  if (j - 8 >= 7 && hasAt(response, '</think>', j - 8)) return response.indexOf('</answer>', open + 8) >= 0;
+  for (let k = response.indexOf('</think>', open); k >= 0; k = response.indexOf('</think>', k + 1)) {
     let i = k + 8;
     while (i < response.length && isPythonSpace(response.charCodeAt(i))) i++;
     if (hasAt(response, '<answer>', i)) return response.indexOf('</answer>', i + 8) >= 0;

@@ -351,6 +351,27 @@ describe('format rule: ^<think>.*?</think>\\s*<answer>.*?</answer> with dot matc
     assert.equal(valid('<think>a</think><answer>A'), false);
     assert.equal(valid('<THINK>a</THINK><answer>A</answer>'), false);
   });
+  test('equals the regular expression itself on 20,000 generated responses (several tags, tags out of order, Python white space)', () => {
+    // Python's \\s for str patterns, and the pattern with re.match's anchor and DOTALL's dot.
+    const pySpace = '[\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+    const re = new RegExp(`^<think>[^]*?</think>${pySpace}*<answer>[^]*?</answer>`);
+    const parts = ['<think>', '</think>', '<answer>', '</answer>', ' ', '\n', '\u2003', '\u200b', 'x', 'A', '<', '>', '</think', 'answer>'];
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    let valids = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const pick = () => parts[Math.floor(next() * parts.length)];
+      // Half start from a valid response's pieces, half from nothing; then random pieces go in anywhere.
+      const pieces = next() < 0.5 ? ['<think>', 'x', '</think>', ' ', '<answer>', 'A', '</answer>'] : next() < 0.8 ? ['<think>'] : [];
+      const inserts = Math.floor(next() * 6);
+      for (let k = 0; k < inserts; k++) pieces.splice(Math.floor(next() * (pieces.length + 1)), 0, pick());
+      const r = pieces.join('');
+      const want = re.test(r);
+      if (want) valids++;
+      assert.equal(valid(r), want, JSON.stringify(r));
+    }
+    assert.ok(valids > 2000, `only ${valids} valid responses were generated`);
+  });
 });
 
 describe('analyse', () => {
