@@ -331,8 +331,8 @@ export function attachNotes<E extends KeyedEntry>(state: NotesState, entries: re
   return out;
 }
 
-/** The entry starting at `line`, if there is one (entries are in file order, as an index keeps them). */
-function entryAt<E extends { line: number }>(entries: readonly E[], line: number): E | undefined {
+/** The entry starting at `line`, if there is one (entries are in file order, as an index keeps them: binary search). */
+export function entryAt<E extends { line: number }>(entries: readonly E[], line: number): E | undefined {
   let lo = 0;
   let hi = entries.length - 1;
   while (lo <= hi) {

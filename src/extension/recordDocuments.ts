@@ -3,8 +3,8 @@
  * made by `recordUri`), reused as a preview tab.
  */
 import * as vscode from 'vscode';
-import type { IndexEntry } from '../core/index';
 import { renderRecordText } from '../core/recordText';
+import { entryAt } from '../core/notes';
 import type { RecordRef } from './commands/args';
 import { Disposable } from './dispose';
 import type { ResultsStore } from './store';
@@ -23,7 +23,7 @@ export function recordOfUri(store: ResultsStore, uri: vscode.Uri): RecordRef | u
   if (uri.scheme !== RECORD_SCHEME) return undefined;
   const { file: name, line } = parseRecordUri(uri);
   const file = store.get(vscode.Uri.parse(name ?? ''));
-  const entry = file?.index && entryAtLine(file.index.entries, line);
+  const entry = file?.index && entryAt(file.index.entries, line);
   return file && entry ? { file, entry } : undefined;
 }
 
@@ -57,18 +57,4 @@ export class RecordDocuments extends Disposable implements vscode.TextDocumentCo
       return `${(e as Error).message}\n`;
     }
   }
-}
-
-/** Entries are in file order, so a line is found by binary search. */
-function entryAtLine(entries: readonly IndexEntry[], line: number): IndexEntry | undefined {
-  let lo = 0;
-  let hi = entries.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const l = entries[mid].line;
-    if (l === line) return entries[mid];
-    if (l < line) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return undefined;
 }
