@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { ChatClient, ChatError } from '../core/http/chat';
 import type { IndexEntry } from '../core/index';
+import type { JudgedSide } from '../core/judge/compareRuns';
 import { judgeRoutes, routeItem, type JudgeRunResult, type RouteItem } from '../core/judge/run';
 import { judgmentsPath, readJudgments } from '../core/judge/store';
 import { judgmentsFor, readUpstreamJudgeFile, summariseScores, type JudgeSummary, type Scored } from '../core/judge/summary';
@@ -90,6 +91,16 @@ export class JudgeService extends Disposable {
     return this.files.get(file.path)?.byId.get(id);
   }
 
+  /** The file's route records in file order, once its judgments are loaded. */
+  routeItems(file: ResultsFile): RouteItem[] {
+    return [...(this.files.get(file.path)?.items.values() ?? [])];
+  }
+
+  /** The upstream judge output attached to a file, when one is. */
+  attachedFile(file: ResultsFile): string | undefined {
+    return this.files.get(file.path)?.judgeFile;
+  }
+
   /** The route record behind an id (its reference and prediction), once the file's judgments are loaded. */
   routeOf(file: ResultsFile, id: string): RouteItem | undefined {
     return this.files.get(file.path)?.items.get(id);
@@ -97,11 +108,16 @@ export class JudgeService extends Disposable {
 
   /** The judge summary of some entries of a file (a bucket of the tree), or undefined when none is a route record. */
   summaryOf(file: ResultsFile, entries: readonly IndexEntry[]): JudgeSummary | undefined {
-    const f = this.files.get(file.path);
-    if (!f) return undefined;
-    const items = entries.flatMap((e) => (e.category === 'route' && f.items.has(e.id) ? [f.items.get(e.id)!] : []));
+    const { items, scoreOf } = this.judgedSide(file, entries);
     if (!items.length) return undefined;
-    return summariseScores(items, (i) => f.byId.get(i.id), { kind: 'judgments', file: '', model: null, endpoint: null });
+    return summariseScores(items, scoreOf, { kind: 'judgments', file: '', model: null, endpoint: null });
+  }
+
+  /** The route records among some entries of a file and their judgments as shown (for compareRunJudgments). */
+  judgedSide(file: ResultsFile, entries: readonly IndexEntry[]): JudgedSide {
+    const f = this.files.get(file.path);
+    const items = f ? entries.flatMap((e) => (e.category === 'route' && f.items.has(e.id) ? [f.items.get(e.id)!] : [])) : [];
+    return { items, scoreOf: (i) => f?.byId.get(i.id) };
   }
 
   ensureLoaded(file: ResultsFile): Promise<void> {

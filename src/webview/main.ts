@@ -4,6 +4,7 @@
  */
 import { hostMessageSchema, type SummaryHostMessage, type WebviewMessage } from '../core/protocol';
 import { renderComparison } from './compare';
+import { renderAgreement } from './judgeCompare';
 import { RunsRenderer } from './runs';
 import { PairView } from './pair';
 import { TraceView } from './trace';
@@ -194,6 +195,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   if (m.type === 'summary') renderSummary(m);
   else if (m.type === 'trainingGroup') trainingView.show(m);
   else if (m.type === 'comparison') renderComparison(app, m.comparison, (msg) => vscode.postMessage(msg));
+  else if (m.type === 'judgeAgreement') renderAgreement(app, m, (msg) => vscode.postMessage(msg));
   else if (m.type === 'runs') runsView.show(m.runs);
   else if (m.type === 'pairwise') runsView.showTests(m);
   else if (m.type === 'pairwiseError') runsView.showError(m.message);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openWorkbench } from '../harness/vscode-host.mjs';
+import { openWorkbench, runCommand } from '../harness/vscode-host.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results/ui');
@@ -15,6 +15,22 @@ fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-judge-ui-'));
 fs.mkdirSync(path.join(ws, '.vscode'));
 for (const f of ['route-qa-demo.json', 'route-qa-demo.judgments.jsonl']) fs.copyFileSync(path.join(root, 'samples', f), path.join(ws, f));
+// A second judge of the same answers (for Judge Agreement…): the demo's gpt-4o judgments copied under
+// another model with other scores, appended to the workspace's copy (the sample stays as it is).
+const SECOND = { '0_route_001': [4, 4, 4], '0_route_002': [2, 2, 1], '1_route_001': [5, 3, 5], '1_route_002': [3, 3, 3] };
+const judgmentsCopy = path.join(ws, 'route-qa-demo.judgments.jsonl');
+const second = fs
+  .readFileSync(judgmentsCopy, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l))
+  .map((j) => {
+    const [d, l, s] = SECOND[j.record];
+    const reply = `{'direction': ${d}, 'landmark': ${l}, 'semantic and logic': ${s}}`;
+    const parts = { direction: d, landmark: l, semantic: s };
+    return { ...j, key: `${j.key}-second`, model: 'local-judge', status: 'scored', parts, total: (d + l + s) / 3, reply, note: undefined };
+  });
+fs.appendFileSync(judgmentsCopy, second.map((j) => JSON.stringify(j) + '\n').join(''));
 fs.writeFileSync(
   path.join(ws, '.vscode', 'settings.json'),
   JSON.stringify({ 'stThink.autoOpen': ['route-qa-demo.json'], 'workbench.startupEditor': 'none' }, null, 2),
@@ -113,6 +129,50 @@ try {
     await frame.locator('.route-pair').scrollIntoViewIfNeeded();
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(shots, 'judge-trace.png'), timeout: 20_000 });
+  });
+
+  await step('Judge Agreement… of gpt-4o and a second judge: the agreement per part and each judge per direction', async () => {
+    const input = page.locator('.quick-input-widget input');
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const choose = async (which, model) => {
+      await title.filter({ hasText: `Judge Agreement (${which}/2)` }).waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(model, { timeout: 5_000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: model }).first().waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runCommand(page, 'ST-Think: Judge Agreement');
+        await choose(1, 'gpt-4o');
+        await choose(2, 'local-judge');
+        break;
+      } catch (e) {
+        await page.keyboard.press('Escape');
+        if (attempt === 3) throw e;
+        console.log(`  # retried Judge Agreement: ${String(e?.message ?? e).split('\n')[0]}`);
+      }
+    }
+    const deadline = Date.now() + 30_000;
+    let frame;
+    while (!frame && Date.now() < deadline) {
+      for (const f of page.frames())
+        if (
+          await f
+            .locator('.judge-agreement')
+            .count()
+            .catch(() => 0)
+        )
+          frame = f;
+      if (!frame) await page.waitForTimeout(250);
+    }
+    if (!frame) throw new Error('no judge agreement view');
+    const table = await frame.locator('.judge-agreement').innerText();
+    // 3 pairs (1_route_002's reply was unreadable to gpt-4o): direction 5/4, 1/2, 5/5; landmark 4/4, 2/2, 4/3.
+    if (!/direction\s+33\.3%\s+0\.667/.test(table) || !/landmark\s+66\.7%\s+0\.333/.test(table))
+      throw new Error(`the agreement table reads "${table}"`);
+    const scores = await frame.locator('.judge-compare').innerText();
+    if (!/forward\s+3\.00\s+2 judged[\s\S]*reverse\s+2\.33\s+2 judged/.test(scores)) throw new Error(`the scores table reads "${scores}"`);
+    await page.screenshot({ path: path.join(shots, 'judge-agreement.png'), timeout: 20_000 });
   });
 } finally {
   await wb.close();

@@ -10,6 +10,7 @@ import type { RouteItem } from '../../src/core/judge/run';
 import type { Scored } from '../../src/core/judge/summary';
 import { wilcoxon } from '../../src/core/judge/stats';
 import { renderTable } from '../../src/core/export';
+import { agreementWebviewMessageSchema, hostMessageSchema, judgeComparisonViewSchema } from '../../src/core/protocol';
 
 const item = (id: string, direction: 'forward' | 'reverse', prediction = 'go left'): RouteItem => ({
   id,
@@ -96,5 +97,19 @@ describe('compareRunJudgments', () => {
     assert.deepEqual([both['A judged'], both['A failed'], both['B unreadable'], both.pairs, both['B - A']], ['5', '1', '1', '4', '0.1667']);
     assert.equal(agreement.rows[1].join(','), 'landmark,4,0.5,0.5,' + agreement.rows[1][4] + ',4');
     assert.match(renderTable(agreement, 'csv'), /^part,pairs,exact match,mean \|difference\|,quadratic kappa,pairs in kappa\r?\n/);
+  });
+
+  test('the views\u2019 messages carry it, checked (a test with no spread: p is NaN, as scipy\u2019s nan)', () => {
+    const many = Array.from({ length: 51 }, (_, i) => item(`k${i}`, i % 2 ? 'reverse' : 'forward'));
+    const same = Object.fromEntries(many.map((i) => [i.id, scored(3, 3, 3)]));
+    const tied = compareRunJudgments(side(many, same), side(many, same));
+    assert.equal(tied.wilcoxon?.method, 'normal');
+    assert.ok(Number.isNaN(tied.wilcoxon?.pvalue));
+    assert.ok(judgeComparisonViewSchema.safeParse(tied).success);
+    const m = { type: 'judgeAgreement', file: '/r.json', a: 'gpt-4o', b: 'local', judge: c };
+    assert.deepEqual(hostMessageSchema.parse(m), m);
+    assert.ok(!hostMessageSchema.safeParse({ ...m, judge: { ...c, byDirection: { forward: c.byDirection.forward } } }).success);
+    assert.ok(!hostMessageSchema.safeParse({ ...m, judge: { ...c, a: { ...c.a, judged: '5' } } }).success);
+    assert.ok(agreementWebviewMessageSchema.safeParse({ type: 'exportAgreement' }).success);
   });
 });
