@@ -31,6 +31,13 @@ const second = fs
     return { ...j, key: `${j.key}-second`, model: 'local-judge', status: 'scored', parts, total: (d + l + s) / 3, reply, note: undefined };
   });
 fs.appendFileSync(judgmentsCopy, second.map((j) => JSON.stringify(j) + '\n').join(''));
+// Run B for Compare With…: the same answers, judged by gpt-4o as the second judge scored them above.
+const runB = path.join(ws, 'route-qa-demo-b.json');
+fs.copyFileSync(path.join(root, 'samples/route-qa-demo.json'), runB);
+fs.writeFileSync(
+  path.join(ws, 'route-qa-demo-b.judgments.jsonl'),
+  second.map((j) => JSON.stringify({ ...j, model: 'gpt-4o' }) + '\n').join(''),
+);
 fs.writeFileSync(
   path.join(ws, '.vscode', 'settings.json'),
   JSON.stringify({ 'stThink.autoOpen': ['route-qa-demo.json'], 'workbench.startupEditor': 'none' }, null, 2),
@@ -172,7 +179,66 @@ try {
       throw new Error(`the agreement table reads "${table}"`);
     const scores = await frame.locator('.judge-compare').innerText();
     if (!/forward\s+3\.00\s+2 judged[\s\S]*reverse\s+2\.33\s+2 judged/.test(scores)) throw new Error(`the scores table reads "${scores}"`);
+    // Away from the tree, whose hover would cover the view.
+    await page.mouse.move(1100, 760);
+    await page.waitForTimeout(800);
     await page.screenshot({ path: path.join(shots, 'judge-agreement.png'), timeout: 20_000 });
+  });
+
+  await step("Compare With… a second judged run: the comparison view's route answers per direction, B − A and Wilcoxon", async () => {
+    const input = page.locator('.quick-input-widget input');
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const choose = async (heading, text) => {
+      await title.filter({ hasText: heading }).waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(text, { timeout: 5_000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runCommand(page, 'ST-Think: Compare With');
+        await choose('Compare (1/2)', 'route-qa-demo.json');
+        await choose('(2/2)', 'Open Another Results File');
+        // code-server's own open dialog: a quick input holding a path.
+        await page.waitForFunction(() => /^\//.test(document.querySelector('.quick-input-widget input')?.value ?? ''), null, {
+          timeout: 10_000,
+        });
+        await page.waitForTimeout(500);
+        await input.fill(runB, { timeout: 5_000 });
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(700);
+        if (await input.isVisible()) await page.keyboard.press('Enter');
+        break;
+      } catch (e) {
+        await page.keyboard.press('Escape');
+        if (attempt === 3) throw e;
+        console.log(`  # retried Compare With: ${String(e?.message ?? e).split('\n')[0]}`);
+      }
+    }
+    const deadline = Date.now() + 60_000;
+    let frame;
+    while (!frame && Date.now() < deadline) {
+      for (const f of page.frames())
+        if (
+          await f
+            .locator('.judge-section')
+            .count()
+            .catch(() => 0)
+        )
+          frame = f;
+      if (!frame) await page.waitForTimeout(250);
+    }
+    if (!frame) throw new Error('no comparison view with a route answers section');
+    const text = await frame.locator('.judge-section').innerText();
+    if (!/forward\s+3\.00\s+2 judged\s+1 skipped\s+2\.83\s+2 judged\s+1 skipped\s+2\s+-0\.17/.test(text))
+      throw new Error(`the forward row reads "${text}"`);
+    if (!/Wilcoxon signed-rank test \(permutation, two-sided\) on 3 pairs/.test(text)) throw new Error(`the test reads "${text}"`);
+    await frame.locator('.judge-section').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500);
+    // Away from the tree, whose hover would cover the view.
+    await page.mouse.move(1100, 760);
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: path.join(shots, 'judge-compare.png'), timeout: 20_000 });
   });
 } finally {
   await wb.close();
