@@ -210,4 +210,19 @@ describe('Route judge in a real extension host', function () {
     assert.deepEqual([up.b, up.judge.pairs, up.judge.onlyA, up.judge.agreement.landmark.meanAbsDiff], ['eval.json', 1, 4, 1]);
     assert.ok([...a.agreementPanels].length >= 2, 'each shown in the judge agreement view');
   });
+
+  it('a 401 stops the run at once: said with the key to check, nothing recorded, the rest not sent', async () => {
+    const file = a.store.list.find((f) => f.path === results)!;
+    await config().update('judge.model', 'it-judge-3', vscode.ConfigurationTarget.Global);
+    server.setHandler(() => ({ status: 401, body: JSON.stringify({ error: { message: 'Incorrect API key provided' } }) }));
+    server.requests.length = 0;
+    const before = (await judgments()).length;
+    const r = (await vscode.commands.executeCommand('stThink.judgeRoutes', { file }, { confirm: false })) as JudgeRunResult & {
+      refusal?: Error;
+    };
+    assert.match(String(r.refusal?.message), /HTTP 401.*Incorrect API key provided \(check the API key\)/);
+    assert.deepEqual([r.judged, r.failed, r.cancelled], [0, 0, true]);
+    assert.ok(server.requests.length <= 2, `${server.requests.length} calls: at most the concurrency's first ones`);
+    assert.equal((await judgments()).length, before, 'nothing recorded');
+  });
 });

@@ -1,5 +1,6 @@
 /** Judging route answers: a file, its filtered records or one record; the API key; attaching an upstream judge output. */
 import * as vscode from 'vscode';
+import type { ChatError } from '../../core/http/chat';
 import { fileName } from '../comparisons';
 import { judgeSettings, OPENAI_BASE_URL, runMessage } from '../judge';
 import type { CommandContext } from './context';
@@ -42,12 +43,21 @@ async function judgeRoutesCommand(ctx: JudgeContext, arg?: unknown, opts?: { con
   }
   try {
     const r = await ctx.judge.judge(target.file, target.entries);
-    if (r) void vscode.window.showInformationMessage(runMessage(r));
+    if (r?.refusal) void refused(r.refusal);
+    else if (r) void vscode.window.showInformationMessage(runMessage(r));
     return r;
   } catch (e) {
     void vscode.window.showErrorMessage(`ST-Think: judging stopped: ${(e as Error).message}`);
     return undefined;
   }
+}
+
+/** The endpoint refused (401/403: the key; 404: the URL or the model): said, with what to change. */
+async function refused(e: ChatError) {
+  const fix = e.kind === 'auth' ? 'Set Judge API Key' : 'Open Judge Settings';
+  const pick = await vscode.window.showErrorMessage(`ST-Think: judging stopped: ${e.message}. Nothing more was sent.`, fix);
+  if (pick === 'Set Judge API Key') await vscode.commands.executeCommand('stThink.setJudgeApiKey');
+  else if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'stThink.judge');
 }
 
 async function setApiKey(ctx: JudgeContext, key?: unknown) {
