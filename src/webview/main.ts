@@ -170,7 +170,10 @@ function judgeSummary(j: NonNullable<Summary['judge']>): HTMLElement {
   const box = el('div', undefined, 'judge-summary');
   box.append(el('h2', 'Route answers (LLM judge, 0–5)'));
   const dirs = Object.entries(j.byDirection)
-    .map(([d, b]) => `${d} ${f(b.mean)} (${b.judged} judged)`)
+    .map(([d, b]) => {
+      const more = [b.skipped && `${b.skipped} skipped`, b.failed && `${b.failed} failed`, b.unparsed && `${b.unparsed} unreadable`];
+      return `${d} ${f(b.mean)} (${[`${b.judged} judged`, ...more.filter(Boolean)].join(', ')})`;
+    })
     .join(', ');
   box.append(
     el('p', `Mean ${f(j.mean)} over ${j.judged} judged: ${dirs}.`),
