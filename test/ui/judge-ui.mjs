@@ -15,23 +15,16 @@ fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-judge-ui-'));
 fs.mkdirSync(path.join(ws, '.vscode'));
 for (const f of ['route-qa-demo.json', 'route-qa-demo.judgments.jsonl']) fs.copyFileSync(path.join(root, 'samples', f), path.join(ws, f));
-// A second judge of the same answers (for Judge Agreement…): the demo's gpt-4o judgments copied under
-// another model with other scores, appended to the workspace's copy (the sample stays as it is).
-const SECOND = { '0_route_001': [4, 4, 4], '0_route_002': [2, 2, 1], '1_route_001': [5, 3, 5], '1_route_002': [3, 3, 3] };
-const judgmentsCopy = path.join(ws, 'route-qa-demo.judgments.jsonl');
+// The demo's judgments file holds a second judge of the same answers (second-judge-demo, written by
+// hand as gpt-4o's were) for Judge Agreement….
 const second = fs
-  .readFileSync(judgmentsCopy, 'utf8')
+  .readFileSync(path.join(ws, 'route-qa-demo.judgments.jsonl'), 'utf8')
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l))
-  .map((j) => {
-    const [d, l, s] = SECOND[j.record];
-    const reply = `{'direction': ${d}, 'landmark': ${l}, 'semantic and logic': ${s}}`;
-    const parts = { direction: d, landmark: l, semantic: s };
-    return { ...j, key: `${j.key}-second`, model: 'local-judge', status: 'scored', parts, total: (d + l + s) / 3, reply, note: undefined };
-  });
-fs.appendFileSync(judgmentsCopy, second.map((j) => JSON.stringify(j) + '\n').join(''));
-// Run B for Compare With…: the same answers, judged by gpt-4o as the second judge scored them above.
+  .filter((j) => j.model === 'second-judge-demo');
+if (second.length !== 4) throw new Error(`the demo's judgments file has ${second.length} judgments by second-judge-demo, not 4`);
+// Run B for Compare With…: the same answers, judged by gpt-4o as the second judge scored them.
 const runB = path.join(ws, 'route-qa-demo-b.json');
 fs.copyFileSync(path.join(root, 'samples/route-qa-demo.json'), runB);
 fs.writeFileSync(
@@ -157,7 +150,7 @@ try {
       try {
         await runCommand(page, 'ST-Think: Judge Agreement');
         await choose(1, 'gpt-4o');
-        await choose(2, 'local-judge');
+        await choose(2, 'second-judge-demo');
         break;
       } catch (e) {
         await page.keyboard.press('Escape');
