@@ -225,4 +225,16 @@ describe('Route judge in a real extension host', function () {
     assert.ok(server.requests.length <= 2, `${server.requests.length} calls: at most the concurrency's first ones`);
     assert.equal((await judgments()).length, before, 'nothing recorded');
   });
+
+  it('opening an upstream judge output beside its results file attaches it instead of opening it', async () => {
+    const fileB = a.store.list.find((f) => f.path.endsWith('route-qa-b.json'));
+    if (fileB) await vscode.commands.executeCommand('stThink.closeResultsFile', { file: fileB });
+    const file = a.store.list.find((f) => f.path === results)!;
+    const evalFile = path.join(dir, 'eval.json');
+    await vscode.commands.executeCommand('stThink.openResultsFile', vscode.Uri.file(evalFile));
+    assert.equal(a.judge.attachedFile(file), evalFile);
+    assert.ok(!a.store.list.some((f) => f.path === evalFile), 'not opened as a results file');
+    assert.equal(a.judge.judgmentOf(file, '0_route_001')?.total, 2);
+    assert.equal(a.judge.judgmentOf(file, '1_route_002')?.status, 'failed');
+  });
 });
