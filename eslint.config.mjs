@@ -46,7 +46,13 @@ export default defineConfig(
   },
   {
     // Functions these drivers hand to page.evaluate() run in the browser page.
-    files: ['test/harness/vscode-host.mjs', 'test/ui/ui-check.mjs', 'test/ui/vsix-check.mjs', 'test/ui/training-check.mjs'],
+    files: [
+      'test/harness/vscode-host.mjs',
+      'test/ui/ui-check.mjs',
+      'test/ui/vsix-check.mjs',
+      'test/ui/training-check.mjs',
+      'test/ui/judge-ui.mjs',
+    ],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

@@ -11,7 +11,8 @@ ws="$PWD/.tools/demo-workspace"
 mkdir -p "$ws/.vscode"
 cp samples/st-r1-demo-run.jsonl "$ws/"
 # Route questions (upstream's route-QA inference output) with judgments written by hand for the demo:
-# the tree shows their judge totals, the trace view the routes' diff and the judge's reply.
+# the tree shows their judge totals, the trace view the routes' diff and the judge's reply; a second
+# hand-written judge (second-judge-demo) gives Judge Agreement… something to compare.
 cp samples/route-qa-demo.json samples/route-qa-demo.judgments.jsonl "$ws/"
 cat > "$ws/.vscode/settings.json" <<'JSON'
 {

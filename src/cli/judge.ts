@@ -13,6 +13,7 @@ import {
   type JudgeSummary,
   type Scored,
 } from '../core/judge/summary';
+import { compareRunJudgments, type JudgedSide, type RunsJudgeComparison, type SideScores } from '../core/judge/compareRuns';
 import { judgeRoutes, routeItem, type ItemOutcome, type RouteItem } from '../core/judge/run';
 import { judgmentsPath, readJudgments, type Judgment } from '../core/judge/store';
 import { UPSTREAM_TEMPLATES } from '../core/judge/templates';
@@ -165,23 +166,23 @@ export async function judgeCommand(argv: string[]): Promise<number> {
   return result.failed ? 1 : 0;
 }
 
-/** Each route record's judge score in a results file's judgments file (by the latest model), by sample key. */
-async function scoresOf(index: ResultsIndex): Promise<Map<string, Scored>> {
+/** A results file's route records and each one's judge score from its judgments file (by the latest model). */
+async function judgedSide(index: ResultsIndex): Promise<JudgedSide> {
   const routes = index.entries.filter((e) => e.category === 'route');
-  if (!routes.length) return new Map();
   const items: RouteItem[] = [];
   for await (const { entry, record } of index.records(routes)) {
     const item = routeItem(record, entry.line);
     if (item) items.push(item);
   }
-  const { byId } = judgmentsFor(items, await readJudgments(judgmentsPath(index.file)));
-  return new Map(items.flatMap((i) => (byId.has(i.id) ? [[i.id, byId.get(i.id)!] as const] : [])));
+  const byId = items.length ? judgmentsFor(items, await readJudgments(judgmentsPath(index.file))).byId : new Map<string, Judgment>();
+  return { items, scoreOf: (i) => byId.get(i.id) };
 }
 
 /** compare's judge part: the two runs' route records paired by sample key, when either has judgments. */
-export async function compareJudge(a: ResultsIndex, b: ResultsIndex): Promise<JudgeComparison | undefined> {
-  const [sa, sb] = await Promise.all([scoresOf(a), scoresOf(b)]);
-  return sa.size || sb.size ? compareJudgments(sa, sb) : undefined;
+export async function compareJudge(a: ResultsIndex, b: ResultsIndex): Promise<RunsJudgeComparison | undefined> {
+  const [sa, sb] = await Promise.all([judgedSide(a), judgedSide(b)]);
+  const c = compareRunJudgments(sa, sb);
+  return c.a.judged || c.b.judged ? c : undefined;
 }
 
 const p3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
@@ -200,7 +201,19 @@ export function comparisonLines(c: JudgeComparison, what: [string, string] = ['A
     part('direction', c.agreement.direction),
     part('landmark', c.agreement.landmark),
     part('semantic and logic', c.agreement.semantic),
+    ...('byDirection' in c ? directionLines(c as RunsJudgeComparison, what) : []),
   ];
+}
+
+/** Each side's judge score per direction (as the summary counts it), the pairs, B − A and the test. */
+function directionLines(c: RunsJudgeComparison, what: [string, string]): string[] {
+  const side = (name: string, s: SideScores) =>
+    `${name} ${p3(s.mean)} over ${s.judged} (${s.skipped} skipped, ${s.failed} failed, ${s.unparsed} unreadable)`;
+  return (['forward', 'reverse', 'both'] as const).map((d) => {
+    const k = d === 'both' ? c : c.byDirection[d];
+    const p = k.wilcoxon ? `Wilcoxon p = ${k.wilcoxon.pvalue.toPrecision(4)}` : 'no pairs';
+    return `  ${d}: ${side(what[0], k.a)}; ${side(what[1], k.b)}; ${k.pairs} pairs, ${what[1]}-${what[0]} ${p3(k.meanDiff)}, ${p}`;
+  });
 }
 
 /** One side of `agreement`: an upstream judge output (.json) or a judgments file (.jsonl, one model of it). */

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { consistency } from '../core/compare/compare';
+import { compareRunJudgments, type RunsJudgeComparison } from '../core/judge/compareRuns';
 import {
   compareHostMessageSchema,
   compareWebviewMessageSchema,
@@ -15,6 +16,7 @@ import {
 } from '../core/protocol';
 import { predictedOf } from '../core/summary';
 import type { ComparisonSession } from './comparisons';
+import type { JudgeService } from './judge';
 import type { ResultsFile } from './store';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
@@ -26,8 +28,13 @@ type OnActive = (s: ComparisonSession) => void;
 export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHostMessage> {
   static readonly viewType = 'stThink.compare';
   static readonly all = new Set<ComparePanel>();
-  /** What the webview shows (for tests). */
-  readonly view: ComparisonView;
+  /** The route judge (set at activation): the route answers' judge scores join the comparison. */
+  static judge: JudgeService | undefined;
+
+  /** What the webview shows (for tests): made anew each time (the judge part follows the judgments). */
+  get view(): ComparisonView {
+    return comparisonView(this.session, ComparePanel.judge);
+  }
 
   /** The panel of `session`, when one is open. */
   static of(session: ComparisonSession): ComparePanel | undefined {
@@ -73,8 +80,11 @@ export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHos
     });
     ComparePanel.all.add(this);
     this._register({ dispose: () => ComparePanel.all.delete(this) });
-    this.view = comparisonView(session);
-    this.keep('comparison', { type: 'comparison', comparison: this.view });
+    this.keep('comparison', () => ({ type: 'comparison', comparison: this.view }));
+    // Judged, re-judged or an upstream judge output attached: the judge part is sent again.
+    const judge = ComparePanel.judge;
+    if (judge)
+      this._register(judge.onDidChange((f) => (f === undefined || f === session.a || f === session.b) && this.resend('comparison')));
   }
 
   /** Open flipped pair number `pair` (an index into the comparison's flipped list). */
@@ -87,9 +97,20 @@ export class ComparePanel extends WebviewPanel<CompareWebviewMessage, CompareHos
   }
 }
 
-/** The comparison as the webview shows it: each side's consistency, the flips with their predictions. */
-function comparisonView(session: ComparisonSession): ComparisonView {
+/**
+ * The route answers' judge scores of the two runs (their records the filter shows), when either has
+ * route records: computed by the same core function as `st-think compare`'s.
+ */
+export function judgeView(session: ComparisonSession, judge = ComparePanel.judge): RunsJudgeComparison | undefined {
+  if (!judge) return undefined;
+  const [a, b] = [judge.judgedSide(session.a, session.a.visible), judge.judgedSide(session.b, session.b.visible)];
+  return a.items.length || b.items.length ? compareRunJudgments(a, b) : undefined;
+}
+
+/** The comparison as the webview shows it: each side's consistency, the flips with their predictions, the judge. */
+function comparisonView(session: ComparisonSession, judge: JudgeService | undefined): ComparisonView {
   const { comparison, a, b } = session;
+  const judged = judgeView(session, judge);
   const { flipped, ...rest } = comparison;
   const cons = (f: ResultsFile) => {
     const c = consistency(f.visible, comparison.rule);
@@ -101,6 +122,7 @@ function comparisonView(session: ComparisonSession): ComparisonView {
     b: b.path,
     consistencyA: cons(a),
     consistencyB: cons(b),
+    ...(judged ? { judge: judged } : {}),
     flipped: flipped.map((f, pair) => ({
       kind: f.kind,
       pair,

@@ -11,6 +11,7 @@ import type { CommandContext } from './commands/context';
 import { registerCommands } from './commands/index';
 import { showTrace } from './commands/records';
 import { openAutoOpen } from './commands/results';
+import { AgreementPanel } from './agreementPanel';
 import { ComparePanel } from './comparePanel';
 import { RunsPanel } from './runsPanel';
 import { Comparisons } from './comparisons';
@@ -39,6 +40,8 @@ export interface StThinkApi {
   comparisons: Comparisons;
   /** Open comparison views (for tests). */
   comparePanels: ReadonlySet<ComparePanel>;
+  /** The judge agreement views open (Judge Agreement…). */
+  agreementPanels: ReadonlySet<AgreementPanel>;
   /** Open views of several runs compared (for tests). */
   runsPanels: ReadonlySet<RunsPanel>;
   reruns: RerunService;
@@ -63,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
   const notes = new RecordNotesService(store);
   const judge = new JudgeService(context, store);
   SummaryPanel.judge = judge;
+  ComparePanel.judge = judge;
   const tree = new ResultsTreeProvider(
     store,
     comparisons,
@@ -105,6 +109,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     tracePanels: TracePanel.all,
     comparisons,
     comparePanels: ComparePanel.all,
+    agreementPanels: AgreementPanel.all,
     runsPanels: RunsPanel.all,
     reruns,
     notes,

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { ChatClient, ChatError } from '../core/http/chat';
 import type { IndexEntry } from '../core/index';
+import type { JudgedSide } from '../core/judge/compareRuns';
 import { judgeRoutes, routeItem, type JudgeRunResult, type RouteItem } from '../core/judge/run';
 import { judgmentsPath, readJudgments } from '../core/judge/store';
 import { judgmentsFor, readUpstreamJudgeFile, summariseScores, type JudgeSummary, type Scored } from '../core/judge/summary';
@@ -90,6 +91,16 @@ export class JudgeService extends Disposable {
     return this.files.get(file.path)?.byId.get(id);
   }
 
+  /** The file's route records in file order, once its judgments are loaded. */
+  routeItems(file: ResultsFile): RouteItem[] {
+    return [...(this.files.get(file.path)?.items.values() ?? [])];
+  }
+
+  /** The upstream judge output attached to a file, when one is. */
+  attachedFile(file: ResultsFile): string | undefined {
+    return this.files.get(file.path)?.judgeFile;
+  }
+
   /** The route record behind an id (its reference and prediction), once the file's judgments are loaded. */
   routeOf(file: ResultsFile, id: string): RouteItem | undefined {
     return this.files.get(file.path)?.items.get(id);
@@ -97,11 +108,16 @@ export class JudgeService extends Disposable {
 
   /** The judge summary of some entries of a file (a bucket of the tree), or undefined when none is a route record. */
   summaryOf(file: ResultsFile, entries: readonly IndexEntry[]): JudgeSummary | undefined {
-    const f = this.files.get(file.path);
-    if (!f) return undefined;
-    const items = entries.flatMap((e) => (e.category === 'route' && f.items.has(e.id) ? [f.items.get(e.id)!] : []));
+    const { items, scoreOf } = this.judgedSide(file, entries);
     if (!items.length) return undefined;
-    return summariseScores(items, (i) => f.byId.get(i.id), { kind: 'judgments', file: '', model: null, endpoint: null });
+    return summariseScores(items, scoreOf, { kind: 'judgments', file: '', model: null, endpoint: null });
+  }
+
+  /** The route records among some entries of a file and their judgments as shown (for compareRunJudgments). */
+  judgedSide(file: ResultsFile, entries: readonly IndexEntry[]): JudgedSide {
+    const f = this.files.get(file.path);
+    const items = f ? entries.flatMap((e) => (e.category === 'route' && f.items.has(e.id) ? [f.items.get(e.id)!] : [])) : [];
+    return { items, scoreOf: (i) => f?.byId.get(i.id) };
   }
 
   ensureLoaded(file: ResultsFile): Promise<void> {
@@ -178,12 +194,13 @@ export class JudgeService extends Disposable {
    * Judges the route records among `entries` with progress and cancel; resolves with the run's
    * counts (undefined when nothing was started). Other open results files are protected too.
    */
-  async judge(file: ResultsFile, entries: readonly IndexEntry[], opts: { signal?: AbortSignal } = {}): Promise<JudgeRunResult | undefined> {
+  async judge(file: ResultsFile, entries: readonly IndexEntry[], opts: { signal?: AbortSignal } = {}): Promise<JudgeOutcome | undefined> {
     const index = file.index;
     if (!index) return undefined;
     const s = judgeSettings();
     const apiKey = await this.apiKey();
-    const client = new ChatClient({ baseUrl: s.baseUrl, apiKey, concurrency: s.concurrency, timeoutMs: s.timeoutMs });
+    const ctl = new AbortController();
+    const client = stopOnRefusal(new ChatClient({ baseUrl: s.baseUrl, apiKey, concurrency: s.concurrency, timeoutMs: s.timeoutMs }), ctl);
     const routes = entries.filter((e) => e.category === 'route');
     const items: RouteItem[] = [];
     for await (const { entry, record } of index.records(routes)) {
@@ -191,11 +208,10 @@ export class JudgeService extends Disposable {
       if (item) items.push(item);
     }
     if (!items.length) return undefined;
-    const ctl = new AbortController();
     opts.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
     this.running = ctl;
     try {
-      return await vscode.window.withProgress(
+      const result = await vscode.window.withProgress(
         {
           location: vscode.ProgressLocation.Notification,
           title: `ST-Think: judging ${items.length} route answers with ${s.model}`,
@@ -206,7 +222,7 @@ export class JudgeService extends Disposable {
           return judgeRoutes(items, {
             client,
             model: s.model,
-            endpoint: client.url,
+            endpoint: client.chat.url,
             templates: s.templates,
             store: judgmentsPath(index.file),
             protect: this.store.list.map((f) => f.path),
@@ -215,6 +231,7 @@ export class JudgeService extends Disposable {
           });
         },
       );
+      return client.refusal ? { ...result, refusal: client.refusal } : result;
     } finally {
       this.running = undefined;
       const f = this.files.get(file.path);
@@ -224,9 +241,47 @@ export class JudgeService extends Disposable {
   }
 }
 
+/** A run's counts, and the endpoint's refusal (401/403, 404) that stopped it, if one did. */
+export interface JudgeOutcome extends JudgeRunResult {
+  refusal?: ChatError;
+}
+
+/**
+ * The chat client for a run that stops at the first 401/403 or 404: a wrong key, base URL or model
+ * fails every call alike, so the rest are not sent (they are cancelled, and nothing is recorded for
+ * them: judging again after the fix goes on from there).
+ */
+function stopOnRefusal(chat: ChatClient, ctl: AbortController) {
+  const guarded = {
+    chat,
+    refusal: undefined as ChatError | undefined,
+    complete: async (...args: Parameters<ChatClient['complete']>) => {
+      try {
+        return await chat.complete(...args);
+      } catch (e) {
+        if (e instanceof ChatError && (e.kind === 'auth' || e.kind === 'not-found')) {
+          guarded.refusal ??= e;
+          ctl.abort();
+        }
+        throw e;
+      }
+    },
+  };
+  return guarded;
+}
+
+/** The first failed call's reason among a run's outcomes (a timeout, a 500 after the retries…). */
+function firstFailure(r: JudgeRunResult): string | undefined {
+  for (const o of r.outcomes) if ((o.kind === 'judged' || o.kind === 'reused') && o.judgment.status === 'failed') return o.judgment.note;
+  return undefined;
+}
+
 /** One line about a finished run, for a notification. */
 export function runMessage(r: JudgeRunResult): string {
-  const failed = r.failed ? `, ${r.failed} failed (counted as 0, as upstream does; judge again to retry them)` : '';
+  const why = firstFailure(r);
+  const failed = r.failed
+    ? `, ${r.failed} failed (counted as 0, as upstream does; judge again to retry them${why ? `; the first: ${why}` : ''})`
+    : '';
   const cancelled = r.cancelled ? ' Cancelled: judge again to go on where it stopped.' : '';
   const skipped = `${r.skipped} skipped (empty reference or prediction)`;
   return `ST-Think: ${r.judged} route answers judged, ${r.reused} already judged, ${skipped}${failed}.${cancelled}`;

@@ -86,7 +86,21 @@ export class SummaryPanel extends WebviewPanel<SummaryWebviewMessage, SummaryHos
     const tagsOf = this.store.tagsOf?.(this.file);
     const tags = tagsOf ? tagCountRows(countTags(entries, (e) => ({ tags: [...(tagsOf(e) ?? [])] }))) : [];
     const judged = SummaryPanel.judge?.summaryOf(this.file, entries);
-    const judge = judged && { ...judged, source: undefined };
+    // Per direction with what was skipped and failed there too (the CLI's byDirection has judged and mean).
+    const dir = (d: string) => {
+      const k = SummaryPanel.judge?.summaryOf(
+        this.file,
+        entries.filter((e) => e.direction === d),
+      );
+      return {
+        judged: k?.judged ?? 0,
+        mean: k?.mean ?? null,
+        skipped: k?.skipped ?? 0,
+        failed: k?.failed ?? 0,
+        unparsed: k?.unparsed ?? 0,
+      };
+    };
+    const judge = judged && { ...judged, source: undefined, byDirection: { forward: dir('forward'), reverse: dir('reverse') } };
     return {
       type: 'summary',
       title: this.file.path,

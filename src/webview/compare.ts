@@ -4,6 +4,7 @@ import { button } from './toolkit';
 import { el } from './dom';
 import { barChart } from './charts';
 import { bucketBars } from '../core/chartsData';
+import { judgeSection } from './judgeCompare';
 
 type Post = (m: CompareWebviewMessage) => void;
 
@@ -65,6 +66,8 @@ export function renderComparison(root: HTMLElement, c: ComparisonView, post: Pos
       ),
     );
   }
+
+  if (c.judge) root.append(judgeSection(c.judge));
 
   flippedRecords(root, c, post);
 }

@@ -4,6 +4,7 @@
  */
 import { hostMessageSchema, type SummaryHostMessage, type WebviewMessage } from '../core/protocol';
 import { renderComparison } from './compare';
+import { renderAgreement } from './judgeCompare';
 import { RunsRenderer } from './runs';
 import { PairView } from './pair';
 import { TraceView } from './trace';
@@ -169,7 +170,10 @@ function judgeSummary(j: NonNullable<Summary['judge']>): HTMLElement {
   const box = el('div', undefined, 'judge-summary');
   box.append(el('h2', 'Route answers (LLM judge, 0–5)'));
   const dirs = Object.entries(j.byDirection)
-    .map(([d, b]) => `${d} ${f(b.mean)} (${b.judged} judged)`)
+    .map(([d, b]) => {
+      const more = [b.skipped && `${b.skipped} skipped`, b.failed && `${b.failed} failed`, b.unparsed && `${b.unparsed} unreadable`];
+      return `${d} ${f(b.mean)} (${[`${b.judged} judged`, ...more.filter(Boolean)].join(', ')})`;
+    })
     .join(', ');
   box.append(
     el('p', `Mean ${f(j.mean)} over ${j.judged} judged: ${dirs}.`),
@@ -194,6 +198,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   if (m.type === 'summary') renderSummary(m);
   else if (m.type === 'trainingGroup') trainingView.show(m);
   else if (m.type === 'comparison') renderComparison(app, m.comparison, (msg) => vscode.postMessage(msg));
+  else if (m.type === 'judgeAgreement') renderAgreement(app, m, (msg) => vscode.postMessage(msg));
   else if (m.type === 'runs') runsView.show(m.runs);
   else if (m.type === 'pairwise') runsView.showTests(m);
   else if (m.type === 'pairwiseError') runsView.showError(m.message);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openWorkbench } from '../harness/vscode-host.mjs';
+import { openWorkbench, runCommand } from '../harness/vscode-host.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results/ui');
@@ -15,6 +15,22 @@ fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-judge-ui-'));
 fs.mkdirSync(path.join(ws, '.vscode'));
 for (const f of ['route-qa-demo.json', 'route-qa-demo.judgments.jsonl']) fs.copyFileSync(path.join(root, 'samples', f), path.join(ws, f));
+// The demo's judgments file holds a second judge of the same answers (second-judge-demo, written by
+// hand as gpt-4o's were) for Judge Agreement….
+const second = fs
+  .readFileSync(path.join(ws, 'route-qa-demo.judgments.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l))
+  .filter((j) => j.model === 'second-judge-demo');
+if (second.length !== 4) throw new Error(`the demo's judgments file has ${second.length} judgments by second-judge-demo, not 4`);
+// Run B for Compare With…: the same answers, judged by gpt-4o as the second judge scored them.
+const runB = path.join(ws, 'route-qa-demo-b.json');
+fs.copyFileSync(path.join(root, 'samples/route-qa-demo.json'), runB);
+fs.writeFileSync(
+  path.join(ws, 'route-qa-demo-b.judgments.jsonl'),
+  second.map((j) => JSON.stringify({ ...j, model: 'gpt-4o' }) + '\n').join(''),
+);
 fs.writeFileSync(
   path.join(ws, '.vscode', 'settings.json'),
   JSON.stringify({ 'stThink.autoOpen': ['route-qa-demo.json'], 'workbench.startupEditor': 'none' }, null, 2),
@@ -64,20 +80,26 @@ try {
   await step("the summary view (opened at start-up) shows the route answers' judge scores", async () => {
     const deadline = Date.now() + 30_000;
     let text = '';
+    let frame;
     while (!text && Date.now() < deadline) {
       for (const f of page.frames()) {
-        text ||= await f
+        if (text) break;
+        text = await f
           .locator('.judge-summary')
           .first()
           .innerText({ timeout: 500 })
           .catch(() => '');
+        if (text) frame = f;
       }
       if (!text) await page.waitForTimeout(250);
     }
-    if (!/Mean 2\.67 over 4 judged: forward 3\.00 \(2 judged\), reverse 2\.33 \(2 judged\)/.test(text))
+    if (!/Mean 2\.67 over 4 judged: forward 3\.00 \(2 judged, 1 skipped\), reverse 2\.33 \(2 judged, 1 unreadable\)/.test(text))
       throw new Error(`the summary's judge section reads "${text}"`);
     if (!/1 skipped .*0 failed calls and 1 unreadable replies counted as 0.*1 not judged yet/s.test(text))
       throw new Error(`the summary's judge counts read "${text}"`);
+    // The section is below the accuracy table and the charts: in view for the screenshot.
+    await frame.locator('.judge-summary').first().scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(shots, 'judge-summary.png'), timeout: 20_000 });
   });
 
@@ -113,6 +135,109 @@ try {
     await frame.locator('.route-pair').scrollIntoViewIfNeeded();
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(shots, 'judge-trace.png'), timeout: 20_000 });
+  });
+
+  await step('Judge Agreement… of gpt-4o and a second judge: the agreement per part and each judge per direction', async () => {
+    const input = page.locator('.quick-input-widget input');
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const choose = async (which, model) => {
+      await title.filter({ hasText: `Judge Agreement (${which}/2)` }).waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(model, { timeout: 5_000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: model }).first().waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runCommand(page, 'ST-Think: Judge Agreement');
+        await choose(1, 'gpt-4o');
+        await choose(2, 'second-judge-demo');
+        break;
+      } catch (e) {
+        await page.keyboard.press('Escape');
+        if (attempt === 3) throw e;
+        console.log(`  # retried Judge Agreement: ${String(e?.message ?? e).split('\n')[0]}`);
+      }
+    }
+    const deadline = Date.now() + 30_000;
+    let frame;
+    while (!frame && Date.now() < deadline) {
+      for (const f of page.frames())
+        if (
+          await f
+            .locator('.judge-agreement')
+            .count()
+            .catch(() => 0)
+        )
+          frame = f;
+      if (!frame) await page.waitForTimeout(250);
+    }
+    if (!frame) throw new Error('no judge agreement view');
+    const table = await frame.locator('.judge-agreement').innerText();
+    // 3 pairs (1_route_002's reply was unreadable to gpt-4o): direction 5/4, 1/2, 5/5; landmark 4/4, 2/2, 4/3.
+    if (!/direction\s+33\.3%\s+0\.667/.test(table) || !/landmark\s+66\.7%\s+0\.333/.test(table))
+      throw new Error(`the agreement table reads "${table}"`);
+    const scores = await frame.locator('.judge-compare').innerText();
+    if (!/forward\s+3\.00\s+2 judged[\s\S]*reverse\s+2\.33\s+2 judged/.test(scores)) throw new Error(`the scores table reads "${scores}"`);
+    // Away from the tree, whose hover would cover the view.
+    await page.mouse.move(1100, 760);
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: path.join(shots, 'judge-agreement.png'), timeout: 20_000 });
+  });
+
+  await step("Compare With… a second judged run: the comparison view's route answers per direction, B − A and Wilcoxon", async () => {
+    const input = page.locator('.quick-input-widget input');
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const choose = async (heading, text) => {
+      await title.filter({ hasText: heading }).waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(text, { timeout: 5_000 });
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible', timeout: 5_000 });
+      await page.keyboard.press('Enter');
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await runCommand(page, 'ST-Think: Compare With');
+        await choose('Compare (1/2)', 'route-qa-demo.json');
+        await choose('(2/2)', 'Open Another Results File');
+        // code-server's own open dialog: a quick input holding a path.
+        await page.waitForFunction(() => /^\//.test(document.querySelector('.quick-input-widget input')?.value ?? ''), null, {
+          timeout: 10_000,
+        });
+        await page.waitForTimeout(500);
+        await input.fill(runB, { timeout: 5_000 });
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(700);
+        if (await input.isVisible()) await page.keyboard.press('Enter');
+        break;
+      } catch (e) {
+        await page.keyboard.press('Escape');
+        if (attempt === 3) throw e;
+        console.log(`  # retried Compare With: ${String(e?.message ?? e).split('\n')[0]}`);
+      }
+    }
+    const deadline = Date.now() + 60_000;
+    let frame;
+    while (!frame && Date.now() < deadline) {
+      for (const f of page.frames())
+        if (
+          await f
+            .locator('.judge-section')
+            .count()
+            .catch(() => 0)
+        )
+          frame = f;
+      if (!frame) await page.waitForTimeout(250);
+    }
+    if (!frame) throw new Error('no comparison view with a route answers section');
+    const text = await frame.locator('.judge-section').innerText();
+    if (!/forward\s+3\.00\s+2 judged\s+1 skipped\s+2\.83\s+2 judged\s+1 skipped\s+2\s+-0\.17/.test(text))
+      throw new Error(`the forward row reads "${text}"`);
+    if (!/Wilcoxon signed-rank test \(permutation, two-sided\) on 3 pairs/.test(text)) throw new Error(`the test reads "${text}"`);
+    await frame.locator('.judge-section').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500);
+    // Away from the tree, whose hover would cover the view.
+    await page.mouse.move(1100, 760);
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: path.join(shots, 'judge-compare.png'), timeout: 20_000 });
   });
 } finally {
   await wb.close();

@@ -200,6 +200,17 @@ describe('st-think judge / summary --judge-file', () => {
     const j = (JSON.parse(r.stdout) as { judge: { pairs: number; meanDiff: number; agreement: { landmark: { exactMatch: number } } } })
       .judge;
     assert.deepEqual([j.pairs, j.meanDiff, j.agreement.landmark.exactMatch], [2, 0, 1]);
+    // Per direction, each side as the summary counts it (3_y's empty prediction skipped), and the pairs.
+    const d = (
+      JSON.parse(r.stdout) as { judge: { byDirection: Record<string, { pairs: number; a: { judged: number; skipped: number } }> } }
+    ).judge.byDirection;
+    assert.deepEqual([d.forward.pairs, d.forward.a.judged, d.forward.a.skipped], [1, 1, 1]);
+    assert.deepEqual([d.reverse.pairs, d.reverse.a.judged, d.reverse.a.skipped], [1, 1, 0]);
+    const text = await run(['compare', file, b]);
+    assert.match(
+      text.stdout,
+      /\n {2}forward: A 4\.333 over 1 \(1 skipped, 0 failed, 0 unreadable\); B 4\.333 over 1 .*; 1 pairs, B-A 0\.000/,
+    );
   });
 
   test('errors: no key for OpenAI, 401 from the server, a bad --concurrency', async () => {

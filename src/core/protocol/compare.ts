@@ -15,6 +15,51 @@ const consistencyView = z.object({
 });
 const flippedSide = z.object({ id: z.string(), line: z.number(), predicted: z.string() });
 
+/** A number that may be NaN (a test with no spread: scipy's nan). */
+const numberOrNaN = z.number().or(z.nan());
+const partAgreementView = z.object({
+  n: z.number(),
+  exactMatch: z.number().nullable(),
+  meanAbsDiff: z.number().nullable(),
+  kappa: z.number().nullable(),
+  kappaN: z.number(),
+});
+const sideScoresView = z.object({
+  judged: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  unparsed: z.number(),
+  notJudged: z.number(),
+  mean: z.number().nullable(),
+});
+const judgePairsView = z.object({
+  pairs: z.number(),
+  onlyA: z.number(),
+  onlyB: z.number(),
+  meanA: z.number().nullable(),
+  meanB: z.number().nullable(),
+  meanDiff: z.number().nullable(),
+  wilcoxon: z
+    .object({
+      n: z.number(),
+      nonZero: z.number(),
+      statistic: z.number(),
+      pvalue: numberOrNaN,
+      method: z.enum(['exact', 'permutation', 'normal']),
+      z: numberOrNaN.optional(),
+    })
+    .nullable(),
+  agreement: z.object({ direction: partAgreementView, landmark: partAgreementView, semantic: partAgreementView }),
+  a: sideScoresView,
+  b: sideScoresView,
+});
+
+/** Two sets of judge scores of route answers compared (src/core/judge/compareRuns.ts): overall, then per direction. */
+export const judgeComparisonViewSchema = judgePairsView.extend({
+  byDirection: z.object({ forward: judgePairsView, reverse: judgePairsView }),
+});
+export type JudgeComparisonView = z.infer<typeof judgeComparisonViewSchema>;
+
 export const comparisonViewSchema = z.object({
   a: z.string(),
   b: z.string(),
@@ -38,6 +83,8 @@ export const comparisonViewSchema = z.object({
   mcnemar: z.object({ discordant: z.number(), p: z.number() }),
   consistencyA: consistencyView,
   consistencyB: consistencyView,
+  /** The route answers' judge scores, when either run has judgments. */
+  judge: judgeComparisonViewSchema.optional(),
   flipped: z.array(
     z.object({
       kind: z.enum(FLIP_KINDS),

@@ -57,7 +57,16 @@ export const summaryHostMessageSchema = z.discriminatedUnion('type', [
         unparsed: z.number(),
         notJudged: z.number(),
         mean: z.number().nullable(),
-        byDirection: z.record(z.string(), z.object({ judged: z.number(), mean: z.number().nullable() })),
+        byDirection: z.record(
+          z.string(),
+          z.object({
+            judged: z.number(),
+            mean: z.number().nullable(),
+            skipped: z.number().optional(),
+            failed: z.number().optional(),
+            unparsed: z.number().optional(),
+          }),
+        ),
         parts: z.object({ direction: z.number().nullable(), landmark: z.number().nullable(), semantic: z.number().nullable() }),
       })
       .optional(),

@@ -12,7 +12,7 @@ import type { CommandContext } from './context';
 import { openResultsFiles, RESULTS_FILTERS } from './results';
 
 type FlipContext = Pick<CommandContext, 'comparisons' | 'traceHost'>;
-type CompareContext = Pick<CommandContext, 'context' | 'store' | 'tree' | 'view' | 'reruns'> & FlipContext;
+type CompareContext = Pick<CommandContext, 'context' | 'store' | 'tree' | 'view' | 'reruns' | 'judge'> & FlipContext;
 
 /** A comparison's flip `i`: the pair view (inline diff), the diff editor, or one side's trace. */
 export async function openFlip(
@@ -119,6 +119,8 @@ async function compareWith(ctx: CompareContext, arg?: unknown, all?: unknown): P
   if (rerunMode === null) return;
   try {
     const session = await ctx.comparisons.compare(a, b, { rerunMode });
+    // The route answers' judgments of both, read before the view shows its judge part.
+    await Promise.all([ctx.judge.ensureLoaded(a), ctx.judge.ensureLoaded(b)]);
     if (session) showComparison(ctx, session);
   } catch (e) {
     void vscode.window.showErrorMessage(`ST-Think: could not compare ${fileName(a)} with ${fileName(b)}: ${(e as Error).message}`);

@@ -16,15 +16,17 @@ import {
   idList,
   jsonlLine,
   renderTable,
+  renderTables,
   summaryExportTable,
   TABLE_EXTENSIONS,
   tableFormatOfPath,
   type TableFormat,
 } from '../../core/export';
 import type { IndexEntry } from '../../core/index';
+import { judgeComparisonTables } from '../../core/judge/compareRuns';
 import { safeWriteFile } from '../../core/safeWrite';
 import { summarise } from '../../core/summary';
-import { ComparePanel } from '../comparePanel';
+import { ComparePanel, judgeView } from '../comparePanel';
 import { RunsPanel, RunsSession } from '../runsPanel';
 import type { ComparisonSession } from '../comparisons';
 import type { ResultsFile } from '../store';
@@ -34,11 +36,11 @@ import type { CommandContext } from './context';
 
 type ExportContext = Pick<CommandContext, 'store' | 'args' | 'comparisons'>;
 
-const TABLE_FILTERS: Record<string, string[]> = { CSV: ['csv'], Markdown: ['md', 'markdown'], LaTeX: ['tex'] };
+export const TABLE_FILTERS: Record<string, string[]> = { CSV: ['csv'], Markdown: ['md', 'markdown'], LaTeX: ['tex'] };
 const RECORD_FILTERS: Record<string, string[]> = { 'JSON Lines (the records)': ['jsonl'], 'Id list (one a line)': ['txt'] };
 
 /** The file to write: the argument's (a path or a URI), else the one chosen in a save dialog. */
-async function targetOf(given: unknown, suggested: string, filters: Record<string, string[]>): Promise<string | undefined> {
+export async function targetOf(given: unknown, suggested: string, filters: Record<string, string[]>): Promise<string | undefined> {
   if (given instanceof vscode.Uri) return given.fsPath;
   if (typeof given === 'string' && given) return path.resolve(given);
   const uri = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(suggested), filters, saveLabel: 'Export' });
@@ -46,14 +48,14 @@ async function targetOf(given: unknown, suggested: string, filters: Record<strin
 }
 
 /** False (having said why) when the target is a results file open in ST-Think; the safe writer checks links and the rest. */
-function notAResultsFile(ctx: ExportContext, target: string): boolean {
+export function notAResultsFile(ctx: ExportContext, target: string): boolean {
   const open = ctx.store.list.find((f) => path.resolve(f.path) === target);
   if (open) void vscode.window.showErrorMessage(`ST-Think: ${target} is an open results file; ST-Think never writes over one.`);
   return !open;
 }
 
 /** The format a target's extension names; else the one picked (undefined: cancelled). */
-async function tableFormatFor(target: string): Promise<TableFormat | undefined> {
+export async function tableFormatFor(target: string): Promise<TableFormat | undefined> {
   const named = tableFormatOfPath(target);
   if (named) return named;
   const pick = await vscode.window.showQuickPick(
@@ -68,7 +70,7 @@ async function tableFormatFor(target: string): Promise<TableFormat | undefined> 
 }
 
 /** Writes `data` to `target` through the safe writer; says where, or why not. Returns the path written. */
-async function write(ctx: ExportContext, target: string, data: Parameters<typeof safeWriteFile>[1]): Promise<string | undefined> {
+export async function write(ctx: ExportContext, target: string, data: Parameters<typeof safeWriteFile>[1]): Promise<string | undefined> {
   try {
     await safeWriteFile(target, data, { protect: ctx.store.list.map((f) => f.path) });
   } catch (e) {
@@ -82,7 +84,7 @@ async function write(ctx: ExportContext, target: string, data: Parameters<typeof
 }
 
 /** "run.jsonl" → "<folder>/run.summary.csv": a suggestion beside the results file. */
-function beside(file: ResultsFile, what: string, ext: string): string {
+export function beside(file: ResultsFile, what: string, ext: string): string {
   const base = path.basename(file.path).replace(/\.(jsonl|json|ndjson)$/i, '');
   return path.join(path.dirname(file.path), `${base}.${what}.${ext}`);
 }
@@ -143,7 +145,10 @@ async function exportComparison(
   const format = target && notAResultsFile(ctx, target) && (await tableFormatFor(target));
   if (!target || !format) return undefined;
   const c: Comparison = session.comparison;
-  return write(ctx, target, what === 'comparison' ? comparisonExport(c, format) : renderTable(flipsExportTable(c), format));
+  if (what === 'flips') return write(ctx, target, renderTable(flipsExportTable(c), format));
+  // The route answers' judge scores follow, as the view shows them (CSV holds the first table only).
+  const judge = format === 'csv' ? undefined : judgeView(session);
+  return write(ctx, target, comparisonExport(c, format) + (judge ? '\n' + renderTables(judgeComparisonTables(judge), format) : ''));
 }
 
 /** Each record's raw text as one JSONL line, read from the file in file order. */

@@ -6,6 +6,7 @@ import { registerExportCommands } from './export';
 import { registerFilterCommands } from './filter';
 import { registerGoToCommands } from './goTo';
 import { registerJudgeCommands } from './judge';
+import { registerJudgeAgreementCommands } from './judgeAgreement';
 import { registerNavigationCommands } from './navigation';
 import { registerNotesCommands } from './notes';
 import { registerPairCommands } from './pairs';
@@ -27,6 +28,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     ...registerRunsCommands(ctx),
     ...registerRerunCommands(ctx),
     ...registerJudgeCommands(ctx),
+    ...registerJudgeAgreementCommands(ctx),
     ...registerSummaryCommands(ctx),
     ...registerExportCommands(ctx),
     ...registerNotesCommands(ctx),

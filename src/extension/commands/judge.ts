@@ -1,5 +1,10 @@
 /** Judging route answers: a file, its filtered records or one record; the API key; attaching an upstream judge output. */
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ChatError } from '../../core/http/chat';
+import type { JudgeService } from '../judge';
+import type { ResultsFile, ResultsStore } from '../store';
 import { fileName } from '../comparisons';
 import { judgeSettings, OPENAI_BASE_URL, runMessage } from '../judge';
 import type { CommandContext } from './context';
@@ -42,12 +47,21 @@ async function judgeRoutesCommand(ctx: JudgeContext, arg?: unknown, opts?: { con
   }
   try {
     const r = await ctx.judge.judge(target.file, target.entries);
-    if (r) void vscode.window.showInformationMessage(runMessage(r));
+    if (r?.refusal) void refused(r.refusal);
+    else if (r) void vscode.window.showInformationMessage(runMessage(r));
     return r;
   } catch (e) {
     void vscode.window.showErrorMessage(`ST-Think: judging stopped: ${(e as Error).message}`);
     return undefined;
   }
+}
+
+/** The endpoint refused (401/403: the key; 404: the URL or the model): said, with what to change. */
+async function refused(e: ChatError) {
+  const fix = e.kind === 'auth' ? 'Set Judge API Key' : 'Open Judge Settings';
+  const pick = await vscode.window.showErrorMessage(`ST-Think: judging stopped: ${e.message}. Nothing more was sent.`, fix);
+  if (pick === 'Set Judge API Key') await vscode.commands.executeCommand('stThink.setJudgeApiKey');
+  else if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'stThink.judge');
 }
 
 async function setApiKey(ctx: JudgeContext, key?: unknown) {
@@ -78,15 +92,73 @@ async function attachJudgeFile(ctx: JudgeContext, arg?: unknown, judgeFile?: unk
     chosen = picked?.[0]?.fsPath;
   }
   if (!chosen) return undefined;
+  return attachAndSay(ctx.judge, file, chosen);
+}
+
+/** Attaches a judge output to a file and says how many of its evaluations matched a record. */
+async function attachAndSay(judge: JudgeService, file: ResultsFile, judgeFile: string) {
   try {
-    const r = await ctx.judge.attach(file, chosen);
+    const r = await judge.attach(file, judgeFile);
     const unmatched = r.unmatched ? `; ${r.unmatched} did not match any record` : '';
-    void vscode.window.showInformationMessage(`ST-Think: ${r.matched} of ${r.total} evaluations attached by sample key${unmatched}.`);
+    void vscode.window.showInformationMessage(
+      `ST-Think: ${r.matched} of ${r.total} evaluations of ${path.basename(judgeFile)} attached to ${fileName(file)} ` +
+        `by sample key${unmatched}.`,
+    );
     return r;
   } catch (e) {
     void vscode.window.showErrorMessage(`ST-Think: ${(e as Error).message}`);
     return undefined;
   }
+}
+
+/** Whether a file starts as upstream's judge output does (`{"evaluations": {`), from its first bytes only. */
+export function looksLikeJudgeOutput(file: string): boolean {
+  if (!/\.json$/i.test(file)) return false;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(256);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    return /^\uFEFF?\s*\{\s*"evaluations"\s*:\s*\{/.test(head.toString('utf8', 0, n));
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * An upstream judge output opened as if it were a results file: attached instead to the open results
+ * file with route records beside it (the one in its folder, else the one picked), saying how many of
+ * its evaluations matched. True when it was a judge output (attached or not), so it is not opened.
+ */
+export async function openJudgeOutput(judge: JudgeService, store: ResultsStore, judgeFile: string): Promise<boolean> {
+  if (!looksLikeJudgeOutput(judgeFile)) return false;
+  const withRoutes: ResultsFile[] = [];
+  for (const f of store.list) {
+    if (f.state.kind !== 'ready') continue;
+    await judge.ensureLoaded(f);
+    if (judge.routeItems(f).length) withRoutes.push(f);
+  }
+  const beside = withRoutes.filter((f) => path.dirname(f.path) === path.dirname(judgeFile));
+  const name = path.basename(judgeFile);
+  let file = beside.length === 1 ? beside[0] : withRoutes.length === 1 ? withRoutes[0] : undefined;
+  if (!file && withRoutes.length) {
+    const pick = await vscode.window.showQuickPick(
+      (beside.length ? beside : withRoutes).map((f) => ({ label: fileName(f), description: f.path, file: f })),
+      { title: `ST-Think: ${name} is a judge output: attach it to which results file?` },
+    );
+    file = pick?.file;
+    if (!file) return true;
+  }
+  if (!file) {
+    void vscode.window.showInformationMessage(
+      `ST-Think: ${name} is an upstream judge output, not a results file: open its predictions file first, then open this again.`,
+    );
+    return true;
+  }
+  await attachAndSay(judge, file, judgeFile);
+  return true;
 }
 
 export function registerJudgeCommands(ctx: JudgeContext): vscode.Disposable[] {

@@ -3,22 +3,30 @@ import * as vscode from 'vscode';
 import { RULES, type ScoringRule } from '../../core/schemas';
 import { autoOpenPath, trustedSettingValue } from '../../core/settingsLimits';
 import { locateVideoFolder } from '../frames';
+import type { JudgeService } from '../judge';
 import type { ResultsFile } from '../store';
 import { TracePanel } from '../tracePanel';
 import { urisOf } from './args';
 import type { CommandContext } from './context';
+import { openJudgeOutput } from './judge';
 
 export const RESULTS_FILTERS = { 'Results files': ['jsonl', 'json', 'ndjson'], 'All files': ['*'] };
 
-type OpenContext = Pick<CommandContext, 'store' | 'tree' | 'view' | 'reruns'>;
+type OpenContext = Pick<CommandContext, 'store' | 'tree' | 'view' | 'reruns'> & { judge?: JudgeService };
 
-/** Opens results files (each with its re-runs file beside it) and reveals the last in the Results view. */
-export async function openResultsFiles({ store, tree, view, reruns }: OpenContext, uris: vscode.Uri[]): Promise<ResultsFile[]> {
+/**
+ * Opens results files (each with its re-runs file beside it) and reveals the last in the Results view.
+ * An upstream judge output among them is attached to the results file beside it instead (with a judge).
+ */
+export async function openResultsFiles({ store, tree, view, reruns, judge }: OpenContext, uris: vscode.Uri[]): Promise<ResultsFile[]> {
   // The view is focused when opening starts, not when indexing ends: by then the user may be in
   // a quick pick or an editor, and taking focus would close or interrupt it.
   if (uris.length) await vscode.commands.executeCommand('stThink.results.focus');
   const opened: ResultsFile[] = [];
-  for (const uri of uris) opened.push(await store.open(uri));
+  for (const uri of uris) {
+    if (judge && uri.scheme === 'file' && !store.get(uri) && (await openJudgeOutput(judge, store, uri.fsPath))) continue;
+    opened.push(await store.open(uri));
+  }
   // Each results file's re-runs file opens beside it (its records show under theirs in the tree).
   for (const f of [...opened]) {
     const companion = reruns.companionOf(f);
