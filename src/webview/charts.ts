@@ -292,6 +292,10 @@ export interface LineChartSpec {
   height?: number;
   /** A click (not a drag) on the plot: the step under the cursor. */
   onPick?: (step: number) => void;
+  /** The step range shown changed (a drag, a double-click back to all, setXRange): the range, undefined when all is shown. */
+  onZoom?: (range: [number, number] | undefined) => void;
+  /** Charts with the same key move their hover cursor together. */
+  syncKey?: string;
 }
 
 /** A line chart's figure and how to change its smoothing or scale without building it again. */
@@ -300,6 +304,8 @@ export interface LineChart {
   update(change: { smoothing?: number; log?: boolean }): void;
   /** The step range shown now (after a zoom, the zoomed one); undefined before the first draw. */
   xRange(): [number, number] | undefined;
+  /** Show a step range, or every step (undefined), without calling onZoom. */
+  setXRange(range: [number, number] | undefined): void;
 }
 
 /**
@@ -316,12 +322,35 @@ export function lineChart(spec: LineChartSpec): LineChart {
   const table = lineTable(spec);
   fig.append(el('figcaption', spec.title), plotBox, toggle(table), table);
   let plot: uPlot | undefined;
+  // The zoomed step range (kept across redraws: smoothing, scale, theme), undefined when every step shows.
+  let zoomed: [number, number] | undefined;
+  const full = (): [number, number] | undefined => {
+    const xs = plot?.data[0];
+    return xs?.length ? [xs[0], xs[xs.length - 1]] : undefined;
+  };
+  const apply = (range: [number, number] | undefined) => {
+    const r = range ?? full();
+    if (plot && r) plot.setScale('x', { min: r[0], max: r[1] });
+  };
+  // uPlot reports scale changes after the fact (its commit): only a range other than the one kept is news,
+  // so that charts that follow each other's zoom do not answer each other for ever.
+  const onScale = (u: uPlot, key: string) => {
+    const f = full();
+    const x = u.scales.x;
+    if (key !== 'x' || x.min === undefined || x.max === undefined || !f) return;
+    const now: [number, number] | undefined = x.min <= f[0] && x.max >= f[1] ? undefined : [x.min, x.max];
+    if (now?.[0] === zoomed?.[0] && now?.[1] === zoomed?.[1]) return;
+    zoomed = now;
+    current.onZoom?.(zoomed);
+  };
   const draw = () => {
     plot?.destroy();
     const data = uPlot.join(
       current.series.map((s) => [s.x, s.points ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData),
     );
-    plot = new uPlot(lineOptions(current, Math.max(240, plotBox.clientWidth || 600)), data, plotBox);
+    const opts = lineOptions(current, Math.max(240, plotBox.clientWidth || 600));
+    plot = new uPlot({ ...opts, hooks: { setScale: [onScale] } }, data, plotBox);
+    if (zoomed) apply(zoomed);
     if (current.onPick) pickOnClick(plot, current.onPick);
   };
   requestAnimationFrame(() => {
@@ -343,6 +372,10 @@ export function lineChart(spec: LineChartSpec): LineChart {
       const x = plot?.scales.x;
       return x?.min === undefined || x.max === undefined ? undefined : [x.min, x.max];
     },
+    setXRange(range) {
+      zoomed = range;
+      apply(range);
+    },
   };
 }
 
@@ -355,7 +388,7 @@ function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
     width,
     height: spec.height ?? 260,
     legend: { live: true },
-    cursor: { drag: { x: true, y: false, setScale: true } },
+    cursor: { drag: { x: true, y: false, setScale: true }, ...(spec.syncKey ? { sync: { key: spec.syncKey } } : {}) },
     scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
     axes: [
       { ...axis, label: 'step' },

@@ -9,7 +9,12 @@ import { compareHostMessageSchema, type CompareWebviewMessage } from './compare'
 import { runsHostMessageSchema, type RunsWebviewMessage } from './runs';
 import { summaryHostMessageSchema, type SummaryWebviewMessage } from './summary';
 import { traceHostMessageSchema, type TraceWebviewMessage } from './trace';
-import { trainingHostMessageSchema, type TrainingWebviewMessage } from './training';
+import {
+  trainingCurvesHostMessageSchema,
+  trainingHostMessageSchema,
+  type TrainingCurvesWebviewMessage,
+  type TrainingWebviewMessage,
+} from './training';
 
 export * from './compare';
 export * from './runs';
@@ -25,9 +30,15 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   ...summaryHostMessageSchema.options,
   ...runsHostMessageSchema.options,
   ...trainingHostMessageSchema.options,
+  ...trainingCurvesHostMessageSchema.options,
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;
 
 /** Webview → host, any view. */
 export type WebviewMessage =
-  TraceWebviewMessage | CompareWebviewMessage | SummaryWebviewMessage | RunsWebviewMessage | TrainingWebviewMessage;
+  | TraceWebviewMessage
+  | CompareWebviewMessage
+  | SummaryWebviewMessage
+  | RunsWebviewMessage
+  | TrainingWebviewMessage
+  | TrainingCurvesWebviewMessage;

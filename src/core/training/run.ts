@@ -6,6 +6,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { stepMapping, type StepMapping } from './curves';
 import { groupCompletions } from './groups';
 import { TrainingLogReader, type LogReadOptions, type PendingEntry } from './logReader';
 import { readTrainerState, type TrainerState } from './trainerState';
@@ -58,6 +59,24 @@ export class TrainingRun {
 
   get name(): string {
     return path.basename(this.path);
+  }
+
+  /** The trainer's logging_steps (trainer_state.json), 1 when unknown. */
+  get loggingSteps(): number {
+    const n = this.state?.fields.logging_steps;
+    return n !== undefined && n > 0 ? n : 1;
+  }
+
+  /** The last training entry's step (0 without one). */
+  get lastTrainStep(): number {
+    let last = 0;
+    for (const e of this.entries) if (e.kind === 'train' && e.step > last) last = e.step;
+    return last;
+  }
+
+  /** How its logging steps map to its completion groups (see curves.ts); `callsPerStep` > 0 overrides the inferred one. */
+  stepMapping(callsPerStep?: number): StepMapping {
+    return stepMapping(this.groups.length, this.lastTrainStep, this.loggingSteps, callsPerStep);
   }
 
   /** Read a run folder or file. Throws NotTrainingRunError when it holds nothing of a training run. */
