@@ -57,7 +57,13 @@ export class TrainingCurvesView {
     app.replaceChildren(...head, this.controls(), grid, this.tableBox);
     this.renderTable();
     // The charts draw on the next frame; the frame after it is on screen.
-    requestAnimationFrame(() => requestAnimationFrame(() => this.post({ type: 'trainingPainted', ms: performance.now() - t0 })));
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const ms = performance.now() - t0;
+        app.dataset.firstPaintMs = ms.toFixed(0);
+        this.post({ type: 'trainingPainted', ms });
+      }),
+    );
   }
 
   private runList(m: Curves): HTMLElement {
