@@ -10,7 +10,7 @@ import {
   type TrainingCurvesHostMessage,
   type TrainingCurvesWebviewMessage,
 } from '../core/protocol';
-import { curveCharts, type TrainingRun } from '../core/training';
+import { curvesMessage, type TrainingRun } from '../core/training';
 import { TrainingGroupPanel } from './trainingPanel';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
@@ -18,18 +18,6 @@ import { panelOptions, WebviewPanel } from './webviewPanel';
 export function callsPerStepSetting(): number | undefined {
   const n = vscode.workspace.getConfiguration('stThink.training').get<number>('rewardCallsPerStep', 0);
   return Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
-/** The message of the curves view for `runs`. */
-export function curvesMessage(runs: readonly TrainingRun[], callsPerStep = callsPerStepSetting()): TrainingCurvesHostMessage {
-  return {
-    type: 'trainingCurves',
-    runs: runs.map((r) => {
-      const m = r.stepMapping(callsPerStep);
-      return { name: r.name, path: r.path, mapped: m.kind === 'mapped', mapping: m.text };
-    }),
-    charts: curveCharts(runs.map((r) => r.entries)),
-  };
 }
 
 export class TrainingCurvesPanel extends WebviewPanel<TrainingCurvesWebviewMessage, TrainingCurvesHostMessage> {
@@ -69,7 +57,7 @@ export class TrainingCurvesPanel extends WebviewPanel<TrainingCurvesWebviewMessa
 
   /** Draw the runs as they are now. */
   refresh(): void {
-    this.last = curvesMessage(this.runs());
+    this.last = curvesMessage(this.runs(), callsPerStepSetting());
     this.paintedMs = undefined;
     this.keep('curves', this.last);
   }

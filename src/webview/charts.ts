@@ -102,9 +102,10 @@ export function barChart(spec: BarChartSpec): HTMLElement {
     draw();
     live.add({ root: fig, draw });
     watchTheme();
-    new ResizeObserver(
-      () => plot && plotBox.clientWidth && plot.setSize({ width: plotBox.clientWidth, height: spec.height ?? 220 }),
-    ).observe(plotBox);
+    new ResizeObserver(() => {
+      const w = plotBox.clientWidth;
+      if (plot && w && w !== plot.width) plot.setSize({ width: w, height: spec.height ?? 220 });
+    }).observe(plotBox);
   });
   return fig;
 }
@@ -306,12 +307,14 @@ export interface LineChart {
   xRange(): [number, number] | undefined;
   /** Show a step range, or every step (undefined), without calling onZoom. */
   setXRange(range: [number, number] | undefined): void;
+  /** Settles once the chart is first drawn (when it comes near the view). */
+  drawn: Promise<void>;
 }
 
 /**
  * Curves over steps: drag across to zoom to a step range, double-click to zoom out, hover to read
- * every series at the step. Its table gives each series' first, last, lowest and highest values
- * (a table of 10k points would help no one).
+ * every series at the step. Drawn once it comes within 300px of the view. Its table gives each
+ * series' first, last, lowest and highest values (a table of 10k points would help no one).
  */
 export function lineChart(spec: LineChartSpec): LineChart {
   let current = { ...spec };
@@ -324,6 +327,8 @@ export function lineChart(spec: LineChartSpec): LineChart {
   let plot: uPlot | undefined;
   // The zoomed step range (kept across redraws: smoothing, scale, theme), undefined when every step shows.
   let zoomed: [number, number] | undefined;
+  let markDrawn = () => {};
+  const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
   const full = (): [number, number] | undefined => {
     const xs = plot?.data[0];
     return xs?.length ? [xs[0], xs[xs.length - 1]] : undefined;
@@ -346,22 +351,35 @@ export function lineChart(spec: LineChartSpec): LineChart {
   const draw = () => {
     plot?.destroy();
     const data = uPlot.join(
-      current.series.map((s) => [s.x, s.points ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData),
+      drawnSeries(current).map(
+        ({ s, raw }) => [s.x, s.points || raw ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData,
+      ),
     );
     const opts = lineOptions(current, Math.max(240, plotBox.clientWidth || 600));
     plot = new uPlot({ ...opts, hooks: { setScale: [onScale] } }, data, plotBox);
     if (zoomed) apply(zoomed);
     if (current.onPick) pickOnClick(plot, current.onPick);
   };
-  requestAnimationFrame(() => {
-    if (!fig.isConnected) return;
-    draw();
-    live.add({ root: fig, draw });
-    watchTheme();
-    new ResizeObserver(
-      () => plot && plotBox.clientWidth && plot.setSize({ width: plotBox.clientWidth, height: spec.height ?? 260 }),
-    ).observe(plotBox);
-  });
+  // Drawn when it comes near the view (the first paint draws only the charts that show), then kept
+  // drawn: again on a theme change, resized with its box (not on the observer's first call: same width).
+  const io = new IntersectionObserver(
+    (seen) => {
+      if (!seen.some((e) => e.isIntersecting) || !fig.isConnected) return;
+      io.disconnect();
+      draw();
+      markDrawn();
+      live.add({ root: fig, draw });
+      watchTheme();
+      new ResizeObserver(() => {
+        const w = plotBox.clientWidth;
+        if (plot && w && w !== plot.width) plot.setSize({ width: w, height: spec.height ?? 260 });
+      }).observe(plotBox);
+    },
+    // The document as root: in VS Code's webview (a cross-origin frame) the implicit root is the top page's
+    // viewport, and a margin would be ignored.
+    { root: document, rootMargin: '300px 0px' },
+  );
+  io.observe(fig);
   return {
     element: fig,
     update(change) {
@@ -376,7 +394,24 @@ export function lineChart(spec: LineChartSpec): LineChart {
       zoomed = range;
       apply(range);
     },
+    drawn,
   };
+}
+
+/**
+ * The series as drawn: when smoothing, each line twice, first as logged (faint, its own legend entry,
+ * so the hover reads the logged value too), then smoothed over it, as TensorBoard shows them.
+ */
+function drawnSeries(spec: LineChartSpec): { s: LineSeries; raw: boolean }[] {
+  const smoothing = (spec.smoothing ?? 0) > 0;
+  return spec.series.flatMap((s) =>
+    s.points || !smoothing
+      ? [{ s, raw: false }]
+      : [
+          { s, raw: true },
+          { s, raw: false },
+        ],
+  );
 }
 
 function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
@@ -391,17 +426,18 @@ function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
     cursor: { drag: { x: true, y: false, setScale: true }, ...(spec.syncKey ? { sync: { key: spec.syncKey } } : {}) },
     scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
     axes: [
-      { ...axis, label: 'step' },
+      { ...axis, label: 'step', size: 36, labelSize: 18, labelGap: 0 },
       { ...axis, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.format(v))), size: 72 },
     ],
     series: [
       { label: 'step', value: (_u, v) => (v === null ? '—' : String(v)) },
-      ...spec.series.map((s): uPlot.Series => {
+      ...drawnSeries(spec).map(({ s, raw }): uPlot.Series => {
         const colour = themeColour(s.colour);
         return {
-          label: s.label,
+          label: raw ? `${s.label} (logged)` : s.label,
           stroke: colour,
-          width: hc ? 2 : 1.5,
+          ...(raw ? { alpha: hc ? 0.5 : 0.3 } : {}),
+          width: raw ? 1 : hc ? 2 : 1.5,
           spanGaps: true,
           value: (_u, v) => (v === null ? '—' : spec.format(v)),
           ...(s.points

@@ -186,6 +186,7 @@ function judgeSummary(j: NonNullable<Summary['judge']>): HTMLElement {
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
+  const arrived = performance.now();
   const parsed = hostMessageSchema.safeParse(event.data);
   if (!parsed.success) {
     console.warn('ST-Think webview: dropped an invalid message', parsed.error.issues[0]);
@@ -194,7 +195,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   const m = parsed.data;
   if (m.type === 'summary') renderSummary(m);
   else if (m.type === 'trainingGroup') trainingView.show(m);
-  else if (m.type === 'trainingCurves') curvesView.show(m);
+  else if (m.type === 'trainingCurves') curvesView.show(m, arrived);
   else if (m.type === 'comparison') renderComparison(app, m.comparison, (msg) => vscode.postMessage(msg));
   else if (m.type === 'runs') runsView.show(m.runs);
   else if (m.type === 'pairwise') runsView.showTests(m);

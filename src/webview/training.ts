@@ -57,7 +57,8 @@ export class TrainingView {
     const s = m.step;
     const box = el('section', undefined, 'step-scope');
     const steps = s.fromStep === s.toStep ? `step ${s.toStep}` : `steps ${s.fromStep}–${s.toStep}`;
-    box.append(el('p', `Groups of ${steps}: reward calls #${s.firstCall}–#${s.lastCall}.`, 'step-title'), el('p', s.mapping, 'note'));
+    const calls = s.firstCall === s.lastCall ? `reward call #${s.firstCall}` : `reward calls #${s.firstCall}–#${s.lastCall}`;
+    box.append(el('p', `Groups of ${steps}: ${calls}.`, 'step-title'), el('p', s.mapping, 'note'));
     const all = el('button', 'All steps');
     all.addEventListener('click', () => this.post({ type: 'trainingAllSteps' }));
     box.append(all);

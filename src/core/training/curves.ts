@@ -16,6 +16,7 @@
  * there is no mapping, and the view says so instead of guessing. A point logged at step s averages
  * the steps since the previous logged point, so it opens the groups of steps s − logging_steps + 1 … s.
  */
+import type { TrainingCurvesHostMessage } from '../protocol/training';
 import type { MetricEntry } from './types';
 
 /** Metrics in the order the view shows them; any other metric follows, by name. */
@@ -59,8 +60,10 @@ export function stepMapping(groups: number, lastStep: number, loggingSteps = 1, 
     loggingSteps: ls,
     text:
       `Steps ↔ groups assumed: ${k} reward call${k === 1 ? '' : 's'} per step (${how}), in the order the calls first ` +
-      `appear in the debug log; step s holds calls ${k === 1 ? 's' : `${k}·(s − 1) + 1 … ${k}·s`}. ` +
-      `A point logged at step s (logging_steps ${ls}) opens the calls of steps s − ${ls - 1} … s. ` +
+      `appear in the debug log; step s holds ${k === 1 ? 'call s' : `calls ${k}·(s − 1) + 1 … ${k}·s`}. ` +
+      (ls === 1
+        ? 'A point logged at step s opens the calls of step s. '
+        : `A point logged at step s (logging_steps ${ls}) averages steps s − ${ls - 1} … s and opens their calls. `) +
       'The files carry no step for a group: this holds when every step makes the same number of calls and the log starts at step 1.',
   };
 }
@@ -141,4 +144,24 @@ export function curveCharts(runs: readonly (readonly MetricEntry[])[]): CurveCha
     const eb = b.series.length ? 0 : 1;
     return ea - eb || rank(a.metric) - rank(b.metric) || (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0);
   });
+}
+
+/** What the curves view needs of a run (a TrainingRun). */
+export interface CurvesRun {
+  name: string;
+  path: string;
+  entries: readonly MetricEntry[];
+  stepMapping(callsPerStep?: number): StepMapping;
+}
+
+/** The curves view's message for `runs` (the Training view's, in order): their mappings in words and the charts. */
+export function curvesMessage(runs: readonly CurvesRun[], callsPerStep?: number): TrainingCurvesHostMessage {
+  return {
+    type: 'trainingCurves',
+    runs: runs.map((r) => {
+      const m = r.stepMapping(callsPerStep);
+      return { name: r.name, path: r.path, mapped: m.kind === 'mapped', mapping: m.text };
+    }),
+    charts: curveCharts(runs.map((r) => r.entries)),
+  };
 }
