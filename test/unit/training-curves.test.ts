@@ -160,3 +160,38 @@ describe('curve charts', () => {
     }
   });
 });
+
+describe('reward debug log headers read from bytes (the speed-up) as the HEADER pattern reads them', () => {
+  test('only lines with exactly 13 dashes, one timestamp, "Accuracy reward: R" and 13 dashes are headers', async () => {
+    const dir = makeTempDir('headers');
+    try {
+      const body = 'Content: <answer>A</answer>\nSolution: <answer>A</answer>\n';
+      const headers = [
+        ['------------- 03-10-00-01-000001 Accuracy reward: 1.0 -------------', true],
+        ['------------- 03-10-00-01-000002 Accuracy reward: 0.0 -------------\r', true],
+        ['------------- 03-10-00-01-000003 Accuracy reward: nan -------------', true],
+        ['------------- 03-10-00-01-000004 Accuracy reward: 1.0 --------------', false],
+        ['------------- 03-10-00-01-000005 Accuracy reward: 1.0 ------------', false],
+        ['------------- 03-10-00-01-000006  Accuracy reward: 1.0 -------------', false],
+        ['------------- 03-10-00-01-000007 Accuracy reward:  1.0 -------------', false],
+        ['------------- 03-10-00-01-000008\tAccuracy reward: 1.0 -------------', false],
+        ['------------- 03-10-00-01-00000\u00e9 Accuracy reward: 1.0 -------------', true],
+        ['------------- 03-10-00-01\u00a0000010 Accuracy reward: 1.0 -------------', false],
+        ['------------- 03-10-00-01-000011 Accuracy reward: 1.0 -------------\r\r', false],
+      ] as const;
+      const file = path.join(dir, 'debug.log');
+      fs.writeFileSync(file, headers.map(([h]) => `${h}\n${body}`).join(''));
+      const { TrainingLogReader } = await import('../../src/core/training');
+      const r = new TrainingLogReader(file);
+      await r.read();
+      const expected = headers.filter(([, ok]) => ok).map(([h]) => /^-{13} (\S+) /.exec(h)![1]);
+      assert.deepEqual(
+        r.completions.map((c) => c.timestamp),
+        expected,
+      );
+      assert.ok(Number.isNaN(r.completions[2].accuracy));
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
