@@ -28,6 +28,7 @@ import type { SummaryHostMessage } from '../core/protocol';
 import { createTraceHost } from './traceHost';
 import { TracePanel, type TraceHost } from './tracePanel';
 import { registerTraining, type TrainingRuns } from './training';
+import { TrainingCurvesPanel } from './trainingCurves';
 import { TrainingGroupPanel } from './trainingPanel';
 import { ResultsTreeProvider, type ResultsNode } from './tree';
 
@@ -56,6 +57,8 @@ export interface StThinkApi {
   /** The Training view's runs, and the completion-group view when it is open (for tests). */
   training: TrainingRuns;
   trainingPanel: () => TrainingGroupPanel | undefined;
+  /** The training curves view when it is open (for tests). */
+  trainingCurves: () => TrainingCurvesPanel | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): StThinkApi {
@@ -118,6 +121,7 @@ export function activate(context: vscode.ExtensionContext): StThinkApi {
     autoOpen: () => openAutoOpen(ctx),
     training: training.runs,
     trainingPanel: () => TrainingGroupPanel.current,
+    trainingCurves: () => TrainingCurvesPanel.current,
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * The Training view: one node per opened training run (a run folder or a file), with its metric
  * series and its completion groups (reward calls) by filter; a group opens the completion-group view.
- * Commands: Open Training Run…, Close Training Run, Show Completion Group.
+ * Commands: Open Training Run…, Close Training Run, Show Completion Group, Show Training Curves (every
+ * opened run overlaid; drawn again when the runs change).
  */
 import * as vscode from 'vscode';
 import { filterGroups, TrainingRun, type CompletionGroup, type GroupFilter, type MetricSeries } from '../core/training';
 import { Disposable } from './dispose';
+import { TrainingCurvesPanel } from './trainingCurves';
 import { TrainingGroupPanel } from './trainingPanel';
 
 /** Group nodes listed under a filter; the view steps through all of them. */
@@ -180,6 +182,14 @@ export function registerTraining(context: vscode.ExtensionContext): { runs: Trai
   const disposables: vscode.Disposable[] = [
     runs,
     view,
+    runs.onDidChangeTreeData(() => TrainingCurvesPanel.current?.refresh()),
+    vscode.workspace.onDidChangeConfiguration(
+      (e) => e.affectsConfiguration('stThink.training.rewardCallsPerStep') && TrainingCurvesPanel.current?.refresh(),
+    ),
+    vscode.commands.registerCommand('stThink.showTrainingCurves', async () => {
+      if (!runs.runs.length && !(await open())) return undefined;
+      return TrainingCurvesPanel.show(context, () => runs.runs);
+    }),
     vscode.commands.registerCommand('stThink.openTrainingRun', open),
     vscode.commands.registerCommand('stThink.closeTrainingRun', (node?: TrainingNode) => {
       const run = node && 'run' in node ? node.run : runs.runs[runs.runs.length - 1];

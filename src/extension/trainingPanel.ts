@@ -12,7 +12,16 @@ import {
   type TrainingHostMessage,
   type TrainingWebviewMessage,
 } from '../core/protocol';
-import { filterGroups, GROUP_FILTERS, readRange, type CompletionGroup, type GroupFilter, type TrainingRun } from '../core/training';
+import {
+  filterGroups,
+  GROUP_FILTERS,
+  groupsOfStep,
+  readRange,
+  type CompletionGroup,
+  type GroupFilter,
+  type StepMapping,
+  type TrainingRun,
+} from '../core/training';
 import { panelOptions, WebviewPanel } from './webviewPanel';
 
 const THINK = /<think>([\s\S]*?)<\/think>/;
@@ -26,6 +35,8 @@ export class TrainingGroupPanel extends WebviewPanel<TrainingWebviewMessage, Tra
   private list: CompletionGroup[] = [];
   private position = 0;
   private filter: GroupFilter = 'all';
+  /** The logging step the view was opened on (from the curves): only its groups are stepped through. */
+  private scope: { first: number; end: number; fromStep: number; toStep: number; mapping: string } | undefined;
 
   static async show(
     context: vscode.ExtensionContext,
@@ -44,8 +55,32 @@ export class TrainingGroupPanel extends WebviewPanel<TrainingWebviewMessage, Tra
       p = TrainingGroupPanel.current = new TrainingGroupPanel(context, panel, run);
     } else p.panel.reveal();
     p.run = run;
+    p.scope = undefined;
     await p.select(filter, group);
     return p;
+  }
+
+  /**
+   * The groups behind the point logged at `step`, under the run's step mapping (see core/training/curves.ts).
+   * Returns undefined, opening nothing, when there is no mapping or no group for that step.
+   */
+  static async showStep(
+    context: vscode.ExtensionContext,
+    run: TrainingRun,
+    step: number,
+    mapping: StepMapping,
+  ): Promise<TrainingGroupPanel | undefined> {
+    const range = groupsOfStep(mapping, step);
+    if (!range) return undefined;
+    const p = await TrainingGroupPanel.show(context, run, range.first);
+    p.scope = { ...range, mapping: mapping.text };
+    await p.select('all', range.first);
+    return p;
+  }
+
+  /** The groups the view steps through before a filter: the step's, or all. */
+  private scoped(): CompletionGroup[] {
+    return this.scope ? this.run.groups.slice(this.scope.first, this.scope.end) : this.run.groups;
   }
 
   private constructor(
@@ -64,6 +99,10 @@ export class TrainingGroupPanel extends WebviewPanel<TrainingWebviewMessage, Tra
   protected async receive(m: Exclude<TrainingWebviewMessage, { type: 'ready' }>): Promise<void> {
     if (m.type === 'trainingNavigate') await this.navigate(m.to);
     else if (m.type === 'trainingFilter') await this.select(m.filter, this.list[this.position]?.index ?? 0);
+    else if (m.type === 'trainingAllSteps') {
+      this.scope = undefined;
+      await this.select(this.filter, this.list[this.position]?.index ?? 0);
+    }
   }
 
   /** The next or previous group the filter keeps (the webview's buttons). */
@@ -74,7 +113,7 @@ export class TrainingGroupPanel extends WebviewPanel<TrainingWebviewMessage, Tra
   /** Show group `groupIndex` among those `filter` keeps (the filter's first when it keeps not that one). */
   async select(filter: GroupFilter, groupIndex: number): Promise<void> {
     this.filter = filter;
-    this.list = filterGroups(this.run.groups, filter);
+    this.list = filterGroups(this.scoped(), filter);
     await this.go(
       Math.max(
         0,
@@ -112,9 +151,11 @@ export class TrainingGroupPanel extends WebviewPanel<TrainingWebviewMessage, Tra
         solution: await readRange(c.file, c.solutionOffset, c.solutionLength),
       });
     }
+    const groups = this.scoped();
     const counts = Object.fromEntries(
-      GROUP_FILTERS.map((f) => [f, f === 'all' || f === 'longest' ? run.groups.length : filterGroups(run.groups, f).length]),
+      GROUP_FILTERS.map((f) => [f, f === 'all' || f === 'longest' ? groups.length : filterGroups(groups, f).length]),
     );
+    const sc = this.scope;
     return {
       type: 'trainingGroup',
       run: run.path,
@@ -135,6 +176,7 @@ export class TrainingGroupPanel extends WebviewPanel<TrainingWebviewMessage, Tra
         longest: g.longest,
       },
       completions,
+      ...(sc ? { step: { fromStep: sc.fromStep, toStep: sc.toStep, firstCall: sc.first + 1, lastCall: sc.end, mapping: sc.mapping } } : {}),
     };
   }
 }

@@ -102,9 +102,10 @@ export function barChart(spec: BarChartSpec): HTMLElement {
     draw();
     live.add({ root: fig, draw });
     watchTheme();
-    new ResizeObserver(
-      () => plot && plotBox.clientWidth && plot.setSize({ width: plotBox.clientWidth, height: spec.height ?? 220 }),
-    ).observe(plotBox);
+    new ResizeObserver(() => {
+      const w = plotBox.clientWidth;
+      if (plot && w && w !== plot.width) plot.setSize({ width: w, height: spec.height ?? 220 });
+    }).observe(plotBox);
   });
   return fig;
 }
@@ -292,6 +293,10 @@ export interface LineChartSpec {
   height?: number;
   /** A click (not a drag) on the plot: the step under the cursor. */
   onPick?: (step: number) => void;
+  /** The step range shown changed (a drag, a double-click back to all, setXRange): the range, undefined when all is shown. */
+  onZoom?: (range: [number, number] | undefined) => void;
+  /** Charts with the same key move their hover cursor together. */
+  syncKey?: string;
 }
 
 /** A line chart's figure and how to change its smoothing or scale without building it again. */
@@ -300,12 +305,16 @@ export interface LineChart {
   update(change: { smoothing?: number; log?: boolean }): void;
   /** The step range shown now (after a zoom, the zoomed one); undefined before the first draw. */
   xRange(): [number, number] | undefined;
+  /** Show a step range, or every step (undefined), without calling onZoom. */
+  setXRange(range: [number, number] | undefined): void;
+  /** Settles once the chart is first drawn (when it comes near the view). */
+  drawn: Promise<void>;
 }
 
 /**
  * Curves over steps: drag across to zoom to a step range, double-click to zoom out, hover to read
- * every series at the step. Its table gives each series' first, last, lowest and highest values
- * (a table of 10k points would help no one).
+ * every series at the step. Drawn once it comes within 300px of the view. Its table gives each
+ * series' first, last, lowest and highest values (a table of 10k points would help no one).
  */
 export function lineChart(spec: LineChartSpec): LineChart {
   let current = { ...spec };
@@ -316,23 +325,61 @@ export function lineChart(spec: LineChartSpec): LineChart {
   const table = lineTable(spec);
   fig.append(el('figcaption', spec.title), plotBox, toggle(table), table);
   let plot: uPlot | undefined;
+  // The zoomed step range (kept across redraws: smoothing, scale, theme), undefined when every step shows.
+  let zoomed: [number, number] | undefined;
+  let markDrawn = () => {};
+  const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
+  const full = (): [number, number] | undefined => {
+    const xs = plot?.data[0];
+    return xs?.length ? [xs[0], xs[xs.length - 1]] : undefined;
+  };
+  const apply = (range: [number, number] | undefined) => {
+    const r = range ?? full();
+    if (plot && r) plot.setScale('x', { min: r[0], max: r[1] });
+  };
+  // uPlot reports scale changes after the fact (its commit): only a range other than the one kept is news,
+  // so that charts that follow each other's zoom do not answer each other for ever.
+  const onScale = (u: uPlot, key: string) => {
+    const f = full();
+    const x = u.scales.x;
+    if (key !== 'x' || x.min === undefined || x.max === undefined || !f) return;
+    const now: [number, number] | undefined = x.min <= f[0] && x.max >= f[1] ? undefined : [x.min, x.max];
+    if (now?.[0] === zoomed?.[0] && now?.[1] === zoomed?.[1]) return;
+    zoomed = now;
+    current.onZoom?.(zoomed);
+  };
   const draw = () => {
     plot?.destroy();
     const data = uPlot.join(
-      current.series.map((s) => [s.x, s.points ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData),
+      drawnSeries(current).map(
+        ({ s, raw }) => [s.x, s.points || raw ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData,
+      ),
     );
-    plot = new uPlot(lineOptions(current, Math.max(240, plotBox.clientWidth || 600)), data, plotBox);
+    const opts = lineOptions(current, Math.max(240, plotBox.clientWidth || 600));
+    plot = new uPlot({ ...opts, hooks: { setScale: [onScale] } }, data, plotBox);
+    if (zoomed) apply(zoomed);
     if (current.onPick) pickOnClick(plot, current.onPick);
   };
-  requestAnimationFrame(() => {
-    if (!fig.isConnected) return;
-    draw();
-    live.add({ root: fig, draw });
-    watchTheme();
-    new ResizeObserver(
-      () => plot && plotBox.clientWidth && plot.setSize({ width: plotBox.clientWidth, height: spec.height ?? 260 }),
-    ).observe(plotBox);
-  });
+  // Drawn when it comes near the view (the first paint draws only the charts that show), then kept
+  // drawn: again on a theme change, resized with its box (not on the observer's first call: same width).
+  const io = new IntersectionObserver(
+    (seen) => {
+      if (!seen.some((e) => e.isIntersecting) || !fig.isConnected) return;
+      io.disconnect();
+      draw();
+      markDrawn();
+      live.add({ root: fig, draw });
+      watchTheme();
+      new ResizeObserver(() => {
+        const w = plotBox.clientWidth;
+        if (plot && w && w !== plot.width) plot.setSize({ width: w, height: spec.height ?? 260 });
+      }).observe(plotBox);
+    },
+    // The document as root: in VS Code's webview (a cross-origin frame) the implicit root is the top page's
+    // viewport, and a margin would be ignored.
+    { root: document, rootMargin: '300px 0px' },
+  );
+  io.observe(fig);
   return {
     element: fig,
     update(change) {
@@ -343,7 +390,28 @@ export function lineChart(spec: LineChartSpec): LineChart {
       const x = plot?.scales.x;
       return x?.min === undefined || x.max === undefined ? undefined : [x.min, x.max];
     },
+    setXRange(range) {
+      zoomed = range;
+      apply(range);
+    },
+    drawn,
   };
+}
+
+/**
+ * The series as drawn: when smoothing, each line twice, first as logged (faint, its own legend entry,
+ * so the hover reads the logged value too), then smoothed over it, as TensorBoard shows them.
+ */
+function drawnSeries(spec: LineChartSpec): { s: LineSeries; raw: boolean }[] {
+  const smoothing = (spec.smoothing ?? 0) > 0;
+  return spec.series.flatMap((s) =>
+    s.points || !smoothing
+      ? [{ s, raw: false }]
+      : [
+          { s, raw: true },
+          { s, raw: false },
+        ],
+  );
 }
 
 function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
@@ -355,20 +423,21 @@ function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
     width,
     height: spec.height ?? 260,
     legend: { live: true },
-    cursor: { drag: { x: true, y: false, setScale: true } },
+    cursor: { drag: { x: true, y: false, setScale: true }, ...(spec.syncKey ? { sync: { key: spec.syncKey } } : {}) },
     scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
     axes: [
-      { ...axis, label: 'step' },
+      { ...axis, label: 'step', size: 36, labelSize: 18, labelGap: 0 },
       { ...axis, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.format(v))), size: 72 },
     ],
     series: [
       { label: 'step', value: (_u, v) => (v === null ? '—' : String(v)) },
-      ...spec.series.map((s): uPlot.Series => {
+      ...drawnSeries(spec).map(({ s, raw }): uPlot.Series => {
         const colour = themeColour(s.colour);
         return {
-          label: s.label,
+          label: raw ? `${s.label} (logged)` : s.label,
           stroke: colour,
-          width: hc ? 2 : 1.5,
+          ...(raw ? { alpha: hc ? 0.5 : 0.3 } : {}),
+          width: raw ? 1 : hc ? 2 : 1.5,
           spanGaps: true,
           value: (_u, v) => (v === null ? '—' : spec.format(v)),
           ...(s.points

@@ -9,6 +9,7 @@ import { RunsRenderer } from './runs';
 import { PairView } from './pair';
 import { TraceView } from './trace';
 import { TrainingView } from './training';
+import { TrainingCurvesView } from './trainingCurves';
 import { el } from './dom';
 import { summaryCharts } from './summaryCharts';
 import { TraceKeys } from './keys';
@@ -189,6 +190,7 @@ function judgeSummary(j: NonNullable<Summary['judge']>): HTMLElement {
 }
 
 window.addEventListener('message', (event: MessageEvent) => {
+  const arrived = performance.now();
   const parsed = hostMessageSchema.safeParse(event.data);
   if (!parsed.success) {
     console.warn('ST-Think webview: dropped an invalid message', parsed.error.issues[0]);
@@ -197,6 +199,7 @@ window.addEventListener('message', (event: MessageEvent) => {
   const m = parsed.data;
   if (m.type === 'summary') renderSummary(m);
   else if (m.type === 'trainingGroup') trainingView.show(m);
+  else if (m.type === 'trainingCurves') curvesView.show(m, arrived);
   else if (m.type === 'comparison') renderComparison(app, m.comparison, (msg) => vscode.postMessage(msg));
   else if (m.type === 'judgeAgreement') renderAgreement(app, m, (msg) => vscode.postMessage(msg));
   else if (m.type === 'runs') runsView.show(m.runs);
@@ -225,6 +228,7 @@ const traceView = new TraceView(app, post, save);
 const pairView = new PairView(app, post, save);
 const runsView = new RunsRenderer(app, post);
 const trainingView = new TrainingView(app, post);
+const curvesView = new TrainingCurvesView(app, post);
 // The trace view's keys (a pair of records has its own: N / P / D, in pair.ts).
 const keys = new TraceKeys({
   active: () => app.classList.contains('trace') && !app.classList.contains('pair'),

@@ -43,11 +43,26 @@ export class TrainingView {
     app.replaceChildren(
       el('h1', `Completion group #${m.group.call}`),
       el('p', `${m.run} · ${m.group.file}:${m.group.line} · reward call ${m.group.timestamp}`, 'path'),
+      ...this.stepScope(m),
       this.nav(m),
       this.facts(m),
       this.cards(m),
       this.diff(m),
     );
+  }
+
+  /** Opened on a step of the curves: which step, which calls, and the mapping it rests on. */
+  private stepScope(m: Group): HTMLElement[] {
+    if (!m.step) return [];
+    const s = m.step;
+    const box = el('section', undefined, 'step-scope');
+    const steps = s.fromStep === s.toStep ? `step ${s.toStep}` : `steps ${s.fromStep}–${s.toStep}`;
+    const calls = s.firstCall === s.lastCall ? `reward call #${s.firstCall}` : `reward calls #${s.firstCall}–#${s.lastCall}`;
+    box.append(el('p', `Groups of ${steps}: ${calls}.`, 'step-title'), el('p', s.mapping, 'note'));
+    const all = el('button', 'All steps');
+    all.addEventListener('click', () => this.post({ type: 'trainingAllSteps' }));
+    box.append(all);
+    return [box];
   }
 
   private nav(m: Group): HTMLElement {

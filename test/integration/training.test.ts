@@ -91,6 +91,61 @@ describe('Training view and completion groups in a real extension host', functio
     assert.equal(first.completions[0].content, '<think>I passed the sofa.\nThen the door.\n\nSo A.</think>\n<answer>A</answer>');
   });
 
+  it('the curves view: a chart per metric, runs overlaid, eval marks; a step opens its groups only under a stated mapping', async () => {
+    await vscode.commands.executeCommand('stThink.openTrainingRun', runDir);
+    const run = a.training.runs.find((r) => r.path === runDir)!;
+    const panel = await vscode.commands.executeCommand<unknown>('stThink.showTrainingCurves');
+    assert.ok(panel);
+    const curves = await waitFor('the curves view', () => a.trainingCurves());
+    const m = curves.last!;
+    const painted = await waitFor(
+      'the webview reports its first paint',
+      () => (curves.paintedMs === undefined ? undefined : curves),
+      30_000,
+    );
+    assert.ok(painted.paintedMs! >= 0 && painted.paintedMs! < 30_000);
+    assert.deepEqual(
+      m.runs.map((r) => r.name),
+      a.training.runs.map((r) => r.name),
+    );
+    const at = a.training.runs.indexOf(run);
+    assert.deepEqual(
+      m.charts.slice(0, 4).map((c) => c.metric),
+      ['reward', 'rewards/accuracy_reward', 'reward_std', 'completion_length'],
+    );
+    const loss = m.charts.find((c) => c.metric === 'loss')!;
+    assert.deepEqual(loss.series.find((s) => s.run === at)!.steps, [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(loss.evals.find((s) => s.run === at)!.steps, [2, 4, 6]);
+    const grad = m.charts.find((c) => c.metric === 'grad_norm')!.series.find((s) => s.run === at)!;
+    assert.equal(grad.values[2], null, 'NaN grad_norm at step 3 is a gap');
+    // 2 reward calls over 6 steps: no mapping, and a picked step opens nothing.
+    assert.equal(m.runs[at].mapped, false);
+    assert.match(m.runs[at].mapping, /2 reward calls do not split evenly into 6 steps/);
+    const shown = a.trainingPanel()?.last;
+    assert.equal(await curves.pick(at, 2), undefined);
+    assert.equal(a.trainingPanel()?.last, shown);
+    // Said by the user: one call per step. Step 2 opens call #2, and the view says which step and on what assumption.
+    const config = vscode.workspace.getConfiguration('stThink.training');
+    await config.update('rewardCallsPerStep', 1, vscode.ConfigurationTarget.Global);
+    try {
+      const mapped = await waitFor('the curves drawn again with the mapping', () =>
+        curves.last?.runs[at].mapped ? curves.last : undefined,
+      );
+      assert.match(mapped.runs[at].mapping, /1 reward call per step \(as set in stThink.training.rewardCallsPerStep\)/);
+      await curves.deliver({ type: 'trainingPickStep', run: at, step: 2 });
+      const g = await waitFor('step 2 opened', () => (a.trainingPanel()?.last?.step?.toStep === 2 ? a.trainingPanel()!.last : undefined));
+      assert.equal(g.group.call, 2);
+      assert.deepEqual(g.position, { index: 0, total: 1 });
+      assert.deepEqual(g.step && { ...g.step, mapping: '' }, { fromStep: 2, toStep: 2, firstCall: 2, lastCall: 2, mapping: '' });
+      await a.trainingPanel()!.deliver({ type: 'trainingAllSteps' });
+      assert.equal(a.trainingPanel()!.last?.step, undefined);
+      assert.deepEqual(a.trainingPanel()!.last?.position, { index: 1, total: 2 });
+      assert.equal(await curves.pick(at, 3), undefined, 'step 3 is past the 2 calls of the log');
+    } finally {
+      await config.update('rewardCallsPerStep', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('Close Training Run removes its node', async () => {
     const before = a.training.runs.length;
     const [root] = a.training.getChildren();

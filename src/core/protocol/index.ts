@@ -10,7 +10,12 @@ import { compareHostMessageSchema, type CompareWebviewMessage } from './compare'
 import { runsHostMessageSchema, type RunsWebviewMessage } from './runs';
 import { summaryHostMessageSchema, type SummaryWebviewMessage } from './summary';
 import { traceHostMessageSchema, type TraceWebviewMessage } from './trace';
-import { trainingHostMessageSchema, type TrainingWebviewMessage } from './training';
+import {
+  trainingCurvesHostMessageSchema,
+  trainingHostMessageSchema,
+  type TrainingCurvesWebviewMessage,
+  type TrainingWebviewMessage,
+} from './training';
 
 export * from './agreement';
 export * from './compare';
@@ -28,6 +33,7 @@ export const hostMessageSchema = z.discriminatedUnion('type', [
   ...runsHostMessageSchema.options,
   ...trainingHostMessageSchema.options,
   ...agreementHostMessageSchema.options,
+  ...trainingCurvesHostMessageSchema.options,
 ]);
 export type HostMessage = z.infer<typeof hostMessageSchema>;
 
@@ -38,4 +44,5 @@ export type WebviewMessage =
   | SummaryWebviewMessage
   | RunsWebviewMessage
   | TrainingWebviewMessage
-  | AgreementWebviewMessage;
+  | AgreementWebviewMessage
+  | TrainingCurvesWebviewMessage;

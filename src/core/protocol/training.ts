@@ -50,6 +50,10 @@ export const trainingHostMessageSchema = z.discriminatedUnion('type', [
       longest: z.number(),
     }),
     completions: z.array(trainingCompletionSchema),
+    /** The logging step whose groups the view steps through (opened from the curves), with the mapping in words. */
+    step: z
+      .object({ fromStep: z.number(), toStep: z.number(), firstCall: z.number(), lastCall: z.number(), mapping: z.string() })
+      .optional(),
   }),
 ]);
 export type TrainingHostMessage = z.infer<typeof trainingHostMessageSchema>;
@@ -59,5 +63,56 @@ export const trainingWebviewMessageSchema = z.discriminatedUnion('type', [
   readyMessageSchema,
   z.object({ type: z.literal('trainingNavigate'), to: z.enum(['next', 'previous']) }),
   z.object({ type: z.literal('trainingFilter'), filter: z.enum(GROUP_FILTERS) }),
+  /** Leave the step the view was opened on: all groups again. */
+  z.object({ type: z.literal('trainingAllSteps') }),
 ]);
 export type TrainingWebviewMessage = z.infer<typeof trainingWebviewMessageSchema>;
+
+/**
+ * Arrays of 10k+ numbers, checked with a plain loop: zod's per-element array check took most of the
+ * curves view's first paint (0.6 s of a 10k-step run's 110k points in Chromium on the loaded bench machine).
+ */
+const numbers = z.custom<number[]>((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'), 'an array of numbers');
+const numbersOrNull = z.custom<(number | null)[]>(
+  (v) => Array.isArray(v) && v.every((x) => x === null || typeof x === 'number'),
+  'an array of numbers or nulls',
+);
+const curvePointsSchema = z
+  .object({ run: z.number().int().nonnegative(), steps: numbers, values: numbersOrNull })
+  .refine((p) => p.steps.length === p.values.length, 'as many values as steps');
+
+/** Host → training curves view: every run opened in the Training view, a chart per metric. */
+export const trainingCurvesHostMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('trainingCurves'),
+    runs: z.array(
+      z.object({
+        name: z.string(),
+        path: z.string(),
+        /** Whether a step opens its groups, and the mapping (or why there is none) in words. */
+        mapped: z.boolean(),
+        mapping: z.string(),
+      }),
+    ),
+    charts: z.array(
+      z.object({
+        metric: z.string(),
+        series: z.array(curvePointsSchema),
+        evals: z.array(curvePointsSchema),
+        positive: z.boolean(),
+        logFirst: z.boolean(),
+      }),
+    ),
+  }),
+]);
+export type TrainingCurvesHostMessage = z.infer<typeof trainingCurvesHostMessageSchema>;
+
+/** Training curves view → host. */
+export const trainingCurvesWebviewMessageSchema = z.discriminatedUnion('type', [
+  readyMessageSchema,
+  /** A step picked on a chart or in the steps table: open its completion groups. */
+  z.object({ type: z.literal('trainingPickStep'), run: z.number().int().nonnegative(), step: z.number() }),
+  /** How long the first paint took in the webview (message received → charts drawn), for the benchmark. */
+  z.object({ type: z.literal('trainingPainted'), ms: z.number() }),
+]);
+export type TrainingCurvesWebviewMessage = z.infer<typeof trainingCurvesWebviewMessageSchema>;

@@ -1,4 +1,15 @@
 /** Training runs (issue 13): trainer metrics and the reward debug log of GRPO runs, read in plain Node. */
+export {
+  curveCharts,
+  curvesMessage,
+  groupsOfStep,
+  stepMapping,
+  stepOfGroup,
+  type CurveChart,
+  type CurvePoints,
+  type CurvesRun,
+  type StepMapping,
+} from './curves';
 export { filterGroups, GROUP_FILTERS, groupAdvantages, groupCompletions, totalReward, type GroupFilter } from './groups';
 export { readRange, TrainingLogReader, type LogReadOptions, type PendingEntry } from './logReader';
 export { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';

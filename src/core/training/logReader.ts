@@ -245,7 +245,8 @@ export class TrainingLogReader {
         eol = buf.length;
       }
       if (eol - k > 200) continue;
-      const m = HEADER.exec(buf.toString('utf8', k, eol));
+      const fast = headerFields(buf, k, eol);
+      const m = fast === undefined ? HEADER.exec(buf.toString('utf8', k, eol)) : fast;
       if (!m) continue;
       const line = this.line + countLines(buf, from, k);
       this.lastHeader = { line, timestamp: m[1], reward: pyFloat(m[2]), rewardText: m[2] };
@@ -439,6 +440,28 @@ function isTrainerOutput(line: string): boolean {
   } catch {
     return false;
   }
+}
+
+const ACCURACY = Buffer.from(' Accuracy reward: ');
+
+/**
+ * HEADER's fields read from the bytes of a header line buf[k, eol) (it starts with HEADER_START), for
+ * printable ASCII lines: [, timestamp, reward] as HEADER's match gives them, null when the line is
+ * not a header. Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's).
+ */
+function headerFields(buf: Buffer, k: number, eol: number): [string, string, string] | null | undefined {
+  let end = eol;
+  if (end > k && buf[end - 1] === 0x0d) end--;
+  for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
+  const tsStart = k + HEADER_START.length;
+  const tsEnd = buf.indexOf(0x20, tsStart);
+  if (tsEnd <= tsStart || tsEnd >= end || !startsWith(buf, tsEnd, ACCURACY)) return null;
+  const rStart = tsEnd + ACCURACY.length;
+  const rEnd = buf.indexOf(0x20, rStart);
+  // The reward, one space, then exactly 13 dashes to the end of the line.
+  if (rEnd <= rStart || end - rEnd !== 14) return null;
+  for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return null;
+  return ['', buf.toString('latin1', tsStart, tsEnd), buf.toString('latin1', rStart, rEnd)];
 }
 
 /** Python's float(repr): numbers, nan, inf. */

@@ -6,6 +6,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { stepMapping, type StepMapping } from './curves';
 import { groupCompletions } from './groups';
 import { TrainingLogReader, type LogReadOptions, type PendingEntry } from './logReader';
 import { readTrainerState, type TrainerState } from './trainerState';
@@ -60,6 +61,24 @@ export class TrainingRun {
     return path.basename(this.path);
   }
 
+  /** The trainer's logging_steps (trainer_state.json), 1 when unknown. */
+  get loggingSteps(): number {
+    const n = this.state?.fields.logging_steps;
+    return n !== undefined && n > 0 ? n : 1;
+  }
+
+  /** The last training entry's step (0 without one). */
+  get lastTrainStep(): number {
+    let last = 0;
+    for (const e of this.entries) if (e.kind === 'train' && e.step > last) last = e.step;
+    return last;
+  }
+
+  /** How its logging steps map to its completion groups (see curves.ts); `callsPerStep` > 0 overrides the inferred one. */
+  stepMapping(callsPerStep?: number): StepMapping {
+    return stepMapping(this.groups.length, this.lastTrainStep, this.loggingSteps, callsPerStep);
+  }
+
   /** Read a run folder or file. Throws NotTrainingRunError when it holds nothing of a training run. */
   static async open(p: string, opts: TrainingRunOptions = {}): Promise<TrainingRun> {
     const abs = path.resolve(p);
@@ -111,9 +130,10 @@ export class TrainingRun {
       const after = this.entries.reduce((m, e) => Math.max(m, e.step), -Infinity);
       this.entries.push(...stepped.filter((e) => !state?.entries.length || e.step > after));
     }
-    this.completions = readers.flatMap((r) => r.completions);
-    const names = new Set(this.entries.flatMap((e) => Object.keys(e.values)));
-    this.rewardFuncs = this.opts.rewardFuncs ?? (names.has('rewards/format_reward') ? ['accuracy', 'format'] : ['accuracy']);
+    // One reader (the usual run): its completions copied in one go, not through flatMap (100k objects).
+    this.completions = readers.length === 1 ? readers[0].completions.slice() : readers.flatMap((r) => r.completions);
+    const format = this.entries.some((e) => 'rewards/format_reward' in e.values);
+    this.rewardFuncs = this.opts.rewardFuncs ?? (format ? ['accuracy', 'format'] : ['accuracy']);
     this.groups = groupCompletions(this.completions, this.rewardFuncs);
   }
 
