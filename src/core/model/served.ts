@@ -99,10 +99,56 @@ function describeSent(messages: ChatMessage[], body: Record<string, unknown>, mo
   return JSON.stringify({ model, messages: shown, ...body, stream: true });
 }
 
+/**
+ * Frame files as data: URLs, the most recently used kept (by path, modification time and size, so a
+ * rewritten file is read again): the forward and reverse runs of a record send the same frames,
+ * and reading and encoding them again was a good part of the client's time per request.
+ */
+export class FrameUrlCache {
+  private readonly map = new Map<string, { url: string; bytes: number }>();
+  private held = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    readonly maxEntries = 256,
+    readonly maxChars = 64 * 2 ** 20,
+  ) {}
+
+  async get(file: string): Promise<{ url: string; bytes: number }> {
+    const st = await fs.promises.stat(file);
+    const key = `${file}\u0000${st.mtimeMs}\u0000${st.size}`;
+    const had = this.map.get(key);
+    if (had) {
+      this.hits++;
+      this.map.delete(key); // to the most recent end
+      this.map.set(key, had);
+      return had;
+    }
+    this.misses++;
+    const b = await fs.promises.readFile(file);
+    const got = { url: `data:${imageType(b, path.basename(file))};base64,${b.toString('base64')}`, bytes: b.length };
+    this.map.set(key, got);
+    this.held += got.url.length;
+    for (const [k, v] of this.map) {
+      if (this.map.size <= this.maxEntries && this.held <= this.maxChars) break;
+      this.map.delete(k);
+      this.held -= v.url.length;
+    }
+    return got;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
 export class ServedRerunner implements RerunProvider {
   readonly provider = 'openai';
   readonly model: { dir: string; name: string; dtype: string };
   readonly client: ChatClient;
+  /** The frames' data URLs, kept between the forward and reverse runs of a record. */
+  readonly frames = new FrameUrlCache();
 
   constructor(readonly settings: ServedSettings) {
     if (!settings.model.trim()) throw new Error('no model name is set for the served provider');
@@ -119,8 +165,8 @@ export class ServedRerunner implements RerunProvider {
 
   async run(input: RerunInput): Promise<RerunOutput> {
     const start = performance.now();
-    const images = await Promise.all(input.frames.map((f) => fs.promises.readFile(f.file)));
-    const urls = images.map((b, i) => `data:${imageType(b, path.basename(input.frames[i].file))};base64,${b.toString('base64')}`);
+    const images = await Promise.all(input.frames.map((f) => this.frames.get(f.file)));
+    const urls = images.map((x) => x.url);
     const framesDone = performance.now();
     const messages = servedMessages(input.prompt, urls);
     const body = servedBody(input.generation, input.prompt.assistantPrefix !== '');
@@ -141,8 +187,10 @@ export class ServedRerunner implements RerunProvider {
             pieces++;
             input.onText?.(t, pieces);
           },
-          // A retried stream starts over: what the failed attempt streamed is dropped.
+          // A retried stream starts over: what the failed attempt streamed is dropped, and the
+          // consumer is told so (it shows each piece once: the new attempt's from its start).
           onRetry: () => {
+            if (pieces) input.onReset?.();
             generated = '';
             pieces = 0;
             firstAt = 0;
@@ -168,7 +216,7 @@ export class ServedRerunner implements RerunProvider {
         messages,
         body,
         this.settings.model,
-        images.map((b) => b.length),
+        images.map((x) => x.bytes),
       ),
       inputPath: SERVED_INPUT_PATH,
       videoGrid: [0, 0, 0],
