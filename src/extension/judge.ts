@@ -5,6 +5,7 @@
  * The core does the work (src/core/judge, src/core/http/chat.ts); nothing here writes a results file.
  */
 import * as vscode from 'vscode';
+import { ApiKey } from './apiKeys';
 import { ChatClient, ChatError } from '../core/http/chat';
 import type { IndexEntry } from '../core/index';
 import { judgeRoutes, routeItem, type JudgeRunResult, type RouteItem } from '../core/judge/run';
@@ -71,10 +72,11 @@ export class JudgeService extends Disposable {
   running: AbortController | undefined;
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    context: vscode.ExtensionContext,
     private readonly store: ResultsStore,
   ) {
     super();
+    this.key = new ApiKey(context.secrets, JUDGE_KEY_SECRET, 'judge');
     this._register(
       store.onDidChange((f) => {
         // A closed file's judgments are dropped; a ready file's are read (again when its records changed).
@@ -165,13 +167,15 @@ export class JudgeService extends Disposable {
     await this.reload(file);
   }
 
-  async apiKey(): Promise<string | undefined> {
-    return (await this.context.secrets.get(JUDGE_KEY_SECRET))?.trim() || undefined;
+  /** The judge's API key in secret storage (./apiKeys.ts: the one mechanism for every endpoint's key). */
+  readonly key: ApiKey;
+
+  apiKey(): Promise<string | undefined> {
+    return this.key.get();
   }
 
-  async setApiKey(key: string | undefined): Promise<void> {
-    if (key) await this.context.secrets.store(JUDGE_KEY_SECRET, key);
-    else await this.context.secrets.delete(JUDGE_KEY_SECRET);
+  setApiKey(key: string | undefined): Promise<void> {
+    return this.key.set(key);
   }
 
   /**

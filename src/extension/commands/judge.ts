@@ -1,5 +1,6 @@
 /** Judging route answers: a file, its filtered records or one record; the API key; attaching an upstream judge output. */
 import * as vscode from 'vscode';
+import { askForApiKey } from '../apiKeys';
 import { fileName } from '../comparisons';
 import { judgeSettings, OPENAI_BASE_URL, runMessage } from '../judge';
 import type { CommandContext } from './context';
@@ -50,21 +51,6 @@ async function judgeRoutesCommand(ctx: JudgeContext, arg?: unknown, opts?: { con
   }
 }
 
-async function setApiKey(ctx: JudgeContext, key?: unknown) {
-  const value =
-    typeof key === 'string'
-      ? key
-      : await vscode.window.showInputBox({
-          title: 'ST-Think: Judge API Key',
-          prompt: 'The key of the judge endpoint (kept in VS Code\u2019s secret storage, never in settings). Empty: remove it.',
-          password: true,
-          ignoreFocusOut: true,
-        });
-  if (value === undefined) return;
-  await ctx.judge.setApiKey(value.trim() || undefined);
-  void vscode.window.showInformationMessage(value.trim() ? 'ST-Think: judge API key saved.' : 'ST-Think: judge API key removed.');
-}
-
 async function attachJudgeFile(ctx: JudgeContext, arg?: unknown, judgeFile?: unknown) {
   const file = await ctx.args.file(arg);
   if (!file?.index) return void vscode.window.showInformationMessage('ST-Think: open and index a results file first.');
@@ -94,7 +80,7 @@ export function registerJudgeCommands(ctx: JudgeContext): vscode.Disposable[] {
     vscode.commands.registerCommand('stThink.judgeRoutes', (arg?: unknown, opts?: { confirm?: boolean }) =>
       judgeRoutesCommand(ctx, arg, opts),
     ),
-    vscode.commands.registerCommand('stThink.setJudgeApiKey', (key?: unknown) => setApiKey(ctx, key)),
+    vscode.commands.registerCommand('stThink.setJudgeApiKey', (key?: unknown) => askForApiKey(ctx.judge.key, key)),
     vscode.commands.registerCommand('stThink.attachJudgeFile', (arg?: unknown, judgeFile?: unknown) =>
       attachJudgeFile(ctx, arg, judgeFile),
     ),
