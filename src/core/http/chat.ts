@@ -1,7 +1,7 @@
 /**
  * One client for OpenAI-compatible chat-completions endpoints (OpenAI, vLLM, SGLang, llama.cpp's
- * server, Ollama): the route judge uses it, and so can any other caller (messages with text and
- * image parts). Node's own fetch, no dependency.
+ * server, Ollama): the route judge uses it, and so do served re-runs (messages with text and
+ * image parts). node:http(s) with keep-alive connections (./transport.ts), no dependency.
  * - JSON replies, or streamed ones (server-sent events, `stream: true`), collected into one reply;
  * - a timeout per attempt (for a stream: the longest wait for the next bytes), and cancel through
  *   an AbortSignal (a cancelled call throws ChatError kind 'cancelled', never retried);
@@ -12,6 +12,7 @@
  * - at most `concurrency` requests in flight at once (waits between retries hold no slot).
  */
 import { Limiter } from './limit';
+import { nodeTransport, type ResponseLike, type Transport } from './transport';
 
 export type ChatContentPart =
   { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
@@ -92,8 +93,8 @@ export interface ChatClientOptions {
   /** Stream replies (SSE) instead of one JSON reply. */
   stream?: boolean;
   headers?: Record<string, string>;
-  /** Test hooks. */
-  fetch?: typeof fetch;
+  /** Test hooks. `fetch`: another transport (Node's fetch will do); default node:http(s), ./transport.ts. */
+  fetch?: Transport;
   random?: () => number;
   now?: () => number;
 }
@@ -142,6 +143,8 @@ const cancelled = (url: string) => new ChatError(`${url}: cancelled`, 'cancelled
 export class ChatClient {
   readonly url: string;
   private readonly limiter: Limiter;
+  /** The transport this client made (its connections closed by dispose). */
+  private own: ReturnType<typeof nodeTransport> | undefined;
   private readonly o: Required<Omit<ChatClientOptions, 'apiKey' | 'headers' | 'baseUrl'>> & Pick<ChatClientOptions, 'apiKey' | 'headers'>;
 
   constructor(opts: ChatClientOptions) {
@@ -159,13 +162,18 @@ export class ChatClient {
       maxBackoffMs: opts.maxBackoffMs ?? 60_000,
       concurrency: opts.concurrency ?? 4,
       stream: opts.stream ?? false,
-      fetch: opts.fetch ?? fetch,
+      fetch: opts.fetch ?? (this.own = nodeTransport(Math.max(1, Math.floor(opts.concurrency ?? 4)))),
       random: opts.random ?? Math.random,
       now: opts.now ?? Date.now,
       apiKey: opts.apiKey,
       headers: opts.headers,
     };
     this.limiter = new Limiter(Math.max(1, Math.floor(this.o.concurrency)));
+  }
+
+  /** Closes the idle keep-alive connections (requests in flight go on). */
+  dispose(): void {
+    this.own?.destroy();
   }
 
   /** One chat completion, retried as the module comment says. */
@@ -241,7 +249,7 @@ export class ChatClient {
     return new ChatError(`${this.url}: cannot connect: ${why}`, 'connection', this.url);
   }
 
-  private async httpError(res: Response): Promise<ChatError> {
+  private async httpError(res: ResponseLike): Promise<ChatError> {
     let detail = '';
     try {
       const text = await res.text();
@@ -277,7 +285,7 @@ export class ChatClient {
   }
 
   /** Server-sent events: `data: {chunk}` lines, a blank line between events, `data: [DONE]` at the end. */
-  private async readStream(res: Response, arm: () => void, onDelta?: (t: string) => void): Promise<Omit<ChatReply, 'attempts'>> {
+  private async readStream(res: ResponseLike, arm: () => void, onDelta?: (t: string) => void): Promise<Omit<ChatReply, 'attempts'>> {
     const decoder = new TextDecoder();
     let buf = '';
     let data: string[] = [];
@@ -330,8 +338,10 @@ export class ChatClient {
       if (done) break;
     }
     dispatch();
-    if (!done && content === null && finishReason === null) {
-      throw new ChatError(`${this.url}: the stream ended without a reply`, 'connection', this.url);
+    // Neither [DONE] nor a finish reason: the stream was cut short (retried, as a dropped connection).
+    if (!done && finishReason === null) {
+      const what = content === null ? 'without a reply' : 'before the reply was complete';
+      throw new ChatError(`${this.url}: the stream ended ${what}`, 'connection', this.url);
     }
     return { content, finishReason, model, ...(usage ? { usage } : {}) };
   }

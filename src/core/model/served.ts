@@ -235,6 +235,6 @@ export class ServedRerunner implements RerunProvider {
   }
 
   async dispose(): Promise<void> {
-    // nothing held: fetch's connections close when idle
+    this.client.dispose(); // its idle keep-alive connections
   }
 }
