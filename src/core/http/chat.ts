@@ -138,6 +138,9 @@ function sleep(ms: number, url: string, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** How long a streamed body may take to end after its [DONE] before its connection is dropped. */
+const DRAIN_MS = 1000;
+
 const cancelled = (url: string) => new ChatError(`${url}: cancelled`, 'cancelled', url);
 
 export class ChatClient {
@@ -207,12 +210,12 @@ export class ChatClient {
     const ctl = new AbortController();
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
+    const arm = (ms = this.o.timeoutMs) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         timedOut = true;
         ctl.abort();
-      }, this.o.timeoutMs);
+      }, ms);
     };
     const onAbort = () => ctl.abort();
     call.signal?.addEventListener('abort', onAbort, { once: true });
@@ -285,7 +288,11 @@ export class ChatClient {
   }
 
   /** Server-sent events: `data: {chunk}` lines, a blank line between events, `data: [DONE]` at the end. */
-  private async readStream(res: ResponseLike, arm: () => void, onDelta?: (t: string) => void): Promise<Omit<ChatReply, 'attempts'>> {
+  private async readStream(
+    res: ResponseLike,
+    arm: (ms?: number) => void,
+    onDelta?: (t: string) => void,
+  ): Promise<Omit<ChatReply, 'attempts'>> {
     const decoder = new TextDecoder();
     let buf = '';
     let data: string[] = [];
@@ -324,20 +331,28 @@ export class ChatClient {
       }
       if (choice?.finish_reason) finishReason = choice.finish_reason;
     };
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      arm();
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        if (line === '') dispatch();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-        if (done) break;
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        // After [DONE] the body is read to its end (a moment at most), so its connection is kept for the next request.
+        if (done) continue;
+        arm();
+        buf += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).replace(/\r$/, '');
+          buf = buf.slice(nl + 1);
+          if (line === '') dispatch();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          if (done) {
+            arm(DRAIN_MS);
+            break;
+          }
+        }
       }
-      if (done) break;
+    } catch (e) {
+      if (!done) throw e; // after [DONE] the reply is whole: a connection cut while draining changes nothing
     }
-    dispatch();
+    if (!done) dispatch();
     // Neither [DONE] nor a finish reason: the stream was cut short (retried, as a dropped connection).
     if (!done && finishReason === null) {
       const what = content === null ? 'without a reply' : 'before the reply was complete';

@@ -105,7 +105,9 @@ function describeSent(messages: ChatMessage[], body: Record<string, unknown>, mo
  * and reading and encoding them again was a good part of the client's time per request.
  */
 export class FrameUrlCache {
-  private readonly map = new Map<string, { url: string; bytes: number }>();
+  /** Pending or read: the forward and reverse runs of a record often ask at the same moment. */
+  private readonly map = new Map<string, Promise<FrameUrl>>();
+  private readonly chars = new Map<string, number>();
   private held = 0;
   hits = 0;
   misses = 0;
@@ -115,7 +117,7 @@ export class FrameUrlCache {
     readonly maxChars = 64 * 2 ** 20,
   ) {}
 
-  async get(file: string): Promise<{ url: string; bytes: number }> {
+  async get(file: string): Promise<FrameUrl> {
     const st = await fs.promises.stat(file);
     const key = `${file}\u0000${st.mtimeMs}\u0000${st.size}`;
     const had = this.map.get(key);
@@ -126,22 +128,41 @@ export class FrameUrlCache {
       return had;
     }
     this.misses++;
-    const b = await fs.promises.readFile(file);
-    const got = { url: `data:${imageType(b, path.basename(file))};base64,${b.toString('base64')}`, bytes: b.length };
+    const got = fs.promises.readFile(file).then((b) => ({
+      url: `data:${imageType(b, path.basename(file))};base64,${b.toString('base64')}`,
+      bytes: b.length,
+    }));
     this.map.set(key, got);
-    this.held += got.url.length;
-    for (const [k, v] of this.map) {
-      if (this.map.size <= this.maxEntries && this.held <= this.maxChars) break;
-      this.map.delete(k);
-      this.held -= v.url.length;
+    try {
+      const { url } = await got;
+      if (this.map.get(key) === got) {
+        this.chars.set(key, url.length);
+        this.held += url.length;
+        this.trim();
+      }
+    } catch (e) {
+      if (this.map.get(key) === got) this.map.delete(key);
+      throw e;
     }
     return got;
+  }
+
+  /** Drops the least recently used until within both limits (entries still being read count as entries). */
+  private trim(): void {
+    for (const k of this.map.keys()) {
+      if (this.map.size <= this.maxEntries && this.held <= this.maxChars) break;
+      this.map.delete(k);
+      this.held -= this.chars.get(k) ?? 0;
+      this.chars.delete(k);
+    }
   }
 
   get size(): number {
     return this.map.size;
   }
 }
+
+type FrameUrl = { url: string; bytes: number };
 
 export class ServedRerunner implements RerunProvider {
   readonly provider = 'openai';
