@@ -14,6 +14,7 @@ import { rerunKeys, RerunWriter, runAndSave, type RerunContext } from '../../src
 import { resolveGeneration } from '../../src/core/model/sampling';
 import { FrameUrlCache, SERVED_INPUT_PATH, ServedRerunner, servedBody } from '../../src/core/model/served';
 import { normalise } from '../../src/core/normalize';
+import { encodeBody, type ChatRequest } from '../../src/core/http/chat';
 import { progressLine, rerunOptions, runBatch } from '../../src/cli/rerun';
 import { continuationProblem, startChatServer, type ChatServer, type ReceivedRequest } from '../support/chatServer';
 import { landmarkRecord, makeTempDir, removeDir } from './helpers';
@@ -277,6 +278,33 @@ describe('client overhead: frames cached, one writer', () => {
     assert.equal(small.hits, 2);
     await small.get(files[2]);
     assert.equal(small.misses, 4, 'files[2] was dropped and is read again');
+  });
+
+  test('the request body: the same JSON as the request serialised whole; a frame kept encoded is sent as those bytes', () => {
+    const url = `data:image/jpeg;base64,${fs.readFileSync(frames[0]).toString('base64')}`;
+    const encoded = Buffer.from(JSON.stringify({ type: 'image_url', image_url: { url } }));
+    const req: ChatRequest = {
+      model: 'st-r1',
+      messages: [
+        { role: 'system', content: 'You are "helpful".\n' },
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url }, encoded },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+            { type: 'text', text: 'Which way? é ✓' },
+          ],
+        },
+        { role: 'assistant', content: '<think>Let’s' },
+      ],
+      extra: { max_tokens: 8, continue_final_message: true, model: 'ignored', messages: 'ignored' },
+    };
+    const pieces = encodeBody(req, true);
+    assert.ok(pieces.includes(encoded), 'the kept bytes themselves, not a copy');
+    const parsed = JSON.parse(Buffer.concat(pieces).toString('utf8')) as Record<string, unknown>;
+    const plain = { max_tokens: 8, continue_final_message: true, model: 'st-r1', stream: true, messages: req.messages };
+    assert.deepEqual(parsed, JSON.parse(JSON.stringify(plain, (k, v) => (k === 'encoded' ? undefined : v))));
+    assert.equal(JSON.parse(Buffer.concat(encodeBody({ model: 'm', messages: [] }, false)).toString()).stream, undefined);
   });
 
   test('one writer: records finishing together go out in one write, every line whole, in the order handed in', async () => {

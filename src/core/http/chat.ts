@@ -15,7 +15,13 @@ import { Limiter } from './limit';
 import { nodeTransport, type ResponseLike, type Transport } from './transport';
 
 export type ChatContentPart =
-  { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+  | { type: 'text'; text: string }
+  | {
+      type: 'image_url';
+      image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+      /** This part as JSON (UTF-8) when the caller keeps it: sent as it is, so a large data: URL is not serialised again per request. */
+      encoded?: Buffer;
+    };
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -94,7 +100,10 @@ export interface ChatClientOptions {
   stream?: boolean;
   headers?: Record<string, string>;
   /** Test hooks. `fetch`: another transport (Node's fetch will do); default node:http(s), ./transport.ts. */
-  fetch?: Transport;
+  fetch?: (
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: Uint8Array; signal: AbortSignal },
+  ) => Promise<ResponseLike>;
   random?: () => number;
   now?: () => number;
 }
@@ -141,6 +150,40 @@ function sleep(ms: number, url: string, signal?: AbortSignal): Promise<void> {
 /** How long a streamed body may take to end after its [DONE] before its connection is dropped. */
 const DRAIN_MS = 1000;
 
+/** A fetch-like function as a transport (the body's pieces joined). */
+function fetchTransport(f: NonNullable<ChatClientOptions['fetch']>): Transport {
+  return (url, init) => f(url, { ...init, body: Buffer.concat(init.body) });
+}
+
+/**
+ * The request body as JSON, in pieces: `extra`, the model and `stream`, then the messages, each
+ * image part that comes `encoded` sent as those bytes (not serialised again, not copied).
+ */
+export function encodeBody(req: ChatRequest, stream: boolean): Buffer[] {
+  const { messages: _m, model: _model, stream: _s, ...extra } = req.extra ?? {};
+  const head = JSON.stringify({ ...extra, model: req.model, ...(stream ? { stream: true } : {}) });
+  const out: Buffer[] = [];
+  let text = `${head.slice(0, -1)},"messages":[`;
+  req.messages.forEach((m, i) => {
+    if (i) text += ',';
+    if (typeof m.content === 'string') {
+      text += JSON.stringify({ role: m.role, content: m.content });
+      return;
+    }
+    text += `{"role":${JSON.stringify(m.role)},"content":[`;
+    m.content.forEach((p, j) => {
+      if (j) text += ',';
+      if (p.type === 'image_url' && p.encoded) {
+        out.push(Buffer.from(text, 'utf8'), p.encoded);
+        text = '';
+      } else text += JSON.stringify(p.type === 'text' ? { type: 'text', text: p.text } : { type: 'image_url', image_url: p.image_url });
+    });
+    text += ']}';
+  });
+  out.push(Buffer.from(`${text}]}`, 'utf8'));
+  return out;
+}
+
 const cancelled = (url: string) => new ChatError(`${url}: cancelled`, 'cancelled', url);
 
 export class ChatClient {
@@ -148,7 +191,8 @@ export class ChatClient {
   private readonly limiter: Limiter;
   /** The transport this client made (its connections closed by dispose). */
   private own: ReturnType<typeof nodeTransport> | undefined;
-  private readonly o: Required<Omit<ChatClientOptions, 'apiKey' | 'headers' | 'baseUrl'>> & Pick<ChatClientOptions, 'apiKey' | 'headers'>;
+  private readonly o: Required<Omit<ChatClientOptions, 'apiKey' | 'headers' | 'baseUrl' | 'fetch'>> &
+    Pick<ChatClientOptions, 'apiKey' | 'headers'> & { fetch: Transport };
 
   constructor(opts: ChatClientOptions) {
     this.url = chatCompletionsUrl(opts.baseUrl);
@@ -165,7 +209,7 @@ export class ChatClient {
       maxBackoffMs: opts.maxBackoffMs ?? 60_000,
       concurrency: opts.concurrency ?? 4,
       stream: opts.stream ?? false,
-      fetch: opts.fetch ?? (this.own = nodeTransport(Math.max(1, Math.floor(opts.concurrency ?? 4)))),
+      fetch: opts.fetch ? fetchTransport(opts.fetch) : (this.own = nodeTransport(Math.max(1, Math.floor(opts.concurrency ?? 4)))),
       random: opts.random ?? Math.random,
       now: opts.now ?? Date.now,
       apiKey: opts.apiKey,
@@ -221,7 +265,7 @@ export class ChatClient {
     call.signal?.addEventListener('abort', onAbort, { once: true });
     arm();
     try {
-      const body = JSON.stringify({ ...req.extra, model: req.model, messages: req.messages, ...(this.o.stream ? { stream: true } : {}) });
+      const body = encodeBody(req, this.o.stream);
       const res = await this.o.fetch(this.url, { method: 'POST', headers: this.headers(), body, signal: ctl.signal });
       if (!res.ok) throw await this.httpError(res);
       if (this.o.stream && /text\/event-stream/i.test(res.headers.get('content-type') ?? '')) {

@@ -22,7 +22,8 @@ export interface ResponseLike {
 export interface RequestInitLike {
   method: string;
   headers: Record<string, string>;
-  body: string;
+  /** The body in pieces, sent one after the other (large pieces the caller keeps are not copied into one). */
+  body: readonly Buffer[];
   signal: AbortSignal;
 }
 
@@ -66,10 +67,10 @@ export function nodeTransport(maxSockets: number): Transport & { destroy(): void
     new Promise<ResponseLike>((resolve, reject) => {
       const u = new URL(url);
       const mod = u.protocol === 'https:' ? https : http;
-      const body = Buffer.from(init.body, 'utf8');
+      const length = init.body.reduce((n, b) => n + b.length, 0);
       const req = mod.request(u, {
         method: init.method,
-        headers: { ...init.headers, 'content-length': String(body.length) },
+        headers: { ...init.headers, 'content-length': String(length) },
         agent: agents[u.protocol as 'http:' | 'https:'],
       });
       let res: http.IncomingMessage | undefined;
@@ -91,7 +92,9 @@ export function nodeTransport(maxSockets: number): Transport & { destroy(): void
         r.once('close', done);
         resolve(new NodeResponse(r));
       });
-      req.end(body);
+      req.cork();
+      for (const b of init.body) req.write(b);
+      req.end();
     });
   return Object.assign(send, {
     destroy: () => {

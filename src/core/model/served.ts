@@ -55,9 +55,13 @@ export function imageType(bytes: Uint8Array, file: string): 'image/jpeg' | 'imag
 }
 
 /** The chat messages of a prompt with its frames (data: URLs), as the module comment says. */
-export function servedMessages(prompt: RerunPrompt, frameUrls: readonly string[]): ChatMessage[] {
+export function servedMessages(prompt: RerunPrompt, frames: readonly (string | { url: string; encoded?: Buffer })[]): ChatMessage[] {
   const user: ChatContentPart[] = [
-    ...frameUrls.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+    ...frames.map((f) =>
+      typeof f === 'string'
+        ? { type: 'image_url' as const, image_url: { url: f } }
+        : { type: 'image_url' as const, image_url: { url: f.url }, ...(f.encoded ? { encoded: f.encoded } : {}) },
+    ),
     { type: 'text', text: prompt.user },
   ];
   const messages: ChatMessage[] = [
@@ -128,16 +132,17 @@ export class FrameUrlCache {
       return had;
     }
     this.misses++;
-    const got = fs.promises.readFile(file).then((b) => ({
-      url: `data:${imageType(b, path.basename(file))};base64,${b.toString('base64')}`,
-      bytes: b.length,
-    }));
+    const got = fs.promises.readFile(file).then((b) => {
+      const url = `data:${imageType(b, path.basename(file))};base64,${b.toString('base64')}`;
+      // The part as the request sends it (base64 needs no JSON escaping), kept to be sent as it is.
+      return { url, bytes: b.length, encoded: Buffer.from(`{"type":"image_url","image_url":{"url":"${url}"}}`, 'latin1') };
+    });
     this.map.set(key, got);
     try {
       const { url } = await got;
       if (this.map.get(key) === got) {
-        this.chars.set(key, url.length);
-        this.held += url.length;
+        this.chars.set(key, 2 * url.length);
+        this.held += 2 * url.length;
         this.trim();
       }
     } catch (e) {
@@ -162,7 +167,7 @@ export class FrameUrlCache {
   }
 }
 
-type FrameUrl = { url: string; bytes: number };
+type FrameUrl = { url: string; bytes: number; encoded: Buffer };
 
 export class ServedRerunner implements RerunProvider {
   readonly provider = 'openai';
@@ -187,9 +192,8 @@ export class ServedRerunner implements RerunProvider {
   async run(input: RerunInput): Promise<RerunOutput> {
     const start = performance.now();
     const images = await Promise.all(input.frames.map((f) => this.frames.get(f.file)));
-    const urls = images.map((x) => x.url);
     const framesDone = performance.now();
-    const messages = servedMessages(input.prompt, urls);
+    const messages = servedMessages(input.prompt, images);
     const body = servedBody(input.generation, input.prompt.assistantPrefix !== '');
     let generated = '';
     let pieces = 0;
