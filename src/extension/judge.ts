@@ -220,6 +220,7 @@ export class JudgeService extends Disposable {
         },
       );
     } finally {
+      client.dispose(); // its idle keep-alive connections
       this.running = undefined;
       const f = this.files.get(file.path);
       if (f) f.judgeFile = undefined;

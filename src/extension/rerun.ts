@@ -675,6 +675,7 @@ export class RerunService implements vscode.Disposable {
       } catch (e) {
         throw new UserError(`"stThink.served.baseUrl" cannot be used: ${(e as Error).message}.`);
       }
+      void this.servedRunner?.runner.dispose(); // the previous settings' idle connections
       this.servedRunner = { key, runner };
     }
     const r = this.servedRunner.runner;

@@ -97,9 +97,11 @@ export function nodeTransport(maxSockets: number): Transport & { destroy(): void
       req.end();
     });
   return Object.assign(send, {
+    /** Closes the idle connections (requests in flight go on; their connections, idle after, are unref'd and closed by the server). */
     destroy: () => {
-      agents['http:'].destroy();
-      agents['https:'].destroy();
+      for (const agent of Object.values(agents)) {
+        for (const list of Object.values(agent.freeSockets)) for (const socket of list ?? []) socket.destroy();
+      }
     },
   });
 }
