@@ -459,7 +459,13 @@ export class RerunService implements vscode.Disposable {
    */
   private modelFolderChanged(): void {
     const s = settings();
-    for (const plan of this.plans.values()) {
+    for (const plan of [...this.plans.values()]) {
+      // A closed panel's plan is dropped: planning it again touched a disposed panel, and the plans after it were never reached.
+      if (!TracePanel.all.has(plan.panel)) {
+        plan.abort?.abort();
+        this.plans.delete(plan.panel);
+        continue;
+      }
       if (plan.running || !(plan.view.state === 'plan' || (plan.view.state === 'error' && plan.modelProblem))) continue;
       plan.modelProblem = false;
       plan.view = this.planView(plan, s);
