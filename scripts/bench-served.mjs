@@ -8,6 +8,9 @@
 //   - throughput: records/min and streamed tokens/s (the test server answers at once, so these
 //     are the client's ceiling, not a model's speed).
 // NOSAVE=1: run() only (no record written), to split the client's time between the request and the save.
+// Frames: each record (a forward and a reverse run) has its own 8 frame files (hard links of the same 8
+// JPEGs under other names), so the client's frame cache is hit by the reverse run of a record only, as
+// in a real batch; SAMEFRAMES=1 sends the same 8 files every time (every run after the first hits it).
 // Needs `npm run build && npm run compile-tests`. Usage: node --expose-gc scripts/bench-served.mjs [--runs 1000]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -20,7 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const out = (p) => require(path.join(root, 'out', p));
 const { ServedRerunner } = out('src/core/model/served.js');
-const { runAndSave } = out('src/core/model/reruns.js');
+const { runAndSave, RerunWriter } = out('src/core/model/reruns.js');
 const { buildPrompt } = out('src/core/model/prompt.js');
 const { resolveGeneration } = out('src/core/model/sampling.js');
 const { normalise } = out('src/core/normalize.js');
@@ -44,6 +47,18 @@ const made = spawnSync('ffmpeg', [
 if (made.status !== 0) throw new Error(String(made.stderr));
 const frameFiles = Array.from({ length: 8 }, (_, i) => path.join(tmp, `f${i + 1}.jpg`));
 const frameBytes = frameFiles.reduce((s, f) => s + fs.statSync(f).size, 0);
+fs.mkdirSync(path.join(tmp, 'records'));
+/** The frame files of record `k` (runs 2k and 2k + 1): links of the same JPEGs, one folder a record. */
+const framesOf = (k) => {
+  if (process.env.SAMEFRAMES) return frameFiles;
+  const dir = path.join(tmp, 'records', String(k));
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(dir);
+    frameFiles.forEach((f, i) => fs.linkSync(f, path.join(dir, `f${i + 1}.jpg`)));
+  }
+  return frameFiles.map((_, i) => path.join(dir, `f${i + 1}.jpg`));
+};
+for (let k = 0; k < RUNS / 2 + 1; k++) framesOf(k); // made before the clock starts
 
 // The server: a child process, answering each request with a 64-token reply streamed in 4-character pieces.
 const serverSrc = `
@@ -72,6 +87,8 @@ const generation = resolveGeneration({}, undefined, undefined).settings;
 
 async function batch(concurrency) {
   const r = new ServedRerunner({ baseUrl, model: 'bench', concurrency });
+  // One writer for the batch's re-runs file, as the CLI and the extension use.
+  const writer = new RerunWriter(path.join(tmp, `c${concurrency}.reruns.jsonl`), { protect: [path.join(tmp, 'results.jsonl')] });
   const outFile = path.join(tmp, `c${concurrency}.reruns.jsonl`);
   const prompts = [buildPrompt(record, 'forward'), buildPrompt(record, 'reverse')];
   const heap = [];
@@ -84,6 +101,7 @@ async function batch(concurrency) {
     while (next < RUNS) {
       const i = next++;
       const prompt = prompts[i % 2];
+      const files = framesOf(Math.floor(i / 2));
       const ctx = {
         source: { ...record, id: `bench-${i}` },
         sourceFile: path.join(tmp, 'results.jsonl'),
@@ -95,8 +113,8 @@ async function batch(concurrency) {
         generation,
       };
       const { output } = process.env.NOSAVE
-        ? { output: await r.run({ frames: frameFiles.map((file) => ({ file })), size: { width: 420, height: 364 }, prompt, generation }) }
-        : await runAndSave(r, { ...ctx, frameFiles, outFile });
+        ? { output: await r.run({ frames: files.map((file) => ({ file })), size: { width: 420, height: 364 }, prompt, generation }) }
+        : await runAndSave(r, { ...ctx, frameFiles: files, outFile, writer });
       tokens += output.timings.newTokens;
       if ((i + 1) % 100 === 0) {
         gc();
@@ -105,6 +123,7 @@ async function batch(concurrency) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  await r.dispose();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const lines = process.env.NOSAVE ? RUNS : fs.readFileSync(outFile, 'utf8').split('\n').filter(Boolean).length;
@@ -117,12 +136,17 @@ async function batch(concurrency) {
     recordsPerMin: Math.round((RUNS / wall) * 60_000),
     tokensPerS: Math.round((tokens / wall) * 1000),
     clientCpuMsPerRequest: +((cpu.user + cpu.system) / 1000 / RUNS).toFixed(3),
+    frameCacheHits: `${r.frames.hits}/${r.frames.hits + r.frames.misses}`,
     heapMiB: `${mib(heap[0])} → ${mib(heap[heap.length - 1])} (max ${mib(Math.max(...heap))}, every 100 runs after GC)`,
   };
 }
 
 try {
-  console.log(`served re-runs: ${RUNS} per batch, 8 frames (${(frameBytes / 1024).toFixed(0)} KiB JPEG) a request, 64 tokens streamed`);
+  console.log(
+    `served re-runs: ${RUNS} per batch, 8 frames (${(frameBytes / 1024).toFixed(0)} KiB JPEG) a request, 64 tokens streamed; ` +
+      `${process.env.SAMEFRAMES ? 'the same frame files for every run' : 'frame files of its own for each record (forward + reverse)'}` +
+      `${process.env.NOSAVE ? '; nothing saved' : ''}`,
+  );
   console.log(
     `load average ${os
       .loadavg()

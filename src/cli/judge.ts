@@ -141,6 +141,7 @@ export async function judgeCommand(argv: string[]): Promise<number> {
     });
   } finally {
     process.removeListener('SIGINT', onSigint);
+    client.dispose();
   }
   const rows = result.outcomes.flatMap((o) =>
     o.kind === 'judged' || o.kind === 'reused' ? [{ key: o.item.id, judgment: o.judgment as Judgment }] : [],

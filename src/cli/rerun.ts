@@ -14,11 +14,14 @@ import { FRAME_PRESETS, frameParams } from '../core/frames/presets';
 import { resolveVideo } from '../core/frames/resolve';
 import { inspectModelFolder, readGenerationConfig } from '../core/model/folder';
 import { buildPrompt, DEFAULT_TEMPLATES, PromptError, type RerunMode } from '../core/model/prompt';
-import { rerunKey, rerunKeys, rerunsPath, runAndSave, type RerunContext } from '../core/model/reruns';
+import { rerunKey, rerunKeys, rerunsPath, RerunWriter, runAndSave, type RerunContext } from '../core/model/reruns';
 import { checkGeneration, GenerationConfigError, resolveGeneration, type EffectiveGeneration } from '../core/model/sampling';
+import { progressLine, type Progress } from '../core/model/progress';
 import { ServedRerunner, type RerunProvider } from '../core/model/served';
 import type { TraceRecord } from '../core/schemas';
 import { checkFlags, indexOptions, InputError, numberFlag, parseArgs, positionals, UsageError, type Parsed } from './args';
+
+export { progressLine, type Progress };
 
 const VALUED = ['line', 'category', 'direction', 'mode', 'provider', 'model-path', 'base-url', 'model', 'concurrency'] as const;
 const VALUED_ALL = [...VALUED, 'max-new-tokens', 'video-root', 'timeout-ms', 'cache-dir'];
@@ -149,28 +152,6 @@ function framesOf(o: RerunOptions, file: string, cache: Map<string, Promise<Fram
   return got;
 }
 
-export interface Progress {
-  total: number;
-  done: number;
-  skipped: number;
-  failed: number;
-  tokens: number;
-  startedAt: number;
-}
-
-/** "12/40 done, 3 skipped, 0 failed · 25.1 records/min · 310 tokens/s · ETA 1m07s" */
-export function progressLine(p: Progress, now: number = performance.now()): string {
-  const min = (now - p.startedAt) / 60_000;
-  const perMin = min > 0 ? p.done / min : 0;
-  const left = p.total - p.done - p.skipped - p.failed;
-  const eta = perMin > 0 ? Math.round((left / perMin) * 60) : undefined;
-  const tps = min > 0 ? p.tokens / (min * 60) : 0;
-  const etaText = eta === undefined ? '?' : `${Math.floor(eta / 60)}m${String(eta % 60).padStart(2, '0')}s`;
-  return `${p.done + p.skipped + p.failed}/${p.total}: ${p.done} done, ${p.skipped} skipped, ${p.failed} failed · ${perMin.toFixed(
-    1,
-  )} records/min · ${tps.toFixed(0)} tokens/s · ETA ${etaText}`;
-}
-
 function chosen(o: RerunOptions, e: IndexEntry): boolean {
   return (
     (o.line === undefined || e.line === o.line) &&
@@ -199,6 +180,8 @@ export async function runBatch(
   const progress: Progress = { total: jobs.length, done: 0, skipped: 0, failed: 0, tokens: 0, startedAt: performance.now() };
   const failures: string[] = [];
   const frames = new Map<string, Promise<Frames>>();
+  // One writer appends the finished records (many runs finish at once at a high concurrency).
+  const writer = new RerunWriter(outFile, { protect: [index.file] });
   let next = 0;
   const one = async (job: Job) => {
     const { record } = await index.readRecord(job.entry);
@@ -217,7 +200,7 @@ export async function runBatch(
       ...{ generation: generation.settings, generationSources: generation.sources },
     };
     if (have.has(rerunKey(ctx))) return void progress.skipped++;
-    const { record: saved, output } = await runAndSave(provider, { ...ctx, frameFiles: f.files, outFile, signal });
+    const { record: saved, output } = await runAndSave(provider, { ...ctx, frameFiles: f.files, outFile, signal, writer });
     if (saved) {
       progress.done++;
       progress.tokens += output.timings.newTokens;

@@ -53,8 +53,16 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
 
 /** Appends `line` (without its newline) as one whole line of `file`; see the module's comment. */
-export async function safeAppendLine(file: string, line: string, opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
-  if (line.includes('\n')) throw new SafeWriteError('a line cannot hold a raw newline', file);
+export function safeAppendLine(file: string, line: string, opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
+  return safeAppendLines(file, [line], opts);
+}
+
+/**
+ * Appends `lines` (each without its newline) as whole lines of `file`, in one checked write under
+ * one lock: all of them or none (a queue of finished records written by one writer).
+ */
+export async function safeAppendLines(file: string, lines: readonly string[], opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
+  if (lines.some((l) => l.includes('\n'))) throw new SafeWriteError('a line cannot hold a raw newline', file);
   const target = path.resolve(file);
   await fs.promises.mkdir(path.dirname(target), { recursive: true });
   await refuseUnsafeTarget(target);
@@ -63,7 +71,7 @@ export async function safeAppendLine(file: string, line: string, opts: SafeAppen
     const h = await openOutput(target, opts.protect ?? []);
     try {
       const movedAside = await moveAsidePartialLine(h, target);
-      await appendChecked(h, target, Buffer.from(line + '\n', 'utf8'), opts.write);
+      if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), opts.write);
       return movedAside ? { movedAside } : {};
     } finally {
       await h.close();

@@ -5,6 +5,7 @@
  * The core does the work (src/core/judge, src/core/http/chat.ts); nothing here writes a results file.
  */
 import * as vscode from 'vscode';
+import { ApiKey } from './apiKeys';
 import { ChatClient, ChatError } from '../core/http/chat';
 import type { IndexEntry } from '../core/index';
 import type { JudgedSide } from '../core/judge/compareRuns';
@@ -72,10 +73,11 @@ export class JudgeService extends Disposable {
   running: AbortController | undefined;
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    context: vscode.ExtensionContext,
     private readonly store: ResultsStore,
   ) {
     super();
+    this.key = new ApiKey(context.secrets, JUDGE_KEY_SECRET, 'judge');
     this._register(
       store.onDidChange((f) => {
         // A closed file's judgments are dropped; a ready file's are read (again when its records changed).
@@ -181,13 +183,15 @@ export class JudgeService extends Disposable {
     await this.reload(file);
   }
 
-  async apiKey(): Promise<string | undefined> {
-    return (await this.context.secrets.get(JUDGE_KEY_SECRET))?.trim() || undefined;
+  /** The judge's API key in secret storage (./apiKeys.ts: the one mechanism for every endpoint's key). */
+  readonly key: ApiKey;
+
+  apiKey(): Promise<string | undefined> {
+    return this.key.get();
   }
 
-  async setApiKey(key: string | undefined): Promise<void> {
-    if (key) await this.context.secrets.store(JUDGE_KEY_SECRET, key);
-    else await this.context.secrets.delete(JUDGE_KEY_SECRET);
+  setApiKey(key: string | undefined): Promise<void> {
+    return this.key.set(key);
   }
 
   /**
@@ -233,6 +237,7 @@ export class JudgeService extends Disposable {
       );
       return client.refusal ? { ...result, refusal: client.refusal } : result;
     } finally {
+      client.chat.dispose(); // its idle keep-alive connections
       this.running = undefined;
       const f = this.files.get(file.path);
       if (f) f.judgeFile = undefined;

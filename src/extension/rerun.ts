@@ -26,8 +26,20 @@ import {
   type RerunMode,
   type RerunPrompt,
 } from '../core/model/prompt';
-import { isRerunsFile, rerunKey, rerunKeys, rerunSource, rerunsPath, runAndSave, type RerunContext } from '../core/model/reruns';
+import { ChatError } from '../core/http/chat';
+import { progressLine, type Progress } from '../core/model/progress';
+import {
+  isRerunsFile,
+  rerunKey,
+  rerunKeys,
+  rerunSource,
+  rerunsPath,
+  RerunWriter,
+  runAndSave,
+  type RerunContext,
+} from '../core/model/reruns';
 import { loadRerunner, type Rerunner } from '../core/model/runner';
+import { ServedRerunner, type RerunProvider } from '../core/model/served';
 import {
   checkGeneration,
   describeGeneration,
@@ -43,13 +55,27 @@ import type { TraceRecord } from '../core/schemas';
 import { reasoningSteps } from '../core/steps';
 import { trustedSettingValue } from '../core/settingsLimits';
 import { analysePartial } from '../core/streaming';
+import { ApiKey } from './apiKeys';
 import { framesInOrder, prepareFrames, samplerSetting } from './frames';
 import type { ResultsFile, ResultsStore } from './store';
 import { sameTarget, TracePanel, type TraceHost, type TraceTarget } from './tracePanel';
 
 export type RerunChoice = RerunMode | 'both';
 
+export const SERVED_KEY_SECRET = 'stThink.served.apiKey';
+
+/** The served provider's settings (stThink.served.*, machine-scoped). */
+export interface ServedConfig {
+  baseUrl: string;
+  model: string;
+  concurrency: number;
+  timeoutMs: number;
+}
+
 interface Settings {
+  /** Which provider runs re-runs: the local ONNX model, or a served checkpoint (stThink.rerun.provider). */
+  rerunProvider: 'onnx' | 'openai';
+  served: ServedConfig;
   modelPath: string;
   dtype: ModelDtype | 'auto';
   provider: ProviderPreference;
@@ -89,7 +115,15 @@ function settings(): Settings {
     const v = userValue<number | boolean>(c, GENERATION_SETTING[k]);
     if (v !== undefined) (generation[k] as number | boolean) = v;
   }
+  const int = (k: string, d: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(c.get<number>(k, d) || d)));
   return {
+    rerunProvider: c.get<string>('rerun.provider', 'onnx') === 'openai' ? 'openai' : 'onnx',
+    served: {
+      baseUrl: c.get<string>('served.baseUrl', '').trim() || 'http://127.0.0.1:8000/v1',
+      model: c.get<string>('served.model', '').trim(),
+      concurrency: int('served.concurrency', 8, 1, 256),
+      timeoutMs: int('served.timeoutMs', 120_000, 1000, 600_000),
+    },
     modelPath: c.get<string>('modelPath', '').trim(),
     dtype: (DTYPES as readonly string[]).includes(dtype) ? (dtype as ModelDtype) : 'auto',
     provider: c.get<ProviderPreference>('executionProvider', 'auto'),
@@ -131,6 +165,14 @@ function effectiveGeneration(s: Settings, config: Record<string, unknown> | unde
 
 /** For the plan (before the model loads): the folder's generation_config.json when it can be read. */
 function planGeneration(s: Settings): string {
+  if (s.rerunProvider === 'openai') {
+    try {
+      const g = effectiveGeneration({ ...s, modelPath: '' }, undefined);
+      return `${describeGeneration(g.settings, g.sources)} (sent with each request to the served model)`;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
   const read = s.modelPath ? readGenerationConfig(s.modelPath) : undefined;
   try {
     const g = effectiveGeneration(s, read?.ok ? read.config : undefined);
@@ -174,12 +216,18 @@ export interface Tally {
 interface Batch {
   file: ResultsFile;
   outFile: string;
-  runner: Rerunner;
+  runner: RerunProvider;
   generation: EffectiveGeneration;
   /** The re-runs the re-runs file already holds (rerunKey). */
   have: Set<string>;
   signal: AbortSignal;
-  tally: Tally;
+  progress: Progress;
+  /** The one writer of the re-runs file. */
+  writer: RerunWriter;
+  /** Each record read (and its frames extracted) once for its modes. */
+  sources: Map<IndexEntry, Promise<{ record: TraceRecord; frames: RerunFrames }>>;
+  /** A failure that every other record would meet too (the key, the URL, the server): the batch stops. */
+  fatal?: string;
 }
 
 const CHOOSE_MODEL_FOLDER = 'Choose Model Folder…';
@@ -201,7 +249,7 @@ function rerunContext(
   sourceFile: string,
   prompt: RerunPrompt,
   frames: RerunFrames,
-  runner: Rerunner,
+  runner: RerunProvider,
   generation: EffectiveGeneration,
 ): RerunContext {
   return {
@@ -211,7 +259,7 @@ function rerunContext(
     prompt,
     frames: frames.facts,
     model: { path: runner.model.dir, name: runner.model.name, dtype: runner.model.dtype },
-    provider: runner.provider,
+    provider: runner.provider as RerunContext['provider'],
     fallback: runner.fallback,
     generation: generation.settings,
     generationSources: generation.sources,
@@ -240,9 +288,32 @@ function runAnalysis(
   };
 }
 
+/**
+ * What a failed request to the served model says to the user: the client's message (it names the
+ * URL and what to check) and where to change it here.
+ */
+function servedFailure(e: ChatError): string {
+  const hint: Partial<Record<ChatError['kind'], string>> = {
+    auth: ' Set the key with "ST-Think: Set Served Model API Key".',
+    'not-found': ' Check "stThink.served.baseUrl" (the server\u2019s /v1 URL) and "stThink.served.model" (a model the server serves).',
+    timeout: ' The server may be busy: raise "stThink.served.timeoutMs", or lower "stThink.served.concurrency".',
+    connection: ' Check "stThink.served.baseUrl".',
+  };
+  return `The served model could not re-run: ${e.message}.${hint[e.kind] ?? ''}`;
+}
+
+/** Failures every other request of a batch would meet as well: the batch stops at the first. */
+const FATAL_KINDS: readonly ChatError['kind'][] = ['auth', 'not-found', 'connection'];
+
 export class RerunService implements vscode.Disposable {
   private readonly plans = new Map<TracePanel, Plan>();
   private loaded: { key: string; runner: Promise<Rerunner> } | undefined;
+  /** The served provider, reused while its settings and key stay the same (its frame cache, its connection limit). */
+  private servedRunner: { key: string; runner: ServedRerunner } | undefined;
+  /** The served model's API key (secret storage, as the judge's). */
+  readonly servedKey: ApiKey;
+  /** The last progress line of a batch (for tests). */
+  lastBatchProgress: string | undefined;
   private readonly status = vscode.window.createStatusBarItem('stThink.model', vscode.StatusBarAlignment.Left, 49);
   readonly log = vscode.window.createOutputChannel('ST-Think Re-runs');
   /** The re-runs files written this session (for tests). */
@@ -253,15 +324,17 @@ export class RerunService implements vscode.Disposable {
     private readonly store: ResultsStore,
     private readonly host: () => TraceHost,
   ) {
+    this.servedKey = new ApiKey(context.secrets, SERVED_KEY_SECRET, 'served model');
     this.status.name = 'ST-Think Model';
     this.status.command = 'stThink.chooseModelFolder';
     // A model folder typed into the settings is checked at once, as one chosen with the command is.
     this.subs.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration('stThink.modelPath') && !e.affectsConfiguration('stThink.modelDtype')) return;
+        const served = e.affectsConfiguration('stThink.rerun.provider') || e.affectsConfiguration('stThink.served');
+        if (!served && !e.affectsConfiguration('stThink.modelPath') && !e.affectsConfiguration('stThink.modelDtype')) return;
         this.modelFolderChanged();
         const s = settings();
-        if (!s.modelPath) return;
+        if (!s.modelPath || served || s.rerunProvider === 'openai') return;
         const r = inspectModelFolder(s.modelPath, s.dtype);
         if (!r.ok) sayOfferingModelFolder('warning', `ST-Think: the model folder ${s.modelPath} cannot be used: ${r.problems.join('; ')}.`);
       }),
@@ -328,7 +401,7 @@ export class RerunService implements vscode.Disposable {
     const refused = this.refusal(plan, s);
     return {
       state: 'plan',
-      model: s.modelPath ? s.modelPath.split(/[\\/]/).pop() : undefined,
+      model: s.rerunProvider === 'openai' ? s.served.model || undefined : s.modelPath ? s.modelPath.split(/[\\/]/).pop() : undefined,
       generation: planGeneration(s),
       message:
         refused?.message ??
@@ -351,6 +424,14 @@ export class RerunService implements vscode.Disposable {
           `Run is not possible: the video was not found (paths tried: ${job.tried.join(', ')}), and the model must see its frames. ` +
           'Set "stThink.videoRoots" or locate the video folder, then Run.',
       };
+    if (s.rerunProvider === 'openai') {
+      if (!s.served.model)
+        return {
+          message:
+            'No served model is set: set "stThink.served.model" (the name the server serves) and "stThink.served.baseUrl", then Run.',
+        };
+      return undefined;
+    }
     if (!s.modelPath)
       return {
         message: 'No model folder is set: choose one (ST-Think: Choose Model Folder…, setting stThink.modelPath), then Run.',
@@ -378,7 +459,13 @@ export class RerunService implements vscode.Disposable {
    */
   private modelFolderChanged(): void {
     const s = settings();
-    for (const plan of this.plans.values()) {
+    for (const plan of [...this.plans.values()]) {
+      // A closed panel's plan is dropped: planning it again touched a disposed panel, and the plans after it were never reached.
+      if (!TracePanel.all.has(plan.panel)) {
+        plan.abort?.abort();
+        this.plans.delete(plan.panel);
+        continue;
+      }
       if (plan.running || !(plan.view.state === 'plan' || (plan.view.state === 'error' && plan.modelProblem))) continue;
       plan.modelProblem = false;
       plan.view = this.planView(plan, s);
@@ -459,12 +546,9 @@ export class RerunService implements vscode.Disposable {
       providerDetail: undefined,
     };
     try {
-      if (!s.modelPath) effectiveGeneration(s, undefined); // the user's own settings are checked first
-      this.update(plan, { state: 'loading', message: 'Loading the model…' });
-      const model = await this.modelFolder(s);
-      const generation = effectiveGeneration(s, model.generationConfig);
+      this.update(plan, { state: 'loading', message: s.rerunProvider === 'openai' ? 'Connecting…' : 'Loading the model…' });
+      const { runner, generation } = await this.open(s);
       this.update(plan, { generation: describeGeneration(generation.settings, generation.sources) });
-      const runner = await this.runner(model, s.provider);
       this.update(plan, {
         model: runner.model.name,
         provider: runner.provider.toUpperCase(),
@@ -487,7 +571,8 @@ export class RerunService implements vscode.Disposable {
       await this.showSaved(outFile);
       if (!cancelled && plan.prompts.length === 2) await this.openBoth(plan, outFile);
     } catch (e) {
-      const msg = e instanceof UserError ? e.message : `The re-run failed: ${(e as Error).message}`;
+      const msg =
+        e instanceof UserError ? e.message : e instanceof ChatError ? servedFailure(e) : `The re-run failed: ${(e as Error).message}`;
       if (!(e instanceof UserError)) this.log.appendLine(`${new Date().toISOString()} ${plan.record.id}: ${(e as Error).stack ?? e}`);
       // A run cut short keeps its text but is no longer running; those not started stay without verdicts.
       const runs = plan.view.runs.map((r) => (r.state === 'running' ? { ...r, state: 'error' as const } : r));
@@ -516,7 +601,7 @@ export class RerunService implements vscode.Disposable {
     plan: Plan,
     i: number,
     ctx: RerunContext,
-    runner: Rerunner,
+    runner: RerunProvider,
     io: { frameFiles: string[]; outFile: string; signal: AbortSignal },
   ): Promise<void> {
     let text = ctx.prompt.assistantPrefix;
@@ -539,7 +624,14 @@ export class RerunService implements vscode.Disposable {
       firstTokenMs ??= performance.now() - started;
       show();
     };
-    const { output, record, movedAside } = await runAndSave(runner, { ...ctx, ...io, protect: this.openResults(), onText });
+    // A served request retried after its stream broke starts over: the view drops what it showed of it.
+    const onReset = () => {
+      text = ctx.prompt.assistantPrefix;
+      tokens = 0;
+      firstTokenMs = undefined;
+      show(true);
+    };
+    const { output, record, movedAside } = await runAndSave(runner, { ...ctx, ...io, protect: this.openResults(), onText, onReset });
     this.reportMovedAside(io.outFile, movedAside);
     const runs = [...plan.view.runs];
     runs[i] = {
@@ -563,6 +655,44 @@ export class RerunService implements vscode.Disposable {
     }
   }
 
+  /** The provider the settings choose, ready to run, and the generation settings it runs with. */
+  private async open(s: Settings): Promise<{ runner: RerunProvider; generation: EffectiveGeneration }> {
+    if (s.rerunProvider === 'openai') {
+      // No model folder: the user's settings over the defaults, all sent with each request.
+      const generation = effectiveGeneration({ ...s, modelPath: '' }, undefined);
+      return { runner: await this.served(s), generation };
+    }
+    if (!s.modelPath) effectiveGeneration(s, undefined); // the user's own settings are checked first
+    const model = await this.modelFolder(s);
+    const generation = effectiveGeneration(s, model.generationConfig);
+    return { runner: await this.runner(model, s.provider), generation };
+  }
+
+  /** The served provider of the settings and the stored key, reused while they stay the same. */
+  private async served(s: Settings): Promise<ServedRerunner> {
+    if (!s.served.model)
+      throw new UserError('No served model is set: set "stThink.served.model" (the name the server serves) and "stThink.served.baseUrl".');
+    const apiKey = await this.servedKey.get();
+    const key = JSON.stringify([s.served, apiKey ?? '']);
+    if (this.servedRunner?.key !== key) {
+      let runner: ServedRerunner;
+      try {
+        runner = new ServedRerunner({ ...s.served, apiKey });
+      } catch (e) {
+        throw new UserError(`"stThink.served.baseUrl" cannot be used: ${(e as Error).message}.`);
+      }
+      void this.servedRunner?.runner.dispose(); // the previous settings' idle connections
+      this.servedRunner = { key, runner };
+    }
+    const r = this.servedRunner.runner;
+    this.status.text = '$(cloud) SERVED';
+    this.status.tooltip =
+      `ST-Think re-runs: ${r.model.name} served at ${r.model.dir} (${s.served.concurrency} requests at once). ` + 'Click for its settings.';
+    this.status.command = { title: 'Served model settings', command: 'workbench.action.openSettings', arguments: ['stThink.served'] };
+    this.status.show();
+    return r;
+  }
+
   /** The model folder of the settings, checked; a clear error when unset or incomplete. */
   private async modelFolder(s: Settings): Promise<ModelFolder> {
     if (!s.modelPath)
@@ -582,6 +712,7 @@ export class RerunService implements vscode.Disposable {
     }
     try {
       const r = await this.loaded.runner;
+      this.status.command = 'stThink.chooseModelFolder';
       this.status.text = `$(chip) ${r.provider.toUpperCase()}`;
       const fallback = r.fallback ? `\n${r.fallback}` : '';
       this.status.tooltip =
@@ -679,27 +810,33 @@ export class RerunService implements vscode.Disposable {
     );
   }
 
-  /** Re-run Filtered Records…: every visible record of a file, with progress, cancel and resume. */
+  /**
+   * Re-run Filtered Records…: every visible record of a file in each mode, with progress (records/min,
+   * tokens/s, ETA), cancel and resume (runs already in the re-runs file are skipped). The served
+   * provider runs up to stThink.served.concurrency requests at once; the local model one at a time.
+   * One writer appends the finished runs, each line whole.
+   */
   async rerunFiltered(file: ResultsFile, choice: RerunChoice, prefixStyle?: PrefixStyle): Promise<Tally> {
     const s = settings();
     const modes: RerunMode[] = choice === 'both' ? ['forward', 'reverse'] : [choice];
     const entries: IndexEntry[] = file.visible.slice();
     const outFile = this.rerunsFileOf(file.path);
     const tally: Tally = { done: 0, skipped: 0, failed: 0, cancelled: false };
-    let model: ModelFolder;
-    let generation: EffectiveGeneration;
+    let opened: { runner: RerunProvider; generation: EffectiveGeneration };
     try {
-      if (!s.modelPath) effectiveGeneration(s, undefined);
-      model = await this.modelFolder(s);
-      generation = effectiveGeneration(s, model.generationConfig);
+      opened = await this.open(s);
     } catch (e) {
-      sayOfferingModelFolder('error', `ST-Think: ${(e as Error).message}`, /model folder/i.test((e as Error).message));
+      const message = e instanceof ChatError ? servedFailure(e) : (e as Error).message;
+      sayOfferingModelFolder('error', `ST-Think: ${message}`, s.rerunProvider === 'onnx' && /model folder/i.test(message));
       return tally;
     }
+    const jobs = entries.flatMap((entry) => modes.map((mode) => ({ entry, mode })));
+    const concurrency = opened.runner.provider === 'openai' ? s.served.concurrency : 1;
+    let fatal: string | undefined;
     await vscode.window.withProgress(
       {
         location: vscode.ProgressLocation.Notification,
-        title: `ST-Think: re-running ${entries.length.toLocaleString()} records (${choice})`,
+        title: `ST-Think: re-running ${entries.length.toLocaleString()} records (${choice}) on ${opened.runner.model.name}`,
         cancellable: true,
       },
       async (progress, token) => {
@@ -707,25 +844,37 @@ export class RerunService implements vscode.Disposable {
         token.onCancellationRequested(() => abort.abort());
         this.batches.add(abort);
         this.setRunningContext(this.batches.size);
-        try {
-          const runner = await this.runner(model, s.provider);
-          const batch: Batch = { file, outFile, runner, generation, have: await rerunKeys(outFile), signal: abort.signal, tally };
-          const step = 100 / Math.max(1, entries.length * modes.length);
-          const prompt = (record: TraceRecord, mode: RerunMode) => buildPrompt(record, mode, s.templates, prefixStyle ?? s.prefixStyle);
-          for (const entry of entries) {
-            if (abort.signal.aborted) break;
-            await this.batchRecord(batch, entry, modes, prompt, () =>
-              progress.report({
-                increment: step,
-                message: `${tally.done} done · ${tally.skipped} already done · ${tally.failed} failed`,
-              }),
-            );
+        const batch: Batch = {
+          file,
+          outFile,
+          ...opened,
+          have: await rerunKeys(outFile),
+          signal: abort.signal,
+          progress: { total: jobs.length, done: 0, skipped: 0, failed: 0, tokens: 0, startedAt: performance.now() },
+          writer: new RerunWriter(outFile, { protect: [file.path, ...this.openResults()] }),
+          sources: new Map(),
+        };
+        const prompt = (record: TraceRecord, mode: RerunMode) => buildPrompt(record, mode, s.templates, prefixStyle ?? s.prefixStyle);
+        let next = 0;
+        const worker = async () => {
+          while (next < jobs.length && !abort.signal.aborted) {
+            const job = jobs[next++];
+            await this.batchJob(batch, job.entry, job.mode, prompt, job.mode === modes[modes.length - 1]);
+            if (batch.fatal) abort.abort();
+            this.lastBatchProgress = progressLine(batch.progress);
+            progress.report({ increment: 100 / Math.max(1, jobs.length), message: this.lastBatchProgress });
           }
-          tally.cancelled = abort.signal.aborted;
+        };
+        try {
+          await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker));
+          await batch.writer.flush();
         } finally {
           this.batches.delete(abort);
           this.setRunningContext(this.batches.size);
         }
+        Object.assign(tally, { done: batch.progress.done, skipped: batch.progress.skipped, failed: batch.progress.failed });
+        tally.cancelled = abort.signal.aborted && !batch.fatal;
+        fatal = batch.fatal;
       },
     );
     await this.showSaved(outFile);
@@ -733,58 +882,69 @@ export class RerunService implements vscode.Disposable {
     const summary =
       `${tally.done} re-run${tally.done === 1 ? '' : 's'} saved, ${tally.skipped} already done (skipped), ` +
       `${tally.failed} failed${cancelled}.`;
+    if (fatal) {
+      void vscode.window
+        .showErrorMessage(`ST-Think: the batch stopped: ${fatal} (${summary})`, 'Show Log')
+        .then((a) => a && this.log.show());
+      return tally;
+    }
     const show = tally.failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(`ST-Think: ${summary}`, ...(tally.failed ? ['Show Log'] : [])).then((a) => a && this.log.show());
     return tally;
   }
 
-  /** One record of a batch in each mode: skipped when already re-run with the same settings, else run and saved. */
-  private async batchRecord(
+  /** A record of a batch, read and its frames extracted once for all its modes (the last mode lets it go). */
+  private batchSource(b: Batch, entry: IndexEntry, last: boolean): Promise<{ record: TraceRecord; frames: RerunFrames }> {
+    let got = b.sources.get(entry);
+    if (!got) {
+      got = (async () => {
+        const { record } = await b.file.index!.readRecord(entry);
+        // The batch follows the frame sampler setting (there is no view whose choice it could follow).
+        return { record, frames: await this.frames(b.file, record, samplerSetting(), b.signal) };
+      })();
+      b.sources.set(entry, got);
+    }
+    if (last) b.sources.delete(entry);
+    return got;
+  }
+
+  /** One record in one mode of a batch: skipped when already re-run with the same settings, else run and saved. */
+  private async batchJob(
     b: Batch,
     entry: IndexEntry,
-    modes: RerunMode[],
+    mode: RerunMode,
     prompt: (r: TraceRecord, m: RerunMode) => RerunPrompt,
-    stepped: () => void,
+    last: boolean,
   ): Promise<void> {
-    const { file, tally, signal } = b;
-    let record: TraceRecord;
-    let frames: RerunFrames | undefined;
+    const { progress, signal } = b;
+    let id = entry.id;
     try {
-      record = (await file.index!.readRecord(entry)).record;
-    } catch (e) {
-      tally.failed += modes.length;
-      this.log.appendLine(`${file.path}:${entry.line}: ${(e as Error).message}`);
-      return;
-    }
-    for (const mode of modes) {
-      if (signal.aborted) break;
-      try {
-        const p = prompt(record, mode);
-        // The batch follows the frame sampler setting (there is no view whose choice it could follow).
-        frames ??= await this.frames(file, record, samplerSetting(), signal);
-        const ctx = rerunContext(record, file.path, p, frames, b.runner, b.generation);
-        if (b.have.has(rerunKey(ctx))) {
-          tally.skipped++;
-        } else {
-          const { record: saved, movedAside } = await runAndSave(b.runner, {
-            ...ctx,
-            frameFiles: frames.files,
-            outFile: b.outFile,
-            protect: this.openResults(),
-            signal,
-          });
-          this.reportMovedAside(b.outFile, movedAside);
-          if (saved) {
-            tally.done++;
-            this.written.add(b.outFile);
-          }
-        }
-      } catch (e) {
-        if (signal.aborted) break;
-        tally.failed++;
-        this.log.appendLine(`${file.path}:${entry.line} (${record.id}, ${mode}): ${(e as Error).message}`);
+      const { record, frames } = await this.batchSource(b, entry, last);
+      id = record.id;
+      const ctx = rerunContext(record, b.file.path, prompt(record, mode), frames, b.runner, b.generation);
+      if (b.have.has(rerunKey(ctx))) return void progress.skipped++;
+      const {
+        record: saved,
+        output,
+        movedAside,
+      } = await runAndSave(b.runner, {
+        ...ctx,
+        frameFiles: frames.files,
+        outFile: b.outFile,
+        signal,
+        writer: b.writer,
+      });
+      this.reportMovedAside(b.outFile, movedAside);
+      if (saved) {
+        progress.done++;
+        progress.tokens += output.timings.newTokens;
+        this.written.add(b.outFile);
       }
-      stepped();
+    } catch (e) {
+      if (signal.aborted) return;
+      progress.failed++;
+      this.log.appendLine(`${b.file.path}:${entry.line} (${id}, ${mode}): ${(e as Error).message}`);
+      if (e instanceof ChatError && FATAL_KINDS.includes(e.kind)) b.fatal ??= servedFailure(e);
     }
   }
 
@@ -831,5 +991,6 @@ export class RerunService implements vscode.Disposable {
     this.status.dispose();
     this.log.dispose();
     void this.loaded?.runner.then((r) => r.dispose()).catch(() => undefined);
+    void this.servedRunner?.runner.dispose();
   }
 }

@@ -13,6 +13,8 @@ export interface ReceivedRequest {
   headers: http.IncomingHttpHeaders;
   body: { model?: string; messages?: { role: string; content: unknown }[]; stream?: boolean; [k: string]: unknown };
   at: number;
+  /** The client's port: the same for requests over one kept-alive connection. */
+  port?: number;
 }
 
 export type Reply =
@@ -126,7 +128,10 @@ export async function startChatServer(
         } catch {
           // recorded as {}
         }
-        const r: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at: Date.now() };
+        const r: ReceivedRequest = {
+          ...{ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at: Date.now() },
+          port: req.socket.remotePort,
+        };
         requests.push(r);
         open.add(res);
         res.on('close', () => open.delete(res));

@@ -67,6 +67,24 @@ describe('chat client', () => {
     assert.equal(server.requests.at(-1)!.body.stream, true);
   });
 
+  test('a stream that ends without its finish reason or [DONE] is retried, not taken as the reply; connections are reused', async () => {
+    const cut = 'data: {"choices":[{"index":0,"delta":{"content":"{\'direction\': 4"}}]}\n\n';
+    server.setHandler((_r, n) => (n === 1 ? { raw: cut, contentType: 'text/event-stream' } : { content: 'whole' }));
+    server.requests.length = 0;
+    const c = new ChatClient({ baseUrl: server.baseUrl, stream: true, ...fast });
+    const retried: string[] = [];
+    const r = await c.complete(ask, { onRetry: (e) => retried.push(e.message) });
+    assert.equal(r.content, 'whole');
+    assert.equal(r.attempts, 2);
+    assert.match(retried[0], /the stream ended before the reply was complete/);
+    // Keep-alive: the next requests go over the connection already open (the body read to its end after [DONE]).
+    await c.complete(ask);
+    await c.complete(ask);
+    const ports = server.requests.map((q) => q.port);
+    assert.equal(new Set(ports.slice(1)).size, 1, `one connection for the last three: ports ${ports.join(', ')}`);
+    c.dispose();
+  });
+
   test('429 with Retry-After in seconds: waits that long, then succeeds', async () => {
     server.requests.length = 0;
     server.setHandler((_r, n) => (n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { content: 'ok' }));

@@ -10,10 +10,11 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ResultsIndex } from '../../src/core/index';
 import { buildPrompt } from '../../src/core/model/prompt';
-import { rerunKeys, runAndSave, type RerunContext } from '../../src/core/model/reruns';
+import { rerunKeys, RerunWriter, runAndSave, type RerunContext } from '../../src/core/model/reruns';
 import { resolveGeneration } from '../../src/core/model/sampling';
-import { SERVED_INPUT_PATH, ServedRerunner, servedBody } from '../../src/core/model/served';
+import { FrameUrlCache, SERVED_INPUT_PATH, ServedRerunner, servedBody } from '../../src/core/model/served';
 import { normalise } from '../../src/core/normalize';
+import { encodeBody, type ChatRequest } from '../../src/core/http/chat';
 import { progressLine, rerunOptions, runBatch } from '../../src/cli/rerun';
 import { continuationProblem, startChatServer, type ChatServer, type ReceivedRequest } from '../support/chatServer';
 import { landmarkRecord, makeTempDir, removeDir } from './helpers';
@@ -169,20 +170,28 @@ describe('served provider', () => {
         : n === 2
           ? { status: 500 }
           : n === 3
-            ? { content: ANSWER, dropAfterChunks: 2 }
+            ? { content: ANSWER, dropAfterChunks: 2, chunkDelayMs: 20 } // two pieces arrive, then the connection drops
             : vllmLike(ANSWER)(req),
     );
-    const pieces: string[] = [];
+    // What the consumer shows: the pieces since its last reset (each token once, not the dropped attempt's again).
+    let shown: string[] = [];
+    let resets = 0;
     const out = await served().run({
       frames: frames.map((file) => ({ file })),
       size: { width: 56, height: 56 },
       prompt: buildPrompt(record, 'forward'),
       generation: generation.settings,
-      onText: (t) => pieces.push(t),
+      onText: (t) => shown.push(t),
+      onReset: () => {
+        resets++;
+        shown = [];
+      },
     });
     assert.equal(server.requests.length, 4);
     assert.equal(out.response, ANSWER);
     assert.equal(out.generated, ANSWER);
+    assert.equal(resets, 1, 'one reset: after the dropped stream (the 429 and the 500 streamed nothing)');
+    assert.equal(shown.join(''), ANSWER, 'the text shown is the last attempt\u2019s, each piece once');
     server.setHandler(vllmLike(ANSWER));
   });
 
@@ -227,6 +236,111 @@ describe('served provider', () => {
     assert.match(saved.prompt.input, /"continue_final_message"|"max_tokens":64/);
     assert.doesNotMatch(saved.prompt.input, /base64,[A-Za-z0-9+/]{40}/, 'the frames are not copied into the record');
     server.setHandler(vllmLike(ANSWER));
+  });
+});
+
+describe('client overhead: frames cached, one writer', () => {
+  test('frame data URLs: read once for forward and reverse; a rewritten file is read again; least recently used dropped', async () => {
+    const dir = path.join(tmp, 'cache-test');
+    fs.mkdirSync(dir);
+    const files = frames.map((f, i) => {
+      const to = path.join(dir, `c${i}.jpg`);
+      fs.copyFileSync(f, to);
+      return to;
+    });
+    server.requests.length = 0;
+    server.setHandler(vllmLike(ANSWER));
+    const r = served();
+    for (const mode of ['forward', 'reverse'] as const)
+      await r.run({
+        frames: files.map((file) => ({ file })),
+        size: { width: 56, height: 56 },
+        prompt: buildPrompt(record, mode),
+        generation: generation.settings,
+      });
+    assert.deepEqual([r.frames.misses, r.frames.hits], [4, 4]);
+    const urls = (q: ReceivedRequest) =>
+      (q.body.messages![1].content as { image_url?: { url: string } }[]).flatMap((p) => p.image_url?.url ?? []);
+    assert.deepEqual(urls(server.requests[1]), urls(server.requests[0]), 'the same frames sent both times');
+    // The file changes (other bytes, another size): read again, and sent as it is now.
+    fs.copyFileSync(frames[3], files[0]);
+    const got = await r.frames.get(files[0]);
+    assert.equal(r.frames.misses, 5);
+    assert.equal(got.url, `data:image/jpeg;base64,${fs.readFileSync(frames[3]).toString('base64')}`);
+    // At most maxEntries kept, the least recently used dropped first.
+    const small = new FrameUrlCache(2);
+    await small.get(files[1]);
+    await small.get(files[2]);
+    await small.get(files[1]); // now the most recent
+    await small.get(files[3]); // drops files[2]
+    assert.equal(small.size, 2);
+    await small.get(files[1]);
+    assert.equal(small.hits, 2);
+    await small.get(files[2]);
+    assert.equal(small.misses, 4, 'files[2] was dropped and is read again');
+  });
+
+  test('the request body: the same JSON as the request serialised whole; a frame kept encoded is sent as those bytes', () => {
+    const url = `data:image/jpeg;base64,${fs.readFileSync(frames[0]).toString('base64')}`;
+    const encoded = Buffer.from(JSON.stringify({ type: 'image_url', image_url: { url } }));
+    const req: ChatRequest = {
+      model: 'st-r1',
+      messages: [
+        { role: 'system', content: 'You are "helpful".\n' },
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url }, encoded },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+            { type: 'text', text: 'Which way? é ✓' },
+          ],
+        },
+        { role: 'assistant', content: '<think>Let’s' },
+      ],
+      extra: { max_tokens: 8, continue_final_message: true, model: 'ignored', messages: 'ignored' },
+    };
+    const pieces = encodeBody(req, true);
+    assert.ok(pieces.includes(encoded), 'the kept bytes themselves, not a copy');
+    const parsed = JSON.parse(Buffer.concat(pieces).toString('utf8')) as Record<string, unknown>;
+    const plain = { max_tokens: 8, continue_final_message: true, model: 'st-r1', stream: true, messages: req.messages };
+    assert.deepEqual(parsed, JSON.parse(JSON.stringify(plain, (k, v) => (k === 'encoded' ? undefined : v))));
+    assert.equal(JSON.parse(Buffer.concat(encodeBody({ model: 'm', messages: [] }, false)).toString()).stream, undefined);
+  });
+
+  test('one writer: records finishing together go out in one write, every line whole, in the order handed in', async () => {
+    const out = path.join(tmp, 'writer.reruns.jsonl');
+    const w = new RerunWriter(out, { protect: [path.join(tmp, 'results.jsonl')] });
+    let writes = 0;
+    const counting = new RerunWriter(out, {
+      write: async (h, d) => {
+        writes++;
+        return (await h.write(d, 0, d.length)).bytesWritten;
+      },
+    });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => counting.append({ n: i, text: 'x'.repeat(i * 100) })));
+    assert.equal(writes, 1, 'twenty records, one write');
+    await Promise.all(Array.from({ length: 5 }, (_, i) => w.append({ n: 20 + i })));
+    const lines = fs.readFileSync(out, 'utf8').split('\n');
+    assert.equal(lines.pop(), '', 'ends with a newline');
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as { n: number }).n),
+      Array.from({ length: 25 }, (_, i) => i),
+    );
+    // A write that fails rejects every record in it and leaves the file as it was.
+    const before = fs.readFileSync(out);
+    const failing = new RerunWriter(out, { write: async () => 3 });
+    const results = await Promise.allSettled([failing.append({ a: 1 }), failing.append({ a: 2 })]);
+    assert.deepEqual(
+      results.map((x) => x.status),
+      ['rejected', 'rejected'],
+    );
+    assert.deepEqual(fs.readFileSync(out), before);
+    // Never through a link: a planted re-runs file linking to the results file is refused, the results file untouched.
+    const linked = path.join(tmp, 'linked.jsonl');
+    fs.writeFileSync(linked, '{}\n');
+    fs.symlinkSync(linked, path.join(tmp, 'linked.reruns.jsonl'));
+    await assert.rejects(new RerunWriter(path.join(tmp, 'linked.reruns.jsonl'), { protect: [linked] }).append({}), /symbolic link/);
+    assert.equal(fs.readFileSync(linked, 'utf8'), '{}\n');
   });
 });
 

@@ -87,6 +87,11 @@ describe('settings limits', () => {
         'stThink.rerun.seed',
         'stThink.ffmpegPath',
         'stThink.videoRoots',
+        'stThink.rerun.provider',
+        'stThink.served.baseUrl',
+        'stThink.served.model',
+        'stThink.served.concurrency',
+        'stThink.served.timeoutMs',
       ])
         assert.ok(restricted.includes(k), `${k} is restricted`);
       for (const k of restricted) assert.ok(props[k], `${k} is a setting`);
@@ -96,6 +101,11 @@ describe('settings limits', () => {
         'stThink.modelDtype',
         'stThink.executionProvider',
         'stThink.rerun.outputFolder',
+        'stThink.rerun.provider',
+        'stThink.served.baseUrl',
+        'stThink.served.model',
+        'stThink.served.concurrency',
+        'stThink.served.timeoutMs',
       ])
         assert.equal(props[k].scope, 'machine', k);
       assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');

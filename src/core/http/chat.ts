@@ -1,7 +1,7 @@
 /**
  * One client for OpenAI-compatible chat-completions endpoints (OpenAI, vLLM, SGLang, llama.cpp's
- * server, Ollama): the route judge uses it, and so can any other caller (messages with text and
- * image parts). Node's own fetch, no dependency.
+ * server, Ollama): the route judge uses it, and so do served re-runs (messages with text and
+ * image parts). node:http(s) with keep-alive connections (./transport.ts), no dependency.
  * - JSON replies, or streamed ones (server-sent events, `stream: true`), collected into one reply;
  * - a timeout per attempt (for a stream: the longest wait for the next bytes), and cancel through
  *   an AbortSignal (a cancelled call throws ChatError kind 'cancelled', never retried);
@@ -12,9 +12,16 @@
  * - at most `concurrency` requests in flight at once (waits between retries hold no slot).
  */
 import { Limiter } from './limit';
+import { nodeTransport, type ResponseLike, type Transport } from './transport';
 
 export type ChatContentPart =
-  { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+  | { type: 'text'; text: string }
+  | {
+      type: 'image_url';
+      image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+      /** This part as JSON (UTF-8) when the caller keeps it: sent as it is, so a large data: URL is not serialised again per request. */
+      encoded?: Buffer;
+    };
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -92,8 +99,11 @@ export interface ChatClientOptions {
   /** Stream replies (SSE) instead of one JSON reply. */
   stream?: boolean;
   headers?: Record<string, string>;
-  /** Test hooks. */
-  fetch?: typeof fetch;
+  /** Test hooks. `fetch`: another transport (Node's fetch will do); default node:http(s), ./transport.ts. */
+  fetch?: (
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: Uint8Array; signal: AbortSignal },
+  ) => Promise<ResponseLike>;
   random?: () => number;
   now?: () => number;
 }
@@ -137,12 +147,52 @@ function sleep(ms: number, url: string, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** How long a streamed body may take to end after its [DONE] before its connection is dropped. */
+const DRAIN_MS = 1000;
+
+/** A fetch-like function as a transport (the body's pieces joined). */
+function fetchTransport(f: NonNullable<ChatClientOptions['fetch']>): Transport {
+  return (url, init) => f(url, { ...init, body: Buffer.concat(init.body) });
+}
+
+/**
+ * The request body as JSON, in pieces: `extra`, the model and `stream`, then the messages, each
+ * image part that comes `encoded` sent as those bytes (not serialised again, not copied).
+ */
+export function encodeBody(req: ChatRequest, stream: boolean): Buffer[] {
+  const { messages: _m, model: _model, stream: _s, ...extra } = req.extra ?? {};
+  const head = JSON.stringify({ ...extra, model: req.model, ...(stream ? { stream: true } : {}) });
+  const out: Buffer[] = [];
+  let text = `${head.slice(0, -1)},"messages":[`;
+  req.messages.forEach((m, i) => {
+    if (i) text += ',';
+    if (typeof m.content === 'string') {
+      text += JSON.stringify({ role: m.role, content: m.content });
+      return;
+    }
+    text += `{"role":${JSON.stringify(m.role)},"content":[`;
+    m.content.forEach((p, j) => {
+      if (j) text += ',';
+      if (p.type === 'image_url' && p.encoded) {
+        out.push(Buffer.from(text, 'utf8'), p.encoded);
+        text = '';
+      } else text += JSON.stringify(p.type === 'text' ? { type: 'text', text: p.text } : { type: 'image_url', image_url: p.image_url });
+    });
+    text += ']}';
+  });
+  out.push(Buffer.from(`${text}]}`, 'utf8'));
+  return out;
+}
+
 const cancelled = (url: string) => new ChatError(`${url}: cancelled`, 'cancelled', url);
 
 export class ChatClient {
   readonly url: string;
   private readonly limiter: Limiter;
-  private readonly o: Required<Omit<ChatClientOptions, 'apiKey' | 'headers' | 'baseUrl'>> & Pick<ChatClientOptions, 'apiKey' | 'headers'>;
+  /** The transport this client made (its connections closed by dispose). */
+  private own: ReturnType<typeof nodeTransport> | undefined;
+  private readonly o: Required<Omit<ChatClientOptions, 'apiKey' | 'headers' | 'baseUrl' | 'fetch'>> &
+    Pick<ChatClientOptions, 'apiKey' | 'headers'> & { fetch: Transport };
 
   constructor(opts: ChatClientOptions) {
     this.url = chatCompletionsUrl(opts.baseUrl);
@@ -159,13 +209,18 @@ export class ChatClient {
       maxBackoffMs: opts.maxBackoffMs ?? 60_000,
       concurrency: opts.concurrency ?? 4,
       stream: opts.stream ?? false,
-      fetch: opts.fetch ?? fetch,
+      fetch: opts.fetch ? fetchTransport(opts.fetch) : (this.own = nodeTransport(Math.max(1, Math.floor(opts.concurrency ?? 4)))),
       random: opts.random ?? Math.random,
       now: opts.now ?? Date.now,
       apiKey: opts.apiKey,
       headers: opts.headers,
     };
     this.limiter = new Limiter(Math.max(1, Math.floor(this.o.concurrency)));
+  }
+
+  /** Closes the idle keep-alive connections (requests in flight go on). */
+  dispose(): void {
+    this.own?.destroy();
   }
 
   /** One chat completion, retried as the module comment says. */
@@ -199,18 +254,18 @@ export class ChatClient {
     const ctl = new AbortController();
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
+    const arm = (ms = this.o.timeoutMs) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         timedOut = true;
         ctl.abort();
-      }, this.o.timeoutMs);
+      }, ms);
     };
     const onAbort = () => ctl.abort();
     call.signal?.addEventListener('abort', onAbort, { once: true });
     arm();
     try {
-      const body = JSON.stringify({ ...req.extra, model: req.model, messages: req.messages, ...(this.o.stream ? { stream: true } : {}) });
+      const body = encodeBody(req, this.o.stream);
       const res = await this.o.fetch(this.url, { method: 'POST', headers: this.headers(), body, signal: ctl.signal });
       if (!res.ok) throw await this.httpError(res);
       if (this.o.stream && /text\/event-stream/i.test(res.headers.get('content-type') ?? '')) {
@@ -241,7 +296,7 @@ export class ChatClient {
     return new ChatError(`${this.url}: cannot connect: ${why}`, 'connection', this.url);
   }
 
-  private async httpError(res: Response): Promise<ChatError> {
+  private async httpError(res: ResponseLike): Promise<ChatError> {
     let detail = '';
     try {
       const text = await res.text();
@@ -277,7 +332,11 @@ export class ChatClient {
   }
 
   /** Server-sent events: `data: {chunk}` lines, a blank line between events, `data: [DONE]` at the end. */
-  private async readStream(res: Response, arm: () => void, onDelta?: (t: string) => void): Promise<Omit<ChatReply, 'attempts'>> {
+  private async readStream(
+    res: ResponseLike,
+    arm: (ms?: number) => void,
+    onDelta?: (t: string) => void,
+  ): Promise<Omit<ChatReply, 'attempts'>> {
     const decoder = new TextDecoder();
     let buf = '';
     let data: string[] = [];
@@ -316,22 +375,32 @@ export class ChatClient {
       }
       if (choice?.finish_reason) finishReason = choice.finish_reason;
     };
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      arm();
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        if (line === '') dispatch();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-        if (done) break;
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        // After [DONE] the body is read to its end (a moment at most), so its connection is kept for the next request.
+        if (done) continue;
+        arm();
+        buf += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).replace(/\r$/, '');
+          buf = buf.slice(nl + 1);
+          if (line === '') dispatch();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          if (done) {
+            arm(DRAIN_MS);
+            break;
+          }
+        }
       }
-      if (done) break;
+    } catch (e) {
+      if (!done) throw e; // after [DONE] the reply is whole: a connection cut while draining changes nothing
     }
-    dispatch();
-    if (!done && content === null && finishReason === null) {
-      throw new ChatError(`${this.url}: the stream ended without a reply`, 'connection', this.url);
+    if (!done) dispatch();
+    // Neither [DONE] nor a finish reason: the stream was cut short (retried, as a dropped connection).
+    if (!done && finishReason === null) {
+      const what = content === null ? 'without a reply' : 'before the reply was complete';
+      throw new ChatError(`${this.url}: the stream ended ${what}`, 'connection', this.url);
     }
     return { content, finishReason, model, ...(usage ? { usage } : {}) };
   }

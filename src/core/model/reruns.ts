@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { safeAppendLine, type SafeAppendOptions, type SafeAppendResult } from '../safeWrite';
+import { safeAppendLine, safeAppendLines, type SafeAppendOptions, type SafeAppendResult } from '../safeWrite';
 import type { TraceRecord } from '../schemas';
 import type { RerunMode, RerunPrompt } from './prompt';
 import type { GenerationSettings, GenerationSources } from './sampling';
@@ -168,6 +168,56 @@ export async function appendJsonLine(file: string, value: unknown, opts: SafeApp
   return safeAppendLine(file, line, opts);
 }
 
+/**
+ * One writer for a batch's re-runs file: many runs finishing at once hand it their records, and it
+ * appends whatever has queued up in one write under one lock (each line whole, through the safe
+ * writer, as appendJsonLine does), instead of each run taking the file's lock for its own line.
+ * `append` resolves once the record's line is in the file, and rejects when that write failed.
+ */
+export class RerunWriter {
+  private queue: { line: string; resolve: (r: SafeAppendResult) => void; reject: (e: unknown) => void }[] = [];
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    readonly file: string,
+    readonly opts: SafeAppendOptions = {},
+  ) {}
+
+  append(value: unknown): Promise<SafeAppendResult> {
+    const line = JSON.stringify(value);
+    if (line.includes('\n')) return Promise.reject(new Error('a JSON line cannot hold a raw newline'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line, resolve, reject });
+      this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    });
+  }
+
+  /** Resolves when every record handed in so far is written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the runs finishing in this turn of the event loop queue their records first.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        const r = await safeAppendLines(
+          this.file,
+          batch.map((b) => b.line),
+          this.opts,
+        );
+        // A partial line moved aside is reported once, with the first record of the write.
+        batch.forEach((b, i) => b.resolve(i === 0 ? r : {}));
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+  }
+}
+
 /** The rerun keys already in a re-runs file (an absent file has none; bad lines are skipped). */
 export async function rerunKeys(file: string): Promise<Set<string>> {
   const keys = new Set<string>();
@@ -196,6 +246,9 @@ export interface RunAndSaveInput extends RerunContext {
   protect?: string[];
   signal?: AbortSignal;
   onText?: (text: string, tokens: number) => void;
+  onReset?: () => void;
+  /** A batch's one writer of `outFile` (its protect list used); else the record is appended on its own. */
+  writer?: RerunWriter;
 }
 
 /**
@@ -213,9 +266,12 @@ export async function runAndSave(
     generation: input.generation,
     signal: input.signal,
     onText: input.onText,
+    onReset: input.onReset,
   });
   if (output.stopped === 'cancelled') return { output };
   const record = rerunRecord(input, output);
-  const { movedAside } = await appendJsonLine(input.outFile, record, { protect: [input.sourceFile, ...(input.protect ?? [])] });
+  const { movedAside } = input.writer
+    ? await input.writer.append(record)
+    : await appendJsonLine(input.outFile, record, { protect: [input.sourceFile, ...(input.protect ?? [])] });
   return { output, record, ...(movedAside ? { movedAside } : {}) };
 }

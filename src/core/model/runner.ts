@@ -41,6 +41,11 @@ export interface RerunInput {
   signal?: AbortSignal;
   /** Each piece of decoded text as it comes, with the number of new tokens so far. */
   onText?: (text: string, tokens: number) => void;
+  /**
+   * The text streamed so far is void: the run starts over (a served request retried after its
+   * stream broke). What comes through onText next is the new attempt's, from its first piece.
+   */
+  onReset?: () => void;
 }
 
 export interface RerunTimings {

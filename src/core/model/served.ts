@@ -55,9 +55,13 @@ export function imageType(bytes: Uint8Array, file: string): 'image/jpeg' | 'imag
 }
 
 /** The chat messages of a prompt with its frames (data: URLs), as the module comment says. */
-export function servedMessages(prompt: RerunPrompt, frameUrls: readonly string[]): ChatMessage[] {
+export function servedMessages(prompt: RerunPrompt, frames: readonly (string | { url: string; encoded?: Buffer })[]): ChatMessage[] {
   const user: ChatContentPart[] = [
-    ...frameUrls.map((url) => ({ type: 'image_url' as const, image_url: { url } })),
+    ...frames.map((f) =>
+      typeof f === 'string'
+        ? { type: 'image_url' as const, image_url: { url: f } }
+        : { type: 'image_url' as const, image_url: { url: f.url }, ...(f.encoded ? { encoded: f.encoded } : {}) },
+    ),
     { type: 'text', text: prompt.user },
   ];
   const messages: ChatMessage[] = [
@@ -99,10 +103,78 @@ function describeSent(messages: ChatMessage[], body: Record<string, unknown>, mo
   return JSON.stringify({ model, messages: shown, ...body, stream: true });
 }
 
+/**
+ * Frame files as data: URLs, the most recently used kept (by path, modification time and size, so a
+ * rewritten file is read again): the forward and reverse runs of a record send the same frames,
+ * and reading and encoding them again was a good part of the client's time per request.
+ */
+export class FrameUrlCache {
+  /** Pending or read: the forward and reverse runs of a record often ask at the same moment. */
+  private readonly map = new Map<string, Promise<FrameUrl>>();
+  private readonly chars = new Map<string, number>();
+  private held = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    readonly maxEntries = 256,
+    readonly maxChars = 64 * 2 ** 20,
+  ) {}
+
+  async get(file: string): Promise<FrameUrl> {
+    const st = await fs.promises.stat(file);
+    const key = `${file}\u0000${st.mtimeMs}\u0000${st.size}`;
+    const had = this.map.get(key);
+    if (had) {
+      this.hits++;
+      this.map.delete(key); // to the most recent end
+      this.map.set(key, had);
+      return had;
+    }
+    this.misses++;
+    const got = fs.promises.readFile(file).then((b) => {
+      const url = `data:${imageType(b, path.basename(file))};base64,${b.toString('base64')}`;
+      // The part as the request sends it (base64 needs no JSON escaping), kept to be sent as it is.
+      return { url, bytes: b.length, encoded: Buffer.from(`{"type":"image_url","image_url":{"url":"${url}"}}`, 'latin1') };
+    });
+    this.map.set(key, got);
+    try {
+      const { url } = await got;
+      if (this.map.get(key) === got) {
+        this.chars.set(key, 2 * url.length);
+        this.held += 2 * url.length;
+        this.trim();
+      }
+    } catch (e) {
+      if (this.map.get(key) === got) this.map.delete(key);
+      throw e;
+    }
+    return got;
+  }
+
+  /** Drops the least recently used until within both limits (entries still being read count as entries). */
+  private trim(): void {
+    for (const k of this.map.keys()) {
+      if (this.map.size <= this.maxEntries && this.held <= this.maxChars) break;
+      this.map.delete(k);
+      this.held -= this.chars.get(k) ?? 0;
+      this.chars.delete(k);
+    }
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+type FrameUrl = { url: string; bytes: number; encoded: Buffer };
+
 export class ServedRerunner implements RerunProvider {
   readonly provider = 'openai';
   readonly model: { dir: string; name: string; dtype: string };
   readonly client: ChatClient;
+  /** The frames' data URLs, kept between the forward and reverse runs of a record. */
+  readonly frames = new FrameUrlCache();
 
   constructor(readonly settings: ServedSettings) {
     if (!settings.model.trim()) throw new Error('no model name is set for the served provider');
@@ -119,10 +191,9 @@ export class ServedRerunner implements RerunProvider {
 
   async run(input: RerunInput): Promise<RerunOutput> {
     const start = performance.now();
-    const images = await Promise.all(input.frames.map((f) => fs.promises.readFile(f.file)));
-    const urls = images.map((b, i) => `data:${imageType(b, path.basename(input.frames[i].file))};base64,${b.toString('base64')}`);
+    const images = await Promise.all(input.frames.map((f) => this.frames.get(f.file)));
     const framesDone = performance.now();
-    const messages = servedMessages(input.prompt, urls);
+    const messages = servedMessages(input.prompt, images);
     const body = servedBody(input.generation, input.prompt.assistantPrefix !== '');
     let generated = '';
     let pieces = 0;
@@ -141,8 +212,10 @@ export class ServedRerunner implements RerunProvider {
             pieces++;
             input.onText?.(t, pieces);
           },
-          // A retried stream starts over: what the failed attempt streamed is dropped.
+          // A retried stream starts over: what the failed attempt streamed is dropped, and the
+          // consumer is told so (it shows each piece once: the new attempt's from its start).
           onRetry: () => {
+            if (pieces) input.onReset?.();
             generated = '';
             pieces = 0;
             firstAt = 0;
@@ -168,7 +241,7 @@ export class ServedRerunner implements RerunProvider {
         messages,
         body,
         this.settings.model,
-        images.map((b) => b.length),
+        images.map((x) => x.bytes),
       ),
       inputPath: SERVED_INPUT_PATH,
       videoGrid: [0, 0, 0],
@@ -187,6 +260,6 @@ export class ServedRerunner implements RerunProvider {
   }
 
   async dispose(): Promise<void> {
-    // nothing held: fetch's connections close when idle
+    this.client.dispose(); // its idle keep-alive connections
   }
 }

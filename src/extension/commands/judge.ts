@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { ChatError } from '../../core/http/chat';
 import type { JudgeService } from '../judge';
 import type { ResultsFile, ResultsStore } from '../store';
+import { askForApiKey } from '../apiKeys';
 import { fileName } from '../comparisons';
 import { judgeSettings, OPENAI_BASE_URL, runMessage } from '../judge';
 import type { CommandContext } from './context';
@@ -62,21 +63,6 @@ async function refused(e: ChatError) {
   const pick = await vscode.window.showErrorMessage(`ST-Think: judging stopped: ${e.message}. Nothing more was sent.`, fix);
   if (pick === 'Set Judge API Key') await vscode.commands.executeCommand('stThink.setJudgeApiKey');
   else if (pick) await vscode.commands.executeCommand('workbench.action.openSettings', 'stThink.judge');
-}
-
-async function setApiKey(ctx: JudgeContext, key?: unknown) {
-  const value =
-    typeof key === 'string'
-      ? key
-      : await vscode.window.showInputBox({
-          title: 'ST-Think: Judge API Key',
-          prompt: 'The key of the judge endpoint (kept in VS Code\u2019s secret storage, never in settings). Empty: remove it.',
-          password: true,
-          ignoreFocusOut: true,
-        });
-  if (value === undefined) return;
-  await ctx.judge.setApiKey(value.trim() || undefined);
-  void vscode.window.showInformationMessage(value.trim() ? 'ST-Think: judge API key saved.' : 'ST-Think: judge API key removed.');
 }
 
 async function attachJudgeFile(ctx: JudgeContext, arg?: unknown, judgeFile?: unknown) {
@@ -166,7 +152,7 @@ export function registerJudgeCommands(ctx: JudgeContext): vscode.Disposable[] {
     vscode.commands.registerCommand('stThink.judgeRoutes', (arg?: unknown, opts?: { confirm?: boolean }) =>
       judgeRoutesCommand(ctx, arg, opts),
     ),
-    vscode.commands.registerCommand('stThink.setJudgeApiKey', (key?: unknown) => setApiKey(ctx, key)),
+    vscode.commands.registerCommand('stThink.setJudgeApiKey', (key?: unknown) => askForApiKey(ctx.judge.key, key)),
     vscode.commands.registerCommand('stThink.attachJudgeFile', (arg?: unknown, judgeFile?: unknown) =>
       attachJudgeFile(ctx, arg, judgeFile),
     ),

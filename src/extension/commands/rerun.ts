@@ -1,8 +1,12 @@
-/** Re-running questions with the local model: one record or the filtered ones, the model folder, the CUDA provider. */
+/**
+ * Re-running questions with the local model or a served one: one record or the filtered ones, the model folder, the
+ * served model's API key, the CUDA provider.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_PREFIX_STYLE, PREFIX_STYLES, type PrefixStyle } from '../../core/model/prompt';
+import { askForApiKey } from '../apiKeys';
 import { fileName } from '../comparisons';
 import type { RerunChoice } from '../rerun';
 import type { CommandContext } from './context';
@@ -144,6 +148,7 @@ export function registerRerunCommands(ctx: RerunContext): vscode.Disposable[] {
       reruns.chooseModelFolder(uri instanceof vscode.Uri ? uri : undefined),
     ),
     vscode.commands.registerCommand('stThink.stopRerun', () => reruns.stopAll()),
+    vscode.commands.registerCommand('stThink.setServedApiKey', (key?: unknown) => askForApiKey(reruns.servedKey, key)),
     vscode.commands.registerCommand('stThink.installCudaProvider', () => installCudaProvider(ctx)),
     vscode.commands.registerCommand('stThink.diffRerunWithOriginal', async (arg?: unknown) => {
       const t = args.recordOrTraced(arg);
