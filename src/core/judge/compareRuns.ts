@@ -12,17 +12,10 @@ import { DIRECTIONS, type Direction } from '../vocabulary';
 import type { Table } from '../export';
 import { compareJudgments, type JudgeComparison } from './agreement';
 import type { RouteItem } from './run';
-import { summariseScores, type Scored } from './summary';
+import { summariseScores, type Scored, type SideScores } from './summary';
 
 /** One side's own judge numbers (of its route records; a summary without the parts and the source). */
-export interface SideScores {
-  judged: number;
-  skipped: number;
-  failed: number;
-  unparsed: number;
-  notJudged: number;
-  mean: number | null;
-}
+export type { SideScores };
 
 /** One side: its route records and the score of each (undefined: not judged). */
 export interface JudgedSide {

@@ -23,13 +23,17 @@ export interface Scored {
   total: number;
 }
 
-export interface JudgeSummary {
+/** A run's own judge counts and mean score (0–5; null when nothing was judged). */
+export interface SideScores {
   judged: number;
   skipped: number;
   failed: number;
   unparsed: number;
   notJudged: number;
   mean: number | null;
+}
+
+export interface JudgeSummary extends SideScores {
   byDirection: Record<Direction, { judged: number; mean: number | null }>;
   parts: { direction: number | null; landmark: number | null; semantic: number | null };
   /** Where the judgments came from. */
