@@ -20,9 +20,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
-import { answerTag, formatValid, pyStrip } from '../derive';
 import { binaryReason, formatBytes } from '../index/bytes';
 import { IndexCancelledError } from '../index/types';
+import { contentFacts } from './contentBytes';
 import { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
 import { entryKind } from './trainerState';
 import { NotTrainingRunError, type Completion, type MetricEntry, type TrainingProblem } from './types';
@@ -321,18 +321,17 @@ export class TrainingLogReader {
     solEnd: number,
   ): void {
     const bytes = buf.subarray(contentStart, contentEnd);
-    const content = bytes.toString('utf8');
-    if (!isUtf8(bytes)) this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
-    const tag = answerTag(content);
-    const stripped = tag === undefined ? '' : pyStrip(tag);
+    const valid = isUtf8(bytes);
+    if (!valid) this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    const facts = contentFacts(bytes, valid);
     this.completions.push({
       group: -1,
       timestamp: e.timestamp,
       accuracy: e.reward,
-      format: formatValid(content) ? 1 : 0,
-      chars: codePoints(content, bytes.length),
-      answer: stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
-      hasThink: content.includes('<think>') && content.includes('</think>'),
+      format: facts.format,
+      chars: facts.chars,
+      answer: facts.answer,
+      hasThink: facts.hasThink,
       file: this.file,
       line: e.line,
       contentOffset: base + contentStart,
@@ -487,20 +486,6 @@ function countLines(buf: Buffer, a: number, b: number): number {
 function lastLineStart(buf: Buffer, from: number): number {
   const k = buf.lastIndexOf(0x0a);
   return k < from ? from : k + 1;
-}
-
-/** Unicode code points of `s` (Python's len), `bytes` its UTF-8 length: ASCII when they are equal. */
-function codePoints(s: string, bytes: number): number {
-  if (bytes === s.length) return s.length;
-  let pairs = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
-      const p = s.charCodeAt(i - 1);
-      if (p >= 0xd800 && p <= 0xdbff) pairs++;
-    }
-  }
-  return s.length - pairs;
 }
 
 /** The UTF-8 text of `length` bytes at `offset` of `file` (a completion's content or solution). */
