@@ -348,7 +348,8 @@ export class TrainingLogReader {
     let lines = countLines(buf, a, b) + (b > a && buf[b - 1] !== 0x0a ? 1 : 0);
     let at = a;
     for (let k = buf.indexOf(DICT_START, a); k >= 0 && k < b; k = buf.indexOf(DICT_START, k + 1)) {
-      const start = buf.lastIndexOf(0x0a, k - 1) + 1;
+      // (lastIndexOf from -1 would search from the buffer's end: a dict at its first byte starts there.)
+      const start = k > 0 ? buf.lastIndexOf(0x0a, k - 1) + 1 : 0;
       const startAt = Math.max(start, a);
       let eol = buf.indexOf(0x0a, k);
       if (eol < 0 || eol > b) eol = b;
