@@ -20,9 +20,9 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
+import { answerTag, formatValid, pyStrip } from '../derive';
 import { binaryReason, formatBytes } from '../index/bytes';
 import { IndexCancelledError } from '../index/types';
-import { contentFacts } from './contentBytes';
 import { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
 import { entryKind } from './trainerState';
 import { NotTrainingRunError, type Completion, type MetricEntry, type TrainingProblem } from './types';
@@ -283,7 +283,7 @@ export class TrainingLogReader {
       return;
     }
     const solStart = solNl + NL_SOLUTION.length;
-    const solEnd = this.solutionEnd(buf, solStart, end, () => e.line + 1 + countLines(buf, a, solNl + 1));
+    const solEnd = this.solutionEnd(buf, solStart, end, e.line, a);
     if (Number.isNaN(e.reward) && !/^[+-]?nan$/i.test(e.rewardText)) {
       this.problem(e.line, `accuracy reward "${e.rewardText}" is not a number; entry skipped`);
       return;
@@ -293,14 +293,15 @@ export class TrainingLogReader {
 
   /**
    * Where the solution starting at `s` ends: its first line, and the lines after it up to the first
-   * that is the trainer's own output (handled as output outside entries). `solLine`: its line number
-   * (counted only for a solution of several lines).
+   * that is the trainer's own output (handled as output outside entries). `entryLine`, `body`: the
+   * entry's header line and where the body after it starts, for the solution's line number (counted
+   * only for a solution of several lines).
    */
-  private solutionEnd(buf: Buffer, s: number, end: number, solLine: () => number): number {
+  private solutionEnd(buf: Buffer, s: number, end: number, entryLine: number, body: number): number {
     let eol = buf.indexOf(0x0a, s);
     if (eol < 0 || eol + 1 >= end) return eol < 0 || eol >= end ? end : eol;
     let solEnd = eol;
-    let line = solLine() + 1;
+    let line = entryLine + 1 + countLines(buf, body, s) + 1;
     for (let t = eol + 1; t < end; t = eol + 1, line++) {
       eol = buf.indexOf(0x0a, t);
       if (eol < 0 || eol > end) eol = end;
@@ -323,17 +324,18 @@ export class TrainingLogReader {
     solEnd: number,
   ): void {
     const bytes = buf.subarray(contentStart, contentEnd);
-    const valid = isUtf8(bytes);
-    if (!valid) this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
-    const facts = contentFacts(bytes, valid);
+    const content = bytes.toString('utf8');
+    if (!isUtf8(bytes)) this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    const tag = answerTag(content);
+    const stripped = tag === undefined ? '' : pyStrip(tag);
     this.completions.push({
       group: -1,
       timestamp: e.timestamp,
       accuracy: e.reward,
-      format: facts.format,
-      chars: facts.chars,
-      answer: facts.answer,
-      hasThink: facts.hasThink,
+      format: formatValid(content) ? 1 : 0,
+      chars: codePoints(content, bytes.length),
+      answer: stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
+      hasThink: content.includes('<think>') && content.includes('</think>'),
       file: this.file,
       line: e.line,
       contentOffset: base + contentStart,
@@ -493,6 +495,7 @@ function headerFields(buf: Buffer, k: number, eol: number): [string, string, str
 
 /** Python's float(repr): numbers, nan, inf. */
 export function pyFloat(s: string): number {
+  if (s === '0.0' || s === '1.0') return s === '1.0' ? 1 : 0; // the accuracy reward's usual values
   const t = s.toLowerCase();
   if (t === 'nan' || t === '+nan' || t === '-nan') return NaN;
   if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;
@@ -514,6 +517,20 @@ function countLines(buf: Buffer, a: number, b: number): number {
 function lastLineStart(buf: Buffer, from: number): number {
   const k = buf.lastIndexOf(0x0a);
   return k < from ? from : k + 1;
+}
+
+/** Unicode code points of `s` (Python's len), `bytes` its UTF-8 length: ASCII when they are equal. */
+function codePoints(s: string, bytes: number): number {
+  if (bytes === s.length) return s.length;
+  let pairs = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const p = s.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) pairs++;
+    }
+  }
+  return s.length - pairs;
 }
 
 /** The UTF-8 text of `length` bytes at `offset` of `file` (a completion's content or solution). */
