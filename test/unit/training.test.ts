@@ -328,6 +328,56 @@ describe('training log (printed dicts)', () => {
     assert.deepEqual(r.pending, { line: 24, reason: 'the last line has no line break yet' });
   });
 
+  test('every printed dict reads as the Python parser reads it (JSON.parse and the flat reader are only quicker ways)', async () => {
+    const lines = [
+      "{'loss': 0.5, 'grad_norm': 1e-06, 'kl': -0.0, 'epoch': 0.1}",
+      "{'loss': 0.5, 'flag': true, 'epoch': 0.1}", // JSON's true is no Python name: a problem
+      "{'loss': 0.5, 'ok': True, 'epoch': 0.1}", // Python's True: not a metric
+      "{'loss': nan, 'epoch': -inf}",
+      "{'loss': 1., 'epoch': 01}",
+      "{'2': 0.5, 'loss': 0.25, '1': 0.75, 'loss': 0.125, 'epoch': 1}", // key order and duplicates
+      "{'__proto__': 1, 'loss': 0.5, 'epoch': 0.1}",
+      "{'lr': 0.5, 'x': 0.1}", // not the trainer's: other output
+      "{'loss': 0.5, \"it's\": 0.25, 'epoch': 0.1}",
+      "{'loss': 0.5, 'epoch': 0.1}  \r",
+      "{'loss': 0.5,\t'epoch': 0.1}",
+      "{'loss': 0.5, 'epoch': 0.1} trailing",
+      "{'loss': [0.5], 'epoch': 0.1}",
+    ];
+    const file = temp('dicts.log', lines.join('\n') + '\n');
+    // Small chunks too: each chunk's bytes start at a line start, where a dict's line may start.
+    const small = await readLog(file, 64);
+    const r = await readLog(file);
+    const want = lines.flatMap((text, i) => {
+      try {
+        const { value, end } = parsePyLiteral(text);
+        if (text.slice(end).trim()) return [];
+        const values = Object.fromEntries(Object.entries(value as object).filter(([, x]) => typeof x === 'number'));
+        return 'loss' in values || 'epoch' in values ? [{ line: i + 1, values }] : [];
+      } catch {
+        return [];
+      }
+    });
+    assert.deepEqual(
+      r.metrics.map((m) => ({ line: m.line, values: { ...m.values } })),
+      want,
+    );
+    assert.deepEqual(
+      r.metrics.map((m) => m.line),
+      [1, 3, 4, 5, 6, 7, 9, 10, 11, 13],
+    );
+    assert.deepEqual(Object.keys(r.metrics[4].values), ['1', '2', 'loss', 'epoch']);
+    assert.equal(r.metrics[4].values.loss, 0.125);
+    assert.ok(Object.is(r.metrics[0].values.kl, -0));
+    assert.equal(Object.getPrototypeOf(r.metrics[5].values), Object.prototype);
+    assert.deepEqual(
+      r.problems.map((p) => p.line),
+      [2, 12],
+    );
+    assert.deepEqual(small.metrics, r.metrics);
+    assert.deepEqual(small.problems, r.problems);
+  });
+
   test('a line that starts like a metrics dict and does not parse is a problem with its line', async () => {
     const file = temp('train.log', "starting\n{'loss': 0.5, 'epoch': 0.1}\n{'loss': 0.4,, 'epoch': 0.2}\n{'loss': 0.3, 'epoch': 0.3}\n");
     const r = await readLog(file);

@@ -165,7 +165,8 @@ export class TrainingLogReader {
       if (this.entry) {
         if (h < 0 && !final) return this.waitForEntry(buf, i);
         const end = h < 0 ? buf.length : h;
-        const lineAtEnd = this.line + countLines(buf, i, end);
+        // At a header, findHeader has counted the lines to it.
+        const lineAtEnd = h >= 0 ? this.lastHeader!.line : this.line + countLines(buf, i, end);
         this.finishEntry(buf, i, end, base, h >= 0 || (end > i && buf[end - 1] === 0x0a));
         this.line = lineAtEnd;
         this.entry = undefined;
@@ -175,14 +176,14 @@ export class TrainingLogReader {
         let end = h >= 0 ? h : lastLineStart(buf, i);
         // One long line with no break yet cannot be a header (findHeader reads none over 200 bytes): dropped.
         if (h < 0 && end === i && (this.midLine || buf.length - i > 200)) end = buf.length;
-        this.line += countLines(buf, i, end);
+        this.line = h >= 0 ? this.lastHeader!.line : this.line + countLines(buf, i, end);
         if (h < 0 && end > i) this.midLine = buf[end - 1] !== 0x0a;
         i = end;
         if (h < 0) return i;
       } else {
         const end = h >= 0 ? h : lastLineStart(buf, i);
         this.outside(buf, i, end, this.line);
-        this.line += countLines(buf, i, end);
+        this.line = h >= 0 ? this.lastHeader!.line : this.line + countLines(buf, i, end);
         i = end;
         if (h < 0) {
           this.checkpoint(base + i);
@@ -282,7 +283,7 @@ export class TrainingLogReader {
       return;
     }
     const solStart = solNl + NL_SOLUTION.length;
-    const solEnd = this.solutionEnd(buf, solStart, end, e.line + 1 + countLines(buf, a, solNl + 1));
+    const solEnd = this.solutionEnd(buf, solStart, end, e.line, a);
     if (Number.isNaN(e.reward) && !/^[+-]?nan$/i.test(e.rewardText)) {
       this.problem(e.line, `accuracy reward "${e.rewardText}" is not a number; entry skipped`);
       return;
@@ -292,13 +293,15 @@ export class TrainingLogReader {
 
   /**
    * Where the solution starting at `s` ends: its first line, and the lines after it up to the first
-   * that is the trainer's own output (handled as output outside entries). `solLine`: its line number.
+   * that is the trainer's own output (handled as output outside entries). `entryLine`, `body`: the
+   * entry's header line and where the body after it starts, for the solution's line number (counted
+   * only for a solution of several lines).
    */
-  private solutionEnd(buf: Buffer, s: number, end: number, solLine: number): number {
+  private solutionEnd(buf: Buffer, s: number, end: number, entryLine: number, body: number): number {
     let eol = buf.indexOf(0x0a, s);
-    if (eol < 0 || eol >= end) return end;
+    if (eol < 0 || eol + 1 >= end) return eol < 0 || eol >= end ? end : eol;
     let solEnd = eol;
-    let line = solLine + 1;
+    let line = entryLine + 1 + countLines(buf, body, s) + 1;
     for (let t = eol + 1; t < end; t = eol + 1, line++) {
       eol = buf.indexOf(0x0a, t);
       if (eol < 0 || eol > end) eol = end;
@@ -347,7 +350,8 @@ export class TrainingLogReader {
     let lines = countLines(buf, a, b) + (b > a && buf[b - 1] !== 0x0a ? 1 : 0);
     let at = a;
     for (let k = buf.indexOf(DICT_START, a); k >= 0 && k < b; k = buf.indexOf(DICT_START, k + 1)) {
-      const start = buf.lastIndexOf(0x0a, k - 1) + 1;
+      // (lastIndexOf from -1 would search from the buffer's end: a dict at its first byte starts there.)
+      const start = k > 0 ? buf.lastIndexOf(0x0a, k - 1) + 1 : 0;
       const startAt = Math.max(start, a);
       let eol = buf.indexOf(0x0a, k);
       if (eol < 0 || eol > b) eol = b;
@@ -366,7 +370,7 @@ export class TrainingLogReader {
     // After tqdm's bar the dict may follow on the same line: then a failed parse is not reported.
     const s = text.indexOf("{'", from);
     if (s < 0) return false;
-    const fast = flatNumericDict(text, s);
+    const fast = jsonNumericDict(text, s) ?? flatNumericDict(text, s);
     if (fast) return this.keepMetrics(fast, line);
     let v: PyValue;
     try {
@@ -400,6 +404,31 @@ function metricsOf(v: PyValue): Record<string, number> | undefined {
   for (const [k, x] of Object.entries(v)) {
     if (typeof x !== 'number') continue;
     values[k] = x;
+    if (k === 'epoch' || k === 'loss' || k === 'train_runtime' || k.startsWith('eval_')) trainer = true;
+  }
+  return trainer ? values : undefined;
+}
+
+/**
+ * The trainer's usual line read by JSON.parse once its quotes are JSON's: when the text has no '"' and
+ * no backslash, and every value is a number, JSON read it as the Python parser does (JSON's numbers and
+ * white space are among Python's; anything else, nan or True, makes JSON.parse fail). Undefined
+ * otherwise (flatNumericDict and the general parser then read it), and for a dict that is not the trainer's.
+ */
+function jsonNumericDict(text: string, start: number): Record<string, number> | undefined {
+  if (text.indexOf('"', start) >= 0 || text.indexOf('\\', start) >= 0) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text.slice(start).replaceAll("'", '"'));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const values = v as Record<string, number>;
+  let trainer = false;
+  for (const k in values) {
+    // JSON.parse makes "__proto__" an own key; the Python parser's assignment would not.
+    if (typeof values[k] !== 'number' || k === '__proto__') return undefined;
     if (k === 'epoch' || k === 'loss' || k === 'train_runtime' || k.startsWith('eval_')) trainer = true;
   }
   return trainer ? values : undefined;
@@ -466,6 +495,7 @@ function headerFields(buf: Buffer, k: number, eol: number): [string, string, str
 
 /** Python's float(repr): numbers, nan, inf. */
 export function pyFloat(s: string): number {
+  if (s === '0.0' || s === '1.0') return s === '1.0' ? 1 : 0; // the accuracy reward's usual values
   const t = s.toLowerCase();
   if (t === 'nan' || t === '+nan' || t === '-nan') return NaN;
   if (t === 'inf' || t === '+inf' || t === 'infinity') return Infinity;

@@ -119,14 +119,27 @@ function wholeDocument(file: string, text: string): TrainerState | undefined {
     line += countNewlines(text, at, next + 1);
     at = next + 1;
     // A nested value would put "    {" lines of its own in the text: then read entry by entry.
-    if (Object.values(e).some((x) => typeof x === 'object' && x !== null)) return undefined;
-    const values = numericValues(e as Record<string, unknown>);
-    const step = values.step;
-    if (typeof step !== 'number' || !Number.isInteger(step)) return undefined;
-    delete values.step;
+    const values = flatNumbersBesideStep(e as Record<string, unknown>);
+    const step = (e as Record<string, unknown>).step;
+    if (!values || typeof step !== 'number' || !Number.isInteger(step)) return undefined;
     st.entries.push({ kind: entryKind(values), step, stepFrom: 'file', values, file, line });
   }
   return st;
+}
+
+/**
+ * numericValues of a flat entry less its `step`, in one loop with no `delete` (which would leave each
+ * entry's values a slow dictionary); undefined when a value is an object or a list.
+ */
+function flatNumbersBesideStep(o: Record<string, unknown>): Record<string, number> | undefined {
+  const values: Record<string, number> = {};
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'number') {
+      if (k !== 'step') values[k] = x;
+    } else if (typeof x === 'object' && x !== null) return undefined;
+  }
+  return values;
 }
 
 function countNewlines(s: string, a: number, b: number): number {
