@@ -64,8 +64,11 @@ export function safeAppendLine(file: string, line: string, opts: SafeAppendOptio
 export async function safeAppendLines(file: string, lines: readonly string[], opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
   if (lines.some((l) => l.includes('\n'))) throw new SafeWriteError('a line cannot hold a raw newline', file);
   const target = path.resolve(file);
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
-  await refuseUnsafeTarget(target);
+  // The checks and the lock use the file system on the calling thread (metadata, microseconds each):
+  // through the thread pool, their ~15 hand-offs a write were most of a saved re-run's CPU. The write's
+  // open, sync and close (and a test's write hook) stay asynchronous.
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  refuseUnsafeTarget(target);
   const release = await acquireLock(`${target}.lock`, opts);
   try {
     const h = await openOutput(target, opts.protect ?? []);
@@ -88,11 +91,8 @@ function refusal(file: string, st: fs.Stats): string | undefined {
   return undefined;
 }
 
-async function refuseUnsafeTarget(file: string): Promise<void> {
-  const st = await fs.promises.lstat(file).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
+function refuseUnsafeTarget(file: string): void {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
   const why = st && refusal(file, st);
   if (why) throw new SafeWriteError(why, file);
 }
@@ -111,8 +111,8 @@ async function openOutput(file: string, protect: Iterable<string>): Promise<fs.p
     throw e;
   }
   try {
-    const st = await h.stat();
-    const why = refusal(file, st) ?? (await protectedBy(file, st, protect));
+    const st = fs.fstatSync(h.fd);
+    const why = refusal(file, st) ?? protectedBy(file, st, protect);
     if (why) throw new SafeWriteError(why, file);
     return h;
   } catch (e) {
@@ -122,13 +122,18 @@ async function openOutput(file: string, protect: Iterable<string>): Promise<fs.p
 }
 
 /** Whether the opened file is one of `protect` (by real path, or the same file by device and inode). */
-async function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>): Promise<string | undefined> {
-  const real = await fs.promises.realpath(file);
+function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>): string | undefined {
+  const real = fs.realpathSync(file);
   for (const p of protect) {
     const abs = path.resolve(p);
     if (abs === file) continue; // the output itself, open as a results file of its own
-    const pReal = await fs.promises.realpath(abs).catch(() => abs);
-    const pSt = await fs.promises.stat(abs).catch(() => undefined);
+    let pReal = abs;
+    try {
+      pReal = fs.realpathSync(abs);
+    } catch {
+      // absent: compared by its path
+    }
+    const pSt = fs.statSync(abs, { throwIfNoEntry: false });
     if (pReal === real || (pSt && pSt.dev === st.dev && pSt.ino === st.ino))
       return `${file} is the results file ${abs} (or reaches it); ST-Think never writes a results file it reads`;
   }
@@ -140,8 +145,11 @@ async function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>
  * output, written whole under a temporary name and then renamed, and cut from the output.
  */
 async function moveAsidePartialLine(h: fs.promises.FileHandle, file: string): Promise<string | undefined> {
-  const { size } = await h.stat();
+  const { size } = fs.fstatSync(h.fd);
   if (size === 0) return undefined;
+  // The last byte first: a newline there (every append but one after a killed writer) ends the check.
+  const last = Buffer.alloc(1);
+  if (fs.readSync(h.fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a) return undefined;
   const cut = await afterLastNewline(h, size);
   if (cut === size) return undefined;
   const tail = Buffer.alloc(size - cut);
@@ -185,7 +193,7 @@ async function appendChecked(
   data: Buffer,
   write: SafeAppendOptions['write'] = async (handle, d) => (await handle.write(d, 0, d.length)).bytesWritten,
 ): Promise<void> {
-  const { size } = await h.stat();
+  const { size } = fs.fstatSync(h.fd);
   let written: number;
   try {
     written = await write(h, data);
@@ -210,12 +218,18 @@ async function acquireLock(lock: string, opts: SafeAppendOptions): Promise<() =>
   const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
   for (;;) {
     try {
-      const h = await fs.promises.open(lock, flags, 0o644);
-      await h.writeFile(token);
-      await h.close();
+      const fd = fs.openSync(lock, flags, 0o644);
+      try {
+        fs.writeSync(fd, token);
+      } finally {
+        fs.closeSync(fd);
+      }
       return async () => {
-        const now = await fs.promises.readFile(lock, 'utf8').catch(() => undefined);
-        if (now === token) await fs.promises.unlink(lock).catch(() => undefined);
+        try {
+          if (fs.readFileSync(lock, 'utf8') === token) fs.unlinkSync(lock);
+        } catch {
+          // gone already (taken over as stale)
+        }
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

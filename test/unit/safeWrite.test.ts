@@ -106,6 +106,17 @@ describe('appends are all or nothing', () => {
     );
   });
 
+  test('after lines over 64 KiB: a whole last line is kept, a partial one of any length moved aside whole', async () => {
+    const long = `{"x":"${'y'.repeat(70 * 1024)}"}`;
+    const whole = fresh('long-whole.jsonl', `${long}\n${long}\n`);
+    assert.deepEqual(await safeAppendLine(whole, '{"a":1}'), {});
+    assert.equal(fs.readFileSync(whole, 'utf8'), `${long}\n${long}\n{"a":1}\n`);
+    const part = fresh('long-partial.jsonl', `${long}\n${long.slice(0, -3)}`);
+    const r = await safeAppendLine(part, '{"b":2}');
+    assert.equal(fs.readFileSync(part, 'utf8'), `${long}\n{"b":2}\n`);
+    assert.equal(fs.readFileSync(r.movedAside!, 'utf8'), long.slice(0, -3));
+  });
+
   test('a lock held by a live writer waits, then says so; a stale lock (its process gone, or old) is taken over', async () => {
     const file = fresh('locked.jsonl');
     const lock = `${file}.lock`;
