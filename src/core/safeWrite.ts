@@ -44,6 +44,24 @@ export interface SafeAppendOptions {
   write?: (handle: fs.promises.FileHandle, data: Buffer) => Promise<number>;
 }
 
+/**
+ * The output of one writer kept open between its appends (a batch's RerunWriter): it saves an open
+ * and a close a write. Before each write, under the lock, the path is checked again: still a regular
+ * file with one name, not a link, the very file the handle has open, and none of the protected
+ * files; otherwise the handle is closed and the path opened again with every check. `close()` when
+ * the writer is idle or done.
+ */
+export class KeptOutput {
+  /** @internal the open output, while kept. */
+  handle: fs.promises.FileHandle | undefined;
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+  }
+}
+
 export interface SafeAppendResult {
   /** Where a partial last line found on open was moved (it is no longer in the file). */
   movedAside?: string;
@@ -61,7 +79,12 @@ export function safeAppendLine(file: string, line: string, opts: SafeAppendOptio
  * Appends `lines` (each without its newline) as whole lines of `file`, in one checked write under
  * one lock: all of them or none (a queue of finished records written by one writer).
  */
-export async function safeAppendLines(file: string, lines: readonly string[], opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
+export async function safeAppendLines(
+  file: string,
+  lines: readonly string[],
+  opts: SafeAppendOptions = {},
+  keep?: KeptOutput,
+): Promise<SafeAppendResult> {
   if (lines.some((l) => l.includes('\n'))) throw new SafeWriteError('a line cannot hold a raw newline', file);
   const target = path.resolve(file);
   // The checks and the lock use the file system on the calling thread (metadata, microseconds each):
@@ -71,13 +94,21 @@ export async function safeAppendLines(file: string, lines: readonly string[], op
   refuseUnsafeTarget(target);
   const release = await acquireLock(`${target}.lock`, opts);
   try {
-    const h = await openOutput(target, opts.protect ?? []);
+    const kept = keep?.handle && stillTheOutput(keep.handle, target, opts.protect ?? []) ? keep.handle : undefined;
+    if (keep?.handle && !kept) await keep.close();
+    const h = kept ?? (await openOutput(target, opts.protect ?? []));
+    let ok = false;
     try {
       const movedAside = await moveAsidePartialLine(h, target);
       if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), opts.write);
+      ok = true;
       return movedAside ? { movedAside } : {};
     } finally {
-      await h.close();
+      if (keep && ok) keep.handle = h;
+      else {
+        if (keep) keep.handle = undefined;
+        await h.close();
+      }
     }
   } finally {
     await release();
@@ -118,6 +149,18 @@ async function openOutput(file: string, protect: Iterable<string>): Promise<fs.p
   } catch (e) {
     await h.close();
     throw e;
+  }
+}
+
+/** Whether a kept handle may be written again: the path names that same regular file, with one name, and no protected file. */
+function stillTheOutput(h: fs.promises.FileHandle, file: string, protect: Iterable<string>): boolean {
+  try {
+    const now = fs.lstatSync(file, { throwIfNoEntry: false });
+    const open = fs.fstatSync(h.fd);
+    if (!now || refusal(file, now) || refusal(file, open)) return false;
+    return now.dev === open.dev && now.ino === open.ino && protectedBy(file, open, protect) === undefined;
+  } catch {
+    return false;
   }
 }
 
