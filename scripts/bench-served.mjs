@@ -129,6 +129,7 @@ async function batch(concurrency) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  await writer.close(); // the last records synced, the file closed: within the batch's CPU
   await r.dispose();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);

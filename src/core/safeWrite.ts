@@ -50,12 +50,35 @@ export interface SafeAppendOptions {
  * file with one name, not a link, the very file the handle has open, and none of the protected
  * files; otherwise the handle is closed and the path opened again with every check. `close()` when
  * the writer is idle or done.
+ *
+ * `syncEveryMs` (default 0: every write) groups the data syncs: a write within that time of the last
+ * sync is not synced itself; the next write after it, `sync()` or `close()` syncs it. Every line is
+ * still written whole in one checked write before its append resolves, so a crash of the process
+ * loses nothing written; only a crash of the machine may lose the last `syncEveryMs` of lines (whole
+ * lines: a partial one left is moved aside by the next append).
  */
 export class KeptOutput {
   /** @internal the open output, while kept. */
   handle: fs.promises.FileHandle | undefined;
+  /** @internal written since its last sync. */
+  dirty = false;
+  /** @internal when it was last synced (performance.now()). */
+  syncedAt = -Infinity;
+
+  constructor(readonly syncEveryMs = 0) {}
+
+  /** Syncs what was written and not synced yet. */
+  async sync(): Promise<void> {
+    const h = this.handle;
+    if (h && this.dirty) {
+      this.dirty = false;
+      this.syncedAt = performance.now();
+      await h.datasync();
+    }
+  }
 
   async close(): Promise<void> {
+    await this.sync().catch(() => undefined);
     const h = this.handle;
     this.handle = undefined;
     await h?.close();
@@ -100,15 +123,19 @@ export async function safeAppendLines(
     let ok = false;
     try {
       const movedAside = await moveAsidePartialLine(h, target);
-      if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), opts.write);
+      const syncNow = !keep || performance.now() - keep.syncedAt >= keep.syncEveryMs;
+      if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), opts.write, syncNow);
+      if (keep && lines.length) {
+        keep.dirty = !syncNow;
+        if (syncNow) keep.syncedAt = performance.now();
+      }
       ok = true;
       return movedAside ? { movedAside } : {};
     } finally {
-      if (keep && ok) keep.handle = h;
-      else {
-        if (keep) keep.handle = undefined;
-        await h.close();
-      }
+      if (keep) {
+        keep.handle = h;
+        if (!ok) await keep.close(); // synced (what earlier writes left unsynced), then closed
+      } else await h.close();
     }
   } finally {
     await release();
@@ -235,6 +262,7 @@ async function appendChecked(
   file: string,
   data: Buffer,
   write: SafeAppendOptions['write'] = async (handle, d) => (await handle.write(d, 0, d.length)).bytesWritten,
+  sync = true,
 ): Promise<void> {
   const { size } = fs.fstatSync(h.fd);
   let written: number;
@@ -251,7 +279,7 @@ async function appendChecked(
       file,
     );
   }
-  await h.datasync();
+  if (sync) await h.datasync(); // the file's data, what was written before it (unsynced) included
 }
 
 /** Takes `lock` (created with O_EXCL), waiting for another writer; returns its release. */

@@ -229,4 +229,36 @@ describe('an output kept open between appends (one writer of a batch)', () => {
     assert.equal(fs.readFileSync(results, 'utf8'), '{"r":1}\n');
     await keep.close();
   });
+
+  test('data syncs grouped (syncEveryMs): each line written whole before its append resolves, synced later or on close', async () => {
+    const count = (keep: KeptOutput) => {
+      const h = keep.handle!;
+      const n = { syncs: 0 };
+      const real = h.datasync.bind(h);
+      h.datasync = async () => {
+        n.syncs++;
+        return real();
+      };
+      return n;
+    };
+    const file = fresh('grouped.jsonl');
+    const keep = new KeptOutput(60_000);
+    await safeAppendLines(file, ['{"a":1}'], {}, keep); // the first write is synced
+    const n = count(keep);
+    await safeAppendLines(file, ['{"b":2}'], {}, keep);
+    await safeAppendLines(file, ['{"c":3}'], {}, keep);
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n{"b":2}\n{"c":3}\n', 'written at once, whole');
+    assert.equal(n.syncs, 0, 'not synced within syncEveryMs');
+    await keep.close();
+    assert.equal(n.syncs, 1, 'synced once on close');
+    // The default: every write synced.
+    const every = new KeptOutput();
+    await safeAppendLines(file, ['{"d":4}'], {}, every);
+    const m = count(every);
+    await safeAppendLines(file, ['{"e":5}'], {}, every);
+    await safeAppendLines(file, ['{"f":6}'], {}, every);
+    assert.equal(m.syncs, 2);
+    await every.close();
+    assert.equal(m.syncs, 2, 'nothing left to sync');
+  });
 });

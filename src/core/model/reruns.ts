@@ -168,8 +168,15 @@ export async function appendJsonLine(file: string, value: unknown, opts: SafeApp
   return safeAppendLine(file, line, opts);
 }
 
-/** How long a RerunWriter keeps its file open after its last write. */
-const IDLE_CLOSE_MS = 1000;
+/** How long a RerunWriter keeps its file open after its last write (it syncs what is unsynced, then closes it). */
+const IDLE_CLOSE_MS = 200;
+/**
+ * A RerunWriter syncs its file's data at most this often (KeptOutput): at concurrency 1 a record
+ * finishes every few ms, and a datasync a record was a good part of the client's CPU. Each line is
+ * written whole before its run counts as saved; a crash of the machine (not of the process) may
+ * lose the records of the last ~200 ms (whole lines), which a resumed batch runs again.
+ */
+const SYNC_EVERY_MS = 200;
 
 /**
  * One writer for a batch's re-runs file: many runs finishing at once hand it their records, and it
@@ -181,7 +188,7 @@ export class RerunWriter {
   private queue: { line: string; resolve: (r: SafeAppendResult) => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | undefined;
   /** The file kept open between writes (re-checked under the lock before each), closed after IDLE_CLOSE_MS without one. */
-  private readonly output = new KeptOutput();
+  private readonly output = new KeptOutput(SYNC_EVERY_MS);
   private idle: NodeJS.Timeout | undefined;
 
   constructor(
