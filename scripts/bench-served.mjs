@@ -12,6 +12,7 @@
 // Frames: each record (a forward and a reverse run) has its own 8 frame files (hard links of the same 8
 // JPEGs under other names), so the client's frame cache is hit by the reverse run of a record only, as
 // in a real batch; SAMEFRAMES=1 sends the same 8 files every time (every run after the first hits it).
+// A warm-up batch of 200 runs (concurrency 8) goes first and is not counted.
 // Needs `npm run build && npm run compile-tests`. Usage: node --expose-gc scripts/bench-served.mjs [--runs 1000]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,7 +31,8 @@ const { resolveGeneration } = out('src/core/model/sampling.js');
 const { normalise } = out('src/core/normalize.js');
 
 const argi = process.argv.indexOf('--runs');
-const RUNS = argi > 0 ? Number(process.argv[argi + 1]) : 1000;
+const RUNS_ALL = argi > 0 ? Number(process.argv[argi + 1]) : 1000;
+const RUNS = RUNS_ALL;
 const gc = globalThis.gc ?? (() => undefined);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'st-bench-served-'));
@@ -86,11 +88,11 @@ const record = (() => {
 })();
 const generation = resolveGeneration({}, undefined, undefined).settings;
 
-async function batch(concurrency) {
+async function batch(concurrency, RUNS = RUNS_ALL, tag = '') {
   const r = new ServedRerunner({ baseUrl, model: 'bench', concurrency });
   // One writer for the batch's re-runs file, as the CLI and the extension use.
-  const writer = new RerunWriter(path.join(tmp, `c${concurrency}.reruns.jsonl`), { protect: [path.join(tmp, 'results.jsonl')] });
-  const outFile = path.join(tmp, `c${concurrency}.reruns.jsonl`);
+  const writer = new RerunWriter(path.join(tmp, `c${concurrency}${tag}.reruns.jsonl`), { protect: [path.join(tmp, 'results.jsonl')] });
+  const outFile = path.join(tmp, `c${concurrency}${tag}.reruns.jsonl`);
   const prompts = [buildPrompt(record, 'forward'), buildPrompt(record, 'reverse')];
   const heap = [];
   let next = 0;
@@ -161,6 +163,9 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')}, ${os.cpus().length} CPUs, node ${process.version}`,
   );
+  // A warm-up batch first, not counted (the code compiled and optimised, as in a long batch): else the
+  // first batch measured (concurrency 1) carries the process's start-up work.
+  await batch(8, 200, '-warm-up');
   const rows = [];
   for (const c of [1, 8, 32]) rows.push(await batch(c));
   console.table(rows);
