@@ -60,7 +60,16 @@ export function servedMessages(prompt: RerunPrompt, frames: readonly (string | {
     ...frames.map((f) =>
       typeof f === 'string'
         ? { type: 'image_url' as const, image_url: { url: f } }
-        : { type: 'image_url' as const, image_url: { url: f.url }, ...(f.encoded ? { encoded: f.encoded } : {}) },
+        : f.encoded
+          ? // the URL string made only if the part is serialised (it is sent as its encoded bytes)
+            {
+              type: 'image_url' as const,
+              encoded: f.encoded,
+              get image_url() {
+                return { url: f.url };
+              },
+            }
+          : { type: 'image_url' as const, image_url: { url: f.url } },
     ),
     { type: 'text', text: prompt.user },
   ];
@@ -139,22 +148,13 @@ export class FrameUrlCache {
       return had;
     }
     this.misses++;
-    const got = readFrame(file).then((b) => {
-      const url = `data:${imageType(b, path.basename(file))};base64,${b.toString('base64')}`;
-      // The part as the request sends it (base64 needs no JSON escaping), kept to be sent as it is.
-      return {
-        url,
-        head: url.slice(0, 22),
-        bytes: b.length,
-        encoded: Buffer.from(`{"type":"image_url","image_url":{"url":"${url}"}}`, 'latin1'),
-      };
-    });
+    const got = readFrame(file).then((b) => FrameUrl.of(b, imageType(b, path.basename(file))));
     this.map.set(key, got);
     try {
-      const { url } = await got;
+      const { encoded } = await got;
       if (this.map.get(key) === got) {
-        this.chars.set(key, 2 * url.length);
-        this.held += 2 * url.length;
+        this.chars.set(key, encoded.length);
+        this.held += encoded.length;
         this.trim();
       }
     } catch (e) {
@@ -179,8 +179,35 @@ export class FrameUrlCache {
   }
 }
 
-/** A frame's data URL, its first 22 characters (what a saved record shows of it), its size in bytes, and its part as JSON. */
-type FrameUrl = { url: string; head: string; bytes: number; encoded: Buffer };
+const PART_HEAD = '{"type":"image_url","image_url":{"url":"';
+const PART_TAIL = '"}}';
+
+/**
+ * A frame kept as its request part's JSON bytes only (base64 needs no JSON escaping), sent as they
+ * are: its data URL as a string is made only when asked for (`url`), not kept beside the bytes.
+ * `head`: the URL's first 22 characters, what a saved record shows of it; `bytes`: the file's size.
+ */
+export class FrameUrl {
+  private constructor(
+    readonly encoded: Buffer,
+    readonly head: string,
+    readonly bytes: number,
+  ) {}
+
+  static of(file: Buffer, type: string): FrameUrl {
+    const b64 = file.toString('base64');
+    const pre = `${PART_HEAD}data:${type};base64,`;
+    const encoded = Buffer.allocUnsafe(pre.length + b64.length + PART_TAIL.length);
+    let at = encoded.write(pre, 0, 'latin1');
+    at += encoded.write(b64, at, 'latin1');
+    encoded.write(PART_TAIL, at, 'latin1');
+    return new FrameUrl(encoded, `data:${type};base64,${b64.slice(0, 22)}`.slice(0, 22), file.length);
+  }
+
+  get url(): string {
+    return this.encoded.toString('latin1', PART_HEAD.length, this.encoded.length - PART_TAIL.length);
+  }
+}
 
 /**
  * A frame file's bytes, read on the calling thread: frames are small (tens of KB, in the extension's
