@@ -261,7 +261,9 @@ async function appendChecked(
   h: fs.promises.FileHandle,
   file: string,
   data: Buffer,
-  write: SafeAppendOptions['write'] = async (handle, d) => (await handle.write(d, 0, d.length)).bytesWritten,
+  // The line(s) into the page cache on the calling thread: one write(2) of a few KB (the sync, the wait
+  // for the disk, stays asynchronous); through the thread pool it cost several times its own CPU.
+  write: SafeAppendOptions['write'] = async (handle, d) => fs.writeSync(handle.fd, d, 0, d.length),
   sync = true,
 ): Promise<void> {
   const { size } = fs.fstatSync(h.fd);
