@@ -220,6 +220,7 @@ export async function runBatch(
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.concurrency, jobs.length) }, worker));
+  await writer.close(); // its records written and synced, its file closed
   return { progress, failures, outFile };
 }
 

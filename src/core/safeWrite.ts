@@ -44,6 +44,47 @@ export interface SafeAppendOptions {
   write?: (handle: fs.promises.FileHandle, data: Buffer) => Promise<number>;
 }
 
+/**
+ * The output of one writer kept open between its appends (a batch's RerunWriter): it saves an open
+ * and a close a write. Before each write, under the lock, the path is checked again: still a regular
+ * file with one name, not a link, the very file the handle has open, and none of the protected
+ * files; otherwise the handle is closed and the path opened again with every check. `close()` when
+ * the writer is idle or done.
+ *
+ * `syncEveryMs` (default 0: every write) groups the data syncs: a write within that time of the last
+ * sync is not synced itself; the next write after it, `sync()` or `close()` syncs it. Every line is
+ * still written whole in one checked write before its append resolves, so a crash of the process
+ * loses nothing written; only a crash of the machine may lose the last `syncEveryMs` of lines (whole
+ * lines: a partial one left is moved aside by the next append).
+ */
+export class KeptOutput {
+  /** @internal the open output, while kept. */
+  handle: fs.promises.FileHandle | undefined;
+  /** @internal written since its last sync. */
+  dirty = false;
+  /** @internal when it was last synced (performance.now()). */
+  syncedAt = -Infinity;
+
+  constructor(readonly syncEveryMs = 0) {}
+
+  /** Syncs what was written and not synced yet. */
+  async sync(): Promise<void> {
+    const h = this.handle;
+    if (h && this.dirty) {
+      this.dirty = false;
+      this.syncedAt = performance.now();
+      await h.datasync();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.sync().catch(() => undefined);
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+  }
+}
+
 export interface SafeAppendResult {
   /** Where a partial last line found on open was moved (it is no longer in the file). */
   movedAside?: string;
@@ -61,20 +102,40 @@ export function safeAppendLine(file: string, line: string, opts: SafeAppendOptio
  * Appends `lines` (each without its newline) as whole lines of `file`, in one checked write under
  * one lock: all of them or none (a queue of finished records written by one writer).
  */
-export async function safeAppendLines(file: string, lines: readonly string[], opts: SafeAppendOptions = {}): Promise<SafeAppendResult> {
+export async function safeAppendLines(
+  file: string,
+  lines: readonly string[],
+  opts: SafeAppendOptions = {},
+  keep?: KeptOutput,
+): Promise<SafeAppendResult> {
   if (lines.some((l) => l.includes('\n'))) throw new SafeWriteError('a line cannot hold a raw newline', file);
   const target = path.resolve(file);
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
-  await refuseUnsafeTarget(target);
+  // The checks and the lock use the file system on the calling thread (metadata, microseconds each):
+  // through the thread pool, their ~15 hand-offs a write were most of a saved re-run's CPU. The write's
+  // open, sync and close (and a test's write hook) stay asynchronous.
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  refuseUnsafeTarget(target);
   const release = await acquireLock(`${target}.lock`, opts);
   try {
-    const h = await openOutput(target, opts.protect ?? []);
+    const kept = keep?.handle && stillTheOutput(keep.handle, target, opts.protect ?? []) ? keep.handle : undefined;
+    if (keep?.handle && !kept) await keep.close();
+    const h = kept ?? (await openOutput(target, opts.protect ?? []));
+    let ok = false;
     try {
       const movedAside = await moveAsidePartialLine(h, target);
-      if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), opts.write);
+      const syncNow = !keep || performance.now() - keep.syncedAt >= keep.syncEveryMs;
+      if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), opts.write, syncNow);
+      if (keep && lines.length) {
+        keep.dirty = !syncNow;
+        if (syncNow) keep.syncedAt = performance.now();
+      }
+      ok = true;
       return movedAside ? { movedAside } : {};
     } finally {
-      await h.close();
+      if (keep) {
+        keep.handle = h;
+        if (!ok) await keep.close(); // synced (what earlier writes left unsynced), then closed
+      } else await h.close();
     }
   } finally {
     await release();
@@ -88,11 +149,8 @@ function refusal(file: string, st: fs.Stats): string | undefined {
   return undefined;
 }
 
-async function refuseUnsafeTarget(file: string): Promise<void> {
-  const st = await fs.promises.lstat(file).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
+function refuseUnsafeTarget(file: string): void {
+  const st = fs.lstatSync(file, { throwIfNoEntry: false });
   const why = st && refusal(file, st);
   if (why) throw new SafeWriteError(why, file);
 }
@@ -111,8 +169,8 @@ async function openOutput(file: string, protect: Iterable<string>): Promise<fs.p
     throw e;
   }
   try {
-    const st = await h.stat();
-    const why = refusal(file, st) ?? (await protectedBy(file, st, protect));
+    const st = fs.fstatSync(h.fd);
+    const why = refusal(file, st) ?? protectedBy(file, st, protect);
     if (why) throw new SafeWriteError(why, file);
     return h;
   } catch (e) {
@@ -121,14 +179,31 @@ async function openOutput(file: string, protect: Iterable<string>): Promise<fs.p
   }
 }
 
+/** Whether a kept handle may be written again: the path names that same regular file, with one name, and no protected file. */
+function stillTheOutput(h: fs.promises.FileHandle, file: string, protect: Iterable<string>): boolean {
+  try {
+    const now = fs.lstatSync(file, { throwIfNoEntry: false });
+    const open = fs.fstatSync(h.fd);
+    if (!now || refusal(file, now) || refusal(file, open)) return false;
+    return now.dev === open.dev && now.ino === open.ino && protectedBy(file, open, protect) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the opened file is one of `protect` (by real path, or the same file by device and inode). */
-async function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>): Promise<string | undefined> {
-  const real = await fs.promises.realpath(file);
+function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>): string | undefined {
+  const real = fs.realpathSync(file);
   for (const p of protect) {
     const abs = path.resolve(p);
     if (abs === file) continue; // the output itself, open as a results file of its own
-    const pReal = await fs.promises.realpath(abs).catch(() => abs);
-    const pSt = await fs.promises.stat(abs).catch(() => undefined);
+    let pReal = abs;
+    try {
+      pReal = fs.realpathSync(abs);
+    } catch {
+      // absent: compared by its path
+    }
+    const pSt = fs.statSync(abs, { throwIfNoEntry: false });
     if (pReal === real || (pSt && pSt.dev === st.dev && pSt.ino === st.ino))
       return `${file} is the results file ${abs} (or reaches it); ST-Think never writes a results file it reads`;
   }
@@ -140,8 +215,11 @@ async function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>
  * output, written whole under a temporary name and then renamed, and cut from the output.
  */
 async function moveAsidePartialLine(h: fs.promises.FileHandle, file: string): Promise<string | undefined> {
-  const { size } = await h.stat();
+  const { size } = fs.fstatSync(h.fd);
   if (size === 0) return undefined;
+  // The last byte first: a newline there (every append but one after a killed writer) ends the check.
+  const last = Buffer.alloc(1);
+  if (fs.readSync(h.fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a) return undefined;
   const cut = await afterLastNewline(h, size);
   if (cut === size) return undefined;
   const tail = Buffer.alloc(size - cut);
@@ -183,9 +261,12 @@ async function appendChecked(
   h: fs.promises.FileHandle,
   file: string,
   data: Buffer,
-  write: SafeAppendOptions['write'] = async (handle, d) => (await handle.write(d, 0, d.length)).bytesWritten,
+  // The line(s) into the page cache on the calling thread: one write(2) of a few KB (the sync, the wait
+  // for the disk, stays asynchronous); through the thread pool it cost several times its own CPU.
+  write: SafeAppendOptions['write'] = async (handle, d) => fs.writeSync(handle.fd, d, 0, d.length),
+  sync = true,
 ): Promise<void> {
-  const { size } = await h.stat();
+  const { size } = fs.fstatSync(h.fd);
   let written: number;
   try {
     written = await write(h, data);
@@ -200,7 +281,7 @@ async function appendChecked(
       file,
     );
   }
-  await h.datasync();
+  if (sync) await h.datasync(); // the file's data, what was written before it (unsynced) included
 }
 
 /** Takes `lock` (created with O_EXCL), waiting for another writer; returns its release. */
@@ -210,12 +291,18 @@ async function acquireLock(lock: string, opts: SafeAppendOptions): Promise<() =>
   const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
   for (;;) {
     try {
-      const h = await fs.promises.open(lock, flags, 0o644);
-      await h.writeFile(token);
-      await h.close();
+      const fd = fs.openSync(lock, flags, 0o644);
+      try {
+        fs.writeSync(fd, token);
+      } finally {
+        fs.closeSync(fd);
+      }
       return async () => {
-        const now = await fs.promises.readFile(lock, 'utf8').catch(() => undefined);
-        if (now === token) await fs.promises.unlink(lock).catch(() => undefined);
+        try {
+          if (fs.readFileSync(lock, 'utf8') === token) fs.unlinkSync(lock);
+        } catch {
+          // gone already (taken over as stale)
+        }
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

@@ -867,7 +867,7 @@ export class RerunService implements vscode.Disposable {
         };
         try {
           await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker));
-          await batch.writer.flush();
+          await batch.writer.close(); // its records written and synced, its file closed
         } finally {
           this.batches.delete(abort);
           this.setRunningContext(this.batches.size);

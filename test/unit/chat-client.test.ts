@@ -5,6 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { ChatClient, ChatError, chatCompletionsUrl, parseRetryAfter } from '../../src/core/http/chat';
 import { Limiter } from '../../src/core/http/limit';
@@ -232,5 +233,72 @@ describe('chat client', () => {
     release();
     await first;
     assert.equal(await l.run(async () => 'next'), 'next');
+  });
+});
+
+/** A raw server writing `pieces` of a streamed reply one at a time, a few ms apart (so they arrive as separate chunks). */
+async function rawSse(pieces: (string | Buffer)[], cut = false): Promise<{ url: string; close: () => void }> {
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    let i = 0;
+    const next = () => {
+      if (i < pieces.length) {
+        res.write(pieces[i++]);
+        setTimeout(next, 8);
+      } else if (cut) res.socket?.destroy();
+      else res.end();
+    };
+    next();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/v1`, close: () => srv.close() };
+}
+
+describe('the streamed reply as it arrives', () => {
+  const ev = (content: string, finish?: string) =>
+    `data: ${JSON.stringify({ choices: [{ delta: { content }, ...(finish ? { finish_reason: finish } : {}) }] })}`;
+
+  test('events split anywhere (in "data:", between CR and LF, in a UTF-8 character), no space after "data:", two data lines', async () => {
+    const e = Buffer.from(`${ev('é')}\n\n`);
+    const at = e.indexOf(Buffer.from('é')) + 1; // between the two bytes of é
+    const s = await rawSse([
+      `${ev('he')}\r`,
+      '\n\r\nda',
+      `ta:${ev('ll').slice(5)}\n`,
+      '\n',
+      e.subarray(0, at),
+      e.subarray(at),
+      'data: {"choices":[{"delta":\ndata: {"content":"o"}}]}\n\n',
+      `${ev(' wo')}\n\n${ev('rld', 'stop').slice(0, 20)}`,
+      `${ev('rld', 'stop').slice(20)}\n\ndata: [DONE]\n\n`,
+    ]);
+    try {
+      const c = new ChatClient({ baseUrl: s.url, stream: true, maxRetries: 0 });
+      const pieces: string[] = [];
+      const r = await c.complete(ask, { onDelta: (t) => pieces.push(t) });
+      assert.deepEqual(pieces, ['he', 'll', 'é', 'o', ' wo', 'rld']);
+      assert.equal(r.content, 'helléo world');
+      assert.equal(r.finishReason, 'stop');
+      c.dispose();
+    } finally {
+      s.close();
+    }
+  });
+
+  test('an event that is not JSON fails the call (bad-reply); a reply cut mid-stream is a connection error', async () => {
+    const bad = await rawSse([`${ev('a')}\n\n`, 'data: {not json\n\n', `${ev('b', 'stop')}\n\ndata: [DONE]\n\n`]);
+    const cut = await rawSse([`${ev('a')}\n\n`, `${ev('b')}\n\n`], true);
+    try {
+      const c = new ChatClient({ baseUrl: bad.url, stream: true, maxRetries: 0 });
+      await assert.rejects(c.complete(ask), (e: ChatError) => e.kind === 'bad-reply' && /not JSON: \{not json/.test(e.message));
+      c.dispose();
+      const d = new ChatClient({ baseUrl: cut.url, stream: true, maxRetries: 0 });
+      await assert.rejects(d.complete(ask), (e: ChatError) => e.kind === 'connection');
+      d.dispose();
+    } finally {
+      bad.close();
+      cut.close();
+    }
   });
 });

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { safeAppendLine, SafeWriteError } from '../../src/core/safeWrite';
+import { KeptOutput, safeAppendLine, safeAppendLines, SafeWriteError } from '../../src/core/safeWrite';
 
 let dir = '';
 before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-safe-write-'))));
@@ -106,6 +106,17 @@ describe('appends are all or nothing', () => {
     );
   });
 
+  test('after lines over 64 KiB: a whole last line is kept, a partial one of any length moved aside whole', async () => {
+    const long = `{"x":"${'y'.repeat(70 * 1024)}"}`;
+    const whole = fresh('long-whole.jsonl', `${long}\n${long}\n`);
+    assert.deepEqual(await safeAppendLine(whole, '{"a":1}'), {});
+    assert.equal(fs.readFileSync(whole, 'utf8'), `${long}\n${long}\n{"a":1}\n`);
+    const part = fresh('long-partial.jsonl', `${long}\n${long.slice(0, -3)}`);
+    const r = await safeAppendLine(part, '{"b":2}');
+    assert.equal(fs.readFileSync(part, 'utf8'), `${long}\n{"b":2}\n`);
+    assert.equal(fs.readFileSync(r.movedAside!, 'utf8'), long.slice(0, -3));
+  });
+
   test('a lock held by a live writer waits, then says so; a stale lock (its process gone, or old) is taken over', async () => {
     const file = fresh('locked.jsonl');
     const lock = `${file}.lock`;
@@ -169,4 +180,85 @@ describe('appends are all or nothing', () => {
       assert.equal(fs.readFileSync(path.join(sub, aside[0]), 'utf8'), '{"killed":');
     },
   );
+});
+
+describe('an output kept open between appends (one writer of a batch)', () => {
+  test('the same handle is written again while the path still names that file; closed, the next append opens it anew', async () => {
+    const file = fresh('kept.jsonl');
+    const keep = new KeptOutput();
+    await safeAppendLines(file, ['{"a":1}'], {}, keep);
+    const h = keep.handle;
+    assert.ok(h, 'kept open after the write');
+    await safeAppendLines(file, ['{"b":2}', '{"c":3}'], {}, keep);
+    assert.equal(keep.handle, h, 'the same handle, not opened again');
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n{"b":2}\n{"c":3}\n');
+    await keep.close();
+    assert.equal(keep.handle, undefined);
+    await safeAppendLines(file, ['{"d":4}'], {}, keep);
+    assert.notEqual(keep.handle, h);
+    assert.equal(fs.readFileSync(file, 'utf8').split('\n').length, 5);
+    await keep.close();
+  });
+
+  test('re-checked before each write: a file replaced, linked or given another name is not written through the old handle', async () => {
+    const results = fresh('kept-results.jsonl', '{"r":1}\n');
+    const file = fresh('kept-re.jsonl');
+    const keep = new KeptOutput();
+    const opts = { protect: [results] };
+    await safeAppendLines(file, ['{"a":1}'], opts, keep);
+    // Renamed away and a new file made: the new file gets the line, the old one nothing more.
+    fs.renameSync(file, `${file}.old`);
+    await safeAppendLines(file, ['{"b":2}'], opts, keep);
+    assert.equal(fs.readFileSync(`${file}.old`, 'utf8'), '{"a":1}\n');
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"b":2}\n');
+    // A second name (hard link) for the kept file: refused, nothing written.
+    fs.linkSync(file, `${file}.second`);
+    await assert.rejects(safeAppendLines(file, ['{"c":3}'], opts, keep), /other names/);
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"b":2}\n');
+    fs.unlinkSync(`${file}.second`);
+    await safeAppendLines(file, ['{"c":3}'], opts, keep);
+    // A protected path made a link to the kept file (the file itself unchanged): refused on the kept handle too.
+    const results2 = path.join(dir, 'kept-results2.jsonl');
+    fs.symlinkSync(file, results2);
+    await assert.rejects(safeAppendLines(file, ['{"x":0}'], { protect: [results, results2] }, keep), /results file/);
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"b":2}\n{"c":3}\n');
+    // Replaced by a link to the results file: refused, the results file untouched.
+    fs.unlinkSync(file);
+    fs.symlinkSync(results, file);
+    await assert.rejects(safeAppendLines(file, ['{"d":4}'], opts, keep), /symbolic link/);
+    assert.equal(fs.readFileSync(results, 'utf8'), '{"r":1}\n');
+    await keep.close();
+  });
+
+  test('data syncs grouped (syncEveryMs): each line written whole before its append resolves, synced later or on close', async () => {
+    const count = (keep: KeptOutput) => {
+      const h = keep.handle!;
+      const n = { syncs: 0 };
+      const real = h.datasync.bind(h);
+      h.datasync = async () => {
+        n.syncs++;
+        return real();
+      };
+      return n;
+    };
+    const file = fresh('grouped.jsonl');
+    const keep = new KeptOutput(60_000);
+    await safeAppendLines(file, ['{"a":1}'], {}, keep); // the first write is synced
+    const n = count(keep);
+    await safeAppendLines(file, ['{"b":2}'], {}, keep);
+    await safeAppendLines(file, ['{"c":3}'], {}, keep);
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n{"b":2}\n{"c":3}\n', 'written at once, whole');
+    assert.equal(n.syncs, 0, 'not synced within syncEveryMs');
+    await keep.close();
+    assert.equal(n.syncs, 1, 'synced once on close');
+    // The default: every write synced.
+    const every = new KeptOutput();
+    await safeAppendLines(file, ['{"d":4}'], {}, every);
+    const m = count(every);
+    await safeAppendLines(file, ['{"e":5}'], {}, every);
+    await safeAppendLines(file, ['{"f":6}'], {}, every);
+    assert.equal(m.syncs, 2);
+    await every.close();
+    assert.equal(m.syncs, 2, 'nothing left to sync');
+  });
 });

@@ -12,9 +12,9 @@ import { ResultsIndex } from '../../src/core/index';
 import { buildPrompt } from '../../src/core/model/prompt';
 import { rerunKeys, RerunWriter, runAndSave, type RerunContext } from '../../src/core/model/reruns';
 import { resolveGeneration } from '../../src/core/model/sampling';
-import { FrameUrlCache, SERVED_INPUT_PATH, ServedRerunner, servedBody } from '../../src/core/model/served';
+import { FrameUrl, FrameUrlCache, SERVED_INPUT_PATH, ServedRerunner, servedBody, servedMessages } from '../../src/core/model/served';
 import { normalise } from '../../src/core/normalize';
-import { encodeBody, type ChatRequest } from '../../src/core/http/chat';
+import { encodeBody, type ChatContentPart, type ChatRequest } from '../../src/core/http/chat';
 import { progressLine, rerunOptions, runBatch } from '../../src/cli/rerun';
 import { continuationProblem, startChatServer, type ChatServer, type ReceivedRequest } from '../support/chatServer';
 import { landmarkRecord, makeTempDir, removeDir } from './helpers';
@@ -278,6 +278,23 @@ describe('client overhead: frames cached, one writer', () => {
     assert.equal(small.hits, 2);
     await small.get(files[2]);
     assert.equal(small.misses, 4, 'files[2] was dropped and is read again');
+  });
+
+  test('a frame kept as the JSON bytes of its part: the same part and data URL as made from the file, the URL shown by its head', () => {
+    const bytes = fs.readFileSync(frames[0]);
+    const url = `data:image/jpeg;base64,${bytes.toString('base64')}`;
+    const f = FrameUrl.of(bytes, 'image/jpeg');
+    assert.deepEqual(JSON.parse(f.encoded.toString('latin1')), { type: 'image_url', image_url: { url } });
+    assert.equal(f.url, url);
+    assert.equal(f.head, url.slice(0, 22));
+    assert.equal(f.bytes, bytes.length);
+    const [, user] = servedMessages(buildPrompt(record, 'forward'), [f]);
+    const part = (user.content as ChatContentPart[])[0];
+    assert.equal(
+      JSON.stringify(part.type === 'image_url' && part.image_url),
+      JSON.stringify({ url }),
+      'serialised, the part holds the URL',
+    );
   });
 
   test('the request body: the same JSON as the request serialised whole; a frame kept encoded is sent as those bytes', () => {

@@ -184,6 +184,44 @@ export function encodeBody(req: ChatRequest, stream: boolean): Buffer[] {
   return out;
 }
 
+/**
+ * Hands each chunk of a response body to `onChunk`: a Node stream through its 'data' events (no
+ * promise per chunk, as `for await` makes), any other async iterable (fetch's body) with `for await`.
+ * Rejects when the body fails, is cut before its end, or `onChunk` throws (the body is then destroyed).
+ */
+export function eachChunk(body: unknown, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  const s = body as NodeJS.ReadableStream & { destroy?: (e?: Error) => void };
+  if (typeof s?.on !== 'function' || typeof s.pipe !== 'function') {
+    return (async () => {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) onChunk(chunk);
+    })();
+  }
+  return new Promise<void>((resolve, reject) => {
+    let ended = false;
+    s.on('data', (chunk: Uint8Array) => {
+      if (ended) return;
+      try {
+        onChunk(chunk);
+      } catch (e) {
+        ended = true;
+        s.destroy?.();
+        reject(e);
+      }
+    });
+    s.once('end', () => {
+      ended = true;
+      resolve();
+    });
+    s.once('error', (e) => {
+      ended = true;
+      reject(e);
+    });
+    s.once('close', () => {
+      if (!ended) reject(Object.assign(new Error('the reply was cut before its end'), { code: 'ECONNRESET' }));
+    });
+  });
+}
+
 const cancelled = (url: string) => new ChatError(`${url}: cancelled`, 'cancelled', url);
 
 export class ChatClient {
@@ -338,7 +376,7 @@ export class ChatClient {
     onDelta?: (t: string) => void,
   ): Promise<Omit<ChatReply, 'attempts'>> {
     const decoder = new TextDecoder();
-    let buf = '';
+    let buf = ''; // the unfinished line after the last chunk
     let data: string[] = [];
     let content: string | null = null;
     let finishReason: string | null = null;
@@ -347,7 +385,7 @@ export class ChatClient {
     let done = false;
     const dispatch = () => {
       if (!data.length) return;
-      const payload = data.join('\n');
+      const payload = data.length === 1 ? data[0] : data.join('\n');
       data = [];
       if (payload.trim() === '[DONE]') {
         done = true;
@@ -375,24 +413,30 @@ export class ChatClient {
       }
       if (choice?.finish_reason) finishReason = choice.finish_reason;
     };
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        // After [DONE] the body is read to its end (a moment at most), so its connection is kept for the next request.
-        if (done) continue;
-        arm();
-        buf += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).replace(/\r$/, '');
-          buf = buf.slice(nl + 1);
-          if (line === '') dispatch();
-          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-          if (done) {
-            arm(DRAIN_MS);
-            break;
-          }
+    /** The lines of a chunk: each read where it lies in the text (no copy of the rest per line). */
+    const onChunk = (chunk: Uint8Array) => {
+      // After [DONE] the body is read to its end (a moment at most), so its connection is kept for the next request.
+      if (done) return;
+      arm();
+      const text = decoder.decode(chunk, { stream: true });
+      const s = buf ? buf + text : text;
+      let start = 0;
+      for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', start)) {
+        const end = nl > start && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl; // without a \r before the \n
+        if (end === start) dispatch();
+        else if (s.startsWith('data:', start))
+          data.push(s.slice(s.charCodeAt(start + 5) === 32 && start + 5 < end ? start + 6 : start + 5, end));
+        start = nl + 1;
+        if (done) {
+          arm(DRAIN_MS);
+          buf = '';
+          return;
         }
       }
+      buf = start ? s.slice(start) : s;
+    };
+    try {
+      await eachChunk(res.body, onChunk);
     } catch (e) {
       if (!done) throw e; // after [DONE] the reply is whole: a connection cut while draining changes nothing
     }

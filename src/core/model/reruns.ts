@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { safeAppendLine, safeAppendLines, type SafeAppendOptions, type SafeAppendResult } from '../safeWrite';
+import { KeptOutput, safeAppendLine, safeAppendLines, type SafeAppendOptions, type SafeAppendResult } from '../safeWrite';
 import type { TraceRecord } from '../schemas';
 import type { RerunMode, RerunPrompt } from './prompt';
 import type { GenerationSettings, GenerationSources } from './sampling';
@@ -168,6 +168,16 @@ export async function appendJsonLine(file: string, value: unknown, opts: SafeApp
   return safeAppendLine(file, line, opts);
 }
 
+/** How long a RerunWriter keeps its file open after its last write (it syncs what is unsynced, then closes it). */
+const IDLE_CLOSE_MS = 200;
+/**
+ * A RerunWriter syncs its file's data at most this often (KeptOutput): at concurrency 1 a record
+ * finishes every few ms, and a datasync a record was a good part of the client's CPU. Each line is
+ * written whole before its run counts as saved; a crash of the machine (not of the process) may
+ * lose the records of the last ~200 ms (whole lines), which a resumed batch runs again.
+ */
+const SYNC_EVERY_MS = 200;
+
 /**
  * One writer for a batch's re-runs file: many runs finishing at once hand it their records, and it
  * appends whatever has queued up in one write under one lock (each line whole, through the safe
@@ -177,6 +187,9 @@ export async function appendJsonLine(file: string, value: unknown, opts: SafeApp
 export class RerunWriter {
   private queue: { line: string; resolve: (r: SafeAppendResult) => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | undefined;
+  /** The file kept open between writes (re-checked under the lock before each), closed after IDLE_CLOSE_MS without one. */
+  private readonly output = new KeptOutput(SYNC_EVERY_MS);
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(
     readonly file: string,
@@ -197,7 +210,15 @@ export class RerunWriter {
     while (this.draining) await this.draining;
   }
 
+  /** Writes what is queued and closes the file (a later append opens it again). */
+  async close(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.idle);
+    await this.output.close();
+  }
+
   private async drain(): Promise<void> {
+    clearTimeout(this.idle);
     // Let the runs finishing in this turn of the event loop queue their records first.
     await new Promise<void>((r) => setImmediate(r));
     while (this.queue.length) {
@@ -208,6 +229,7 @@ export class RerunWriter {
           this.file,
           batch.map((b) => b.line),
           this.opts,
+          this.output,
         );
         // A partial line moved aside is reported once, with the first record of the write.
         batch.forEach((b, i) => b.resolve(i === 0 ? r : {}));
@@ -215,6 +237,8 @@ export class RerunWriter {
         for (const b of batch) b.reject(e);
       }
     }
+    this.idle = setTimeout(() => void this.output.close().catch(() => undefined), IDLE_CLOSE_MS);
+    this.idle.unref();
   }
 }
 
