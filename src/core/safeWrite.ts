@@ -193,19 +193,36 @@ function stillTheOutput(h: fs.promises.FileHandle, file: string, protect: Iterab
 
 /** Whether the opened file is one of `protect` (by real path, or the same file by device and inode). */
 function protectedBy(file: string, st: fs.Stats, protect: Iterable<string>): string | undefined {
-  const real = fs.realpathSync(file);
+  const abs = protectedMatch(file, fs.realpathSync(file), st, protect, true);
+  return abs && `${file} is the results file ${abs} (or reaches it); ST-Think never writes a results file it reads`;
+}
+
+/**
+ * The protected file that `file` is, if any: the same path (unless `selfAllowed`: an output open as
+ * a results file of its own), the same real path `real`, or the same file as `st` (device and inode).
+ */
+function protectedMatch(
+  file: string,
+  real: string,
+  st: fs.Stats | undefined,
+  protect: Iterable<string>,
+  selfAllowed: boolean,
+): string | undefined {
   for (const p of protect) {
     const abs = path.resolve(p);
-    if (abs === file) continue; // the output itself, open as a results file of its own
+    if (abs === file) {
+      if (selfAllowed) continue;
+      return abs;
+    }
     let pReal = abs;
+    let pSt: fs.Stats | undefined;
     try {
       pReal = fs.realpathSync(abs);
+      pSt = fs.statSync(abs);
     } catch {
-      // absent: compared by its path
+      // absent or unreadable: compared by its path
     }
-    const pSt = fs.statSync(abs, { throwIfNoEntry: false });
-    if (pReal === real || (pSt && pSt.dev === st.dev && pSt.ino === st.ino))
-      return `${file} is the results file ${abs} (or reaches it); ST-Think never writes a results file it reads`;
+    if (pReal === real || (st && pSt && pSt.dev === st.dev && pSt.ino === st.ino)) return abs;
   }
   return undefined;
 }
@@ -399,11 +416,7 @@ async function checkWholeFileTarget(target: string, protect: readonly string[]):
   if (why) throw new SafeWriteError(why, target);
   // Where the file will really be: its folder's real path (a folder may be a link) and its name.
   const real = path.join(await fs.promises.realpath(path.dirname(target)), path.basename(target));
-  for (const p of protect) {
-    const abs = path.resolve(p);
-    const pReal = await fs.promises.realpath(abs).catch(() => abs);
-    const pSt = await fs.promises.stat(abs).catch(() => undefined);
-    if (abs === target || pReal === real || (st && pSt && pSt.dev === st.dev && pSt.ino === st.ino))
-      throw new SafeWriteError(`${target} is the results file ${abs} (or reaches it); ST-Think never writes over a results file`, target);
-  }
+  const abs = protectedMatch(target, real, st, protect, false);
+  if (abs)
+    throw new SafeWriteError(`${target} is the results file ${abs} (or reaches it); ST-Think never writes over a results file`, target);
 }
