@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareRunJudgments, judgeComparisonTables, type JudgedSide } from '../../src/core/judge/compareRuns';
 import type { RouteItem } from '../../src/core/judge/run';
-import type { Scored } from '../../src/core/judge/summary';
+import { judgesOfFile, type Scored } from '../../src/core/judge/summary';
+import type { Judgment } from '../../src/core/judge/store';
 import { wilcoxon } from '../../src/core/judge/stats';
 import { renderTable } from '../../src/core/export';
 import { agreementWebviewMessageSchema, hostMessageSchema, judgeComparisonViewSchema } from '../../src/core/protocol';
@@ -111,5 +112,43 @@ describe('compareRunJudgments', () => {
     assert.ok(!hostMessageSchema.safeParse({ ...m, judge: { ...c, byDirection: { forward: c.byDirection.forward } } }).success);
     assert.ok(!hostMessageSchema.safeParse({ ...m, judge: { ...c, a: { ...c.a, judged: '5' } } }).success);
     assert.ok(agreementWebviewMessageSchema.safeParse({ type: 'exportAgreement' }).success);
+  });
+});
+
+describe('the judges of a judgments file (Judge Agreement… offers each)', () => {
+  const j = (record: string, model: string, templateHash: string, total: number): Judgment => ({
+    v: 1,
+    key: `${record}|${model}|${templateHash}`,
+    record,
+    line: 1,
+    direction: 'forward',
+    model,
+    endpoint: 'http://127.0.0.1:1/v1',
+    templateHash,
+    status: 'scored',
+    parts: { direction: total, landmark: total, semantic: total },
+    total,
+    at: '2026-12-06T00:00:00Z',
+    referenceHash: 'r',
+    predictionHash: 'p',
+  });
+  test('one per model; a model re-judged under another template is split into one judge per template', () => {
+    const all = [j('a', 'gpt-4o', 'aaaaaaaa11', 3), j('a', 'judge-b', 'aaaaaaaa11', 2), j('b', 'gpt-4o', 'aaaaaaaa11', 4)];
+    all.push(j('a', 'gpt-4o', 'bbbbbbbb22', 5), j('b', 'judge-b', 'aaaaaaaa11', 1));
+    const judges = judgesOfFile(all);
+    assert.deepEqual(
+      judges.map((x) => [x.id, x.model, x.templateHash, x.judgments.map((y) => y.total)]),
+      [
+        ['gpt-4o · template aaaaaaaa', 'gpt-4o', 'aaaaaaaa11', [3, 4]],
+        ['judge-b', 'judge-b', undefined, [2, 1]],
+        ['gpt-4o · template bbbbbbbb', 'gpt-4o', 'bbbbbbbb22', [5]],
+      ],
+    );
+  });
+  test('a file with one template per model keeps the model names as they are', () => {
+    assert.deepEqual(
+      judgesOfFile([j('a', 'm1', 't', 1), j('a', 'm2', 't', 2)]).map((x) => x.id),
+      ['m1', 'm2'],
+    );
   });
 });

@@ -117,6 +117,39 @@ export function judgmentsFor(
   return { byId, model: chosen, endpoint };
 }
 
+/** One judge of a judgments file: a model, and when the file holds judgments of it under several prompt templates, one of them. */
+export interface JudgeOfFile {
+  /** The model, or "model · template 1a2b3c4d" when the model judged under more than one template (a re-judge). */
+  id: string;
+  model: string;
+  /** Set only when the model has judgments under more than one template. */
+  templateHash?: string;
+  judgments: Judgment[];
+}
+
+/**
+ * The judges of a judgments file in order of first appearance: one per model, split by prompt
+ * template where a model was run with more than one (a re-judge with an edited template is a judge
+ * of its own, so the two can be compared).
+ */
+export function judgesOfFile(judgments: readonly Judgment[]): JudgeOfFile[] {
+  const templates = new Map<string, Set<string>>();
+  for (const j of judgments) {
+    let t = templates.get(j.model);
+    if (!t) templates.set(j.model, (t = new Set()));
+    t.add(j.templateHash);
+  }
+  const out = new Map<string, JudgeOfFile>();
+  for (const j of judgments) {
+    const split = templates.get(j.model)!.size > 1;
+    const id = split ? `${j.model} · template ${j.templateHash.slice(0, 8)}` : j.model;
+    let judge = out.get(id);
+    if (!judge) out.set(id, (judge = { id, model: j.model, ...(split ? { templateHash: j.templateHash } : {}), judgments: [] }));
+    judge.judgments.push(j);
+  }
+  return [...out.values()];
+}
+
 /** One evaluation of an upstream judge output file. */
 export interface UpstreamEvaluation extends Scored {
   key: string;

@@ -11,7 +11,7 @@ import { upstreamByKey } from '../../core/judge/agreement';
 import { compareRunJudgments, judgeComparisonTables } from '../../core/judge/compareRuns';
 import type { RouteItem } from '../../core/judge/run';
 import { judgmentsPath, readJudgments } from '../../core/judge/store';
-import { judgmentsFor, type Scored } from '../../core/judge/summary';
+import { judgesOfFile, judgmentsFor, type Scored } from '../../core/judge/summary';
 import { renderTables, TABLE_EXTENSIONS } from '../../core/export';
 import { AgreementPanel } from '../agreementPanel';
 import { fileName } from '../comparisons';
@@ -30,14 +30,21 @@ interface Source {
   scoreOf: (item: RouteItem) => Scored | undefined;
 }
 
-/** Each judge model of the file's judgments file (a record's latest judgment by it, of the record's text as it is now). */
+/**
+ * Each judge of the file's judgments file: a model, or a model under one prompt template when it was
+ * re-judged with another (a record's latest judgment by it, of the record's text as it is now).
+ */
 async function modelSources(items: readonly RouteItem[], store: string): Promise<Source[]> {
-  const all = await readJudgments(store);
   const out: Source[] = [];
-  for (const model of new Set(all.map((j) => j.model))) {
-    const { byId } = judgmentsFor(items, all, model);
+  for (const judge of judgesOfFile(await readJudgments(store))) {
+    const { byId } = judgmentsFor(items, judge.judgments, judge.model);
     if (!byId.size) continue;
-    out.push({ id: model, label: model, description: `${byId.size} judged · ${path.basename(store)}`, scoreOf: (i) => byId.get(i.id) });
+    out.push({
+      id: judge.id,
+      label: judge.id,
+      description: `${byId.size} judged · ${path.basename(store)}`,
+      scoreOf: (i) => byId.get(i.id),
+    });
   }
   return out;
 }
