@@ -132,16 +132,17 @@ describe('the judges of a judgments file (Judge Agreement… offers each)', () =
     referenceHash: 'r',
     predictionHash: 'p',
   });
-  test('one per model; a model re-judged under another template is split into one judge per template', () => {
+  test('each model with all its judgments; a model re-judged under another template also once per template', () => {
     const all = [j('a', 'gpt-4o', 'aaaaaaaa11', 3), j('a', 'judge-b', 'aaaaaaaa11', 2), j('b', 'gpt-4o', 'aaaaaaaa11', 4)];
     all.push(j('a', 'gpt-4o', 'bbbbbbbb22', 5), j('b', 'judge-b', 'aaaaaaaa11', 1));
     const judges = judgesOfFile(all);
     assert.deepEqual(
       judges.map((x) => [x.id, x.model, x.templateHash, x.judgments.map((y) => y.total)]),
       [
+        ['gpt-4o', 'gpt-4o', undefined, [3, 4, 5]],
         ['gpt-4o · template aaaaaaaa', 'gpt-4o', 'aaaaaaaa11', [3, 4]],
-        ['judge-b', 'judge-b', undefined, [2, 1]],
         ['gpt-4o · template bbbbbbbb', 'gpt-4o', 'bbbbbbbb22', [5]],
+        ['judge-b', 'judge-b', undefined, [2, 1]],
       ],
     );
   });

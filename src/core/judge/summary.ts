@@ -117,37 +117,42 @@ export function judgmentsFor(
   return { byId, model: chosen, endpoint };
 }
 
-/** One judge of a judgments file: a model, and when the file holds judgments of it under several prompt templates, one of them. */
+/** One judge of a judgments file: a model (all its judgments), or a model under one of its prompt templates. */
 export interface JudgeOfFile {
-  /** The model, or "model · template 1a2b3c4d" when the model judged under more than one template (a re-judge). */
+  /** The model, or "model · template 1a2b3c4d" for its judgments under one template. */
   id: string;
   model: string;
-  /** Set only when the model has judgments under more than one template. */
+  /** Set for a model's judgments under one template. */
   templateHash?: string;
   judgments: Judgment[];
 }
 
 /**
- * The judges of a judgments file in order of first appearance: one per model, split by prompt
- * template where a model was run with more than one (a re-judge with an edited template is a judge
- * of its own, so the two can be compared).
+ * The judges of a judgments file in order of first appearance: each model (all its judgments, a
+ * record's latest winning), and where a model was run under more than one prompt template (a
+ * re-judge with an edited template), also the model under each template, so the two judgings can be
+ * compared with each other.
  */
 export function judgesOfFile(judgments: readonly Judgment[]): JudgeOfFile[] {
-  const templates = new Map<string, Set<string>>();
+  const byModel = new Map<string, JudgeOfFile>();
+  const byTemplate = new Map<string, JudgeOfFile[]>();
   for (const j of judgments) {
-    let t = templates.get(j.model);
-    if (!t) templates.set(j.model, (t = new Set()));
-    t.add(j.templateHash);
+    let m = byModel.get(j.model);
+    if (!m) byModel.set(j.model, (m = { id: j.model, model: j.model, judgments: [] }));
+    m.judgments.push(j);
+    let ts = byTemplate.get(j.model);
+    if (!ts) byTemplate.set(j.model, (ts = []));
+    let t = ts.find((x) => x.templateHash === j.templateHash);
+    if (!t)
+      ts.push(
+        (t = { id: `${j.model} · template ${j.templateHash.slice(0, 8)}`, model: j.model, templateHash: j.templateHash, judgments: [] }),
+      );
+    t.judgments.push(j);
   }
-  const out = new Map<string, JudgeOfFile>();
-  for (const j of judgments) {
-    const split = templates.get(j.model)!.size > 1;
-    const id = split ? `${j.model} · template ${j.templateHash.slice(0, 8)}` : j.model;
-    let judge = out.get(id);
-    if (!judge) out.set(id, (judge = { id, model: j.model, ...(split ? { templateHash: j.templateHash } : {}), judgments: [] }));
-    judge.judgments.push(j);
-  }
-  return [...out.values()];
+  return [...byModel.values()].flatMap((m) => {
+    const ts = byTemplate.get(m.model)!;
+    return ts.length > 1 ? [m, ...ts] : [m];
+  });
 }
 
 /** One evaluation of an upstream judge output file. */
