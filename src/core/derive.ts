@@ -280,7 +280,7 @@ export function score(record: Scored): Scores {
   const na = notApplicable(record);
   return {
     answer,
-    format: na ? 'n/a' : answer !== undefined && formatValidAt(response, open) ? 'valid' : 'invalid',
+    format: na ? 'n/a' : answer !== undefined && formatValidAt(response, open, close) ? 'valid' : 'invalid',
     na,
     mcq_infer: mcqInferOn(response, answer, gold, scorable),
     grpo_reward: na ? { outcome: 'unscored', predicted: '', na } : grpoRewardOn(answer, gold, scorable),
@@ -303,7 +303,8 @@ export function answerTag(response: string): string | undefined {
  * string searches: some `</think>` followed by Python white space, `<answer>`, and later an `</answer>`.
  */
 export function formatValid(response: string): boolean {
-  return formatValidAt(response, response.indexOf('<answer>'));
+  const open = response.indexOf('<answer>');
+  return formatValidAt(response, open, open < 0 ? -1 : response.indexOf('</answer>', open + 8));
 }
 
 /**
@@ -311,17 +312,18 @@ export function formatValid(response: string): boolean {
  * when nothing but white space lies between them (any other character there would have to be the
  * `<answer>` the match needs, and there is none before the first); so that one `</think>` is looked
  * for backwards from the first `<answer>`, and only a response without it is searched from there
- * on. The match then needs an `</answer>` after the `<answer>` it found.
+ * on. The match then needs an `</answer>` after the `<answer>` it found: `close`, the first after
+ * the first `<answer>` (-1: none), which the caller has found already, serves when it lies far enough on.
  */
-function formatValidAt(response: string, open: number): boolean {
-  if (open < 0 || !hasAt(response, '<think>', 0)) return false;
+function formatValidAt(response: string, open: number, close: number): boolean {
+  if (open < 0 || close < 0 || !hasAt(response, '<think>', 0)) return false;
   let j = open;
   while (j > 0 && isPythonSpace(response.charCodeAt(j - 1))) j--;
-  if (j - 8 >= 7 && hasAt(response, '</think>', j - 8)) return response.indexOf('</answer>', open + 8) >= 0;
+  if (j - 8 >= 7 && hasAt(response, '</think>', j - 8)) return true;
   for (let k = response.indexOf('</think>', open); k >= 0; k = response.indexOf('</think>', k + 1)) {
     let i = k + 8;
     while (i < response.length && isPythonSpace(response.charCodeAt(i))) i++;
-    if (hasAt(response, '<answer>', i)) return response.indexOf('</answer>', i + 8) >= 0;
+    if (hasAt(response, '<answer>', i)) return close >= i + 8 || response.indexOf('</answer>', i + 8) >= 0;
   }
   return false;
 }

@@ -28,7 +28,7 @@ export interface RecordContext {
 
 export type NormaliseResult = { ok: true; record: TraceRecord } | { ok: false; error: string };
 
-type Normaliser = (value: Record<string, unknown>, ctx: RecordContext, opts: NormaliseOptions) => TraceRecord | string;
+type Normaliser = (value: Record<string, unknown>, ctx: RecordContext, opts: NormaliseOptions, trial: Trial) => TraceRecord | string;
 
 /** Schema parses made by `normalise` since the process started (for the tests and benchmarks). */
 export const normaliseStats = { schemaParses: 0, fastChecks: 0 };
@@ -47,16 +47,19 @@ function schemas(): Schemas {
 }
 
 /**
- * A shape's check: the fast check's output when it is sure (fastShapes.ts), else the schema's. Both
- * count as one schema parse in `normaliseStats`.
+ * A shape's check: the fast check's output when it is sure (fastShapes.ts), else why the value
+ * cannot be the shape at all (`cannotBe`), else the schema's. Both first ways count as one schema
+ * parse in `normaliseStats`. A value the fast check accepts has every needed field (its checks
+ * include cannotBe's), so the valid records, nearly all of a file, skip cannotBe's reads.
  */
 function check<T extends z.ZodType>(
   schema: (s: Schemas) => T,
   fast: (v: Record<string, unknown>) => z.output<T> | undefined,
   value: Record<string, unknown>,
+  trial: Trial,
 ): { data: z.output<T> } | string {
   const data = fast(value);
-  if (data === undefined) return parseWith(schema(schemas()), value);
+  if (data === undefined) return cannotBe(trial, value) ?? parseWith(schema(schemas()), value);
   normaliseStats.schemaParses++;
   normaliseStats.fastChecks++;
   return { data };
@@ -181,8 +184,8 @@ function finish(
 }
 
 const normalisers: Record<ShapeName, Normaliser> = {
-  canonical(value, _ctx, opts) {
-    const r = check((m) => m.canonicalSchema, canonicalFast, value);
+  canonical(value, _ctx, opts, trial) {
+    const r = check((m) => m.canonicalSchema, canonicalFast, value, trial);
     if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
@@ -207,8 +210,8 @@ const normalisers: Record<ShapeName, Normaliser> = {
       opts,
     );
   },
-  'st-r1'(value, ctx, opts) {
-    const r = check((m) => m.stR1Schema, stR1Fast, value);
+  'st-r1'(value, ctx, opts, trial) {
+    const r = check((m) => m.stR1Schema, stR1Fast, value, trial);
     if (typeof r === 'string') return r;
     const v = r.data;
     return finish(
@@ -225,8 +228,8 @@ const normalisers: Record<ShapeName, Normaliser> = {
       opts,
     );
   },
-  benchmark(value, ctx, opts) {
-    const r = check((m) => m.benchmarkSchema, benchmarkFast, value);
+  benchmark(value, ctx, opts, trial) {
+    const r = check((m) => m.benchmarkSchema, benchmarkFast, value, trial);
     if (typeof r === 'string') return r;
     const v = r.data;
     const block = v.forward_mcq ?? v.reverse_mcq;
@@ -261,8 +264,8 @@ const normalisers: Record<ShapeName, Normaliser> = {
       opts,
     );
   },
-  harness(value, _ctx, opts) {
-    const r = parseWith(schemas().harnessSchema, value);
+  harness(value, _ctx, opts, trial) {
+    const r = cannotBe(trial, value) ?? parseWith(schemas().harnessSchema, value);
     if (typeof r === 'string') return r;
     const v = r.data;
     const first = v.resps[0];
@@ -371,7 +374,7 @@ export function normalise(value: unknown, ctx: RecordContext, hint?: ShapeName, 
   let tried = '';
   for (let k = 0; k < order.length; k++) {
     const trial = order[k];
-    const out = cannotBe(trial, obj) ?? trial.normalise(obj, ctx, opts);
+    const out = trial.normalise(obj, ctx, opts, trial);
     if (typeof out !== 'string') return { ok: true, record: out };
     tried += `${k ? '; ' : ''}${trial.shape}: ${out}`;
   }

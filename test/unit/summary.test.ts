@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IndexEntry } from '../../src/core/index';
 import type { Category, Direction, NaReason, Outcome } from '../../src/core/schemas';
-import { bucketOf, formatAccuracy, outcomeOf, predictedOf, summarise, summaryTable } from '../../src/core/summary';
+import { bucketOf, categoryAt, formatAccuracy, outcomeAt, outcomeOf, predictedOf, summarise, summaryTable } from '../../src/core/summary';
+import { CATEGORIES, OUTCOMES } from '../../src/core/vocabulary';
 
 function entry(
   id: string,
@@ -124,6 +125,17 @@ describe('summarise', () => {
 });
 
 describe('bucket helpers', () => {
+  test("the tally's slots are the vocabulary's order (categoryAt, outcomeAt: comparisons instead of indexOf)", () => {
+    assert.deepEqual(
+      CATEGORIES.map((c) => categoryAt(c)),
+      CATEGORIES.map((_, i) => i),
+    );
+    assert.deepEqual(
+      OUTCOMES.map((o) => outcomeAt(o)),
+      OUTCOMES.map((_, i) => i),
+    );
+  });
+
   test('outcomeOf / predictedOf follow the rule', () => {
     const e = entries[5];
     assert.equal(outcomeOf(e, 'mcq_infer'), 'correct');
