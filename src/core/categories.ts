@@ -89,7 +89,8 @@ for (let c = 0x61; c <= 0x7a; c++) ASCII_WORD[c] = ASCII_WORD[c - 0x20] = c;
  * use (the webview bundle has no Buffer).
  */
 let units = new Uint16Array(0);
-let unitBytes: Buffer | undefined;
+/** `units` as a Buffer, with Node's UTF-16LE writer (Buffer#ucs2Write: `write` less its argument checks, ~500 instructions a call). */
+let unitBytes: (Buffer & { ucs2Write?: (s: string, offset: number, length: number) => number }) | undefined;
 
 /** Copy s[from, to) into `units` (from 0); returns its length. */
 function loadUnits(s: string, from: number, to: number): number {
@@ -98,7 +99,9 @@ function loadUnits(s: string, from: number, to: number): number {
     units = new Uint16Array(Math.max(1024, n * 2));
     unitBytes = Buffer.from(units.buffer, units.byteOffset, units.byteLength);
   }
-  unitBytes.write(from === 0 && to === s.length ? s : s.slice(from, to), 0, n * 2, 'utf16le');
+  const text = from === 0 && to === s.length ? s : s.slice(from, to);
+  if (unitBytes.ucs2Write !== undefined) unitBytes.ucs2Write(text, 0, n * 2);
+  else unitBytes.write(text, 0, n * 2, 'utf16le');
   return n;
 }
 
@@ -252,18 +255,9 @@ function collectPhrases(options: readonly OptionItem[], question: string): numbe
   } else scanEmbedded(question);
   const a = buf;
   const n = count;
-  if (n <= 64) {
-    // Insertion sort: the typed array's own sort costs more on a few dozen values.
-    for (let i = 1; i < n; i++) {
-      const v = a[i];
-      let j = i - 1;
-      while (j >= 0 && a[j] > v) {
-        a[j + 1] = a[j];
-        j--;
-      }
-      a[j + 1] = v;
-    }
-  } else a.subarray(0, n).sort();
+  // The typed array's own sort (native, no comparator): fewer instructions than an insertion sort
+  // in JavaScript even on the dozen or so trigrams of a question (callgrind: ~1,200 fewer a question).
+  a.subarray(0, n).sort();
   let k = 0;
   for (let i = 0; i < n; i++) if (k === 0 || a[i] !== a[k - 1]) a[k++] = a[i];
   return (count = k);
