@@ -137,7 +137,9 @@ try {
     await treeRow('Forward').click();
     await treeRow('Incorrect').click();
     await treeRow('B → C').click();
-    const frame = await traceFrame('served-1', '.strip img', 30_000);
+    // The first webview of a fresh workbench, then ffmpeg's frames: slow on a loaded 2-core machine.
+    await traceFrame('served-1', '.trace-text .meta', 60_000);
+    const frame = await traceFrame('served-1', '.strip img', 60_000);
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 30_000 });
     const n = await frame.locator('.strip img').count();
     if (n !== 8) throw new Error(`the strip shows ${n} frames`);
