@@ -52,6 +52,8 @@ export default defineConfig(
       'test/ui/vsix-check.mjs',
       'test/ui/training-check.mjs',
       'test/ui/judge-ui.mjs',
+      'test/ui/served-check.mjs',
+      'test/ui/lib.mjs',
     ],
     languageOptions: { globals: { ...globals.browser } },
   },

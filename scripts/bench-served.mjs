@@ -8,6 +8,7 @@
 //   - memory: heap used after a GC every 100 runs (flat = no growth over the batch);
 //   - throughput: records/min and streamed tokens/s (the test server answers at once, so these
 //     are the client's ceiling, not a model's speed).
+// CONCURRENCY=1 (or 1,8): those batches only (for a profile of one).
 // NOSAVE=1: run() only (no record written), to split the client's time between the request and the save.
 // Frames: each record (a forward and a reverse run) has its own 8 frame files (hard links of the same 8
 // JPEGs under other names), so the client's frame cache is hit by the reverse run of a record only, as
@@ -145,6 +146,8 @@ async function batch(concurrency, RUNS = RUNS_ALL, tag = '') {
     recordsPerMin: Math.round((RUNS / wall) * 60_000),
     tokensPerS: Math.round((tokens / wall) * 1000),
     clientCpuMsPerRequest: +((cpu.user + cpu.system - gcCpu) / 1000 / RUNS).toFixed(3),
+    // of which the kernel's (system time: the socket writes and reads over loopback, the file appends)
+    systemMsPerRequest: +(cpu.system / 1000 / RUNS).toFixed(3),
     benchGcMs: +(gcCpu / 1000).toFixed(1),
     frameCacheHits: `${r.frames.hits}/${r.frames.hits + r.frames.misses}`,
     heapMiB: `${mib(heap[0])} → ${mib(heap[heap.length - 1])} (max ${mib(Math.max(...heap))}, every 100 runs after GC)`,
@@ -167,7 +170,7 @@ try {
   // first batch measured (concurrency 1) carries the process's start-up work.
   await batch(8, 200, '-warm-up');
   const rows = [];
-  for (const c of [1, 8, 32]) rows.push(await batch(c));
+  for (const c of process.env.CONCURRENCY ? process.env.CONCURRENCY.split(',').map(Number) : [1, 8, 32]) rows.push(await batch(c));
   console.table(rows);
   const worst = Math.max(...rows.map((r) => r.clientCpuMsPerRequest));
   console.log(`client overhead per request: at most ${worst} ms (target < 2 ms): ${worst < 2 ? 'OK' : 'OVER'}`);

@@ -36,6 +36,9 @@ judge_ui_rc=${PIPESTATUS[0]}
 # The training views (a run folder from test/fixtures/training).
 node test/ui/training-check.mjs 2>&1 | tee -a "$logs/ui.log"
 [ "${PIPESTATUS[0]}" -ne 0 ] && ui_rc=1
+# Re-runs through a served checkpoint (its own workspace; a local chat-completions server streaming as vLLM).
+node test/ui/served-check.mjs 2>&1 | tee -a "$logs/ui.log"
+[ "${PIPESTATUS[0]}" -ne 0 ] && ui_rc=1
 # The charts in Chromium under the webviews' CSP, in dark, light and high-contrast colours.
 node test/ui/charts-check.mjs 2>&1 | tee -a "$logs/ui.log"
 [ "${PIPESTATUS[0]}" -ne 0 ] && ui_rc=1

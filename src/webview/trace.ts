@@ -27,6 +27,8 @@ export class TraceView {
   private readonly textPane = el('section', undefined, 'trace-text');
   private readonly header = el('header', undefined, 'trace-nav');
   private readonly rerunPane = el('section', undefined, 'rerun');
+  /** The re-run's buttons, kept while its state's buttons stay the same (see rerunActions). */
+  private actions: { kind: string; el: HTMLElement } | undefined;
   private readonly notesPane = el('section', undefined, 'record-notes');
 
   constructor(
@@ -88,7 +90,7 @@ export class TraceView {
     const p = this.rerunPane;
     p.replaceChildren();
     p.hidden = !view;
-    if (!view) return;
+    if (!view) return void (this.actions = undefined);
     const head = el('div', undefined, 'rerun-head');
     head.append(el('h2', view.runs.length > 1 ? 'Re-run: forward and reverse thinking' : `Re-run: ${view.runs[0]?.mode ?? ''} thinking`));
     const facts = [view.model, view.provider && `provider ${view.provider}`, view.generation].filter(Boolean).join(' · ');
@@ -97,24 +99,7 @@ export class TraceView {
       if (view.providerDetail) span.title = view.providerDetail;
       head.append(span);
     }
-    const actions = el('span', undefined, 'rerun-actions');
-    if (view.state === 'plan') {
-      actions.append(
-        button('Run', () => this.post({ type: 'rerunStart' }), { title: 'Send this prompt and the frames shown to the model' }),
-        button('Cancel', () => this.post({ type: 'rerunDismiss' }), { secondary: true }),
-      );
-    } else if (view.state === 'loading' || view.state === 'running') {
-      actions.append(
-        spinner(),
-        button('Stop', () => this.post({ type: 'rerunStop' }), { title: 'Stop generating (nothing is saved)' }),
-      );
-    } else {
-      // After an error or a stop, Run is offered again (with a model folder chosen since, say).
-      if (view.state === 'error' || view.state === 'cancelled')
-        actions.append(button('Run', () => this.post({ type: 'rerunStart' }), { title: 'Run the planned re-run again' }));
-      actions.append(button('Close', () => this.post({ type: 'rerunDismiss' }), { secondary: true }));
-    }
-    head.append(actions);
+    head.append(this.rerunActions(view.state));
     p.append(head);
     if (view.providerNote) {
       const note = el('p', view.providerNote, 'note provider-note');
@@ -127,6 +112,35 @@ export class TraceView {
     for (const r of view.runs) cols.append(rerunColumn(view, r));
     p.append(cols);
     if (hadFocus || view.state === 'plan') (p.querySelector('vscode-button') as HTMLElement | null)?.focus();
+  }
+
+  /**
+   * The re-run's buttons for `state`, the same elements while the state's buttons stay the same: a
+   * streamed reply re-renders the section with each piece, and a Stop button replaced between the
+   * press and the release of a click (tokens every few tens of ms) would never receive the click.
+   */
+  private rerunActions(state: RerunView['state']): HTMLElement {
+    const kind = state === 'loading' || state === 'running' ? 'going' : state;
+    if (this.actions?.kind === kind) return this.actions.el;
+    const actions = el('span', undefined, 'rerun-actions');
+    if (state === 'plan') {
+      actions.append(
+        button('Run', () => this.post({ type: 'rerunStart' }), { title: 'Send this prompt and the frames shown to the model' }),
+        button('Cancel', () => this.post({ type: 'rerunDismiss' }), { secondary: true }),
+      );
+    } else if (kind === 'going') {
+      actions.append(
+        spinner(),
+        button('Stop', () => this.post({ type: 'rerunStop' }), { title: 'Stop generating (nothing is saved)' }),
+      );
+    } else {
+      // After an error or a stop, Run is offered again (with a model folder chosen since, say).
+      if (state === 'error' || state === 'cancelled')
+        actions.append(button('Run', () => this.post({ type: 'rerunStart' }), { title: 'Run the planned re-run again' }));
+      actions.append(button('Close', () => this.post({ type: 'rerunDismiss' }), { secondary: true }));
+    }
+    this.actions = { kind, el: actions };
+    return actions;
   }
 
   showFrames(frames: FramesView): void {

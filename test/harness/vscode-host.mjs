@@ -102,7 +102,7 @@ function readJson(file) {
 }
 
 /** A fresh temp folder with user data (settings), extensions, code-server's config and the smoke-test-driver preload. */
-async function prepareServerFolder(userSettings, extensionsDir) {
+async function prepareServerFolder(userSettings, extensionsDir, machineSettings) {
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'vscode-host-'));
   const userDataDir = path.join(tmp, 'user-data');
   const extDir = extensionsDir ? path.resolve(extensionsDir) : path.join(tmp, 'extensions');
@@ -112,6 +112,12 @@ async function prepareServerFolder(userSettings, extensionsDir) {
     path.join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({ ...DEFAULT_USER_SETTINGS, ...userSettings }, null, 2),
   );
+  // Machine-scoped settings (executables, model paths, URLs): a remote window, as code-server's,
+  // reads them from the server's machine settings only, never from the user settings above.
+  if (machineSettings) {
+    await fsp.mkdir(path.join(userDataDir, 'Machine'), { recursive: true });
+    await fsp.writeFile(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(machineSettings, null, 2));
+  }
   // Our own config file, so nothing is written to ~/.config/code-server.
   const configFile = path.join(tmp, 'config.yaml');
   await fsp.writeFile(configFile, 'auth: none\ncert: false\n');
@@ -210,6 +216,7 @@ async function waitForHealth(healthz, deadline, exited) {
 export async function startCodeServer({
   workspaceFolder,
   userSettings = {},
+  machineSettings,
   extensionsDir,
   port,
   startTimeoutMs = 60_000,
@@ -218,7 +225,7 @@ export async function startCodeServer({
   if (!fs.existsSync(CODE_SERVER_ENTRY)) {
     throw new Error(`code-server not found at ${CODE_SERVER_ENTRY}: run scripts/install-test-deps.sh`);
   }
-  const { tmp, userDataDir, extDir, configFile, preload } = await prepareServerFolder(userSettings, extensionsDir);
+  const { tmp, userDataDir, extDir, configFile, preload } = await prepareServerFolder(userSettings, extensionsDir, machineSettings);
   const env = serverEnv(tmp);
 
   const fixedPort = port != null;
@@ -393,11 +400,12 @@ export async function openWorkbench({
   extensionsDir,
   workspaceFolder,
   userSettings = {},
+  machineSettings,
   viewport = { width: 1280, height: 800 },
   timeoutMs = 60_000,
   verbose = VERBOSE,
 } = {}) {
-  const server = await startCodeServer({ workspaceFolder, userSettings, extensionsDir, verbose });
+  const server = await startCodeServer({ workspaceFolder, userSettings, machineSettings, extensionsDir, verbose });
   let browser;
   try {
     browser = await launchChromium();

@@ -8,6 +8,7 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -51,7 +52,15 @@ describe('Served re-runs in a real extension host', function () {
           .filter(Boolean)
           .map((l) => JSON.parse(l) as Record<string, any>) // eslint-disable-line @typescript-eslint/no-explicit-any
       : [];
-  const SETTINGS = ['videoRoots', 'rerun.provider', 'served.baseUrl', 'served.model', 'served.concurrency', 'rerun.maxNewTokens'];
+  const SETTINGS = [
+    'videoRoots',
+    'rerun.provider',
+    'served.baseUrl',
+    'served.model',
+    'served.concurrency',
+    'served.timeoutMs',
+    'rerun.maxNewTokens',
+  ];
 
   before(async () => {
     a = await api();
@@ -260,5 +269,81 @@ describe('Served re-runs in a real extension host', function () {
     assert.equal(keys().size, 6, 'every record in both modes, once');
     assert.match(a.reruns.lastBatchProgress ?? '', /^6\/6: \d done, \d skipped, 0 failed · [\d.]+ records\/min · \d+ tokens\/s · ETA/);
     for (const r of lines()) assert.equal(r.provider, 'openai');
+  });
+
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const bytes = () => (fs.existsSync(out()) ? fs.readFileSync(out()) : Buffer.alloc(0));
+
+  /**
+   * Re-run Question (both) of record `i`, its failure already set up: it ends with one error, saying `expected`
+   * (the view says it once; the run cut short and the one never started carry none), and writes nothing.
+   */
+  async function failedRun(i: number, expected: RegExp): Promise<TracePanel> {
+    const before = bytes();
+    const panel = (await vscode.commands.executeCommand('stThink.rerunQuestion', node(i), 'both')) as TracePanel;
+    await a.reruns.start(panel);
+    const v = panel.lastRerun!;
+    assert.equal(v.state, 'error', v.message);
+    assert.match(v.message ?? '', expected);
+    assert.deepEqual(
+      v.runs.map((r) => [r.state, r.error ?? null, r.savedTo ?? null, r.text]),
+      [
+        ['error', null, null, ''],
+        ['waiting', null, null, ''],
+      ],
+    );
+    assert.deepEqual(bytes(), before, 'the re-runs file is unchanged (no record, no partial line)');
+    return panel;
+  }
+
+  /** The view stays usable: with the test server's URL and the default timeout back, Run in it re-runs and saves. */
+  async function runsAgain(panel: TracePanel) {
+    const count = lines().length;
+    await set('served.baseUrl', server.baseUrl);
+    await set('served.timeoutMs', undefined);
+    server.setHandler(vllmLike());
+    server.requests.length = 0;
+    await a.reruns.start(panel);
+    assert.equal(panel.lastRerun!.state, 'done', panel.lastRerun!.message);
+    assert.equal(server.requests.length, 2);
+    assert.equal(lines().length, count + 2);
+  }
+
+  it('a closed port: one error naming the URL and the refused connection; nothing saved; Run again works', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    const url = `http://127.0.0.1:${closed}/v1`;
+    await set('served.baseUrl', url);
+    const panel = await failedRun(
+      0,
+      new RegExp(
+        `^The served model could not re-run: ${esc(url)}/chat/completions: cannot connect: ` +
+          `${esc('connection refused (is the server running, and is this its address?). Check "stThink.served.baseUrl".')}$`,
+      ),
+    );
+    await runsAgain(panel);
+  });
+
+  it('no reply within stThink.served.timeoutMs: one error naming the URL and the timeout; nothing saved; Run again works', async () => {
+    server.setHandler(() => ({ stall: 'headers' }));
+    await set('served.timeoutMs', 1000);
+    server.requests.length = 0;
+    const t0 = Date.now();
+    const panel = await failedRun(
+      1,
+      new RegExp(
+        `^The served model could not re-run: ${esc(server.baseUrl)}/chat/completions: ` +
+          esc('no reply within 1000 ms (timeout). The server may be busy: raise "stThink.served.timeoutMs"'),
+      ),
+    );
+    // Retried (timeouts are), each attempt cut at 1 s: the error comes after the retries, not a hang.
+    const sent = server.requests.length;
+    assert.ok(sent >= 2, `${sent} requests: a timed-out request is retried before the error`);
+    assert.ok(Date.now() - t0 >= sent * 1000, `${Date.now() - t0} ms for ${sent} attempts of 1 s`);
+    await runsAgain(panel);
   });
 });

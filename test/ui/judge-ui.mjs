@@ -6,12 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { openWorkbench, runCommand } from '../harness/vscode-host.mjs';
+import { root, runCommand, shots, startWorkbench, stepRunner } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shots = path.join(root, 'test-results/ui');
-fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-judge-ui-'));
 fs.mkdirSync(path.join(ws, '.vscode'));
 for (const f of ['route-qa-demo.json', 'route-qa-demo.judgments.jsonl']) fs.copyFileSync(path.join(root, 'samples', f), path.join(ws, f));
@@ -36,37 +32,11 @@ fs.writeFileSync(
   JSON.stringify({ 'stThink.autoOpen': ['route-qa-demo.json'], 'workbench.startupEditor': 'none' }, null, 2),
 );
 
-let n = 0;
-let failed = 0;
-const wb = await openWorkbench({
-  extensionPath: root,
-  workspaceFolder: ws,
-  userSettings: { 'window.autoDetectColorScheme': true, 'workbench.preferredDarkColorTheme': 'Default Dark Modern' },
-});
-const { page } = wb;
-await page.emulateMedia({ colorScheme: 'dark' });
-const step = async (name, fn) => {
-  n++;
-  try {
-    await fn();
-    console.log(`ok ${n} - ${name}`);
-  } catch (e) {
-    failed++;
-    await page.screenshot({ path: path.join(shots, `judge-failed-${n}.png`) }).catch(() => {});
-    console.log(
-      `not ok ${n} - ${name}\n  # ${String(e?.message ?? e)
-        .split('\n')
-        .join('\n  # ')}`,
-    );
-  }
-};
-const row = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
-/** A tree row by its label exactly ("Forward", "Unscored"), not by its description. */
-const labelled = (label) =>
-  page
-    .locator('.pane-body .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
-    .first();
+const run = stepRunner({ failedShot: 'judge-failed' });
+const step = run.step;
+const wb = await startWorkbench({ workspaceFolder: ws, dark: true });
+const { page, labelled, treeRow: row, twice, webviewFrame } = wb;
+run.page = page;
 
 try {
   await step('the Route bucket shows the judge mean and how many were judged', async () => {
@@ -78,21 +48,8 @@ try {
   });
 
   await step("the summary view (opened at start-up) shows the route answers' judge scores", async () => {
-    const deadline = Date.now() + 30_000;
-    let text = '';
-    let frame;
-    while (!text && Date.now() < deadline) {
-      for (const f of page.frames()) {
-        if (text) break;
-        text = await f
-          .locator('.judge-summary')
-          .first()
-          .innerText({ timeout: 500 })
-          .catch(() => '');
-        if (text) frame = f;
-      }
-      if (!text) await page.waitForTimeout(250);
-    }
+    const frame = await webviewFrame('.judge-summary', 30_000);
+    const text = await frame.locator('.judge-summary').first().innerText();
     if (!/Mean 2\.67 over 4 judged: forward 3\.00 \(2 judged, 1 skipped\), reverse 2\.33 \(2 judged, 1 unreadable\)/.test(text))
       throw new Error(`the summary's judge section reads "${text}"`);
     if (!/1 skipped .*0 failed calls and 1 unreadable replies counted as 0.*1 not judged yet/s.test(text))
@@ -112,20 +69,7 @@ try {
     const rec = row('judge 4.33/5');
     await rec.waitFor({ state: 'visible', timeout: 20_000 });
     await rec.click();
-    const deadline = Date.now() + 30_000;
-    let frame;
-    while (!frame && Date.now() < deadline) {
-      for (const f of page.frames())
-        if (
-          await f
-            .locator('.judge-total')
-            .count()
-            .catch(() => 0)
-        )
-          frame = f;
-      if (!frame) await page.waitForTimeout(250);
-    }
-    if (!frame) throw new Error('no trace view with a judge section');
+    const frame = await webviewFrame('.judge-total', 30_000);
     const total = await frame.locator('.judge-total').innerText();
     if (!/Total 4\.33 \/ 5/.test(total)) throw new Error(`the judge total reads "${total}"`);
     const reply = await frame.locator('.judge-reply').innerText();
@@ -146,32 +90,16 @@ try {
       await page.locator('.quick-input-list .monaco-list-row', { hasText: model }).first().waitFor({ state: 'visible', timeout: 5_000 });
       await page.keyboard.press('Enter');
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await twice(
+      'Judge Agreement',
+      async () => {
         await runCommand(page, 'ST-Think: Judge Agreement');
         await choose(1, 'gpt-4o');
         await choose(2, 'second-judge-demo');
-        break;
-      } catch (e) {
-        await page.keyboard.press('Escape');
-        if (attempt === 3) throw e;
-        console.log(`  # retried Judge Agreement: ${String(e?.message ?? e).split('\n')[0]}`);
-      }
-    }
-    const deadline = Date.now() + 30_000;
-    let frame;
-    while (!frame && Date.now() < deadline) {
-      for (const f of page.frames())
-        if (
-          await f
-            .locator('.judge-agreement')
-            .count()
-            .catch(() => 0)
-        )
-          frame = f;
-      if (!frame) await page.waitForTimeout(250);
-    }
-    if (!frame) throw new Error('no judge agreement view');
+      },
+      3,
+    );
+    const frame = await webviewFrame('.judge-agreement', 30_000);
     const table = await frame.locator('.judge-agreement').innerText();
     // 3 pairs (1_route_002's reply was unreadable to gpt-4o): direction 5/4, 1/2, 5/5; landmark 4/4, 2/2, 4/3.
     if (!/direction\s+33\.3%\s+0\.667/.test(table) || !/landmark\s+66\.7%\s+0\.333/.test(table))
@@ -193,8 +121,9 @@ try {
       await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible', timeout: 5_000 });
       await page.keyboard.press('Enter');
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
+    await twice(
+      'Compare With',
+      async () => {
         await runCommand(page, 'ST-Think: Compare With');
         await choose('Compare (1/2)', 'route-qa-demo.json');
         await choose('(2/2)', 'Open Another Results File');
@@ -207,27 +136,10 @@ try {
         await page.keyboard.press('Enter');
         await page.waitForTimeout(700);
         if (await input.isVisible()) await page.keyboard.press('Enter');
-        break;
-      } catch (e) {
-        await page.keyboard.press('Escape');
-        if (attempt === 3) throw e;
-        console.log(`  # retried Compare With: ${String(e?.message ?? e).split('\n')[0]}`);
-      }
-    }
-    const deadline = Date.now() + 60_000;
-    let frame;
-    while (!frame && Date.now() < deadline) {
-      for (const f of page.frames())
-        if (
-          await f
-            .locator('.judge-section')
-            .count()
-            .catch(() => 0)
-        )
-          frame = f;
-      if (!frame) await page.waitForTimeout(250);
-    }
-    if (!frame) throw new Error('no comparison view with a route answers section');
+      },
+      3,
+    );
+    const frame = await webviewFrame('.judge-section', 60_000);
     const text = await frame.locator('.judge-section').innerText();
     if (!/forward\s+3\.00\s+2 judged\s+1 skipped\s+2\.83\s+2 judged\s+1 skipped\s+2\s+-0\.17/.test(text))
       throw new Error(`the forward row reads "${text}"`);
@@ -243,5 +155,4 @@ try {
   await wb.close();
   fs.rmSync(ws, { recursive: true, force: true });
 }
-console.log(`judge ui: ${n - failed} passed, ${failed} failed; screenshots in ${path.relative(root, shots)}/`);
-process.exit(failed ? 1 : 0);
+process.exit(run.finish('judge ui'));

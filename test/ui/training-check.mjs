@@ -9,13 +9,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { openWorkbench, runCommand } from '../harness/vscode-host.mjs';
 import { generateTrainingRun } from '../../scripts/gen-training-run.mjs';
+import { root, runCommand, shots, startWorkbench, stepRunner } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shots = path.join(root, 'test-results/ui');
-fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-ui-training-'));
 const run = path.join(ws, 'grpo-run');
 fs.cpSync(path.join(root, 'test/fixtures/training/run'), run, { recursive: true });
@@ -45,70 +41,13 @@ for (const [ts, r, ans] of [
 // A long run for the first paint: trainer_state.json and the printed log of 10k steps (no completions).
 const longRun = generateTrainingRun({ dir: path.join(ws, 'long-run'), steps: 10_000, completions: 0 });
 
-let n = 0;
-let failed = 0;
-const wb = await openWorkbench({
-  extensionPath: root,
-  workspaceFolder: ws,
-  userSettings: {
-    'window.autoDetectColorScheme': true,
-    'workbench.preferredDarkColorTheme': 'Default Dark Modern',
-    'files.dialog.defaultPath': ws,
-  },
-});
-const { page } = wb;
-await page.emulateMedia({ colorScheme: 'dark' });
-const dialogs = [];
-page.on('dialog', (d) => {
-  dialogs.push(d.message());
-  void d.dismiss();
-});
-const step = async (name, fn) => {
-  n++;
-  try {
-    await fn();
-    console.log(`ok ${n} - ${name}`);
-  } catch (e) {
-    failed++;
-    await page.screenshot({ path: path.join(shots, `training-failed-${n}.png`) }).catch(() => {});
-    console.log(
-      `not ok ${n} - ${name}\n  # ${String(e?.message ?? e)
-        .split('\n')
-        .join('\n  # ')}`,
-    );
-  }
-};
-const row = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
-async function groupFrame(timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const f of page.frames())
-      if (
-        await f
-          .locator('.training .completions')
-          .count()
-          .catch(() => 0)
-      )
-        return f;
-    await page.waitForTimeout(250);
-  }
-  throw new Error('no webview frame shows a completion group');
-}
-async function curvesFrame(timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const f of page.frames())
-      if (
-        await f
-          .locator('.training-curves .curve-grid canvas')
-          .count()
-          .catch(() => 0)
-      )
-        return f;
-    await page.waitForTimeout(250);
-  }
-  throw new Error('no webview frame shows the training curves');
-}
+const runner = stepRunner({ failedShot: 'training-failed' });
+const step = runner.step;
+const wb = await startWorkbench({ workspaceFolder: ws, dark: true, userSettings: { 'files.dialog.defaultPath': ws } });
+const { page, dialogs, twice, webviewFrame, treeRow: row } = wb;
+runner.page = page;
+const groupFrame = (timeoutMs = 30_000) => webviewFrame('.training .completions', timeoutMs);
+const curvesFrame = (timeoutMs = 30_000) => webviewFrame('.training-curves .curve-grid canvas', timeoutMs);
 /** Pixels of a chart's canvas that differ from its first pixel (drawn ink); the chart scrolled into view first (drawn then). */
 async function inkOf(chart) {
   await chart.scrollIntoViewIfNeeded();
@@ -124,8 +63,9 @@ async function inkOf(chart) {
 async function openRun(dir) {
   const input = page.locator('.quick-input-widget input');
   // As in ui-check.mjs: on the loaded 2-core machine the first quick input of a command may not show; retried.
-  for (let attempt = 1; ; attempt++) {
-    try {
+  await twice(
+    'Open Training Run',
+    async () => {
       await runCommand(page, 'ST-Think: Open Training Run');
       await page.waitForFunction(() => /^\//.test(document.querySelector('.quick-input-widget input')?.value ?? ''), null, {
         timeout: 10_000,
@@ -135,13 +75,9 @@ async function openRun(dir) {
       await page.keyboard.press('Enter');
       await page.waitForTimeout(700);
       if (await input.isVisible()) await page.keyboard.press('Enter');
-      break;
-    } catch (e) {
-      await page.keyboard.press('Escape');
-      if (attempt === 3) throw e;
-      console.log(`  # retried Open Training Run: ${String(e?.message ?? e).split('\n')[0]}`);
-    }
-  }
+    },
+    3,
+  );
 }
 
 await step('Open Training Run… through the palette: the Training view lists the run, its metrics and groups', async () => {
@@ -304,5 +240,4 @@ await step('first paint of the curves of a 10k-step run (12 charts × 10k points
 
 await wb.close();
 fs.rmSync(ws, { recursive: true, force: true });
-console.log(`ui training: ${n - failed} passed, ${failed} failed; screenshots in ${path.relative(root, shots)}/`);
-process.exit(failed ? 1 : 0);
+process.exit(runner.finish('ui training'));

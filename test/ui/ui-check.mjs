@@ -5,14 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { openWorkbench, runCommand } from '../harness/vscode-host.mjs';
+import { root, runCommand, shots, startWorkbench, stepRunner } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shots = path.join(root, 'test-results/ui');
-fs.mkdirSync(shots, { recursive: true });
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'st-think-ui-'));
 const sample = path.join(ws, 'st-r1-demo-run.jsonl');
 fs.copyFileSync(path.join(root, 'samples/st-r1-demo-run.jsonl'), sample);
@@ -202,118 +198,12 @@ async function checkEditedSentence(pair) {
   if (firstOnlyB >= 0 && rows.slice(firstOnlyB).some((r) => /only-a/.test(r.cls))) throw new Error(`added above removed: ${summary}`);
 }
 
-let n = 0;
-let failed = 0;
-const step = async (name, fn) => {
-  n++;
-  try {
-    await fn();
-    console.log(`ok ${n} - ${name}`);
-  } catch (e) {
-    failed++;
-    await page.screenshot({ path: path.join(shots, `failed-${n}.png`) }).catch(() => {});
-    console.log(
-      `not ok ${n} - ${name}\n  # ${String(e?.message ?? e)
-        .split('\n')
-        .join('\n  # ')}`,
-    );
-  }
-};
+const run = stepRunner();
+const step = run.step;
 
-const wb = await openWorkbench({
-  extensionPath: root,
-  workspaceFolder: ws,
-  userSettings: {
-    'window.autoDetectColorScheme': true,
-    'workbench.preferredDarkColorTheme': 'Default Dark Modern',
-    'files.dialog.defaultPath': ws,
-  },
-});
-const { page } = wb;
-// A dark theme: the browser prefers dark, and the workbench follows the system's scheme.
-await page.emulateMedia({ colorScheme: 'dark' });
-const dialogs = [];
-page.on('dialog', (d) => {
-  dialogs.push(d.message());
-  void d.dismiss();
-});
-/** The webview frame that has `selector`, searched through the nested iframes. */
-async function webviewFrame(selector, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const f of page.frames()) {
-      if (
-        await f
-          .locator(selector)
-          .count()
-          .catch(() => 0)
-      )
-        return f;
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`no webview frame has ${selector}`);
-}
-/**
- * A palette flow tried a second time when its quick input does not show or closes early, as a
- * person would; the retry is printed. (Seen in CI on the 2-core machine, right after a window
- * reload: the first quick input of a command never showed.)
- */
-async function twice(what, fn) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      await page.keyboard.press('Escape');
-      if (attempt === 2) throw e;
-      console.log(`  # retried ${what} once: ${String(e?.message ?? e).split('\n')[0]}`);
-    }
-  }
-}
-
-/** code-server's folder dialog (a quick input): type the folder's path and pick it. */
-async function pickFolder(folder) {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await page.waitForTimeout(500);
-  await input.fill(folder, { timeout: 5_000 });
-  await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, folder, { timeout: 5_000 });
-  await page.keyboard.press('Enter');
-  // Enter on a folder's path may first open the folder in the dialog; a second Enter picks it.
-  await page.waitForTimeout(700);
-  if (await input.isVisible()) await page.keyboard.press('Enter');
-}
-
-/** The trace view's frame once it shows record `id` and has `selector`. */
-async function traceFrame(id, selector, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const f of page.frames()) {
-      const ok = await f
-        .evaluate(
-          ([i, sel]) => !!document.querySelector(sel) && (document.querySelector('.trace-text .meta')?.textContent ?? '').includes(i),
-          [id, selector],
-        )
-        .catch(() => false);
-      if (ok) return f;
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`no trace view shows ${id} with ${selector}`);
-}
-/** A screenshot to look at. Right after a window reload a busy renderer can stall one (seen on a
- * loaded 2-core machine): try again before calling the step failed. */
-async function shot(name) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await page.screenshot({ path: path.join(shots, `${name}.png`), timeout: 20_000 });
-    } catch (e) {
-      if (attempt === 3) throw e;
-      await page.waitForTimeout(1_000);
-    }
-  }
-}
-const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
+const wb = await startWorkbench({ workspaceFolder: ws, dark: true, userSettings: { 'files.dialog.defaultPath': ws } });
+const { page, dialogs, webviewFrame, twice, traceFrame, shot, treeRow, pickPath: pickFolder } = wb;
+run.page = page;
 
 /** The id and the facts line of the record the trace view shows ('' when none). */
 async function shownRecord() {
@@ -413,7 +303,7 @@ try {
     // The focus stays in the tree, as the Explorer's preview does: a second ArrowDown moves on again.
     await page.keyboard.press('ArrowDown');
     const third = await waitForShown((id) => id && id !== after, 'a second ArrowDown to preview the row after');
-    await shot(`${n}-arrow-preview`);
+    await shot(`${run.n}-arrow-preview`);
     const frame = await traceFrame(third, '.trace-nav .position');
     const position = () => frame.locator('.trace-nav .position').innerText();
     const at = await position();
@@ -423,7 +313,7 @@ try {
     await frame.locator('.keys-help:not([hidden])').waitFor({ state: 'visible', timeout: 5_000 });
     const help = await frame.locator('.keys-help').innerText();
     if (!/Next record/.test(help) || !/Next incorrect/.test(help) || !/frame/.test(help)) throw new Error(`the help reads "${help}"`);
-    await shot(`${n}-trace-keys-help`);
+    await shot(`${run.n}-trace-keys-help`);
     await page.keyboard.press('Escape');
     await frame.locator('.keys-help').waitFor({ state: 'hidden', timeout: 5_000 });
     await page.keyboard.press('j');
@@ -491,7 +381,7 @@ try {
     await input.fill('The chain turns left at the door; the frames show a right turn.');
     await page.keyboard.press('Enter');
     await frame.locator('.record-notes .record-note').waitFor({ state: 'visible', timeout: 10_000 });
-    await shot(`${n}-tagged`);
+    await shot(`${run.n}-tagged`);
   });
 
   await step('Show Summary opens a table under both rules', async () => {
@@ -543,7 +433,7 @@ try {
     const hits = rows.map((r) => /sun3d_3 · line/.test(r));
     if (hits.filter(Boolean).length !== 3 || !hits.slice(0, 3).every(Boolean))
       throw new Error(`Go to Record… lists for "sun3d_3": ${rows.join(' | ')}`);
-    await shot(`${n}-go-to-record`);
+    await shot(`${run.n}-go-to-record`);
     await page.keyboard.press('Enter');
     await waitForShown((id, meta) => /sun3d_3\.mp4/.test(meta), 'the trace view to show a sun3d_3 record');
     await treeRow(/line \d+ · sun3d_3/).waitFor({ state: 'visible', timeout: 10_000 });
@@ -571,7 +461,7 @@ try {
     });
     for (const label of ['line 53 · Direction forward', 'line 105 · Direction reverse', 'line 16 · Landmark forward'])
       await treeRow(label).waitFor({ state: 'visible', timeout: 10_000 });
-    await shot(`${n}-grouped-by-video`);
+    await shot(`${run.n}-grouped-by-video`);
     await twice('Group Records By… (back)', async () => {
       await runCommand(page, 'ST-Think: Group Records By');
       await input.waitFor({ state: 'visible', timeout: 10_000 });
@@ -689,7 +579,7 @@ try {
       'which landmarks (objects or scenery changes) did you pass by to return to the starting point?';
     if (!prompt.includes(opening)) throw new Error(`the planned prompt lacks the reverse opening: ${prompt.slice(-300)}`);
     if (!prompt.includes('<img src=x onerror=alert(1)>')) throw new Error('the prompt does not show the options as text');
-    await shot(`${n}-rerun-plan`);
+    await shot(`${run.n}-rerun-plan`);
     await frame.locator('.rerun vscode-button[title^="Send this prompt"]').click();
     await frame.locator('.rerun-run.done').waitFor({ state: 'attached', timeout: 90_000 });
     const speed = await frame.locator('.rerun-speed').innerText();
@@ -703,7 +593,7 @@ try {
       throw new Error(`the re-runs file holds ${lines.length} lines`);
     await treeRow('hostile-run.reruns.jsonl').waitFor({ state: 'visible', timeout: 10_000 });
     if (dialogs.length) throw new Error(`script ran: dialogs ${dialogs.join(', ')}`);
-    await shot(`${n}-rerun-done`);
+    await shot(`${run.n}-rerun-done`);
   });
 
   await step('Compare With… opens the comparison view; a flip opens the inline diff and the diff editor', async () => {
@@ -727,13 +617,13 @@ try {
       throw new Error(`the comparison view reads "${body.slice(0, 600)}"`);
     await checkFlipsTable(frame, true);
     await frame.locator('table.flips').scrollIntoViewIfNeeded();
-    await shot(`${n}-compare`);
+    await shot(`${run.n}-compare`);
     // Narrower, the question column gives way: ids, video names and buttons still keep to one line.
     await page.setViewportSize({ width: 960, height: 800 });
     await page.waitForTimeout(500);
     await checkFlipsTable(frame, false);
     await frame.locator('table.flips').scrollIntoViewIfNeeded();
-    await shot(`${n}-compare-narrow`);
+    await shot(`${run.n}-compare-narrow`);
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.waitForTimeout(300);
     // A flipped row's "Diff" button (its title says what it opens).
@@ -745,13 +635,13 @@ try {
     const removed = await pair.locator('.chain-table del.removed').count();
     const stats = await pair.locator('.diff-stats').innerText();
     await pair.locator('.chain-row.changed').last().scrollIntoViewIfNeeded();
-    await shot(`${n}-pair-inline-diff`);
+    await shot(`${run.n}-pair-inline-diff`);
     await pair.locator('vscode-button', { hasText: 'Open in Diff Editor' }).click();
     await page.locator('.monaco-diff-editor').first().waitFor({ state: 'visible', timeout: 20_000 });
     const tab = await page.locator('.tabs-container .tab.active').innerText();
     if (!/↔/.test(tab)) throw new Error(`the diff editor's tab reads "${tab}" (stats: ${stats}, ${removed} removed)`);
     await page.waitForTimeout(500);
-    await shot(`${n}-diff-editor`);
+    await shot(`${run.n}-diff-editor`);
   });
   await step('Compare With… a results file and its re-runs: accuracies over the paired records only, and said so', async () => {
     const input = page.locator('.quick-input-widget input');
@@ -773,7 +663,7 @@ try {
     // The overall row: the one paired record on each side.
     const total = await frame.locator('tr.total').innerText();
     if (!/\/1\b[\s\S]*\/1\b/.test(total)) throw new Error(`the overall row reads "${total}"`);
-    await shot(`${n}-compare-reruns`);
+    await shot(`${run.n}-compare-reruns`);
   });
 
   await step('an unscored verdict says why in the trace view (a lowercase gold "b")', async () => {
@@ -808,7 +698,7 @@ try {
     if (!/does not start with an option letter A–Z \(case-sensitive\)/.test(title)) throw new Error(`its hover reads "${title}"`);
     const verdict = await frame.locator('.verdict').innerText();
     if (!/grpo_reward: incorrect \(B\)/.test(verdict)) throw new Error(`the verdicts read "${verdict}"`);
-    await shot(`${n}-unscored-reason`);
+    await shot(`${run.n}-unscored-reason`);
   });
 
   await step('Run is refused up front when the video is missing: the plan says why and nothing starts', async () => {
@@ -838,7 +728,7 @@ try {
     const madeUp = await frame.locator('.rerun-run .verdict, .rerun-run .rerun-speed, .rerun-run .rerun-text').count();
     if (madeUp) throw new Error(`${madeUp} result elements shown for a run that never started`);
     if ((await frame.locator('.rerun vscode-button[title^="Send this prompt"]').count()) !== 1) throw new Error('Run is no longer offered');
-    await shot(`${n}-rerun-refused`);
+    await shot(`${run.n}-rerun-refused`);
   });
 
   await step(
@@ -893,9 +783,9 @@ try {
       const tests = await frame.locator('table.runs-tests-table tbody tr').allInnerTexts();
       if (tests.length !== 3 || !/^R1\s+R3\s+11 \(by id\)\s+0\s+3\s+3\s+0\.2500/.test(tests[1]))
         throw new Error(`the tests read ${tests.join(' / ')}`);
-      await shot(`${n}-compare-runs`);
+      await shot(`${run.n}-compare-runs`);
       await frame.locator('table.p-matrix').scrollIntoViewIfNeeded();
-      await shot(`${n}-compare-runs-tests`);
+      await shot(`${run.n}-compare-runs-tests`);
     },
   );
 } finally {
@@ -909,7 +799,8 @@ fs.mkdirSync(path.join(demo, '.vscode'));
 fs.copyFileSync(path.join(root, 'samples/st-r1-demo-run.jsonl'), path.join(demo, 'st-r1-demo-run.jsonl'));
 const demoSettings = { 'stThink.autoOpen': ['st-r1-demo-run.jsonl'], 'workbench.startupEditor': 'none' };
 fs.writeFileSync(path.join(demo, '.vscode', 'settings.json'), JSON.stringify(demoSettings, null, 2));
-const first = await openWorkbench({ extensionPath: root, workspaceFolder: demo, userSettings: { 'workbench.startupEditor': 'none' } });
+const first = await startWorkbench({ workspaceFolder: demo, userSettings: { 'workbench.startupEditor': 'none' } });
+run.page = first.page;
 try {
   await step("npm start's first view: the demo file in the Results view, its summary in the editor area", async () => {
     const p = first.page;
@@ -936,11 +827,10 @@ try {
     })();
     if (!/126[\s\S]*75\.4%/.test(total)) throw new Error(`the summary's overall row reads "${total}"`);
     await p.waitForTimeout(500);
-    await p.screenshot({ path: path.join(shots, `${n}-first-view.png`), timeout: 20_000 });
+    await p.screenshot({ path: path.join(shots, `${run.n}-first-view.png`), timeout: 20_000 });
   });
 } finally {
   await first.close();
   fs.rmSync(demo, { recursive: true, force: true });
 }
-console.log(`ui: ${n - failed} passed, ${failed} failed; screenshots in ${path.relative(root, shots)}/`);
-process.exit(failed ? 1 : 0);
+process.exit(run.finish('ui'));

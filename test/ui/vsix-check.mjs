@@ -12,10 +12,9 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CODE_SERVER_ENTRY, openWorkbench, runCommand } from '../harness/vscode-host.mjs';
+import { CODE_SERVER_ENTRY } from '../harness/vscode-host.mjs';
+import { root, runCommand, startWorkbench, stepRunner } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const vsix = path.resolve(process.argv[2] ?? path.join(root, 'dist/st-think-inspector-linux-x64.vsix'));
 const shots = path.join(root, 'test-results/vsix');
 fs.mkdirSync(shots, { recursive: true });
@@ -53,69 +52,8 @@ fs.writeFileSync(
 const { writeTinyQwen2vlModel } = createRequire(import.meta.url)(path.join(root, 'out/test/support/tinyModel.js'));
 const modelDir = writeTinyQwen2vlModel(path.join(ws, 'tiny-qwen2vl'));
 
-let n = 0;
-let failed = 0;
-let page; // eslint-disable-line prefer-const -- set once the workbench is open
-const step = async (name, fn) => {
-  n++;
-  try {
-    await fn();
-    console.log(`ok ${n} - ${name}`);
-  } catch (e) {
-    failed++;
-    await page?.screenshot({ path: path.join(shots, `failed-${n}.png`) }).catch(() => {});
-    console.log(
-      `not ok ${n} - ${name}\n  # ${String(e?.message ?? e)
-        .split('\n')
-        .join('\n  # ')}`,
-    );
-  }
-};
-
-/** A palette flow tried a second time when its quick input does not show or closes early (as ui-check.mjs does). */
-async function twice(what, fn) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      await page.keyboard.press('Escape');
-      if (attempt === 2) throw e;
-      console.log(`  # retried ${what} once: ${String(e?.message ?? e).split('\n')[0]}`);
-    }
-  }
-}
-
-/** code-server's file or folder dialog (a quick input): type the path and pick it. */
-async function pickPath(p) {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await page.waitForTimeout(500);
-  await input.fill(p, { timeout: 5_000 });
-  await page.waitForFunction((f) => document.querySelector('.quick-input-widget input')?.value === f, p, { timeout: 5_000 });
-  await page.keyboard.press('Enter');
-  // Enter on a folder's path may first open the folder in the dialog; a second Enter picks it.
-  await page.waitForTimeout(700);
-  if (await input.isVisible()) await page.keyboard.press('Enter');
-}
-
-/** The trace view's frame once it shows record `id` and has `selector`. */
-async function traceFrame(id, selector, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const f of page.frames()) {
-      const ok = await f
-        .evaluate(
-          ([i, sel]) => !!document.querySelector(sel) && (document.querySelector('.trace-text .meta')?.textContent ?? '').includes(i),
-          [id, selector],
-        )
-        .catch(() => false);
-      if (ok) return f;
-    }
-    await page.waitForTimeout(250);
-  }
-  throw new Error(`no trace view shows ${id} with ${selector}`);
-}
-const treeRow = (text) => page.locator('.pane-body .monaco-list-row', { hasText: text }).first();
+const run = stepRunner({ dir: shots });
+const step = run.step;
 
 let installedDir;
 await step(`code-server --install-extension ${path.relative(root, vsix)} into a fresh extensions folder`, async () => {
@@ -136,15 +74,18 @@ await step(`code-server --install-extension ${path.relative(root, vsix)} into a 
 
 if (!installedDir) {
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`vsix: 0 passed, ${failed} failed`);
+  console.log(`vsix: 0 passed, ${run.failed} failed`);
   process.exit(1);
 }
-const wb = await openWorkbench({
+// No development path: only the extension installed in extensionsDir.
+const wb = await startWorkbench({
+  extensionPath: null,
   extensionsDir,
   workspaceFolder: ws,
   userSettings: { 'files.dialog.defaultPath': ws },
 });
-page = wb.page;
+const { page, twice, pickPath, pickItem, traceFrame, treeRow } = wb;
+run.page = page;
 try {
   await step('the installed extension (no development path) opens a results file', async () => {
     await twice('Open Results File…', async () => {
@@ -159,7 +100,7 @@ try {
     await row.click();
     const frame = await traceFrame('walk-1', '.strip img', 60_000);
     await frame.locator('.strip img').nth(7).waitFor({ state: 'attached', timeout: 60_000 });
-    await page.screenshot({ path: path.join(shots, `${n}-trace.png`) });
+    await page.screenshot({ path: path.join(shots, `${run.n}-trace.png`) });
   });
 
   await step('Re-run Question… runs the tiny model from the installed .vsix and saves the run', async () => {
@@ -170,14 +111,7 @@ try {
     });
     await twice('Re-run Question…', async () => {
       await runCommand(page, 'ST-Think: Re-run Question');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill('Forward thinking', { timeout: 5_000 });
-      await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: 'Forward thinking' })
-        .first()
-        .waitFor({ state: 'visible', timeout: 5_000 });
-      await page.keyboard.press('Enter');
+      await pickItem('Forward thinking');
     });
     const frame = await traceFrame('walk-1', '.rerun .prompt-text', 20_000);
     await frame.locator('.rerun vscode-button[title^="Send this prompt"]').click();
@@ -208,11 +142,10 @@ try {
     const lines = fs.readFileSync(path.join(ws, 'walk-run.reruns.jsonl'), 'utf8').trim().split('\n');
     const rec = JSON.parse(lines[0]);
     if (lines.length !== 1 || rec.sourceId !== 'walk-1') throw new Error(`the re-runs file holds ${lines.length} lines: ${lines[0]}`);
-    await page.screenshot({ path: path.join(shots, `${n}-rerun-done.png`) });
+    await page.screenshot({ path: path.join(shots, `${run.n}-rerun-done.png`) });
   });
 } finally {
   await wb.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`vsix: ${n - failed} passed, ${failed} failed; screenshots in ${path.relative(root, shots)}/`);
-process.exit(failed ? 1 : 0);
+process.exit(run.finish('vsix'));
