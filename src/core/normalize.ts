@@ -125,9 +125,6 @@ function finish(
   const { optionList, category, direction } = base;
   const listed = optionList !== undefined && optionList.length > 0;
   const options = listed ? normaliseOptionList(optionList) : opts.light ? [] : parseEmbeddedOptions(base.question);
-  // Whether there are options matters only when the wording reads differently with and without
-  // them (route wording): only then does the light path parse them, so both paths agree.
-  const hasOptions = () => listed || (opts.light ? parseEmbeddedOptions(base.question).length > 0 : options.length > 0);
   const cat = explicit<Category>(category, CATEGORY_SET);
   const dir = explicit<Direction>(direction, DIRECTION_SET);
   let wording: Pick<Wording, 'category' | 'categoryWithoutOptions' | 'direction'> | undefined;
@@ -142,7 +139,11 @@ function finish(
   }
   const worded = cat
     ? undefined
-    : wording!.category === wording!.categoryWithoutOptions || hasOptions()
+    : // Whether there are options matters only when the wording reads differently with and without
+      // them (route wording): only then does the light path parse them, so both paths agree.
+      wording!.category === wording!.categoryWithoutOptions ||
+        listed ||
+        (opts.light ? parseEmbeddedOptions(base.question).length > 0 : options.length > 0)
       ? wording!.category
       : wording!.categoryWithoutOptions;
   // A landmark-worded question's reference chain says what it asks (categoryFromChain in derive.ts):

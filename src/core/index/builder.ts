@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { ActionPartners, partnerRole } from '../categories';
 import { goldLetter, score, WordingCache, type Scores } from '../derive';
-import { normalise } from '../normalize';
+import { normalise, type NormaliseOptions, type RecordContext } from '../normalize';
 import type { ShapeName, TraceRecord } from '../schemas';
 import { firstInvalidUtf8, isJsonSpace } from './bytes';
 import { Entry } from './entry';
@@ -44,6 +44,8 @@ export class IndexBuilder {
   /** Whether any record so far parsed as JSON or starts like a JSON object or array (see `finish`). */
   sawJson = false;
   wording = new WordingCache();
+  private readonly recordContext: RecordContext = { line: 0, key: undefined };
+  private normaliseOptions: NormaliseOptions = { light: true, wording: this.wording };
   /** The records that take part in the cross-record category evidence, and their option trigrams. */
   partners = new ActionPartners();
   /**
@@ -171,7 +173,12 @@ export class IndexBuilder {
       return undefined;
     }
     this.sawJson = true;
-    const res = normalise(value, { line, key }, this.lastShape, { light: true, wording: this.wording });
+    // One context and one options object per builder, not two objects a record (nothing keeps them).
+    const ctx = this.recordContext;
+    ctx.line = line;
+    ctx.key = key;
+    if (this.normaliseOptions.wording !== this.wording) this.normaliseOptions = { light: true, wording: this.wording };
+    const res = normalise(value, ctx, this.lastShape, this.normaliseOptions);
     if (!res.ok) {
       this.addProblem(line, offset, res.error);
       return undefined;
