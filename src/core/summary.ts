@@ -5,7 +5,16 @@
  * counted apart. A bucket with nothing scored but n/a records reads "n/a", never 0%.
  */
 import type { IndexEntry } from './index';
-import { CATEGORIES, DIRECTIONS, NA_TEXT, type Category, type NaReason, type Outcome, type ScoringRule } from './vocabulary';
+import {
+  CATEGORIES,
+  DIRECTIONS,
+  NA_TEXT,
+  type Category,
+  type FormatVerdict,
+  type NaReason,
+  type Outcome,
+  type ScoringRule,
+} from './vocabulary';
 
 export interface Bucket {
   /** Records in the bucket, scored or not. */
@@ -101,6 +110,11 @@ export function categoryAt(c: Category): number {
 /** OUTCOMES.indexOf(o), likewise. */
 export function outcomeAt(o: Outcome): number {
   return o === 'correct' ? 0 : o === 'incorrect' ? 1 : o === 'unanswered' ? 2 : 3;
+}
+
+/** FORMAT_VERDICTS.indexOf(f), likewise. */
+export function formatAt(f: FormatVerdict): number {
+  return f === 'valid' ? 0 : f === 'invalid' ? 1 : 2;
 }
 
 /**

@@ -6,8 +6,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IndexEntry } from '../../src/core/index';
 import type { Category, Direction, NaReason, Outcome } from '../../src/core/schemas';
-import { bucketOf, categoryAt, formatAccuracy, outcomeAt, outcomeOf, predictedOf, summarise, summaryTable } from '../../src/core/summary';
-import { CATEGORIES, OUTCOMES } from '../../src/core/vocabulary';
+import {
+  bucketOf,
+  categoryAt,
+  formatAccuracy,
+  formatAt,
+  outcomeAt,
+  outcomeOf,
+  predictedOf,
+  summarise,
+  summaryTable,
+} from '../../src/core/summary';
+import { CATEGORIES, FORMAT_VERDICTS, OUTCOMES } from '../../src/core/vocabulary';
 
 function entry(
   id: string,
@@ -133,6 +143,10 @@ describe('bucket helpers', () => {
     assert.deepEqual(
       OUTCOMES.map((o) => outcomeAt(o)),
       OUTCOMES.map((_, i) => i),
+    );
+    assert.deepEqual(
+      FORMAT_VERDICTS.map((f) => formatAt(f)),
+      FORMAT_VERDICTS.map((_, i) => i),
     );
   });
 

@@ -20,7 +20,7 @@ import type { Scores } from '../derive';
 import { normalise } from '../normalize';
 import type { TraceRecord } from '../schemas';
 import { FORMAT_VERDICTS, NA_REASONS, OUTCOMES, RULES, type ScoringRule } from '../vocabulary';
-import { Tally, type Summary, type Tallied } from '../summary';
+import { formatAt, outcomeAt, Tally, type Summary, type Tallied } from '../summary';
 import { IndexBuilder } from './builder';
 import { sniffFile } from './detect';
 import { readJsonDocument } from './json';
@@ -46,10 +46,10 @@ export interface SummaryOptions extends IndexOptions {
 /** A candidate's verdicts in 10 bits: mcq_infer, grpo_reward, n/a reason, format, no video. */
 function verdictCode(a: Scores, noVideo: boolean): number {
   return (
-    OUTCOMES.indexOf(a.mcq_infer.outcome) |
-    (OUTCOMES.indexOf(a.grpo_reward.outcome) << 2) |
+    outcomeAt(a.mcq_infer.outcome) |
+    (outcomeAt(a.grpo_reward.outcome) << 2) |
     ((a.na ? NA_REASONS.indexOf(a.na) + 1 : 0) << 4) |
-    (FORMAT_VERDICTS.indexOf(a.format) << 6) |
+    (formatAt(a.format) << 6) |
     (noVideo ? 1 << 9 : 0)
   );
 }
