@@ -282,13 +282,11 @@ function sharedIn(a: ArrayLike<number>, aFrom: number, aN: number, b: ArrayLike<
   while (i < aEnd && j < bEnd) {
     const x = a[i];
     const y = b[j];
-    if (x < y) i++;
-    else if (x > y) j++;
-    else {
-      n++;
-      i++;
-      j++;
-    }
+    // Steps that run on every pass, not three branches: V8 has then seen each before it optimises
+    // this (the first shared trigram, often met only after that, threw the optimised code back).
+    n += x === y ? 1 : 0;
+    if (x <= y) i++;
+    if (x >= y) j++;
   }
   return n;
 }
@@ -380,11 +378,14 @@ const ROLE_LANDMARK = 3;
  * its full size; after that, blocks are added and nothing is copied: a doubling array left its old
  * copies as garbage that only a full collection frees (6 MiB of the summary's peak on the 100 MB
  * bench file). A record's START is its block's number times POOL_BLOCK plus where it starts in it.
+ * The blocks are small (256 records, 4,096 trigrams) so that adding one happens early, before V8
+ * optimises `link` and `store`: an optimised function meeting a path it has no type feedback for
+ * is thrown back to the interpreter and compiled again (see Blocks in summaryBuilder.ts).
  */
-const REC_SHIFT = 12;
+const REC_SHIFT = 8;
 const REC_BLOCK = 1 << REC_SHIFT;
 const REC_MASK = REC_BLOCK - 1;
-const POOL_SHIFT = 16;
+const POOL_SHIFT = 12;
 const POOL_BLOCK = 1 << POOL_SHIFT;
 const POOL_MASK = POOL_BLOCK - 1;
 
@@ -398,9 +399,9 @@ const POOL_MASK = POOL_BLOCK - 1;
  * continue the same pass.
  */
 export class ActionPartners {
-  private recs: Int32Array[] = [new Int32Array(FIELDS * 256)];
+  private recs: Int32Array[] = [new Int32Array(FIELDS * 64)];
   private count = 0;
-  private pools: Int32Array[] = [new Int32Array(4096)];
+  private pools: Int32Array[] = [new Int32Array(1024)];
   /** Ints used in the last block of the pool. */
   private used = 0;
   /** Per video (by number): its first and last record and what it has (HAS_*). */
