@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  assignLogSteps,
   filterGroups,
   groupAdvantages,
   NotTrainingRunError,
@@ -19,7 +20,9 @@ import {
   scanTrainerState,
   TrainingLogReader,
   TrainingRun,
+  type MetricEntry,
 } from '../../src/core/training';
+import { entryKind } from '../../src/core/training/trainerState';
 import { fixture, makeTempDir, removeDir } from './helpers';
 
 let dir = '';
@@ -37,6 +40,9 @@ function temp(name: string, text: string | Buffer): string {
 const SOL = '<think>Hence, the correct answer is A</think> <answer>A</answer>';
 const entry = (ts: string, reward: string, content: string, sol = SOL) =>
   `------------- ${ts} Accuracy reward: ${reward} -------------\nContent: ${content}\nSolution: ${sol}\n`;
+
+/** Metrics entries with their values as own properties (a printed dict's values are a getter, read on first use). */
+const withValues = (ms: readonly MetricEntry[]) => ms.map((m) => ({ ...m, values: m.values }));
 
 async function readLog(file: string, chunkSize?: number): Promise<TrainingLogReader> {
   const r = new TrainingLogReader(file, { chunkSize });
@@ -212,7 +218,7 @@ describe('reward debug log', () => {
     for (const size of [1, 7, 64, 333]) {
       const r = await readLog(file, size);
       assert.deepEqual(r.completions, whole.completions, `chunk size ${size}`);
-      assert.deepEqual(r.metrics, whole.metrics, `chunk size ${size}`);
+      assert.deepEqual(withValues(r.metrics), withValues(whole.metrics), `chunk size ${size}`);
       assert.deepEqual(r.pending, whole.pending, `chunk size ${size}`);
       assert.equal(r.otherLines, whole.otherLines, `chunk size ${size}`);
     }
@@ -374,8 +380,58 @@ describe('training log (printed dicts)', () => {
       r.problems.map((p) => p.line),
       [2, 12],
     );
-    assert.deepEqual(small.metrics, r.metrics);
+    assert.deepEqual(withValues(small.metrics), withValues(r.metrics));
     assert.deepEqual(small.problems, r.problems);
+  });
+
+  test("the trainer's usual dicts known without being built, their values read on first use as the parsers read them", async () => {
+    // [line, read on first use]: JSON's own `{"key": number}` once its quotes are swapped (lazy), else read at once.
+    const lines: [string, boolean][] = [
+      ["{'loss': 0.5, 'grad_norm': 1.5e-07, 'kl': -0.0, 'epoch': 0.1}", true],
+      ["{'eval_loss': 0.5, 'train_runtime': 2, 'epoch': 1}", true], // eval: its first such key decides
+      ["{'train_runtime': 20.5, 'eval_x': 1, 'train_loss': 0.25, 'epoch': 1}", true], // summary
+      ["{'2': 1, 'train_runtime': 3, 'eval_b': 4}", true],
+      ["{'loss' :0.5 ,'epoch':1E+2}", true],
+      ["{'loss': 0.5, 'loss': 0.25, 'é': 2, 'epoch': 0}", true],
+      ["{'loss': 0.5, 'epoch': 0.1}  \r", true],
+      ["{'lr': 0.5, 'x': 0.1}", false], // not the trainer's: other output
+      ["{'loss': 0.5, 'epoch': 01}", false],
+      ["{'loss': 0.5, 'epoch': 1.}", false],
+      ["{'loss': 0.5, 'epoch': .5}", false],
+      ["{'loss': 0.5, 'epoch': 1e}", false],
+      ["{'loss': nan, 'epoch': 1}", false],
+      ["{'loss': 0.5, 'a\tb': 1, 'epoch': 1}", false], // a control character: JSON refuses it, the flat reader takes it
+      ["{'__proto__': 1, 'loss': 0.5}", false],
+      ["{'loss': 0.5, 'epoch': 1},", false],
+      ["{'loss': 0.5, 'epoch': 1", false],
+    ];
+    const file = temp('lazy-dicts.log', lines.map(([t]) => t).join('\n') + '\n');
+    const r = await readLog(file);
+    const lazy = r.metrics.map((m) => !Object.prototype.hasOwnProperty.call(m, 'values')); // a getter of its class
+    const want = lines.flatMap(([text, isLazy], i) => {
+      try {
+        const { value, end } = parsePyLiteral(text);
+        if (text.slice(end).trim()) return [];
+        const values = Object.fromEntries(Object.entries(value as object).filter(([, x]) => typeof x === 'number'));
+        const trainer = Object.keys(values).some((k) => k === 'loss' || k === 'epoch' || k === 'train_runtime' || k.startsWith('eval_'));
+        return trainer ? [{ line: i + 1, kind: entryKind(values), values, lazy: isLazy }] : [];
+      } catch {
+        return [];
+      }
+    });
+    assert.deepEqual(
+      r.metrics.map((m, i) => ({ line: m.line, kind: m.kind, values: { ...m.values }, lazy: lazy[i] })),
+      want,
+    );
+    assert.deepEqual(
+      r.metrics.map((m) => m.kind),
+      ['train', 'eval', 'summary', 'summary', ...Array(r.metrics.length - 4).fill('train')],
+    );
+    assert.equal(r.metrics[0].values, r.metrics[0].values, 'read once');
+    assert.deepEqual(
+      r.problems.map((p) => p.line),
+      [9, 10, 11, 12, 16, 17].filter((l) => !want.some((w) => w.line === l)),
+    );
   });
 
   test('a line that starts like a metrics dict and does not parse is a problem with its line', async () => {
@@ -500,6 +556,70 @@ describe('run folders', () => {
       '5,6,6',
     );
     assert.deepEqual([s.completions, s.groups], [8, 2]);
+  });
+
+  test('log steps: k-th training dict at k × logging_steps, others at the step before; only those after the state built', () => {
+    const unread = (kind: MetricEntry['kind'], line: number): MetricEntry => ({
+      kind,
+      step: 0,
+      stepFrom: 'order',
+      get values(): Record<string, number> {
+        throw new Error(`line ${line}'s values read`);
+      },
+      file: 'log',
+      line,
+    });
+    const read = (kind: MetricEntry['kind'], line: number): MetricEntry => ({
+      kind,
+      step: 0,
+      stepFrom: 'order',
+      values: { line },
+      file: 'log',
+      line,
+    });
+    const entries = [unread('eval', 1), unread('train', 2), unread('eval', 3), unread('train', 4), unread('summary', 5)];
+    entries.push(read('train', 6), read('eval', 7), read('train', 8), read('summary', 9));
+    const kept = assignLogSteps(entries, 2, 4);
+    assert.deepEqual(
+      kept.map((e) => [e.kind, e.step, e.line, e.values.line]),
+      [
+        ['train', 6, 6, 6],
+        ['eval', 6, 7, 7],
+        ['train', 8, 8, 8],
+        ['summary', 8, 9, 9],
+      ],
+    );
+    assert.deepEqual(
+      assignLogSteps(entries.slice(5), 1).map((e) => e.step),
+      [1, 1, 2, 2],
+    );
+    assert.throws(() => assignLogSteps(entries, 2, 3), /line 4's values read/);
+  });
+
+  test('a training log that runs past the last checkpoint: its dicts after the state kept, in steps by logging_steps', async () => {
+    const folder = fs.mkdtempSync(path.join(dir, 'past-'));
+    fs.mkdirSync(path.join(folder, 'checkpoint-4'));
+    const history: Record<string, number>[] = [1, 2, 3, 4].map((k) => ({ loss: k / 8, epoch: k / 10, step: 2 * k }));
+    history.push({ eval_loss: 0.5, epoch: 0.4, step: 8 });
+    const state = { global_step: 8, logging_steps: 2, log_history: history };
+    fs.writeFileSync(path.join(folder, 'checkpoint-4', 'trainer_state.json'), JSON.stringify(state, null, 2));
+    const dicts = [1, 2, 3, 4, 5, 6].map((k) => `{'loss': ${k / 4}, 'rewards/format_reward': 1.0, 'epoch': ${k / 10}}`);
+    dicts.splice(4, 0, "{'eval_loss': 0.75, 'epoch': 0.4}"); // after the 4th training dict (step 8): the state has step 8
+    dicts.splice(6, 0, "{'eval_loss': 0.25, 'epoch': 0.5}", "{'loss': nan, 'epoch': 0.5}"); // after the 5th (step 10)
+    fs.writeFileSync(path.join(folder, 'output_log.txt'), dicts.map((d) => `10%|#| 1/10 [00:01<00:09]\n${d}\n`).join(''));
+    const run = await TrainingRun.open(folder);
+    assert.deepEqual(
+      run.entries.filter((e) => e.stepFrom === 'order').map((e) => [e.kind, e.step, e.line, e.values.loss ?? e.values.eval_loss]),
+      [
+        ['train', 10, 12, 1.25],
+        ['eval', 10, 14, 0.25],
+        ['train', 12, 16, NaN],
+        ['train', 14, 18, 1.5],
+      ],
+    );
+    assert.equal(run.entries.length, 5 + 4);
+    // The format reward is in the log's kept dicts only: the run summed it.
+    assert.deepEqual(run.rewardFuncs, ['accuracy', 'format']);
   });
 
   test('a folder or file with nothing of a run is refused with one message', async () => {

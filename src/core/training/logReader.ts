@@ -365,11 +365,17 @@ export class TrainingLogReader {
 
   /** A line with a metrics dict (at its start, or after tqdm's bar or carriage return): kept; true when it was one. */
   private metricsLine(text: string, line: number, quiet = false): boolean {
-    const cr = text.lastIndexOf('\r', text.length - 2);
+    // (indexOf first: String#lastIndexOf with a position is a runtime call, indexOf a builtin.)
+    const cr = text.indexOf('\r') < 0 ? -1 : text.lastIndexOf('\r', text.length - 2);
     const from = cr >= 0 ? cr + 1 : 0;
     // After tqdm's bar the dict may follow on the same line: then a failed parse is not reported.
     const s = text.indexOf("{'", from);
     if (s < 0) return false;
+    const kind = plainDictKind(text, s);
+    if (kind !== undefined) {
+      this.metrics.push(new LazyMetricEntry(kind, text, s, this.file, line));
+      return true;
+    }
     const fast = jsonNumericDict(text, s) ?? flatNumericDict(text, s);
     if (fast) return this.keepMetrics(fast, line);
     let v: PyValue;
@@ -432,6 +438,67 @@ function jsonNumericDict(text: string, start: number): Record<string, number> | 
     if (k === 'epoch' || k === 'loss' || k === 'train_runtime' || k.startsWith('eval_')) trainer = true;
   }
   return trainer ? values : undefined;
+}
+
+/**
+ * A printed dict whose values are read on first use (by jsonNumericDict: plainDictKind has checked
+ * that it reads them): in a run folder the trainer state holds most printed dicts, and those are never
+ * read. A class, not a getter on each object: 10k objects of one shape, their text dropped once read.
+ */
+class LazyMetricEntry implements MetricEntry {
+  step = 0;
+  stepFrom = 'order' as const;
+  // Private fields: not own properties that deepEqual or a spread would see.
+  #read: Record<string, number> | undefined = undefined;
+  #text: string | undefined;
+  #start: number;
+  constructor(
+    readonly kind: MetricEntry['kind'],
+    text: string,
+    start: number,
+    readonly file: string,
+    readonly line: number,
+  ) {
+    this.#text = text;
+    this.#start = start;
+  }
+
+  get values(): Record<string, number> {
+    if (this.#read === undefined) {
+      const values = jsonNumericDict(this.#text!, this.#start);
+      if (!values) throw new Error(`plainDictKind let through a dict that jsonNumericDict does not read: ${this.#text}`);
+      this.#read = values;
+      this.#text = undefined;
+    }
+    return this.#read;
+  }
+
+  set values(values: Record<string, number>) {
+    this.#read = values;
+    this.#text = undefined;
+  }
+}
+
+const WS = '[ \\t\\n\\r]*';
+const ITEM = `'[^'"\\\\\\x00-\\x1f]*'${WS}:${WS}-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?${WS}`;
+/** JSON's `{"key": number, …}` with "'" for its quotes, to the end of the text (no '"', '\\' or control character in a key). */
+const PLAIN_DICT = new RegExp(`\\{${ITEM}(?:,${WS}${ITEM})*\\}${WS}$`, 'y');
+
+/**
+ * The kind of the dict at `t[start]` ("{'") when jsonNumericDict certainly reads it as the trainer's,
+ * without building it: PLAIN_DICT matches it to the end of the text, it has a trainer key and no
+ * "__proto__" key; its kind is entryKind's (the first key, in order, that is an eval_* key or
+ * train_runtime). In such a text a "'" followed by anything but ':' or white space opens a key, so
+ * the keys are found by indexOf. Undefined for anything else (the parsers then read it).
+ */
+function plainDictKind(t: string, start: number): MetricEntry['kind'] | undefined {
+  PLAIN_DICT.lastIndex = start;
+  if (!PLAIN_DICT.test(t) || t.indexOf("'__proto__'", start) >= 0) return undefined;
+  const ev = t.indexOf("'eval_", start);
+  const sum = t.indexOf("'train_runtime'", start);
+  if (ev >= 0 && (sum < 0 || ev < sum)) return 'eval';
+  if (sum >= 0) return 'summary';
+  return t.indexOf("'loss'", start) >= 0 || t.indexOf("'epoch'", start) >= 0 ? 'train' : undefined;
 }
 
 const FLAT_ITEM = /'([^'\\]*)': (-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|nan|inf))(, |\}\s*$)/y;
