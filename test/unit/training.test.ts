@@ -139,6 +139,38 @@ describe('trainer_state.json', () => {
     );
   });
 
+  test("the fast path's entries with and without `step` last (sorted keys): values as the scan reads them, no step among them", () => {
+    const history = [
+      { epoch: 0.1, loss: 0.5, reward: 'NaN', step: 1 },
+      { epoch: 0.1, eval_loss: 0.25, step: 1 },
+      { epoch: 0.2, loss: 0.4, note: 'warm-up', step: 2 },
+      { __proto__: 3, epoch: 0.2, loss: 0.3, step: 2 },
+      { epoch: 0.2, step: 2, total_flos: 12, train_loss: 0.45, train_runtime: 9.5 },
+      { epoch: 0.3, flag: true, loss: 0.2, step: 3 },
+    ];
+    const json = JSON.stringify({ global_step: 3, log_history: history, logging_steps: 1 }, null, 2);
+    // Python's json writes NaN bare; the __proto__ key as an own key of the parsed entry.
+    const text = json
+      .replace('"NaN"', 'NaN')
+      .replace('"epoch": 0.2,\n      "loss": 0.3', '"__proto__": 3,\n      "epoch": 0.2,\n      "loss": 0.3');
+    assert.match(text, /"__proto__": 3/);
+    const fast = readTrainerState('s.json', text);
+    assert.deepEqual(fast, scanTrainerState('s.json', text));
+    assert.deepEqual(
+      fast.entries.map((e) => [e.kind, e.step, Object.keys(e.values).join(' ')]),
+      [
+        ['train', 1, 'epoch loss reward'],
+        ['eval', 1, 'epoch eval_loss'],
+        ['train', 2, 'epoch loss'],
+        ['train', 2, 'epoch loss'],
+        ['summary', 2, 'epoch total_flos train_loss train_runtime'],
+        ['train', 3, 'epoch loss'],
+      ],
+    );
+    assert.ok(Number.isNaN(fast.entries[0].values.reward));
+    assert.ok(fast.entries.every((e) => !('step' in e.values)));
+  });
+
   test('a file cut short keeps the entries before the cut and says where', () => {
     const text = fs.readFileSync(fixture('training/run/checkpoint-4/trainer_state.json'), 'utf8');
     const cutAt = text.indexOf('"step": 3');
