@@ -323,6 +323,10 @@ describe('reward debug log', () => {
       r.problems.map((p) => [p.line, p.message]),
       [[1, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)']],
     );
+    // U+FFFD written as such (valid UTF-8) is text like any other.
+    const replacement = await readLog(temp('fffd.log', entry('01-00-00-00-000001', '0.0', 'a \ufffd b')));
+    assert.deepEqual([replacement.completions.length, replacement.problems], [1, []]);
+    assert.equal(replacement.completions[0].chars, 5);
     const bin = temp('bin.log', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]));
     await assert.rejects(readLog(bin), (e: Error) => e instanceof NotTrainingRunError && /binary content \(a PNG image/.test(e.message));
   });

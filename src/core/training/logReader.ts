@@ -246,7 +246,7 @@ export class TrainingLogReader {
         eol = buf.length;
       }
       if (eol - k > 200) continue;
-      const fast = headerFields(buf, k, eol);
+      const fast = headerFields(buf, k, eol, this.lastHeader?.timestamp ?? '');
       const m = fast === undefined ? HEADER.exec(buf.toString('utf8', k, eol)) : fast;
       if (!m) continue;
       const line = this.line + countLines(buf, from, k);
@@ -323,9 +323,11 @@ export class TrainingLogReader {
     solStart: number,
     solEnd: number,
   ): void {
-    const bytes = buf.subarray(contentStart, contentEnd);
-    const content = bytes.toString('utf8');
-    if (!isUtf8(bytes)) this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    const content = buf.toString('utf8', contentStart, contentEnd);
+    // Bad bytes decode as U+FFFD: only a content that has one can be bad (a valid one may hold U+FFFD itself).
+    if (content.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(contentStart, contentEnd))) {
+      this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    }
     const tag = answerTag(content);
     const stripped = tag === undefined ? '' : pyStrip(tag);
     this.completions.push({
@@ -333,7 +335,7 @@ export class TrainingLogReader {
       timestamp: e.timestamp,
       accuracy: e.reward,
       format: formatValid(content) ? 1 : 0,
-      chars: codePoints(content, bytes.length),
+      chars: codePoints(content, contentEnd - contentStart),
       answer: stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
       hasThink: content.includes('<think>') && content.includes('</think>'),
       file: this.file,
@@ -545,7 +547,7 @@ const ACCURACY = Buffer.from(' Accuracy reward: ');
  * printable ASCII lines: [, timestamp, reward] as HEADER's match gives them, null when the line is
  * not a header. Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's).
  */
-function headerFields(buf: Buffer, k: number, eol: number): [string, string, string] | null | undefined {
+function headerFields(buf: Buffer, k: number, eol: number, lastTimestamp: string): [string, string, string] | null | undefined {
   let end = eol;
   if (end > k && buf[end - 1] === 0x0d) end--;
   for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
@@ -557,7 +559,20 @@ function headerFields(buf: Buffer, k: number, eol: number): [string, string, str
   // The reward, one space, then exactly 13 dashes to the end of the line.
   if (rEnd <= rStart || end - rEnd !== 14) return null;
   for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return null;
-  return ['', buf.toString('latin1', tsStart, tsEnd), buf.toString('latin1', rStart, rEnd)];
+  // One reward call's completions share their timestamp: one string for them all (and for grouping, one key).
+  const ts = sameAscii(buf, tsStart, tsEnd, lastTimestamp) ? lastTimestamp : buf.toString('latin1', tsStart, tsEnd);
+  const reward = rEnd - rStart === 3 && buf[rStart + 1] === 0x2e && buf[rStart + 2] === 0x30 ? SHORT_REWARDS[buf[rStart]] : undefined;
+  return ['', ts, reward ?? buf.toString('latin1', rStart, rEnd)];
+}
+
+/** The usual rewards' texts, by their first byte ("0.0", "1.0"), not made anew for every header. */
+const SHORT_REWARDS: Record<number, string> = { 0x30: '0.0', 0x31: '1.0' };
+
+/** buf[a, b) (printable ASCII) holds the characters of `s`. */
+function sameAscii(buf: Buffer, a: number, b: number, s: string): boolean {
+  if (b - a !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[a + i] !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Python's float(repr): numbers, nan, inf. */
