@@ -313,7 +313,7 @@ export function formatValid(response: string): boolean {
  * for backwards from the first `<answer>`, and only a response without it is searched from there
  * on. The match then needs an `</answer>` after the `<answer>` it found.
  */
-function formatValidAt(response: string, open: number): boolean {
+export function formatValidAt(response: string, open: number): boolean {
   if (open < 0 || !hasAt(response, '<think>', 0)) return false;
   let j = open;
   while (j > 0 && isPythonSpace(response.charCodeAt(j - 1))) j--;

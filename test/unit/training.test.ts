@@ -23,6 +23,7 @@ import {
   type MetricEntry,
 } from '../../src/core/training';
 import { entryKind } from '../../src/core/training/trainerState';
+import { answerTag, formatValid, pyStrip } from '../../src/core/derive';
 import { fixture, makeTempDir, removeDir } from './helpers';
 
 let dir = '';
@@ -308,6 +309,38 @@ describe('reward debug log', () => {
     assert.deepEqual(
       r.completions.map((c) => c.line),
       [1, 11],
+    );
+  });
+
+  test("a completion's answer letter, format check and length as answerTag, pyStrip, formatValid and Python's len give them", async () => {
+    const contents = [
+      '<think>a</think> <answer> B </answer>',
+      '<think>a</think>\u3000<answer>\u3000\ud83d\ude00x</answer>',
+      '<answer> </answer>',
+      '<answer>A',
+      '<answer>\u00a0Z\n</answer>',
+      '<answer>\ud83d\ude00</answer><answer>C</answer>',
+      '<think>x</think><answer>\x1cD</answer> tail',
+      'no tag <think></think>',
+      '<think>x</think>\n<answer>é</answer>',
+    ];
+    const text = contents.map((c, i) => entry(`01-00-00-00-00000${i}`, '1.0', c)).join('');
+    const r = await readLog(temp('answers.log', text));
+    assert.deepEqual(
+      r.completions.map((c) => [c.answer, c.format, c.chars, c.hasThink]),
+      contents.map((c) => {
+        const stripped = pyStrip(answerTag(c) ?? '');
+        return [
+          stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
+          formatValid(c) ? 1 : 0,
+          [...c].length,
+          c.includes('<think>') && c.includes('</think>'),
+        ];
+      }),
+    );
+    assert.deepEqual(
+      r.completions.map((c) => c.answer),
+      ['B', '\ud83d\ude00', '', '', 'Z', '\ud83d\ude00', 'D', '', 'é'],
     );
   });
 

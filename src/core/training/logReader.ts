@@ -20,7 +20,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
-import { answerTag, formatValid, pyStrip } from '../derive';
+import { formatValidAt, isPythonSpace } from '../derive';
 import { binaryReason, formatBytes } from '../index/bytes';
 import { IndexCancelledError } from '../index/types';
 import { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
@@ -83,6 +83,8 @@ export class TrainingLogReader {
   /** While skipping: the bytes kept start inside a line. */
   private midLine = false;
   private lastHeader: OpenEntry | undefined;
+  /** Where lastHeader's line ends in the buffer findHeader read it from. */
+  private headerEol = 0;
 
   constructor(
     readonly file: string,
@@ -196,7 +198,8 @@ export class TrainingLogReader {
       this.midLine = false;
       this.checkpoint(base + h);
       this.entry = this.lastHeader;
-      i = Math.min(buf.length, buf.indexOf(0x0a, h) + 1 || buf.length);
+      // findHeader found the header's line end (buf.length for a last line with no break).
+      i = Math.min(buf.length, this.headerEol + 1);
       this.line++;
     }
   }
@@ -251,6 +254,7 @@ export class TrainingLogReader {
       if (!m) continue;
       const line = this.line + countLines(buf, from, k);
       this.lastHeader = { line, timestamp: m[1], reward: pyFloat(m[2]), rewardText: m[2] };
+      this.headerEol = eol;
       return k;
     }
     return -1;
@@ -328,15 +332,14 @@ export class TrainingLogReader {
     if (content.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(contentStart, contentEnd))) {
       this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
     }
-    const tag = answerTag(content);
-    const stripped = tag === undefined ? '' : pyStrip(tag);
+    const open = content.indexOf('<answer>');
     this.completions.push({
       group: -1,
       timestamp: e.timestamp,
       accuracy: e.reward,
-      format: formatValid(content) ? 1 : 0,
+      format: formatValidAt(content, open) ? 1 : 0,
       chars: codePoints(content, contentEnd - contentStart),
-      answer: stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
+      answer: answerLetter(content, open),
       hasThink: content.includes('<think>') && content.includes('</think>'),
       file: this.file,
       line: e.line,
@@ -552,10 +555,10 @@ function headerFields(buf: Buffer, k: number, eol: number, lastTimestamp: string
   if (end > k && buf[end - 1] === 0x0d) end--;
   for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
   const tsStart = k + HEADER_START.length;
-  const tsEnd = buf.indexOf(0x20, tsStart);
-  if (tsEnd <= tsStart || tsEnd >= end || !startsWith(buf, tsEnd, ACCURACY)) return null;
+  const tsEnd = spaceAt(buf, tsStart, end);
+  if (tsEnd <= tsStart || !startsWith(buf, tsEnd, ACCURACY)) return null;
   const rStart = tsEnd + ACCURACY.length;
-  const rEnd = buf.indexOf(0x20, rStart);
+  const rEnd = spaceAt(buf, rStart, end);
   // The reward, one space, then exactly 13 dashes to the end of the line.
   if (rEnd <= rStart || end - rEnd !== 14) return null;
   for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return null;
@@ -585,8 +588,17 @@ export function pyFloat(s: string): number {
   return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t) ? Number(t) : NaN;
 }
 
+/** buf holds `prefix` at `at`: a loop, not Buffer#compare (a call into C++ for a few bytes, twice an entry). */
 function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
-  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+  if (buf.length - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** Index of the first space in buf[from, end), -1 when there is none (a header's few bytes: a loop, not Buffer#indexOf). */
+function spaceAt(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === 0x20) return i;
+  return -1;
 }
 
 function countLines(buf: Buffer, a: number, b: number): number {
@@ -599,6 +611,22 @@ function countLines(buf: Buffer, a: number, b: number): number {
 function lastLineStart(buf: Buffer, from: number): number {
   const k = buf.lastIndexOf(0x0a);
   return k < from ? from : k + 1;
+}
+
+/**
+ * The first character (a code point) of the first answer tag's content stripped as Python strips, ''
+ * without an answer tag or with an empty one: answerTag, pyStrip and codePointAt(0) with no slices.
+ * `open`: where the first "<answer>" is (-1: none).
+ */
+function answerLetter(content: string, open: number): string {
+  if (open < 0) return '';
+  const close = content.indexOf('</answer>', open + 8);
+  let a = open + 8;
+  while (a < close && isPythonSpace(content.charCodeAt(a))) a++;
+  if (a >= close) return '';
+  const c = content.charCodeAt(a);
+  const pair = c >= 0xd800 && c <= 0xdbff && a + 1 < close && (content.charCodeAt(a + 1) & 0xfc00) === 0xdc00;
+  return pair ? content.slice(a, a + 2) : content[a];
 }
 
 /** Unicode code points of `s` (Python's len), `bytes` its UTF-8 length: ASCII when they are equal. */
