@@ -22,14 +22,14 @@ export function groupAdvantages(rewards: readonly number[]): { mean: number; std
   const n = rewards.length;
   const r = rewards.map(f32);
   let sum = 0;
-  for (const x of r) sum = f32(sum + x);
+  for (let i = 0; i < n; i++) sum = f32(sum + r[i]);
   const mean = f32(sum / n);
   // The variance as torch's CPU kernel takes it: about the mean in float64, rounded once at the end.
   let total = 0;
-  for (const x of r) total += x;
+  for (let i = 0; i < n; i++) total += r[i];
   const mean64 = total / n;
   let sq = 0;
-  for (const x of r) sq += (x - mean64) * (x - mean64);
+  for (let i = 0; i < n; i++) sq += (r[i] - mean64) * (r[i] - mean64);
   const std = n > 1 ? f32(Math.sqrt(sq / (n - 1))) : NaN;
   const denom = f32(std + EPS);
   return { mean, std, advantages: r.map((x) => f32(f32(x - mean) / denom)) };
@@ -96,8 +96,8 @@ function finishGroup(g: CompletionGroup, completions: readonly Completion[], fun
   let allWrong = true;
   let allFormatBroken = true;
   let longest = 0;
-  for (const i of g.completions) {
-    const c = completions[i];
+  for (let k = 0; k < g.completions.length; k++) {
+    const c = completions[g.completions[k]];
     // totalReward, its funcs looked at once per group.
     let r = 0;
     if (accuracy) r = f32(r + f32(c.accuracy));

@@ -240,6 +240,9 @@ export class TrainingLogReader {
    * Offset of the next header line at or after `from` (a line start), its fields left in lastHeader;
    * -1 when there is none whole in `buf` (a header whose line is not ended waits, unless `final`).
    */
+  /** Timestamps by a hash of their bytes: the calls of several processes interleave, each call's one string. */
+  private timestamps = new Map<number, string>();
+
   private findHeader(buf: Buffer, from: number, final: boolean): number {
     for (let k = buf.indexOf(HEADER_START, from); k >= 0; k = buf.indexOf(HEADER_START, k + 1)) {
       if (k === from ? this.midLine : buf[k - 1] !== 0x0a) continue;
@@ -249,7 +252,7 @@ export class TrainingLogReader {
         eol = buf.length;
       }
       if (eol - k > 200) continue;
-      const fast = headerFields(buf, k, eol, this.lastHeader?.timestamp ?? '');
+      const fast = headerFields(buf, k, eol, this.timestamps);
       const m = fast === undefined ? HEADER.exec(buf.toString('utf8', k, eol)) : fast;
       if (!m) continue;
       const line = this.line + countLines(buf, from, k);
@@ -276,7 +279,7 @@ export class TrainingLogReader {
       this.outside(buf, a, c, e.line + 1); // output interleaved between the header and its content
     }
     const contentStart = c + CONTENT.length;
-    const solNl = end - NL_SOLUTION.length >= contentStart ? buf.lastIndexOf(NL_SOLUTION, end - NL_SOLUTION.length) : -1;
+    const solNl = end - NL_SOLUTION.length >= contentStart ? lastSolutionLine(buf, contentStart, end) : -1;
     if (solNl < contentStart) {
       if (whole) this.problem(e.line, 'entry has no "Solution: " line; skipped');
       else this.pending = { line: e.line, reason: 'the last entry has no "Solution: " line yet' };
@@ -550,7 +553,7 @@ const ACCURACY = Buffer.from(' Accuracy reward: ');
  * printable ASCII lines: [, timestamp, reward] as HEADER's match gives them, null when the line is
  * not a header. Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's).
  */
-function headerFields(buf: Buffer, k: number, eol: number, lastTimestamp: string): [string, string, string] | null | undefined {
+function headerFields(buf: Buffer, k: number, eol: number, timestamps: Map<number, string>): [string, string, string] | null | undefined {
   let end = eol;
   if (end > k && buf[end - 1] === 0x0d) end--;
   for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
@@ -563,13 +566,26 @@ function headerFields(buf: Buffer, k: number, eol: number, lastTimestamp: string
   if (rEnd <= rStart || end - rEnd !== 14) return null;
   for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return null;
   // One reward call's completions share their timestamp: one string for them all (and for grouping, one key).
-  const ts = sameAscii(buf, tsStart, tsEnd, lastTimestamp) ? lastTimestamp : buf.toString('latin1', tsStart, tsEnd);
+  const ts = internAscii(buf, tsStart, tsEnd, timestamps);
   const reward = rEnd - rStart === 3 && buf[rStart + 1] === 0x2e && buf[rStart + 2] === 0x30 ? SHORT_REWARDS[buf[rStart]] : undefined;
   return ['', ts, reward ?? buf.toString('latin1', rStart, rEnd)];
 }
 
 /** The usual rewards' texts, by their first byte ("0.0", "1.0"), not made anew for every header. */
 const SHORT_REWARDS: Record<number, string> = { 0x30: '0.0', 0x31: '1.0' };
+
+/** The text of buf[a, b) (printable ASCII), the same string as last time for the same bytes (while `seen` keeps it). */
+function internAscii(buf: Buffer, a: number, b: number, seen: Map<number, string>): string {
+  let h = 0;
+  for (let i = a; i < b; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
+  h &= 0x3fffffff; // a small integer key
+  const s = seen.get(h);
+  if (s !== undefined && sameAscii(buf, a, b, s)) return s;
+  const t = buf.toString('latin1', a, b);
+  if (seen.size >= 1024) seen.clear();
+  seen.set(h, t);
+  return t;
+}
 
 /** buf[a, b) (printable ASCII) holds the characters of `s`. */
 function sameAscii(buf: Buffer, a: number, b: number, s: string): boolean {
@@ -593,6 +609,19 @@ function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
   if (buf.length - at < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
   return true;
+}
+
+/**
+ * buf.lastIndexOf(NL_SOLUTION, end - NL_SOLUTION.length), searched no further back than `from`
+ * (-1 then): the line breaks from the end, each line's start compared. Buffer#lastIndexOf with the
+ * pattern compares from its last byte, a space, which a solution has every few bytes.
+ */
+function lastSolutionLine(buf: Buffer, from: number, end: number): number {
+  // from > 0 (after "Content: "): lastIndexOf never gets a negative offset, which would count from the end.
+  for (let nl = buf.lastIndexOf(0x0a, end - NL_SOLUTION.length); nl >= from; nl = buf.lastIndexOf(0x0a, nl - 1)) {
+    if (startsWith(buf, nl, NL_SOLUTION)) return nl;
+  }
+  return -1;
 }
 
 /** Index of the first space in buf[from, end), -1 when there is none (a header's few bytes: a loop, not Buffer#indexOf). */
