@@ -45,8 +45,8 @@ const entry = (ts: string, reward: string, content: string, sol = SOL) =>
 /** Metrics entries with their values as own properties (a printed dict's values are a getter, read on first use). */
 const withValues = (ms: readonly MetricEntry[]) => ms.map((m) => ({ ...m, values: m.values }));
 
-async function readLog(file: string, chunkSize?: number): Promise<TrainingLogReader> {
-  const r = new TrainingLogReader(file, { chunkSize });
+async function readLog(file: string, chunkSize?: number, deferDicts?: boolean): Promise<TrainingLogReader> {
+  const r = new TrainingLogReader(file, { chunkSize, deferDicts });
   await r.read();
   return r;
 }
@@ -475,7 +475,14 @@ describe('training log (printed dicts)', () => {
       ["{'loss': 0.5, 'epoch': 1", false],
     ];
     const file = temp('lazy-dicts.log', lines.map(([t]) => t).join('\n') + '\n');
-    const r = await readLog(file);
+    const r = await readLog(file, undefined, true);
+    const eager = await readLog(file);
+    assert.ok(
+      eager.metrics.every((m) => Object.prototype.hasOwnProperty.call(m, 'values')),
+      'without deferDicts every dict is parsed',
+    );
+    assert.deepEqual(withValues(eager.metrics), withValues(r.metrics));
+    assert.deepEqual(eager.problems, r.problems);
     const lazy = r.metrics.map((m) => !Object.prototype.hasOwnProperty.call(m, 'values')); // a getter of its class
     const want = lines.flatMap(([text, isLazy], i) => {
       try {

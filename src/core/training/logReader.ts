@@ -39,6 +39,12 @@ export interface LogReadOptions {
   /** An entry larger than this is reported and skipped. Default 16 MiB. */
   maxEntryBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Leave the trainer's usual printed dicts unparsed until their values are first read (a run folder
+   * with a trainer_state.json, which holds most of them: see TrainingRun). Off, every dict is parsed
+   * as it is read (a lone training log, whose dicts are all used: recognising them first costs more).
+   */
+  deferDicts?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -379,7 +385,7 @@ export class TrainingLogReader {
     // After tqdm's bar the dict may follow on the same line: then a failed parse is not reported.
     const s = text.indexOf("{'", from);
     if (s < 0) return false;
-    const kind = plainDictKind(text, s);
+    const kind = this.opts.deferDicts ? plainDictKind(text, s) : undefined;
     if (kind !== undefined) {
       this.metrics.push(new LazyMetricEntry(kind, text, s, this.file, line));
       return true;

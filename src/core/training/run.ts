@@ -103,7 +103,8 @@ export class TrainingRun {
     for (const f of logs) {
       let r = this.readers.get(f);
       const size = (await fsp.stat(f)).size;
-      if (!r || size < r.size) r = new TrainingLogReader(f, this.opts);
+      // With a trainer state, the log's dicts it holds are dropped (combine): left unparsed.
+      if (!r || size < r.size) r = new TrainingLogReader(f, { ...this.opts, deferDicts: stateFile !== undefined });
       try {
         await r.read();
       } catch (e) {
