@@ -24,7 +24,10 @@ if (mode === 'index') {
 } else if (mode === 'log') {
   const reader = new TrainingLogReader(file);
   await reader.read();
-  console.log(`${reader.completions.length} completions, ${reader.metrics.length} metrics dicts`);
+  // Every dict's values read (with deferDicts, as a run folder's reader has it, they are read on first use).
+  let values = 0;
+  for (const m of reader.metrics) values += Object.keys(m.values).length;
+  console.log(`${reader.completions.length} completions, ${reader.metrics.length} metrics dicts, ${values} values`);
 } else if (mode === 'state') {
   console.log(`${readTrainerState(file, readFileSync(file, 'utf8')).entries.length} entries`);
 } else if (mode !== 'none') {

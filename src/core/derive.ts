@@ -315,7 +315,7 @@ export function formatValid(response: string): boolean {
  * on. The match then needs an `</answer>` after the `<answer>` it found: `close`, the first after
  * the first `<answer>` (-1: none), which the caller has found already, serves when it lies far enough on.
  */
-function formatValidAt(response: string, open: number, close: number): boolean {
+export function formatValidAt(response: string, open: number, close: number): boolean {
   if (open < 0 || close < 0 || !hasAt(response, '<think>', 0)) return false;
   let j = open;
   while (j > 0 && isPythonSpace(response.charCodeAt(j - 1))) j--;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  assignLogSteps,
   filterGroups,
   groupAdvantages,
   NotTrainingRunError,
@@ -19,7 +20,10 @@ import {
   scanTrainerState,
   TrainingLogReader,
   TrainingRun,
+  type MetricEntry,
 } from '../../src/core/training';
+import { entryKind } from '../../src/core/training/trainerState';
+import { answerTag, formatValid, pyStrip } from '../../src/core/derive';
 import { fixture, makeTempDir, removeDir } from './helpers';
 
 let dir = '';
@@ -38,8 +42,11 @@ const SOL = '<think>Hence, the correct answer is A</think> <answer>A</answer>';
 const entry = (ts: string, reward: string, content: string, sol = SOL) =>
   `------------- ${ts} Accuracy reward: ${reward} -------------\nContent: ${content}\nSolution: ${sol}\n`;
 
-async function readLog(file: string, chunkSize?: number): Promise<TrainingLogReader> {
-  const r = new TrainingLogReader(file, { chunkSize });
+/** Metrics entries with their values as own properties (a printed dict's values are a getter, read on first use). */
+const withValues = (ms: readonly MetricEntry[]) => ms.map((m) => ({ ...m, values: m.values }));
+
+async function readLog(file: string, chunkSize?: number, deferDicts?: boolean): Promise<TrainingLogReader> {
+  const r = new TrainingLogReader(file, { chunkSize, deferDicts });
   await r.read();
   return r;
 }
@@ -133,6 +140,38 @@ describe('trainer_state.json', () => {
     );
   });
 
+  test("the fast path's entries with and without `step` last (sorted keys): values as the scan reads them, no step among them", () => {
+    const history = [
+      { epoch: 0.1, loss: 0.5, reward: 'NaN', step: 1 },
+      { epoch: 0.1, eval_loss: 0.25, step: 1 },
+      { epoch: 0.2, loss: 0.4, note: 'warm-up', step: 2 },
+      { __proto__: 3, epoch: 0.2, loss: 0.3, step: 2 },
+      { epoch: 0.2, step: 2, total_flos: 12, train_loss: 0.45, train_runtime: 9.5 },
+      { epoch: 0.3, flag: true, loss: 0.2, step: 3 },
+    ];
+    const json = JSON.stringify({ global_step: 3, log_history: history, logging_steps: 1 }, null, 2);
+    // Python's json writes NaN bare; the __proto__ key as an own key of the parsed entry.
+    const text = json
+      .replace('"NaN"', 'NaN')
+      .replace('"epoch": 0.2,\n      "loss": 0.3', '"__proto__": 3,\n      "epoch": 0.2,\n      "loss": 0.3');
+    assert.match(text, /"__proto__": 3/);
+    const fast = readTrainerState('s.json', text);
+    assert.deepEqual(fast, scanTrainerState('s.json', text));
+    assert.deepEqual(
+      fast.entries.map((e) => [e.kind, e.step, Object.keys(e.values).join(' ')]),
+      [
+        ['train', 1, 'epoch loss reward'],
+        ['eval', 1, 'epoch eval_loss'],
+        ['train', 2, 'epoch loss'],
+        ['train', 2, 'epoch loss'],
+        ['summary', 2, 'epoch total_flos train_loss train_runtime'],
+        ['train', 3, 'epoch loss'],
+      ],
+    );
+    assert.ok(Number.isNaN(fast.entries[0].values.reward));
+    assert.ok(fast.entries.every((e) => !('step' in e.values)));
+  });
+
   test('a file cut short keeps the entries before the cut and says where', () => {
     const text = fs.readFileSync(fixture('training/run/checkpoint-4/trainer_state.json'), 'utf8');
     const cutAt = text.indexOf('"step": 3');
@@ -212,7 +251,7 @@ describe('reward debug log', () => {
     for (const size of [1, 7, 64, 333]) {
       const r = await readLog(file, size);
       assert.deepEqual(r.completions, whole.completions, `chunk size ${size}`);
-      assert.deepEqual(r.metrics, whole.metrics, `chunk size ${size}`);
+      assert.deepEqual(withValues(r.metrics), withValues(whole.metrics), `chunk size ${size}`);
       assert.deepEqual(r.pending, whole.pending, `chunk size ${size}`);
       assert.equal(r.otherLines, whole.otherLines, `chunk size ${size}`);
     }
@@ -273,6 +312,38 @@ describe('reward debug log', () => {
     );
   });
 
+  test("a completion's answer letter, format check and length as answerTag, pyStrip, formatValid and Python's len give them", async () => {
+    const contents = [
+      '<think>a</think> <answer> B </answer>',
+      '<think>a</think>\u3000<answer>\u3000\ud83d\ude00x</answer>',
+      '<answer> </answer>',
+      '<answer>A',
+      '<answer>\u00a0Z\n</answer>',
+      '<answer>\ud83d\ude00</answer><answer>C</answer>',
+      '<think>x</think><answer>\x1cD</answer> tail',
+      'no tag <think></think>',
+      '<think>x</think>\n<answer>é</answer>',
+    ];
+    const text = contents.map((c, i) => entry(`01-00-00-00-00000${i}`, '1.0', c)).join('');
+    const r = await readLog(temp('answers.log', text));
+    assert.deepEqual(
+      r.completions.map((c) => [c.answer, c.format, c.chars, c.hasThink]),
+      contents.map((c) => {
+        const stripped = pyStrip(answerTag(c) ?? '');
+        return [
+          stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
+          formatValid(c) ? 1 : 0,
+          [...c].length,
+          c.includes('<think>') && c.includes('</think>'),
+        ];
+      }),
+    );
+    assert.deepEqual(
+      r.completions.map((c) => c.answer),
+      ['B', '\ud83d\ude00', '', '', 'Z', '\ud83d\ude00', 'D', '', 'é'],
+    );
+  });
+
   test('invalid UTF-8 in a content is reported; a binary file is refused', async () => {
     const bytes = Buffer.concat([
       Buffer.from(entry('01-00-00-00-000001', '0.0', 'a').slice(0, -1 - SOL.length - 11)),
@@ -285,6 +356,10 @@ describe('reward debug log', () => {
       r.problems.map((p) => [p.line, p.message]),
       [[1, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)']],
     );
+    // U+FFFD written as such (valid UTF-8) is text like any other.
+    const replacement = await readLog(temp('fffd.log', entry('01-00-00-00-000001', '0.0', 'a \ufffd b')));
+    assert.deepEqual([replacement.completions.length, replacement.problems], [1, []]);
+    assert.equal(replacement.completions[0].chars, 5);
     const bin = temp('bin.log', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]));
     await assert.rejects(readLog(bin), (e: Error) => e instanceof NotTrainingRunError && /binary content \(a PNG image/.test(e.message));
   });
@@ -374,8 +449,65 @@ describe('training log (printed dicts)', () => {
       r.problems.map((p) => p.line),
       [2, 12],
     );
-    assert.deepEqual(small.metrics, r.metrics);
+    assert.deepEqual(withValues(small.metrics), withValues(r.metrics));
     assert.deepEqual(small.problems, r.problems);
+  });
+
+  test("the trainer's usual dicts known without being built, their values read on first use as the parsers read them", async () => {
+    // [line, read on first use]: JSON's own `{"key": number}` once its quotes are swapped (lazy), else read at once.
+    const lines: [string, boolean][] = [
+      ["{'loss': 0.5, 'grad_norm': 1.5e-07, 'kl': -0.0, 'epoch': 0.1}", true],
+      ["{'eval_loss': 0.5, 'train_runtime': 2, 'epoch': 1}", true], // eval: its first such key decides
+      ["{'train_runtime': 20.5, 'eval_x': 1, 'train_loss': 0.25, 'epoch': 1}", true], // summary
+      ["{'2': 1, 'train_runtime': 3, 'eval_b': 4}", true],
+      ["{'loss' :0.5 ,'epoch':1E+2}", true],
+      ["{'loss': 0.5, 'loss': 0.25, 'é': 2, 'epoch': 0}", true],
+      ["{'loss': 0.5, 'epoch': 0.1}  \r", true],
+      ["{'lr': 0.5, 'x': 0.1}", false], // not the trainer's: other output
+      ["{'loss': 0.5, 'epoch': 01}", false],
+      ["{'loss': 0.5, 'epoch': 1.}", false],
+      ["{'loss': 0.5, 'epoch': .5}", false],
+      ["{'loss': 0.5, 'epoch': 1e}", false],
+      ["{'loss': nan, 'epoch': 1}", false],
+      ["{'loss': 0.5, 'a\tb': 1, 'epoch': 1}", false], // a control character: JSON refuses it, the flat reader takes it
+      ["{'__proto__': 1, 'loss': 0.5}", false],
+      ["{'loss': 0.5, 'epoch': 1},", false],
+      ["{'loss': 0.5, 'epoch': 1", false],
+    ];
+    const file = temp('lazy-dicts.log', lines.map(([t]) => t).join('\n') + '\n');
+    const r = await readLog(file, undefined, true);
+    const eager = await readLog(file);
+    assert.ok(
+      eager.metrics.every((m) => Object.prototype.hasOwnProperty.call(m, 'values')),
+      'without deferDicts every dict is parsed',
+    );
+    assert.deepEqual(withValues(eager.metrics), withValues(r.metrics));
+    assert.deepEqual(eager.problems, r.problems);
+    const lazy = r.metrics.map((m) => !Object.prototype.hasOwnProperty.call(m, 'values')); // a getter of its class
+    const want = lines.flatMap(([text, isLazy], i) => {
+      try {
+        const { value, end } = parsePyLiteral(text);
+        if (text.slice(end).trim()) return [];
+        const values = Object.fromEntries(Object.entries(value as object).filter(([, x]) => typeof x === 'number'));
+        const trainer = Object.keys(values).some((k) => k === 'loss' || k === 'epoch' || k === 'train_runtime' || k.startsWith('eval_'));
+        return trainer ? [{ line: i + 1, kind: entryKind(values), values, lazy: isLazy }] : [];
+      } catch {
+        return [];
+      }
+    });
+    assert.deepEqual(
+      r.metrics.map((m, i) => ({ line: m.line, kind: m.kind, values: { ...m.values }, lazy: lazy[i] })),
+      want,
+    );
+    assert.deepEqual(
+      r.metrics.map((m) => m.kind),
+      ['train', 'eval', 'summary', 'summary', ...Array(r.metrics.length - 4).fill('train')],
+    );
+    assert.equal(r.metrics[0].values, r.metrics[0].values, 'read once');
+    assert.deepEqual(
+      r.problems.map((p) => p.line),
+      [9, 10, 11, 12, 16, 17].filter((l) => !want.some((w) => w.line === l)),
+    );
   });
 
   test('a line that starts like a metrics dict and does not parse is a problem with its line', async () => {
@@ -500,6 +632,70 @@ describe('run folders', () => {
       '5,6,6',
     );
     assert.deepEqual([s.completions, s.groups], [8, 2]);
+  });
+
+  test('log steps: k-th training dict at k × logging_steps, others at the step before; only those after the state built', () => {
+    const unread = (kind: MetricEntry['kind'], line: number): MetricEntry => ({
+      kind,
+      step: 0,
+      stepFrom: 'order',
+      get values(): Record<string, number> {
+        throw new Error(`line ${line}'s values read`);
+      },
+      file: 'log',
+      line,
+    });
+    const read = (kind: MetricEntry['kind'], line: number): MetricEntry => ({
+      kind,
+      step: 0,
+      stepFrom: 'order',
+      values: { line },
+      file: 'log',
+      line,
+    });
+    const entries = [unread('eval', 1), unread('train', 2), unread('eval', 3), unread('train', 4), unread('summary', 5)];
+    entries.push(read('train', 6), read('eval', 7), read('train', 8), read('summary', 9));
+    const kept = assignLogSteps(entries, 2, 4);
+    assert.deepEqual(
+      kept.map((e) => [e.kind, e.step, e.line, e.values.line]),
+      [
+        ['train', 6, 6, 6],
+        ['eval', 6, 7, 7],
+        ['train', 8, 8, 8],
+        ['summary', 8, 9, 9],
+      ],
+    );
+    assert.deepEqual(
+      assignLogSteps(entries.slice(5), 1).map((e) => e.step),
+      [1, 1, 2, 2],
+    );
+    assert.throws(() => assignLogSteps(entries, 2, 3), /line 4's values read/);
+  });
+
+  test('a training log that runs past the last checkpoint: its dicts after the state kept, in steps by logging_steps', async () => {
+    const folder = fs.mkdtempSync(path.join(dir, 'past-'));
+    fs.mkdirSync(path.join(folder, 'checkpoint-4'));
+    const history: Record<string, number>[] = [1, 2, 3, 4].map((k) => ({ loss: k / 8, epoch: k / 10, step: 2 * k }));
+    history.push({ eval_loss: 0.5, epoch: 0.4, step: 8 });
+    const state = { global_step: 8, logging_steps: 2, log_history: history };
+    fs.writeFileSync(path.join(folder, 'checkpoint-4', 'trainer_state.json'), JSON.stringify(state, null, 2));
+    const dicts = [1, 2, 3, 4, 5, 6].map((k) => `{'loss': ${k / 4}, 'rewards/format_reward': 1.0, 'epoch': ${k / 10}}`);
+    dicts.splice(4, 0, "{'eval_loss': 0.75, 'epoch': 0.4}"); // after the 4th training dict (step 8): the state has step 8
+    dicts.splice(6, 0, "{'eval_loss': 0.25, 'epoch': 0.5}", "{'loss': nan, 'epoch': 0.5}"); // after the 5th (step 10)
+    fs.writeFileSync(path.join(folder, 'output_log.txt'), dicts.map((d) => `10%|#| 1/10 [00:01<00:09]\n${d}\n`).join(''));
+    const run = await TrainingRun.open(folder);
+    assert.deepEqual(
+      run.entries.filter((e) => e.stepFrom === 'order').map((e) => [e.kind, e.step, e.line, e.values.loss ?? e.values.eval_loss]),
+      [
+        ['train', 10, 12, 1.25],
+        ['eval', 10, 14, 0.25],
+        ['train', 12, 16, NaN],
+        ['train', 14, 18, 1.5],
+      ],
+    );
+    assert.equal(run.entries.length, 5 + 4);
+    // The format reward is in the log's kept dicts only: the run summed it.
+    assert.deepEqual(run.rewardFuncs, ['accuracy', 'format']);
   });
 
   test('a folder or file with nothing of a run is refused with one message', async () => {

@@ -22,14 +22,14 @@ export function groupAdvantages(rewards: readonly number[]): { mean: number; std
   const n = rewards.length;
   const r = rewards.map(f32);
   let sum = 0;
-  for (const x of r) sum = f32(sum + x);
+  for (let i = 0; i < n; i++) sum = f32(sum + r[i]);
   const mean = f32(sum / n);
   // The variance as torch's CPU kernel takes it: about the mean in float64, rounded once at the end.
   let total = 0;
-  for (const x of r) total += x;
+  for (let i = 0; i < n; i++) total += r[i];
   const mean64 = total / n;
   let sq = 0;
-  for (const x of r) sq += (x - mean64) * (x - mean64);
+  for (let i = 0; i < n; i++) sq += (r[i] - mean64) * (r[i] - mean64);
   const std = n > 1 ? f32(Math.sqrt(sq / (n - 1))) : NaN;
   const denom = f32(std + EPS);
   return { mean, std, advantages: r.map((x) => f32(f32(x - mean) / denom)) };
@@ -51,16 +51,21 @@ export function totalReward(c: Pick<Completion, 'accuracy' | 'format'>, funcs: R
 export function groupCompletions(completions: Completion[], funcs: RewardFuncs): CompletionGroup[] {
   const byTimestamp = new Map<string, CompletionGroup>();
   const groups: CompletionGroup[] = [];
-  completions.forEach((c, i) => {
-    let g = byTimestamp.get(c.timestamp);
-    if (!g) {
-      g = emptyGroup(groups.length, c);
-      byTimestamp.set(c.timestamp, g);
-      groups.push(g);
+  let g: CompletionGroup | undefined;
+  for (let i = 0; i < completions.length; i++) {
+    const c = completions[i];
+    // A call's completions usually follow one another: the map only when the timestamp changes.
+    if (g === undefined || c.timestamp !== g.timestamp) {
+      g = byTimestamp.get(c.timestamp);
+      if (!g) {
+        g = emptyGroup(groups.length, c);
+        byTimestamp.set(c.timestamp, g);
+        groups.push(g);
+      }
     }
     c.group = g.index;
     g.completions.push(i);
-  });
+  }
   for (const g of groups) finishGroup(g, completions, funcs);
   return groups;
 }
@@ -85,16 +90,32 @@ function emptyGroup(index: number, c: Completion): CompletionGroup {
 }
 
 function finishGroup(g: CompletionGroup, completions: readonly Completion[], funcs: RewardFuncs): void {
-  const members = g.completions.map((i) => completions[i]);
-  g.rewards = members.map((c) => totalReward(c, funcs));
-  const a = groupAdvantages(g.rewards);
+  const accuracy = funcs.includes('accuracy');
+  const format = funcs.includes('format');
+  const rewards: number[] = [];
+  let allWrong = true;
+  let allFormatBroken = true;
+  let longest = 0;
+  for (let k = 0; k < g.completions.length; k++) {
+    const c = completions[g.completions[k]];
+    // totalReward, its funcs looked at once per group.
+    let r = 0;
+    if (accuracy) r = f32(r + f32(c.accuracy));
+    if (format) r = f32(r + c.format);
+    rewards.push(r);
+    if (c.accuracy > 0) allWrong = false;
+    if (c.format !== 0) allFormatBroken = false;
+    longest = Math.max(longest, c.chars);
+  }
+  g.rewards = rewards;
+  const a = groupAdvantages(rewards);
   g.mean = a.mean;
   g.std = a.std;
   g.advantages = a.advantages;
-  g.zeroVariance = g.rewards.every((r) => r === g.rewards[0] || (Number.isNaN(r) && Number.isNaN(g.rewards[0])));
-  g.allWrong = members.every((c) => !(c.accuracy > 0));
-  g.allFormatBroken = members.every((c) => c.format === 0);
-  g.longest = members.reduce((m, c) => Math.max(m, c.chars), 0);
+  g.zeroVariance = rewards.every((r) => r === rewards[0] || (Number.isNaN(r) && Number.isNaN(rewards[0])));
+  g.allWrong = allWrong;
+  g.allFormatBroken = allFormatBroken;
+  g.longest = longest;
 }
 
 /** Filters of the completion-group view and the CLI. */

@@ -20,7 +20,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
-import { answerTag, formatValid, pyStrip } from '../derive';
+import { formatValidAt, isPythonSpace } from '../derive';
 import { binaryReason, formatBytes } from '../index/bytes';
 import { IndexCancelledError } from '../index/types';
 import { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
@@ -39,6 +39,12 @@ export interface LogReadOptions {
   /** An entry larger than this is reported and skipped. Default 16 MiB. */
   maxEntryBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Leave the trainer's usual printed dicts unparsed until their values are first read (a run folder
+   * with a trainer_state.json, which holds most of them: see TrainingRun). Off, every dict is parsed
+   * as it is read (a lone training log, whose dicts are all used: recognising them first costs more).
+   */
+  deferDicts?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -83,6 +89,8 @@ export class TrainingLogReader {
   /** While skipping: the bytes kept start inside a line. */
   private midLine = false;
   private lastHeader: OpenEntry | undefined;
+  /** Where lastHeader's line ends in the buffer findHeader read it from. */
+  private headerEol = 0;
 
   constructor(
     readonly file: string,
@@ -196,7 +204,8 @@ export class TrainingLogReader {
       this.midLine = false;
       this.checkpoint(base + h);
       this.entry = this.lastHeader;
-      i = Math.min(buf.length, buf.indexOf(0x0a, h) + 1 || buf.length);
+      // findHeader found the header's line end (buf.length for a last line with no break).
+      i = Math.min(buf.length, this.headerEol + 1);
       this.line++;
     }
   }
@@ -237,6 +246,9 @@ export class TrainingLogReader {
    * Offset of the next header line at or after `from` (a line start), its fields left in lastHeader;
    * -1 when there is none whole in `buf` (a header whose line is not ended waits, unless `final`).
    */
+  /** Timestamps by a hash of their bytes: the calls of several processes interleave, each call's one string. */
+  private timestamps = new Map<number, string>();
+
   private findHeader(buf: Buffer, from: number, final: boolean): number {
     for (let k = buf.indexOf(HEADER_START, from); k >= 0; k = buf.indexOf(HEADER_START, k + 1)) {
       if (k === from ? this.midLine : buf[k - 1] !== 0x0a) continue;
@@ -246,11 +258,12 @@ export class TrainingLogReader {
         eol = buf.length;
       }
       if (eol - k > 200) continue;
-      const fast = headerFields(buf, k, eol);
+      const fast = headerFields(buf, k, eol, this.timestamps);
       const m = fast === undefined ? HEADER.exec(buf.toString('utf8', k, eol)) : fast;
       if (!m) continue;
       const line = this.line + countLines(buf, from, k);
       this.lastHeader = { line, timestamp: m[1], reward: pyFloat(m[2]), rewardText: m[2] };
+      this.headerEol = eol;
       return k;
     }
     return -1;
@@ -272,7 +285,7 @@ export class TrainingLogReader {
       this.outside(buf, a, c, e.line + 1); // output interleaved between the header and its content
     }
     const contentStart = c + CONTENT.length;
-    const solNl = end - NL_SOLUTION.length >= contentStart ? buf.lastIndexOf(NL_SOLUTION, end - NL_SOLUTION.length) : -1;
+    const solNl = end - NL_SOLUTION.length >= contentStart ? lastSolutionLine(buf, contentStart, end) : -1;
     if (solNl < contentStart) {
       if (whole) this.problem(e.line, 'entry has no "Solution: " line; skipped');
       else this.pending = { line: e.line, reason: 'the last entry has no "Solution: " line yet' };
@@ -323,18 +336,19 @@ export class TrainingLogReader {
     solStart: number,
     solEnd: number,
   ): void {
-    const bytes = buf.subarray(contentStart, contentEnd);
-    const content = bytes.toString('utf8');
-    if (!isUtf8(bytes)) this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
-    const tag = answerTag(content);
-    const stripped = tag === undefined ? '' : pyStrip(tag);
+    const content = buf.toString('utf8', contentStart, contentEnd);
+    // Bad bytes decode as U+FFFD: only a content that has one can be bad (a valid one may hold U+FFFD itself).
+    if (content.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(contentStart, contentEnd))) {
+      this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    }
+    const open = content.indexOf('<answer>');
     this.completions.push({
       group: -1,
       timestamp: e.timestamp,
       accuracy: e.reward,
-      format: formatValid(content) ? 1 : 0,
-      chars: codePoints(content, bytes.length),
-      answer: stripped ? String.fromCodePoint(stripped.codePointAt(0)!) : '',
+      format: formatValidAt(content, open, open < 0 ? -1 : content.indexOf('</answer>', open + 8)) ? 1 : 0,
+      chars: codePoints(content, contentEnd - contentStart),
+      answer: answerLetter(content, open),
       hasThink: content.includes('<think>') && content.includes('</think>'),
       file: this.file,
       line: e.line,
@@ -365,11 +379,17 @@ export class TrainingLogReader {
 
   /** A line with a metrics dict (at its start, or after tqdm's bar or carriage return): kept; true when it was one. */
   private metricsLine(text: string, line: number, quiet = false): boolean {
-    const cr = text.lastIndexOf('\r', text.length - 2);
+    // (indexOf first: String#lastIndexOf with a position is a runtime call, indexOf a builtin.)
+    const cr = text.indexOf('\r') < 0 ? -1 : text.lastIndexOf('\r', text.length - 2);
     const from = cr >= 0 ? cr + 1 : 0;
     // After tqdm's bar the dict may follow on the same line: then a failed parse is not reported.
     const s = text.indexOf("{'", from);
     if (s < 0) return false;
+    const kind = this.opts.deferDicts ? plainDictKind(text, s) : undefined;
+    if (kind !== undefined) {
+      this.metrics.push(new LazyMetricEntry(kind, text, s, this.file, line));
+      return true;
+    }
     const fast = jsonNumericDict(text, s) ?? flatNumericDict(text, s);
     if (fast) return this.keepMetrics(fast, line);
     let v: PyValue;
@@ -434,6 +454,67 @@ function jsonNumericDict(text: string, start: number): Record<string, number> | 
   return trainer ? values : undefined;
 }
 
+/**
+ * A printed dict whose values are read on first use (by jsonNumericDict: plainDictKind has checked
+ * that it reads them): in a run folder the trainer state holds most printed dicts, and those are never
+ * read. A class, not a getter on each object: 10k objects of one shape, their text dropped once read.
+ */
+class LazyMetricEntry implements MetricEntry {
+  step = 0;
+  stepFrom = 'order' as const;
+  // Private fields: not own properties that deepEqual or a spread would see.
+  #read: Record<string, number> | undefined = undefined;
+  #text: string | undefined;
+  #start: number;
+  constructor(
+    readonly kind: MetricEntry['kind'],
+    text: string,
+    start: number,
+    readonly file: string,
+    readonly line: number,
+  ) {
+    this.#text = text;
+    this.#start = start;
+  }
+
+  get values(): Record<string, number> {
+    if (this.#read === undefined) {
+      const values = jsonNumericDict(this.#text!, this.#start);
+      if (!values) throw new Error(`plainDictKind let through a dict that jsonNumericDict does not read: ${this.#text}`);
+      this.#read = values;
+      this.#text = undefined;
+    }
+    return this.#read;
+  }
+
+  set values(values: Record<string, number>) {
+    this.#read = values;
+    this.#text = undefined;
+  }
+}
+
+const WS = '[ \\t\\n\\r]*';
+const ITEM = `'[^'"\\\\\\x00-\\x1f]*'${WS}:${WS}-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?${WS}`;
+/** JSON's `{"key": number, …}` with "'" for its quotes, to the end of the text (no '"', '\\' or control character in a key). */
+const PLAIN_DICT = new RegExp(`\\{${ITEM}(?:,${WS}${ITEM})*\\}${WS}$`, 'y');
+
+/**
+ * The kind of the dict at `t[start]` ("{'") when jsonNumericDict certainly reads it as the trainer's,
+ * without building it: PLAIN_DICT matches it to the end of the text, it has a trainer key and no
+ * "__proto__" key; its kind is entryKind's (the first key, in order, that is an eval_* key or
+ * train_runtime). In such a text a "'" followed by anything but ':' or white space opens a key, so
+ * the keys are found by indexOf. Undefined for anything else (the parsers then read it).
+ */
+function plainDictKind(t: string, start: number): MetricEntry['kind'] | undefined {
+  PLAIN_DICT.lastIndex = start;
+  if (!PLAIN_DICT.test(t) || t.indexOf("'__proto__'", start) >= 0) return undefined;
+  const ev = t.indexOf("'eval_", start);
+  const sum = t.indexOf("'train_runtime'", start);
+  if (ev >= 0 && (sum < 0 || ev < sum)) return 'eval';
+  if (sum >= 0) return 'summary';
+  return t.indexOf("'loss'", start) >= 0 || t.indexOf("'epoch'", start) >= 0 ? 'train' : undefined;
+}
+
 const FLAT_ITEM = /'([^'\\]*)': (-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|nan|inf))(, |\}\s*$)/y;
 
 /**
@@ -478,19 +559,45 @@ const ACCURACY = Buffer.from(' Accuracy reward: ');
  * printable ASCII lines: [, timestamp, reward] as HEADER's match gives them, null when the line is
  * not a header. Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's).
  */
-function headerFields(buf: Buffer, k: number, eol: number): [string, string, string] | null | undefined {
+function headerFields(buf: Buffer, k: number, eol: number, timestamps: Map<number, string>): [string, string, string] | null | undefined {
   let end = eol;
   if (end > k && buf[end - 1] === 0x0d) end--;
   for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
   const tsStart = k + HEADER_START.length;
-  const tsEnd = buf.indexOf(0x20, tsStart);
-  if (tsEnd <= tsStart || tsEnd >= end || !startsWith(buf, tsEnd, ACCURACY)) return null;
+  const tsEnd = spaceAt(buf, tsStart, end);
+  if (tsEnd <= tsStart || !startsWith(buf, tsEnd, ACCURACY)) return null;
   const rStart = tsEnd + ACCURACY.length;
-  const rEnd = buf.indexOf(0x20, rStart);
+  const rEnd = spaceAt(buf, rStart, end);
   // The reward, one space, then exactly 13 dashes to the end of the line.
   if (rEnd <= rStart || end - rEnd !== 14) return null;
   for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return null;
-  return ['', buf.toString('latin1', tsStart, tsEnd), buf.toString('latin1', rStart, rEnd)];
+  // One reward call's completions share their timestamp: one string for them all (and for grouping, one key).
+  const ts = internAscii(buf, tsStart, tsEnd, timestamps);
+  const reward = rEnd - rStart === 3 && buf[rStart + 1] === 0x2e && buf[rStart + 2] === 0x30 ? SHORT_REWARDS[buf[rStart]] : undefined;
+  return ['', ts, reward ?? buf.toString('latin1', rStart, rEnd)];
+}
+
+/** The usual rewards' texts, by their first byte ("0.0", "1.0"), not made anew for every header. */
+const SHORT_REWARDS: Record<number, string> = { 0x30: '0.0', 0x31: '1.0' };
+
+/** The text of buf[a, b) (printable ASCII), the same string as last time for the same bytes (while `seen` keeps it). */
+function internAscii(buf: Buffer, a: number, b: number, seen: Map<number, string>): string {
+  let h = 0;
+  for (let i = a; i < b; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
+  h &= 0x3fffffff; // a small integer key
+  const s = seen.get(h);
+  if (s !== undefined && sameAscii(buf, a, b, s)) return s;
+  const t = buf.toString('latin1', a, b);
+  if (seen.size >= 1024) seen.clear();
+  seen.set(h, t);
+  return t;
+}
+
+/** buf[a, b) (printable ASCII) holds the characters of `s`. */
+function sameAscii(buf: Buffer, a: number, b: number, s: string): boolean {
+  if (b - a !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[a + i] !== s.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Python's float(repr): numbers, nan, inf. */
@@ -503,8 +610,30 @@ export function pyFloat(s: string): number {
   return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t) ? Number(t) : NaN;
 }
 
+/** buf holds `prefix` at `at`: a loop, not Buffer#compare (a call into C++ for a few bytes, twice an entry). */
 function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
-  return buf.length - at >= prefix.length && buf.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+  if (buf.length - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * buf.lastIndexOf(NL_SOLUTION, end - NL_SOLUTION.length), searched no further back than `from`
+ * (-1 then): the line breaks from the end, each line's start compared. Buffer#lastIndexOf with the
+ * pattern compares from its last byte, a space, which a solution has every few bytes.
+ */
+function lastSolutionLine(buf: Buffer, from: number, end: number): number {
+  // from > 0 (after "Content: "): lastIndexOf never gets a negative offset, which would count from the end.
+  for (let nl = buf.lastIndexOf(0x0a, end - NL_SOLUTION.length); nl >= from; nl = buf.lastIndexOf(0x0a, nl - 1)) {
+    if (startsWith(buf, nl, NL_SOLUTION)) return nl;
+  }
+  return -1;
+}
+
+/** Index of the first space in buf[from, end), -1 when there is none (a header's few bytes: a loop, not Buffer#indexOf). */
+function spaceAt(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === 0x20) return i;
+  return -1;
 }
 
 function countLines(buf: Buffer, a: number, b: number): number {
@@ -517,6 +646,22 @@ function countLines(buf: Buffer, a: number, b: number): number {
 function lastLineStart(buf: Buffer, from: number): number {
   const k = buf.lastIndexOf(0x0a);
   return k < from ? from : k + 1;
+}
+
+/**
+ * The first character (a code point) of the first answer tag's content stripped as Python strips, ''
+ * without an answer tag or with an empty one: answerTag, pyStrip and codePointAt(0) with no slices.
+ * `open`: where the first "<answer>" is (-1: none).
+ */
+function answerLetter(content: string, open: number): string {
+  if (open < 0) return '';
+  const close = content.indexOf('</answer>', open + 8);
+  let a = open + 8;
+  while (a < close && isPythonSpace(content.charCodeAt(a))) a++;
+  if (a >= close) return '';
+  const c = content.charCodeAt(a);
+  const pair = c >= 0xd800 && c <= 0xdbff && a + 1 < close && (content.charCodeAt(a + 1) & 0xfc00) === 0xdc00;
+  return pair ? content.slice(a, a + 2) : content[a];
 }
 
 /** Unicode code points of `s` (Python's len), `bytes` its UTF-8 length: ASCII when they are equal. */

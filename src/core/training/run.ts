@@ -103,7 +103,8 @@ export class TrainingRun {
     for (const f of logs) {
       let r = this.readers.get(f);
       const size = (await fsp.stat(f)).size;
-      if (!r || size < r.size) r = new TrainingLogReader(f, this.opts);
+      // With a trainer state, the log's dicts it holds are dropped (combine): left unparsed.
+      if (!r || size < r.size) r = new TrainingLogReader(f, { ...this.opts, deferDicts: stateFile !== undefined });
       try {
         await r.read();
       } catch (e) {
@@ -126,9 +127,9 @@ export class TrainingRun {
     // The printed dicts of the log with the most of them, after the trainer state's last step.
     const logged = readers.filter((r) => r.metrics.length).sort((a, b) => b.metrics.length - a.metrics.length)[0];
     if (logged) {
-      const stepped = assignLogSteps(logged.metrics, state?.fields.logging_steps ?? 1);
+      // Those at or before the state's last step are left unbuilt (their values never read: see lazyEntry).
       const after = this.entries.reduce((m, e) => Math.max(m, e.step), -Infinity);
-      this.entries.push(...stepped.filter((e) => !state?.entries.length || e.step > after));
+      this.entries.push(...assignLogSteps(logged.metrics, state?.fields.logging_steps ?? 1, after));
     }
     // One reader (the usual run): its completions copied in one go, not through flatMap (100k objects).
     this.completions = readers.length === 1 ? readers[0].completions.slice() : readers.flatMap((r) => r.completions);
@@ -183,15 +184,18 @@ export function summariseSeries(steps: readonly number[], values: readonly numbe
 /**
  * Steps for printed dicts, which carry none: the k-th training entry is step k × logging_steps (the
  * trainer logs every logging_steps steps); an evaluation or summary entry takes the step of the
- * training entry before it.
+ * training entry before it. Only the entries after step `after` are returned (a run folder's trainer
+ * state holds the rest), and only theirs have their values read.
  */
-export function assignLogSteps(entries: readonly MetricEntry[], loggingSteps: number): MetricEntry[] {
+export function assignLogSteps(entries: readonly MetricEntry[], loggingSteps: number, after = -Infinity): MetricEntry[] {
   let k = 0;
   let last = 0;
-  return entries.map((e) => {
+  const out: MetricEntry[] = [];
+  for (const e of entries) {
     if (e.kind === 'train') last = ++k * loggingSteps;
-    return { ...e, step: last, stepFrom: 'order' as const };
-  });
+    if (last > after) out.push({ kind: e.kind, step: last, stepFrom: 'order', values: e.values, file: e.file, line: e.line });
+  }
+  return out;
 }
 
 function singleFile(p: string): { stateFile?: string; logs: string[] } {
