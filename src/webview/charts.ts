@@ -587,7 +587,8 @@ function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
           spanGaps: true,
           value: (_u, v) => (v === null ? '—' : spec.format(v)),
           ...(s.points
-            ? { paths: () => null, points: { show: true, size: 7, fill: colour, stroke: colour } }
+            ? // Marks: in high contrast, rimmed in the foreground so that they stand out from a line of their colour.
+              { paths: () => null, points: { show: true, size: hc ? 9 : 7, fill: colour, stroke: hc ? fg : colour, width: hc ? 2 : 1 } }
             : { points: { show: false } }),
         };
       }),
