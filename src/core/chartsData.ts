@@ -113,3 +113,78 @@ export function smoothCurve(values: readonly (number | null)[], weight: number):
     return last / (1 - w ** n);
   });
 }
+
+/**
+ * The points of a curve worth drawing at a given width: each point's column is the pixel column a plot
+ * draws it in, round(offset + columns · (x − lo) / (hi − lo)) for the step range `[lo, hi]` shown
+ * `columns` pixels wide from `offset` (uPlot's arithmetic, so that the columns are its pixels), and in each
+ * column stay the first and the last point and, for every one of `ys` (e.g. the logged and the smoothed
+ * values, which must then be read at the same steps), the point of its lowest and of its highest value.
+ * A line through these points covers, column by column, the same heights as the line through every
+ * point: a spike is some column's highest or lowest, so it stays. Outside the range: the curve's first
+ * and last points (its extent, for zooming back out) and the nearest point on each side (so that the
+ * line crosses the edges). Null values (gaps) are never a lowest or highest. Returns the indexes into
+ * `xs` (ascending), each once.
+ *
+ * `xs` ascending. Without a range (the curve's extent, then) and fewer than four points per column: every index.
+ */
+export function decimationIndexes(
+  xs: readonly number[],
+  ys: readonly (readonly (number | null)[])[],
+  columns: number,
+  range?: readonly [number, number],
+  offset = 0,
+): number[] {
+  const n = xs.length;
+  if (n === 0) return [];
+  const lo = range ? range[0] : xs[0];
+  const hi = range ? range[1] : xs[n - 1];
+  const all = (): number[] => Array.from({ length: n }, (_, i) => i);
+  if (!(columns > 0) || !(hi >= lo) || (!range && n <= 4 * columns)) return all();
+  const keep = new Uint8Array(n);
+  keep[0] = 1;
+  keep[n - 1] = 1;
+  // The first index at or after lo, and the one past the last at or before hi.
+  let start = 0;
+  while (start < n && xs[start] < lo) start++;
+  let end = start;
+  while (end < n && xs[end] <= hi) end++;
+  if (start > 0) keep[start - 1] = 1;
+  if (end < n) keep[end] = 1;
+  const delta = hi - lo;
+  const k = ys.length;
+  // Per y array: the column's lowest and highest so far, and where.
+  const minAt = new Int32Array(k);
+  const maxAt = new Int32Array(k);
+  let col = NaN;
+  let last = -1;
+  const close = () => {
+    if (last < 0) return;
+    keep[last] = 1;
+    for (let j = 0; j < k; j++) {
+      if (minAt[j] >= 0) keep[minAt[j]] = 1;
+      if (maxAt[j] >= 0) keep[maxAt[j]] = 1;
+    }
+  };
+  for (let i = start; i < end; i++) {
+    const c = delta > 0 ? Math.round(offset + columns * ((xs[i] - lo) / delta)) : 0;
+    if (c !== col) {
+      close();
+      col = c;
+      keep[i] = 1;
+      minAt.fill(-1);
+      maxAt.fill(-1);
+    }
+    last = i;
+    for (let j = 0; j < k; j++) {
+      const v = ys[j][i];
+      if (v === null || v === undefined || !Number.isFinite(v)) continue;
+      if (minAt[j] < 0 || v < (ys[j][minAt[j]] as number)) minAt[j] = i;
+      if (maxAt[j] < 0 || v > (ys[j][maxAt[j]] as number)) maxAt[j] = i;
+    }
+  }
+  close();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (keep[i]) out.push(i);
+  return out;
+}

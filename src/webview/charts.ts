@@ -10,7 +10,7 @@
  */
 import uPlot from 'uplot';
 import { el } from './dom';
-import { smoothCurve } from '../core/chartsData';
+import { decimationIndexes, smoothCurve } from '../core/chartsData';
 
 export type ChartColour = 'blue' | 'orange' | 'green' | 'red' | 'yellow' | 'purple' | 'foreground';
 
@@ -309,6 +309,8 @@ export interface LineChart {
   setXRange(range: [number, number] | undefined): void;
   /** Settles once the chart is first drawn (when it comes near the view). */
   drawn: Promise<void>;
+  /** The steps the plot has points at now: a few per pixel column of the range shown (for tests). */
+  shownSteps(): number[];
 }
 
 /**
@@ -319,9 +321,7 @@ export interface LineChart {
 export function lineChart(spec: LineChartSpec): LineChart {
   let current = { ...spec };
   const fig = el('figure', undefined, 'chart chart-lines');
-  const plotBox = el('div', undefined, 'chart-plot');
-  plotBox.setAttribute('role', 'img');
-  plotBox.setAttribute('aria-label', `${spec.title} (a summary of each series is in the table that follows)`);
+  const plotBox = linePlotBox(spec);
   const table = lineTable(spec);
   fig.append(el('figcaption', spec.title), plotBox, toggle(table), table);
   let plot: uPlot | undefined;
@@ -329,34 +329,37 @@ export function lineChart(spec: LineChartSpec): LineChart {
   let zoomed: [number, number] | undefined;
   let markDrawn = () => {};
   const drawn = new Promise<void>((resolve) => (markDrawn = resolve));
-  const full = (): [number, number] | undefined => {
-    const xs = plot?.data[0];
-    return xs?.length ? [xs[0], xs[xs.length - 1]] : undefined;
-  };
+  const points = new Thinning(
+    () => plot,
+    () => Math.max(240, plotBox.clientWidth || 600),
+  );
   const apply = (range: [number, number] | undefined) => {
-    const r = range ?? full();
+    const r = range ?? points.extent;
     if (plot && r) plot.setScale('x', { min: r[0], max: r[1] });
   };
   // uPlot reports scale changes after the fact (its commit): only a range other than the one kept is news,
-  // so that charts that follow each other's zoom do not answer each other for ever.
+  // so that charts that follow each other's zoom do not answer each other for ever. Any new range gets
+  // points of its own (zooming in shows every step again), once uPlot's commit is over.
   const onScale = (u: uPlot, key: string) => {
-    const f = full();
+    const f = points.extent;
     const x = u.scales.x;
-    if (key !== 'x' || x.min === undefined || x.max === undefined || !f) return;
+    if (key !== 'x' || x.min === undefined || x.max === undefined || !f || points.refilling) return;
     const now: [number, number] | undefined = x.min <= f[0] && x.max >= f[1] ? undefined : [x.min, x.max];
-    if (now?.[0] === zoomed?.[0] && now?.[1] === zoomed?.[1]) return;
+    if (!sameRange(now, points.range)) {
+      points.range = now;
+      queueMicrotask(() => plot === u && now === points.range && points.refill(u, now));
+    }
+    if (sameRange(now, zoomed)) return;
     zoomed = now;
     current.onZoom?.(zoomed);
   };
   const draw = () => {
     plot?.destroy();
-    const data = uPlot.join(
-      drawnSeries(current).map(
-        ({ s, raw }) => [s.x, s.points || raw ? s.y : smoothCurve(s.y, current.smoothing ?? 0)] as uPlot.AlignedData,
-      ),
-    );
+    plot = undefined;
+    const data = points.reset(current, zoomed);
     const opts = lineOptions(current, Math.max(240, plotBox.clientWidth || 600));
-    plot = new uPlot({ ...opts, hooks: { setScale: [onScale] } }, data, plotBox);
+    const x = { time: false, auto: () => !points.refilling };
+    plot = new uPlot({ ...opts, scales: { ...opts.scales, x }, hooks: { setScale: [onScale] } }, data, plotBox);
     if (zoomed) apply(zoomed);
     if (current.onPick) pickOnClick(plot, current.onPick);
   };
@@ -372,7 +375,9 @@ export function lineChart(spec: LineChartSpec): LineChart {
       watchTheme();
       new ResizeObserver(() => {
         const w = plotBox.clientWidth;
-        if (plot && w && w !== plot.width) plot.setSize({ width: w, height: spec.height ?? 260 });
+        if (!plot || !w || w === plot.width) return;
+        plot.setSize({ width: w, height: spec.height ?? 260 });
+        points.refill(plot, points.range); // points for the new width
       }).observe(plotBox);
     },
     // The document as root: in VS Code's webview (a cross-origin frame) the implicit root is the top page's
@@ -394,8 +399,21 @@ export function lineChart(spec: LineChartSpec): LineChart {
       zoomed = range;
       apply(range);
     },
+    shownSteps() {
+      return plot ? [...(plot.data[0] as number[])] : [];
+    },
     drawn,
   };
+}
+
+function linePlotBox(spec: LineChartSpec): HTMLElement {
+  const plotBox = el('div', undefined, 'chart-plot');
+  plotBox.setAttribute('role', 'img');
+  plotBox.setAttribute('aria-label', `${spec.title} (a summary of each series is in the table that follows)`);
+  // Its height kept before it is drawn (the plot and about two lines of read-out): charts below the view stay below it,
+  // undrawn, and the page does not jump as they are drawn.
+  plotBox.style.minHeight = `${(spec.height ?? 260) + 60}px`;
+  return plotBox;
 }
 
 /**
@@ -414,6 +432,132 @@ function drawnSeries(spec: LineChartSpec): { s: LineSeries; raw: boolean }[] {
   );
 }
 
+/** Where a plot's drawing area lies across its canvas, in device pixels. */
+interface Pixels {
+  left: number;
+  width: number;
+}
+/** A line chart's y axis width and its right padding (CSS pixels): the plot's drawing area lies between. */
+const Y_AXIS_SIZE = 72;
+const RIGHT_PADDING = 25; // what uPlot gives by default (half its default axis size)
+
+const sameRange = (a: [number, number] | undefined, b: [number, number] | undefined) => a?.[0] === b?.[0] && a?.[1] === b?.[1];
+
+/**
+ * A line chart's points: every step of every series (the lines smoothed once per draw), and the step
+ * range the plot's points were thinned for (see decimationIndexes): the plot gets a few points per pixel
+ * column of that range, so that drawing, hover and zoom handle a few thousand points, not every step.
+ */
+class Thinning {
+  private curves: Curve[] = [];
+  /** Every series' first to last step. */
+  extent: [number, number] | undefined;
+  /** The range the plot's points are for (undefined: every step). */
+  range: [number, number] | undefined;
+  /** While the plot's points are replaced: its x scale keeps its range. */
+  refilling = false;
+
+  constructor(
+    private readonly plot: () => uPlot | undefined,
+    private readonly width: () => number,
+  ) {}
+
+  /** The plot's pixel columns: its own once drawn, before that as uPlot will lay it out (see lineOptions). */
+  private pixels(): Pixels {
+    const drawn = this.plot()?.bbox;
+    if (drawn?.width) return { left: drawn.left, width: drawn.width };
+    const ratio = window.devicePixelRatio || 1;
+    const half = (v: number) => Math.round(v * 2) / 2; // uPlot's bbox is in device pixels, to the half
+    return { left: half(Y_AXIS_SIZE * ratio), width: half((this.width() - Y_AXIS_SIZE - RIGHT_PADDING) * ratio) };
+  }
+
+  /** The curves of `spec`, thinned for `range`. */
+  reset(spec: LineChartSpec, range: [number, number] | undefined): uPlot.AlignedData {
+    this.curves = drawnCurves(spec);
+    this.extent = extentOf(this.curves);
+    this.range = range;
+    return thinned(this.curves, this.pixels(), range);
+  }
+
+  /** The plot's points replaced by those for `range` (the width may have changed too). */
+  refill(plot: uPlot, range: [number, number] | undefined): void {
+    this.range = range;
+    this.refilling = true;
+    try {
+      plot.setData(thinned(this.curves, this.pixels(), range));
+    } finally {
+      this.refilling = false;
+    }
+  }
+}
+
+/** A series' steps and the values drawn of it (logged, and smoothed when smoothing: read at the same steps). */
+interface Curve {
+  x: readonly number[];
+  ys: (readonly (number | null)[])[];
+  /** Marks (eval points): every one drawn. */
+  points: boolean;
+}
+
+function drawnCurves(spec: LineChartSpec): Curve[] {
+  const smoothing = spec.smoothing ?? 0;
+  return spec.series.map((s) => ({
+    x: s.x,
+    ys: s.points || !(smoothing > 0) ? [s.y] : [s.y, smoothCurve(s.y, smoothing)],
+    points: !!s.points,
+  }));
+}
+
+function extentOf(curves: readonly Curve[]): [number, number] | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const c of curves) {
+    if (!c.x.length) continue;
+    lo = Math.min(lo, c.x[0]);
+    hi = Math.max(hi, c.x[c.x.length - 1]);
+  }
+  return lo <= hi ? [lo, hi] : undefined;
+}
+
+/**
+ * The plot's data: each curve thinned to the points that draw it in the plot's pixel columns over `range` (every
+ * step, when undefined; the columns then span every series' steps, so that overlaid runs share them),
+ * marks all kept; joined on their steps. Hover reads exact logged values, at the steps kept.
+ */
+function thinned(curves: readonly Curve[], px: Pixels, range: [number, number] | undefined): uPlot.AlignedData {
+  const over = range ?? extentOf(curves);
+  // Curves at the same steps (the logged and smoothed line, runs logged alike) are thinned together, to
+  // the same steps, so that the hover reads each of them at every step kept.
+  const groups: number[][] = [];
+  curves.forEach((c, i) => {
+    const g = c.points ? undefined : groups.find((g) => !curves[g[0]].points && sameSteps(curves[g[0]].x, c.x));
+    if (g) g.push(i);
+    else groups.push([i]);
+  });
+  const tables = groups.map((g): uPlot.AlignedData => {
+    const ys = g.flatMap((i) => curves[i].ys);
+    const x = curves[g[0]].x;
+    if (curves[g[0]].points) return [x as number[], ...ys] as uPlot.AlignedData;
+    const idx = decimationIndexes(x, ys, px.width, over, px.left);
+    return [idx.map((i) => x[i]), ...ys.map((y) => idx.map((i) => y[i]))] as uPlot.AlignedData;
+  });
+  const joined = tables.length === 1 ? tables[0] : uPlot.join(tables);
+  // Back in the curves' order (the plot's series), from the groups'.
+  const column: number[] = [];
+  let k = 1;
+  for (const g of groups) for (const i of g) for (let j = 0; j < curves[i].ys.length; j++) column[i * 2 + j] = k++;
+  const out: uPlot.AlignedData = [joined[0]];
+  curves.forEach((c, i) => c.ys.forEach((_, j) => out.push(joined[column[i * 2 + j]])));
+  return out;
+}
+
+function sameSteps(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
   const fg = themeColour('foreground');
   const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.35)');
@@ -423,11 +567,13 @@ function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
     width,
     height: spec.height ?? 260,
     legend: { live: true },
+    // The drawing area's left and right edges fixed (Thinning lays out the pixel columns before uPlot does).
+    padding: [null, RIGHT_PADDING, null, 0],
     cursor: { drag: { x: true, y: false, setScale: true }, ...(spec.syncKey ? { sync: { key: spec.syncKey } } : {}) },
     scales: { x: { time: false }, y: spec.log ? { distr: 3 } : {} },
     axes: [
       { ...axis, label: 'step', size: 36, labelSize: 18, labelGap: 0 },
-      { ...axis, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.format(v))), size: 72 },
+      { ...axis, values: (_u, splits) => splits.map((v) => (v === null ? '' : spec.format(v))), size: Y_AXIS_SIZE },
     ],
     series: [
       { label: 'step', value: (_u, v) => (v === null ? '—' : String(v)) },
@@ -441,7 +587,8 @@ function lineOptions(spec: LineChartSpec, width: number): uPlot.Options {
           spanGaps: true,
           value: (_u, v) => (v === null ? '—' : spec.format(v)),
           ...(s.points
-            ? { paths: () => null, points: { show: true, size: 7, fill: colour, stroke: colour } }
+            ? // Marks: in high contrast, rimmed in the foreground so that they stand out from a line of their colour.
+              { paths: () => null, points: { show: true, size: hc ? 9 : 7, fill: colour, stroke: hc ? fg : colour, width: hc ? 2 : 1 } }
             : { points: { show: false } }),
         };
       }),
@@ -462,10 +609,20 @@ function pickOnClick(u: uPlot, pick: (step: number) => void): void {
 function lineTable(spec: LineChartSpec): HTMLTableElement {
   const columns = ['first', 'last', 'lowest', 'highest'];
   const rows = spec.series.map((s) => {
-    const pts = s.x.map((x, i) => [x, s.y[i]] as const).filter((p): p is readonly [number, number] => p[1] !== null);
-    const at = (p: readonly [number, number] | undefined) => (p ? `${spec.format(p[1])} at step ${p[0]}` : '—');
-    const byValue = [...pts].sort((a, b) => a[1] - b[1]);
-    return [at(pts[0]), at(pts[pts.length - 1]), at(byValue[0]), at(byValue[byValue.length - 1])];
+    // One pass; ties as a sort by value gives them: the first of the lowest, the last of the highest.
+    let first = -1;
+    let last = -1;
+    let low = -1;
+    let high = -1;
+    s.y.forEach((v, i) => {
+      if (v === null) return;
+      if (first < 0) first = low = high = i;
+      last = i;
+      if (v < s.y[low]!) low = i;
+      if (v >= s.y[high]!) high = i;
+    });
+    const at = (i: number) => (i < 0 ? '—' : `${spec.format(s.y[i]!)} at step ${s.x[i]}`);
+    return [at(first), at(last), at(low), at(high)];
   });
   return dataTable(
     spec.title,

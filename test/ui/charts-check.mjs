@@ -235,7 +235,7 @@ await check('"Show numbers" shows the table and says so', async () => {
   if (!(await page.locator('.chart-difference table.chart-table').isVisible())) throw new Error('table hidden');
 });
 
-for (const name of ['dark', 'light']) {
+for (const name of ['dark', 'light', 'hc']) {
   await check(`three runs of 10k steps with eval points: drawn within a second, hover, zoom, pick, log (${name})`, async () => {
     await page.goto(`${base}lines.html`);
     await theme(name);
@@ -266,6 +266,19 @@ for (const name of ['dark', 'light']) {
     const zoomed = await page.evaluate(() => window.chart.xRange());
     if (!(zoomed[0] > 2500 && zoomed[1] < 5500)) throw new Error(`after zooming from ${before}, the range is ${zoomed}`);
     if ((await page.evaluate(() => window.picked.length)) !== 1) throw new Error('a drag picked a step');
+    // Drawn from a few points per pixel column of the range shown: every step again once zoomed in far enough.
+    const all = await page.evaluate(() => {
+      window.chart.setXRange(undefined);
+      return new Promise((r) => setTimeout(() => r(window.chart.shownSteps().length), 100));
+    });
+    if (!(all > 1000 && all < 8000)) throw new Error(`${all} of 10,000 steps given to the plot at full range (thinned: a few per column)`);
+    const near = await page.evaluate(() => {
+      window.chart.setXRange([4000, 4150]);
+      return new Promise((r) => setTimeout(() => r(window.chart.shownSteps().filter((s) => s >= 4000 && s <= 4150)), 100));
+    });
+    if (near.length !== 151 || near.some((s, i) => s !== 4000 + i))
+      throw new Error(`zoomed to 4000–4150, the plot has ${near.length} steps`);
+    if (name === 'hc') await page.locator('.chart-lines').screenshot({ path: path.join(shots, `charts-lines-zoomed-${name}.png`) });
     await page.evaluate(() => window.chart.update({ log: true, smoothing: 0 }));
     await page.waitForTimeout(200);
     if ((await inkOf('.chart-lines')) < 2000) throw new Error('nothing drawn on a log scale');

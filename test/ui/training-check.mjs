@@ -206,6 +206,52 @@ await step('the curves in the dark theme, hovered', async () => {
   await page.screenshot({ path: path.join(shots, 'training-curves-dark.png') });
 });
 
+// The high-contrast themes as VS Code picks them for a system in high contrast (window.autoDetectHighContrast):
+// Default High Contrast under a dark colour scheme, Default High Contrast Light under a light one.
+for (const [theme, cls, file] of [
+  ['Default High Contrast', 'vscode-high-contrast', 'dark'],
+  ['Default High Contrast Light', 'vscode-high-contrast-light', 'light'],
+])
+  await step(`the curves in ${theme}: lines, eval marks, hover read-out and a drag's selection drawn in the theme's colours`, async () => {
+    await page.emulateMedia({ colorScheme: file, forcedColors: 'active' });
+    await page.waitForTimeout(1500);
+    const f = await curvesFrame();
+    const body = await f.locator('body').getAttribute('class');
+    if (!body.includes(cls)) throw new Error(`the webview's body is "${body}", not ${cls}`);
+    await f.locator('h1').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500);
+    for (const m of ['reward', 'loss']) if ((await inkOf(curve(f, m))) < 300) throw new Error(`the ${m} chart drew nothing`);
+    // The selection and the cursor: not uPlot's own greys (invisible on black), the theme's contrast border.
+    const sel = await curve(f, 'reward')
+      .locator('.u-select')
+      .evaluate((e) => ({ outline: getComputedStyle(e).outlineStyle, colour: getComputedStyle(e).outlineColor }));
+    if (sel.outline === 'none') throw new Error(`the zoom selection has no outline in ${theme}`);
+    await f.locator('h1').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    const over = await curve(f, 'reward').locator('.u-over').boundingBox();
+    await page.mouse.move(over.x + over.width * 0.62, over.y + over.height * 0.5);
+    await page.waitForTimeout(300);
+    const read = await curve(f, 'reward').locator('.u-legend').innerText();
+    if (!/grpo-run:?\s*0\.\d+/.test(read)) throw new Error(`the hover read-out: ${read}`);
+    await page.screenshot({ path: path.join(shots, `training-curves-hc-${file}.png`) });
+    // A drag, held: its selection shows over the lines.
+    await page.mouse.move(over.x + over.width * 0.3, over.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.7, over.y + 20, { steps: 5 });
+    await page.waitForTimeout(200);
+    await curve(f, 'reward').screenshot({ path: path.join(shots, `training-curves-hc-${file}-zooming.png`) });
+    await page.mouse.up();
+    await page.waitForTimeout(300);
+    await f.locator('button.reset-zoom').click();
+    await curve(f, 'loss').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    await curve(f, 'loss').screenshot({ path: path.join(shots, `training-curves-hc-${file}-eval.png`) });
+  });
+await step('back to the dark theme', async () => {
+  await page.emulateMedia({ colorScheme: 'dark', forcedColors: 'none' });
+  await page.waitForTimeout(1000);
+});
+
 await step('first paint of the curves of a 10k-step run (12 charts × 10k points, two runs overlaid): a printed figure', async () => {
   await runCommand(page, 'View: Close All Editors');
   const t0 = Date.now();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { curveCharts, groupsOfStep, stepMapping, stepOfGroup, TrainingRun, type MetricEntry } from '../../src/core/training';
+import { decimationIndexes, smoothCurve } from '../../src/core/chartsData';
 import { fixture, makeTempDir, removeDir } from './helpers';
 
 const entry = (kind: MetricEntry['kind'], step: number, values: Record<string, number>): MetricEntry => ({
@@ -193,5 +194,110 @@ describe('reward debug log headers read from bytes (the speed-up) as the HEADER 
     } finally {
       removeDir(dir);
     }
+  });
+});
+
+/**
+ * Thinning a curve to the points worth drawing (src/core/chartsData.ts decimationIndexes): the curves
+ * view draws a few points per pixel column instead of 10k, and the picture must not change: in every
+ * column the first, the last, the lowest and the highest point stay (so does every spike), and a range
+ * narrow enough keeps every point in it (zooming in shows full detail again).
+ */
+describe('decimationIndexes: the points of a curve that draw it at a width', () => {
+  /** A small deterministic generator (xorshift), so that a failure is repeatable. */
+  const random = (seed: number) => () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return ((seed >>> 0) % 1_000_000) / 1_000_000;
+  };
+  const columnOf = (x: number, lo: number, hi: number, cols: number, offset = 0) => Math.round(offset + cols * ((x - lo) / (hi - lo)));
+
+  /** Every column of [lo, hi]: its first and last point kept, and each y array's lowest and highest value. */
+  function assertFaithful(xs: number[], ys: (number | null)[][], cols: number, kept: number[], range?: [number, number], offset = 0) {
+    const lo = range ? range[0] : xs[0];
+    const hi = range ? range[1] : xs[xs.length - 1];
+    const keep = new Set(kept);
+    assert.deepEqual(
+      kept,
+      [...keep].sort((a, b) => a - b),
+      'ascending, each once',
+    );
+    const byColumn = new Map<number, number[]>();
+    xs.forEach((x, i) => {
+      if (x < lo || x > hi) return;
+      const c = columnOf(x, lo, hi, cols, offset);
+      byColumn.set(c, [...(byColumn.get(c) ?? []), i]);
+    });
+    for (const [c, idx] of byColumn) {
+      assert.ok(keep.has(idx[0]) && keep.has(idx[idx.length - 1]), `column ${c}: first and last kept`);
+      for (const y of ys) {
+        const all = idx.map((i) => y[i]).filter((v): v is number => v !== null);
+        const shown = idx
+          .filter((i) => keep.has(i))
+          .map((i) => y[i])
+          .filter((v): v is number => v !== null);
+        if (!all.length) continue;
+        assert.equal(Math.min(...shown), Math.min(...all), `column ${c}: the lowest value kept`);
+        assert.equal(Math.max(...shown), Math.max(...all), `column ${c}: the highest value kept`);
+      }
+      // When thinned, nothing else: at most the first, the last and two per y array.
+      if (kept.length < xs.length) assert.ok(idx.filter((i) => keep.has(i)).length <= 2 + 2 * ys.length, `column ${c} thinned`);
+    }
+    assert.ok(keep.has(0) && keep.has(xs.length - 1), "the curve's first and last points (its extent) kept");
+  }
+
+  test('10k noisy points with spikes and gaps, logged and smoothed, at 500 columns', () => {
+    const r = random(7);
+    const xs = Array.from({ length: 10_000 }, (_, i) => i + 1);
+    const logged = xs.map((s) => (s % 997 === 0 ? null : s === 4321 ? 50 : s === 777 ? -50 : Math.sin(s / 300) + r() * 0.2));
+    const smoothed = smoothCurve(logged, 0.9);
+    const kept = decimationIndexes(xs, [logged, smoothed], 500);
+    assertFaithful(xs, [logged, smoothed], 500, kept);
+    assert.ok(kept.includes(4320) && kept.includes(776), 'the spikes stay');
+    assert.ok(kept.length <= 500 * 6 && kept.length < 3000, `${kept.length} points kept of 10k`);
+    for (const i of kept) assert.ok(logged[i] !== null || smoothed[i] === null, 'a gap is never a lowest or highest');
+  });
+
+  test('uneven steps (logging every few steps, a run restarted), many seeds and widths', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = random(seed);
+      let x = 0;
+      const xs = Array.from({ length: 200 + Math.floor(r() * 3000) }, () => (x += r() < 0.1 ? 0 : 1 + Math.floor(r() * 5)));
+      const y = xs.map(() => (r() < 0.05 ? null : Math.round(r() * 100) / 10)); // ties too
+      const cols = 7 + Math.floor(r() * 300) + (seed % 2) * 0.5; // a plot's width in device pixels may end in .5
+      const offset = Math.floor(r() * 100);
+      const kept = decimationIndexes(xs, [y], cols, undefined, offset);
+      assertFaithful(xs, [y], cols, kept, undefined, offset);
+      if (xs.length > 4 * cols) assert.ok(kept.length < xs.length, 'thinned');
+    }
+  });
+
+  test('a zoomed range: full detail inside, the neighbours and the extent outside', () => {
+    const xs = Array.from({ length: 10_000 }, (_, i) => i + 1);
+    const y = xs.map((s) => Math.cos(s));
+    const kept = decimationIndexes(xs, [y], 500, [3000, 3200]);
+    const inside = kept.filter((i) => xs[i] >= 3000 && xs[i] <= 3200);
+    assert.equal(inside.length, 201, 'every step of 3000–3200 (201 steps, 500 columns)');
+    assert.deepEqual(
+      kept.filter((i) => xs[i] < 3000 || xs[i] > 3200),
+      [0, 2998, 3200, 9999],
+      'outside: the first point, the neighbours of the range, the last point',
+    );
+    // Wider than the columns: thinned, still faithful.
+    const wide = decimationIndexes(xs, [y], 100, [2000, 6000]);
+    assertFaithful(xs, [y], 100, wide, [2000, 6000]);
+    assert.ok(wide.length < 600);
+  });
+
+  test('few points are all kept; nothing in, nothing out; one step', () => {
+    assert.deepEqual(decimationIndexes([1, 2, 3], [[1, null, 3]], 500), [0, 1, 2]);
+    assert.deepEqual(decimationIndexes([], [[]], 500), []);
+    assert.deepEqual(decimationIndexes([5, 5, 5, 5, 5, 5], [[1, 9, 2, 8, 3, 7]], 1, [5, 5]), [0, 1, 5], 'first = lowest, highest, last');
+    // The columns are a plot's pixels: x at round(offset + columns · (x − lo) / (hi − lo)).
+    const xs = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const y = [0, 5, 1, 4, 2, 3, 9, 0, 0, 0, 0];
+    // 2 columns from 0.4: x 0 in column 0 (0.4), x 1–5 in column 1 (0.6 to 1.4), x 6–10 in column 2 (1.6 to 2.4).
+    assert.deepEqual(decimationIndexes(xs, [y], 2, [0, 10], 0.4), [0, 1, 2, 5, 6, 7, 10]);
   });
 });
