@@ -378,11 +378,13 @@ const ROLE_LANDMARK = 3;
  * its full size; after that, blocks are added and nothing is copied: a doubling array left its old
  * copies as garbage that only a full collection frees (6 MiB of the summary's peak on the 100 MB
  * bench file). A record's START is its block's number times POOL_BLOCK plus where it starts in it.
- * The blocks are small (256 records, 4,096 trigrams) so that adding one happens early, before V8
- * optimises `link` and `store`: an optimised function meeting a path it has no type feedback for
- * is thrown back to the interpreter and compiled again (see Blocks in summaryBuilder.ts).
+ * The blocks are small (1,024 records, 4,096 trigrams) so that adding one happens early, before V8
+ * optimises `link` and `store`: an optimised function meeting a path it has no type feedback for is
+ * thrown back to the interpreter and compiled again (blocks of 4,096 records and 65,536 trigrams
+ * cost ~50 M instructions more on the 100 MB bench file that way; callgrind). Smaller blocks still
+ * would cost the extension's index ~1 byte a record more in block headers.
  */
-const REC_SHIFT = 8;
+const REC_SHIFT = 10;
 const REC_BLOCK = 1 << REC_SHIFT;
 const REC_MASK = REC_BLOCK - 1;
 const POOL_SHIFT = 12;
