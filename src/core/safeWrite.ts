@@ -125,9 +125,10 @@ export class KeptOutput {
 
 /**
  * After letting a held lock go, a kept output waits this long before taking it again: longer than
- * a waiting writer's pause between tries (5–25 ms), so a writer in another process gets the lock.
+ * a waiting writer's pause between tries (5–25 ms, with room for a loaded machine's timer delays), so a
+ * writer in another process gets the lock.
  */
-export const LOCK_YIELD_MS = 30;
+export const LOCK_YIELD_MS = 50;
 
 /** A lock file this process created: its token, and its identity to tell it from a lock made after it. */
 interface HeldLock {

@@ -323,10 +323,10 @@ const write = async (h, d) => {
 (async () => {
   const who = process.argv[1];
   const keep = who === 'holder' ? new KeptOutput(0, 150) : undefined;
-  const until = Date.now() + 1500;
+  const until = Date.now() + 3000; // longer than the other's wait: without its turns, the other fails
   for (let i = 0; who === 'holder' ? Date.now() < until : i < 25; i++) {
     const line = JSON.stringify({ who, i, pad: 'x'.repeat(2000) });
-    await safeAppendLines(${JSON.stringify(file)}, [line], { write, lockTimeoutMs: 1000 }, keep);
+    await safeAppendLines(${JSON.stringify(file)}, [line], { write, lockTimeoutMs: 2000 }, keep);
     if (who !== 'holder') await new Promise((r) => setTimeout(r, 20));
   }
   await keep?.close();
