@@ -7,7 +7,9 @@
  *   a folder or a hard link is refused, and so is any path whose real path (or file) is one the
  *   caller protects (the results files open in the extension, the file the CLI reads).
  * - Writers serialise on a lock file created with `O_EXCL` beside the output (`<file>.lock`); a
- *   lock whose process is gone, or that is older than `staleLockMs`, is stale and taken over.
+ *   lock whose process is gone, or that is older than `staleLockMs`, is stale and taken over. A
+ *   batch's one writer (`KeptOutput` with `holdLockMs`) may keep its lock over consecutive writes
+ *   for a short while (checked to be still its own before each), then lets it go for another's turn.
  * - A partial last line (a writer killed mid-line) is moved aside to `<file>.partial-<time>`
  *   (written atomically) and reported, so it never joins the next line.
  * - Each line is one checked write: a short or failed write truncates the file back to its
@@ -47,8 +49,8 @@ export interface SafeAppendOptions {
 /**
  * The output of one writer kept open between its appends (a batch's RerunWriter): it saves an open
  * and a close a write. Before each write, under the lock, the path is checked again: still a regular
- * file with one name, not a link, the very file the handle has open, and none of the protected
- * files; otherwise the handle is closed and the path opened again with every check. `close()` when
+ * file with one name, not a link, the very file the handle has open (device and inode), and none of
+ * the protected files reaching it; otherwise the handle is closed and the path opened again with every check. `close()` when
  * the writer is idle or done.
  *
  * `syncEveryMs` (default 0: every write) groups the data syncs: a write within that time of the last
@@ -60,12 +62,27 @@ export interface SafeAppendOptions {
 export class KeptOutput {
   /** @internal the open output, while kept. */
   handle: fs.promises.FileHandle | undefined;
+  /** @internal the kept file's device and inode (checked against the path before each write). */
+  id: { dev: number; ino: number } | undefined;
   /** @internal written since its last sync. */
   dirty = false;
   /** @internal when it was last synced (performance.now()). */
   syncedAt = -Infinity;
+  /** @internal the lock held between writes (`holdLockMs`). */
+  lock: HeldLock | undefined;
+  /** @internal no lock is taken again before this (performance.now()): a held lock let go leaves other writers a turn. */
+  yieldUntil = 0;
 
-  constructor(readonly syncEveryMs = 0) {}
+  /**
+   * `holdLockMs` (default 0: taken and let go each write): the lock kept between writes for at most
+   * that long from when it was taken (and never a quarter of `staleLockMs`), then let go, and not
+   * taken again for LOCK_YIELD_MS, longer than another writer's wait between tries: writers in other
+   * processes still serialise, and each gets its turn. `close()` lets it go too.
+   */
+  constructor(
+    readonly syncEveryMs = 0,
+    readonly holdLockMs = 0,
+  ) {}
 
   /** Syncs what was written and not synced yet. */
   async sync(): Promise<void> {
@@ -77,12 +94,51 @@ export class KeptOutput {
     }
   }
 
+  /** Syncs and closes the file, and lets the lock go. */
   async close(): Promise<void> {
+    try {
+      await this.closeFile();
+    } finally {
+      this.letLockGo();
+    }
+  }
+
+  /** @internal syncs and closes the file (the lock, if held, stays held). */
+  async closeFile(): Promise<void> {
     await this.sync().catch(() => undefined);
     const h = this.handle;
     this.handle = undefined;
+    this.id = undefined;
     await h?.close();
   }
+
+  /** @internal */
+  letLockGo(): void {
+    const l = this.lock;
+    this.lock = undefined;
+    if (l) {
+      l.release();
+      this.yieldUntil = performance.now() + LOCK_YIELD_MS;
+    }
+  }
+}
+
+/**
+ * After letting a held lock go, a kept output waits this long before taking it again: longer than
+ * a waiting writer's pause between tries (5–25 ms, with room for a loaded machine's timer delays), so a
+ * writer in another process gets the lock.
+ */
+export const LOCK_YIELD_MS = 50;
+
+/** A lock file this process created: its token, and its identity to tell it from a lock made after it. */
+interface HeldLock {
+  path: string;
+  /** performance.now() when taken */
+  at: number;
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+  release(): void;
 }
 
 export interface SafeAppendResult {
@@ -110,21 +166,32 @@ export async function safeAppendLines(
 ): Promise<SafeAppendResult> {
   if (lines.some((l) => l.includes('\n'))) throw new SafeWriteError('a line cannot hold a raw newline', file);
   const target = path.resolve(file);
+  const protect = opts.protect ?? [];
+  const lockPath = `${target}.lock`;
   // The checks and the lock use the file system on the calling thread (metadata, microseconds each):
   // through the thread pool, their ~15 hand-offs a write were most of a saved re-run's CPU. The write's
   // open, sync and close (and a test's write hook) stay asynchronous.
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  refuseUnsafeTarget(target);
-  const release = await acquireLock(`${target}.lock`, opts);
-  try {
-    const kept = keep?.handle && stillTheOutput(keep.handle, target, opts.protect ?? []) ? keep.handle : undefined;
-    if (keep?.handle && !kept) await keep.close();
-    const h = kept ?? (await openOutput(target, opts.protect ?? []));
-    let ok = false;
+  // A kept output whose lock is still held (ours, within its time) and whose path still names the kept
+  // file needs no more: the path's lstat against the file's identity says it is no link, no other file,
+  // one name, and no protected file is it.
+  const ready = keep?.handle && holding(keep, lockPath, opts) && stillTheOutput(keep, target, protect);
+  if (!ready) {
     try {
-      const movedAside = await moveAsidePartialLine(h, target);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      refuseUnsafeTarget(target);
+    } catch (e) {
+      keep?.letLockGo();
+      throw e;
+    }
+  }
+  const lock = ready ? keep.lock! : await takeLock(lockPath, opts, keep);
+  let ok = false;
+  try {
+    const h = ready ? keep.handle! : await openKept(target, protect, keep);
+    try {
+      const { size, movedAside } = await moveAsidePartialLine(h, target);
       const syncNow = !keep || performance.now() - keep.syncedAt >= keep.syncEveryMs;
-      if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), opts.write, syncNow);
+      if (lines.length) await appendChecked(h, target, Buffer.from(lines.join('\n') + '\n', 'utf8'), size, opts.write, syncNow);
       if (keep && lines.length) {
         keep.dirty = !syncNow;
         if (syncNow) keep.syncedAt = performance.now();
@@ -132,14 +199,48 @@ export async function safeAppendLines(
       ok = true;
       return movedAside ? { movedAside } : {};
     } finally {
-      if (keep) {
-        keep.handle = h;
-        if (!ok) await keep.close(); // synced (what earlier writes left unsynced), then closed
-      } else await h.close();
+      if (!keep) await h.close();
+      else if (!ok) await keep.closeFile(); // synced (what earlier writes left unsynced), then closed
     }
   } finally {
-    await release();
+    if (keep?.lock !== lock) lock.release();
+    else if (!ok) keep.letLockGo();
   }
+}
+
+/** Whether `keep` holds the lock `lockPath` still: taken within its hold time, and the lock file the one it made. */
+function holding(keep: KeptOutput, lockPath: string, opts: SafeAppendOptions): boolean {
+  const l = keep.lock;
+  if (!l) return false;
+  const hold = Math.min(keep.holdLockMs, (opts.staleLockMs ?? DEFAULT_STALE_MS) / 4);
+  if (l.path === lockPath && performance.now() - l.at < hold) {
+    const st = fs.lstatSync(lockPath, { throwIfNoEntry: false });
+    if (st && st.dev === l.dev && st.ino === l.ino && st.mtimeMs === l.mtimeMs) return true;
+  }
+  keep.letLockGo(); // its time is up, or it was taken over (then its release leaves the new one)
+  return false;
+}
+
+/** The lock for a write: the one `keep` still holds, or taken (after the kept output's turn given away, if it let one go). */
+async function takeLock(lockPath: string, opts: SafeAppendOptions, keep: KeptOutput | undefined): Promise<HeldLock> {
+  if (keep?.lock && holding(keep, lockPath, opts)) return keep.lock;
+  const wait = keep ? keep.yieldUntil - performance.now() : 0;
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const lock = await acquireLock(lockPath, opts);
+  if (keep?.holdLockMs) keep.lock = lock;
+  return lock;
+}
+
+/** The kept handle if the path still names its file, else (the old one closed) the output opened anew. */
+async function openKept(target: string, protect: Iterable<string>, keep: KeptOutput | undefined): Promise<fs.promises.FileHandle> {
+  if (keep?.handle && stillTheOutput(keep, target, protect)) return keep.handle;
+  if (keep?.handle) await keep.closeFile();
+  const { h, st } = await openOutput(target, protect);
+  if (keep) {
+    keep.handle = h;
+    keep.id = { dev: st.dev, ino: st.ino };
+  }
+  return h;
 }
 
 function refusal(file: string, st: fs.Stats): string | undefined {
@@ -156,7 +257,7 @@ function refuseUnsafeTarget(file: string): void {
 }
 
 /** Opens the output for appending, never through a link, and checks what was opened. */
-async function openOutput(file: string, protect: Iterable<string>): Promise<fs.promises.FileHandle> {
+async function openOutput(file: string, protect: Iterable<string>): Promise<{ h: fs.promises.FileHandle; st: fs.Stats }> {
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND | O_NOFOLLOW | O_NONBLOCK;
   let h: fs.promises.FileHandle;
   try {
@@ -172,20 +273,31 @@ async function openOutput(file: string, protect: Iterable<string>): Promise<fs.p
     const st = fs.fstatSync(h.fd);
     const why = refusal(file, st) ?? protectedBy(file, st, protect);
     if (why) throw new SafeWriteError(why, file);
-    return h;
+    return { h, st };
   } catch (e) {
     await h.close();
     throw e;
   }
 }
 
-/** Whether a kept handle may be written again: the path names that same regular file, with one name, and no protected file. */
-function stillTheOutput(h: fs.promises.FileHandle, file: string, protect: Iterable<string>): boolean {
+/**
+ * Whether a kept handle may be written again: the path (not followed) names that same file (device
+ * and inode as opened), a regular file with one name, and no protected path reaches it (followed:
+ * a link or another name made to it since). One lstat, and a stat a protected file: the path's
+ * stats, being the kept file's own, say what an fstat of the handle would.
+ */
+function stillTheOutput(keep: KeptOutput, file: string, protect: Iterable<string>): boolean {
+  const id = keep.id;
   try {
     const now = fs.lstatSync(file, { throwIfNoEntry: false });
-    const open = fs.fstatSync(h.fd);
-    if (!now || refusal(file, now) || refusal(file, open)) return false;
-    return now.dev === open.dev && now.ino === open.ino && protectedBy(file, open, protect) === undefined;
+    if (!id || !now || now.dev !== id.dev || now.ino !== id.ino || refusal(file, now)) return false;
+    for (const p of protect) {
+      const abs = path.resolve(p);
+      if (abs === file) continue; // the output open as a results file of its own
+      const pSt = fs.statSync(abs, { throwIfNoEntry: false });
+      if (pSt && pSt.dev === id.dev && pSt.ino === id.ino) return false;
+    }
+    return true;
   } catch {
     return false;
   }
@@ -231,14 +343,14 @@ function protectedMatch(
  * A last line without its newline (a writer killed mid-line) is copied to a new file beside the
  * output, written whole under a temporary name and then renamed, and cut from the output.
  */
-async function moveAsidePartialLine(h: fs.promises.FileHandle, file: string): Promise<string | undefined> {
+async function moveAsidePartialLine(h: fs.promises.FileHandle, file: string): Promise<{ size: number; movedAside?: string }> {
   const { size } = fs.fstatSync(h.fd);
-  if (size === 0) return undefined;
+  if (size === 0) return { size };
   // The last byte first: a newline there (every append but one after a killed writer) ends the check.
   const last = Buffer.alloc(1);
-  if (fs.readSync(h.fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a) return undefined;
+  if (fs.readSync(h.fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a) return { size };
   const cut = await afterLastNewline(h, size);
-  if (cut === size) return undefined;
+  if (cut === size) return { size };
   const tail = Buffer.alloc(size - cut);
   await h.read(tail, 0, tail.length, cut);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -253,7 +365,7 @@ async function moveAsidePartialLine(h: fs.promises.FileHandle, file: string): Pr
   }
   await fs.promises.rename(tmp, aside);
   await h.truncate(cut);
-  return aside;
+  return { size: cut, movedAside: aside };
 }
 
 /** The offset just after the last newline before `size` (0 when there is none). */
@@ -278,12 +390,13 @@ async function appendChecked(
   h: fs.promises.FileHandle,
   file: string,
   data: Buffer,
+  /** the file's length before the write (nothing else writes it under the lock) */
+  size: number,
   // The line(s) into the page cache on the calling thread: one write(2) of a few KB (the sync, the wait
   // for the disk, stays asynchronous); through the thread pool it cost several times its own CPU.
   write: SafeAppendOptions['write'] = async (handle, d) => fs.writeSync(handle.fd, d, 0, d.length),
   sync = true,
 ): Promise<void> {
-  const { size } = fs.fstatSync(h.fd);
   let written: number;
   try {
     written = await write(h, data);
@@ -301,30 +414,35 @@ async function appendChecked(
   if (sync) await h.datasync(); // the file's data, what was written before it (unsynced) included
 }
 
-/** Takes `lock` (created with O_EXCL), waiting for another writer; returns its release. */
-async function acquireLock(lock: string, opts: SafeAppendOptions): Promise<() => Promise<void>> {
+const DEFAULT_STALE_MS = 30_000;
+
+/** Takes `lock` (created with O_EXCL), waiting for another writer; `release()` removes it if it is still this one. */
+async function acquireLock(lock: string, opts: SafeAppendOptions): Promise<HeldLock> {
   const token = `${process.pid} ${os.hostname()} ${randomBytes(8).toString('hex')}\n`;
   const deadline = Date.now() + (opts.lockTimeoutMs ?? 10_000);
   const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
   for (;;) {
     try {
       const fd = fs.openSync(lock, flags, 0o644);
+      let st: fs.Stats;
       try {
         fs.writeSync(fd, token);
+        st = fs.fstatSync(fd);
       } finally {
         fs.closeSync(fd);
       }
-      return async () => {
+      const release = () => {
         try {
           if (fs.readFileSync(lock, 'utf8') === token) fs.unlinkSync(lock);
         } catch {
           // gone already (taken over as stale)
         }
       };
+      return { path: lock, at: performance.now(), dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, release };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    if (await removeIfStale(lock, opts.staleLockMs ?? 30_000)) continue;
+    if (await removeIfStale(lock, opts.staleLockMs ?? DEFAULT_STALE_MS)) continue;
     if (Date.now() > deadline) {
       const holder = (await fs.promises.readFile(lock, 'utf8').catch(() => '')).split(' ')[0];
       throw new SafeWriteError(`${lock} is held by another writer${holder ? ` (process ${holder})` : ''}; try again`, lock);

@@ -152,6 +152,22 @@ describe('chat client', () => {
     }
   });
 
+  test('a streamed reply slower in all than the timeout, each gap shorter, is not timed out (the timer restarts per chunk)', async () => {
+    server.requests.length = 0;
+    server.setHandler(() => ({ content: 'abcdefghijklmnopqrstuvwx', chunkSize: 2, chunkDelayMs: 40 }));
+    const c = new ChatClient({ baseUrl: server.baseUrl, ...fast, stream: true, timeoutMs: 150, maxRetries: 0 });
+    const t0 = Date.now();
+    let pieces = 0;
+    const reply = await c.complete(ask, { onDelta: () => pieces++ });
+    assert.ok(Date.now() - t0 >= 12 * 40 - 20, 'slower than the timeout in all');
+    assert.equal(reply.content, 'abcdefghijklmnopqrstuvwx');
+    assert.equal(pieces, 12);
+    assert.equal(server.requests.length, 1, 'not retried');
+    // A gap longer than the timeout mid-stream still times out.
+    server.setHandler(() => ({ content: 'abcdef', chunkSize: 2, chunkDelayMs: 300 }));
+    await assert.rejects(c.complete(ask), (e: ChatError) => e.kind === 'timeout');
+  });
+
   test('cancel: aborts the request in flight and the wait between retries', async () => {
     server.setHandler(() => ({ stall: 'headers' }));
     const c = new ChatClient({ baseUrl: server.baseUrl, timeoutMs: 10_000 });

@@ -262,3 +262,91 @@ describe('an output kept open between appends (one writer of a batch)', () => {
     assert.equal(m.syncs, 2, 'nothing left to sync');
   });
 });
+
+describe('a kept output holding its lock between writes (holdLockMs: a batch writer)', () => {
+  test('the lock is made once for consecutive writes; one taken over is never written under; close lets it go', async () => {
+    const file = fresh('held.jsonl');
+    const lock = `${file}.lock`;
+    const keep = new KeptOutput(0, 60_000);
+    await safeAppendLines(file, ['{"a":1}'], {}, keep);
+    const first = fs.lstatSync(lock);
+    assert.match(fs.readFileSync(lock, 'utf8'), new RegExp(`^${process.pid} `), 'held by this process after the write');
+    await safeAppendLines(file, ['{"b":2}'], {}, keep);
+    const second = fs.lstatSync(lock);
+    assert.equal(second.ino, first.ino, 'the same lock file, not made again');
+    assert.equal(second.mtimeMs, first.mtimeMs);
+    // Another writer's lock in its place (as if ours had been judged stale and taken over): waited for, not written under.
+    fs.unlinkSync(lock);
+    fs.writeFileSync(lock, `${process.pid} ${os.hostname()} another\n`);
+    await assert.rejects(safeAppendLines(file, ['{"x":0}'], { lockTimeoutMs: 100 }, keep), /held by another writer/);
+    assert.equal(fs.readFileSync(lock, 'utf8'), `${process.pid} ${os.hostname()} another\n`, "the other writer's lock left alone");
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n{"b":2}\n');
+    fs.unlinkSync(lock);
+    await safeAppendLines(file, ['{"c":3}'], {}, keep);
+    assert.ok(fs.existsSync(lock));
+    await keep.close();
+    assert.ok(!fs.existsSync(lock), 'let go on close');
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\n{"b":2}\n{"c":3}\n');
+  });
+
+  test('held past its time, the lock is let go and made again; a refused write lets it go', async () => {
+    const file = fresh('held-time.jsonl');
+    const lock = `${file}.lock`;
+    const keep = new KeptOutput(0, 40);
+    await safeAppendLines(file, ['{"a":1}'], {}, keep);
+    const token = fs.readFileSync(lock, 'utf8');
+    await new Promise((r) => setTimeout(r, 60));
+    await safeAppendLines(file, ['{"b":2}'], {}, keep);
+    assert.notEqual(fs.readFileSync(lock, 'utf8'), token, 'a new lock after the hold time');
+    fs.linkSync(file, `${file}.second`);
+    await assert.rejects(safeAppendLines(file, ['{"c":3}'], {}, keep), /other names/);
+    assert.ok(!fs.existsSync(lock), 'a refused write holds no lock');
+    await keep.close();
+  });
+
+  test(
+    'a writer holding its lock and a writer in another process: serialised (no line split by the other), ' +
+      'and the other gets its turns within its wait',
+    async () => {
+      const sub = fs.mkdtempSync(path.join(dir, 'held-concurrent-'));
+      const file = path.join(sub, 'held.jsonl');
+      const mod = path.resolve(__dirname, '../../src/core/safeWrite.js');
+      // Each line goes out in two writes 3 ms apart: a writer not kept out by the lock lands between them.
+      const script = `const fs = require('node:fs');
+const { KeptOutput, safeAppendLines } = require(${JSON.stringify(mod)});
+const write = async (h, d) => {
+  const half = d.length >> 1;
+  let n = fs.writeSync(h.fd, d, 0, half);
+  await new Promise((r) => setTimeout(r, 3));
+  return n + fs.writeSync(h.fd, d, half, d.length - half);
+};
+(async () => {
+  const who = process.argv[1];
+  const keep = who === 'holder' ? new KeptOutput(0, 150) : undefined;
+  const until = Date.now() + 3000; // longer than the other's wait: without its turns, the other fails
+  for (let i = 0; who === 'holder' ? Date.now() < until : i < 25; i++) {
+    const line = JSON.stringify({ who, i, pad: 'x'.repeat(2000) });
+    await safeAppendLines(${JSON.stringify(file)}, [line], { write, lockTimeoutMs: 2000 }, keep);
+    if (who !== 'holder') await new Promise((r) => setTimeout(r, 20));
+  }
+  await keep?.close();
+})().catch((e) => { console.error(e); process.exit(1); });`;
+      const child = (who: string) =>
+        new Promise<number | null>((resolve) => spawn(process.execPath, ['-e', script, who], { stdio: 'inherit' }).on('exit', resolve));
+      assert.deepEqual(await Promise.all([child('holder'), child('other')]), [0, 0], 'both finished: the other not kept out past its wait');
+      const lines = fs.readFileSync(file, 'utf8').slice(0, -1).split('\n');
+      const seen = { holder: [] as number[], other: [] as number[] };
+      for (const l of lines) {
+        const r = JSON.parse(l) as { who: 'holder' | 'other'; i: number; pad: string };
+        assert.equal(r.pad.length, 2000);
+        seen[r.who].push(r.i);
+      }
+      assert.deepEqual(
+        seen.other,
+        Array.from({ length: 25 }, (_, i) => i),
+      );
+      assert.ok(seen.holder.length > 25, `the holder wrote ${seen.holder.length} lines`);
+      assert.ok(!fs.existsSync(`${file}.lock`));
+    },
+  );
+});

@@ -292,8 +292,15 @@ export class ChatClient {
     const ctl = new AbortController();
     let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
+    let armedMs = 0;
+    // Armed again per streamed chunk (tens a reply): the same timer restarted (refresh) unless its time changes.
     const arm = (ms = this.o.timeoutMs) => {
+      if (timer && ms === armedMs) {
+        timer.refresh();
+        return;
+      }
       clearTimeout(timer);
+      armedMs = ms;
       timer = setTimeout(() => {
         timedOut = true;
         ctl.abort();

@@ -177,6 +177,13 @@ const IDLE_CLOSE_MS = 200;
  * lose the records of the last ~200 ms (whole lines), which a resumed batch runs again.
  */
 const SYNC_EVERY_MS = 200;
+/**
+ * A RerunWriter keeps its file's lock between writes for at most this long (KeptOutput): at
+ * concurrency 1 a record finishes every few ms, and a lock file made and removed a record was most
+ * of what saving it cost. Then the lock is let go and, for a moment, not taken again, so a writer
+ * in another window gets its turn; an idle writer (IDLE_CLOSE_MS) lets it go at once.
+ */
+const HOLD_LOCK_MS = 1000;
 
 /**
  * One writer for a batch's re-runs file: many runs finishing at once hand it their records, and it
@@ -188,7 +195,7 @@ export class RerunWriter {
   private queue: { line: string; resolve: (r: SafeAppendResult) => void; reject: (e: unknown) => void }[] = [];
   private draining: Promise<void> | undefined;
   /** The file kept open between writes (re-checked under the lock before each), closed after IDLE_CLOSE_MS without one. */
-  private readonly output = new KeptOutput(SYNC_EVERY_MS);
+  private readonly output = new KeptOutput(SYNC_EVERY_MS, HOLD_LOCK_MS);
   private idle: NodeJS.Timeout | undefined;
 
   constructor(
