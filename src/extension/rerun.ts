@@ -866,8 +866,11 @@ export class RerunService implements vscode.Disposable {
           }
         };
         try {
-          await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker));
-          await batch.writer.close(); // its records written and synced, its file closed
+          // The writer is closed (its records written and synced, its file closed, its lock let go)
+          // when the workers end, also when one of them throws.
+          await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker)).finally(() =>
+            batch.writer.close(),
+          );
         } finally {
           this.batches.delete(abort);
           this.setRunningContext(this.batches.size);
