@@ -342,13 +342,15 @@ export class TrainingLogReader {
       this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
     }
     const open = content.indexOf('<answer>');
+    // The first </answer> after it, found once for the format check and the answer letter.
+    const close = open < 0 ? -1 : content.indexOf('</answer>', open + 8);
     this.completions.push({
       group: -1,
       timestamp: e.timestamp,
       accuracy: e.reward,
-      format: formatValidAt(content, open, open < 0 ? -1 : content.indexOf('</answer>', open + 8)) ? 1 : 0,
+      format: formatValidAt(content, open, close) ? 1 : 0,
       chars: codePoints(content, contentEnd - contentStart),
-      answer: answerLetter(content, open),
+      answer: answerLetter(content, open, close),
       hasThink: content.includes('<think>') && content.includes('</think>'),
       file: this.file,
       line: e.line,
@@ -651,11 +653,10 @@ function lastLineStart(buf: Buffer, from: number): number {
 /**
  * The first character (a code point) of the first answer tag's content stripped as Python strips, ''
  * without an answer tag or with an empty one: answerTag, pyStrip and codePointAt(0) with no slices.
- * `open`: where the first "<answer>" is (-1: none).
+ * `open`: where the first "<answer>" is (-1: none); `close`: the first "</answer>" after it (-1: none).
  */
-function answerLetter(content: string, open: number): string {
+function answerLetter(content: string, open: number, close: number): string {
   if (open < 0) return '';
-  const close = content.indexOf('</answer>', open + 8);
   let a = open + 8;
   while (a < close && isPythonSpace(content.charCodeAt(a))) a++;
   if (a >= close) return '';
