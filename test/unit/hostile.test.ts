@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NotResultsFileError, ResultsIndex } from '../../src/core/index';
+import { binaryReason } from '../../src/core/index/bytes';
+import { sniffFile, sniffFileSync } from '../../src/core/index/detect';
 import { searchText } from '../../src/core/filter';
 import { fixture, landmarkRecord as rec, makeTempDir, removeDir } from './helpers';
 
@@ -173,6 +175,61 @@ describe('a stray control byte is not a binary file', () => {
       (await rejects(write('nuls.jsonl', nuls))).message,
       /binary content \(\d+ control bytes in the first \d+ bytes; NUL byte at offset \d+\)/,
     );
+  });
+});
+
+describe('the binary check and the two sniffs', () => {
+  /** The rule binaryReason counts by, byte by byte: C0 controls but tab, LF, VT, FF, CR and ESC. */
+  function controlsByLoop(b: Uint8Array): number {
+    let n = 0;
+    for (const c of b) if (c < 0x20 && ![0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b].includes(c)) n++;
+    return n;
+  }
+
+  test('the control bytes are counted as a byte-by-byte loop counts them, in Buffers and in views at an offset', () => {
+    let seed = 11;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xffff;
+    for (let trial = 0; trial < 60; trial++) {
+      // From no control bytes to many, so that both answers (text, binary) come up.
+      const density = trial % 6;
+      const b = Buffer.alloc(1 + (next() % 5000), 0x61);
+      for (let i = 0; i < b.length; i++) if (next() % 64 < density * 2) b[i] = next() % 0x20;
+      const whole = new Uint8Array(b.length + 7);
+      whole.set(b, 7);
+      for (const view of [b, whole.subarray(7)]) {
+        const why = binaryReason(view);
+        const n = controlsByLoop(view);
+        if (n * 16 > view.length) assert.match(why ?? '', new RegExp(`^${n} control bytes in the first`));
+        else assert.equal(why, undefined, `${n} control bytes in ${view.length}`);
+      }
+    }
+  });
+
+  test('sniffFileSync says what sniffFile says: the format, the same refusals, and the size', async () => {
+    const cases = [
+      write('s.jsonl', `${rec('a')}\n${rec('b')}\n`),
+      write('s.json', `[${rec('a')}]`),
+      write('s-doc.txt', `{"a": ${rec('a')}}`),
+      write('s-empty.jsonl', ''),
+      write('s-gz.jsonl', Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from(rec('a'))])),
+      dir,
+    ];
+    for (const f of cases) {
+      const a = await sniffFile(f).then(
+        (format) => ({ format }),
+        (e: Error) => ({ error: `${e.name}: ${e.message}` }),
+      );
+      let b: { format?: string; error?: string; size?: number };
+      try {
+        b = sniffFileSync(f);
+      } catch (e) {
+        b = { error: `${(e as Error).name}: ${(e as Error).message}` };
+      }
+      if ('format' in a) {
+        assert.equal(b.format, a.format, f);
+        assert.equal(b.size, fs.statSync(f).size, f);
+      } else assert.equal(b.error, a.error, f);
+    }
   });
 });
 

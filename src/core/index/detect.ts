@@ -1,4 +1,5 @@
 /** Which reader a results file needs: JSONL, or one JSON document. */
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { binaryReason, isJsonSpace, startsWithBom } from './bytes';
@@ -14,12 +15,41 @@ export async function sniffFile(file: string, forced?: FileFormat): Promise<File
   const fh = await fsp.open(file, 'r');
   let head: Buffer;
   try {
-    if (!(await fh.stat()).isFile()) throw new NotResultsFileError(file, 'it is not a regular file');
+    if (!(await fh.stat()).isFile()) throw notRegular(file);
     head = Buffer.alloc(SNIFF_BYTES);
     head = head.subarray(0, (await fh.read(head, 0, SNIFF_BYTES, 0)).bytesRead);
   } finally {
     await fh.close();
   }
+  return formatOf(file, head, forced);
+}
+
+/**
+ * sniffFile with synchronous calls, for a command-line run (IndexOptions.sync), where each of the
+ * asynchronous version's four thread-pool round trips (and the thread pool's start) was idle time:
+ * 9–18 ms of `st-think summary`'s start on this machine. Also gives the file's size.
+ */
+export function sniffFileSync(file: string, forced?: FileFormat): { format: FileFormat; size: number } {
+  const fd = fs.openSync(file, 'r');
+  let head: Buffer;
+  let size: number;
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw notRegular(file);
+    size = st.size;
+    head = Buffer.alloc(SNIFF_BYTES);
+    head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { format: formatOf(file, head, forced), size };
+}
+
+function notRegular(file: string): NotResultsFileError {
+  return new NotResultsFileError(file, 'it is not a regular file');
+}
+
+function formatOf(file: string, head: Buffer, forced: FileFormat | undefined): FileFormat {
   const binary = binaryReason(head);
   if (binary !== undefined) throw new NotResultsFileError(file, `binary content (${binary})`);
   return forced ?? detectFormat(file, head);

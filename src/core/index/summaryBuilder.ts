@@ -22,7 +22,7 @@ import type { TraceRecord } from '../schemas';
 import { FORMAT_VERDICTS, NA_REASONS, OUTCOMES, RULES, type ScoringRule } from '../vocabulary';
 import { formatAt, outcomeAt, Tally, type Summary, type Tallied } from '../summary';
 import { IndexBuilder } from './builder';
-import { sniffFile } from './detect';
+import { sniffFile, sniffFileSync } from './detect';
 import { readJsonDocument } from './json';
 import { readJsonl } from './jsonl';
 import type { IndexOptions } from './types';
@@ -238,8 +238,11 @@ export class SummaryBuilder extends IndexBuilder {
  */
 export async function summariseFile(file: string, opts: SummaryOptions = {}): Promise<Record<ScoringRule, Summary>> {
   const abs = path.resolve(file);
-  const format = await sniffFile(abs, opts.format);
-  const reread = (opts.evidence ?? ((await fsp.stat(abs)).size >= REREAD_FROM_BYTES ? 'reread' : 'memory')) === 'reread';
+  // A command-line run (sync) sniffs with synchronous calls, which also give the size.
+  const { format, size } = opts.sync
+    ? sniffFileSync(abs, opts.format)
+    : { format: await sniffFile(abs, opts.format), size: opts.evidence ? 0 : (await fsp.stat(abs)).size };
+  const reread = (opts.evidence ?? (size >= REREAD_FROM_BYTES ? 'reread' : 'memory')) === 'reread';
   const b = new SummaryBuilder(abs, reread);
   // Where the runtime lets a program collect (st-think runs with --expose-gc): a large file (the
   // 'reread' way, which trades time for flat memory) is collected every GC_EVERY_BYTES read, and
