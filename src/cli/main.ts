@@ -80,6 +80,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`st-think validate FILE | head`) closes the pipe: stop quietly, with
+  // the status a Unix tool killed by SIGPIPE has (128 + 13), instead of Node's unhandled 'error' trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(141);
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -236,3 +236,25 @@ describe('st-think validate: plain text and CR-only files (issue 10, point 9)', 
     assert.doesNotMatch(o.problems[0].message, /CR only/);
   });
 });
+
+describe('a reader that stops early', () => {
+  test('`validate FILE | head -1`: the first line, then a quiet stop with the status of SIGPIPE, no trace', () => {
+    const line = fs.readFileSync(fixture('canonical.jsonl'), 'utf8').split('\n')[0];
+    // Enough invalid lines that their report overflows a pipe's buffer long after the reader has gone.
+    const file = path.join(dir, 'many-invalid.jsonl');
+    fs.writeFileSync(file, Array.from({ length: 60_000 }, (_, i) => (i % 2 ? '{"id": 1}' : line)).join('\n') + '\n');
+    const r = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${cli}" validate "${file}" | head -1; echo "status \${PIPESTATUS[0]}" >&2`],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    assert.match(r.stdout, /many-invalid\.jsonl:2: /);
+    assert.equal(r.stdout.split('\n').filter(Boolean).length, 1);
+    noTrace(r.stderr, 'validate | head -1');
+    assert.doesNotMatch(r.stderr, /EPIPE|internal error/);
+    assert.match(r.stderr, /status 141\n$/);
+  });
+});
