@@ -12,6 +12,7 @@
  * group of up to 12. A group of one completion has std NaN (torch's n − 1 = 0) and NaN advantages,
  * as the trainer would.
  */
+import type { CompletionStore } from './store';
 import type { Completion, CompletionGroup, RewardFuncs } from './types';
 
 const f32 = Math.fround;
@@ -48,35 +49,31 @@ export function totalReward(c: Pick<Completion, 'accuracy' | 'format'>, funcs: R
  * sets each completion's `group`. Calls of several processes (one per GPU) may interleave in the file:
  * their timestamps differ, so their groups stay apart.
  */
-export function groupCompletions(completions: Completion[], funcs: RewardFuncs): CompletionGroup[] {
-  const byTimestamp = new Map<string, CompletionGroup>();
+export function groupCompletions(completions: CompletionStore, funcs: RewardFuncs): CompletionGroup[] {
+  // A group by timestamp index (the store keeps each timestamp once).
+  const byTimestamp = new Int32Array(completions.timestamps.length).fill(-1);
   const groups: CompletionGroup[] = [];
-  let g: CompletionGroup | undefined;
   for (let i = 0; i < completions.length; i++) {
-    const c = completions[i];
-    // A call's completions usually follow one another: the map only when the timestamp changes.
-    if (g === undefined || c.timestamp !== g.timestamp) {
-      g = byTimestamp.get(c.timestamp);
-      if (!g) {
-        g = emptyGroup(groups.length, c);
-        byTimestamp.set(c.timestamp, g);
-        groups.push(g);
-      }
+    const t = completions.timestampIndexOf(i);
+    let g = byTimestamp[t];
+    if (g < 0) {
+      g = byTimestamp[t] = groups.length;
+      groups.push(emptyGroup(g, completions.timestamps[t], completions.file(i), completions.line(i)));
     }
-    c.group = g.index;
-    g.completions.push(i);
+    completions.setGroup(i, g);
+    groups[g].completions.push(i);
   }
   for (const g of groups) finishGroup(g, completions, funcs);
   return groups;
 }
 
-function emptyGroup(index: number, c: Completion): CompletionGroup {
+function emptyGroup(index: number, timestamp: string, file: string, line: number): CompletionGroup {
   return {
     index,
     call: index + 1,
-    timestamp: c.timestamp,
-    file: c.file,
-    line: c.line,
+    timestamp,
+    file,
+    line,
     completions: [],
     rewards: [],
     advantages: [],
@@ -89,7 +86,7 @@ function emptyGroup(index: number, c: Completion): CompletionGroup {
   };
 }
 
-function finishGroup(g: CompletionGroup, completions: readonly Completion[], funcs: RewardFuncs): void {
+function finishGroup(g: CompletionGroup, completions: CompletionStore, funcs: RewardFuncs): void {
   const accuracy = funcs.includes('accuracy');
   const format = funcs.includes('format');
   const rewards: number[] = [];
@@ -97,15 +94,17 @@ function finishGroup(g: CompletionGroup, completions: readonly Completion[], fun
   let allFormatBroken = true;
   let longest = 0;
   for (let k = 0; k < g.completions.length; k++) {
-    const c = completions[g.completions[k]];
+    const i = g.completions[k];
+    const acc = completions.accuracy(i);
+    const fmt = completions.format(i);
     // totalReward, its funcs looked at once per group.
     let r = 0;
-    if (accuracy) r = f32(r + f32(c.accuracy));
-    if (format) r = f32(r + c.format);
+    if (accuracy) r = f32(r + f32(acc));
+    if (format) r = f32(r + fmt);
     rewards.push(r);
-    if (c.accuracy > 0) allWrong = false;
-    if (c.format !== 0) allFormatBroken = false;
-    longest = Math.max(longest, c.chars);
+    if (acc > 0) allWrong = false;
+    if (fmt !== 0) allFormatBroken = false;
+    longest = Math.max(longest, completions.chars(i));
   }
   g.rewards = rewards;
   const a = groupAdvantages(rewards);

@@ -18,14 +18,15 @@
  * (no "Solution: " line yet, or no final line break), is pending: not counted, and read again by the
  * next `read` once the file grows.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
 import { formatValidAt, isPythonSpace } from '../derive';
 import { binaryReason, formatBytes } from '../index/bytes';
 import { IndexCancelledError } from '../index/types';
 import { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
 import { entryKind } from './trainerState';
-import { NotTrainingRunError, type Completion, type MetricEntry, type TrainingProblem } from './types';
+import { CompletionStore, type CompletionFacts } from './store';
+import { NotTrainingRunError, type MetricEntry, type TrainingProblem } from './types';
 
 const HEADER_START = Buffer.from('------------- ');
 const HEADER = /^-{13} (\S+) Accuracy reward: (\S+) -{13}\r?$/;
@@ -72,7 +73,8 @@ interface Checkpoint {
 }
 
 export class TrainingLogReader {
-  readonly completions: Completion[] = [];
+  /** The completions read, as columns (see store.ts). */
+  readonly completions = new CompletionStore();
   /** The trainer's printed dicts, steps not yet known (`step` is the ordinal among training entries: see assignLogSteps). */
   readonly metrics: MetricEntry[] = [];
   readonly problems: TrainingProblem[] = [];
@@ -91,11 +93,20 @@ export class TrainingLogReader {
   private lastHeader: OpenEntry | undefined;
   /** Where lastHeader's line ends in the buffer findHeader read it from. */
   private headerEol = 0;
+  private readonly fileIx: number;
+  /** One completion's facts, filled for each in turn (no object per completion). */
+  private readonly facts: CompletionFacts = { format: 0, chars: 0, answer: -1, hasThink: false };
+  /** The buffer last checked for ASCII bytes only, and what the check said. */
+  private asciiBuf: Buffer | undefined = undefined;
+  private ascii = false;
+  private readonly asciiFacts = new AsciiFacts();
 
   constructor(
     readonly file: string,
     private readonly opts: LogReadOptions = {},
-  ) {}
+  ) {
+    this.fileIx = this.completions.fileIndex(file);
+  }
 
   /** Read from where the last read left off (the start of a pending entry) to the end of the file. */
   async read(): Promise<void> {
@@ -109,13 +120,15 @@ export class TrainingLogReader {
       this.size = st.size;
       this.mtimeMs = st.mtimeMs;
     } finally {
+      this.asciiBuf = undefined;
+      this.asciiFacts.release();
       await fh.close();
     }
   }
 
   private rollBack(): void {
     const r = this.resume;
-    this.completions.length = r.completions;
+    this.completions.truncate(r.completions);
     this.metrics.length = r.metrics;
     this.problems.length = r.problems;
     this.otherLines = r.otherLines;
@@ -336,29 +349,33 @@ export class TrainingLogReader {
     solStart: number,
     solEnd: number,
   ): void {
-    const content = buf.toString('utf8', contentStart, contentEnd);
-    // Bad bytes decode as U+FFFD: only a content that has one can be bad (a valid one may hold U+FFFD itself).
-    if (content.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(contentStart, contentEnd))) {
-      this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    const facts = this.facts;
+    if (this.asciiBuf !== buf) {
+      // One check of the whole buffer: in a buffer of ASCII bytes every content is ASCII.
+      this.asciiBuf = buf;
+      this.ascii = isAscii(buf);
     }
-    const open = content.indexOf('<answer>');
-    // The first </answer> after it, found once for the format check and the answer letter.
-    const close = open < 0 ? -1 : content.indexOf('</answer>', open + 8);
-    this.completions.push({
-      group: -1,
-      timestamp: e.timestamp,
-      accuracy: e.reward,
-      format: formatValidAt(content, open, close) ? 1 : 0,
-      chars: codePoints(content, contentEnd - contentStart),
-      answer: answerLetter(content, open, close),
-      hasThink: content.includes('<think>') && content.includes('</think>'),
-      file: this.file,
-      line: e.line,
-      contentOffset: base + contentStart,
-      contentLength: contentEnd - contentStart,
-      solutionOffset: base + solStart,
-      solutionLength: solEnd - solStart,
-    });
+    if (this.ascii || isAscii(buf.subarray(contentStart, contentEnd))) {
+      this.asciiFacts.of(buf, contentStart, contentEnd, facts);
+    } else {
+      const content = buf.toString('utf8', contentStart, contentEnd);
+      // Bad bytes decode as U+FFFD: only a content that has one can be bad (a valid one may hold U+FFFD itself).
+      if (content.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(contentStart, contentEnd))) {
+        this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+      }
+      completionFacts(content, contentEnd - contentStart, facts);
+    }
+    this.completions.push(
+      this.fileIx,
+      e.line,
+      this.completions.timestampOf(e.timestamp),
+      e.reward,
+      facts,
+      base + contentStart,
+      contentEnd - contentStart,
+      base + solStart,
+      solEnd - solStart,
+    );
   }
 
   /** Lines outside entries, buf[a, b) from line `line`: metrics dicts are kept, other lines counted. */
@@ -651,18 +668,34 @@ function lastLineStart(buf: Buffer, from: number): number {
 }
 
 /**
- * The first character (a code point) of the first answer tag's content stripped as Python strips, ''
- * without an answer tag or with an empty one: answerTag, pyStrip and codePointAt(0) with no slices.
+ * A completion's facts from its decoded content (`bytes`: its UTF-8 length): the format check
+ * (formatValidAt), the length in code points, the answer letter's code point and whether it has
+ * think tags. asciiFacts computes the same on the bytes of an ASCII content.
+ */
+export function completionFacts(content: string, bytes: number, out: CompletionFacts): CompletionFacts {
+  const open = content.indexOf('<answer>');
+  // The first </answer> after it, found once for the format check and the answer letter.
+  const close = open < 0 ? -1 : content.indexOf('</answer>', open + 8);
+  out.format = formatValidAt(content, open, close) ? 1 : 0;
+  out.chars = codePoints(content, bytes);
+  out.answer = answerLetter(content, open, close);
+  out.hasThink = content.includes('<think>') && content.includes('</think>');
+  return out;
+}
+
+/**
+ * The code point of the first character of the first answer tag's content stripped as Python strips,
+ * -1 without an answer tag or with an empty one: answerTag, pyStrip and codePointAt(0) with no slices.
  * `open`: where the first "<answer>" is (-1: none); `close`: the first "</answer>" after it (-1: none).
  */
-function answerLetter(content: string, open: number, close: number): string {
-  if (open < 0) return '';
+function answerLetter(content: string, open: number, close: number): number {
+  if (open < 0) return -1;
   let a = open + 8;
   while (a < close && isPythonSpace(content.charCodeAt(a))) a++;
-  if (a >= close) return '';
+  if (a >= close) return -1;
   const c = content.charCodeAt(a);
   const pair = c >= 0xd800 && c <= 0xdbff && a + 1 < close && (content.charCodeAt(a + 1) & 0xfc00) === 0xdc00;
-  return pair ? content.slice(a, a + 2) : content[a];
+  return pair ? content.codePointAt(a)! : c;
 }
 
 /** Unicode code points of `s` (Python's len), `bytes` its UTF-8 length: ASCII when they are equal. */
@@ -677,6 +710,103 @@ function codePoints(s: string, bytes: number): number {
     }
   }
   return s.length - pairs;
+}
+
+const ANSWER_OPEN = Buffer.from('<answer>');
+const ANSWER_CLOSE = Buffer.from('</answer>');
+const THINK_OPEN = Buffer.from('<think>');
+const THINK_CLOSE = Buffer.from('</think>');
+
+/**
+ * Buffer#indexOf of one pattern, its last answer kept: asked again in the same buffer from a later
+ * offset that answer still holds (none lies between), so a buffer's completions search it once in all.
+ */
+class Finder {
+  private buf: Buffer | undefined = undefined;
+  private from = 0;
+  private at = -1;
+  constructor(private readonly pattern: Buffer) {}
+
+  /** The first occurrence in buf[from, end), -1 when there is none. */
+  find(buf: Buffer, from: number, end: number): number {
+    if (buf !== this.buf || from < this.from || (this.at >= 0 && this.at < from)) {
+      this.buf = buf;
+      this.from = from;
+      this.at = buf.indexOf(this.pattern, from);
+    }
+    return this.at >= 0 && this.at + this.pattern.length <= end ? this.at : -1;
+  }
+
+  release(): void {
+    this.buf = undefined;
+  }
+}
+
+/**
+ * completionFacts of an ASCII content (then a byte is a character and a code point) from its bytes,
+ * without decoding it: the same searches on the bytes. One per reader: its finders keep their last
+ * answers (and the buffer they were found in, until `release`).
+ */
+export class AsciiFacts {
+  private readonly open = new Finder(ANSWER_OPEN);
+  private readonly close = new Finder(ANSWER_CLOSE);
+  private readonly think = new Finder(THINK_OPEN);
+  private readonly thinkClose = new Finder(THINK_CLOSE);
+
+  /** The facts of the content buf[a, b), whose bytes are all ASCII. */
+  of(buf: Buffer, a: number, b: number, out: CompletionFacts): CompletionFacts {
+    const open = this.open.find(buf, a, b);
+    const close = open < 0 ? -1 : this.closeAfter(buf, open + 8, b);
+    const think = b - a >= 7 && startsWith(buf, a, THINK_OPEN);
+    // formatValidAt's checks; `thinkClose`: a </think> was seen on the way.
+    let format = 0;
+    let thinkClose = false;
+    if (open >= 0 && close >= 0 && think) {
+      // The </think> just before the first <answer> (white space between), else one after it.
+      let j = open;
+      while (j > a && isPythonSpace(buf[j - 1])) j--;
+      if (j - 8 - a >= 7 && startsWith(buf, j - 8, THINK_CLOSE)) {
+        format = 1;
+        thinkClose = true;
+      } else {
+        for (let k = this.thinkClose.find(buf, open, b); k >= 0; k = this.thinkClose.find(buf, k + 1, b)) {
+          thinkClose = true;
+          let i = k + 8;
+          while (i < b && isPythonSpace(buf[i])) i++;
+          if (b - i >= 8 && startsWith(buf, i, ANSWER_OPEN)) {
+            format = close >= i + 8 || this.close.find(buf, i + 8, b) >= 0 ? 1 : 0;
+            break;
+          }
+        }
+      }
+    }
+    out.format = format;
+    out.chars = b - a;
+    let letter = -1;
+    if (open >= 0) {
+      let k = open + 8;
+      while (k < close && isPythonSpace(buf[k])) k++;
+      if (k < close) letter = buf[k];
+    }
+    out.answer = letter;
+    out.hasThink = (think || this.think.find(buf, a, b) >= 0) && (thinkClose || this.thinkClose.find(buf, a, b) >= 0);
+    return out;
+  }
+
+  /** Let go of the buffer the finders last searched. */
+  release(): void {
+    for (const f of [this.open, this.close, this.think, this.thinkClose]) f.release();
+  }
+
+  /**
+   * The first "</answer>" in buf[from, b), -1 when there is none: looked for in the next few bytes
+   * first (it usually follows the answer letter at once), with Buffer#indexOf only beyond them.
+   */
+  private closeAfter(buf: Buffer, from: number, b: number): number {
+    const near = Math.min(b - 9, from + 24);
+    for (let k = from; k <= near; k++) if (buf[k] === 0x3c && startsWith(buf, k, ANSWER_CLOSE)) return k;
+    return near + 1 > b - 9 ? -1 : this.close.find(buf, near + 1, b);
+  }
 }
 
 /** The UTF-8 text of `length` bytes at `offset` of `file` (a completion's content or solution). */
