@@ -57,7 +57,8 @@ export interface PendingEntry {
 
 interface OpenEntry {
   line: number;
-  timestamp: string;
+  /** The header's timestamp, as its index in the store's timestamps. */
+  timestamp: number;
   reward: number;
   rewardText: string;
 }
@@ -255,13 +256,13 @@ export class TrainingLogReader {
     };
   }
 
+  /** headerFields' answer for the last header line it read. */
+  private readonly header: HeaderFields = { timestamp: -1, reward: '' };
+
   /**
    * Offset of the next header line at or after `from` (a line start), its fields left in lastHeader;
    * -1 when there is none whole in `buf` (a header whose line is not ended waits, unless `final`).
    */
-  /** Timestamps by a hash of their bytes: the calls of several processes interleave, each call's one string. */
-  private timestamps = new Map<number, string>();
-
   private findHeader(buf: Buffer, from: number, final: boolean): number {
     for (let k = buf.indexOf(HEADER_START, from); k >= 0; k = buf.indexOf(HEADER_START, k + 1)) {
       if (k === from ? this.midLine : buf[k - 1] !== 0x0a) continue;
@@ -271,11 +272,17 @@ export class TrainingLogReader {
         eol = buf.length;
       }
       if (eol - k > 200) continue;
-      const fast = headerFields(buf, k, eol, this.timestamps);
-      const m = fast === undefined ? HEADER.exec(buf.toString('utf8', k, eol)) : fast;
-      if (!m) continue;
+      const fast = headerFields(buf, k, eol, this.completions, this.header);
+      let timestamp = this.header.timestamp;
+      let rewardText = this.header.reward;
+      if (fast === undefined) {
+        const m = HEADER.exec(buf.toString('utf8', k, eol));
+        if (!m) continue;
+        timestamp = this.completions.timestampOf(m[1]);
+        rewardText = m[2];
+      } else if (!fast) continue;
       const line = this.line + countLines(buf, from, k);
-      this.lastHeader = { line, timestamp: m[1], reward: pyFloat(m[2]), rewardText: m[2] };
+      this.lastHeader = { line, timestamp, reward: pyFloat(rewardText), rewardText };
       this.headerEol = eol;
       return k;
     }
@@ -368,7 +375,7 @@ export class TrainingLogReader {
     this.completions.push(
       this.fileIx,
       e.line,
-      this.completions.timestampOf(e.timestamp),
+      e.timestamp,
       e.reward,
       facts,
       base + contentStart,
@@ -573,51 +580,58 @@ function isTrainerOutput(line: string): boolean {
 
 const ACCURACY = Buffer.from(' Accuracy reward: ');
 
+/** A header line's fields as headerFields reads them: its timestamp's index in the store, its reward's text. */
+interface HeaderFields {
+  timestamp: number;
+  reward: string;
+}
+
 /**
  * HEADER's fields read from the bytes of a header line buf[k, eol) (it starts with HEADER_START), for
- * printable ASCII lines: [, timestamp, reward] as HEADER's match gives them, null when the line is
- * not a header. Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's).
+ * printable ASCII lines: true when it is a header (its fields left in `out`), false when not.
+ * Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's). The fields
+ * are checked as they are read; the rest of a header is literal bytes: a line that turns out not to
+ * be one is checked whole (notHeader).
  */
-function headerFields(buf: Buffer, k: number, eol: number, timestamps: Map<number, string>): [string, string, string] | null | undefined {
+function headerFields(buf: Buffer, k: number, eol: number, store: CompletionStore, out: HeaderFields): boolean | undefined {
   let end = eol;
   if (end > k && buf[end - 1] === 0x0d) end--;
-  for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
   const tsStart = k + HEADER_START.length;
-  const tsEnd = spaceAt(buf, tsStart, end);
-  if (tsEnd <= tsStart || !startsWith(buf, tsEnd, ACCURACY)) return null;
+  // The timestamp: printable ASCII up to a space, hashed on the way (for the store's index of it).
+  let h = 0;
+  let tsEnd = tsStart;
+  for (; tsEnd < end; tsEnd++) {
+    const c = buf[tsEnd];
+    if (c === 0x20) break;
+    if (c < 0x20 || c > 0x7e) return undefined;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (tsEnd === end || tsEnd === tsStart || !startsWith(buf, tsEnd, ACCURACY)) return notHeader(buf, k, end);
   const rStart = tsEnd + ACCURACY.length;
-  const rEnd = spaceAt(buf, rStart, end);
+  let rEnd = rStart;
+  for (; rEnd < end; rEnd++) {
+    const c = buf[rEnd];
+    if (c === 0x20) break;
+    if (c < 0x20 || c > 0x7e) return undefined;
+  }
   // The reward, one space, then exactly 13 dashes to the end of the line.
-  if (rEnd <= rStart || end - rEnd !== 14) return null;
-  for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return null;
-  // One reward call's completions share their timestamp: one string for them all (and for grouping, one key).
-  const ts = internAscii(buf, tsStart, tsEnd, timestamps);
-  const reward = rEnd - rStart === 3 && buf[rStart + 1] === 0x2e && buf[rStart + 2] === 0x30 ? SHORT_REWARDS[buf[rStart]] : undefined;
-  return ['', ts, reward ?? buf.toString('latin1', rStart, rEnd)];
+  if (rEnd === end || rEnd === rStart || end - rEnd !== 14) return notHeader(buf, k, end);
+  for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return notHeader(buf, k, end);
+  // One reward call's completions share their timestamp: the store keeps it once.
+  out.timestamp = store.timestampOfBytes(buf, tsStart, tsEnd, h & 0x3fffffff);
+  const short = rEnd - rStart === 3 && buf[rStart + 1] === 0x2e && buf[rStart + 2] === 0x30 ? SHORT_REWARDS[buf[rStart]] : undefined;
+  out.reward = short ?? buf.toString('latin1', rStart, rEnd);
+  return true;
+}
+
+/** headerFields' answer for a line starting HEADER_START that is not a header: false, or undefined when it has other bytes than printable ASCII. */
+function notHeader(buf: Buffer, k: number, end: number): false | undefined {
+  for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
+  return false;
 }
 
 /** The usual rewards' texts, by their first byte ("0.0", "1.0"), not made anew for every header. */
 const SHORT_REWARDS: Record<number, string> = { 0x30: '0.0', 0x31: '1.0' };
-
-/** The text of buf[a, b) (printable ASCII), the same string as last time for the same bytes (while `seen` keeps it). */
-function internAscii(buf: Buffer, a: number, b: number, seen: Map<number, string>): string {
-  let h = 0;
-  for (let i = a; i < b; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
-  h &= 0x3fffffff; // a small integer key
-  const s = seen.get(h);
-  if (s !== undefined && sameAscii(buf, a, b, s)) return s;
-  const t = buf.toString('latin1', a, b);
-  if (seen.size >= 1024) seen.clear();
-  seen.set(h, t);
-  return t;
-}
-
-/** buf[a, b) (printable ASCII) holds the characters of `s`. */
-function sameAscii(buf: Buffer, a: number, b: number, s: string): boolean {
-  if (b - a !== s.length) return false;
-  for (let i = 0; i < s.length; i++) if (buf[a + i] !== s.charCodeAt(i)) return false;
-  return true;
-}
 
 /** Python's float(repr): numbers, nan, inf. */
 export function pyFloat(s: string): number {
@@ -646,12 +660,6 @@ function lastSolutionLine(buf: Buffer, from: number, end: number): number {
   for (let nl = buf.lastIndexOf(0x0a, end - NL_SOLUTION.length); nl >= from; nl = buf.lastIndexOf(0x0a, nl - 1)) {
     if (startsWith(buf, nl, NL_SOLUTION)) return nl;
   }
-  return -1;
-}
-
-/** Index of the first space in buf[from, end), -1 when there is none (a header's few bytes: a loop, not Buffer#indexOf). */
-function spaceAt(buf: Buffer, from: number, end: number): number {
-  for (let i = from; i < end; i++) if (buf[i] === 0x20) return i;
   return -1;
 }
 

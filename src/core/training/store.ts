@@ -52,6 +52,8 @@ export class CompletionStore {
   files: string[] = [];
   private blocks: Block[] = [];
   private timestampIndex = new Map<string, number>();
+  /** Timestamps by a hash of their bytes (see timestampOfBytes). */
+  private byHash = new Map<number, number>();
   private lastTimestamp: string | undefined = undefined;
   private lastTimestampIndex = -1;
 
@@ -88,6 +90,19 @@ export class CompletionStore {
     this.lastTimestamp = timestamp;
     this.lastTimestampIndex = k;
     return k;
+  }
+
+  /**
+   * timestampOf the text of buf[a, b) (printable ASCII), `hash` a hash of its bytes: a call's
+   * completions (and the interleaved calls of several processes) find theirs by the hash, with no
+   * string made.
+   */
+  timestampOfBytes(buf: Buffer, a: number, b: number, hash: number): number {
+    const k = this.byHash.get(hash);
+    if (k !== undefined && sameAscii(buf, a, b, this.timestamps[k])) return k;
+    const t = this.timestampOf(buf.toString('latin1', a, b));
+    if (k === undefined) this.byHash.set(hash, t);
+    return t;
   }
 
   /** Add a row (group -1 until grouped); returns its index. */
@@ -212,4 +227,11 @@ export class CompletionStore {
   *[Symbol.iterator](): IterableIterator<Completion> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
+}
+
+/** buf[a, b) (printable ASCII) holds the characters of `s`. */
+function sameAscii(buf: Buffer, a: number, b: number, s: string): boolean {
+  if (b - a !== s.length) return false;
+  for (let i = 0; i < s.length; i++) if (buf[a + i] !== s.charCodeAt(i)) return false;
+  return true;
 }
