@@ -624,7 +624,10 @@ function headerFields(buf: Buffer, k: number, eol: number, store: CompletionStor
   return true;
 }
 
-/** headerFields' answer for a line starting HEADER_START that is not a header: false, or undefined when it has other bytes than printable ASCII. */
+/**
+ * headerFields' answer for a line starting HEADER_START that is not a header: false, or undefined
+ * when it has other bytes than printable ASCII.
+ */
 function notHeader(buf: Buffer, k: number, end: number): false | undefined {
   for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
   return false;
