@@ -84,7 +84,7 @@ export class TrainingLogReader {
   pending: PendingEntry | undefined;
   size = 0;
   mtimeMs = 0;
-  private resume: Checkpoint = { offset: 0, line: 1, completions: 0, metrics: 0, problems: 0, otherLines: 0 };
+  private readonly resume: Checkpoint = { offset: 0, line: 1, completions: 0, metrics: 0, problems: 0, otherLines: 0 };
   // State while reading.
   private line = 1;
   private entry: OpenEntry | undefined;
@@ -92,6 +92,8 @@ export class TrainingLogReader {
   /** While skipping: the bytes kept start inside a line. */
   private midLine = false;
   private lastHeader: OpenEntry | undefined;
+  private readonly headerA: OpenEntry = { line: 0, timestamp: -1, reward: 0, rewardText: '' };
+  private readonly headerB: OpenEntry = { line: 0, timestamp: -1, reward: 0, rewardText: '' };
   /** Where lastHeader's line ends in the buffer findHeader read it from. */
   private headerEol = 0;
   private readonly fileIx: number;
@@ -245,15 +247,15 @@ export class TrainingLogReader {
     return end;
   }
 
+  /** (Set in place: one is set at every header.) */
   private checkpoint(offset: number): void {
-    this.resume = {
-      offset,
-      line: this.line,
-      completions: this.completions.length,
-      metrics: this.metrics.length,
-      problems: this.problems.length,
-      otherLines: this.otherLines,
-    };
+    const r = this.resume;
+    r.offset = offset;
+    r.line = this.line;
+    r.completions = this.completions.length;
+    r.metrics = this.metrics.length;
+    r.problems = this.problems.length;
+    r.otherLines = this.otherLines;
   }
 
   /** headerFields' answer for the last header line it read. */
@@ -282,7 +284,13 @@ export class TrainingLogReader {
         rewardText = m[2];
       } else if (!fast) continue;
       const line = this.line + countLines(buf, from, k);
-      this.lastHeader = { line, timestamp, reward: pyFloat(rewardText), rewardText };
+      // Two objects in turn: the open entry's, and the header found after it (no object per header).
+      const h = this.entry === this.headerA ? this.headerB : this.headerA;
+      h.line = line;
+      h.timestamp = timestamp;
+      h.reward = pyFloat(rewardText);
+      h.rewardText = rewardText;
+      this.lastHeader = h;
       this.headerEol = eol;
       return k;
     }
