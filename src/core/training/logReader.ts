@@ -266,35 +266,44 @@ export class TrainingLogReader {
    * -1 when there is none whole in `buf` (a header whose line is not ended waits, unless `final`).
    */
   private findHeader(buf: Buffer, from: number, final: boolean): number {
-    for (let k = buf.indexOf(HEADER_START, from); k >= 0; k = buf.indexOf(HEADER_START, k + 1)) {
-      if (k === from ? this.midLine : buf[k - 1] !== 0x0a) continue;
-      let eol = buf.indexOf(0x0a, k);
-      if (eol < 0) {
-        if (!final) return -1;
-        eol = buf.length;
+    // Line by line: the line breaks are what the line count needs anyway, and a header starts a line.
+    let lines = 0;
+    for (let k = from; ;) {
+      const nl = buf.indexOf(0x0a, k);
+      if (buf[k] === 0x2d && !(k === from && this.midLine) && startsWith(buf, k, HEADER_START)) {
+        let eol = nl;
+        if (eol < 0) {
+          if (!final) return -1;
+          eol = buf.length;
+        }
+        if (eol - k <= 200 && this.readHeader(buf, k, eol, this.line + lines)) return k;
       }
-      if (eol - k > 200) continue;
-      const fast = headerFields(buf, k, eol, this.completions, this.header);
-      let timestamp = this.header.timestamp;
-      let rewardText = this.header.reward;
-      if (fast === undefined) {
-        const m = HEADER.exec(buf.toString('utf8', k, eol));
-        if (!m) continue;
-        timestamp = this.completions.timestampOf(m[1]);
-        rewardText = m[2];
-      } else if (!fast) continue;
-      const line = this.line + countLines(buf, from, k);
-      // Two objects in turn: the open entry's, and the header found after it (no object per header).
-      const h = this.entry === this.headerA ? this.headerB : this.headerA;
-      h.line = line;
-      h.timestamp = timestamp;
-      h.reward = pyFloat(rewardText);
-      h.rewardText = rewardText;
-      this.lastHeader = h;
-      this.headerEol = eol;
-      return k;
+      if (nl < 0) return -1;
+      lines++;
+      k = nl + 1;
     }
-    return -1;
+  }
+
+  /** The header line buf[k, eol) at line `line`: true when it is one, its fields then left in lastHeader. */
+  private readHeader(buf: Buffer, k: number, eol: number, line: number): boolean {
+    const fast = headerFields(buf, k, eol, this.completions, this.header);
+    let timestamp = this.header.timestamp;
+    let rewardText = this.header.reward;
+    if (fast === undefined) {
+      const m = HEADER.exec(buf.toString('utf8', k, eol));
+      if (!m) return false;
+      timestamp = this.completions.timestampOf(m[1]);
+      rewardText = m[2];
+    } else if (!fast) return false;
+    // Two objects in turn: the open entry's, and the header found after it (no object per header).
+    const h = this.entry === this.headerA ? this.headerB : this.headerA;
+    h.line = line;
+    h.timestamp = timestamp;
+    h.reward = pyFloat(rewardText);
+    h.rewardText = rewardText;
+    this.lastHeader = h;
+    this.headerEol = eol;
+    return true;
   }
 
   /** The entry whose body is buf[a, end) (after its header line). `whole`: nothing more will be added to it. */
