@@ -8,7 +8,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AsciiFacts, completionFacts, CompletionStore, readRange, TrainingLogReader, TrainingRun } from '../../src/core/training';
+import {
+  AsciiFacts,
+  completionFacts,
+  CompletionStore,
+  readRange,
+  TrainingLogReader,
+  TrainingRun,
+  type CompletionGroup,
+} from '../../src/core/training';
 import { answerTag, formatValid, pyStrip } from '../../src/core/derive';
 import { makeTempDir, removeDir } from './helpers';
 
@@ -193,6 +201,35 @@ describe('completion store: the columns against the old per-completion facts', (
     }
     assert.equal(run.summary().meanAccuracyReward, rewards.reduce((a, b) => a + b, 0) / rewards.length);
   });
+});
+
+test('a run updated while its log grows: its new columns and groups as a fresh open, the old ones unchanged', async () => {
+  const { bytes } = makeLog(7, 8192 + 100, 0.02, 0);
+  const file = path.join(dir, 'run-growing.log');
+  const cut = bytes.indexOf('Solution', Math.floor(bytes.length * 0.6)) + 3;
+  fs.writeFileSync(file, bytes.subarray(0, cut));
+  const run = await TrainingRun.open(file);
+  const before = run.completions;
+  const beforeRows = before.toArray();
+  const beforeGroups = run.groups;
+  const beforeLists = beforeGroups.map((g) => [g.completions, g.rewards, g.advantages]);
+  assert.equal(run.pending.length, 1);
+  fs.appendFileSync(file, bytes.subarray(cut));
+  await run.update();
+  const fresh = await TrainingRun.open(file);
+  assert.deepEqual(run.completions.toArray(), fresh.completions.toArray());
+  assert.equal(run.groups.length, fresh.groups.length);
+  for (let g = 0; g < fresh.groups.length; g++) {
+    for (const k of Object.keys(fresh.groups[g]) as (keyof CompletionGroup)[])
+      assert.deepEqual(run.groups[g][k], fresh.groups[g][k], `group ${g} ${k}`);
+  }
+  assert.equal(run.pending.length, 0);
+  // What the views showed before the update (an open panel, the tree) still reads the same.
+  assert.deepEqual(before.toArray(), beforeRows);
+  assert.deepEqual(
+    beforeGroups.map((g) => [g.completions, g.rewards, g.advantages]),
+    beforeLists,
+  );
 });
 
 describe('completion store: AsciiFacts against completionFacts (the old string code)', () => {
