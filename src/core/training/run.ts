@@ -99,7 +99,8 @@ export class TrainingRun {
   async update(): Promise<void> {
     const { stateFile, logs } = this.isFolder ? await findRunFiles(this.path) : singleFile(this.path);
     this.trainerStateFile = stateFile;
-    this.state = stateFile ? readTrainerState(stateFile, await fsp.readFile(stateFile, 'utf8')) : undefined;
+    // Read as bytes, decoded once (readFile with an encoding decodes chunk by chunk and joins the pieces).
+    this.state = stateFile ? readTrainerState(stateFile, (await fsp.readFile(stateFile)).toString('utf8')) : undefined;
     const readers: TrainingLogReader[] = [];
     for (const f of logs) {
       let r = this.readers.get(f);
