@@ -6,7 +6,9 @@
  *
  * A store is appended to by its log's reader, and cut back (`truncate`) to the reader's last
  * checkpoint when the log is read again; `view()` is a store of the rows there now, sharing their
- * blocks, which later appends do not change (rows the reader reads again hold the same values).
+ * blocks, which later appends do not change (rows the reader reads again hold the same values,
+ * their `group` -1 until the run groups them again). A block holds 57 bytes a row (467 KB): a small
+ * log's store is one block.
  */
 import type { Completion } from './types';
 
