@@ -135,7 +135,7 @@ export class TrainingGroupPanel extends WebviewPanel<TrainingWebviewMessage, Tra
     const run = this.run;
     const completions: TrainingCompletion[] = [];
     for (const [k, i] of g.completions.entries()) {
-      const c = run.completions[i];
+      const c = run.completions.get(i);
       const content = await readRange(c.file, c.contentOffset, c.contentLength);
       completions.push({
         index: i,

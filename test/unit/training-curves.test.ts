@@ -187,10 +187,10 @@ describe('reward debug log headers read from bytes (the speed-up) as the HEADER 
       await r.read();
       const expected = headers.filter(([, ok]) => ok).map(([h]) => /^-{13} (\S+) /.exec(h)![1]);
       assert.deepEqual(
-        r.completions.map((c) => c.timestamp),
+        r.completions.toArray().map((c) => c.timestamp),
         expected,
       );
-      assert.ok(Number.isNaN(r.completions[2].accuracy));
+      assert.ok(Number.isNaN(r.completions.get(2).accuracy));
     } finally {
       removeDir(dir);
     }

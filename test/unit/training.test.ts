@@ -209,7 +209,7 @@ describe('reward debug log', () => {
     assert.deepEqual(r.problems, []);
     assert.equal(r.completions.length, 16);
     assert.deepEqual(r.pending, { line: 59, reason: 'the last entry has no "Solution: " line yet' });
-    const c0 = r.completions[0];
+    const c0 = r.completions.get(0);
     assert.equal(c0.line, 1);
     assert.equal(c0.timestamp, '03-10-00-01-123456');
     assert.equal(c0.accuracy, 1);
@@ -218,7 +218,7 @@ describe('reward debug log', () => {
       '<think>I passed the sofa.\nThen the door.\n\nSo A.</think>\n<answer>A</answer>',
     );
     // A completion that itself writes a line starting "Solution: ": the entry's last such line is the solution.
-    const c3 = r.completions[3];
+    const c3 = r.completions.get(3);
     assert.equal(
       await readRange(file, c3.contentOffset, c3.contentLength),
       '<think>left, then\nSolution: go left\n</think><answer>C</answer>',
@@ -228,21 +228,21 @@ describe('reward debug log', () => {
       /^<think>Let's start by thinking forward .*<answer>C<\/answer>$/,
     );
     // The tqdm bar and the trainer's dict after it, and print(contents[:2])'s list, are not part of a solution.
-    assert.equal(r.completions[4].line, 20);
+    assert.equal(r.completions.get(4).line, 20);
     assert.equal(r.metrics.length, 1);
     assert.equal(r.metrics[0].line, 19);
     assert.equal(r.metrics[0].values['rewards/accuracy_reward'], 0.25);
-    const c9 = r.completions[9];
+    const c9 = r.completions.get(9);
     assert.doesNotMatch(await readRange(file, c9.solutionOffset, c9.solutionLength), /\n/);
     assert.equal(r.otherLines, 1);
     // Format check (grpo.py's format_reward) and lengths in code points.
     assert.deepEqual(
-      r.completions.map((c) => c.format),
+      r.completions.toArray().map((c) => c.format),
       [1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0],
     );
-    assert.equal(r.completions[7].chars, 44, 'the emoji is one character');
-    assert.equal(r.completions[7].answer, 'C');
-    assert.equal(r.completions[15].chars, 0);
+    assert.equal(r.completions.get(7).chars, 44, 'the emoji is one character');
+    assert.equal(r.completions.get(7).answer, 'C');
+    assert.equal(r.completions.get(15).chars, 0);
   });
 
   test('the same result for any chunk size (entries and lines across chunk boundaries)', async () => {
@@ -250,7 +250,7 @@ describe('reward debug log', () => {
     const whole = await readLog(file);
     for (const size of [1, 7, 64, 333]) {
       const r = await readLog(file, size);
-      assert.deepEqual(r.completions, whole.completions, `chunk size ${size}`);
+      assert.deepEqual(r.completions.toArray(), whole.completions.toArray(), `chunk size ${size}`);
       assert.deepEqual(withValues(r.metrics), withValues(whole.metrics), `chunk size ${size}`);
       assert.deepEqual(r.pending, whole.pending, `chunk size ${size}`);
       assert.equal(r.otherLines, whole.otherLines, `chunk size ${size}`);
@@ -270,8 +270,8 @@ describe('reward debug log', () => {
     const whole = await readLog(fixture('training/reward-debug.log'));
     assert.equal(r.completions.length, 16);
     assert.deepEqual(
-      r.completions.map((c) => [c.line, c.contentOffset, c.solutionLength]),
-      whole.completions.map((c) => [c.line, c.contentOffset, c.solutionLength]),
+      r.completions.toArray().map((c) => [c.line, c.contentOffset, c.solutionLength]),
+      whole.completions.toArray().map((c) => [c.line, c.contentOffset, c.solutionLength]),
     );
     assert.equal(r.metrics.length, 1);
     assert.equal(r.otherLines, whole.otherLines);
@@ -307,7 +307,7 @@ describe('reward debug log', () => {
       ],
     );
     assert.deepEqual(
-      r.completions.map((c) => c.line),
+      r.completions.toArray().map((c) => c.line),
       [1, 11],
     );
   });
@@ -327,7 +327,7 @@ describe('reward debug log', () => {
     const text = contents.map((c, i) => entry(`01-00-00-00-00000${i}`, '1.0', c)).join('');
     const r = await readLog(temp('answers.log', text));
     assert.deepEqual(
-      r.completions.map((c) => [c.answer, c.format, c.chars, c.hasThink]),
+      r.completions.toArray().map((c) => [c.answer, c.format, c.chars, c.hasThink]),
       contents.map((c) => {
         const stripped = pyStrip(answerTag(c) ?? '');
         return [
@@ -339,7 +339,7 @@ describe('reward debug log', () => {
       }),
     );
     assert.deepEqual(
-      r.completions.map((c) => c.answer),
+      r.completions.toArray().map((c) => c.answer),
       ['B', '\ud83d\ude00', '', '', 'Z', '\ud83d\ude00', 'D', '', 'é'],
     );
   });
@@ -359,7 +359,7 @@ describe('reward debug log', () => {
     // U+FFFD written as such (valid UTF-8) is text like any other.
     const replacement = await readLog(temp('fffd.log', entry('01-00-00-00-000001', '0.0', 'a \ufffd b')));
     assert.deepEqual([replacement.completions.length, replacement.problems], [1, []]);
-    assert.equal(replacement.completions[0].chars, 5);
+    assert.equal(replacement.completions.get(0).chars, 5);
     const bin = temp('bin.log', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]));
     await assert.rejects(readLog(bin), (e: Error) => e instanceof NotTrainingRunError && /binary content \(a PNG image/.test(e.message));
   });
@@ -373,7 +373,7 @@ describe('reward debug log', () => {
       [[1, 'entry is longer than 1000 bytes; skipped']],
     );
     assert.deepEqual(
-      r.completions.map((c) => c.line),
+      r.completions.toArray().map((c) => c.line),
       [4],
     );
   });
@@ -589,8 +589,8 @@ describe('groups and advantages (grpo_trainer.py compute_loss)', () => {
       filterGroups(run.groups, 'zero-variance').map((g) => g.call),
       [3, 4],
     );
-    assert.equal(run.completions[2].group, 0);
-    assert.equal(run.completions[3].group, 1);
+    assert.equal(run.completions.get(2).group, 0);
+    assert.equal(run.completions.get(3).group, 1);
     const s = run.summary();
     assert.deepEqual([s.completions, s.groups, s.zeroVarianceGroups, s.meanAccuracyReward], [16, 4, 2, 0.5]);
   });

@@ -18,14 +18,15 @@
  * (no "Solution: " line yet, or no final line break), is pending: not counted, and read again by the
  * next `read` once the file grows.
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { promises as fsp } from 'node:fs';
 import { formatValidAt, isPythonSpace } from '../derive';
 import { binaryReason, formatBytes } from '../index/bytes';
 import { IndexCancelledError } from '../index/types';
 import { parsePyLiteral, PyLiteralError, type PyValue } from './pyLiteral';
 import { entryKind } from './trainerState';
-import { NotTrainingRunError, type Completion, type MetricEntry, type TrainingProblem } from './types';
+import { CompletionStore, type CompletionFacts } from './store';
+import { NotTrainingRunError, type MetricEntry, type TrainingProblem } from './types';
 
 const HEADER_START = Buffer.from('------------- ');
 const HEADER = /^-{13} (\S+) Accuracy reward: (\S+) -{13}\r?$/;
@@ -56,7 +57,8 @@ export interface PendingEntry {
 
 interface OpenEntry {
   line: number;
-  timestamp: string;
+  /** The header's timestamp, as its index in the store's timestamps. */
+  timestamp: number;
   reward: number;
   rewardText: string;
 }
@@ -72,7 +74,8 @@ interface Checkpoint {
 }
 
 export class TrainingLogReader {
-  readonly completions: Completion[] = [];
+  /** The completions read, as columns (see store.ts). */
+  readonly completions = new CompletionStore();
   /** The trainer's printed dicts, steps not yet known (`step` is the ordinal among training entries: see assignLogSteps). */
   readonly metrics: MetricEntry[] = [];
   readonly problems: TrainingProblem[] = [];
@@ -81,7 +84,7 @@ export class TrainingLogReader {
   pending: PendingEntry | undefined;
   size = 0;
   mtimeMs = 0;
-  private resume: Checkpoint = { offset: 0, line: 1, completions: 0, metrics: 0, problems: 0, otherLines: 0 };
+  private readonly resume: Checkpoint = { offset: 0, line: 1, completions: 0, metrics: 0, problems: 0, otherLines: 0 };
   // State while reading.
   private line = 1;
   private entry: OpenEntry | undefined;
@@ -89,13 +92,24 @@ export class TrainingLogReader {
   /** While skipping: the bytes kept start inside a line. */
   private midLine = false;
   private lastHeader: OpenEntry | undefined;
+  private readonly headerA: OpenEntry = { line: 0, timestamp: -1, reward: 0, rewardText: '' };
+  private readonly headerB: OpenEntry = { line: 0, timestamp: -1, reward: 0, rewardText: '' };
   /** Where lastHeader's line ends in the buffer findHeader read it from. */
   private headerEol = 0;
+  private readonly fileIx: number;
+  /** One completion's facts, filled for each in turn (no object per completion). */
+  private readonly facts: CompletionFacts = { format: 0, chars: 0, answer: -1, hasThink: false };
+  /** The buffer last checked for ASCII bytes only, and what the check said. */
+  private asciiBuf: Buffer | undefined = undefined;
+  private ascii = false;
+  private readonly asciiFacts = new AsciiFacts();
 
   constructor(
     readonly file: string,
     private readonly opts: LogReadOptions = {},
-  ) {}
+  ) {
+    this.fileIx = this.completions.fileIndex(file);
+  }
 
   /** Read from where the last read left off (the start of a pending entry) to the end of the file. */
   async read(): Promise<void> {
@@ -109,13 +123,15 @@ export class TrainingLogReader {
       this.size = st.size;
       this.mtimeMs = st.mtimeMs;
     } finally {
+      this.asciiBuf = undefined;
+      this.asciiFacts.release();
       await fh.close();
     }
   }
 
   private rollBack(): void {
     const r = this.resume;
-    this.completions.length = r.completions;
+    this.completions.truncate(r.completions);
     this.metrics.length = r.metrics;
     this.problems.length = r.problems;
     this.otherLines = r.otherLines;
@@ -231,42 +247,63 @@ export class TrainingLogReader {
     return end;
   }
 
+  /** (Set in place: one is set at every header.) */
   private checkpoint(offset: number): void {
-    this.resume = {
-      offset,
-      line: this.line,
-      completions: this.completions.length,
-      metrics: this.metrics.length,
-      problems: this.problems.length,
-      otherLines: this.otherLines,
-    };
+    const r = this.resume;
+    r.offset = offset;
+    r.line = this.line;
+    r.completions = this.completions.length;
+    r.metrics = this.metrics.length;
+    r.problems = this.problems.length;
+    r.otherLines = this.otherLines;
   }
+
+  /** headerFields' answer for the last header line it read. */
+  private readonly header: HeaderFields = { timestamp: -1, reward: '' };
 
   /**
    * Offset of the next header line at or after `from` (a line start), its fields left in lastHeader;
    * -1 when there is none whole in `buf` (a header whose line is not ended waits, unless `final`).
    */
-  /** Timestamps by a hash of their bytes: the calls of several processes interleave, each call's one string. */
-  private timestamps = new Map<number, string>();
-
   private findHeader(buf: Buffer, from: number, final: boolean): number {
-    for (let k = buf.indexOf(HEADER_START, from); k >= 0; k = buf.indexOf(HEADER_START, k + 1)) {
-      if (k === from ? this.midLine : buf[k - 1] !== 0x0a) continue;
-      let eol = buf.indexOf(0x0a, k);
-      if (eol < 0) {
-        if (!final) return -1;
-        eol = buf.length;
+    // Line by line: the line breaks are what the line count needs anyway, and a header starts a line.
+    let lines = 0;
+    for (let k = from; ;) {
+      const nl = buf.indexOf(0x0a, k);
+      if (buf[k] === 0x2d && !(k === from && this.midLine) && startsWith(buf, k, HEADER_START)) {
+        let eol = nl;
+        if (eol < 0) {
+          if (!final) return -1;
+          eol = buf.length;
+        }
+        if (eol - k <= 200 && this.readHeader(buf, k, eol, this.line + lines)) return k;
       }
-      if (eol - k > 200) continue;
-      const fast = headerFields(buf, k, eol, this.timestamps);
-      const m = fast === undefined ? HEADER.exec(buf.toString('utf8', k, eol)) : fast;
-      if (!m) continue;
-      const line = this.line + countLines(buf, from, k);
-      this.lastHeader = { line, timestamp: m[1], reward: pyFloat(m[2]), rewardText: m[2] };
-      this.headerEol = eol;
-      return k;
+      if (nl < 0) return -1;
+      lines++;
+      k = nl + 1;
     }
-    return -1;
+  }
+
+  /** The header line buf[k, eol) at line `line`: true when it is one, its fields then left in lastHeader. */
+  private readHeader(buf: Buffer, k: number, eol: number, line: number): boolean {
+    const fast = headerFields(buf, k, eol, this.completions, this.header);
+    let timestamp = this.header.timestamp;
+    let rewardText = this.header.reward;
+    if (fast === undefined) {
+      const m = HEADER.exec(buf.toString('utf8', k, eol));
+      if (!m) return false;
+      timestamp = this.completions.timestampOf(m[1]);
+      rewardText = m[2];
+    } else if (!fast) return false;
+    // Two objects in turn: the open entry's, and the header found after it (no object per header).
+    const h = this.entry === this.headerA ? this.headerB : this.headerA;
+    h.line = line;
+    h.timestamp = timestamp;
+    h.reward = pyFloat(rewardText);
+    h.rewardText = rewardText;
+    this.lastHeader = h;
+    this.headerEol = eol;
+    return true;
   }
 
   /** The entry whose body is buf[a, end) (after its header line). `whole`: nothing more will be added to it. */
@@ -336,29 +373,33 @@ export class TrainingLogReader {
     solStart: number,
     solEnd: number,
   ): void {
-    const content = buf.toString('utf8', contentStart, contentEnd);
-    // Bad bytes decode as U+FFFD: only a content that has one can be bad (a valid one may hold U+FFFD itself).
-    if (content.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(contentStart, contentEnd))) {
-      this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+    const facts = this.facts;
+    if (this.asciiBuf !== buf) {
+      // One check of the whole buffer: in a buffer of ASCII bytes every content is ASCII.
+      this.asciiBuf = buf;
+      this.ascii = isAscii(buf);
     }
-    const open = content.indexOf('<answer>');
-    // The first </answer> after it, found once for the format check and the answer letter.
-    const close = open < 0 ? -1 : content.indexOf('</answer>', open + 8);
-    this.completions.push({
-      group: -1,
-      timestamp: e.timestamp,
-      accuracy: e.reward,
-      format: formatValidAt(content, open, close) ? 1 : 0,
-      chars: codePoints(content, contentEnd - contentStart),
-      answer: answerLetter(content, open, close),
-      hasThink: content.includes('<think>') && content.includes('</think>'),
-      file: this.file,
-      line: e.line,
-      contentOffset: base + contentStart,
-      contentLength: contentEnd - contentStart,
-      solutionOffset: base + solStart,
-      solutionLength: solEnd - solStart,
-    });
+    if (this.ascii || isAscii(buf.subarray(contentStart, contentEnd))) {
+      this.asciiFacts.of(buf, contentStart, contentEnd, facts);
+    } else {
+      const content = buf.toString('utf8', contentStart, contentEnd);
+      // Bad bytes decode as U+FFFD: only a content that has one can be bad (a valid one may hold U+FFFD itself).
+      if (content.indexOf('\ufffd') >= 0 && !isUtf8(buf.subarray(contentStart, contentEnd))) {
+        this.problem(e.line, 'content is not valid UTF-8 (its bad bytes read as U+FFFD)');
+      }
+      completionFacts(content, contentEnd - contentStart, facts);
+    }
+    this.completions.push(
+      this.fileIx,
+      e.line,
+      e.timestamp,
+      e.reward,
+      facts,
+      base + contentStart,
+      contentEnd - contentStart,
+      base + solStart,
+      solEnd - solStart,
+    );
   }
 
   /** Lines outside entries, buf[a, b) from line `line`: metrics dicts are kept, other lines counted. */
@@ -556,51 +597,61 @@ function isTrainerOutput(line: string): boolean {
 
 const ACCURACY = Buffer.from(' Accuracy reward: ');
 
+/** A header line's fields as headerFields reads them: its timestamp's index in the store, its reward's text. */
+interface HeaderFields {
+  timestamp: number;
+  reward: string;
+}
+
 /**
  * HEADER's fields read from the bytes of a header line buf[k, eol) (it starts with HEADER_START), for
- * printable ASCII lines: [, timestamp, reward] as HEADER's match gives them, null when the line is
- * not a header. Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's).
+ * printable ASCII lines: true when it is a header (its fields left in `out`), false when not.
+ * Undefined for a line with other bytes, which HEADER then reads (its \S is Unicode's). The fields
+ * are checked as they are read; the rest of a header is literal bytes: a line that turns out not to
+ * be one is checked whole (notHeader).
  */
-function headerFields(buf: Buffer, k: number, eol: number, timestamps: Map<number, string>): [string, string, string] | null | undefined {
+function headerFields(buf: Buffer, k: number, eol: number, store: CompletionStore, out: HeaderFields): boolean | undefined {
   let end = eol;
   if (end > k && buf[end - 1] === 0x0d) end--;
-  for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
   const tsStart = k + HEADER_START.length;
-  const tsEnd = spaceAt(buf, tsStart, end);
-  if (tsEnd <= tsStart || !startsWith(buf, tsEnd, ACCURACY)) return null;
+  // The timestamp: printable ASCII up to a space, hashed on the way (for the store's index of it).
+  let h = 0;
+  let tsEnd = tsStart;
+  for (; tsEnd < end; tsEnd++) {
+    const c = buf[tsEnd];
+    if (c === 0x20) break;
+    if (c < 0x20 || c > 0x7e) return undefined;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (tsEnd === end || tsEnd === tsStart || !startsWith(buf, tsEnd, ACCURACY)) return notHeader(buf, k, end);
   const rStart = tsEnd + ACCURACY.length;
-  const rEnd = spaceAt(buf, rStart, end);
+  let rEnd = rStart;
+  for (; rEnd < end; rEnd++) {
+    const c = buf[rEnd];
+    if (c === 0x20) break;
+    if (c < 0x20 || c > 0x7e) return undefined;
+  }
   // The reward, one space, then exactly 13 dashes to the end of the line.
-  if (rEnd <= rStart || end - rEnd !== 14) return null;
-  for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return null;
-  // One reward call's completions share their timestamp: one string for them all (and for grouping, one key).
-  const ts = internAscii(buf, tsStart, tsEnd, timestamps);
-  const reward = rEnd - rStart === 3 && buf[rStart + 1] === 0x2e && buf[rStart + 2] === 0x30 ? SHORT_REWARDS[buf[rStart]] : undefined;
-  return ['', ts, reward ?? buf.toString('latin1', rStart, rEnd)];
+  if (rEnd === end || rEnd === rStart || end - rEnd !== 14) return notHeader(buf, k, end);
+  for (let i = rEnd + 1; i < end; i++) if (buf[i] !== 0x2d) return notHeader(buf, k, end);
+  // One reward call's completions share their timestamp: the store keeps it once.
+  out.timestamp = store.timestampOfBytes(buf, tsStart, tsEnd, h & 0x3fffffff);
+  const short = rEnd - rStart === 3 && buf[rStart + 1] === 0x2e && buf[rStart + 2] === 0x30 ? SHORT_REWARDS[buf[rStart]] : undefined;
+  out.reward = short ?? buf.toString('latin1', rStart, rEnd);
+  return true;
+}
+
+/**
+ * headerFields' answer for a line starting HEADER_START that is not a header: false, or undefined
+ * when it has other bytes than printable ASCII.
+ */
+function notHeader(buf: Buffer, k: number, end: number): false | undefined {
+  for (let i = k + HEADER_START.length; i < end; i++) if (buf[i] < 0x20 || buf[i] > 0x7e) return undefined;
+  return false;
 }
 
 /** The usual rewards' texts, by their first byte ("0.0", "1.0"), not made anew for every header. */
 const SHORT_REWARDS: Record<number, string> = { 0x30: '0.0', 0x31: '1.0' };
-
-/** The text of buf[a, b) (printable ASCII), the same string as last time for the same bytes (while `seen` keeps it). */
-function internAscii(buf: Buffer, a: number, b: number, seen: Map<number, string>): string {
-  let h = 0;
-  for (let i = a; i < b; i++) h = (Math.imul(h, 31) + buf[i]) | 0;
-  h &= 0x3fffffff; // a small integer key
-  const s = seen.get(h);
-  if (s !== undefined && sameAscii(buf, a, b, s)) return s;
-  const t = buf.toString('latin1', a, b);
-  if (seen.size >= 1024) seen.clear();
-  seen.set(h, t);
-  return t;
-}
-
-/** buf[a, b) (printable ASCII) holds the characters of `s`. */
-function sameAscii(buf: Buffer, a: number, b: number, s: string): boolean {
-  if (b - a !== s.length) return false;
-  for (let i = 0; i < s.length; i++) if (buf[a + i] !== s.charCodeAt(i)) return false;
-  return true;
-}
 
 /** Python's float(repr): numbers, nan, inf. */
 export function pyFloat(s: string): number {
@@ -632,12 +683,6 @@ function lastSolutionLine(buf: Buffer, from: number, end: number): number {
   return -1;
 }
 
-/** Index of the first space in buf[from, end), -1 when there is none (a header's few bytes: a loop, not Buffer#indexOf). */
-function spaceAt(buf: Buffer, from: number, end: number): number {
-  for (let i = from; i < end; i++) if (buf[i] === 0x20) return i;
-  return -1;
-}
-
 function countLines(buf: Buffer, a: number, b: number): number {
   let n = 0;
   for (let k = buf.indexOf(0x0a, a); k >= 0 && k < b; k = buf.indexOf(0x0a, k + 1)) n++;
@@ -651,18 +696,34 @@ function lastLineStart(buf: Buffer, from: number): number {
 }
 
 /**
- * The first character (a code point) of the first answer tag's content stripped as Python strips, ''
- * without an answer tag or with an empty one: answerTag, pyStrip and codePointAt(0) with no slices.
+ * A completion's facts from its decoded content (`bytes`: its UTF-8 length): the format check
+ * (formatValidAt), the length in code points, the answer letter's code point and whether it has
+ * think tags. asciiFacts computes the same on the bytes of an ASCII content.
+ */
+export function completionFacts(content: string, bytes: number, out: CompletionFacts): CompletionFacts {
+  const open = content.indexOf('<answer>');
+  // The first </answer> after it, found once for the format check and the answer letter.
+  const close = open < 0 ? -1 : content.indexOf('</answer>', open + 8);
+  out.format = formatValidAt(content, open, close) ? 1 : 0;
+  out.chars = codePoints(content, bytes);
+  out.answer = answerLetter(content, open, close);
+  out.hasThink = content.includes('<think>') && content.includes('</think>');
+  return out;
+}
+
+/**
+ * The code point of the first character of the first answer tag's content stripped as Python strips,
+ * -1 without an answer tag or with an empty one: answerTag, pyStrip and codePointAt(0) with no slices.
  * `open`: where the first "<answer>" is (-1: none); `close`: the first "</answer>" after it (-1: none).
  */
-function answerLetter(content: string, open: number, close: number): string {
-  if (open < 0) return '';
+function answerLetter(content: string, open: number, close: number): number {
+  if (open < 0) return -1;
   let a = open + 8;
   while (a < close && isPythonSpace(content.charCodeAt(a))) a++;
-  if (a >= close) return '';
+  if (a >= close) return -1;
   const c = content.charCodeAt(a);
   const pair = c >= 0xd800 && c <= 0xdbff && a + 1 < close && (content.charCodeAt(a + 1) & 0xfc00) === 0xdc00;
-  return pair ? content.slice(a, a + 2) : content[a];
+  return pair ? content.codePointAt(a)! : c;
 }
 
 /** Unicode code points of `s` (Python's len), `bytes` its UTF-8 length: ASCII when they are equal. */
@@ -677,6 +738,103 @@ function codePoints(s: string, bytes: number): number {
     }
   }
   return s.length - pairs;
+}
+
+const ANSWER_OPEN = Buffer.from('<answer>');
+const ANSWER_CLOSE = Buffer.from('</answer>');
+const THINK_OPEN = Buffer.from('<think>');
+const THINK_CLOSE = Buffer.from('</think>');
+
+/**
+ * Buffer#indexOf of one pattern, its last answer kept: asked again in the same buffer from a later
+ * offset that answer still holds (none lies between), so a buffer's completions search it once in all.
+ */
+class Finder {
+  private buf: Buffer | undefined = undefined;
+  private from = 0;
+  private at = -1;
+  constructor(private readonly pattern: Buffer) {}
+
+  /** The first occurrence in buf[from, end), -1 when there is none. */
+  find(buf: Buffer, from: number, end: number): number {
+    if (buf !== this.buf || from < this.from || (this.at >= 0 && this.at < from)) {
+      this.buf = buf;
+      this.from = from;
+      this.at = buf.indexOf(this.pattern, from);
+    }
+    return this.at >= 0 && this.at + this.pattern.length <= end ? this.at : -1;
+  }
+
+  release(): void {
+    this.buf = undefined;
+  }
+}
+
+/**
+ * completionFacts of an ASCII content (then a byte is a character and a code point) from its bytes,
+ * without decoding it: the same searches on the bytes. One per reader: its finders keep their last
+ * answers (and the buffer they were found in, until `release`).
+ */
+export class AsciiFacts {
+  private readonly open = new Finder(ANSWER_OPEN);
+  private readonly close = new Finder(ANSWER_CLOSE);
+  private readonly think = new Finder(THINK_OPEN);
+  private readonly thinkClose = new Finder(THINK_CLOSE);
+
+  /** The facts of the content buf[a, b), whose bytes are all ASCII. */
+  of(buf: Buffer, a: number, b: number, out: CompletionFacts): CompletionFacts {
+    const open = this.open.find(buf, a, b);
+    const close = open < 0 ? -1 : this.closeAfter(buf, open + 8, b);
+    const think = b - a >= 7 && startsWith(buf, a, THINK_OPEN);
+    // formatValidAt's checks; `thinkClose`: a </think> was seen on the way.
+    let format = 0;
+    let thinkClose = false;
+    if (open >= 0 && close >= 0 && think) {
+      // The </think> just before the first <answer> (white space between), else one after it.
+      let j = open;
+      while (j > a && isPythonSpace(buf[j - 1])) j--;
+      if (j - 8 - a >= 7 && startsWith(buf, j - 8, THINK_CLOSE)) {
+        format = 1;
+        thinkClose = true;
+      } else {
+        for (let k = this.thinkClose.find(buf, open, b); k >= 0; k = this.thinkClose.find(buf, k + 1, b)) {
+          thinkClose = true;
+          let i = k + 8;
+          while (i < b && isPythonSpace(buf[i])) i++;
+          if (b - i >= 8 && startsWith(buf, i, ANSWER_OPEN)) {
+            format = close >= i + 8 || this.close.find(buf, i + 8, b) >= 0 ? 1 : 0;
+            break;
+          }
+        }
+      }
+    }
+    out.format = format;
+    out.chars = b - a;
+    let letter = -1;
+    if (open >= 0) {
+      let k = open + 8;
+      while (k < close && isPythonSpace(buf[k])) k++;
+      if (k < close) letter = buf[k];
+    }
+    out.answer = letter;
+    out.hasThink = (think || this.think.find(buf, a, b) >= 0) && (thinkClose || this.thinkClose.find(buf, a, b) >= 0);
+    return out;
+  }
+
+  /** Let go of the buffer the finders last searched. */
+  release(): void {
+    for (const f of [this.open, this.close, this.think, this.thinkClose]) f.release();
+  }
+
+  /**
+   * The first "</answer>" in buf[from, b), -1 when there is none: looked for in the next few bytes
+   * first (it usually follows the answer letter at once), with Buffer#indexOf only beyond them.
+   */
+  private closeAfter(buf: Buffer, from: number, b: number): number {
+    const near = Math.min(b - 9, from + 24);
+    for (let k = from; k <= near; k++) if (buf[k] === 0x3c && startsWith(buf, k, ANSWER_CLOSE)) return k;
+    return near + 1 > b - 9 ? -1 : this.close.find(buf, near + 1, b);
+  }
 }
 
 /** The UTF-8 text of `length` bytes at `offset` of `file` (a completion's content or solution). */

@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { stepMapping, type StepMapping } from './curves';
 import { groupCompletions } from './groups';
 import { TrainingLogReader, type LogReadOptions, type PendingEntry } from './logReader';
+import { CompletionStore } from './store';
 import { readTrainerState, type TrainerState } from './trainerState';
 import {
   NotTrainingRunError,
-  type Completion,
   type CompletionGroup,
   type MetricEntry,
   type MetricSeries,
@@ -40,7 +40,8 @@ const LOG_EXTENSIONS = new Set(['.log', '.txt', '.out', '.err', '']);
 export class TrainingRun {
   /** Metric entries of all sources, in step order of each source (trainer state first, then later log lines). */
   entries: MetricEntry[] = [];
-  completions: Completion[] = [];
+  /** The completions of all its logs, as columns (`completions.get(i)` makes one an object). */
+  completions = new CompletionStore();
   groups: CompletionGroup[] = [];
   problems: TrainingProblem[] = [];
   pending: (PendingEntry & { file: string })[] = [];
@@ -98,7 +99,8 @@ export class TrainingRun {
   async update(): Promise<void> {
     const { stateFile, logs } = this.isFolder ? await findRunFiles(this.path) : singleFile(this.path);
     this.trainerStateFile = stateFile;
-    this.state = stateFile ? readTrainerState(stateFile, await fsp.readFile(stateFile, 'utf8')) : undefined;
+    // Read as bytes, decoded once (readFile with an encoding decodes chunk by chunk and joins the pieces).
+    this.state = stateFile ? readTrainerState(stateFile, (await fsp.readFile(stateFile)).toString('utf8')) : undefined;
     const readers: TrainingLogReader[] = [];
     for (const f of logs) {
       let r = this.readers.get(f);
@@ -131,8 +133,13 @@ export class TrainingRun {
       const after = this.entries.reduce((m, e) => Math.max(m, e.step), -Infinity);
       this.entries.push(...assignLogSteps(logged.metrics, state?.fields.logging_steps ?? 1, after));
     }
-    // One reader (the usual run): its completions copied in one go, not through flatMap (100k objects).
-    this.completions = readers.length === 1 ? readers[0].completions.slice() : readers.flatMap((r) => r.completions);
+    // One log with completions (the usual run): a view of its columns; several: theirs copied into one store.
+    const withCompletions = readers.filter((r) => r.completions.length);
+    if (withCompletions.length <= 1) this.completions = (withCompletions[0]?.completions ?? new CompletionStore()).view();
+    else {
+      this.completions = new CompletionStore();
+      for (const r of withCompletions) this.completions.append(r.completions);
+    }
     const format = this.entries.some((e) => 'rewards/format_reward' in e.values);
     this.rewardFuncs = this.opts.rewardFuncs ?? (format ? ['accuracy', 'format'] : ['accuracy']);
     this.groups = groupCompletions(this.completions, this.rewardFuncs);
@@ -157,7 +164,7 @@ export class TrainingRun {
     const metrics: Record<string, MetricSeries> = {};
     for (const [name, s] of this.series()) metrics[name] = summariseSeries(s.steps, s.values);
     let sum = 0;
-    for (const c of this.completions) sum += c.accuracy;
+    for (let i = 0; i < this.completions.length; i++) sum += this.completions.accuracy(i);
     return {
       metrics,
       completions: this.completions.length,
