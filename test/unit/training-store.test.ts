@@ -200,6 +200,14 @@ describe('completion store: the columns against the old per-completion facts', (
       assert.equal(g.longest, Math.max(...want.map((i) => run.completions.get(i).chars)));
     }
     assert.equal(run.summary().meanAccuracyReward, rewards.reduce((a, b) => a + b, 0) / rewards.length);
+    // A group's lists are made on first read: serialised, it still holds them, as the plain objects did.
+    const g = run.groups[3];
+    const parsed = JSON.parse(JSON.stringify(g)) as Record<string, unknown>;
+    assert.deepEqual(parsed.completions, g.completions);
+    assert.deepEqual(parsed.rewards, g.rewards);
+    assert.deepEqual(parsed.advantages, g.advantages);
+    assert.equal(parsed.index, 3);
+    assert.equal(parsed.zeroVariance, g.zeroVariance);
   });
 });
 

@@ -194,6 +194,26 @@ class GroupOfStore implements CompletionGroup {
     return this.lists().advantages;
   }
 
+  /** Every field, the lists included, as a plain object: JSON.stringify of a group keeps its lists (a spread would not). */
+  toJSON(): CompletionGroup {
+    return {
+      index: this.index,
+      call: this.call,
+      timestamp: this.timestamp,
+      file: this.file,
+      line: this.line,
+      completions: this.completions,
+      rewards: this.rewards,
+      advantages: this.advantages,
+      mean: this.mean,
+      std: this.std,
+      zeroVariance: this.zeroVariance,
+      allWrong: this.allWrong,
+      allFormatBroken: this.allFormatBroken,
+      longest: this.longest,
+    };
+  }
+
   private lists(): { completions: number[]; rewards: number[]; advantages: number[] } {
     if (!this.#lists) {
       const m = this.#members;
