@@ -22,6 +22,7 @@ import type { TraceRecord } from '../schemas';
 import { FORMAT_VERDICTS, NA_REASONS, OUTCOMES, RULES, type ScoringRule } from '../vocabulary';
 import { formatAt, outcomeAt, Tally, type Summary, type Tallied } from '../summary';
 import { IndexBuilder } from './builder';
+import { VideoNumbers } from './videoNumbers';
 import { sniffFile, sniffFileSync } from './detect';
 import { readJsonDocument } from './json';
 import { readJsonl } from './jsonl';
@@ -34,6 +35,12 @@ import type { IndexOptions } from './types';
  * 100 MB). Below this size 'memory' stays within the 16 MiB issue 10 allows.
  */
 export const REREAD_FROM_BYTES = 128 << 20;
+
+/**
+ * The read buffer of a large file's summary (the 'reread' way): a quarter of the readers' 1 MiB, which
+ * is that much less of its peak (the few more reads cost nothing measurable beside the read-back).
+ */
+const REREAD_CHUNK_BYTES = 256 << 10;
 
 /** How often a large file's summary collects its garbage, where it may (see summariseFile). */
 const GC_EVERY_BYTES = 64 << 20;
@@ -100,9 +107,11 @@ export class SummaryBuilder extends IndexBuilder {
   /** 'reread' only: each record's role and video (by number). */
   private readonly roles = new Blocks((n) => new Uint8Array(n));
   private readonly videos = new Blocks((n) => new Int32Array(n));
-  private readonly videoIds = new Map<string, number>();
+  private readonly videoIds = new VideoNumbers();
   private lastVideo: string | undefined;
   private lastVideoId = -1;
+  /** 'reread': the number of videos, once reading is done and their names are let go (doneReading). */
+  private videoCount = 0;
   private taking = 0;
 
   constructor(
@@ -146,10 +155,18 @@ export class SummaryBuilder extends IndexBuilder {
 
   private videoId(video: string): number {
     if (video === this.lastVideo) return this.lastVideoId;
-    let v = this.videoIds.get(video);
-    if (v === undefined) this.videoIds.set(video, (v = this.videoIds.size));
     this.lastVideo = video;
-    return (this.lastVideoId = v);
+    return (this.lastVideoId = this.videoIds.numberOf(video));
+  }
+
+  /**
+   * Once the whole file is read: the videos' names are no longer needed (each record keeps its
+   * video's number), so they are let go before the evidence's read-back.
+   */
+  doneReading(): void {
+    this.videoCount = this.videoIds.size;
+    this.videoIds.clear();
+    this.lastVideo = undefined;
   }
 
   /**
@@ -171,7 +188,7 @@ export class SummaryBuilder extends IndexBuilder {
    */
   private async decideByVideo(decided: (i: number, partner: number) => void): Promise<void> {
     const n = this.taking;
-    const videoCount = this.videoIds.size;
+    const videoCount = this.videoCount;
     const start = new Int32Array(videoCount + 1);
     for (let i = 0; i < n; i++) start[this.videos.get(i) + 1]++;
     for (let v = 0; v < videoCount; v++) start[v + 1] += start[v];
@@ -254,6 +271,7 @@ export async function summariseFile(file: string, opts: SummaryOptions = {}): Pr
     reread && gc
       ? {
           ...opts,
+          chunkSize: opts.chunkSize ?? REREAD_CHUNK_BYTES,
           onProgress: (done, total) => {
             if (done - collected >= GC_EVERY_BYTES) {
               collected = done;
@@ -266,6 +284,7 @@ export async function summariseFile(file: string, opts: SummaryOptions = {}): Pr
   try {
     if (format === 'json') await readJsonDocument(b, readOpts);
     else await readJsonl(b, readOpts, 0, 1);
+    b.doneReading();
     gc?.();
     await b.decideCandidates();
   } finally {
