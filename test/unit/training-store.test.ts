@@ -316,6 +316,34 @@ describe('completion store: rows, views, truncation, merging', () => {
     assert.equal(s.timestamps.length, 2250);
   });
 
+  test('the first block grows as rows come (64, 128, … 8192): every row kept, views taken on the way unchanged', () => {
+    const s = new CompletionStore();
+    const f = s.fileIndex('g.log');
+    const row = (i: number) =>
+      s.push(f, i + 1, s.timestampOf(`t${i}`), i / 10, facts(i & 1, i, 65 + (i % 26), i % 3 === 0), i * 7, i, i * 7 + 3, 2);
+    const views: { v: CompletionStore; at: number }[] = [];
+    for (let i = 0; i < 8192 + 70; i++) {
+      row(i);
+      // A view at each size the first block passes through, the group of its last row then set on the view.
+      if ([63, 64, 65, 127, 128, 4095, 4096, 8191, 8192].includes(i + 1)) {
+        const v = s.view();
+        v.setGroup(i, i);
+        views.push({ v, at: i + 1 });
+      }
+    }
+    for (let i = 0; i < s.length; i += 37) assert.equal(s.get(i).chars, i);
+    assert.equal(s.get(8191).line, 8192);
+    assert.equal(s.get(8192 + 69).answer, String.fromCharCode(65 + ((8192 + 69) % 26)));
+    for (const { v, at } of views) {
+      assert.equal(v.length, at);
+      assert.equal(v.group(at - 1), at - 1, `the view of ${at} rows keeps the group set on it`);
+      for (const i of [0, at >> 1, at - 1]) {
+        const c = v.get(i);
+        assert.deepEqual([c.line, c.chars, c.accuracy, c.contentOffset, c.timestamp], [i + 1, i, i / 10, i * 7, `t${i}`]);
+      }
+    }
+  });
+
   test('append merges stores, their files and timestamps by text, and keeps groups', () => {
     const a = new CompletionStore();
     const b = new CompletionStore();

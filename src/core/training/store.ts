@@ -7,8 +7,9 @@
  * A store is appended to by its log's reader, and cut back (`truncate`) to the reader's last
  * checkpoint when the log is read again; `view()` is a store of the rows there now, sharing their
  * blocks, which later appends do not change (rows the reader reads again hold the same values,
- * their `group` -1 until the run groups them again). A block holds 57 bytes a row (467 KB): a small
- * log's store is one block.
+ * their `group` -1 until the run groups them again). A block holds 57 bytes a row (467 KB); the first
+ * starts at 64 rows and doubles, so a short log's store is a few KB (a grown block is a new one: a view
+ * keeps the old, with the rows it had).
  */
 import type { Completion } from './types';
 
@@ -20,23 +21,63 @@ const MASK = BLOCK - 1;
 const FORMAT = 1;
 const HAS_THINK = 2;
 
+/** The first block's rows; it doubles (copied) up to BLOCK, so that a short log's store stays small. */
+const FIRST = 64;
+
 class Block {
-  readonly accuracy = new Float64Array(BLOCK);
-  readonly contentOffset = new Float64Array(BLOCK);
-  readonly solutionOffset = new Float64Array(BLOCK);
-  readonly contentLength = new Int32Array(BLOCK);
-  readonly solutionLength = new Int32Array(BLOCK);
-  readonly chars = new Int32Array(BLOCK);
-  readonly line = new Int32Array(BLOCK);
-  readonly group = new Int32Array(BLOCK);
+  readonly accuracy: Float64Array;
+  readonly contentOffset: Float64Array;
+  readonly solutionOffset: Float64Array;
+  readonly contentLength: Int32Array;
+  readonly solutionLength: Int32Array;
+  readonly chars: Int32Array;
+  readonly line: Int32Array;
+  readonly group: Int32Array;
   /** Index into CompletionStore.timestamps. */
-  readonly timestamp = new Int32Array(BLOCK);
+  readonly timestamp: Int32Array;
   /** The answer letter's code point, -1 for ''. */
-  readonly answer = new Int32Array(BLOCK);
+  readonly answer: Int32Array;
   /** Index into CompletionStore.files. */
-  readonly file = new Int32Array(BLOCK);
-  readonly flags = new Uint8Array(BLOCK);
+  readonly file: Int32Array;
+  readonly flags: Uint8Array;
+
+  constructor(readonly capacity: number) {
+    this.accuracy = new Float64Array(capacity);
+    this.contentOffset = new Float64Array(capacity);
+    this.solutionOffset = new Float64Array(capacity);
+    this.contentLength = new Int32Array(capacity);
+    this.solutionLength = new Int32Array(capacity);
+    this.chars = new Int32Array(capacity);
+    this.line = new Int32Array(capacity);
+    this.group = new Int32Array(capacity);
+    this.timestamp = new Int32Array(capacity);
+    this.answer = new Int32Array(capacity);
+    this.file = new Int32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+  }
+
+  /** A new block of twice the rows (at most BLOCK) holding this one's: the old one, which views may hold, is left as it is. */
+  grown(): Block {
+    const b = new Block(Math.min(BLOCK, this.capacity * 2));
+    for (const k of COLUMNS) b[k].set(this[k]);
+    return b;
+  }
 }
+
+const COLUMNS = [
+  'accuracy',
+  'contentOffset',
+  'solutionOffset',
+  'contentLength',
+  'solutionLength',
+  'chars',
+  'line',
+  'group',
+  'timestamp',
+  'answer',
+  'file',
+  'flags',
+] as const satisfies readonly (keyof Block)[];
 
 /** One completion's facts as the reader computes them (see logReader's completionFacts). */
 export interface CompletionFacts {
@@ -120,7 +161,7 @@ export class CompletionStore {
     solutionLength: number,
   ): number {
     const i = this.length;
-    const b = this.blocks[i >> SHIFT] ?? this.addBlock(i >> SHIFT);
+    const b = this.blockFor(i);
     const k = i & MASK;
     b.file[k] = file;
     b.line[k] = line;
@@ -138,9 +179,14 @@ export class CompletionStore {
     return i;
   }
 
-  private addBlock(n: number): Block {
-    while (this.blocks.length <= n) this.blocks.push(new Block());
-    return this.blocks[n];
+  /** The block row `i` (the next row, or one before it) goes in, added or grown as needed. */
+  private blockFor(i: number): Block {
+    const n = i >> SHIFT;
+    while (this.blocks.length <= n) this.blocks.push(new Block(this.blocks.length ? BLOCK : FIRST));
+    let b = this.blocks[n];
+    // Only the first block is ever short, and rows are added in order: it grows when full.
+    if ((i & MASK) >= b.capacity) this.blocks[n] = b = b.grown();
+    return b;
   }
 
   /** Append every row of `other` (timestamps and files by their text). */
