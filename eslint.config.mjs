@@ -65,6 +65,6 @@ export default defineConfig(
   {
     // Prettier cannot break long strings; this keeps them, too, within its printWidth (prettier.config.mjs).
     files: ['src/**/*.ts', 'test/**/*.ts', 'test/**/*.mjs', 'scripts/**/*.mjs', 'scripts/**/*.cjs'],
-    rules: { 'max-len': ['error', { code: 140, tabWidth: 2 }] },
+    rules: { 'max-len': ['error', { code: 140, tabWidth: 2, ignorePattern: '^#!' }] },
   },
 );

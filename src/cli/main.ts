@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=67108864 node --max-semi-space-size=1 --single-threaded-gc --expose-gc
 /**
  * st-think: the inspector's core for terminals and pipelines.
  *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json | --format csv|markdown|latex]
@@ -11,8 +11,13 @@
  * summary keeps counts, not records, and a larger young generation only grows the memory it peaks
  * at (by 6 MiB on the bench file) while saving no time (docs/benchmarks.md). One malloc arena
  * (MALLOC_ARENA_MAX=1): the compiler thread's own arena otherwise stays in the process after its work
- * (about 2 MiB of the 400 MB summary's peak). --expose-gc lets the summary collect between reading
- * and the category evidence, and every 64 MiB of a large file (summaryBuilder.ts).
+ * (about 2 MiB of the 400 MB summary's peak), and it keeps what it frees below 64 MiB instead of giving
+ * it back and taking it again (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_): the optimising
+ * compiler's memory is otherwise faulted in afresh for each function (~470 page faults of the 100 MB
+ * summary; the peak does not grow). --single-threaded-gc: a summary's collections find almost nothing
+ * alive, and on two cores the collector's helper threads only take a core from the main thread and
+ * the compiler (3 % of the 100 MB summary's time). --expose-gc lets the summary of a large file
+ * collect between reading and the category evidence, and every 64 MiB (summaryBuilder.ts).
  */
 import { errorNamed, isSystemError, USAGE, UsageError } from './args';
 import { summary } from './summary';

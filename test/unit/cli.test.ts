@@ -61,6 +61,26 @@ describe('st-think CLI (dist/cli.js)', () => {
     assert.equal(s.byCategory.landmark.accuracy, 1);
   });
 
+  test(
+    'started as `st-think` (the bundle run by its first line, with the runtime options it names): the same summary',
+    {
+      skip: process.platform === 'win32' ? 'a first line (#!) starts a program only on POSIX systems' : false,
+    },
+    () => {
+      // `env -S` and every option on the line must be accepted (node refuses an unknown option), and
+      // the summary made under them must be the one `node dist/cli.js` makes.
+      const firstLine = fs.readFileSync(cli, 'utf8').split('\n')[0];
+      assert.match(firstLine, /^#!\/usr\/bin\/env -S .*\bnode\b/);
+      for (const file of [fixture('canonical.jsonl'), fixture('benchmark-predict.json')]) {
+        const direct = spawnSync(cli, ['summary', file, '--json'], { encoding: 'utf8', timeout: 20_000 });
+        if (direct.error) throw direct.error;
+        assert.equal(direct.status, 0, direct.stderr);
+        assert.equal(direct.stderr, '');
+        assert.deepEqual(JSON.parse(direct.stdout), JSON.parse(run('summary', file, '--json').stdout));
+      }
+    },
+  );
+
   test('--rule grpo_reward changes the rule and the counts', () => {
     const file = fixture('benchmark-predict.json');
     const a = JSON.parse(run('summary', file, '--json').stdout);

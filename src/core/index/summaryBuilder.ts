@@ -262,9 +262,10 @@ export async function summariseFile(file: string, opts: SummaryOptions = {}): Pr
   const reread = (opts.evidence ?? (size >= REREAD_FROM_BYTES ? 'reread' : 'memory')) === 'reread';
   const b = new SummaryBuilder(abs, reread);
   // Where the runtime lets a program collect (st-think runs with --expose-gc): a large file (the
-  // 'reread' way, which trades time for flat memory) is collected every GC_EVERY_BYTES read, and
-  // every file once before the evidence's read-back adds its own garbage, so the peak stays near
-  // what reading needs.
+  // 'reread' way, which trades time for flat memory) is collected every GC_EVERY_BYTES read and once
+  // before the evidence's read-back adds its own garbage, so the peak stays near what reading needs.
+  // A smaller file ('memory') is not: its read-back is of a few questions, and the full collection
+  // cost 4–8 ms of the 100 MB bench file's summary for 0.5 MiB less peak (docs/benchmarks.md).
   const gc = (globalThis as { gc?: () => void }).gc;
   let collected = 0;
   const readOpts: SummaryOptions =
@@ -285,7 +286,7 @@ export async function summariseFile(file: string, opts: SummaryOptions = {}): Pr
     if (format === 'json') await readJsonDocument(b, readOpts);
     else await readJsonl(b, readOpts, 0, 1);
     b.doneReading();
-    gc?.();
+    if (reread) gc?.();
     await b.decideCandidates();
   } finally {
     b.close();
