@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=67108864 MALLOC_MMAP_THRESHOLD_=67108864 node --max-semi-space-size=1 --single-threaded-gc --expose-gc
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 MALLOC_TRIM_THRESHOLD_=8388608 node --max-semi-space-size=1 --v8-pool-size=1
 /**
  * st-think: the inspector's core for terminals and pipelines.
  *   st-think summary FILE [--rule mcq_infer|grpo_reward] [--json | --format csv|markdown|latex]
@@ -11,14 +11,15 @@
  * summary keeps counts, not records, and a larger young generation only grows the memory it peaks
  * at (by 6 MiB on the bench file) while saving no time (docs/benchmarks.md). One malloc arena
  * (MALLOC_ARENA_MAX=1): the compiler thread's own arena otherwise stays in the process after its work
- * (about 2 MiB of the 400 MB summary's peak), and it keeps what it frees below 64 MiB instead of giving
- * it back and taking it again (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_): the optimising
- * compiler's memory is otherwise faulted in afresh for each function (~470 page faults of the 100 MB
- * summary; the peak does not grow). --single-threaded-gc: a summary's collections find almost nothing
- * alive, and on two cores the collector's helper threads only take a core from the main thread and
- * the compiler (3 % of the 100 MB summary's time). --expose-gc lets the summary of a large file
- * collect between reading and the category evidence, and every 64 MiB (summaryBuilder.ts).
+ * (about 2 MiB of the 400 MB summary's peak), and it keeps up to 8 MiB it frees instead of giving it
+ * back at once (MALLOC_TRIM_THRESHOLD_): the optimising compiler's memory was otherwise faulted in
+ * afresh for each function (~390 page faults of the 100 MB summary; the peak does not grow). One V8 worker
+ * thread (--v8-pool-size=1): the optimising compiler's jobs then run one at a time at a core's speed,
+ * instead of several sharing the second core, and a collection, which waits for a job to reach a
+ * safe point, waits less (4 % of the 100 MB summary's time). The line stays under the 127 bytes that
+ * kernels before Linux 5.1 read of it; what can be set later is set below.
  */
+import * as v8 from 'node:v8';
 import { errorNamed, isSystemError, USAGE, UsageError } from './args';
 import { summary } from './summary';
 
@@ -85,6 +86,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // A summary's collections find almost nothing alive: the scavenger's helper thread would only take
+  // the core the compiler needs (with the line's options: 2 % of the 100 MB summary's time).
+  v8.setFlagsFromString('--no-parallel-scavenge');
   // A reader that stops early (`st-think validate FILE | head`) closes the pipe: stop quietly, with
   // the status a Unix tool killed by SIGPIPE has (128 + 13), instead of Node's unhandled 'error' trace.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -1,8 +1,27 @@
 /** `st-think summary`: counts streamed from the file, no index kept (src/core/index/summaryBuilder.ts). */
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { renderTable, summaryExportTable } from '../core/export';
 import { summariseFile } from '../core/index/summaryBuilder';
 import { formatAccuracy, formatLine, naLines, noVideoLine, summaryTable, wordedAsLines } from '../core/summary';
 import { checkFlags, formatFlag, parseArgs, positionals, ruleFlag, UsageError } from './args';
+
+/**
+ * A full collection for a large file's summary. `st-think` does not start Node with --expose-gc (its
+ * first line holds what can only be set there, within the 127 bytes older kernels read of it): the
+ * collector is asked for at run time, on first use, so a file summarised in memory never makes the
+ * context it takes.
+ */
+function collector(): () => void {
+  let gc = (globalThis as { gc?: () => void }).gc;
+  return () => {
+    if (gc === undefined) {
+      v8.setFlagsFromString('--expose-gc');
+      gc = vm.runInNewContext('gc') as () => void;
+    }
+    gc();
+  };
+}
 
 export async function summary(argv: string[]): Promise<number> {
   const p = parseArgs(argv, ['rule', 'format', 'judge-file']);
@@ -11,7 +30,7 @@ export async function summary(argv: string[]): Promise<number> {
   const rule = ruleFlag(p);
   const format = formatFlag(p);
   // Counts, not an index: memory does not grow with the file (summaryBuilder.ts).
-  const both = await summariseFile(file, { sync: true });
+  const both = await summariseFile(file, { sync: true, collect: collector() });
   const s = both[rule];
   const judgeFile = p.flags.get('judge-file');
   if (judgeFile === true || judgeFile === '') throw new UsageError('--judge-file needs a path');

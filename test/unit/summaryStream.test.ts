@@ -74,6 +74,23 @@ describe('streaming summary', () => {
     await expectSame(path.join(repoRoot, 'samples/st-r1-demo-run.jsonl'));
   });
 
+  test("`collect`: a summary read back ('reread') collects before its evidence; one kept in memory does not", async () => {
+    const dir = makeTempDir('stream-summary');
+    try {
+      const file = path.join(dir, 'scattered.jsonl');
+      fs.writeFileSync(file, scattered());
+      const calls = { memory: 0, reread: 0 };
+      const results: Record<string, unknown> = {};
+      for (const evidence of ['memory', 'reread'] as const) {
+        results[evidence] = await summariseFile(file, { evidence, sync: true, collect: () => calls[evidence]++ });
+      }
+      assert.deepEqual(calls, { memory: 0, reread: 1 });
+      assert.deepEqual(results.reread, results.memory);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
   test('a scattered file: the evidence links a video questions far apart, the same both ways', async () => {
     const dir = makeTempDir('stream-summary');
     try {

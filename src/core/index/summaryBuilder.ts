@@ -48,6 +48,11 @@ const GC_EVERY_BYTES = 64 << 20;
 export interface SummaryOptions extends IndexOptions {
   /** How the category evidence is worked out (see the module comment); by default by the file's size. */
   evidence?: 'memory' | 'reread';
+  /**
+   * A full garbage collection, for a large file's summary to call (see summariseFile); by default
+   * the runtime's `gc` where it has one (node --expose-gc), else none.
+   */
+  collect?: () => void;
 }
 
 /** A candidate's verdicts in 10 bits: mcq_infer, grpo_reward, n/a reason, format, no video. */
@@ -261,12 +266,12 @@ export async function summariseFile(file: string, opts: SummaryOptions = {}): Pr
     : { format: await sniffFile(abs, opts.format), size: opts.evidence ? 0 : (await fsp.stat(abs)).size };
   const reread = (opts.evidence ?? (size >= REREAD_FROM_BYTES ? 'reread' : 'memory')) === 'reread';
   const b = new SummaryBuilder(abs, reread);
-  // Where the runtime lets a program collect (st-think runs with --expose-gc): a large file (the
+  // Where the runtime lets a program collect (st-think passes `collect`): a large file (the
   // 'reread' way, which trades time for flat memory) is collected every GC_EVERY_BYTES read and once
   // before the evidence's read-back adds its own garbage, so the peak stays near what reading needs.
   // A smaller file ('memory') is not: its read-back is of a few questions, and the full collection
   // cost 4–8 ms of the 100 MB bench file's summary for 0.5 MiB less peak (docs/benchmarks.md).
-  const gc = (globalThis as { gc?: () => void }).gc;
+  const gc = opts.collect ?? (globalThis as { gc?: () => void }).gc;
   let collected = 0;
   const readOpts: SummaryOptions =
     reread && gc
